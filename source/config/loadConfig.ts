@@ -1,0 +1,326 @@
+// Reads and validates $STIGMER_HOME/config.yaml. Unknown keys and wrong types are errors naming the
+// file, the line and the key (exit 2); every absent key takes the default of product.md.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { agentRunnerService, defaultAgentRunnerPort, imageTag } from '../contract.js';
+import { UsageError, errorMessage } from '../errors.js';
+import type { StigmerHome } from '../home/StigmerHome.js';
+import { packageVersion } from '../version.js';
+import type { AgentRunnerConfig, NativeServiceConfig, ReadyProbe, RestartPolicy, StigmerConfig } from './types.js';
+
+export class ConfigError extends UsageError {
+	constructor(file: string, line: number | undefined, key: string, problem: string) {
+		super(`${file}${line ? `:${line}` : ''}: ${key}: ${problem}`, 'fix config.yaml (see README, "Configuration"), or remove the key to use its default');
+		this.name = 'ConfigError';
+	}
+}
+
+export const defaultNativeServices = ['stigmer-server', 'workflow-runner'] as const;
+
+const defaultReady: Record<string, ReadyProbe> = { 'stigmer-server': { tcp: 50051 } };
+
+export function defaultConfig(home: StigmerHome): StigmerConfig {
+	return {
+		file: null,
+		agentRunner: {
+			image: imageTag(packageVersion),
+			port: defaultAgentRunnerPort,
+			memory: 1024 ** 3,
+			cpus: 2,
+			env: {},
+			llm: { provider: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', model: 'qwen2.5-coder:7b', apiKeyFile: null },
+			maxConcurrency: 4,
+		},
+		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
+	};
+}
+
+function nativeDefaults(name: string, _home: StigmerHome): NativeServiceConfig {
+	return { name, command: [name], args: [], cwd: null, env: {}, ready: defaultReady[name] ?? null, optional: true, restart: 'on-failure' };
+}
+
+export function loadConfig(home: StigmerHome): StigmerConfig {
+	let text: string;
+	try {
+		text = readFileSync(home.configFile, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig(home);
+		throw new UsageError(`cannot read ${home.configFile}: ${errorMessage(error)}`);
+	}
+	return parseConfig(text, home.configFile, home);
+}
+
+/** Parses config text; `file` names the source in errors. */
+export function parseConfig(text: string, file: string, home: StigmerHome): StigmerConfig {
+	const lines = new LineCounter();
+	const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+	if (doc.errors.length > 0) {
+		const first = doc.errors[0]!;
+		const line = first.linePos?.[0]?.line;
+		throw new ConfigError(file, line, '(syntax)', first.message.split('\n')[0] ?? 'invalid YAML');
+	}
+	const v = new Validator(file, lines, home);
+	const config = defaultConfig(home);
+	config.file = file;
+	const root = doc.contents;
+	if (root === null || (isScalar(root) && (root.value === null || root.value === undefined))) return config;
+	const top = v.map(root, '(document)');
+	v.onlyKeys(top, '', ['agentRunner', 'services']);
+
+	const ar = v.get(top, 'agentRunner');
+	if (ar) config.agentRunner = v.agentRunner(v.map(ar, 'agentRunner'), config.agentRunner);
+
+	const services = v.get(top, 'services');
+	if (services) {
+		if (isScalar(services) && services.value === null) {
+			config.services = [];
+		} else {
+			const map = v.map(services, 'services');
+			config.services = map.items.map((pair) => {
+				const name = v.keyName(pair.key as Node, 'services');
+				if (name === agentRunnerService) throw v.error(pair.key as Node, `services.${name}`, `"${agentRunnerService}" is the container service; configure it under agentRunner`);
+				if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw v.error(pair.key as Node, `services.${name}`, 'a service name uses letters, digits, ".", "_" and "-"');
+				return v.native(name, pair.value as Node | null, nativeDefaults(name, home));
+			});
+		}
+	}
+	return config;
+}
+
+class Validator {
+	constructor(
+		readonly file: string,
+		readonly lines: LineCounter,
+		readonly home: StigmerHome,
+	) {}
+
+	error(node: Node | null | undefined, key: string, problem: string): ConfigError {
+		const offset = node?.range?.[0];
+		return new ConfigError(this.file, offset === undefined ? undefined : this.lines.linePos(offset).line, key, problem);
+	}
+
+	map(node: Node | null, key: string): YAMLMap {
+		if (!isMap(node)) throw this.error(node, key, 'expected a mapping');
+		return node;
+	}
+
+	keyName(node: Node, parent: string): string {
+		if (!isScalar(node) || typeof node.value !== 'string') throw this.error(node, parent, 'keys must be strings');
+		return node.value;
+	}
+
+	onlyKeys(map: YAMLMap, prefix: string, allowed: string[]): void {
+		for (const pair of map.items) {
+			const name = this.keyName(pair.key as Node, prefix || '(document)');
+			if (!allowed.includes(name)) {
+				throw this.error(pair.key as Node, prefix ? `${prefix}.${name}` : name, `unknown key (known: ${allowed.join(', ')})`);
+			}
+		}
+	}
+
+	get(map: YAMLMap, key: string): Node | null {
+		const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+		if (!pair) return null;
+		return (pair.value as Node | null) ?? null;
+	}
+
+	scalar(node: Node | null, key: string): unknown {
+		if (!isScalar(node)) throw this.error(node, key, 'expected a single value');
+		return node.value;
+	}
+
+	string(node: Node, key: string): string {
+		const value = this.scalar(node, key);
+		if (typeof value !== 'string' || value === '') throw this.error(node, key, 'expected a non-empty string');
+		return value;
+	}
+
+	int(node: Node, key: string, min: number, max: number): number {
+		const value = this.scalar(node, key);
+		if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+			throw this.error(node, key, `expected a whole number from ${min} to ${max}`);
+		}
+		return value;
+	}
+
+	bool(node: Node, key: string): boolean {
+		const value = this.scalar(node, key);
+		if (typeof value !== 'boolean') throw this.error(node, key, 'expected true or false');
+		return value;
+	}
+
+	stringMap(node: Node, key: string): Record<string, string> {
+		if (isScalar(node) && node.value === null) return {};
+		const map = this.map(node, key);
+		const out: Record<string, string> = {};
+		for (const pair of map.items) {
+			const name = this.keyName(pair.key as Node, key);
+			if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw this.error(pair.key as Node, `${key}.${name}`, 'not a valid environment variable name');
+			const value = this.scalar(pair.value as Node, `${key}.${name}`);
+			if (typeof value === 'object' && value !== null) throw this.error(pair.value as Node, `${key}.${name}`, 'expected a string');
+			out[name] = value === null ? '' : String(value);
+		}
+		return out;
+	}
+
+	stringList(node: Node, key: string): string[] {
+		if (isScalar(node) && typeof node.value === 'string' && node.value !== '') return [node.value];
+		if (!isSeq(node)) throw this.error(node, key, 'expected a list of strings');
+		return node.items.map((item, i) => {
+			const value = this.scalar(item as Node, `${key}[${i}]`);
+			if (typeof value !== 'string' && typeof value !== 'number') throw this.error(item as Node, `${key}[${i}]`, 'expected a string');
+			return String(value);
+		});
+	}
+
+	homePath(node: Node, key: string): string {
+		const value = this.string(node, key);
+		return path.resolve(this.home.dir, value);
+	}
+
+	agentRunner(map: YAMLMap, base: AgentRunnerConfig): AgentRunnerConfig {
+		this.onlyKeys(map, 'agentRunner', ['image', 'port', 'memory', 'cpus', 'env', 'llm', 'maxConcurrency']);
+		const out: AgentRunnerConfig = { ...base, llm: { ...base.llm } };
+		for (const pair of map.items) {
+			const name = (pair.key as { value: string }).value;
+			const node = pair.value as Node;
+			const key = `agentRunner.${name}`;
+			switch (name) {
+				case 'image':
+					out.image = this.string(node, key);
+					break;
+				case 'port':
+					out.port = this.int(node, key, 1, 65535);
+					break;
+				case 'memory': {
+					const value = this.scalar(node, key);
+					const bytes = parseMemory(value);
+					if (bytes === null || bytes < 32 * 1024 ** 2) throw this.error(node, key, 'expected a size of at least 32m, like 512m or 2g');
+					out.memory = bytes;
+					break;
+				}
+				case 'cpus': {
+					const value = this.scalar(node, key);
+					if (typeof value !== 'number' || !(value > 0) || value > 1024) throw this.error(node, key, 'expected a positive number, like 2 or 0.5');
+					out.cpus = value;
+					break;
+				}
+				case 'env':
+					out.env = this.stringMap(node, key);
+					for (const name of Object.keys(out.env)) {
+						if (name.startsWith('STIGMER_')) throw this.error(node, `${key}.${name}`, 'STIGMER_* variables are set by stigmer from the other agentRunner keys');
+					}
+					break;
+				case 'maxConcurrency':
+					out.maxConcurrency = this.int(node, key, 1, 256);
+					break;
+				case 'llm': {
+					const llm = this.map(node, key);
+					this.onlyKeys(llm, key, ['provider', 'baseUrl', 'model', 'apiKeyFile']);
+					for (const p of llm.items) {
+						const k = (p.key as { value: string }).value;
+						const n = p.value as Node;
+						const kk = `${key}.${k}`;
+						if (k === 'provider') {
+							const value = this.string(n, kk);
+							if (value !== 'openai' && value !== 'anthropic') throw this.error(n, kk, 'expected openai or anthropic');
+							out.llm.provider = value;
+						} else if (k === 'baseUrl') {
+							const value = this.string(n, kk);
+							try {
+								const url = new URL(value);
+								if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+							} catch {
+								throw this.error(n, kk, 'expected an http:// or https:// URL');
+							}
+							out.llm.baseUrl = value;
+						} else if (k === 'model') {
+							out.llm.model = this.string(n, kk);
+						} else if (k === 'apiKeyFile') {
+							out.llm.apiKeyFile = this.homePath(n, kk);
+						}
+					}
+					break;
+				}
+			}
+		}
+		return out;
+	}
+
+	native(name: string, node: Node | null, base: NativeServiceConfig): NativeServiceConfig {
+		const key = `services.${name}`;
+		if (node === null || (isScalar(node) && node.value === null)) return base;
+		const map = this.map(node, key);
+		this.onlyKeys(map, key, ['command', 'args', 'cwd', 'env', 'ready', 'optional', 'restart']);
+		const out: NativeServiceConfig = { ...base };
+		// A configured service that is not one of the defaults is required unless it says otherwise.
+		if (!(defaultNativeServices as readonly string[]).includes(name)) out.optional = false;
+		for (const pair of map.items) {
+			const k = (pair.key as { value: string }).value;
+			const n = pair.value as Node;
+			const kk = `${key}.${k}`;
+			switch (k) {
+				case 'command':
+					out.command = this.stringList(n, kk);
+					if (out.command.length === 0) throw this.error(n, kk, 'expected at least the program to run');
+					break;
+				case 'args':
+					out.args = this.stringList(n, kk);
+					break;
+				case 'cwd':
+					out.cwd = isScalar(n) && n.value === null ? null : this.homePath(n, kk);
+					break;
+				case 'env':
+					out.env = this.stringMap(n, kk);
+					break;
+				case 'optional':
+					out.optional = this.bool(n, kk);
+					break;
+				case 'restart': {
+					const value = this.string(n, kk);
+					if (!['always', 'on-failure', 'never'].includes(value)) throw this.error(n, kk, 'expected always, on-failure or never');
+					out.restart = value as RestartPolicy;
+					break;
+				}
+				case 'ready':
+					out.ready = this.ready(n, kk);
+					break;
+			}
+		}
+		return out;
+	}
+
+	ready(node: Node, key: string): ReadyProbe {
+		if (isScalar(node) && node.value === null) return null;
+		const map = this.map(node, key);
+		this.onlyKeys(map, key, ['tcp', 'http', 'log']);
+		if (map.items.length !== 1) throw this.error(node, key, 'expected exactly one of tcp, http or log');
+		const pair = map.items[0]!;
+		const k = (pair.key as { value: string }).value;
+		const n = pair.value as Node;
+		if (k === 'tcp') return { tcp: this.int(n, `${key}.tcp`, 1, 65535) };
+		if (k === 'http') {
+			const value = this.string(n, `${key}.http`);
+			if (!/^https?:\/\//.test(value)) throw this.error(n, `${key}.http`, 'expected an http:// URL');
+			return { http: value };
+		}
+		const value = this.string(n, `${key}.log`);
+		try {
+			new RegExp(value);
+		} catch (error) {
+			throw this.error(n, `${key}.log`, `not a valid regular expression: ${errorMessage(error)}`);
+		}
+		return { log: value };
+	}
+}
+
+/** `1g`, `512m`, `1.5G`, `1073741824` → bytes; null when unparsable. */
+export function parseMemory(value: unknown): number | null {
+	if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? Math.floor(value) : null;
+	if (typeof value !== 'string') return null;
+	const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(value);
+	if (!match) return null;
+	const units: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+	return Math.floor(Number(match[1]) * units[match[2]!.toLowerCase()]!);
+}

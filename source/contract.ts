@@ -1,0 +1,90 @@
+// The names that the CLI, the supervisor, the dashboard, docker/compose.yaml and the agent-runner
+// service all depend on. Everything that spells a container name, a label, an environment variable
+// or a state-file name imports it from here (upstream's bugs came from two spellings of one fact).
+import { createHash } from 'node:crypto';
+
+export const productName = 'stigmer';
+
+/** Name of the service that runs as a container. */
+export const agentRunnerService = 'agent-runner';
+
+export const imageRepository = 'stigmer/agent-runner';
+export const imageTag = (version: string) => `${imageRepository}:${version}`;
+export const baseImage = 'debian:trixie-slim';
+
+export const defaultAgentRunnerPort = 7480;
+export const containerHttpPort = 7480;
+
+/** Labels put on everything stigmer creates in the engine. */
+export const labels = {
+	managed: 'ai.stigmer.managed',
+	service: 'ai.stigmer.service',
+	home: 'ai.stigmer.home',
+	configHash: 'ai.stigmer.config-hash',
+	version: 'ai.stigmer.version',
+} as const;
+
+/** Image label holding the package version the image was built for. */
+export const imageVersionLabel = 'ai.stigmer.version';
+
+/** Environment of the agent-runner container (product.md, "Container environment"). */
+export const containerEnv = {
+	httpHost: 'STIGMER_HTTP_HOST',
+	httpPort: 'STIGMER_HTTP_PORT',
+	workspace: 'STIGMER_WORKSPACE',
+	data: 'STIGMER_DATA',
+	apiTokenFile: 'STIGMER_API_TOKEN_FILE',
+	llmProvider: 'STIGMER_LLM_PROVIDER',
+	llmBaseUrl: 'STIGMER_LLM_BASE_URL',
+	llmModel: 'STIGMER_LLM_MODEL',
+	llmApiKeyFile: 'STIGMER_LLM_API_KEY_FILE',
+	maxConcurrency: 'STIGMER_MAX_CONCURRENCY',
+} as const;
+
+/** Paths inside the container. */
+export const containerPaths = {
+	workspace: '/workspace',
+	data: '/data',
+	secrets: '/run/secrets',
+	apiToken: '/run/secrets/api-token',
+	llmApiKey: '/run/secrets/llm-api-key',
+} as const;
+
+/** uid:gid of the non-root user baked into the image (docker/Dockerfile creates it). */
+export const imageUser = { uid: 10001, gid: 10001, name: 'stigmer' } as const;
+
+/** Environment variables read by the CLI itself. */
+export const cliEnv = {
+	home: 'STIGMER_HOME',
+	noColor: 'NO_COLOR',
+	debug: 'STIGMER_DEBUG',
+} as const;
+
+/** Short, stable hash of a home directory's absolute path: labels and name suffixes. */
+export function homeHash(homeDir: string): string {
+	return createHash('sha256').update(homeDir).digest('hex').slice(0, 12);
+}
+
+/**
+ * Container name: `stigmer-agent-runner` for the default home, with the home's hash as a suffix
+ * otherwise, so two homes on one machine never share a container.
+ */
+export function containerName(homeDir: string, isDefaultHome: boolean): string {
+	return isDefaultHome ? 'stigmer-agent-runner' : `stigmer-agent-runner-${homeHash(homeDir)}`;
+}
+
+/** Native log line format written by the supervisor: `<RFC 3339 nano> <stdout|stderr> <line>`. */
+export const nativeLogFile = {
+	/** bytes after which `<name>.log` rotates to `<name>.log.1` (…`.3`). */
+	rotateBytes: 10 * 1024 * 1024,
+	keep: 3,
+} as const;
+
+export const exitCodes = {
+	ok: 0,
+	failure: 1,
+	usage: 2,
+	engineUnreachable: 3,
+	timeout: 4,
+	interrupted: 130,
+} as const;

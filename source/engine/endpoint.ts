@@ -1,0 +1,115 @@
+// Where the container engine is: DOCKER_HOST, DOCKER_CONTEXT, the current docker context in
+// $DOCKER_CONFIG/config.json, then the well-known sockets of Docker Engine, Docker Desktop, Colima,
+// OrbStack and Podman (product.md, "Runtime"). dockerode reads none of the context files itself.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+export type Endpoint =
+	| { kind: 'unix'; socketPath: string; source: string }
+	| { kind: 'tcp'; host: string; port: number; tls: TlsFiles | null; source: string };
+
+export interface TlsFiles {
+	ca?: string;
+	cert?: string;
+	key?: string;
+	verify: boolean;
+}
+
+export function endpointUrl(endpoint: Endpoint): string {
+	return endpoint.kind === 'unix' ? `unix://${endpoint.socketPath}` : `${endpoint.tls ? 'https' : 'tcp'}://${endpoint.host}:${endpoint.port}`;
+}
+
+export class EndpointError extends Error {}
+
+function dockerConfigDir(env: NodeJS.ProcessEnv): string {
+	return env.DOCKER_CONFIG || path.join(homedir(), '.docker');
+}
+
+export function parseDockerHost(host: string, source: string, env: NodeJS.ProcessEnv = process.env): Endpoint {
+	if (host.startsWith('unix://')) return { kind: 'unix', socketPath: host.slice('unix://'.length), source };
+	if (host.startsWith('tcp://') || host.startsWith('http://') || host.startsWith('https://')) {
+		const url = new URL(host.replace(/^tcp:/, 'http:'));
+		const tlsWanted = host.startsWith('https://') || env.DOCKER_TLS_VERIFY === '1' || (env.DOCKER_TLS ?? '') === '1';
+		let tls: TlsFiles | null = null;
+		if (tlsWanted) {
+			const certDir = env.DOCKER_CERT_PATH || dockerConfigDir(env);
+			const read = (name: string) => (existsSync(path.join(certDir, name)) ? readFileSync(path.join(certDir, name), 'utf8') : undefined);
+			tls = { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), verify: env.DOCKER_TLS_VERIFY === '1' };
+		}
+		return { kind: 'tcp', host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)), tls, source };
+	}
+	if (host.startsWith('npipe://')) throw new EndpointError(`${source}: Windows named pipes (${host}) are not supported; use WSL with a unix socket or tcp://`);
+	if (host.startsWith('ssh://')) throw new EndpointError(`${source}: ssh:// engines are not supported; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock …) and set DOCKER_HOST=unix:///tmp/docker.sock`);
+	if (host.startsWith('/')) return { kind: 'unix', socketPath: host, source };
+	throw new EndpointError(`${source}: cannot understand engine address "${host}"; expected unix:///path or tcp://host:port`);
+}
+
+function contextEndpoint(name: string, source: string, env: NodeJS.ProcessEnv): Endpoint | null {
+	if (name === 'default') return null;
+	const id = createHash('sha256').update(name).digest('hex');
+	const meta = path.join(dockerConfigDir(env), 'contexts', 'meta', id, 'meta.json');
+	let parsed: { Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } };
+	try {
+		parsed = JSON.parse(readFileSync(meta, 'utf8'));
+	} catch {
+		throw new EndpointError(`${source}: docker context "${name}" not found (no ${meta}); list contexts with \`docker context ls\``);
+	}
+	const host = parsed.Endpoints?.docker?.Host;
+	if (!host) throw new EndpointError(`${source}: docker context "${name}" has no docker endpoint`);
+	const endpoint = parseDockerHost(host, `${source} (context ${name})`, env);
+	if (endpoint.kind === 'tcp') {
+		const tlsDir = path.join(dockerConfigDir(env), 'contexts', 'tls', id, 'docker');
+		if (existsSync(tlsDir)) {
+			const read = (n: string) => (existsSync(path.join(tlsDir, n)) ? readFileSync(path.join(tlsDir, n), 'utf8') : undefined);
+			endpoint.tls = { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), verify: !parsed.Endpoints?.docker?.SkipTLSVerify };
+		}
+	}
+	return endpoint;
+}
+
+export function wellKnownSockets(env: NodeJS.ProcessEnv = process.env): string[] {
+	const home = homedir();
+	const runtime = env.XDG_RUNTIME_DIR;
+	return [
+		'/var/run/docker.sock',
+		path.join(home, '.docker', 'run', 'docker.sock'), // Docker Desktop (macOS, Linux)
+		path.join(home, '.docker', 'desktop', 'docker.sock'),
+		path.join(home, '.colima', 'default', 'docker.sock'),
+		path.join(home, '.colima', 'docker.sock'),
+		path.join(home, '.orbstack', 'run', 'docker.sock'),
+		...(runtime ? [path.join(runtime, 'docker.sock'), path.join(runtime, 'podman', 'podman.sock')] : []),
+		'/run/podman/podman.sock',
+		path.join(home, '.local', 'share', 'containers', 'podman', 'machine', 'podman.sock'),
+	];
+}
+
+function isSocket(file: string): boolean {
+	try {
+		return statSync(file).isSocket();
+	} catch {
+		return false;
+	}
+}
+
+/** The endpoint to use, in product.md's order. Never touches the network. */
+export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env): Endpoint {
+	if (env.DOCKER_HOST) return parseDockerHost(env.DOCKER_HOST, 'DOCKER_HOST', env);
+	if (env.DOCKER_CONTEXT) {
+		const endpoint = contextEndpoint(env.DOCKER_CONTEXT, 'DOCKER_CONTEXT', env);
+		if (endpoint) return endpoint;
+	}
+	const configFile = path.join(dockerConfigDir(env), 'config.json');
+	try {
+		const config = JSON.parse(readFileSync(configFile, 'utf8')) as { currentContext?: string };
+		if (config.currentContext) {
+			const endpoint = contextEndpoint(config.currentContext, configFile, env);
+			if (endpoint) return endpoint;
+		}
+	} catch (error) {
+		if (error instanceof EndpointError) throw error;
+	}
+	const found = wellKnownSockets(env).find(isSocket);
+	return { kind: 'unix', socketPath: found ?? '/var/run/docker.sock', source: found ? 'well-known socket' : 'default socket' };
+}

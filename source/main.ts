@@ -1,0 +1,145 @@
+// The CLI: global flags, --help/--version, and dispatch to one lazily loaded command module,
+// so a command loads only what it uses (non-UI commands never load Ink or React).
+import { exitCodes } from './contract.js';
+import { UserError, UsageError, errorMessage } from './errors.js';
+import { StigmerHome } from './home/StigmerHome.js';
+import type { Command, CommandContext } from './commands/CommandContext.js';
+
+type Loader = () => Promise<{ default: Command }>;
+
+const commands: Record<string, Loader> = {
+	'server start': () => import('./commands/server/start.js'),
+	'server stop': () => import('./commands/server/stop.js'),
+	'server restart': () => import('./commands/server/restart.js'),
+	'server status': () => import('./commands/server/status.js'),
+	'server logs': () => import('./commands/server/logs.js'),
+	dashboard: () => import('./commands/dashboard.js'),
+	shell: () => import('./commands/shell.js'),
+	run: () => import('./commands/run.js'),
+	executions: () => import('./commands/executions.js'),
+	doctor: () => import('./commands/doctor.js'),
+	'image build': () => import('./commands/image/build.js'),
+};
+
+export const helpText = `
+  Run a Stigmer local stack: the agent-runner container beside native services.
+
+  Usage
+    $ stigmer <command> [options]
+
+  Commands
+    server start [--build] [--timeout S] [--no-wait]   build if needed, start everything, wait until ready
+    server stop [SERVICE...] [--timeout S]             stop all or named services
+    server restart [SERVICE...]                        restart all or named services
+    server status [--json]                             one row per service
+    server logs [SERVICE...] [-f] [-n N] [--since T] [--timestamps] [--json]
+                                                       merged logs of all or named services
+    dashboard                                          the live terminal dashboard
+    shell [-- CMD...]                                  a shell (or CMD) in the agent-runner container
+    run AGENT_FILE PROMPT [--file PATH]... [--detach] [--json]
+                                                       run an agent and stream its events
+    executions [list|show ID|cancel ID] [--json]       list, inspect and cancel executions
+    doctor [--json]                                    check the setup and print the fix for each problem
+    image build                                        build the agent-runner image
+
+  Global options
+    --home DIR     stigmer home (default $STIGMER_HOME, else ~/.stigmer)
+    --no-color     no colour (also NO_COLOR)
+    --help         help for stigmer or a command (stigmer server logs --help)
+    --version      print the version
+
+  Exit codes: 0 success, 1 failure, 2 usage error, 3 container engine unreachable, 4 timed out.
+`;
+
+interface Globals {
+	home?: string;
+	noColor: boolean;
+	help: boolean;
+	version: boolean;
+	rest: string[];
+}
+
+/** Takes the global flags out of argv wherever they stand before `--`; the rest goes to the command. */
+export function splitGlobals(argv: string[]): Globals {
+	const globals: Globals = { noColor: false, help: false, version: false, rest: [] };
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i]!;
+		if (arg === '--') {
+			globals.rest.push(...argv.slice(i));
+			break;
+		}
+		if (arg === '--home') {
+			const value = argv[++i];
+			if (value === undefined || value === '') throw new UsageError('--home needs a directory');
+			globals.home = value;
+		} else if (arg.startsWith('--home=')) {
+			globals.home = arg.slice('--home='.length);
+		} else if (arg === '--no-color') {
+			globals.noColor = true;
+		} else {
+			globals.rest.push(arg);
+		}
+	}
+	return globals;
+}
+
+function findCommand(rest: string[]): { name: string; argv: string[] } | null {
+	const words = rest.slice(0, 2);
+	if (words.length === 2 && commands[`${words[0]} ${words[1]}`]) return { name: `${words[0]} ${words[1]}`, argv: rest.slice(2) };
+	if (words.length >= 1 && commands[words[0]!]) return { name: words[0]!, argv: rest.slice(1) };
+	return null;
+}
+
+async function printTopLevel(kind: 'help' | 'version'): Promise<number> {
+	const { default: meow } = await import('meow');
+	meow(helpText, { importMeta: import.meta, argv: [`--${kind}`], autoHelp: true, autoVersion: true });
+	return exitCodes.ok;
+}
+
+export async function main(argv: string[]): Promise<number> {
+	if (argv[0] === '__supervisor') {
+		const { main: supervise } = await import('./supervisor/supervisorMain.js');
+		return supervise(argv.slice(1));
+	}
+	const globals = splitGlobals(argv);
+	const rest = globals.rest;
+	if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') return printTopLevel('help');
+	if (rest[0] === '--version' || rest[0] === '-v') return printTopLevel('version');
+	const found = findCommand(rest);
+	if (!found) {
+		const word = rest[0]!;
+		if (word === 'server' || word === 'image') {
+			const subs = Object.keys(commands).filter((c) => c.startsWith(`${word} `)).map((c) => c.split(' ')[1]);
+			throw new UsageError(rest[1] ? `unknown command "${word} ${rest[1]}"` : `"${word}" needs a subcommand`, `one of: ${subs.join(', ')}`);
+		}
+		throw new UsageError(`unknown command "${word}"`, 'see `stigmer --help`');
+	}
+	const color = !globals.noColor && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '') && process.stdout.isTTY === true;
+	const ctx: CommandContext = {
+		argv: found.argv,
+		home: StigmerHome.resolve(globals.home),
+		color,
+		stdout: process.stdout,
+		stderr: process.stderr,
+		self: selfInvocation(),
+	};
+	const { default: command } = await commands[found.name]!();
+	return command(ctx);
+}
+
+/** The command line that runs this CLI again: node with the same loader flags and entry script. */
+export function selfInvocation(): { command: string; args: string[] } {
+	return { command: process.execPath, args: [...process.execArgv, process.argv[1]!] };
+}
+
+export function reportError(error: unknown, stderr: NodeJS.WriteStream = process.stderr): number {
+	if (error instanceof UserError) {
+		stderr.write(`stigmer: ${error.message}\n`);
+		if (error.hint) stderr.write(`  ${error.hint.split('\n').join('\n  ')}\n`);
+		return error.exitCode;
+	}
+	stderr.write(`stigmer: unexpected error: ${errorMessage(error)}\n`);
+	if (process.env.STIGMER_DEBUG) stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+	else stderr.write('  this is a bug in stigmer; run again with STIGMER_DEBUG=1 for details and report it\n');
+	return exitCodes.failure;
+}
