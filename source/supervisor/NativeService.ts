@@ -1,0 +1,391 @@
+// One native service: spawns its process in its own process group, logs its output, probes readiness,
+// restarts it by policy and stops it. Exit comes from the child's 'exit' event (Node reaps the child);
+// only readiness probes and stop poll, with bounded intervals.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { constants as osConstants } from 'node:os';
+import type { NativeServiceConfig } from '../config/types.js';
+import { errorMessage } from '../errors.js';
+import { Backoff, CrashLoopDetector, defaultBackoff, defaultCrashLoop, type BackoffOptions, type CrashLoopOptions } from './Backoff.js';
+import { LineSplitter } from './LineSplitter.js';
+import { NativeLogWriter, type LogStream } from './NativeLogWriter.js';
+import { isSameProcess, processGroupAlive, readProcStat } from './procfs.js';
+import type { NativeState, NativeStatus, ProcessGuard } from './protocol.js';
+import { probeHttp, probeTcp } from './readiness.js';
+import { resolveExecutable } from './resolveExecutable.js';
+
+export interface NativeServiceOptions {
+	/** directory of `<service>.log` files */
+	logFile: string;
+	/** $STIGMER_HOME/bin, searched after PATH */
+	binDir: string;
+	/** cwd when the config has none */
+	defaultCwd: string;
+	backoff?: BackoffOptions;
+	crashLoop?: CrashLoopOptions;
+	rotateBytes?: number;
+	/** grace after an unexpected exit before leftovers of the group get SIGKILL */
+	leftoverGraceMs?: number;
+}
+
+const settledStates: ReadonlySet<NativeState> = new Set(['running', 'stopped', 'exited', 'failed', 'not-installed']);
+
+export class NativeService extends EventEmitter<{ change: [] }> {
+	config: NativeServiceConfig;
+	private readonly options: NativeServiceOptions;
+	private readonly log: NativeLogWriter;
+	private readonly backoff: Backoff;
+	private readonly crashLoop: CrashLoopDetector;
+
+	private state: NativeState = 'stopped';
+	private restarts = 0;
+	private exitCode: number | null = null;
+	private lastError: string | undefined;
+	private startedAt: string | undefined;
+	private command: string[] | undefined;
+
+	private child: ChildProcess | null = null;
+	private guard: ProcessGuard | null = null;
+	/** process group of the last process, kept after it exited to clean up what it left behind */
+	private lastGroup: ProcessGuard | null = null;
+	private runStartedMs = 0;
+	/** incremented per spawn; probes and timers of an older run see a different value and stop */
+	private generation = 0;
+	private restartTimer: NodeJS.Timeout | null = null;
+	private stopping: Promise<void> | null = null;
+	private exitWaiters: Array<() => void> = [];
+	private logProbe: RegExp | null = null;
+
+	constructor(config: NativeServiceConfig, options: NativeServiceOptions) {
+		super();
+		this.config = config;
+		this.options = options;
+		this.log = new NativeLogWriter(options.logFile, options.rotateBytes === undefined ? {} : { rotateBytes: options.rotateBytes });
+		this.backoff = new Backoff(options.backoff ?? defaultBackoff);
+		this.crashLoop = new CrashLoopDetector(options.crashLoop ?? defaultCrashLoop);
+	}
+
+	get name(): string {
+		return this.config.name;
+	}
+
+	status(): NativeStatus {
+		const status: NativeStatus = {
+			name: this.name,
+			kind: 'native',
+			state: this.state,
+			health: null,
+			restarts: this.restarts,
+			exitCode: this.exitCode,
+		};
+		if (this.child && this.guard) status.pid = this.guard.pid;
+		if (this.startedAt) status.startedAt = this.startedAt;
+		if (this.lastError) status.lastError = this.lastError;
+		if (this.command) status.command = this.command;
+		return status;
+	}
+
+	/** The process group to clean up if the supervisor dies: the live one, else what the last run left. */
+	processGuard(): ProcessGuard | null {
+		return this.guard ?? this.lastGroup;
+	}
+
+	isActive(): boolean {
+		return this.state === 'running' || this.state === 'starting' || this.state === 'restarting';
+	}
+
+	/** Starts the service unless it is already up (or coming up); a fresh start resets the restart count. */
+	async start(): Promise<void> {
+		if (this.stopping) await this.stopping;
+		if (this.isActive()) return;
+		this.restarts = 0;
+		this.exitCode = null;
+		this.lastError = undefined;
+		this.backoff.reset();
+		this.crashLoop.reset();
+		this.spawnProcess();
+	}
+
+	/** Resolves when the state is settled (running or down for good), or 'timeout'. */
+	waitSettled(timeoutMs: number): Promise<NativeState | 'timeout'> {
+		if (settledStates.has(this.state)) return Promise.resolve(this.state);
+		return new Promise((resolve) => {
+			const onChange = () => {
+				if (!settledStates.has(this.state)) return;
+				cleanup();
+				resolve(this.state);
+			};
+			const timer = setTimeout(() => {
+				cleanup();
+				resolve('timeout');
+			}, timeoutMs);
+			const cleanup = () => {
+				clearTimeout(timer);
+				this.off('change', onChange);
+			};
+			this.on('change', onChange);
+		});
+	}
+
+	/** SIGTERM to the process group, SIGKILL after `timeoutMs`; resolves once nothing of it is left. */
+	stop(timeoutMs: number): Promise<void> {
+		if (this.stopping) return this.stopping;
+		this.stopping = this.stopNow(timeoutMs).finally(() => {
+			this.stopping = null;
+		});
+		return this.stopping;
+	}
+
+	private async stopNow(timeoutMs: number): Promise<void> {
+		this.clearRestartTimer();
+		this.generation++;
+		const group = this.guard ?? this.lastGroup;
+		if (group) await terminateGroup(group, () => this.child === null, (waiter) => this.exitWaiters.push(waiter), timeoutMs);
+		this.lastGroup = null;
+		if (this.state !== 'not-installed') this.setState('stopped');
+		else this.emit('change');
+	}
+
+	private spawnProcess(): void {
+		const generation = ++this.generation;
+		const config = this.config;
+		const cwd = config.cwd ?? this.options.defaultCwd;
+		const env = { ...process.env, ...config.env };
+		const argv0 = config.command[0];
+		const executable = argv0 === undefined ? null : resolveExecutable(argv0, { cwd, binDir: this.options.binDir, pathEnv: env.PATH });
+		if (executable === null) {
+			this.command = undefined;
+			this.lastError = argv0 === undefined
+				? 'no command configured'
+				: `executable not found: ${argv0} (searched PATH and ${this.options.binDir})`;
+			this.setState(config.optional && argv0 !== undefined ? 'not-installed' : 'failed');
+			return;
+		}
+		if (this.state === 'not-installed') this.lastError = undefined;
+		const args = [...config.command.slice(1), ...config.args];
+		this.command = [executable, ...args];
+		this.killLeftovers(0);
+
+		let child: ChildProcess;
+		try {
+			child = spawn(executable, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+		} catch (error) {
+			this.failStart(`cannot start ${executable}: ${errorMessage(error)}`);
+			return;
+		}
+		if (child.pid === undefined) {
+			// spawn failed (EACCES, ENOENT, bad cwd): 'error' follows, and no 'exit'
+			child.once('error', (error) => this.failStart(`cannot start ${executable}: ${errorMessage(error)}`));
+			return;
+		}
+		child.on('error', (error) => {
+			this.lastError = errorMessage(error);
+		});
+		const pid = child.pid;
+		// the child is not reaped before our 'exit' handler runs, so this pid is still our child
+		this.guard = { pid, startTime: readProcStat(pid)?.startTime ?? '' };
+		this.lastGroup = null;
+		this.child = child;
+		this.runStartedMs = Date.now();
+		this.startedAt = new Date(this.runStartedMs).toISOString();
+		this.exitCode = null;
+		this.logProbe = null;
+
+		const ready = config.ready;
+		if (ready && 'log' in ready) this.logProbe = new RegExp(ready.log);
+		this.pipe(child, 'stdout');
+		this.pipe(child, 'stderr');
+		child.once('exit', (code, signal) => this.onExit(child, generation, code, signal));
+
+		if (!ready) {
+			this.setState('running');
+		} else {
+			this.setState('starting');
+			if ('tcp' in ready) void this.pollProbe(generation, () => probeTcp(ready.tcp));
+			else if ('http' in ready) void this.pollProbe(generation, () => probeHttp(ready.http));
+		}
+	}
+
+	private failStart(message: string): void {
+		this.child = null;
+		this.guard = null;
+		this.lastError = message;
+		this.setState('failed');
+	}
+
+	private pipe(child: ChildProcess, stream: LogStream): void {
+		const readable = child[stream];
+		if (!readable) return;
+		let batch: Buffer[] = [];
+		const splitter = new LineSplitter((line) => {
+			batch.push(line);
+			if (this.logProbe && this.logProbe.test(line.toString('utf8'))) {
+				this.logProbe = null;
+				if (this.state === 'starting' && this.child === child) this.setState('running');
+			}
+		});
+		const flush = () => {
+			if (batch.length === 0) return;
+			const lines = batch;
+			batch = [];
+			try {
+				this.log.write(stream, lines);
+			} catch (error) {
+				this.lastError = `cannot write ${this.options.logFile}: ${errorMessage(error)}`;
+			}
+		};
+		readable.on('data', (chunk: Buffer) => {
+			splitter.push(chunk);
+			flush();
+		});
+		readable.once('end', () => {
+			splitter.flush();
+			flush();
+		});
+		readable.on('error', () => {});
+	}
+
+	private async pollProbe(generation: number, attempt: () => Promise<boolean>): Promise<void> {
+		let intervalMs = 50;
+		while (generation === this.generation && this.state === 'starting') {
+			if (await attempt()) {
+				if (generation === this.generation && this.state === 'starting') this.setState('running');
+				return;
+			}
+			await new Promise((resolve) => setTimeout(resolve, intervalMs));
+			intervalMs = Math.min(intervalMs * 2, 1000);
+		}
+	}
+
+	private onExit(child: ChildProcess, generation: number, code: number | null, signal: NodeJS.Signals | null): void {
+		if (this.child !== child) return;
+		this.exitCode = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
+		this.lastGroup = this.guard;
+		this.child = null;
+		this.guard = null;
+		this.logProbe = null;
+		const waiters = this.exitWaiters;
+		this.exitWaiters = [];
+		for (const waiter of waiters) waiter();
+		if (this.stopping) {
+			this.setState('stopped');
+			return;
+		}
+		if (generation !== this.generation) {
+			this.emit('change');
+			return;
+		}
+		const uptimeMs = Date.now() - this.runStartedMs;
+		const failed = this.exitCode !== 0;
+		const policy = this.config.restart;
+		const restart = policy === 'always' || (policy === 'on-failure' && failed);
+		if (failed) this.lastError = signal ? `killed by ${signal}` : `exited with code ${this.exitCode}`;
+		// what the service left in its group (daemonised helpers, a child holding its port) goes too
+		this.killLeftovers(this.options.leftoverGraceMs ?? 2000);
+		if (!restart) {
+			this.setState('exited');
+			return;
+		}
+		if (this.crashLoop.record(Date.now())) {
+			this.lastError = `crash loop: ended ${defaultOrGiven(this.options.crashLoop).failures} times within ${
+				defaultOrGiven(this.options.crashLoop).windowMs / 1000
+			} s (last exit code ${this.exitCode})`;
+			this.setState('failed');
+			return;
+		}
+		const delay = this.backoff.next(uptimeMs);
+		this.setState('restarting');
+		this.restartTimer = setTimeout(() => {
+			this.restartTimer = null;
+			if (generation !== this.generation || this.state !== 'restarting') return;
+			this.restarts++;
+			this.spawnProcess();
+		}, delay);
+	}
+
+	/** SIGTERM to what is left of the last process group; SIGKILL after `graceMs` (0: right away). */
+	private killLeftovers(graceMs: number): void {
+		const group = this.lastGroup;
+		if (!group || !processGroupAlive(group.pid)) return;
+		if (graceMs === 0) {
+			signalGroup(group, 'SIGKILL');
+			return;
+		}
+		signalGroup(group, 'SIGTERM');
+		setTimeout(() => {
+			if (this.lastGroup === group && processGroupAlive(group.pid)) signalGroup(group, 'SIGKILL');
+		}, graceMs).unref();
+	}
+
+	private clearRestartTimer(): void {
+		if (this.restartTimer) clearTimeout(this.restartTimer);
+		this.restartTimer = null;
+	}
+
+	private setState(state: NativeState): void {
+		this.state = state;
+		this.emit('change');
+	}
+}
+
+function defaultOrGiven(options: CrashLoopOptions | undefined): CrashLoopOptions {
+	return options ?? defaultCrashLoop;
+}
+
+/** False when the group's leader pid now belongs to another process (pid reuse). */
+export function groupStillOurs(group: ProcessGuard): boolean {
+	const leader = readProcStat(group.pid);
+	return !(leader && leader.state !== 'Z' && group.startTime !== '' && leader.startTime !== group.startTime);
+}
+
+/**
+ * Signals process group `group.pid`, unless its leader's pid now belongs to another process (pid reuse).
+ * A dead leader is fine: Linux does not hand out a pid while a process group of that id has members.
+ */
+export function signalGroup(group: ProcessGuard, signal: NodeJS.Signals): boolean {
+	if (!groupStillOurs(group)) return false;
+	try {
+		process.kill(-group.pid, signal);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * SIGTERM, then SIGKILL after `timeoutMs`, to a process group; resolves when its leader has exited (as
+ * told by `leaderGone`/`onLeaderExit`) and no live member is left, or after a bounded wait past SIGKILL.
+ */
+export async function terminateGroup(
+	group: ProcessGuard,
+	leaderGone: () => boolean,
+	onLeaderExit: (waiter: () => void) => void,
+	timeoutMs: number,
+): Promise<void> {
+	const gone = () => leaderGone() && !processGroupAlive(group.pid);
+	if (gone()) return;
+	if (!signalGroup(group, 'SIGTERM')) {
+		if (!isSameProcess(group.pid, group.startTime) && leaderGone()) return;
+	}
+	if (await waitFor(gone, onLeaderExit, timeoutMs)) return;
+	signalGroup(group, 'SIGKILL');
+	await waitFor(gone, onLeaderExit, 5000);
+}
+
+async function waitFor(done: () => boolean, onLeaderExit: (waiter: () => void) => void, timeoutMs: number): Promise<boolean> {
+	const deadline = Date.now() + timeoutMs;
+	let intervalMs = 10;
+	while (!done()) {
+		const left = deadline - Date.now();
+		if (left <= 0) return false;
+		await new Promise<void>((resolve) => {
+			const timer = setTimeout(resolve, Math.min(intervalMs, left));
+			onLeaderExit(() => {
+				clearTimeout(timer);
+				resolve();
+			});
+		});
+		intervalMs = Math.min(intervalMs * 2, 100);
+	}
+	return true;
+}

@@ -1,0 +1,262 @@
+// How the CLI and the dashboard talk to the native services supervisor of a home: start it when it is
+// not running, send it requests, follow its state, and read its state file when it is gone.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { errorMessage, UserError } from '../errors.js';
+import type { StigmerHome } from '../home/StigmerHome.js';
+import { groupStillOurs, terminateGroup } from './NativeService.js';
+import { isSameProcess, processGroupAlive } from './procfs.js';
+import type { NativeStateFile, NativeStatus, SupervisorRequest, SupervisorResponse, SupervisorStateEvent } from './protocol.js';
+import { isSupervisorOf, supervisorArgs } from './supervisorProcess.js';
+
+export type { NativeState, NativeStatus, SupervisorRequest, SupervisorResponse } from './protocol.js';
+
+/**
+ * The argv that runs supervisorMain, to which `__supervisor --home DIR` is appended. By default the
+ * supervisor module next to this one is run directly by the current Node binary: `dist/supervisor/
+ * supervisorMain.js` in a build, or `source/supervisor/supervisorMain.ts` under tsx's loader from sources.
+ * It does not depend on how the current process was started (`node dist/cli.js`, `npx tsx`, a test
+ * runner). A caller that prefers its own entry passes e.g. `[process.execPath, 'dist/cli.js']`; the CLI
+ * then has to dispatch `__supervisor` to supervisorMain's `main`.
+ */
+export function defaultSupervisorCommand(): string[] {
+	const fromSources = import.meta.url.endsWith('.ts');
+	const entry = fileURLToPath(new URL(fromSources ? './supervisorMain.ts' : './supervisorMain.js', import.meta.url));
+	if (!fromSources) return [process.execPath, entry];
+	let loader = 'tsx';
+	try {
+		loader = import.meta.resolve('tsx');
+	} catch {
+		// resolved from the working directory by node then
+	}
+	return [process.execPath, '--import', loader, entry];
+}
+
+export class SupervisorUnavailableError extends UserError {
+	constructor(message: string) {
+		super(message, 1, 'run `stigmer server start`');
+		this.name = 'SupervisorUnavailableError';
+	}
+}
+
+export interface EnsureSupervisorOptions {
+	/** argv prefix that runs supervisorMain (default: defaultSupervisorCommand()) */
+	command?: string[];
+	/** how long to wait for its socket (default 15 s) */
+	timeoutMs?: number;
+	env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Returns the pid of the home's supervisor, starting one (detached, own session, output appended to
+ * logs/supervisor.log) when none answers. Stale pid and socket files are the new supervisor's concern:
+ * it replaces them unless their pid is a live supervisor of this home. Concurrent callers end up with
+ * the same supervisor.
+ */
+export async function ensureSupervisor(home: StigmerHome, options: EnsureSupervisorOptions = {}): Promise<{ pid: number; started: boolean }> {
+	const running = await ping(home);
+	if (running !== null) return { pid: running, started: false };
+	home.ensureLayout();
+	const [program, ...prefix] = options.command ?? defaultSupervisorCommand();
+	const logFile = home.logFile('supervisor');
+	const out = openSync(logFile, 'a', 0o644);
+	let exited: { code: number | null } | null = null;
+	try {
+		const child = spawn(program!, [...prefix, ...supervisorArgs(home.dir)], {
+			cwd: home.dir,
+			env: options.env ?? process.env,
+			detached: true,
+			stdio: ['ignore', out, out],
+		});
+		child.once('error', () => (exited = { code: -1 }));
+		child.once('exit', (code) => (exited = { code }));
+		child.unref();
+	} finally {
+		closeSync(out);
+	}
+	const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+	let intervalMs = 10;
+	while (Date.now() < deadline) {
+		const pid = await ping(home);
+		if (pid !== null) return { pid, started: true };
+		// exit 0: another supervisor won the race, keep waiting for its socket
+		const early = exited as { code: number | null } | null;
+		if (early && early.code !== 0) break;
+		await sleep(intervalMs);
+		intervalMs = Math.min(intervalMs * 2, 100);
+	}
+	throw new UserError(`the native services supervisor did not start`, 1, `see ${logFile}:\n${tail(logFile, 10)}`);
+}
+
+/** Sends one request and returns the supervisor's answer. */
+export function request(home: StigmerHome, req: SupervisorRequest, options: { timeoutMs?: number } = {}): Promise<SupervisorResponse> {
+	return new Promise((resolve, reject) => {
+		const socket = net.connect(home.supervisorSocket);
+		let buffered = '';
+		let settled = false;
+		const finish = (error: Error | null, response?: SupervisorResponse) => {
+			if (settled) return;
+			settled = true;
+			socket.destroy();
+			if (timer) clearTimeout(timer);
+			if (error) reject(error);
+			else resolve(response!);
+		};
+		const timer = options.timeoutMs === undefined
+			? null
+			: setTimeout(() => finish(new UserError(`the native services supervisor did not answer ${req.cmd} within ${options.timeoutMs} ms`)), options.timeoutMs);
+		socket.setEncoding('utf8');
+		socket.once('connect', () => socket.write(JSON.stringify(req) + '\n'));
+		socket.on('data', (text: string) => {
+			buffered += text;
+			const newline = buffered.indexOf('\n');
+			if (newline === -1) return;
+			try {
+				finish(null, JSON.parse(buffered.slice(0, newline)) as SupervisorResponse);
+			} catch (error) {
+				finish(new UserError(`unreadable answer from the native services supervisor: ${errorMessage(error)}`));
+			}
+		});
+		socket.once('error', (error) => finish(new SupervisorUnavailableError(`the native services supervisor is not running (${errorMessage(error)})`)));
+		socket.once('close', () => finish(new SupervisorUnavailableError('the native services supervisor closed the connection')));
+	});
+}
+
+/**
+ * Calls `onState` with the services' state now and on every change, until the returned function is
+ * called. `onClose` learns that the supervisor went away (it exited, or was never there).
+ */
+export function subscribe(home: StigmerHome, onState: (services: NativeStatus[]) => void, onClose?: (error?: Error) => void): () => void {
+	const socket = net.connect(home.supervisorSocket);
+	let closedByUs = false;
+	let buffered = '';
+	socket.setEncoding('utf8');
+	socket.once('connect', () => socket.write(JSON.stringify({ cmd: 'subscribe' } satisfies SupervisorRequest) + '\n'));
+	socket.on('data', (text: string) => {
+		buffered += text;
+		let newline: number;
+		while ((newline = buffered.indexOf('\n')) !== -1) {
+			const line = buffered.slice(0, newline);
+			buffered = buffered.slice(newline + 1);
+			try {
+				const event = JSON.parse(line) as SupervisorStateEvent;
+				if (event.event === 'state') onState(event.services);
+			} catch {
+				// a line we do not understand is skipped
+			}
+		}
+	});
+	let lastError: Error | undefined;
+	socket.on('error', (error) => (lastError = error));
+	socket.once('close', () => {
+		if (!closedByUs) onClose?.(lastError);
+	});
+	return () => {
+		closedByUs = true;
+		socket.destroy();
+	};
+}
+
+/** Pid of the home's live supervisor (checked against /proc, not just the pid file), or null. */
+export function supervisorPid(home: StigmerHome): number | null {
+	let pid: number;
+	try {
+		pid = Number.parseInt(readFileSync(home.supervisorPidFile, 'utf8').trim(), 10);
+	} catch {
+		return null;
+	}
+	return Number.isInteger(pid) && pid > 0 && isSameProcess(pid, null) && isSupervisorOf(pid, home.dir) ? pid : null;
+}
+
+export interface NativeStateSnapshot {
+	/** null when no supervisor runs: the rows are then corrected from /proc */
+	supervisorPid: number | null;
+	services: NativeStatus[];
+}
+
+/**
+ * The services' state without talking to the supervisor (fast, for `status`). When the supervisor is
+ * dead, a service it reported up is shown `running` only if its process is still there (then with a
+ * lastError saying nobody supervises it), else `exited`; never falsely `running`.
+ */
+export function readNativeState(home: StigmerHome): NativeStateSnapshot {
+	let state: NativeStateFile;
+	try {
+		state = JSON.parse(readFileSync(home.nativeStateFile, 'utf8')) as NativeStateFile;
+	} catch {
+		return { supervisorPid: supervisorPid(home), services: [] };
+	}
+	const live = state.supervisor && isSameProcess(state.supervisor.pid, state.supervisor.startTime) && isSupervisorOf(state.supervisor.pid, home.dir)
+		? state.supervisor.pid
+		: null;
+	if (live !== null) return { supervisorPid: live, services: state.services };
+	const services = state.services.map((service): NativeStatus => {
+		if (service.state !== 'running' && service.state !== 'starting' && service.state !== 'restarting') return service;
+		const guard = state.guards?.[service.name];
+		if (guard && service.pid === guard.pid && isSameProcess(guard.pid, guard.startTime)) {
+			return { ...service, state: 'running', lastError: 'the supervisor is not running: this process is unsupervised' };
+		}
+		const { pid: _pid, ...rest } = service;
+		return { ...rest, state: 'exited' };
+	});
+	return { supervisorPid: null, services };
+}
+
+/**
+ * Stops whatever a dead supervisor left running (the process groups recorded in the state file):
+ * SIGTERM, then SIGKILL after `timeoutMs`. A live supervisor is asked with `request(shutdown)` instead.
+ */
+export async function stopOrphanedNatives(home: StigmerHome, timeoutMs: number): Promise<string[]> {
+	let state: NativeStateFile;
+	try {
+		state = JSON.parse(readFileSync(home.nativeStateFile, 'utf8')) as NativeStateFile;
+	} catch {
+		return [];
+	}
+	const stopped: string[] = [];
+	await Promise.all(
+		Object.entries(state.guards ?? {}).map(async ([name, guard]) => {
+			if (!groupStillOurs(guard) || !processGroupAlive(guard.pid)) return;
+			stopped.push(name);
+			await terminateGroup(guard, () => !isSameProcess(guard.pid, guard.startTime), () => {}, timeoutMs);
+		}),
+	);
+	return stopped;
+}
+
+/** Asks the supervisor to stop every native and exit; resolves when its process is gone. */
+export async function shutdownSupervisor(home: StigmerHome, timeoutSeconds: number): Promise<void> {
+	const pid = supervisorPid(home);
+	try {
+		await request(home, { cmd: 'shutdown', timeout: timeoutSeconds });
+	} catch (error) {
+		if (!(error instanceof SupervisorUnavailableError)) throw error;
+		await stopOrphanedNatives(home, timeoutSeconds * 1000);
+		return;
+	}
+	const deadline = Date.now() + 5000;
+	while (pid !== null && isSameProcess(pid, null) && Date.now() < deadline) await sleep(10);
+}
+
+async function ping(home: StigmerHome): Promise<number | null> {
+	try {
+		const response = await request(home, { cmd: 'ping' }, { timeoutMs: 2000 });
+		return response.ok ? response.supervisorPid : null;
+	} catch {
+		return null;
+	}
+}
+
+function tail(file: string, lines: number): string {
+	try {
+		return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+	} catch {
+		return '(no output)';
+	}
+}
+
+function sleep(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,70 @@
+// What the supervisor, its clients and the state file agree on. The supervisor listens on
+// `home.supervisorSocket` and speaks JSON lines: a client sends one request line and reads one response
+// line (a `subscribe` request instead receives a `state` event line now and on every change, until it
+// closes the connection).
+import type { NativeServiceConfig } from '../config/types.js';
+
+export type NativeState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed';
+
+/** A row of `stigmer server status --json` for a native service (product.md). */
+export interface NativeStatus {
+	name: string;
+	kind: 'native';
+	state: NativeState;
+	health: null;
+	pid?: number;
+	/** RFC 3339, when the current (or last) process started */
+	startedAt?: string;
+	/** automatic restarts since the service was last started by request */
+	restarts: number;
+	/** of the last process that ended: its code, or 128 + signal number like docker */
+	exitCode: number | null;
+	lastError?: string;
+	/** the resolved argv */
+	command?: string[];
+}
+
+/** Identifies a running process beyond its pid (see procfs.ts); kept in the state file. */
+export interface ProcessGuard {
+	pid: number;
+	/** /proc/<pid>/stat start time */
+	startTime: string;
+}
+
+/** `home.nativeStateFile`, rewritten (atomically) on every change. */
+export interface NativeStateFile {
+	supervisor: { pid: number; startTime: string | null; startedAt: string } | null;
+	updatedAt: string;
+	services: NativeStatus[];
+	/** process groups to signal for cleanup, by service name */
+	guards: Record<string, ProcessGuard>;
+}
+
+export type SupervisorRequest =
+	| { cmd: 'ping' }
+	| { cmd: 'status' }
+	/**
+	 * Starts the named services (all configured ones when omitted) in config order. `configs` replaces the
+	 * supervisor's view of config.yaml (otherwise it reloads the file). With `wait` (default true) the
+	 * response comes when each is ready, or at the first one that fails or is not ready after `timeout`
+	 * seconds (`timedOut: true`).
+	 */
+	| { cmd: 'start'; services?: string[]; configs?: NativeServiceConfig[]; wait?: boolean; timeout?: number }
+	/** Stops in reverse order: SIGTERM to each process group, SIGKILL after `timeout` seconds (default 10). */
+	| { cmd: 'stop'; services?: string[]; timeout?: number }
+	| { cmd: 'restart'; services?: string[]; configs?: NativeServiceConfig[]; wait?: boolean; timeout?: number }
+	/** Stops everything, answers, then the supervisor exits. */
+	| { cmd: 'shutdown'; timeout?: number }
+	| { cmd: 'subscribe' };
+
+export type SupervisorResponse =
+	| { ok: true; services: NativeStatus[]; supervisorPid: number }
+	| { ok: false; error: string; service?: string; timedOut?: boolean; services?: NativeStatus[] };
+
+export interface SupervisorStateEvent {
+	event: 'state';
+	services: NativeStatus[];
+}
+
+export const defaultStopTimeoutSeconds = 10;
+export const defaultReadyTimeoutSeconds = 60;

@@ -1,0 +1,40 @@
+// One attempt of a `ready` probe of config.yaml. The service polls these while it is `starting`.
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
+const attemptTimeoutMs = 2000;
+
+/** Resolves true when 127.0.0.1:port accepts a TCP connection. */
+export function probeTcp(port: number, host = '127.0.0.1'): Promise<boolean> {
+	return new Promise((resolve) => {
+		const socket = net.connect({ host, port });
+		const done = (ok: boolean) => {
+			socket.destroy();
+			resolve(ok);
+		};
+		socket.setTimeout(attemptTimeoutMs, () => done(false));
+		socket.once('connect', () => done(true));
+		socket.once('error', () => done(false));
+	});
+}
+
+/** Resolves true when a GET of `url` answers 2xx. */
+export function probeHttp(url: string): Promise<boolean> {
+	return new Promise((resolve) => {
+		let request: http.ClientRequest;
+		try {
+			const get = url.startsWith('https:') ? https.get : http.get;
+			request = get(url, { timeout: attemptTimeoutMs, agent: false }, (response) => {
+				response.resume();
+				const status = response.statusCode ?? 0;
+				resolve(status >= 200 && status < 300);
+			});
+		} catch {
+			resolve(false);
+			return;
+		}
+		request.once('timeout', () => request.destroy());
+		request.once('error', () => resolve(false));
+	});
+}
