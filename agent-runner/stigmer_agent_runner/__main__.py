@@ -1,0 +1,78 @@
+"""Entry point: `python3 -m stigmer_agent_runner`."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any, Optional
+
+import uvicorn
+
+from . import app as app_module
+from . import config as config_module
+from . import log
+from .api import Api
+
+
+class RunnerServer(uvicorn.Server):
+    """uvicorn, with SIGTERM handled in the order the API promises.
+
+    First signal: stop accepting connections and new executions, give running executions the grace
+    period (their SSE streams still deliver the final events), mark the rest interrupted, then exit.
+    A second signal exits at once.
+    """
+
+    def __init__(self, config: uvicorn.Config, api: Api) -> None:
+        super().__init__(config)
+        self.api = api
+        self._draining = False
+
+    def handle_exit(self, sig: int, frame: Optional[Any]) -> None:
+        if self._draining:
+            self.force_exit = True
+            self.should_exit = True
+            return
+        self._draining = True
+        log.info(f"signal {sig}: stopping")
+        asyncio.get_event_loop().call_soon_threadsafe(lambda: asyncio.ensure_future(self._drain()))
+
+    async def _drain(self) -> None:
+        for server in getattr(self, "servers", []):
+            server.close()  # stop accepting connections
+        await self.api.engine.shutdown(self.api.shutdown_grace_seconds)
+        self.should_exit = True
+
+
+def main() -> int:
+    log.setup()
+    try:
+        config = config_module.load()
+    except config_module.ConfigError as error:
+        log.error(f"invalid configuration: {error}")
+        return 2
+    try:
+        application, api = app_module.create(config)
+    except OSError as error:
+        log.error(f"cannot start: {error}")
+        return 1
+    log.info(
+        f"agent-runner listening on {config.http_host}:{config.http_port}; workspace {config.workspace}; "
+        f"data {config.data}; LLM {config.llm_provider} at {config.llm_base_url} (model {config.llm_model}); "
+        f"max concurrency {config.max_concurrency}"
+    )
+    server_config = uvicorn.Config(
+        application,
+        host=config.http_host,
+        port=config.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        server_header=False,
+    )
+    RunnerServer(server_config, api).run()
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Wires configuration, store, LLM client, engine and API together."""
+from __future__ import annotations
+
+import os
+
+from starlette.applications import Starlette
+
+from .api import Api, build_app
+from .config import Config
+from .engine import Engine, EngineSettings
+from .llm import LlmClient, make_client
+from .store import Store
+
+
+def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, Api]":
+    os.makedirs(config.workspace, exist_ok=True)
+    store = Store(config.data)
+    client = llm or make_client(config.llm_provider, config.llm_base_url, config.llm_api_key, config.llm_timeout_seconds)
+    engine = Engine(store, client, EngineSettings(
+        workspace_root=config.workspace,
+        default_model=config.llm_model,
+        max_concurrency=config.max_concurrency,
+        tool_output_limit=config.tool_output_limit,
+        command_timeout_seconds=config.command_timeout_seconds,
+    ))
+    api = Api(engine, store, config.api_token, config.workspace, config.max_upload_bytes, config.shutdown_grace_seconds)
+    return build_app(api), api

@@ -1,0 +1,215 @@
+"""Execution engine: a bounded pool of workers running the agent loop, with cancel and graceful stop."""
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Set
+
+from . import log
+from .llm import LlmClient, LlmError
+from .store import CANCELLED, FAILED, INTERRUPTED, QUEUED, RUNNING, SUCCEEDED, Store
+from .tools import TOOL_NAMES, ToolError, Workspace, cap, schemas_for
+
+DEFAULT_MAX_STEPS = 20
+EVENT_OUTPUT_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    workspace_root: str
+    default_model: str
+    max_concurrency: int = 4
+    tool_output_limit: int = 16 * 1024
+    command_timeout_seconds: float = 60.0
+
+
+class Engine:
+    def __init__(self, store: Store, llm: LlmClient, settings: EngineSettings) -> None:
+        self.store = store
+        self.llm = llm
+        self.settings = settings
+        self.accepting = False
+        self._queue: "asyncio.Queue[str]" = asyncio.Queue()
+        self._workers: List["asyncio.Task[None]"] = []
+        self._running: Dict[str, "asyncio.Task[None]"] = {}
+        self._stop_reason: Dict[str, str] = {}
+        self._listeners: Dict[str, Set[asyncio.Event]] = {}
+        self.stopped = asyncio.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Marks executions left `running` by a previous process as interrupted and queues the queued ones."""
+        for execution_id in self.store.ids_with_status(RUNNING):
+            self.store.transition(execution_id, INTERRUPTED, expect=(RUNNING,),
+                                  error="the agent-runner stopped while this execution was running")
+            log.warning("was running when the service stopped; marked interrupted", execution_id)
+        for execution_id in self.store.ids_with_status(QUEUED):
+            self._queue.put_nowait(execution_id)
+            log.info("queued before restart; will run", execution_id)
+        self.accepting = True
+        self._workers = [asyncio.create_task(self._worker(n)) for n in range(self.settings.max_concurrency)]
+
+    async def shutdown(self, grace_seconds: float) -> None:
+        """Takes no new work, lets running executions finish within the grace period, interrupts the rest.
+
+        Queued executions stay queued in the store and run after the next start.
+        """
+        self.accepting = False
+        running = list(self._running.values())
+        if running:
+            log.info(f"stopping: waiting up to {grace_seconds:g} s for {len(running)} running execution(s)")
+            await asyncio.wait(running, timeout=grace_seconds)
+        for execution_id, task in list(self._running.items()):
+            self._stop_reason[execution_id] = INTERRUPTED
+            task.cancel()
+        leftovers = list(self._running.values())
+        if leftovers:
+            await asyncio.wait(leftovers, timeout=5)
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self.stopped.set()
+        self._wake_all()
+
+    # -- API-facing ------------------------------------------------------------------------------
+
+    def submit(self, execution_id: str) -> None:
+        self._queue.put_nowait(execution_id)
+
+    def cancel(self, execution_id: str) -> bool:
+        """Cancels a queued or running execution; False when it already ended."""
+        task = self._running.get(execution_id)
+        if task is not None:
+            self._stop_reason[execution_id] = CANCELLED
+            task.cancel()
+            return True
+        moved = self.store.transition(execution_id, CANCELLED, expect=(QUEUED,), error="cancelled before it started")
+        if moved:
+            log.info("cancelled while queued", execution_id)
+            self._notify(execution_id)
+        return moved
+
+    def listen(self, execution_id: str) -> asyncio.Event:
+        event = asyncio.Event()
+        self._listeners.setdefault(execution_id, set()).add(event)
+        return event
+
+    def unlisten(self, execution_id: str, event: asyncio.Event) -> None:
+        listeners = self._listeners.get(execution_id)
+        if listeners is not None:
+            listeners.discard(event)
+            if not listeners:
+                del self._listeners[execution_id]
+
+    def workspace_dir(self, execution_id: str) -> str:
+        return os.path.join(self.settings.workspace_root, execution_id)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _notify(self, execution_id: str) -> None:
+        for event in self._listeners.get(execution_id, ()):
+            event.set()
+
+    def _wake_all(self) -> None:
+        for listeners in self._listeners.values():
+            for event in listeners:
+                event.set()
+
+    def _emit(self, execution_id: str, type_: str, data: Dict[str, Any]) -> None:
+        self.store.append_event(execution_id, type_, data)
+        self._notify(execution_id)
+
+    def _finish(self, execution_id: str, status: str, *, result: Optional[str] = None, error: Optional[str] = None) -> None:
+        self.store.transition(execution_id, status, expect=(RUNNING,), result=result, error=error)
+        self._notify(execution_id)
+        log.info(f"{status}" + (f": {error}" if error else ""), execution_id)
+
+    async def _worker(self, number: int) -> None:
+        while True:
+            execution_id = await self._queue.get()
+            if not self.accepting:
+                return
+            if not self.store.transition(execution_id, RUNNING, expect=(QUEUED,)):
+                continue  # cancelled while queued, or already handled
+            self._notify(execution_id)
+            log.info("running", execution_id)
+            task = asyncio.create_task(self._run(execution_id))
+            self._running[execution_id] = task
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                # The worker itself is being cancelled (shutdown); the task's fate is decided there.
+                if not task.done():
+                    await asyncio.wait([task], timeout=5)
+                raise
+            except Exception:
+                pass
+            finally:
+                self._running.pop(execution_id, None)
+                self._stop_reason.pop(execution_id, None)
+
+    async def _run(self, execution_id: str) -> None:
+        try:
+            await self._agent_loop(execution_id)
+        except asyncio.CancelledError:
+            reason = self._stop_reason.get(execution_id, INTERRUPTED)
+            message = "cancelled" if reason == CANCELLED else "the agent-runner stopped before this execution finished"
+            self._finish(execution_id, reason, error=message)
+        except LlmError as error:
+            self._finish(execution_id, FAILED, error=str(error))
+        except Exception as error:  # a bug must not leave the execution running
+            log.error(f"unexpected error: {error!r}", execution_id, exc_info=True)
+            self._finish(execution_id, FAILED, error=f"internal error: {error}")
+
+    async def _agent_loop(self, execution_id: str) -> None:
+        execution = self.store.get(execution_id)
+        assert execution is not None
+        agent = execution.agent
+        tools_allowed: List[str] = list(agent.get("tools") or TOOL_NAMES)
+        max_steps = int(agent.get("max_steps") or DEFAULT_MAX_STEPS)
+        model = agent.get("model") or self.settings.default_model
+        workspace = Workspace(self.workspace_dir(execution_id), self.settings.tool_output_limit,
+                              self.settings.command_timeout_seconds)
+        system = (agent.get("instructions") or "").strip()
+        system += (
+            "\n\nYou work in a workspace directory; every path you give a tool is relative to it."
+            " Use the tools to inspect and change files and to run commands."
+        )
+        if execution.files:
+            system += "\nFiles uploaded to the workspace: " + ", ".join(execution.files)
+        messages: List[Dict[str, Any]] = [
+            {"role": "system", "content": system.strip()},
+            {"role": "user", "content": execution.input},
+        ]
+        tool_schemas = schemas_for(tools_allowed)
+        for step in range(1, max_steps + 1):
+            turn = await self.llm.complete(model, messages, tool_schemas)
+            messages.append(turn.as_message())
+            if turn.text:
+                self._emit(execution_id, "model_turn", {"step": step, "text": turn.text})
+            if not turn.tool_calls:
+                self._emit(execution_id, "final", {"answer": turn.text})
+                self._finish(execution_id, SUCCEEDED, result=turn.text)
+                return
+            for call in turn.tool_calls:
+                self._emit(execution_id, "tool_call", {"step": step, "id": call.id, "name": call.name,
+                                                       "arguments": call.arguments})
+                extra: Dict[str, Any] = {}
+                try:
+                    if call.argument_error:
+                        raise ToolError(call.argument_error)
+                    if call.name not in tools_allowed:
+                        raise ToolError(f"tool {call.name!r} is not available; available: {', '.join(tools_allowed)}")
+                    outcome = await workspace.call(call.name, call.arguments)
+                    ok, output, extra = outcome.ok, outcome.output, outcome.extra
+                except ToolError as error:
+                    ok, output = False, f"error: {error}"
+                except OSError as error:
+                    ok, output = False, f"error: {error.strerror or error}"
+                log.info(f"tool {call.name} {'ok' if ok else 'failed'}", execution_id)
+                self._emit(execution_id, "tool_result", {"step": step, "id": call.id, "name": call.name, "ok": ok,
+                                                         "output": cap(output, EVENT_OUTPUT_LIMIT), **extra})
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": output})
+        self._finish(execution_id, FAILED, error=f"max_steps ({max_steps}) reached without a final answer")

@@ -1,0 +1,194 @@
+"""LLM clients behind one interface: OpenAI chat completions (any compatible server) and Anthropic messages.
+
+Conversations are kept in the OpenAI message shape; the Anthropic client translates them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Protocol
+
+import httpx
+
+from . import config as config_module
+
+
+class LlmError(Exception):
+    """The LLM could not produce a turn; the message is the execution's error."""
+
+
+@dataclass
+class ToolCall:
+    id: str
+    name: str
+    arguments: Dict[str, Any]
+    raw_arguments: str = ""
+    argument_error: Optional[str] = None
+
+
+@dataclass
+class AssistantTurn:
+    text: str
+    tool_calls: List[ToolCall] = field(default_factory=list)
+    finish_reason: Optional[str] = None
+
+    def as_message(self) -> Dict[str, Any]:
+        message: Dict[str, Any] = {"role": "assistant", "content": self.text or None}
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {"id": call.id, "type": "function",
+                 "function": {"name": call.name, "arguments": call.raw_arguments or json.dumps(call.arguments)}}
+                for call in self.tool_calls
+            ]
+        return message
+
+
+class LlmClient(Protocol):
+    async def complete(self, model: str, messages: List[Dict[str, Any]], tools: List[Dict[str, Any]]) -> AssistantTurn: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _unreachable(url: str, error: Exception) -> LlmError:
+    reason = str(error) or type(error).__name__
+    return LlmError(
+        f"cannot reach the LLM at {url} ({reason}) — set llm.baseUrl in config.yaml / "
+        f"{config_module.LLM_BASE_URL}"
+    )
+
+
+def _parse_arguments(raw: Any) -> "tuple[Dict[str, Any], str, Optional[str]]":
+    if isinstance(raw, dict):
+        return raw, json.dumps(raw), None
+    text = raw if isinstance(raw, str) else ""
+    if text.strip() == "":
+        return {}, "{}", None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        return {}, text, f"arguments are not valid JSON: {error}"
+    if not isinstance(value, dict):
+        return {}, text, "arguments must be a JSON object"
+    return value, text, None
+
+
+class _HttpClient:
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
+
+    async def _post(self, path: str, body: Dict[str, Any], headers: Dict[str, str]) -> Dict[str, Any]:
+        url = f"{self.base_url}{path}"
+        try:
+            response = await self._http.post(url, json=body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise _unreachable(url, error) from None
+        except httpx.TimeoutException:
+            raise LlmError(f"the LLM at {url} did not answer in time") from None
+        except httpx.HTTPError as error:
+            raise LlmError(f"the LLM at {url} failed: {error}") from None
+        if response.status_code >= 400:
+            raise LlmError(f"the LLM at {url} answered {response.status_code}: {response.text[:500]}")
+        try:
+            payload = response.json()
+        except ValueError:
+            raise LlmError(f"the LLM at {url} answered something that is not JSON: {response.text[:200]}") from None
+        if not isinstance(payload, dict):
+            raise LlmError(f"the LLM at {url} answered an unexpected JSON value")
+        return payload
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+class OpenAiClient(_HttpClient):
+    def __init__(self, base_url: str, api_key: Optional[str], timeout: float) -> None:
+        super().__init__(base_url, timeout)
+        self.api_key = api_key
+
+    async def complete(self, model: str, messages: List[Dict[str, Any]], tools: List[Dict[str, Any]]) -> AssistantTurn:
+        body: Dict[str, Any] = {"model": model, "messages": messages, "stream": False}
+        if tools:
+            body["tools"] = tools
+            body["tool_choice"] = "auto"
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        payload = await self._post("/chat/completions", body, headers)
+        try:
+            choice = payload["choices"][0]
+            message = choice["message"]
+        except (KeyError, IndexError, TypeError):
+            raise LlmError(f"the LLM's answer has no choices[0].message: {json.dumps(payload)[:300]}") from None
+        calls: List[ToolCall] = []
+        for index, raw in enumerate(message.get("tool_calls") or []):
+            function = raw.get("function") or {}
+            arguments, raw_text, problem = _parse_arguments(function.get("arguments"))
+            calls.append(ToolCall(id=raw.get("id") or f"call_{index}", name=str(function.get("name", "")),
+                                  arguments=arguments, raw_arguments=raw_text, argument_error=problem))
+        content = message.get("content")
+        return AssistantTurn(text=content if isinstance(content, str) else "", tool_calls=calls,
+                             finish_reason=choice.get("finish_reason"))
+
+
+class AnthropicClient(_HttpClient):
+    def __init__(self, base_url: str, api_key: Optional[str], timeout: float, max_tokens: int = 4096) -> None:
+        super().__init__(base_url, timeout)
+        self.api_key = api_key
+        self.max_tokens = max_tokens
+
+    @staticmethod
+    def translate(messages: List[Dict[str, Any]]) -> "tuple[str, List[Dict[str, Any]]]":
+        system: List[str] = []
+        out: List[Dict[str, Any]] = []
+        for message in messages:
+            role = message["role"]
+            if role == "system":
+                system.append(message.get("content") or "")
+            elif role == "user":
+                out.append({"role": "user", "content": [{"type": "text", "text": message.get("content") or ""}]})
+            elif role == "assistant":
+                blocks: List[Dict[str, Any]] = []
+                if message.get("content"):
+                    blocks.append({"type": "text", "text": message["content"]})
+                for call in message.get("tool_calls") or []:
+                    arguments, _, _ = _parse_arguments(call["function"].get("arguments"))
+                    blocks.append({"type": "tool_use", "id": call["id"], "name": call["function"]["name"], "input": arguments})
+                out.append({"role": "assistant", "content": blocks or [{"type": "text", "text": ""}]})
+            elif role == "tool":
+                block = {"type": "tool_result", "tool_use_id": message["tool_call_id"], "content": message.get("content") or ""}
+                if out and out[-1]["role"] == "user" and all(b.get("type") == "tool_result" for b in out[-1]["content"]):
+                    out[-1]["content"].append(block)
+                else:
+                    out.append({"role": "user", "content": [block]})
+        return "\n\n".join(system), out
+
+    async def complete(self, model: str, messages: List[Dict[str, Any]], tools: List[Dict[str, Any]]) -> AssistantTurn:
+        system, converted = self.translate(messages)
+        body: Dict[str, Any] = {"model": model, "max_tokens": self.max_tokens, "messages": converted}
+        if system:
+            body["system"] = system
+        if tools:
+            body["tools"] = [
+                {"name": t["function"]["name"], "description": t["function"].get("description", ""),
+                 "input_schema": t["function"]["parameters"]}
+                for t in tools
+            ]
+        headers = {"anthropic-version": "2023-06-01"}
+        if self.api_key:
+            headers["x-api-key"] = self.api_key
+        payload = await self._post("/messages", body, headers)
+        texts: List[str] = []
+        calls: List[ToolCall] = []
+        for block in payload.get("content") or []:
+            if block.get("type") == "text":
+                texts.append(block.get("text", ""))
+            elif block.get("type") == "tool_use":
+                arguments = block.get("input") if isinstance(block.get("input"), dict) else {}
+                calls.append(ToolCall(id=block.get("id", f"toolu_{len(calls)}"), name=block.get("name", ""),
+                                      arguments=arguments, raw_arguments=json.dumps(arguments)))
+        return AssistantTurn(text="".join(texts), tool_calls=calls, finish_reason=payload.get("stop_reason"))
+
+
+def make_client(provider: str, base_url: str, api_key: Optional[str], timeout: float) -> LlmClient:
+    if provider == "anthropic":
+        return AnthropicClient(base_url, api_key, timeout)
+    return OpenAiClient(base_url, api_key, timeout)

@@ -1,0 +1,196 @@
+"""The agent's tools, confined to one execution's workspace directory.
+
+A path that leaves the workspace (`..`, an absolute path, a symlink pointing out) raises ToolError,
+which the agent loop hands back to the model as a failed tool result; the execution goes on.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+TOOL_NAMES = ("list_files", "read_file", "write_file", "run_command")
+MAX_LIST_ENTRIES = 1000
+MAX_COMMAND_TIMEOUT = 3600.0
+
+SCHEMAS: Dict[str, Dict[str, Any]] = {
+    "list_files": {
+        "description": "List files and directories (recursively) under a path of the workspace.",
+        "parameters": {
+            "type": "object",
+            "properties": {"path": {"type": "string", "description": "directory relative to the workspace; default ."}},
+        },
+    },
+    "read_file": {
+        "description": "Read a text file of the workspace.",
+        "parameters": {
+            "type": "object",
+            "properties": {"path": {"type": "string", "description": "file path relative to the workspace"}},
+            "required": ["path"],
+        },
+    },
+    "write_file": {
+        "description": "Create or overwrite a file of the workspace (parent directories are created).",
+        "parameters": {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+            "required": ["path", "content"],
+        },
+    },
+    "run_command": {
+        "description": "Run a shell command (sh -c) in the workspace; returns exit code, stdout and stderr.",
+        "parameters": {
+            "type": "object",
+            "properties": {"command": {"type": "string"}, "timeout_seconds": {"type": "number"}},
+            "required": ["command"],
+        },
+    },
+}
+
+
+class ToolError(Exception):
+    """A tool refused or failed; the message is shown to the model."""
+
+
+@dataclass
+class ToolOutcome:
+    ok: bool
+    output: str
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+def cap(text: str, limit: int) -> str:
+    """Folds text longer than `limit` characters, keeping its head and tail."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    return f"{text[:head]}\n… [{len(text) - limit} characters omitted] …\n{text[-tail:]}"
+
+
+class Workspace:
+    def __init__(self, root: str, output_limit: int = 16 * 1024, command_timeout: float = 60.0) -> None:
+        os.makedirs(root, exist_ok=True)
+        self.root = os.path.realpath(root)
+        self.output_limit = output_limit
+        self.command_timeout = command_timeout
+
+    def resolve(self, path: Any, *, allow_root: bool = True) -> str:
+        if not isinstance(path, str) or path.strip() == "":
+            raise ToolError("path must be a non-empty string")
+        if "\x00" in path:
+            raise ToolError("path contains a NUL byte")
+        if os.path.isabs(path):
+            raise ToolError(f"{path}: absolute paths are not allowed; use a path relative to the workspace")
+        resolved = os.path.realpath(os.path.join(self.root, path))
+        if resolved != self.root and not resolved.startswith(self.root + os.sep):
+            raise ToolError(f"{path}: leaves the workspace")
+        if resolved == self.root and not allow_root:
+            raise ToolError(f"{path}: is the workspace directory itself")
+        return resolved
+
+    def relative(self, absolute: str) -> str:
+        return os.path.relpath(absolute, self.root)
+
+    def list_files(self, path: Any = ".") -> ToolOutcome:
+        target = self.resolve("." if path in (None, "") else path)
+        if not os.path.isdir(target):
+            raise ToolError(f"{path}: not a directory")
+        lines: List[str] = []
+        for directory, dirs, files in os.walk(target):
+            dirs.sort()
+            for name in dirs:
+                lines.append(self.relative(os.path.join(directory, name)) + "/")
+            for name in sorted(files):
+                full = os.path.join(directory, name)
+                try:
+                    size = os.lstat(full).st_size
+                except OSError:
+                    size = 0
+                lines.append(f"{self.relative(full)} ({size} bytes)")
+            if len(lines) >= MAX_LIST_ENTRIES:
+                lines = lines[:MAX_LIST_ENTRIES] + [f"… listing stopped at {MAX_LIST_ENTRIES} entries"]
+                break
+        return ToolOutcome(True, "\n".join(lines) if lines else "(empty)")
+
+    def read_file(self, path: Any) -> ToolOutcome:
+        target = self.resolve(path, allow_root=False)
+        if not os.path.isfile(target):
+            raise ToolError(f"{path}: no such file")
+        with open(target, "rb") as handle:
+            raw = handle.read(self.output_limit * 4 + 1)
+        return ToolOutcome(True, cap(raw.decode("utf-8", errors="replace"), self.output_limit))
+
+    def write_file(self, path: Any, content: Any) -> ToolOutcome:
+        if not isinstance(content, str):
+            raise ToolError("content must be a string")
+        target = self.resolve(path, allow_root=False)
+        if os.path.isdir(target):
+            raise ToolError(f"{path}: is a directory")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        # O_NOFOLLOW: a symlink swapped in after resolve() is refused rather than followed.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        return ToolOutcome(True, f"wrote {len(content.encode('utf-8'))} bytes to {self.relative(target)}")
+
+    async def run_command(self, command: Any, timeout_seconds: Any = None) -> ToolOutcome:
+        if not isinstance(command, str) or not command.strip():
+            raise ToolError("command must be a non-empty string")
+        timeout = self.command_timeout
+        if timeout_seconds is not None:
+            if not isinstance(timeout_seconds, (int, float)) or timeout_seconds <= 0:
+                raise ToolError("timeout_seconds must be a positive number")
+            timeout = min(float(timeout_seconds), MAX_COMMAND_TIMEOUT)
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": self.root,
+            "LANG": "C.UTF-8",
+            "PWD": self.root,
+        }
+        process = await asyncio.create_subprocess_exec(
+            "sh", "-c", command, cwd=self.root, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+        timed_out = False
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
+        except asyncio.TimeoutError:
+            timed_out = True
+            _kill_group(process.pid)
+            stdout, stderr = await process.communicate()
+        except BaseException:
+            # Cancelled (execution cancelled or service stopping): the command's whole group goes too.
+            _kill_group(process.pid)
+            raise
+        code = process.returncode
+        out = cap(stdout.decode("utf-8", errors="replace"), self.output_limit // 2)
+        err = cap(stderr.decode("utf-8", errors="replace"), self.output_limit // 2)
+        status = f"timed out after {timeout:g} s (killed)" if timed_out else f"exit code {code}"
+        text = f"{status}\nstdout:\n{out}\nstderr:\n{err}"
+        return ToolOutcome(not timed_out and code == 0, text, {"exit_code": code, "timed_out": timed_out})
+
+    async def call(self, name: str, arguments: Dict[str, Any]) -> ToolOutcome:
+        if name == "list_files":
+            return self.list_files(arguments.get("path", "."))
+        if name == "read_file":
+            return self.read_file(arguments.get("path"))
+        if name == "write_file":
+            return self.write_file(arguments.get("path"), arguments.get("content"))
+        if name == "run_command":
+            return await self.run_command(arguments.get("command"), arguments.get("timeout_seconds"))
+        raise ToolError(f"unknown tool {name}")
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def schemas_for(names: Optional[List[str]]) -> List[Dict[str, Any]]:
+    return [{"type": "function", "function": {"name": name, **SCHEMAS[name]}} for name in (names or TOOL_NAMES)]
