@@ -1,0 +1,67 @@
+// Every log line the dashboard holds: one ring per service plus one ring of all services in arrival
+// order (the "all services" view), sharing the same entries. ANSI sequences are stripped once, here.
+import stripAnsi from 'strip-ansi';
+import { type LogEntry, LogRing, defaultRingCapacity } from './LogRing.js';
+
+/** A line as the logs module delivers it. */
+export interface IncomingLogLine {
+	service: string;
+	stream: 'stdout' | 'stderr';
+	time: string;
+	timeMs: number;
+	line: string;
+}
+
+export class LogBook {
+	readonly all: LogRing;
+	private readonly byService = new Map<string, LogRing>();
+	private nextSeq = 1;
+
+	constructor(
+		readonly perServiceCapacity = defaultRingCapacity,
+		allCapacity = perServiceCapacity * 2,
+	) {
+		this.all = new LogRing(allCapacity);
+	}
+
+	append(lines: Iterable<IncomingLogLine>): number {
+		let added = 0;
+		for (const incoming of lines) {
+			const entry: LogEntry = {
+				seq: this.nextSeq++,
+				service: incoming.service,
+				stream: incoming.stream,
+				time: incoming.time,
+				timeMs: incoming.timeMs,
+				line: cleanLine(incoming.line),
+			};
+			this.all.push(entry);
+			this.ring(incoming.service).push(entry);
+			added++;
+		}
+		return added;
+	}
+
+	ring(service: string): LogRing {
+		let ring = this.byService.get(service);
+		if (!ring) {
+			ring = new LogRing(this.perServiceCapacity);
+			this.byService.set(service, ring);
+		}
+		return ring;
+	}
+
+	get services(): string[] {
+		return [...this.byService.keys()];
+	}
+}
+
+/** No ANSI, no trailing CR/LF, tabs as spaces and no other control characters that would move the cursor. */
+export function cleanLine(line: string): string {
+	let text = stripAnsi(line);
+	text = text.replace(/\r?\n$/, '');
+	if (/[\x00-\x08\x0a-\x1f\x7f\t]/.test(text)) {
+		text = text.replace(/\t/g, '    ').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
+	}
+	return text;
+}

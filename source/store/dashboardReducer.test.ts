@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import { dashboardReducer as reduce, type DashboardAction } from './dashboardReducer.js';
+import { type DashboardState, type ResourceSample, historySeconds, initialDashboardState } from './dashboardState.js';
+
+const native = (name: string, state: ServiceStatus['state'] = 'running'): ServiceStatus => ({ name, kind: 'native', state, health: null, restarts: 0, exitCode: null });
+const container = (state: ServiceStatus['state'] = 'running'): ServiceStatus => ({ name: 'agent-runner', kind: 'container', state, health: 'healthy', restarts: 0, exitCode: null, oomKilled: false });
+const run = (state: DashboardState, ...actions: DashboardAction[]) => actions.reduce(reduce, state);
+const withServices = () => run(initialDashboardState, { type: 'services/replaced', services: [container(), native('stigmer-server'), native('workflow-runner')] });
+
+test('orders natives before containers and selects the first row', () => {
+	const state = withServices();
+	assert.deepEqual(state.services.map((s) => s.name), ['stigmer-server', 'workflow-runner', 'agent-runner']);
+	assert.equal(state.selected, 'stigmer-server');
+});
+
+test('replacing one kind keeps the other', () => {
+	const state = run(withServices(), { type: 'services/replaced', kind: 'container', services: [container('exited')] });
+	assert.equal(state.services.length, 3);
+	assert.equal(state.services.find((s) => s.name === 'agent-runner')?.state, 'exited');
+});
+
+test('an update upserts one row and keeps the selection by name', () => {
+	let state = run(withServices(), { type: 'select/name', name: 'agent-runner' });
+	state = run(state, { type: 'service/updated', status: container('restarting') });
+	assert.equal(state.selected, 'agent-runner');
+	assert.equal(state.services[2]?.state, 'restarting');
+	state = run(state, { type: 'services/replaced', services: [native('only')] });
+	assert.equal(state.selected, 'only');
+});
+
+test('selection moves within bounds', () => {
+	let state = withServices();
+	state = run(state, { type: 'select/move', delta: -1 });
+	assert.equal(state.selected, 'stigmer-server');
+	state = run(state, { type: 'select/move', delta: 1 }, { type: 'select/move', delta: 1 }, { type: 'select/move', delta: 1 });
+	assert.equal(state.selected, 'agent-runner');
+	assert.equal(run(initialDashboardState, { type: 'select/move', delta: 1 }), initialDashboardState);
+});
+
+test('selection in selected-logs scope resumes following', () => {
+	let state = run(withServices(), { type: 'logs/toggleScope' }, { type: 'scroll/to', anchorSeq: 5 });
+	assert.equal(state.follow, false);
+	state = run(state, { type: 'select/move', delta: 1 });
+	assert.equal(state.follow, true);
+	assert.equal(state.anchorSeq, null);
+});
+
+test('follow toggles between the tail and an anchor', () => {
+	let state = run(initialDashboardState, { type: 'follow/toggle', bottomSeq: 42 });
+	assert.deepEqual([state.follow, state.anchorSeq], [false, 42]);
+	state = run(state, { type: 'follow/toggle', bottomSeq: 50 });
+	assert.deepEqual([state.follow, state.anchorSeq], [true, null]);
+	// nothing to pause on: stays following
+	assert.equal(run(initialDashboardState, { type: 'follow/toggle', bottomSeq: null }).follow, true);
+	state = run(state, { type: 'scroll/to', anchorSeq: 7 }, { type: 'scroll/to', anchorSeq: null });
+	assert.equal(state.follow, true);
+});
+
+test('filter editing, applying and cancelling', () => {
+	let state = run(initialDashboardState, { type: 'help/toggle' }, { type: 'filter/open' }, { type: 'filter/input', text: 'err' });
+	assert.deepEqual(state.filter, { text: 'err', editing: true });
+	assert.equal(state.help, false);
+	state = run(state, { type: 'filter/apply' });
+	assert.deepEqual(state.filter, { text: 'err', editing: false });
+	state = run(state, { type: 'filter/open' }, { type: 'filter/cancel' });
+	assert.deepEqual(state.filter, { text: '', editing: false });
+});
+
+test('toggles', () => {
+	const state = run(initialDashboardState, { type: 'timestamps/toggle' }, { type: 'wrap/toggle' }, { type: 'help/toggle' }, { type: 'suspended/set', suspended: true });
+	assert.deepEqual([state.timestamps, state.wrap, state.help, state.suspended], [true, true, true, true]);
+});
+
+test('stats keep about 60 s of history', () => {
+	const sample = (i: number): ResourceSample => ({ timeMs: i * 1000, cpuPercent: i, memoryBytes: i * 10, memoryLimitBytes: 1000, networkRxBytes: 0, networkTxBytes: 0, pids: 3 });
+	let state = initialDashboardState;
+	for (let i = 0; i < 100; i++) state = reduce(state, { type: 'stats/sampled', samples: { a: sample(i) } });
+	const a = state.resources.a!;
+	assert.equal(a.cpuHistory.length, historySeconds);
+	assert.equal(a.cpuHistory.at(-1), 99);
+	assert.equal(a.memoryHistory.at(-1), 990);
+	assert.equal(a.latest.pids, 3);
+	state = reduce(state, { type: 'stats/cleared', service: 'a' });
+	assert.equal(state.resources.a, undefined);
+	assert.equal(reduce(state, { type: 'stats/cleared', service: 'a' }), state);
+});
+
+test('actions show while running, errors land in the status line', () => {
+	let state = run(withServices(), { type: 'action/started', service: 'agent-runner', kind: 'restart' });
+	assert.deepEqual(state.actions['agent-runner'], { kind: 'restart' });
+	assert.match(state.status!.text, /Restarting agent-runner/);
+	state = run(state, { type: 'action/progress', service: 'agent-runner', progress: 'Step 2/9' });
+	assert.equal(state.actions['agent-runner']?.progress, 'Step 2/9');
+	state = run(state, { type: 'action/finished', service: 'agent-runner', error: 'port 7480 is taken' });
+	assert.equal(state.actions['agent-runner'], undefined);
+	assert.deepEqual(state.status, { kind: 'error', text: 'restarting agent-runner failed: port 7480 is taken' });
+	state = run(state, { type: 'action/started', service: 'x', kind: 'stop' }, { type: 'action/finished', service: 'x' });
+	assert.deepEqual(state.status, { kind: 'info', text: 'Stopped x' });
+});
+
+test('engine changes merge', () => {
+	let state = run(initialDashboardState, { type: 'engine/changed', engine: { reachable: true, endpoint: 'unix:///var/run/docker.sock' } });
+	state = run(state, { type: 'engine/changed', engine: { reachable: false, error: 'ECONNREFUSED' } });
+	assert.deepEqual(state.engine, { reachable: false, endpoint: 'unix:///var/run/docker.sock', error: 'ECONNREFUSED' });
+});
+
+test('log appends bump the version', () => {
+	assert.equal(run(initialDashboardState, { type: 'logs/appended' }, { type: 'logs/appended' }).logsVersion, 2);
+});

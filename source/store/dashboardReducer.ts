@@ -1,0 +1,151 @@
+// The dashboard's pure reducer: every change of DashboardState is one of these actions.
+import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import {
+	type ActionInProgress,
+	type DashboardState,
+	type EngineView,
+	type ResourceSample,
+	type ServiceActionKind,
+	type ServiceResources,
+	type StatusMessage,
+	historySeconds,
+} from './dashboardState.js';
+
+export type DashboardAction =
+	// from the backend
+	| { type: 'engine/changed'; engine: EngineView }
+	| { type: 'services/replaced'; services: ServiceStatus[]; kind?: ServiceStatus['kind'] }
+	| { type: 'service/updated'; status: ServiceStatus }
+	| { type: 'stats/sampled'; samples: Record<string, ResourceSample> }
+	| { type: 'stats/cleared'; service: string }
+	| { type: 'logs/appended' }
+	| { type: 'action/started'; service: string; kind: ServiceActionKind }
+	| { type: 'action/progress'; service: string; progress: string }
+	| { type: 'action/finished'; service: string; error?: string; message?: string }
+	| { type: 'status/set'; status: StatusMessage | null }
+	// from keys
+	| { type: 'select/move'; delta: number }
+	| { type: 'select/name'; name: string }
+	| { type: 'logs/toggleScope' }
+	| { type: 'follow/toggle'; bottomSeq: number | null }
+	| { type: 'scroll/to'; anchorSeq: number | null }
+	| { type: 'filter/open' }
+	| { type: 'filter/input'; text: string }
+	| { type: 'filter/apply' }
+	| { type: 'filter/cancel' }
+	| { type: 'timestamps/toggle' }
+	| { type: 'wrap/toggle' }
+	| { type: 'help/toggle' }
+	| { type: 'suspended/set'; suspended: boolean };
+
+export function dashboardReducer(state: DashboardState, action: DashboardAction): DashboardState {
+	switch (action.type) {
+		case 'engine/changed':
+			return { ...state, engine: { ...state.engine, ...action.engine } };
+		case 'services/replaced': {
+			// `kind` replaces only the rows of that kind (natives and containers come from different sources)
+			const kept = action.kind ? state.services.filter((s) => s.kind !== action.kind) : [];
+			const services = orderServices([...kept, ...action.services]);
+			return withSelection({ ...state, services });
+		}
+		case 'service/updated': {
+			const index = state.services.findIndex((s) => s.name === action.status.name);
+			const services = index < 0 ? orderServices([...state.services, action.status]) : state.services.map((s, i) => (i === index ? action.status : s));
+			return withSelection({ ...state, services });
+		}
+		case 'stats/sampled': {
+			const resources = { ...state.resources };
+			for (const [service, sample] of Object.entries(action.samples)) resources[service] = addSample(resources[service], sample);
+			return { ...state, resources };
+		}
+		case 'stats/cleared': {
+			if (!(action.service in state.resources)) return state;
+			const { [action.service]: _dropped, ...resources } = state.resources;
+			return { ...state, resources };
+		}
+		case 'logs/appended':
+			return { ...state, logsVersion: state.logsVersion + 1 };
+		case 'action/started': {
+			const entry: ActionInProgress = { kind: action.kind };
+			return { ...state, actions: { ...state.actions, [action.service]: entry }, status: { kind: 'info', text: `${verb(action.kind)} ${action.service}…` } };
+		}
+		case 'action/progress': {
+			const current = state.actions[action.service];
+			if (!current) return state;
+			return { ...state, actions: { ...state.actions, [action.service]: { ...current, progress: action.progress } } };
+		}
+		case 'action/finished': {
+			const { [action.service]: finished, ...actions } = state.actions;
+			let status: StatusMessage | null = state.status;
+			if (action.error) status = { kind: 'error', text: `${finished ? verb(finished.kind).toLowerCase() : 'action on'} ${action.service} failed: ${action.error}` };
+			else if (action.message) status = { kind: 'info', text: action.message };
+			else if (finished) status = { kind: 'info', text: `${pastTense(finished.kind)} ${action.service}` };
+			return { ...state, actions, status };
+		}
+		case 'status/set':
+			return { ...state, status: action.status };
+		case 'select/move': {
+			if (state.services.length === 0) return state;
+			const current = Math.max(0, state.services.findIndex((s) => s.name === state.selected));
+			const next = Math.min(state.services.length - 1, Math.max(0, current + action.delta));
+			return selectName(state, state.services[next]!.name);
+		}
+		case 'select/name':
+			return state.services.some((s) => s.name === action.name) ? selectName(state, action.name) : state;
+		case 'logs/toggleScope':
+			return { ...state, logScope: state.logScope === 'all' ? 'selected' : 'all', follow: true, anchorSeq: null };
+		case 'follow/toggle':
+			if (state.follow) return action.bottomSeq === null ? state : { ...state, follow: false, anchorSeq: action.bottomSeq };
+			return { ...state, follow: true, anchorSeq: null };
+		case 'scroll/to':
+			return action.anchorSeq === null ? { ...state, follow: true, anchorSeq: null } : { ...state, follow: false, anchorSeq: action.anchorSeq };
+		case 'filter/open':
+			return { ...state, filter: { ...state.filter, editing: true }, help: false };
+		case 'filter/input':
+			return { ...state, filter: { ...state.filter, text: action.text } };
+		case 'filter/apply':
+			return { ...state, filter: { ...state.filter, editing: false } };
+		case 'filter/cancel':
+			return { ...state, filter: { text: '', editing: false } };
+		case 'timestamps/toggle':
+			return { ...state, timestamps: !state.timestamps };
+		case 'wrap/toggle':
+			return { ...state, wrap: !state.wrap };
+		case 'help/toggle':
+			return { ...state, help: !state.help };
+		case 'suspended/set':
+			return { ...state, suspended: action.suspended };
+	}
+}
+
+function selectName(state: DashboardState, name: string): DashboardState {
+	if (state.selected === name) return state;
+	// the selected service's log view changes with the selection: start it at the tail
+	const resetScroll = state.logScope === 'selected' ? { follow: true, anchorSeq: null } : {};
+	return { ...state, selected: name, ...resetScroll };
+}
+
+/** Keeps a valid selection when rows come and go. */
+function withSelection(state: DashboardState): DashboardState {
+	if (state.selected !== null && state.services.some((s) => s.name === state.selected)) return state;
+	return { ...state, selected: state.services[0]?.name ?? null };
+}
+
+/** Natives first (they start first), then containers; arrival (config) order within a kind, so rows never jump. */
+function orderServices(services: ServiceStatus[]): ServiceStatus[] {
+	return [...services].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'native' ? -1 : 1));
+}
+
+function addSample(current: ServiceResources | undefined, sample: ResourceSample): ServiceResources {
+	const cpuHistory = [...(current?.cpuHistory ?? []), sample.cpuPercent].slice(-historySeconds);
+	const memoryHistory = [...(current?.memoryHistory ?? []), sample.memoryBytes].slice(-historySeconds);
+	return { latest: sample, cpuHistory, memoryHistory };
+}
+
+function verb(kind: ServiceActionKind): string {
+	return { start: 'Starting', stop: 'Stopping', restart: 'Restarting', shell: 'Opening a shell in' }[kind];
+}
+
+function pastTense(kind: ServiceActionKind): string {
+	return { start: 'Started', stop: 'Stopped', restart: 'Restarted', shell: 'Left the shell of' }[kind];
+}

@@ -1,0 +1,94 @@
+// The dashboard's state: what the services are doing (fed by the backend) and what the user is
+// looking at (fed by keys). Log lines themselves live in LogBook rings beside it (see DashboardStore);
+// the state only carries `logsVersion`, which changes whenever they do.
+import type { ServiceStatus } from '../stack/ServiceStatus.js';
+
+/** One measurement of a service's resources (containers: a stats frame; natives: the process table). */
+export interface ResourceSample {
+	timeMs: number;
+	/** percent of ONE core, like docker stats (200 = two cores busy) */
+	cpuPercent: number;
+	memoryBytes: number;
+	/** the container's memory limit (or the host's memory when unlimited); null for natives */
+	memoryLimitBytes: number | null;
+	/** cumulative bytes; null for natives */
+	networkRxBytes: number | null;
+	networkTxBytes: number | null;
+	pids: number | null;
+}
+
+/** Seconds of CPU/memory history kept for the sparklines. */
+export const historySeconds = 60;
+
+export interface ServiceResources {
+	latest: ResourceSample;
+	cpuHistory: number[];
+	memoryHistory: number[];
+}
+
+export type ServiceActionKind = 'start' | 'stop' | 'restart' | 'shell';
+
+export interface ActionInProgress {
+	kind: ServiceActionKind;
+	/** progress text (e.g. image build steps) */
+	progress?: string;
+}
+
+export interface StatusMessage {
+	kind: 'info' | 'error';
+	text: string;
+}
+
+export interface EngineView {
+	/** null until the first answer */
+	reachable: boolean | null;
+	endpoint?: string;
+	version?: string | null;
+	error?: string;
+}
+
+export interface LogFilter {
+	/** what the user typed: a substring, or /regex/flags */
+	text: string;
+	/** the prompt is open and keys edit `text` */
+	editing: boolean;
+}
+
+export interface DashboardState {
+	engine: EngineView;
+	services: ServiceStatus[];
+	resources: Record<string, ServiceResources>;
+	actions: Record<string, ActionInProgress>;
+	status: StatusMessage | null;
+	/** name of the selected service (stable when rows come and go) */
+	selected: string | null;
+	logScope: 'all' | 'selected';
+	/** follow the tail; when false the view is anchored at `anchorSeq` (the bottom line) */
+	follow: boolean;
+	anchorSeq: number | null;
+	filter: LogFilter;
+	timestamps: boolean;
+	wrap: boolean;
+	help: boolean;
+	/** the terminal is handed to a shell: nothing renders */
+	suspended: boolean;
+	logsVersion: number;
+}
+
+export const initialDashboardState: DashboardState = {
+	engine: { reachable: null },
+	services: [],
+	resources: {},
+	actions: {},
+	status: null,
+	selected: null,
+	logScope: 'all',
+	follow: true,
+	anchorSeq: null,
+	filter: { text: '', editing: false },
+	timestamps: false,
+	wrap: false,
+	help: false,
+	suspended: false,
+	logsVersion: 0,
+};

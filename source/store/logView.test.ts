@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LogBook, cleanLine } from './LogBook.js';
+import { LogRing, type LogEntry } from './LogRing.js';
+import { FilteredLines, LogViewCache, compileFilter, ringList, scrollAnchor, visibleWindow, wrapRows } from './logView.js';
+
+const line = (i: number, text = `line ${i}`) => ({ service: i % 2 ? 'odd' : 'even', stream: 'stdout' as const, time: '', timeMs: i, line: text });
+
+function bookWith(n: number, capacity = 100) {
+	const book = new LogBook(capacity);
+	book.append(Array.from({ length: n }, (_, i) => line(i + 1)));
+	return book;
+}
+
+test('cleanLine strips ANSI, control characters and the newline', () => {
+	assert.equal(cleanLine('\x1b[31mred\x1b[0m text\r\n'), 'red text');
+	assert.equal(cleanLine('a\tb\x07c'), 'a    bc');
+	assert.equal(cleanLine('\x1b]0;title\x07plain'), 'plain');
+});
+
+test('compileFilter: substring (smart case) and /regex/', () => {
+	assert.equal(compileFilter('').test, null);
+	assert.ok(compileFilter('error').test!('An ERROR here'));
+	assert.ok(!compileFilter('Error').test!('an error here'));
+	assert.ok(compileFilter('/^GET \\/v1/').test!('GET /v1/executions'));
+	assert.ok(compileFilter('/warn|error/i').test!('ERROR'));
+	const bad = compileFilter('/(/');
+	assert.match(bad.error!, /invalid regex/);
+	assert.equal(bad.test!('('), false);
+});
+
+test('the book keeps one ring per service and one of all', () => {
+	const book = bookWith(10);
+	assert.equal(book.all.size, 10);
+	assert.equal(book.ring('odd').size, 5);
+	assert.deepEqual(book.services.sort(), ['even', 'odd']);
+	assert.equal(book.ring('odd').at(0)?.seq, book.all.at(0)?.seq);
+});
+
+test('filtered lines update incrementally and drop what the ring dropped', () => {
+	const ring = new LogRing(10);
+	let seq = 0;
+	const push = (text: string) => ring.push({ seq: ++seq, service: 's', stream: 'stdout', time: '', timeMs: 0, line: text } satisfies LogEntry);
+	const filtered = new FilteredLines(ring, 'x', (l) => l.includes('x'));
+	push('x1');
+	push('a');
+	push('x2');
+	assert.equal(filtered.update().length, 2);
+	for (let i = 0; i < 9; i++) push(i % 3 === 0 ? `x${i}` : 'b');
+	filtered.update();
+	// ring now holds seqs 3..12: x2, then x0, x3, x6
+	assert.deepEqual(Array.from({ length: filtered.length }, (_, i) => filtered.at(i)!.line), ['x2', 'x0', 'x3', 'x6']);
+	assert.equal(filtered.lowerBound(seq - 2), 3);
+	assert.equal(filtered.lowerBound(seq), 4);
+});
+
+test('the view cache reuses the scan for the same ring and filter', () => {
+	const book = bookWith(20);
+	const cache = new LogViewCache();
+	const first = cache.lines(book.all, '/1$/');
+	assert.deepEqual(Array.from({ length: first.list.length }, (_, i) => first.list.at(i)!.line), ['line 1', 'line 11']);
+	book.append([line(21)]);
+	const second = cache.lines(book.all, '/1$/');
+	assert.equal(second.list, first.list);
+	assert.equal(second.list.length, 3);
+	assert.equal(cache.lines(book.all, '').list.length, 21);
+	assert.match(cache.lines(book.all, '/[/').error!, /invalid regex/);
+});
+
+test('following shows the tail', () => {
+	const list = ringList(bookWith(50).all);
+	const window = visibleWindow(list, { follow: true, anchorSeq: null, height: 10, width: 80, wrap: false });
+	assert.deepEqual([window.visibleFrom, window.visibleTo, window.rows.length, window.atBottom], [40, 50, 10, true]);
+	assert.equal(window.rows.at(-1)?.text, 'line 50');
+	assert.equal(window.bottomSeq, 50);
+});
+
+test('a paused view stays on its anchor while lines arrive', () => {
+	const book = bookWith(50);
+	const list = ringList(book.all);
+	const options = { follow: false, anchorSeq: 30, height: 5, width: 80, wrap: false };
+	const before = visibleWindow(list, options);
+	book.append([line(51), line(52)]);
+	const after = visibleWindow(list, options);
+	assert.deepEqual(after.rows.map((r) => r.text), before.rows.map((r) => r.text));
+	assert.equal(after.rows.at(-1)?.text, 'line 30');
+	assert.equal(after.atBottom, false);
+});
+
+test('an anchor the ring dropped clamps to the oldest lines', () => {
+	const book = bookWith(150, 100); // all ring holds 200: use a service ring of 100 lines
+	const list = ringList(book.ring('odd'));
+	const window = visibleWindow(list, { follow: false, anchorSeq: 1, height: 5, width: 80, wrap: false });
+	assert.equal(window.visibleFrom, 0);
+	assert.equal(window.rows.length, 1);
+});
+
+test('wrapping splits long lines into rows and counts them against the height', () => {
+	assert.deepEqual(wrapRows('abcdefgh', 3), ['abc', 'def', 'gh']);
+	assert.deepEqual(wrapRows('ab', 3), ['ab']);
+	const book = new LogBook(10);
+	book.append([line(1, 'short'), line(2, 'x'.repeat(25))]);
+	const window = visibleWindow(ringList(book.all), { follow: true, anchorSeq: null, height: 3, width: 10, wrap: true });
+	assert.deepEqual(window.rows.map((r) => [r.text.length, r.first]), [[10, true], [10, false], [5, false]]);
+	assert.equal(window.visibleFrom, 1);
+	const tall = visibleWindow(ringList(book.all), { follow: true, anchorSeq: null, height: 2, width: 10, wrap: true });
+	assert.deepEqual(tall.rows.map((r) => r.first), [false, false]);
+	const unwrapped = visibleWindow(ringList(book.all), { follow: true, anchorSeq: null, height: 3, width: 10, wrap: false });
+	assert.equal(unwrapped.rows.length, 2);
+});
+
+test('scrolling up anchors, scrolling back down to the tail resumes following', () => {
+	const list = ringList(bookWith(50).all);
+	const tail = visibleWindow(list, { follow: true, anchorSeq: null, height: 10, width: 80, wrap: false });
+	const up = scrollAnchor(list, tail, -10);
+	assert.equal(up, 40);
+	const paused = visibleWindow(list, { follow: false, anchorSeq: up, height: 10, width: 80, wrap: false });
+	assert.equal(paused.rows.at(-1)?.text, 'line 40');
+	assert.equal(scrollAnchor(list, paused, 10), null);
+	assert.equal(scrollAnchor(list, paused, 5), 45);
+	// the top: the first line stays at the top of a full pane
+	assert.equal(scrollAnchor(list, paused, -1000), 10);
+	assert.equal(scrollAnchor(ringList(new LogRing(2)), paused, -1), null);
+});
