@@ -1,0 +1,244 @@
+// Owns the agent-runner container: the settings of product.md turned into an engine create request,
+// finding it by labels, reusing it when its configuration hash matches, recreating it otherwise,
+// stopping, removing, and reading its state as a status row.
+import { createHash } from 'node:crypto';
+import { chownSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { AgentRunnerConfig } from '../config/types.js';
+import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, imageUser, labels } from '../contract.js';
+import type { StigmerHome } from '../home/StigmerHome.js';
+import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
+import { packageVersion } from '../version.js';
+import type { DockerApi } from './DockerApi.js';
+
+export interface ContainerInspect {
+	Id: string;
+	Name: string;
+	Created: string;
+	RestartCount: number;
+	Image: string;
+	Config: { Image: string; Labels: Record<string, string> | null; Tty: boolean; Env: string[] | null };
+	State: {
+		Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+		Running: boolean;
+		Restarting: boolean;
+		OOMKilled: boolean;
+		ExitCode: number;
+		Error: string;
+		StartedAt: string;
+		FinishedAt: string;
+		Pid: number;
+		Health?: { Status: 'starting' | 'healthy' | 'unhealthy' | 'none'; Log?: Array<{ Output: string; ExitCode: number }> };
+	};
+	HostConfig: { NetworkMode: string; Memory: number; NanoCpus: number };
+}
+
+export interface NetworkChoice {
+	/** share the host's network namespace (Linux engines): the API binds 127.0.0.1 itself */
+	hostNetwork: boolean;
+	reason: string;
+}
+
+/**
+ * Linux engines: a server on the host's 127.0.0.1 (Ollama's default) is unreachable through the bridge
+ * and host-gateway, so the container shares the host's network and binds loopback itself. Docker
+ * Desktop, Colima and OrbStack route host.docker.internal to the host's loopback: bridge there.
+ */
+export async function chooseNetwork(api: DockerApi): Promise<NetworkChoice> {
+	const info = await api.json<{ OperatingSystem?: string; Name?: string }>('GET', '/info');
+	const os = info.OperatingSystem ?? '';
+	const endpoint = api.endpoint.kind === 'unix' ? api.endpoint.socketPath : '';
+	const vm = /Docker Desktop|OrbStack/i.test(os) || endpoint.startsWith(path.join(homedir(), '.colima')) || endpoint.includes('/.docker/') || endpoint.includes('/.orbstack/');
+	if (process.platform !== 'linux' || vm || api.endpoint.kind === 'tcp') return { hostNetwork: false, reason: `bridge (${os || 'remote engine'})` };
+	return { hostNetwork: true, reason: 'host network (Linux engine)' };
+}
+
+/** The LLM URL as the container sees it: the host's loopback becomes host.docker.internal on a bridge. */
+export function containerLlmUrl(hostUrl: string, network: NetworkChoice): string {
+	if (network.hostNetwork) return hostUrl;
+	const url = new URL(hostUrl);
+	if (['127.0.0.1', 'localhost', '[::1]', '::1', '0.0.0.0'].includes(url.hostname)) url.hostname = 'host.docker.internal';
+	return url.toString().replace(/\/$/, hostUrl.endsWith('/') ? '/' : '');
+}
+
+export interface ContainerPlan {
+	name: string;
+	image: string;
+	imageId: string;
+	hash: string;
+	endpoint: string;
+	network: NetworkChoice;
+	body: Record<string, unknown>;
+	/** host paths the container user must be able to use (root invocations only) */
+	ownedPaths: string[];
+}
+
+export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: NetworkChoice): ContainerPlan {
+	const port = config.port;
+	const env: Record<string, string> = {
+		HOME: '/tmp',
+		...config.env,
+		[containerEnv.httpHost]: network.hostNetwork ? '127.0.0.1' : '0.0.0.0',
+		[containerEnv.httpPort]: String(network.hostNetwork ? port : containerHttpPort),
+		[containerEnv.workspace]: containerPaths.workspace,
+		[containerEnv.data]: containerPaths.data,
+		[containerEnv.apiTokenFile]: containerPaths.apiToken,
+		[containerEnv.llmProvider]: config.llm.provider,
+		[containerEnv.llmBaseUrl]: containerLlmUrl(config.llm.baseUrl, network),
+		[containerEnv.llmModel]: config.llm.model,
+		[containerEnv.maxConcurrency]: String(config.maxConcurrency),
+	};
+	const binds = [
+		`${home.workspaceDir}:${containerPaths.workspace}`,
+		`${home.agentRunnerDataDir}:${containerPaths.data}`,
+		`${home.apiTokenFile}:${containerPaths.apiToken}:ro`,
+	];
+	const ownedPaths = [home.workspaceDir, home.agentRunnerDataDir, home.apiTokenFile];
+	if (config.llm.apiKeyFile) {
+		env[containerEnv.llmApiKeyFile] = containerPaths.llmApiKey;
+		binds.push(`${config.llm.apiKeyFile}:${containerPaths.llmApiKey}:ro`);
+		ownedPaths.push(config.llm.apiKeyFile);
+	}
+	// On Linux the container runs as the invoking user so workspace files are theirs; as root it keeps
+	// the image's non-root user and stigmer hands that user the mounted paths instead.
+	const uid = process.getuid?.() ?? 0;
+	const user = process.platform === 'linux' && uid !== 0 ? `${uid}:${process.getgid?.() ?? uid}` : '';
+	const hostConfig: Record<string, unknown> = {
+		Binds: binds,
+		NetworkMode: network.hostNetwork ? 'host' : 'bridge',
+		Init: true,
+		CapDrop: ['ALL'],
+		SecurityOpt: ['no-new-privileges:true'],
+		ReadonlyRootfs: true,
+		Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m' },
+		Memory: config.memory,
+		MemorySwap: config.memory,
+		NanoCpus: Math.round(config.cpus * 1e9),
+		PidsLimit: 512,
+		RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 5 },
+		LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+	};
+	if (!network.hostNetwork) {
+		hostConfig.PortBindings = { [`${containerHttpPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] };
+		hostConfig.ExtraHosts = ['host.docker.internal:host-gateway'];
+	}
+	const body: Record<string, unknown> = {
+		Image: config.image,
+		Env: Object.entries(env)
+			.sort(([a], [b]) => a.localeCompare(b))
+			.map(([k, v]) => `${k}=${v}`),
+		User: user,
+		WorkingDir: containerPaths.workspace,
+		ExposedPorts: network.hostNetwork ? {} : { [`${containerHttpPort}/tcp`]: {} },
+		StopTimeout: 10,
+		HostConfig: hostConfig,
+	};
+	const hash = createHash('sha256').update(JSON.stringify({ imageId, body })).digest('hex').slice(0, 16);
+	body.Labels = {
+		[labels.managed]: 'true',
+		[labels.service]: agentRunnerService,
+		[labels.home]: home.hash,
+		[labels.configHash]: hash,
+		[labels.version]: packageVersion,
+	};
+	return { name: home.containerName, image: config.image, imageId, hash, endpoint: `http://127.0.0.1:${port}`, network, body, ownedPaths };
+}
+
+/** Root invocations: the image's user gets the mounted paths; nobody else gains access. */
+export function handOverMountedPaths(plan: ContainerPlan): void {
+	if ((process.getuid?.() ?? 0) !== 0 || process.platform !== 'linux') return;
+	for (const p of plan.ownedPaths) {
+		if (existsSync(p)) chownSync(p, imageUser.uid, imageUser.gid);
+	}
+}
+
+export function labelFilter(home: StigmerHome): string {
+	return JSON.stringify({ label: [`${labels.managed}=true`, `${labels.service}=${agentRunnerService}`, `${labels.home}=${home.hash}`] });
+}
+
+/** All agent-runner containers of this home (normally one). */
+export async function findContainers(api: DockerApi, home: StigmerHome): Promise<Array<{ Id: string; Names: string[]; State: string; Labels: Record<string, string> }>> {
+	return api.json('GET', '/containers/json', { query: { all: 1, filters: labelFilter(home) } });
+}
+
+export async function inspectContainer(api: DockerApi, id: string): Promise<ContainerInspect | null> {
+	return api.jsonOrNull<ContainerInspect>('GET', `/containers/${encodeURIComponent(id)}/json`);
+}
+
+/** The home's container, found by labels, else by its name (a container made by an older stigmer). */
+export async function currentContainer(api: DockerApi, home: StigmerHome): Promise<ContainerInspect | null> {
+	const found = await findContainers(api, home);
+	const running = found.find((c) => c.State === 'running') ?? found[0];
+	if (running) return inspectContainer(api, running.Id);
+	return null;
+}
+
+export async function stopContainer(api: DockerApi, id: string, timeoutSeconds: number): Promise<void> {
+	try {
+		await api.request('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: timeoutSeconds }, timeoutMs: (timeoutSeconds + 30) * 1000 }).then((r) => r.resume());
+	} catch (error) {
+		if ((error as { statusCode?: number }).statusCode === 404) return;
+		throw error;
+	}
+}
+
+export async function removeContainer(api: DockerApi, id: string): Promise<void> {
+	try {
+		await api.request('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: 1, v: 1 } }).then((r) => r.resume());
+	} catch (error) {
+		const code = (error as { statusCode?: number }).statusCode;
+		if (code === 404 || code === 409) return; // gone, or already being removed
+		throw error;
+	}
+}
+
+export async function createContainer(api: DockerApi, plan: ContainerPlan): Promise<string> {
+	const created = await api.json<{ Id: string }>('POST', '/containers/create', { query: { name: plan.name }, body: plan.body });
+	return created.Id;
+}
+
+export async function startContainer(api: DockerApi, id: string): Promise<void> {
+	const res = await api.request('POST', `/containers/${encodeURIComponent(id)}/start`);
+	res.resume();
+}
+
+function containerState(inspect: ContainerInspect): ServiceState {
+	switch (inspect.State.Status) {
+		case 'running':
+			return 'running';
+		case 'restarting':
+			return 'restarting';
+		case 'created':
+			return 'stopped';
+		case 'paused':
+			return 'stopped';
+		case 'dead':
+			return 'failed';
+		default:
+			return inspect.State.ExitCode === 0 ? 'stopped' : 'exited';
+	}
+}
+
+export function containerStatus(inspect: ContainerInspect | null, endpoint: string, image: string): ServiceStatus {
+	if (!inspect) {
+		return { name: agentRunnerService, kind: 'container', state: 'stopped', health: null, image, endpoint, startedAt: null, restarts: 0, exitCode: null, oomKilled: false };
+	}
+	const running = inspect.State.Running;
+	const health = inspect.State.Health?.Status;
+	const state = containerState(inspect);
+	return {
+		name: agentRunnerService,
+		kind: 'container',
+		state,
+		health: running && health && health !== 'none' ? (health as ServiceHealth) : null,
+		id: inspect.Id,
+		image: inspect.Config.Image,
+		endpoint,
+		startedAt: running || inspect.State.Restarting ? inspect.State.StartedAt : null,
+		restarts: inspect.RestartCount,
+		exitCode: running ? null : state === 'stopped' && inspect.State.Status === 'created' ? null : inspect.State.ExitCode,
+		oomKilled: inspect.State.OOMKilled,
+		...(inspect.State.Error ? { message: inspect.State.Error } : {}),
+	};
+}

@@ -1,0 +1,169 @@
+// Owns the agent-runner image: whether it is present and current, and building it from the
+// packaged docker/ context through the engine's /build endpoint with progress reporting.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { baseImage, imageVersionLabel } from '../contract.js';
+import { UserError, errorMessage } from '../errors.js';
+import { packageRoot, packageVersion } from '../version.js';
+import { DockerApiError, type DockerApi } from './DockerApi.js';
+import { jsonLines } from './streams.js';
+
+export interface ImageInfo {
+	id: string;
+	version: string | null;
+	created: string;
+	size: number;
+}
+
+export async function inspectImage(api: DockerApi, image: string): Promise<ImageInfo | null> {
+	const found = await api.jsonOrNull<{ Id: string; Created: string; Size: number; Config?: { Labels?: Record<string, string> | null } }>(
+		'GET',
+		`/images/${encodeURIComponent(image)}/json`,
+	);
+	if (!found) return null;
+	return { id: found.Id, version: found.Config?.Labels?.[imageVersionLabel] ?? null, created: found.Created, size: found.Size };
+}
+
+export type BuildProgress =
+	| { kind: 'step'; step: number; steps: number; text: string }
+	| { kind: 'output'; text: string }
+	| { kind: 'base'; text: string };
+
+/** Directories of the package that form the build context (the Dockerfile copies only from these). */
+const contextDirs = ['docker', 'agent-runner'];
+const skipped = new Set(['__pycache__', '.pytest_cache', 'node_modules', '.mypy_cache']);
+
+function listContext(root: string): string[] {
+	const files: string[] = [];
+	const walk = (rel: string) => {
+		for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
+			if (skipped.has(entry.name) || entry.name.endsWith('.pyc')) continue;
+			const child = path.posix.join(rel, entry.name);
+			if (entry.isDirectory()) walk(child);
+			else if (entry.isFile()) files.push(child);
+		}
+	};
+	for (const dir of contextDirs) walk(dir);
+	for (const extra of ['.dockerignore']) {
+		try {
+			if (statSync(path.join(root, extra)).isFile()) files.push(extra);
+		} catch {
+			// optional
+		}
+	}
+	return files.sort();
+}
+
+/** The build context as an in-memory tar (it is small: Python sources and the Dockerfile). */
+async function contextTar(root: string): Promise<Buffer> {
+	const { pack } = await import('tar-stream');
+	const tar = pack();
+	const chunks: Buffer[] = [];
+	tar.on('data', (c: unknown) => chunks.push(c as Buffer));
+	const done = new Promise<void>((resolve, reject) => {
+		tar.on('end', resolve);
+		tar.on('error', reject);
+	});
+	for (const file of listContext(root)) {
+		const full = path.join(root, file);
+		const st = statSync(full);
+		// Fixed mtimes keep the context byte-identical across checkouts, so the engine's cache hits.
+		tar.entry({ name: file, mode: st.mode & 0o777, mtime: new Date(0), uid: 0, gid: 0 }, readFileSync(full));
+	}
+	tar.finalize();
+	await done;
+	return Buffer.concat(chunks);
+}
+
+async function ensureBaseImage(api: DockerApi, onProgress: (p: BuildProgress) => void): Promise<void> {
+	if (await api.jsonOrNull('GET', `/images/${encodeURIComponent(baseImage)}/json`)) return;
+	onProgress({ kind: 'base', text: `pulling ${baseImage}` });
+	const [fromImage, tag] = baseImage.split(':');
+	let failure: string | null = null;
+	try {
+		const res = await api.request('POST', '/images/create', { query: { fromImage, tag }, timeoutMs: 120_000 });
+		for await (const event of jsonLines<{ error?: string; status?: string }>(res)) {
+			if (event.error) failure = event.error;
+		}
+	} catch (error) {
+		failure = errorMessage(error);
+	}
+	if (failure !== null || !(await api.jsonOrNull('GET', `/images/${encodeURIComponent(baseImage)}/json`))) {
+		throw new UserError(
+			`the base image ${baseImage} is missing and cannot be pulled (${failure ?? 'not found after pull'})`,
+			1,
+			`without a registry, make it locally from Debian's mirror: bash ${path.join(packageRoot, 'docker', 'base-image.sh')}`,
+		);
+	}
+}
+
+export interface BuildOptions {
+	image: string;
+	onProgress?: (p: BuildProgress) => void;
+	signal?: AbortSignal;
+	/** defaults to the installed package's own files */
+	contextRoot?: string;
+}
+
+/**
+ * Builds the runtime image. A failed RUN arrives as an `error` event in the progress stream (the HTTP
+ * status is 200), so the stream is read to its end and the failing step's output is kept.
+ */
+export async function buildImage(api: DockerApi, options: BuildOptions): Promise<ImageInfo> {
+	const onProgress = options.onProgress ?? (() => {});
+	await ensureBaseImage(api, onProgress);
+	const body = await contextTar(options.contextRoot ?? packageRoot);
+	let stepOutput: string[] = [];
+	let currentStep = '';
+	let res;
+	try {
+		res = await api.request('POST', '/build', {
+			query: {
+				t: options.image,
+				dockerfile: 'docker/Dockerfile',
+				target: 'runtime',
+				buildargs: { STIGMER_VERSION: packageVersion },
+				rm: 1,
+				forcerm: 1,
+			},
+			rawBody: body,
+			headers: { 'Content-Type': 'application/x-tar' },
+			signal: options.signal,
+		});
+	} catch (error) {
+		if (error instanceof DockerApiError) throw new UserError(`building ${options.image} failed: ${error.message}`);
+		throw error;
+	}
+	let pending = '';
+	for await (const event of jsonLines<{ stream?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } }>(res)) {
+		if (event.error) {
+			const tail = stepOutput.slice(-40).join('\n');
+			throw new UserError(
+				`building ${options.image} failed at ${currentStep || 'an early step'}:\n${tail}\n${event.errorDetail?.message ?? event.error}`,
+				1,
+				'fix the failing step (see the output above), then run `stigmer server start --build` again',
+			);
+		}
+		if (event.stream) {
+			pending += event.stream;
+			let index: number;
+			while ((index = pending.indexOf('\n')) >= 0) {
+				const line = pending.slice(0, index).replace(/\r$/, '');
+				pending = pending.slice(index + 1);
+				const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+				if (step) {
+					currentStep = `step ${step[1]}/${step[2]} (${step[3]})`;
+					stepOutput = [];
+					onProgress({ kind: 'step', step: Number(step[1]), steps: Number(step[2]), text: step[3]! });
+				} else if (line.trim() !== '') {
+					stepOutput.push(line);
+					if (stepOutput.length > 200) stepOutput.splice(0, stepOutput.length - 200);
+					onProgress({ kind: 'output', text: line });
+				}
+			}
+		}
+	}
+	const info = await inspectImage(api, options.image);
+	if (!info) throw new UserError(`building ${options.image} finished but the image is not there`, 1, 'run `stigmer server start --build` again; `stigmer doctor` checks the engine');
+	return info;
+}

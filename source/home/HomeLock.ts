@@ -1,0 +1,86 @@
+// Serialises `start`, `stop` and `restart` of one home across processes: two at once never make two
+// containers. An exclusive-create lock file holds the owner's pid and process start time, so a lock
+// left by a killed CLI is recognised as stale and taken over.
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import type { StigmerHome } from './StigmerHome.js';
+
+function processStartTime(pid: number): string | null {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+	} catch {
+		return null;
+	}
+}
+
+function alive(pid: number, startTime: string | null): boolean {
+	try {
+		process.kill(pid, 0);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+	}
+	// Where /proc exists, a reused pid shows a different start time.
+	const now = processStartTime(pid);
+	return startTime === null || now === null || now === startTime;
+}
+
+export interface HeldLock {
+	release(): void;
+}
+
+export async function acquireHomeLock(home: StigmerHome, options: { timeoutMs?: number; what?: string; signal?: AbortSignal } = {}): Promise<HeldLock> {
+	const file = home.lockFile;
+	const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+	const me = `${process.pid} ${processStartTime(process.pid) ?? '-'}\n`;
+	let waitMs = 20;
+	for (;;) {
+		try {
+			const fd = openSync(file, 'wx', 0o644);
+			writeSync(fd, me);
+			closeSync(fd);
+			let released = false;
+			return {
+				release() {
+					if (released) return;
+					released = true;
+					try {
+						if (readFileSync(file, 'utf8') === me) unlinkSync(file);
+					} catch {
+						// already gone
+					}
+				},
+			};
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+				throw new UserError(`cannot create the lock file ${file}: ${(error as Error).message}`, 1, 'check that the stigmer home is writable');
+			}
+		}
+		let owner = '';
+		try {
+			owner = readFileSync(file, 'utf8');
+		} catch {
+			continue; // released meanwhile
+		}
+		const [pidText, start] = owner.trim().split(' ');
+		const pid = Number(pidText);
+		if (!Number.isInteger(pid) || pid <= 0 || !alive(pid, start === '-' ? null : (start ?? null))) {
+			// Stale: move it aside atomically so only one waiter takes it over.
+			try {
+				const aside = `${file}.stale.${process.pid}`;
+				renameSync(file, aside);
+				if (readFileSync(aside, 'utf8') !== owner) renameSync(aside, file);
+				else unlinkSync(aside);
+			} catch {
+				// someone else took it over first
+			}
+			continue;
+		}
+		if (Date.now() > deadline) {
+			throw new UserError(`another stigmer (pid ${pid}) is ${options.what ?? 'changing'} this stack and did not finish in time`, 1, `wait for it, or stop it (kill ${pid}) and try again`);
+		}
+		if (options.signal?.aborted) throw new UserError('interrupted while waiting for another stigmer', 130);
+		await new Promise((r) => setTimeout(r, waitMs));
+		waitMs = Math.min(waitMs * 2, 200);
+	}
+}

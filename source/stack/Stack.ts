@@ -1,0 +1,420 @@
+// The one implementation of start, stop, restart and status, used by the CLI commands and the
+// dashboard alike. Natives go through the supervisor, the container through ContainerService.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { loadConfig } from '../config/loadConfig.js';
+import type { StigmerConfig } from '../config/types.js';
+import { agentRunnerService, exitCodes } from '../contract.js';
+import {
+	type ContainerInspect,
+	chooseNetwork,
+	containerStatus,
+	createContainer,
+	currentContainer,
+	findContainers,
+	handOverMountedPaths,
+	inspectContainer,
+	planContainer,
+	removeContainer,
+	startContainer,
+	stopContainer,
+} from '../engine/ContainerService.js';
+import { DockerApi, EngineUnreachableError } from '../engine/DockerApi.js';
+import { endpointUrl, resolveEndpoint } from '../engine/endpoint.js';
+import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBuilder.js';
+import { demuxFrames } from '../engine/streams.js';
+import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
+import { acquireHomeLock } from '../home/HomeLock.js';
+import type { StigmerHome } from '../home/StigmerHome.js';
+import { ensureSupervisor, readNativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
+import type { NativeStatus } from '../supervisor/protocol.js';
+import { resolveExecutable } from '../supervisor/resolveExecutable.js';
+import { packageVersion } from '../version.js';
+import type { ServiceStatus, StackStatus } from './ServiceStatus.js';
+
+export type StackEvent =
+	| { service: string; phase: 'build'; progress: BuildProgress }
+	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart'; text?: string };
+
+export interface StackOptions {
+	onEvent?: (event: StackEvent) => void;
+	signal?: AbortSignal;
+	/** an already connected engine client (the dashboard keeps one) */
+	api?: DockerApi;
+}
+
+export interface StartOptions extends StackOptions {
+	build?: boolean;
+	/** seconds to wait for readiness (per run) */
+	timeoutSeconds?: number;
+	wait?: boolean;
+	services?: string[];
+}
+
+export const defaultStartTimeoutSeconds = 120;
+export const defaultStopTimeoutSeconds = 10;
+
+export function serviceNames(config: StigmerConfig): string[] {
+	return [...config.services.map((s) => s.name), agentRunnerService];
+}
+
+/** Validates SERVICE... arguments against the configuration (exit 2 naming the known ones). */
+export function selectServices(config: StigmerConfig, wanted: string[] | undefined): string[] {
+	const known = serviceNames(config);
+	if (!wanted || wanted.length === 0) return known;
+	for (const name of wanted) {
+		if (!known.includes(name)) throw new UsageError(`unknown service "${name}"`, `known services: ${known.join(', ')}`);
+	}
+	return known.filter((name) => wanted.includes(name));
+}
+
+/** The bearer token of the agent-runner API, generated at first start (0600). */
+export function ensureApiToken(home: StigmerHome): string {
+	try {
+		const token = readFileSync(home.apiTokenFile, 'utf8').trim();
+		if (token) {
+			if ((statSync(home.apiTokenFile).mode & 0o077) !== 0) chmodSync(home.apiTokenFile, 0o600);
+			return token;
+		}
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read ${home.apiTokenFile}: ${errorMessage(error)}`);
+	}
+	const token = randomBytes(32).toString('hex');
+	writeFileSync(home.apiTokenFile, `${token}\n`, { mode: 0o600 });
+	return token;
+}
+
+async function connectEngine(options: StackOptions): Promise<DockerApi> {
+	return options.api ?? DockerApi.connect();
+}
+
+function checkAborted(signal?: AbortSignal): void {
+	if (signal?.aborted) throw new UserError('interrupted', exitCodes.interrupted);
+}
+
+/** Who listens on a loopback TCP port, if anyone (connect probe: works for any owner). */
+export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+	return new Promise((resolve) => {
+		const socket = net.connect({ port, host });
+		socket.once('connect', () => {
+			socket.destroy();
+			resolve(true);
+		});
+		socket.once('error', () => resolve(false));
+		socket.setTimeout(1000, () => {
+			socket.destroy();
+			resolve(false);
+		});
+	});
+}
+
+export function httpStatus(url: string, timeoutMs = 1000): Promise<number | null> {
+	return new Promise((resolve) => {
+		const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+			res.resume();
+			resolve(res.statusCode ?? null);
+		});
+		req.on('timeout', () => req.destroy());
+		req.on('error', () => resolve(null));
+	});
+}
+
+/** The last lines a container printed (for "did not become ready" reports). */
+export async function containerLogTail(api: DockerApi, id: string, lines: number): Promise<string> {
+	try {
+		const res = await api.request('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: { stdout: 1, stderr: 1, tail: lines }, timeoutMs: 5000 });
+		const parts: Buffer[] = [];
+		for await (const frame of demuxFrames(res)) parts.push(frame.payload);
+		return Buffer.concat(parts).toString('utf8').trimEnd();
+	} catch (error) {
+		return `(logs unavailable: ${errorMessage(error)})`;
+	}
+}
+
+async function ensureImage(api: DockerApi, config: StigmerConfig, options: StartOptions): Promise<string> {
+	const image = config.agentRunner.image;
+	const existing = await inspectImage(api, image);
+	const ours = image.startsWith('stigmer/agent-runner:');
+	const stale = existing && ours && existing.version !== packageVersion;
+	if (existing && !options.build && !stale) return existing.id;
+	if (!ours && !options.build) {
+		throw new UserError(`the image ${image} (agentRunner.image in config.yaml) is not in the engine`, 1, `pull or build it (docker pull ${image}), or remove agentRunner.image to use stigmer's own`);
+	}
+	const built = await buildImage(api, {
+		image,
+		signal: options.signal,
+		onProgress: (progress) => options.onEvent?.({ service: agentRunnerService, phase: 'build', progress }),
+	});
+	return built.id;
+}
+
+/** Brings the selected services up in order (natives, then agent-runner) and waits until each is ready. */
+export async function startStack(home: StigmerHome, options: StartOptions = {}): Promise<StackStatus> {
+	home.ensureLayout();
+	const config = loadConfig(home);
+	const selected = selectServices(config, options.services);
+	const wantContainer = selected.includes(agentRunnerService);
+	const natives = config.services.filter((s) => selected.includes(s.name));
+	const timeoutSeconds = options.timeoutSeconds ?? defaultStartTimeoutSeconds;
+	const wait = options.wait ?? true;
+	const emit = options.onEvent ?? (() => {});
+	ensureApiToken(home);
+
+	// The engine first: when it is unreachable nothing is started (exit 3).
+	const api = wantContainer ? await connectEngine(options) : null;
+	const lock = await acquireHomeLock(home, { what: 'starting', signal: options.signal });
+	const startedNatives: string[] = [];
+	let startedContainer: string | null = null;
+	try {
+		let plan: ReturnType<typeof planContainer> | null = null;
+		let existing: ContainerInspect | null = null;
+		if (api) {
+			const imageId = await ensureImage(api, config, options);
+			checkAborted(options.signal);
+			plan = planContainer(home, config.agentRunner, imageId, await chooseNetwork(api));
+			existing = await currentContainer(api, home);
+			const reusable = existing && existing.Config.Labels?.['ai.stigmer.config-hash'] === plan.hash;
+			if (!(reusable && existing!.State.Running) && (await portInUse(config.agentRunner.port))) {
+				throw new UserError(
+					`port ${config.agentRunner.port} on 127.0.0.1 is taken by another program`,
+					1,
+					`stop it (\`stigmer doctor\` shows which process holds it), or set agentRunner.port in ${home.configFile}`,
+				);
+			}
+		}
+
+		if (natives.length > 0) {
+			await ensureSupervisor(home);
+			const before = new Map(readNativeState(home).services.map((s) => [s.name, s.state]));
+			const response = await request(home, { cmd: 'start', services: natives.map((s) => s.name), configs: config.services, wait, timeout: timeoutSeconds }, { timeoutMs: (timeoutSeconds + 30) * 1000 });
+			for (const s of response.services ?? []) {
+				if (s.state === 'not-installed') emit({ service: s.name, phase: 'not-installed', text: s.lastError });
+				else if (before.get(s.name) !== 'running' && natives.some((n) => n.name === s.name)) startedNatives.push(s.name);
+			}
+			if (!response.ok) {
+				const reason = response.error;
+				if (response.timedOut) {
+					throw new TimeoutError(`${response.service ?? 'a native service'} did not become ready within ${timeoutSeconds} s: ${reason}`, nativeLogHint(home, response.service));
+				}
+				throw new UserError(`${response.service ?? 'a native service'} failed to start: ${reason}`, 1, nativeLogHint(home, response.service));
+			}
+			for (const s of response.services) if (s.state === 'running') emit({ service: s.name, phase: 'ready' });
+		}
+		checkAborted(options.signal);
+
+		if (api && plan) {
+			const all = await findContainers(api, home);
+			let id: string | null = null;
+			for (const c of all) {
+				if (c.Labels['ai.stigmer.config-hash'] === plan.hash && id === null && c.Id === existing?.Id) id = c.Id;
+				else await removeContainer(api, c.Id); // stale: older version, changed config, or a duplicate
+			}
+			if (id === null) {
+				const byName = await inspectContainer(api, plan.name);
+				if (byName) await removeContainer(api, byName.Id); // a leftover without our labels
+				emit({ service: agentRunnerService, phase: existing ? 'recreate' : 'create' });
+				handOverMountedPaths(plan);
+				id = await createContainer(api, plan);
+				startedContainer = id;
+				await startContainer(api, id);
+			} else if (!existing!.State.Running) {
+				emit({ service: agentRunnerService, phase: 'start' });
+				handOverMountedPaths(plan);
+				startedContainer = id;
+				await startContainer(api, id);
+			} else {
+				emit({ service: agentRunnerService, phase: 'reuse' });
+			}
+			if (wait) {
+				emit({ service: agentRunnerService, phase: 'wait' });
+				await waitContainerReady(api, id, plan.endpoint, timeoutSeconds, options.signal);
+				emit({ service: agentRunnerService, phase: 'ready' });
+			}
+		}
+	} catch (error) {
+		// Ctrl-C or a failure: undo what this start began, so nothing is left half-started.
+		if (options.signal?.aborted || !(error instanceof TimeoutError)) {
+			await rollback(home, api, startedContainer, startedNatives).catch(() => {});
+		}
+		if (options.signal?.aborted) throw new UserError('interrupted: stopped what this start had begun', exitCodes.interrupted);
+		throw error;
+	} finally {
+		lock.release();
+	}
+	const status = await stackStatus(home, { api: api ?? undefined, config });
+	if (!options.api) api?.close();
+	return status;
+}
+
+function nativeLogHint(home: StigmerHome, service: string | undefined): string {
+	if (!service) return `see ${home.logsDir}`;
+	let tail = '';
+	try {
+		tail = readFileSync(home.logFile(service), 'utf8').trimEnd().split('\n').slice(-10).join('\n');
+	} catch {
+		// no log yet
+	}
+	return `last lines of ${home.logFile(service)}:\n${tail || '(empty)'}`;
+}
+
+async function rollback(home: StigmerHome, api: DockerApi | null, container: string | null, natives: string[]): Promise<void> {
+	if (api && container) {
+		await stopContainer(api, container, 5);
+		await removeContainer(api, container);
+	}
+	if (natives.length > 0 && supervisorPid(home) !== null) {
+		await request(home, { cmd: 'stop', services: natives, timeout: 5 }).catch(() => {});
+	}
+}
+
+/** Ready = running, Docker health not unhealthy, and /readyz answering 200. Exit 4 on timeout. */
+export async function waitContainerReady(api: DockerApi, id: string, endpoint: string, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
+	const deadline = Date.now() + timeoutSeconds * 1000;
+	let lastInspect = 0;
+	for (;;) {
+		checkAborted(signal);
+		const status = await httpStatus(`${endpoint}/readyz`, 1000);
+		if (status === 200) {
+			const inspect = await inspectContainer(api, id);
+			if (inspect?.State.Running && inspect.State.Health?.Status !== 'unhealthy') return;
+		}
+		// A container that died will not become ready: say so now instead of at the deadline.
+		if (Date.now() - lastInspect > 500) {
+			lastInspect = Date.now();
+			const inspect = await inspectContainer(api, id);
+			if (!inspect) throw new UserError(`${agentRunnerService} container disappeared while starting`, 1, 'run `stigmer server start` again');
+			if (!inspect.State.Running && !inspect.State.Restarting && inspect.State.Status !== 'created') {
+				const logs = await containerLogTail(api, id, 20);
+				throw new UserError(
+					`${agentRunnerService} exited with code ${inspect.State.ExitCode}${inspect.State.OOMKilled ? ' (killed: out of memory; raise agentRunner.memory)' : ''} while starting`,
+					1,
+					`its last lines:\n${logs || '(no output)'}`,
+				);
+			}
+		}
+		if (Date.now() > deadline) {
+			const logs = await containerLogTail(api, id, 20);
+			throw new TimeoutError(`${agentRunnerService} did not become ready within ${timeoutSeconds} s (${endpoint}/readyz)`, `its last lines:\n${logs || '(no output)'}`);
+		}
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
+/** Stops all or the named services: SIGTERM / docker stop, then kill after the timeout. */
+export async function stopStack(home: StigmerHome, options: StackOptions & { services?: string[]; timeoutSeconds?: number } = {}): Promise<void> {
+	const config = loadConfig(home);
+	const selected = selectServices(config, options.services);
+	const all = !options.services || options.services.length === 0;
+	const timeout = options.timeoutSeconds ?? defaultStopTimeoutSeconds;
+	const emit = options.onEvent ?? (() => {});
+	home.ensureLayout();
+	const lock = await acquireHomeLock(home, { what: 'stopping', signal: options.signal });
+	try {
+		const tasks: Promise<void>[] = [];
+		if (selected.includes(agentRunnerService)) {
+			tasks.push(
+				(async () => {
+					let api: DockerApi;
+					try {
+						api = await connectEngine(options);
+					} catch (error) {
+						// Nothing of ours can run in an engine that is down; natives are still stopped.
+						if (error instanceof EngineUnreachableError) return;
+						throw error;
+					}
+					for (const c of await findContainers(api, home)) {
+						emit({ service: agentRunnerService, phase: 'stop' });
+						await stopContainer(api, c.Id, timeout);
+						await removeContainer(api, c.Id);
+						emit({ service: agentRunnerService, phase: 'stopped' });
+					}
+					if (!options.api) api.close();
+				})(),
+			);
+		}
+		const natives = config.services.map((s) => s.name).filter((n) => selected.includes(n));
+		if (all) {
+			tasks.push(shutdownSupervisor(home, timeout));
+		} else if (natives.length > 0 && supervisorPid(home) !== null) {
+			tasks.push(
+				request(home, { cmd: 'stop', services: natives, timeout }, { timeoutMs: (timeout + 10) * 1000 }).then((r) => {
+					if (!r.ok) throw new UserError(`stopping ${natives.join(', ')} failed: ${r.error}`);
+					for (const n of natives) emit({ service: n, phase: 'stopped' });
+				}),
+			);
+		}
+		const results = await Promise.allSettled(tasks);
+		const failed = results.find((r) => r.status === 'rejected');
+		if (failed) throw (failed as PromiseRejectedResult).reason;
+	} finally {
+		lock.release();
+	}
+}
+
+export async function restartStack(home: StigmerHome, options: StartOptions = {}): Promise<StackStatus> {
+	const config = loadConfig(home);
+	const selected = selectServices(config, options.services);
+	await stopStack(home, { ...options, services: selected.length === serviceNames(config).length ? undefined : selected });
+	return startStack(home, { ...options, services: selected });
+}
+
+function configuredNativeRow(home: StigmerHome, name: string, config: StigmerConfig): ServiceStatus {
+	const service = config.services.find((s) => s.name === name)!;
+	const found = resolveExecutable(service.command[0]!, { cwd: service.cwd ?? home.dir, binDir: home.binDir });
+	if (!found && service.optional) return { name, kind: 'native', state: 'not-installed', health: null, restarts: 0, exitCode: null, message: `${service.command[0]} not found on PATH or in ${home.binDir}` };
+	return { name, kind: 'native', state: 'stopped', health: null, restarts: 0, exitCode: null };
+}
+
+function nativeRow(s: NativeStatus): ServiceStatus {
+	const row: ServiceStatus = { name: s.name, kind: 'native', state: s.state, health: null, restarts: s.restarts, exitCode: s.exitCode };
+	if (s.pid !== undefined) row.pid = s.pid;
+	if (s.startedAt) row.startedAt = s.startedAt;
+	if (s.lastError) row.message = s.lastError;
+	return row;
+}
+
+/** The truth about every service, read from the engine and the supervisor's state file. */
+export async function stackStatus(home: StigmerHome, options: { api?: DockerApi; config?: StigmerConfig } = {}): Promise<StackStatus> {
+	const config = options.config ?? loadConfig(home);
+	const endpoint = `http://127.0.0.1:${config.agentRunner.port}`;
+	let api = options.api ?? null;
+	let engineError: string | undefined;
+	if (!api) {
+		try {
+			api = await DockerApi.connect(process.env, 2000);
+		} catch (error) {
+			engineError = errorMessage(error);
+		}
+	}
+	let containerRow: ServiceStatus;
+	if (api) {
+		const inspect = await currentContainer(api, home);
+		containerRow = containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image);
+	} else {
+		containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), message: 'container engine unreachable' };
+	}
+	const state = readNativeState(home);
+	const byName = new Map(state.services.map((s) => [s.name, s]));
+	const natives = config.services.map((s) => {
+		const known = byName.get(s.name);
+		return known ? nativeRow(known) : configuredNativeRow(home, s.name, config);
+	});
+	const status: StackStatus = {
+		engine: api?.info
+			? { reachable: true, endpoint: api.info.endpoint, version: api.info.version }
+			: { reachable: false, endpoint: safeEndpointUrl(), version: null, ...(engineError ? { error: engineError } : {}) },
+		services: [containerRow, ...natives],
+	};
+	if (api && !options.api) api.close();
+	return status;
+}
+
+function safeEndpointUrl(): string {
+	try {
+		return endpointUrl(resolveEndpoint());
+	} catch {
+		return process.env.DOCKER_HOST ?? '';
+	}
+}
