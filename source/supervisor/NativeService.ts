@@ -94,6 +94,31 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		return this.state === 'running' || this.state === 'starting' || this.state === 'restarting';
 	}
 
+	/**
+	 * A service that is down shows `not-installed` while its optional executable is missing (and
+	 * `stopped` again once it appears), without waiting for a start.
+	 */
+	checkInstalled(): void {
+		if (this.state !== 'stopped' && this.state !== 'not-installed') return;
+		const missing = this.config.optional && this.resolve() === null;
+		const state = missing ? 'not-installed' : 'stopped';
+		if (state === this.state) return;
+		this.lastError = missing ? this.notFound() : undefined;
+		this.setState(state);
+	}
+
+	private resolve(): string | null {
+		const argv0 = this.config.command[0];
+		if (argv0 === undefined) return null;
+		const cwd = this.config.cwd ?? this.options.defaultCwd;
+		return resolveExecutable(argv0, { cwd, binDir: this.options.binDir, pathEnv: this.config.env.PATH ?? process.env.PATH });
+	}
+
+	private notFound(): string {
+		const argv0 = this.config.command[0];
+		return argv0 === undefined ? 'no command configured' : `executable not found: ${argv0} (searched PATH and ${this.options.binDir})`;
+	}
+
 	/** Starts the service unless it is already up (or coming up); a fresh start resets the restart count. */
 	async start(): Promise<void> {
 		if (this.stopping) await this.stopping;
@@ -151,14 +176,11 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		const config = this.config;
 		const cwd = config.cwd ?? this.options.defaultCwd;
 		const env = { ...process.env, ...config.env };
-		const argv0 = config.command[0];
-		const executable = argv0 === undefined ? null : resolveExecutable(argv0, { cwd, binDir: this.options.binDir, pathEnv: env.PATH });
+		const executable = this.resolve();
 		if (executable === null) {
 			this.command = undefined;
-			this.lastError = argv0 === undefined
-				? 'no command configured'
-				: `executable not found: ${argv0} (searched PATH and ${this.options.binDir})`;
-			this.setState(config.optional && argv0 !== undefined ? 'not-installed' : 'failed');
+			this.lastError = this.notFound();
+			this.setState(config.optional && config.command.length > 0 ? 'not-installed' : 'failed');
 			return;
 		}
 		if (this.state === 'not-installed') this.lastError = undefined;

@@ -32,10 +32,15 @@ export class NativeSupervisor extends EventEmitter<{ change: [NativeStatus[]] }>
 	/** Adopts a (new) configuration: applies to each service's next spawn; unknown services are added. */
 	configure(configs: NativeServiceConfig[]): void {
 		this.order = configs.map((config) => config.name);
+		// a service dropped from the config is forgotten once it is down; until then it can still be stopped
+		for (const [name, service] of this.services) {
+			if (!this.order.includes(name) && !service.isActive()) this.services.delete(name);
+		}
 		for (const config of configs) {
 			const existing = this.services.get(config.name);
 			if (existing) {
 				existing.config = config;
+				existing.checkInstalled();
 				continue;
 			}
 			const service = new NativeService(config, {
@@ -48,6 +53,7 @@ export class NativeSupervisor extends EventEmitter<{ change: [NativeStatus[]] }>
 			});
 			service.on('change', () => this.emit('change', this.status()));
 			this.services.set(config.name, service);
+			service.checkInstalled();
 		}
 		this.emit('change', this.status());
 	}
@@ -66,9 +72,9 @@ export class NativeSupervisor extends EventEmitter<{ change: [NativeStatus[]] }>
 		return guards;
 	}
 
-	/** Names not configured, or an empty list when all are. */
-	unknown(names: string[]): string[] {
-		return names.filter((name) => !this.services.has(name));
+	/** Names that cannot be started (not configured) or stopped (not known at all). */
+	unknown(names: string[], purpose: 'start' | 'stop'): string[] {
+		return names.filter((name) => (purpose === 'start' ? !this.order.includes(name) : !this.services.has(name)));
 	}
 
 	/**

@@ -118,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
 				await orphansCleared;
 				reloadConfig(request.configs);
 				const names = request.services ?? [];
-				const unknown = supervisor.unknown(names);
+				const unknown = supervisor.unknown(names, 'start');
 				if (unknown.length > 0) return { ok: false, error: `no native service named ${unknown.join(', ')}` };
 				const readyMs = request.wait === false ? null : (request.timeout ?? defaultReadyTimeoutSeconds) * 1000;
 				const result = request.cmd === 'start'
@@ -128,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
 			}
 			case 'stop': {
 				const names = request.services ?? [];
-				const unknown = supervisor.unknown(names);
+				const unknown = supervisor.unknown(names, 'stop');
 				if (unknown.length > 0) return { ok: false, error: `no native service named ${unknown.join(', ')}` };
 				await supervisor.stop(names, (request.timeout ?? defaultStopTimeoutSeconds) * 1000);
 				return ok();
