@@ -1,0 +1,197 @@
+// `stigmer run AGENT_FILE PROMPT [--file PATH]... [--detach] [--json]`: submit an execution and
+// follow its events to the end. Exit 0 only when it succeeded; Ctrl-C cancels it (exit 130).
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { readAgentSpec } from '../agents/agentSpec.js';
+import { ExecutionPrinter } from '../agents/ExecutionPrinter.js';
+import { AgentRunnerApiError, AgentRunnerClient, isTerminal, type ExecutionEvent } from '../api/AgentRunnerClient.js';
+import { loadConfig } from '../config/loadConfig.js';
+import { exitCodes } from '../contract.js';
+import { UsageError, UserError, errorMessage } from '../errors.js';
+import { parseCommandArgs, type Command, type CommandContext } from './CommandContext.js';
+
+export const runHelp = `
+  Run an agent in the agent-runner container and stream what it does.
+
+  Usage
+    $ stigmer run AGENT_FILE PROMPT [--file PATH]... [--detach] [--json]
+
+  AGENT_FILE is a YAML or JSON agent spec (name, instructions; optional model, tools, max_steps).
+  PROMPT is the input; - reads it from stdin.
+
+  Options
+    -f, --file PATH   upload a file into the execution's workspace (repeatable)
+    -d, --detach      print the execution id and return at once
+    --json            one JSON object per event and line: {"execution","id","type","data"}
+
+  Exit codes: 0 succeeded, 1 failed / cancelled / interrupted, 2 usage or spec error, 130 cancelled by Ctrl-C.
+  Ctrl-C cancels the execution; a second Ctrl-C stops waiting for the cancellation.
+`;
+
+/** How long the first Ctrl-C waits for the runner to report `cancelled` before giving up on it. */
+const cancelWaitMs = 15_000;
+
+/** Checks the files before anything is submitted: each must be a readable regular file, names unique. */
+export function checkUploads(files: string[]): string[] {
+	const byName = new Map<string, string>();
+	return files.map((file) => {
+		let stat;
+		try {
+			stat = statSync(file);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`--file ${file}: no such file`);
+			throw new UsageError(`--file ${file}: ${errorMessage(error)}`);
+		}
+		if (!stat.isFile()) throw new UsageError(`--file ${file}: not a regular file`, 'upload the files of a directory one by one (--file DIR/a --file DIR/b)');
+		const name = path.basename(file);
+		const other = byName.get(name);
+		if (other !== undefined) throw new UsageError(`--file ${file}: another file is also named ${name} (${other})`, 'each file lands in the workspace under its base name; rename one of them');
+		byName.set(name, file);
+		return path.resolve(file);
+	});
+}
+
+const run: Command = async (ctx) => {
+	const { values, positionals } = parseCommandArgs(ctx, 'run', {
+		file: { type: 'string', short: 'f', multiple: true },
+		detach: { type: 'boolean', short: 'd' },
+		json: { type: 'boolean' },
+	});
+	if (values.help) {
+		ctx.stdout.write(runHelp);
+		return exitCodes.ok;
+	}
+	if (positionals.length !== 2) {
+		throw new UsageError(positionals.length < 2 ? 'run needs AGENT_FILE and PROMPT' : `run takes AGENT_FILE and one PROMPT (quote the prompt); got ${positionals.length} arguments`, 'see `stigmer run --help`');
+	}
+	const [agentFile, promptArg] = positionals as [string, string];
+	const agent = readAgentSpec(agentFile);
+	const files = checkUploads(values.file ?? []);
+	const input = promptArg === '-' ? readFileSync(0, 'utf8') : promptArg;
+	if (input.trim() === '') throw new UsageError('PROMPT is empty');
+
+	const client = AgentRunnerClient.forHome(ctx.home);
+	try {
+		return await follow(ctx, client, { agent, input, files }, { detach: values.detach === true, json: values.json === true });
+	} finally {
+		client.close();
+	}
+};
+
+async function follow(
+	ctx: CommandContext,
+	client: AgentRunnerClient,
+	request: Parameters<AgentRunnerClient['submit']>[0],
+	options: { detach: boolean; json: boolean },
+): Promise<number> {
+	const stop = new AbortController();
+	let interrupts = 0;
+	let executionId: string | null = null;
+	let cancelling: Promise<void> | null = null;
+	let cancelTimer: NodeJS.Timeout | undefined;
+
+	const requestCancel = (id: string) => {
+		cancelling ??= client.cancel(id).then(
+			() => undefined,
+			(error: unknown) => {
+				// 409: it ended on its own meanwhile; the stream shows how.
+				if (error instanceof AgentRunnerApiError && error.statusCode === 409) return;
+				ctx.stderr.write(`stigmer: could not cancel ${id}: ${errorMessage(error)}\n`);
+				stop.abort();
+			},
+		);
+	};
+	const onSigint = () => {
+		interrupts++;
+		if (interrupts > 1 || options.detach) {
+			stop.abort();
+			return;
+		}
+		ctx.stderr.write(`\nstigmer: cancelling${executionId ? ` ${executionId}` : ''}… (Ctrl-C again to stop waiting)\n`);
+		if (executionId) requestCancel(executionId);
+		cancelTimer = setTimeout(() => stop.abort(), cancelWaitMs);
+		cancelTimer.unref();
+	};
+	process.on('SIGINT', onSigint);
+
+	try {
+		let submitted;
+		try {
+			submitted = await client.submit(request, options.detach ? stop.signal : undefined);
+		} catch (error) {
+			throw explainSubmitError(error);
+		}
+		executionId = submitted.id;
+		if (options.detach) {
+			ctx.stdout.write(options.json ? `${JSON.stringify(submitted)}\n` : `${submitted.id}\n`);
+			return exitCodes.ok;
+		}
+		// Ctrl-C while the request was in flight: the execution exists now, so cancel it.
+		if (interrupts > 0) requestCancel(submitted.id);
+
+		const printer = options.json ? null : new ExecutionPrinter(ctx.stdout, ctx.color);
+		const notice = (text: string) => (printer ? printer.notice(text) : ctx.stderr.write(`stigmer: ${text}\n`));
+		printer?.header(submitted.id, request.agent.name, request.files ?? []);
+
+		let last: ExecutionEvent | null = null;
+		try {
+			for await (const item of client.events(submitted.id, { signal: stop.signal })) {
+				if (item.kind === 'disconnected') {
+					printer?.flush();
+					notice(`lost the agent-runner (${item.reason}); reconnecting…`);
+					continue;
+				}
+				if (item.kind === 'reconnected') {
+					notice(`reconnected after ${(item.downMs / 1000).toFixed(1)} s; resuming after event ${item.after ?? 0}`);
+					continue;
+				}
+				const event = item.event;
+				if (printer) printer.event(event);
+				else ctx.stdout.write(`${JSON.stringify({ execution: submitted.id, id: event.id, type: event.type, data: event.data })}\n`);
+				if (event.type === 'status') last = event;
+			}
+		} finally {
+			printer?.flush();
+		}
+
+		if (stop.signal.aborted) {
+			ctx.stderr.write(`stigmer: stopped waiting; ${submitted.id} may still be running (\`stigmer executions show ${submitted.id}\`)\n`);
+			return exitCodes.interrupted;
+		}
+		const status = String(last?.data.status ?? '');
+		if (!isTerminal(status)) throw new UserError(`the event stream of ${submitted.id} ended before the execution did`, exitCodes.failure, `see \`stigmer executions show ${submitted.id}\``);
+		if (status === 'succeeded') return exitCodes.ok;
+		const reason = typeof last?.data.error === 'string' ? last.data.error : '';
+		if (interrupts > 0 && status === 'cancelled') return exitCodes.interrupted;
+		if (options.json) ctx.stderr.write(`stigmer: execution ${submitted.id} ${status}${reason ? `: ${reason}` : ''}\n`);
+		const hint = llmHint(ctx, reason);
+		if (hint) ctx.stderr.write(`  ${hint}\n`);
+		return exitCodes.failure;
+	} finally {
+		process.off('SIGINT', onSigint);
+		clearTimeout(cancelTimer);
+		// The cancel request must reach the runner before the client closes; a second Ctrl-C does not wait.
+		if (interrupts < 2) await cancelling;
+	}
+}
+
+function explainSubmitError(error: unknown): unknown {
+	if (error instanceof AgentRunnerApiError && error.statusCode === 422 && error.field) {
+		return new UsageError(`the agent-runner rejected the execution: ${error.apiMessage}`);
+	}
+	return error;
+}
+
+/** When the LLM is the problem, names the setting that points at it and its current value. */
+function llmHint(ctx: CommandContext, reason: string): string | null {
+	if (!/\bLLM\b/.test(reason)) return null;
+	try {
+		const config = loadConfig(ctx.home);
+		const where = config.file ?? ctx.home.configFile;
+		return `the LLM is agentRunner.llm.baseUrl (now ${config.agentRunner.llm.baseUrl}) and agentRunner.llm.model (now ${config.agentRunner.llm.model}) in ${where}; change them, then \`stigmer server restart agent-runner\``;
+	} catch {
+		return `the LLM is agentRunner.llm.baseUrl in ${ctx.home.configFile}; change it, then \`stigmer server restart agent-runner\``;
+	}
+}
+
+export default run;

@@ -1,0 +1,198 @@
+// An interactive shell (or one command) in the agent-runner container, through the engine's exec
+// API: `stigmer shell` and the dashboard's `e` key. It borrows the terminal (raw mode, stdin,
+// resize events) only while attached and gives everything back on every path; it installs no
+// process signal handlers (Ctrl-C in raw mode is a byte for the shell, not a signal for us).
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { notRunningMessage } from '../api/AgentRunnerClient.js';
+import { containerPaths, exitCodes, labels } from '../contract.js';
+import { UserError } from '../errors.js';
+import type { StigmerHome } from '../home/StigmerHome.js';
+import { DockerApiError, type DockerApi } from './DockerApi.js';
+import { demuxFrames } from './streams.js';
+
+/** bash when the image has it, else sh. */
+export const defaultShellCommand = ['/bin/sh', '-c', 'if command -v bash >/dev/null; then exec bash; else exec sh; fi'];
+
+type InputStream = Readable & { isTTY?: boolean; isRaw?: boolean; setRawMode?: (mode: boolean) => unknown };
+type OutputStream = Writable & { isTTY?: boolean; columns?: number; rows?: number };
+
+export interface ShellOptions {
+	api: DockerApi;
+	/** the container to exec in; else the agent-runner container of `home` */
+	containerId?: string;
+	home?: StigmerHome;
+	/** argv; default: an interactive bash, else sh */
+	command?: string[];
+	stdin: InputStream;
+	stdout: OutputStream;
+	stderr: Writable;
+	/** TERM inside the container (default: the host's, else xterm-256color on a TTY) */
+	term?: string;
+}
+
+interface ContainerInspect {
+	Id: string;
+	Config?: { Labels?: Record<string, string> | null };
+	State?: { Running?: boolean; Status?: string };
+}
+
+export class ContainerNotRunningError extends UserError {
+	constructor(detail?: string) {
+		super(notRunningMessage, exitCodes.failure, detail);
+		this.name = 'ContainerNotRunningError';
+	}
+}
+
+/** The running agent-runner container of a home (by its name, checked against the home label). */
+export async function findAgentRunnerContainer(api: DockerApi, home: StigmerHome): Promise<string> {
+	const found = await api.jsonOrNull<ContainerInspect>('GET', `/containers/${encodeURIComponent(home.containerName)}/json`);
+	if (!found) throw new ContainerNotRunningError(`no container ${home.containerName}`);
+	const owner = found.Config?.Labels?.[labels.home];
+	if (owner !== undefined && owner !== home.hash) throw new UserError(`container ${home.containerName} belongs to another stigmer home (label ${labels.home}=${owner})`);
+	if (!found.State?.Running) throw new ContainerNotRunningError(`container ${home.containerName} is ${found.State?.Status ?? 'not running'}`);
+	return found.Id;
+}
+
+/** Runs the shell or command attached to the given streams; resolves with its exit code. */
+export async function runShell(options: ShellOptions): Promise<number> {
+	const { api, stdin, stdout, stderr } = options;
+	let containerId = options.containerId;
+	if (!containerId) {
+		if (!options.home) throw new Error('runShell needs a containerId or a home');
+		containerId = await findAgentRunnerContainer(api, options.home);
+	}
+	const tty = stdin.isTTY === true;
+	const term = options.term ?? process.env.TERM ?? (tty ? 'xterm-256color' : undefined);
+	let created: { Id: string };
+	try {
+		created = await api.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(containerId)}/exec`, {
+			body: {
+				AttachStdin: true,
+				AttachStdout: true,
+				AttachStderr: true,
+				Tty: tty,
+				Cmd: options.command && options.command.length > 0 ? options.command : defaultShellCommand,
+				WorkingDir: containerPaths.workspace,
+				Env: term ? [`TERM=${term}`] : [],
+			},
+		});
+	} catch (error) {
+		// 409: the container is stopped or paused; 404: it went away since we looked.
+		if (error instanceof DockerApiError && (error.statusCode === 409 || error.statusCode === 404)) throw new ContainerNotRunningError(error.message);
+		throw error;
+	}
+	const execId = created.Id;
+	const { socket, head } = await api.hijack(`/exec/${execId}/start`, { Detach: false, Tty: tty });
+
+	const restore: Array<() => void> = [];
+	try {
+		attachInput(stdin, socket, tty, restore);
+		if (tty && stdout.isTTY) {
+			const resize = () => void resizeExec(api, execId, stdout);
+			stdout.on('resize', resize);
+			restore.push(() => stdout.off('resize', resize));
+			await resizeExec(api, execId, stdout, 5);
+		}
+		await pumpOutput(socket, head, tty, stdout, stderr);
+	} finally {
+		for (const undo of restore.reverse()) {
+			try {
+				undo();
+			} catch {
+				// keep restoring the rest
+			}
+		}
+		socket.destroy();
+	}
+	return exitCodeOf(api, execId);
+}
+
+/** Forwards stdin to the exec; raw mode on a TTY. Everything is undone by `restore`. */
+function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: Array<() => void>): void {
+	if (tty && typeof stdin.setRawMode === 'function') {
+		const wasRaw = stdin.isRaw === true;
+		stdin.setRawMode(true);
+		restore.push(() => stdin.setRawMode!(wasRaw));
+	}
+	const wasFlowing = stdin.readableFlowing === true;
+	const onData = (chunk: Buffer | string) => {
+		if (!socket.destroyed && socket.writable) socket.write(chunk);
+	};
+	// Without a TTY, the end of our input is the end of the command's input (`echo x | stigmer shell -- cat`).
+	const onEnd = () => {
+		if (!socket.destroyed && socket.writable) socket.end();
+	};
+	stdin.on('data', onData);
+	stdin.on('end', onEnd);
+	stdin.resume();
+	restore.push(() => {
+		stdin.off('data', onData);
+		stdin.off('end', onEnd);
+		if (!wasFlowing) stdin.pause();
+	});
+	if (stdin.readableEnded) onEnd();
+}
+
+async function pumpOutput(socket: Duplex, head: Buffer, tty: boolean, stdout: Writable, stderr: Writable): Promise<void> {
+	// A write side that ends early (stdin closed) must not end our reading.
+	socket.on('error', () => undefined);
+	async function* chunks(): AsyncGenerator<Buffer> {
+		if (head.length > 0) yield head;
+		try {
+			for await (const chunk of socket as AsyncIterable<Buffer>) yield chunk;
+		} catch (error) {
+			const code = (error as NodeJS.ErrnoException).code;
+			if (code !== 'ECONNRESET' && code !== 'EPIPE' && code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+		}
+	}
+	if (tty) {
+		for await (const chunk of chunks()) await write(stdout, chunk);
+		return;
+	}
+	for await (const frame of demuxFrames(chunks())) await write(frame.stream === 'stderr' ? stderr : stdout, frame.payload);
+}
+
+function write(stream: Writable, chunk: Buffer): Promise<void> | void {
+	if (stream.write(chunk)) return;
+	return new Promise((resolve) => {
+		const done = () => {
+			stream.off('drain', done);
+			stream.off('close', done);
+			stream.off('error', done);
+			resolve();
+		};
+		stream.once('drain', done);
+		stream.once('close', done);
+		stream.once('error', done);
+	});
+}
+
+async function resizeExec(api: DockerApi, execId: string, stdout: OutputStream, attempts = 1): Promise<void> {
+	const w = stdout.columns;
+	const h = stdout.rows;
+	if (!w || !h) return;
+	for (let i = 0; i < attempts; i++) {
+		try {
+			await api.json('POST', `/exec/${execId}/resize`, { query: { h, w } });
+			return;
+		} catch {
+			// the exec may not run yet (retry) or has ended (nothing to resize)
+			await new Promise((r) => setTimeout(r, 20));
+		}
+	}
+}
+
+/** The exec's exit code; the engine may need a moment after the stream closes to record it. */
+async function exitCodeOf(api: DockerApi, execId: string): Promise<number> {
+	const deadline = Date.now() + 3000;
+	for (;;) {
+		const info = await api.jsonOrNull<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${execId}/json`);
+		if (!info) throw new ContainerNotRunningError('the container went away during the session');
+		if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+		if (Date.now() > deadline) {
+			if (info.Running) return exitCodes.failure;
+			throw new UserError('the session ended but the engine reported no exit code (the container probably stopped)');
+		}
+		await new Promise((r) => setTimeout(r, 25));
+	}
+}
