@@ -1,0 +1,180 @@
+// `stigmer doctor`: every setup problem turned into the exact fix.
+import { accessSync, constants, statSync, statfsSync } from 'node:fs';
+import { loadConfig } from '../config/loadConfig.js';
+import type { StigmerConfig } from '../config/types.js';
+import { agentRunnerService, baseImage, exitCodes } from '../contract.js';
+import { chooseNetwork, containerLlmUrl, currentContainer } from '../engine/ContainerService.js';
+import { DockerApi } from '../engine/DockerApi.js';
+import { inspectImage } from '../engine/ImageBuilder.js';
+import { portOwner } from '../engine/portOwner.js';
+import { demuxFrames } from '../engine/streams.js';
+import { UserError, errorMessage } from '../errors.js';
+import { httpStatus, portInUse } from '../stack/Stack.js';
+import { packageRoot, packageVersion } from '../version.js';
+import { type CommandContext, parseCommandArgs } from './CommandContext.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+export interface Check {
+	name: string;
+	status: CheckStatus;
+	detail: string;
+	fix?: string;
+}
+
+const usage = `
+  Usage: stigmer doctor [--json]
+
+  Checks the container engine and its socket, permissions, disk space, ports, the image, the base
+  image, LLM reachability from inside the container and config.yaml, and prints the fix for each problem.
+  Exit 0 when nothing failed (warnings allowed), 1 otherwise.
+`;
+
+async function execInContainer(api: DockerApi, id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+	const exec = await api.json<{ Id: string }>('POST', `/containers/${id}/exec`, { body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false } });
+	const res = await api.request('POST', `/exec/${exec.Id}/start`, { body: { Detach: false, Tty: false }, timeoutMs });
+	const parts: Buffer[] = [];
+	for await (const frame of demuxFrames(res)) parts.push(frame.payload);
+	const info = await api.json<{ ExitCode: number | null }>('GET', `/exec/${exec.Id}/json`);
+	return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(parts).toString('utf8').trim() };
+}
+
+export async function runChecks(ctx: CommandContext): Promise<Check[]> {
+	const checks: Check[] = [];
+	const home = ctx.home;
+
+	let config: StigmerConfig | null = null;
+	try {
+		config = loadConfig(home);
+		checks.push({ name: 'config', status: 'ok', detail: config.file ? `${config.file} is valid` : 'no config.yaml: defaults apply' });
+	} catch (error) {
+		checks.push({ name: 'config', status: 'fail', detail: errorMessage(error), fix: (error as UserError).hint ?? `fix ${home.configFile}` });
+	}
+
+	try {
+		home.ensureLayout();
+		accessSync(home.dir, constants.W_OK);
+		const secretsMode = statSync(home.secretsDir).mode & 0o777;
+		checks.push({ name: 'home', status: 'ok', detail: `${home.dir} is writable; secrets/ is ${secretsMode.toString(8)}` });
+	} catch (error) {
+		checks.push({ name: 'home', status: 'fail', detail: errorMessage(error), fix: (error as UserError).hint ?? `make ${home.dir} writable or choose another with --home` });
+	}
+
+	let api: DockerApi | null = null;
+	try {
+		api = await DockerApi.connect();
+		const info = api.info!;
+		checks.push({ name: 'engine', status: 'ok', detail: `${info.platform} ${info.version} at ${info.endpoint} (API ${info.apiVersion}, ${info.os}/${info.arch})` });
+	} catch (error) {
+		checks.push({ name: 'engine', status: 'fail', detail: errorMessage(error), fix: (error as UserError).hint });
+	}
+
+	if (api) {
+		try {
+			const info = await api.json<{ DockerRootDir?: string }>('GET', '/info');
+			const local = api.endpoint.kind === 'unix' && info.DockerRootDir && process.platform === 'linux';
+			const dir = local ? info.DockerRootDir! : home.dir;
+			let free: number | null = null;
+			try {
+				const fs = statfsSync(dir);
+				free = fs.bavail * fs.bsize;
+			} catch {
+				free = null; // not visible from here (a VM): say nothing wrong
+			}
+			if (free === null) checks.push({ name: 'disk', status: 'skip', detail: `cannot see ${dir} from here` });
+			else if (free < 1e9) checks.push({ name: 'disk', status: 'fail', detail: `${(free / 1e9).toFixed(2)} GB free under ${dir}`, fix: 'free at least 1 GB: docker system prune, or remove unused images' });
+			else checks.push({ name: 'disk', status: 'ok', detail: `${(free / 1e9).toFixed(1)} GB free under ${dir}` });
+		} catch (error) {
+			checks.push({ name: 'disk', status: 'warn', detail: errorMessage(error) });
+		}
+	}
+
+	if (config) {
+		const ourContainer = api ? await currentContainer(api, home).catch(() => null) : null;
+		const ports: Array<{ port: number; what: string }> = [{ port: config.agentRunner.port, what: `${agentRunnerService} (agentRunner.port)` }];
+		for (const s of config.services) if (s.ready && 'tcp' in s.ready) ports.push({ port: s.ready.tcp, what: `${s.name} (ready.tcp)` });
+		for (const { port, what } of ports) {
+			if (!(await portInUse(port))) {
+				checks.push({ name: `port ${port}`, status: 'ok', detail: `free for ${what}` });
+				continue;
+			}
+			if (port === config.agentRunner.port && ourContainer?.State.Running) {
+				checks.push({ name: `port ${port}`, status: 'ok', detail: `held by this stack's ${agentRunnerService}` });
+				continue;
+			}
+			const owner = portOwner(port);
+			const holder = owner ? `pid ${owner.pid} (${owner.command.slice(0, 80)})` : 'another program';
+			const ours = owner && what.includes('ready.tcp');
+			checks.push({
+				name: `port ${port}`,
+				status: ours ? 'warn' : 'fail',
+				detail: `127.0.0.1:${port}, needed by ${what}, is held by ${holder}`,
+				fix: ours ? 'fine if that is this stack\'s own service; otherwise stop it' : `stop it${owner ? ` (kill ${owner.pid})` : ''}, or choose another port in ${home.configFile}`,
+			});
+		}
+
+		if (api) {
+			const image = await inspectImage(api, config.agentRunner.image).catch(() => null);
+			if (!image) checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} is not built yet`, fix: 'stigmer server start builds it (about a minute), or npm run build:image' });
+			else if (config.agentRunner.image.startsWith('stigmer/') && image.version !== packageVersion)
+				checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} was built for ${image.version ?? 'an unknown version'}`, fix: 'stigmer server start --build' });
+			else checks.push({ name: 'image', status: 'ok', detail: `${config.agentRunner.image} (${(image.size / 1e6).toFixed(0)} MB)` });
+
+			const base = await api.jsonOrNull('GET', `/images/${encodeURIComponent(baseImage)}/json`).catch(() => null);
+			checks.push(
+				base || image
+					? { name: 'base image', status: 'ok', detail: base ? `${baseImage} present` : `not needed until a rebuild (${baseImage} is not present)` }
+					: { name: 'base image', status: 'warn', detail: `${baseImage} is not present; the build pulls it`, fix: `without a registry: bash ${packageRoot}docker/base-image.sh` },
+			);
+
+			const network = await chooseNetwork(api).catch(() => null);
+			const llmUrl = network ? containerLlmUrl(config.agentRunner.llm.baseUrl, network) : config.agentRunner.llm.baseUrl;
+			if (ourContainer?.State.Running) {
+				const probe = `import sys,urllib.request as u,urllib.error as e\ntry:\n u.urlopen(sys.argv[1].rstrip('/')+'/models',timeout=3)\nexcept e.HTTPError:\n pass\nexcept Exception as x:\n print(x); sys.exit(1)`;
+				try {
+					const result = await execInContainer(api, ourContainer.Id, ['python3', '-c', probe, llmUrl], 10_000);
+					checks.push(
+						result.exitCode === 0
+							? { name: 'llm', status: 'ok', detail: `${llmUrl} answers from inside the container` }
+							: { name: 'llm', status: 'fail', detail: `${llmUrl} is unreachable from inside the container: ${result.output}`, fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile} (as seen from the host)` },
+					);
+				} catch (error) {
+					checks.push({ name: 'llm', status: 'warn', detail: `could not probe from the container: ${errorMessage(error)}` });
+				}
+			} else {
+				const status = await httpStatus(`${config.agentRunner.llm.baseUrl.replace(/\/$/, '')}/models`, 3000);
+				checks.push(
+					status !== null
+						? { name: 'llm', status: 'ok', detail: `${config.agentRunner.llm.baseUrl} answers from the host (the container is not running, so it was not probed from inside)` }
+						: { name: 'llm', status: 'warn', detail: `${config.agentRunner.llm.baseUrl} does not answer from the host`, fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile}` },
+				);
+			}
+		}
+	}
+	api?.close();
+	return checks;
+}
+
+const marks: Record<CheckStatus, [string, string]> = { ok: ['✔', '32'], warn: ['!', '33'], fail: ['✖', '31'], skip: ['-', '90'] };
+
+export default async function doctor(ctx: CommandContext): Promise<number> {
+	const { values } = parseCommandArgs(ctx, 'doctor', { json: { type: 'boolean' } }, false);
+	if (values.help) {
+		ctx.stdout.write(usage);
+		return exitCodes.ok;
+	}
+	const checks = await runChecks(ctx);
+	const failed = checks.some((c) => c.status === 'fail');
+	if (values.json) {
+		ctx.stdout.write(`${JSON.stringify({ ok: !failed, checks }, null, 2)}\n`);
+	} else {
+		const width = Math.max(...checks.map((c) => c.name.length));
+		for (const c of checks) {
+			const [mark, colour] = marks[c.status];
+			const m = ctx.color ? `\x1b[${colour}m${mark}\x1b[0m` : mark;
+			ctx.stdout.write(`${m} ${c.name.padEnd(width)}  ${c.detail}\n`);
+			if (c.fix) ctx.stdout.write(`  ${' '.repeat(width)}  fix: ${c.fix}\n`);
+		}
+		ctx.stdout.write(failed ? '\nsome checks failed: apply the fixes above, then run `stigmer doctor` again\n' : '\nall checks passed\n');
+	}
+	return failed ? exitCodes.failure : exitCodes.ok;
+}
