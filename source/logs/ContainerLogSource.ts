@@ -1,0 +1,267 @@
+// The agent-runner container's logs through the Docker API. The container is found by its labels (not
+// its name or id), so a recreated container is the same service. History is one non-following request
+// (`tail`, `since`); following is a `follow=1` request from the last time seen, re-attached after every
+// restart or recreate (found through /events, with a slow poll as a fallback), with lines at or before
+// the cursor dropped: Docker's `since` is inclusive, so nothing is printed twice and nothing is skipped.
+import type { IncomingMessage } from 'node:http';
+import { labels } from '../contract.js';
+import { DockerApi, DockerApiError, EngineUnreachableError } from '../engine/DockerApi.js';
+import { jsonLines } from '../engine/streams.js';
+import { errorMessage } from '../errors.js';
+import { ContainerLogDecoder } from './LogDecoders.js';
+import { dockerSince, type LogLine } from './LogLine.js';
+import type { LogNotice } from './LogNotice.js';
+
+export interface ContainerRef {
+	id: string;
+	running: boolean;
+	tty: boolean;
+	startedAt: string;
+}
+
+export interface ContainerLogSourceOptions {
+	api: DockerApi | null;
+	homeHash: string;
+	service: string;
+	signal: AbortSignal;
+	onNotice: (notice: LogNotice) => void;
+	/** how often to look again when the events stream is unavailable, and to retry an unreachable engine */
+	pollMs?: number;
+}
+
+export class ContainerLogSource {
+	private api: DockerApi | null;
+	/** last time emitted and how many lines had exactly that time (for an inclusive `since`) */
+	private cursor: { time: string; count: number } | null = null;
+	private wake: (() => void) | null = null;
+	private woken = false;
+	private readonly pollMs: number;
+
+	constructor(private readonly options: ContainerLogSourceOptions) {
+		this.api = options.api;
+		this.pollMs = options.pollMs ?? 2000;
+	}
+
+	private get filters() {
+		const { homeHash, service } = this.options;
+		return { label: [`${labels.managed}=true`, `${labels.service}=${service}`, `${labels.home}=${homeHash}`] };
+	}
+
+	/** The service's container: the running one, else the most recently created; null when there is none. */
+	async find(api: DockerApi): Promise<ContainerRef | null> {
+		const list = await api.json<{ Id: string; State: string; Created: number }[]>('GET', '/containers/json', {
+			query: { all: true, filters: this.filters },
+			signal: this.options.signal,
+		});
+		if (list.length === 0) return null;
+		list.sort((a, b) => Number(b.State === 'running') - Number(a.State === 'running') || b.Created - a.Created);
+		const inspect = await api.jsonOrNull<{ Id: string; Config: { Tty?: boolean }; State: { Running: boolean; StartedAt: string } }>(
+			'GET',
+			`/containers/${list[0]!.Id}/json`,
+			{ signal: this.options.signal },
+		);
+		if (!inspect) return null;
+		return { id: inspect.Id, running: inspect.State.Running, tty: inspect.Config.Tty === true, startedAt: inspect.State.StartedAt };
+	}
+
+	/** Stored lines: the last `tail` (all when undefined) at or after `since`. Reports a missing container or engine. */
+	async history(tail: number | undefined, since: string | undefined): Promise<{ lines: LogLine[]; container: ContainerRef | null }> {
+		const { service, onNotice } = this.options;
+		const api = this.api;
+		if (!api) {
+			onNotice({ kind: 'engine-unreachable', service });
+			return { lines: [], container: null };
+		}
+		let container: ContainerRef | null;
+		try {
+			container = await this.find(api);
+		} catch (error) {
+			if (this.options.signal.aborted) return { lines: [], container: null };
+			onNotice({ kind: 'engine-unreachable', service, message: errorMessage(error) });
+			return { lines: [], container: null };
+		}
+		if (!container) {
+			onNotice({ kind: 'no-container', service });
+			return { lines: [], container: null };
+		}
+		if (!container.running) onNotice({ kind: 'container-stopped', service, id: container.id });
+		if (tail === 0) return { lines: [], container };
+		const lines: LogLine[] = [];
+		try {
+			const res = await this.logs(api, container.id, { follow: false, tail, since });
+			const decoder = new ContainerLogDecoder(service, !container.tty);
+			for await (const chunk of res as AsyncIterable<Buffer>) decoder.push(chunk, lines);
+			decoder.flush(lines);
+		} catch (error) {
+			if (this.options.signal.aborted) return { lines, container };
+			if (error instanceof DockerApiError && error.statusCode === 404) onNotice({ kind: 'no-container', service });
+			else onNotice({ kind: 'engine-unreachable', service, message: errorMessage(error) });
+		}
+		this.advance(lines);
+		return { lines, container };
+	}
+
+	private logs(api: DockerApi, id: string, o: { follow: boolean; tail?: number | undefined; since?: string | undefined }): Promise<IncomingMessage> {
+		return api.request('GET', `/containers/${id}/logs`, {
+			query: {
+				stdout: 1,
+				stderr: 1,
+				timestamps: 1,
+				follow: o.follow ? 1 : undefined,
+				tail: o.tail === undefined ? 'all' : o.tail,
+				since: o.since ? dockerSince(o.since) : undefined,
+			},
+			signal: this.options.signal,
+		});
+	}
+
+	private advance(lines: LogLine[]): void {
+		for (const line of lines) {
+			if (this.cursor && this.cursor.time === line.time) this.cursor.count++;
+			else this.cursor = { time: line.time, count: 1 };
+		}
+	}
+
+	/** Drops the lines at or before the cursor (an inclusive `since` repeats them) and advances it. */
+	private fresh(lines: LogLine[]): LogLine[] {
+		const cursor = this.cursor;
+		let out = lines;
+		if (cursor) {
+			let skip = cursor.count;
+			out = lines.filter((line) => {
+				if (line.time < cursor.time) return false;
+				if (line.time === cursor.time && skip > 0) {
+					skip--;
+					return false;
+				}
+				return true;
+			});
+		}
+		this.advance(out);
+		return out;
+	}
+
+	private nudge = (): void => {
+		this.woken = true;
+		const wake = this.wake;
+		this.wake = null;
+		wake?.();
+	};
+
+	private sleep(ms: number): Promise<void> {
+		if (this.woken || this.options.signal.aborted) {
+			this.woken = false;
+			return Promise.resolve();
+		}
+		return new Promise((resolve) => {
+			const done = () => {
+				clearTimeout(timer);
+				this.options.signal.removeEventListener('abort', done);
+				this.wake = null;
+				this.woken = false;
+				resolve();
+			};
+			const timer = setTimeout(done, ms);
+			this.wake = done;
+			this.options.signal.addEventListener('abort', done, { once: true });
+		});
+	}
+
+	/** Watches start events of this service's containers (restart and recreate) until aborted. */
+	private async watchEvents(api: DockerApi): Promise<void> {
+		try {
+			const res = await api.request('GET', '/events', {
+				query: { filters: { type: ['container'], event: ['start'], ...this.filters } },
+				signal: this.options.signal,
+			});
+			for await (const _event of jsonLines(res)) this.nudge();
+		} catch {
+			// the poll in follow() covers for a lost events stream
+		}
+	}
+
+	/**
+	 * Follows from `from` (the time history was read, used when history was empty) until the signal
+	 * aborts: across restarts (same id) and recreates (new id), and across an engine that goes away and
+	 * comes back. `seen` is the container whose history was just read. `sink` may return a promise to
+	 * slow the reads down (backpressure).
+	 */
+	async follow(from: string, seen: ContainerRef | null, sink: (lines: LogLine[]) => Promise<void> | undefined): Promise<void> {
+		const { service, signal, onNotice } = this.options;
+		if (!this.cursor) this.cursor = { time: from, count: 0 };
+		let events: Promise<void> | null = null;
+		// the container (id and start) whose stream was read to its end: nothing more comes from it until it starts again
+		let done: string | null = seen && !seen.running ? `${seen.id} ${seen.startedAt}` : null;
+		let down: string | null = null; // the state last reported (null: following a running container)
+		const report = (state: string, notice: LogNotice) => {
+			if (down !== state) onNotice(notice);
+			down = state;
+		};
+		while (!signal.aborted) {
+			const api = await this.connect();
+			if (!api) {
+				report('engine', { kind: 'engine-unreachable', service, following: true });
+				await this.sleep(this.pollMs);
+				continue;
+			}
+			events ??= this.watchEvents(api).finally(() => {
+				events = null;
+			});
+			let container: ContainerRef | null;
+			try {
+				container = await this.find(api);
+			} catch (error) {
+				if (signal.aborted) break;
+				report('engine', { kind: 'engine-unreachable', service, message: errorMessage(error), following: true });
+				await this.sleep(this.pollMs);
+				continue;
+			}
+			if (!container) {
+				report('none', { kind: 'no-container', service, following: true });
+				await this.sleep(this.pollMs);
+				continue;
+			}
+			const key = `${container.id} ${container.startedAt}`;
+			if (key === done && !container.running) {
+				report('stopped', { kind: 'container-stopped', service, id: container.id, following: true });
+				await this.sleep(this.pollMs);
+				continue;
+			}
+			// still running after its stream ended: it is stopping, or the connection broke; look again shortly
+			if (key === done) await this.sleep(200);
+			if (container.running && down !== null) onNotice({ kind: 'container-attached', service, id: container.id });
+			if (container.running) down = null;
+			await this.stream(api, container, sink);
+			done = key;
+		}
+		await events;
+	}
+
+	private async stream(api: DockerApi, container: ContainerRef, sink: (lines: LogLine[]) => Promise<void> | undefined): Promise<void> {
+		const { service, signal, onNotice } = this.options;
+		const decoder = new ContainerLogDecoder(service, !container.tty);
+		try {
+			const res = await this.logs(api, container.id, { follow: true, since: this.cursor?.time });
+			for await (const chunk of res as AsyncIterable<Buffer>) {
+				const lines = this.fresh(decoder.push(chunk));
+				if (lines.length > 0) await sink(lines);
+			}
+			const rest = this.fresh(decoder.flush());
+			if (rest.length > 0) await sink(rest);
+		} catch (error) {
+			if (signal.aborted) return;
+			if (!(error instanceof DockerApiError)) onNotice({ kind: 'engine-unreachable', service, message: errorMessage(error), following: true });
+		}
+	}
+
+	private async connect(): Promise<DockerApi | null> {
+		if (this.api) return this.api;
+		try {
+			this.api = await DockerApi.connect(process.env, 2000);
+			return this.api;
+		} catch (error) {
+			if (error instanceof EngineUnreachableError) return null;
+			throw error;
+		}
+	}
+}
