@@ -215,9 +215,13 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 
 		const ready = config.ready;
 		if (ready && 'log' in ready) this.logProbe = new RegExp(ready.log);
-		this.pipe(child, 'stdout');
-		this.pipe(child, 'stderr');
-		child.once('exit', (code, signal) => this.onExit(child, generation, code, signal));
+		const outputEnded = Promise.all([this.pipe(child, 'stdout'), this.pipe(child, 'stderr')]);
+		child.once('exit', (code, signal) => {
+			// the last lines usually arrive just after the exit; log them before reporting it, but do not wait
+			// for a pipe that a surviving grandchild keeps open
+			const grace = new Promise((resolve) => setTimeout(resolve, 100));
+			void Promise.race([outputEnded, grace]).then(() => this.onExit(child, generation, code, signal));
+		});
 
 		if (!ready) {
 			this.setState('running');
@@ -235,9 +239,10 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		this.setState('failed');
 	}
 
-	private pipe(child: ChildProcess, stream: LogStream): void {
+	/** Resolves when the stream has ended and its last line is written. */
+	private pipe(child: ChildProcess, stream: LogStream): Promise<void> {
 		const readable = child[stream];
-		if (!readable) return;
+		if (!readable) return Promise.resolve();
 		let batch: Buffer[] = [];
 		const splitter = new LineSplitter((line) => {
 			batch.push(line);
@@ -260,11 +265,14 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 			splitter.push(chunk);
 			flush();
 		});
-		readable.once('end', () => {
-			splitter.flush();
-			flush();
-		});
 		readable.on('error', () => {});
+		return new Promise((resolve) => {
+			readable.once('close', () => {
+				splitter.flush();
+				flush();
+				resolve();
+			});
+		});
 	}
 
 	private async pollProbe(generation: number, attempt: () => Promise<boolean>): Promise<void> {
