@@ -1,0 +1,26 @@
+// The seam between the engine/supervisor code and the dashboard: the UI and the store depend on this
+// interface only. RealBackend implements it with the Docker API, the supervisor, the logs module and
+// the stack's lifecycle; FixtureBackend with canned data (component tests, running the UI by hand).
+import type { DashboardSink } from '../store/DashboardStore.js';
+
+export interface ActionOptions {
+	/** progress lines (image build steps, readiness waits) shown in the row and the status line */
+	onProgress?: (text: string) => void;
+}
+
+export interface DashboardBackend {
+	/**
+	 * Starts feeding the sink (service states, stats samples, log lines, engine reachability) and
+	 * returns a function that stops every stream it opened.
+	 */
+	start(sink: DashboardSink): () => void;
+	/** The same lifecycle code as `stigmer server start|stop|restart SERVICE`; rejects with a message a user can act on. */
+	startService(name: string, options?: ActionOptions): Promise<void>;
+	stopService(name: string, options?: ActionOptions): Promise<void>;
+	restartService(name: string, options?: ActionOptions): Promise<void>;
+	/**
+	 * An interactive shell in the container (bash, else sh; in /workspace; as the container's user),
+	 * attached to the real terminal. Called only while the UI is suspended; resolves with its exit code.
+	 */
+	openShell(name: string): Promise<number>;
+}

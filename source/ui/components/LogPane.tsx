@@ -1,0 +1,50 @@
+// The visible rows of the log pane: service prefix (all-services view), optional timestamp, the line;
+// stderr in its own colour. Rows come from useLogWindow, so only what fits is rendered.
+import { Box, Text } from 'ink';
+import { memo } from 'react';
+import type { LogRow } from '../../store/logView.js';
+import { fit, formatClock } from '../format.js';
+import type { LogPaneModel } from '../hooks/useLogWindow.js';
+
+const serviceColors = ['cyan', 'magenta', 'blue', 'yellow', 'green', 'white'];
+
+export function serviceColor(name: string): string {
+	let hash = 0;
+	for (const char of name) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+	return serviceColors[hash % serviceColors.length]!;
+}
+
+export interface LogPaneProps {
+	model: LogPaneModel;
+	height: number;
+	width: number;
+	emptyText: string;
+}
+
+export const LogPane = memo(function LogPane({ model, height, width, emptyText }: LogPaneProps) {
+	const rows = model.window.rows;
+	const textWidth = Math.max(1, width - model.prefixWidth - model.timestampWidth);
+	const blank = Math.max(0, height - Math.max(rows.length, 1));
+	return (
+		<Box flexDirection="column" height={height}>
+			{rows.length === 0 ? <Text dimColor>{emptyText}</Text> : null}
+			{rows.map((row, i) => (
+				<LogRowView key={`${row.entry.seq}:${i}`} row={row} model={model} textWidth={textWidth} />
+			))}
+			{blank > 0 ? <Box height={blank} /> : null}
+		</Box>
+	);
+});
+
+function LogRowView({ row, model, textWidth }: { row: LogRow; model: LogPaneModel; textWidth: number }) {
+	const { entry } = row;
+	// long lines are cut here, not by Ink, so a 100 kB line costs one slice
+	const text = row.text.length > textWidth ? Array.from(row.text).slice(0, textWidth).join('') : row.text;
+	return (
+		<Text wrap="truncate">
+			{model.timestampWidth > 0 ? <Text dimColor>{row.first ? `${formatClock(entry.timeMs)} ` : ' '.repeat(model.timestampWidth)}</Text> : null}
+			{model.prefixWidth > 0 ? <Text color={serviceColor(entry.service)}>{row.first ? `${fit(entry.service, model.prefixWidth - 3)} │ ` : `${' '.repeat(model.prefixWidth - 3)} │ `}</Text> : null}
+			<Text color={entry.stream === 'stderr' ? 'red' : undefined}>{text}</Text>
+		</Text>
+	);
+}

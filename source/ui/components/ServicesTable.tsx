@@ -1,0 +1,183 @@
+// One row per service: state, health, uptime, restarts, exit code (OOM), CPU, memory, network, PIDs and
+// a minute of CPU/memory history. Columns that do not fit the terminal's width are left out, least
+// important first, so the table reads at 80 columns and shows everything at 120.
+import { Box, Text } from 'ink';
+import type { ServiceStatus } from '../../stack/ServiceStatus.js';
+import type { ActionInProgress, ServiceResources } from '../../store/dashboardState.js';
+import { fit, formatBytes, formatPercent, formatUptime, sparkline } from '../format.js';
+
+interface Cell {
+	text: string;
+	color?: string;
+	dim?: boolean;
+}
+
+interface Column {
+	id: string;
+	title: string;
+	width: number;
+	align: 'left' | 'right';
+	/** lower is kept first when space is short */
+	priority: number;
+	cell(row: RowData): Cell;
+}
+
+interface RowData {
+	service: ServiceStatus;
+	resources: ServiceResources | undefined;
+	action: ActionInProgress | undefined;
+	nowMs: number;
+}
+
+const stateColors: Record<ServiceStatus['state'], string> = {
+	running: 'green',
+	starting: 'yellow',
+	restarting: 'yellow',
+	stopped: 'gray',
+	exited: 'gray',
+	failed: 'red',
+	'not-installed': 'gray',
+};
+
+const actionText: Record<ActionInProgress['kind'], string> = { start: 'starting…', stop: 'stopping…', restart: 'restarting…', shell: 'shell…' };
+
+const isUp = (s: ServiceStatus) => s.state === 'running' || s.state === 'starting' || s.state === 'restarting';
+
+const columns: Column[] = [
+	{ id: 'name', title: 'SERVICE', width: 16, align: 'left', priority: 0, cell: ({ service }) => ({ text: service.name }) },
+	{
+		id: 'state',
+		title: 'STATE',
+		width: 13,
+		align: 'left',
+		priority: 0,
+		cell: ({ service, action }) => {
+			if (action) return { text: actionText[action.kind], color: 'cyan' };
+			const failedExit = service.state === 'exited' && service.exitCode != null && service.exitCode !== 0;
+			return { text: service.state, color: failedExit ? 'red' : stateColors[service.state] };
+		},
+	},
+	{
+		id: 'health',
+		title: 'HEALTH',
+		width: 9,
+		align: 'left',
+		priority: 6,
+		cell: ({ service }) => {
+			const health = service.health ?? null;
+			return { text: health ?? '-', color: health === 'healthy' ? 'green' : health === 'unhealthy' ? 'red' : health === 'starting' ? 'yellow' : 'gray' };
+		},
+	},
+	{ id: 'uptime', title: 'UPTIME', width: 7, align: 'right', priority: 3, cell: ({ service, nowMs }) => ({ text: isUp(service) ? formatUptime(service.startedAt, nowMs) : '-' }) },
+	{
+		id: 'restarts',
+		title: 'RST',
+		width: 4,
+		align: 'right',
+		priority: 5,
+		cell: ({ service }) => ({ text: service.restarts == null ? '-' : String(service.restarts), color: (service.restarts ?? 0) > 0 ? 'yellow' : undefined }),
+	},
+	{
+		id: 'exit',
+		title: 'EXIT',
+		width: 8,
+		align: 'right',
+		priority: 4,
+		cell: ({ service }) => {
+			const oom = service.oomKilled ? ' OOM' : '';
+			if (service.exitCode == null && !oom) return { text: '-', dim: true };
+			return { text: `${service.exitCode ?? ''}${oom}`.trim(), color: service.oomKilled || (service.exitCode ?? 0) !== 0 ? 'red' : undefined };
+		},
+	},
+	{ id: 'cpu', title: 'CPU', width: 7, align: 'right', priority: 1, cell: ({ resources, service }) => ({ text: isUp(service) && resources ? formatPercent(resources.latest.cpuPercent) : '-' }) },
+	{
+		id: 'mem',
+		title: 'MEM/LIMIT',
+		width: 11,
+		align: 'right',
+		priority: 2,
+		cell: ({ resources, service }) => {
+			if (!resources || !isUp(service)) return { text: '-' };
+			const { memoryBytes, memoryLimitBytes } = resources.latest;
+			const near = memoryLimitBytes ? memoryBytes / memoryLimitBytes > 0.9 : false;
+			return { text: memoryLimitBytes ? `${formatBytes(memoryBytes)}/${formatBytes(memoryLimitBytes)}` : formatBytes(memoryBytes), color: near ? 'red' : undefined };
+		},
+	},
+	{
+		id: 'net',
+		title: 'NET RX/TX',
+		width: 11,
+		align: 'right',
+		priority: 8,
+		cell: ({ resources, service }) => {
+			const latest = resources?.latest;
+			if (!latest || !isUp(service) || latest.networkRxBytes == null) return { text: '-' };
+			return { text: `${formatBytes(latest.networkRxBytes)}/${formatBytes(latest.networkTxBytes)}` };
+		},
+	},
+	{ id: 'pids', title: 'PIDS', width: 5, align: 'right', priority: 7, cell: ({ resources, service }) => ({ text: resources && isUp(service) && resources.latest.pids != null ? String(resources.latest.pids) : '-' }) },
+	{ id: 'cpuHistory', title: 'CPU 60s', width: 12, align: 'left', priority: 6.5, cell: ({ resources }) => ({ text: sparkline(resources?.cpuHistory ?? [], 12, Math.max(5, ...(resources?.cpuHistory ?? []))), color: 'cyan' }) },
+	{
+		id: 'memHistory',
+		title: 'MEM 60s',
+		width: 12,
+		align: 'left',
+		priority: 9,
+		cell: ({ resources }) => ({ text: sparkline(resources?.memoryHistory ?? [], 12, resources?.latest.memoryLimitBytes ?? undefined), color: 'magenta' }),
+	},
+];
+
+const marker = 2;
+const gap = 1;
+
+/** The columns that fit `width`, in display order. */
+export function tableColumns(width: number): Column[] {
+	const chosen = new Set<Column>();
+	let used = marker;
+	for (const column of [...columns].sort((a, b) => a.priority - b.priority)) {
+		const needed = column.width + (chosen.size > 0 ? gap : 0);
+		if (used + needed > width) continue;
+		chosen.add(column);
+		used += needed;
+	}
+	return columns.filter((c) => chosen.has(c));
+}
+
+export interface ServicesTableProps {
+	services: ServiceStatus[];
+	resources: Record<string, ServiceResources>;
+	actions: Record<string, ActionInProgress>;
+	selected: string | null;
+	width: number;
+	nowMs: number;
+}
+
+export function ServicesTable({ services, resources, actions, selected, width, nowMs }: ServicesTableProps) {
+	const shown = tableColumns(width);
+	return (
+		<Box flexDirection="column">
+			<Text bold wrap="truncate">
+				{' '.repeat(marker)}
+				{shown.map((c, i) => `${i > 0 ? ' ' : ''}${fit(c.title, c.width, c.align)}`).join('')}
+			</Text>
+			{services.length === 0 ? <Text dimColor>{'  '}no services yet</Text> : null}
+			{services.map((service) => {
+				const isSelected = service.name === selected;
+				const row: RowData = { service, resources: resources[service.name], action: actions[service.name], nowMs };
+				return (
+					<Text key={service.name} wrap="truncate" inverse={isSelected}>
+						{isSelected ? '› ' : '  '}
+						{shown.map((column, i) => {
+							const cell = column.cell(row);
+							return (
+								<Text key={column.id} color={cell.color} dimColor={cell.dim} bold={column.id === 'name' && isSelected}>
+									{`${i > 0 ? ' ' : ''}${fit(cell.text, column.width, column.align)}`}
+								</Text>
+							);
+						})}
+					</Text>
+				);
+			})}
+		</Box>
+	);
+}

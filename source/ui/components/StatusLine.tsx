@@ -1,0 +1,45 @@
+// The bottom line: the filter prompt while typing one, else the last message (errors in red), and the
+// keys that matter most.
+import { Box, Text } from 'ink';
+import type { DashboardState } from '../../store/dashboardState.js';
+
+export interface StatusLineProps {
+	state: DashboardState;
+	matchCount: number;
+	filterError?: string;
+	width: number;
+}
+
+export function StatusLine({ state, matchCount, filterError, width }: StatusLineProps) {
+	if (state.filter.editing) {
+		return (
+			<Box width={width}>
+				<Text wrap="truncate">
+					<Text color="cyan">/</Text>
+					{state.filter.text}
+					<Text inverse> </Text>
+					{'  '}
+					{filterError ? <Text color="red">{filterError}</Text> : <Text dimColor>{`${matchCount} match${matchCount === 1 ? '' : 'es'} · Enter keep · Esc clear`}</Text>}
+				</Text>
+			</Box>
+		);
+	}
+	const progress = Object.entries(state.actions)
+		.filter(([, a]) => a.progress)
+		.map(([name, a]) => `${name}: ${a.progress}`)
+		.join(' · ');
+	const hint = '? help · q quit';
+	const message = progress || state.status?.text || '';
+	const color = progress ? 'cyan' : state.status?.kind === 'error' ? 'red' : undefined;
+	const room = Math.max(0, width - hint.length - 1);
+	return (
+		<Box width={width}>
+			<Box width={room}>
+				<Text wrap="truncate" color={color}>
+					{message}
+				</Text>
+			</Box>
+			<Text dimColor> {hint}</Text>
+		</Box>
+	);
+}

@@ -1,0 +1,60 @@
+// How figures read in the table: short, fixed-width friendly, binary units like `docker stats`.
+
+export function formatBytes(bytes: number | null | undefined): string {
+	if (bytes == null || !Number.isFinite(bytes)) return '-';
+	const units = ['B', 'K', 'M', 'G', 'T'];
+	let value = bytes;
+	let unit = 0;
+	while (value >= 1024 && unit < units.length - 1) {
+		value /= 1024;
+		unit++;
+	}
+	if (unit === 0) return `${Math.round(value)}B`;
+	return `${value < 10 ? value.toFixed(1) : Math.round(value)}${units[unit]}`;
+}
+
+export function formatPercent(percent: number | null | undefined): string {
+	if (percent == null || !Number.isFinite(percent)) return '-';
+	return `${percent < 10 ? percent.toFixed(1) : Math.round(percent)}%`;
+}
+
+/** 42s, 3m12s, 2h05m, 3d04h */
+export function formatUptime(startedAt: string | null | undefined, nowMs: number): string {
+	if (!startedAt) return '-';
+	const started = Date.parse(startedAt);
+	if (!Number.isFinite(started)) return '-';
+	const seconds = Math.max(0, Math.floor((nowMs - started) / 1000));
+	if (seconds < 60) return `${seconds}s`;
+	const minutes = Math.floor(seconds / 60);
+	if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+	const hours = Math.floor(minutes / 60);
+	if (hours < 24) return `${hours}h${String(minutes % 60).padStart(2, '0')}m`;
+	return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, '0')}h`;
+}
+
+/** Local wall-clock time of a log line: 10:00:00.123 */
+export function formatClock(timeMs: number): string {
+	if (!Number.isFinite(timeMs)) return '--:--:--.---';
+	const d = new Date(timeMs);
+	const two = (n: number) => String(n).padStart(2, '0');
+	return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+const blocks = '▁▂▃▄▅▆▇█';
+
+/** The last `width` values as block characters, scaled to `max` (default: the largest value shown). */
+export function sparkline(values: readonly number[], width: number, max?: number): string {
+	if (width <= 0) return '';
+	const shown = values.slice(-width);
+	const top = max ?? Math.max(0, ...shown);
+	const chars = shown.map((v) => (top <= 0 ? blocks[0]! : blocks[Math.min(blocks.length - 1, Math.max(0, Math.round((v / top) * (blocks.length - 1))))]!));
+	return chars.join('').padStart(width, ' ');
+}
+
+/** Pads or cuts to exactly `width` characters (… when cut). */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+	if (width <= 0) return '';
+	const chars = Array.from(text);
+	if (chars.length > width) return width === 1 ? '…' : `${chars.slice(0, width - 1).join('')}…`;
+	return align === 'left' ? text.padEnd(width + (text.length - chars.length)) : text.padStart(width + (text.length - chars.length));
+}
