@@ -70,6 +70,10 @@ class Engine:
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
+        try:
+            await self.llm.aclose()
+        except Exception:
+            pass
         self.stopped.set()
         self._wake_all()
 

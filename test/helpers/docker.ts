@@ -78,7 +78,7 @@ export async function removeContainersByLabel(label: string): Promise<void> {
 }
 
 /** Polls `url` until it answers `status` (default 200) or `timeoutMs` passes. */
-export async function waitForHttp(url: string, options: { status?: number; timeoutMs?: number } = {}): Promise<number> {
+export async function waitForHttp(url: string, options: { status?: number; timeoutMs?: number; intervalMs?: number } = {}): Promise<number> {
 	const started = performance.now();
 	const deadline = started + (options.timeoutMs ?? 30_000);
 	let last = '';
@@ -91,7 +91,7 @@ export async function waitForHttp(url: string, options: { status?: number; timeo
 		} catch (error) {
 			last = (error as Error).message;
 		}
-		await new Promise((resolve) => setTimeout(resolve, 20));
+		await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
 	}
 	throw new Error(`${url} not answering ${options.status ?? 200} after ${options.timeoutMs ?? 30_000} ms (${last})`);
 }

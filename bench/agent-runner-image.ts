@@ -1,0 +1,187 @@
+// Figures of issue 2 for the agent-runner image, measured on the local engine:
+//   image size; `docker start` → /readyz 200 (median of 10) against a bare `docker run --rm IMAGE true`;
+//   idle memory; GET /v1/executions/{id} p50/p99 with 50 concurrent clients for 10 s (loopback);
+//   rebuild time after a Python source change and whether the dependency layer was reused.
+// Run: node --import tsx bench/agent-runner-image.ts   (npm's node_modules/.bin first on PATH for Node 24)
+import { randomBytes } from 'node:crypto';
+import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { containerPaths, imageTag, imageUser } from '../source/contract.js';
+import { docker, dockerBuild, dockerInspect, dockerRunDetached, removeContainersByLabel, waitForHttp } from '../test/helpers/docker.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version as string;
+const runId = randomBytes(4).toString('hex');
+const runLabel = `ai.stigmer.bench-run=${runId}`;
+const token = randomBytes(16).toString('hex');
+const asRoot = process.getuid?.() === 0;
+const startRuns = 10;
+const loadClients = 50;
+const loadSeconds = 10;
+const loadMaxRequests = 2_000_000;
+
+const median = (values: number[]) => percentile(values, 50);
+function percentile(values: number[], p: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	if (sorted.length === 0) return NaN;
+	const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+	return sorted[rank]!;
+}
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+const seconds = (value: number) => `${(value / 1000).toFixed(2)} s`;
+
+function home() {
+	const dir = mkdtempSync(join(tmpdir(), 'stigmer-bench-'));
+	const paths = { dir, workspace: join(dir, 'workspace'), data: join(dir, 'data'), secrets: join(dir, 'secrets') };
+	mkdirSync(paths.workspace);
+	mkdirSync(paths.data);
+	mkdirSync(paths.secrets, { mode: 0o700 });
+	const tokenFile = join(paths.secrets, 'api-token');
+	writeFileSync(tokenFile, token, { mode: 0o600 });
+	if (asRoot) for (const p of [paths.workspace, paths.data, paths.secrets, tokenFile]) chownSync(p, imageUser.uid, imageUser.gid);
+	return { ...paths, tokenFile };
+}
+
+async function freePort(): Promise<number> {
+	const server = createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+function runFlags(h: ReturnType<typeof home>, port: number): string[] {
+	const user = asRoot ? `${imageUser.uid}:${imageUser.gid}` : `${process.getuid!()}:${process.getgid!()}`;
+	return [
+		'--label', runLabel, '--init', '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL',
+		'--security-opt', 'no-new-privileges', '--memory', '1g', '--cpus', '2', '--user', user,
+		'-v', `${h.workspace}:${containerPaths.workspace}`, '-v', `${h.data}:${containerPaths.data}`,
+		'-v', `${h.tokenFile}:${containerPaths.apiToken}:ro`, '-p', `127.0.0.1:${port}:7480`,
+	];
+}
+
+async function buildTimed(context: string, extra: string[] = []): Promise<{ ms: number; output: string; id: string }> {
+	const iid = join(mkdtempSync(join(tmpdir(), 'stigmer-iid-')), 'iid');
+	const started = performance.now();
+	const output = await dockerBuild(['-f', join(context, 'docker/Dockerfile'), '--build-arg', `STIGMER_VERSION=${version}`,
+		'--iidfile', iid, ...extra, context], { timeoutMs: 900_000 });
+	const took = performance.now() - started;
+	const id = readFileSync(iid, 'utf8').trim();
+	rmSync(join(iid, '..'), { recursive: true, force: true });
+	return { ms: took, output, id };
+}
+
+/** Whether the classic builder's (or BuildKit's) output shows the apt-get layer taken from cache. */
+function aptLayerCached(output: string): boolean {
+	const lines = output.split('\n');
+	const step = lines.findIndex((line) => /Step \d+\/\d+ : RUN .*apt-get update/.test(line));
+	if (step >= 0) return /Using cache/.test(lines[step + 1] ?? '');
+	return /CACHED .*apt-get update/.test(output);
+}
+
+async function main(): Promise<void> {
+	const figures: Record<string, string> = {};
+	const tidy: string[] = [];
+	try {
+		// Image and its size.
+		const build = await buildTimed(repoRoot, ['-t', imageTag(version)]);
+		const image = build.id;
+		const size = (await dockerInspect(image, 'image')).Size as number;
+		figures['image size'] = `${(size / 1e6).toFixed(1)} MB (${(size / 2 ** 20).toFixed(1)} MiB)  goal ≤ 140 MB`;
+
+		// Rebuild after a Python source change, in a copy of the build context (the checkout is left alone).
+		const context = mkdtempSync(join(tmpdir(), 'stigmer-bench-ctx-'));
+		tidy.push(context);
+		for (const part of ['agent-runner', 'docker', '.dockerignore']) {
+			cpSync(join(repoRoot, part), join(context, part), {
+				recursive: true, filter: (src) => !src.includes('__pycache__') && !src.includes('.pytest_cache'),
+			});
+		}
+		await buildTimed(context, ['--target', 'runtime']);
+		appendFileSync(join(context, 'agent-runner/stigmer_agent_runner/engine.py'), `\n# bench edit ${runId}\n`);
+		const runtimeOnly = await buildTimed(context, ['--target', 'runtime']);
+		appendFileSync(join(context, 'agent-runner/stigmer_agent_runner/tools.py'), `\n# bench edit ${runId}\n`);
+		const full = await buildTimed(context);
+		figures['rebuild after a Python change'] =
+			`${seconds(runtimeOnly.ms)} (--target runtime), ${seconds(full.ms)} (default target; classic builder also runs the test stage); ` +
+			`dependency layer reused: ${aptLayerCached(runtimeOnly.output) && aptLayerCached(full.output) ? 'yes' : 'NO'}`;
+		for (const id of [runtimeOnly.id, full.id]) if (id !== image) await docker(['rmi', id], { allowFailure: true });
+
+		// docker start → /readyz 200, median of 10, beside a bare `docker run --rm IMAGE true`.
+		const starts: number[] = [];
+		const bare: number[] = [];
+		for (let i = 0; i < startRuns; i += 1) {
+			const h = home();
+			tidy.push(h.dir);
+			const name = `stigmer-bench-${runId}-${i}`;
+			const port = await freePort();
+			await docker(['create', '--name', name, ...runFlags(h, port), image]);
+			const started = performance.now();
+			await docker(['start', name]);
+			await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 30_000 });
+			starts.push(performance.now() - started);
+			await docker(['rm', '-f', name]);
+
+			const bareStarted = performance.now();
+			await docker(['run', '--rm', '--label', runLabel, image, 'true']);
+			bare.push(performance.now() - bareStarted);
+		}
+		const ratio = median(starts) / median(bare);
+		figures['docker start → /readyz 200'] =
+			`median ${seconds(median(starts))} (min ${seconds(Math.min(...starts))}, max ${seconds(Math.max(...starts))}); ` +
+			`bare docker run --rm IMAGE true median ${seconds(median(bare))}; ratio ${ratio.toFixed(2)}  goal ≤ 1.2 s and ≤ 2×`;
+
+		// Idle memory and GET latency on one long-lived container.
+		const h = home();
+		tidy.push(h.dir);
+		const name = `stigmer-bench-${runId}-load`;
+		const port = await freePort();
+		await dockerRunDetached(['--name', name, ...runFlags(h, port), '-e', 'STIGMER_LLM_BASE_URL=http://127.0.0.1:9/v1', image]);
+		const base = `http://127.0.0.1:${port}`;
+		await waitForHttp(`${base}/readyz`, { timeoutMs: 30_000 });
+		const auth = { authorization: `Bearer ${token}` };
+		const created = await fetch(`${base}/v1/executions`, {
+			method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+			body: JSON.stringify({ agent: { name: 'bench', instructions: 'x' }, input: 'x' }),
+		});
+		const { id } = (await created.json()) as { id: string };
+		await new Promise((resolve) => setTimeout(resolve, 5000));
+		const stats = JSON.parse((await docker(['stats', '--no-stream', '--format', '{{json .}}', name])).stdout) as { MemUsage: string };
+		figures['idle memory'] = `${stats.MemUsage.split('/')[0]!.trim()} (docker stats, 5 s after ready)  goal ≤ 45 MiB`;
+
+		const latencies: number[] = [];
+		let errors = 0;
+		const deadline = performance.now() + loadSeconds * 1000;
+		const client = async () => {
+			while (performance.now() < deadline && latencies.length + errors < loadMaxRequests) {
+				const started = performance.now();
+				try {
+					const response = await fetch(`${base}/v1/executions/${id}`, { headers: auth, signal: AbortSignal.timeout(5000) });
+					await response.arrayBuffer();
+					if (response.status === 200) latencies.push(performance.now() - started);
+					else errors += 1;
+				} catch {
+					errors += 1;
+				}
+			}
+		};
+		await Promise.all(Array.from({ length: loadClients }, client));
+		figures['GET execution, 50 clients, 10 s'] =
+			`p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, ` +
+			`${latencies.length} requests (${(latencies.length / loadSeconds).toFixed(0)}/s), ${errors} errors`;
+		const after = JSON.parse((await docker(['stats', '--no-stream', '--format', '{{json .}}', name])).stdout) as { MemUsage: string };
+		figures['memory after the load'] = after.MemUsage.split('/')[0]!.trim();
+	} finally {
+		await removeContainersByLabel(runLabel);
+		for (const dir of tidy) rmSync(dir, { recursive: true, force: true });
+	}
+	const width = Math.max(...Object.keys(figures).map((k) => k.length));
+	console.log(`agent-runner image ${imageTag(version)} — engine ${(await docker(['version', '--format', '{{.Server.Version}}'])).stdout.trim()}`);
+	for (const [key, value] of Object.entries(figures)) console.log(`${key.padEnd(width)}  ${value}`);
+}
+
+await main();
