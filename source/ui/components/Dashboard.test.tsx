@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import { cleanup } from 'ink-testing-library';
+import { keys, renderDashboard, waitForFrame, waitForInputReady } from '../../../test/ui/harness.js';
+import { FixtureBackend, seedFixture } from '../../dashboard/FixtureBackend.js';
+import { serviceCommands } from '../../dashboard/serviceActions.js';
+import type { ServiceStatus } from '../../stack/ServiceStatus.js';
+import { DashboardStore } from '../../store/DashboardStore.js';
+
+afterEach(() => cleanup());
+
+const now = Date.now();
+
+function seeded(options: { lines?: number } = {}) {
+	const store = new DashboardStore({ flushMs: 5 });
+	seedFixture(store, { nowMs: now, ...options });
+	store.flush();
+	return store;
+}
+
+const selectedRow = (frame: string) => frame.split('\n').find((l) => l.startsWith('›')) ?? '';
+
+test('renders the services table with every column at 120 columns', async () => {
+	const ui = renderDashboard({ store: seeded() });
+	const frame = ui.frame();
+	for (const title of ['SERVICE', 'STATE', 'HEALTH', 'UPTIME', 'RST', 'EXIT', 'CPU', 'MEM/LIMIT', 'NET RX/TX', 'PIDS', 'CPU 60s']) assert.ok(frame.includes(title), title);
+	const agent = frame.split('\n').find((l) => l.includes('agent-runner') && l.includes('healthy'))!;
+	assert.match(agent, /running +healthy +2m0\ds +0 +- +\d+(\.\d)?% +\d+M\/1\.0G +1\.\dM\/\d+K +9 [▁▂▃▄▅▆▇█ ]+/);
+	assert.match(frame, /stigmer-server +running +- +1h02m +1 /);
+	assert.match(frame, /workflow-runner +not-installed/);
+	assert.match(selectedRow(frame), /stigmer-server/);
+	assert.ok(ui.lines().length <= 39, 'the frame stays one row short of the terminal');
+});
+
+test('renders every state, the exit code and OOM kills', () => {
+	const store = new DashboardStore();
+	const states: ServiceStatus[] = [
+		{ name: 'a-running', kind: 'native', state: 'running', restarts: 0, exitCode: null },
+		{ name: 'b-starting', kind: 'native', state: 'starting', restarts: 0, exitCode: null },
+		{ name: 'c-restarting', kind: 'native', state: 'restarting', restarts: 4, exitCode: 1 },
+		{ name: 'd-stopped', kind: 'native', state: 'stopped', restarts: 0, exitCode: 0 },
+		{ name: 'e-failed', kind: 'native', state: 'failed', restarts: 2, exitCode: 127 },
+		{ name: 'f-missing', kind: 'native', state: 'not-installed', restarts: 0, exitCode: null },
+		{ name: 'agent-runner', kind: 'container', state: 'exited', health: null, restarts: 0, exitCode: 137, oomKilled: true },
+	];
+	store.dispatch({ type: 'services/replaced', services: states });
+	const ui = renderDashboard({ store });
+	const frame = ui.frame();
+	assert.match(frame, /c-restarting +restarting .* 4 +1 /);
+	assert.match(frame, /d-stopped +stopped/);
+	assert.match(frame, /e-failed +failed .* 2 +127 /);
+	assert.match(frame, /f-missing +not-installed/);
+	assert.match(frame, /agent-runner +exited .*137 OOM/);
+});
+
+test('drops less important columns at 80×24 and redraws on resize', async () => {
+	const ui = renderDashboard({ store: seeded(), columns: 120, rows: 40 });
+	assert.ok(ui.frame().includes('NET RX/TX'));
+	ui.resize(80, 24);
+	const frame = await waitForFrame(ui.lastFrame, (f) => !f.includes('NET RX/TX'));
+	for (const title of ['SERVICE', 'STATE', 'UPTIME', 'CPU', 'MEM/LIMIT']) assert.ok(frame.includes(title), title);
+	const lines = frame.split('\n');
+	assert.ok(lines.length <= 23, `at most 23 rows, got ${lines.length}`);
+	assert.ok(lines.every((l) => l.length <= 80), 'no line wider than the terminal');
+	ui.resize(50, 16);
+	const small = await waitForFrame(ui.lastFrame, (f) => !f.includes('MEM/LIMIT'));
+	assert.ok(small.split('\n').length <= 15);
+	assert.match(small, /SERVICE +STATE +UPTIME +CPU/);
+});
+
+test('↑/↓ and k/j move the selection', async () => {
+	const ui = renderDashboard({ store: seeded() });
+	await waitForInputReady();
+	await ui.press(keys.down);
+	assert.match(selectedRow(ui.frame()), /workflow-runner/);
+	await ui.press('j', 'j');
+	assert.match(selectedRow(ui.frame()), /agent-runner/);
+	await ui.press(keys.up, 'k', 'k', 'k');
+	assert.match(selectedRow(ui.frame()), /stigmer-server/);
+	// several keys in one chunk (fast typing, tmux send-keys) are one command each
+	await ui.press('jj');
+	assert.match(selectedRow(ui.frame()), /agent-runner/);
+});
+
+test('s, x and r act on the selected service; e opens the shell of the container', async () => {
+	const ui = renderDashboard({ store: seeded() });
+	await waitForInputReady();
+	await ui.press('s', 'j', 'x', 'j', 'r', 'k', 'k', 'e');
+	const commands = ui.commands as ReturnType<typeof import('../../../test/ui/harness.js').fakeCommands>;
+	assert.deepEqual(commands.calls, ['start stigmer-server', 'stop workflow-runner', 'restart agent-runner', 'shell agent-runner']);
+	assert.equal(commands.suspended, 1);
+});
+
+test('a running action shows in its row; a failure shows in the status line', async () => {
+	const store = seeded();
+	const backend = new FixtureBackend({ actionMs: 80, failWith: 'port 7480 is already in use' });
+	const ui = renderDashboard({ store, commands: serviceCommands(store, backend) });
+	await waitForInputReady();
+	await ui.press('j', 'j', 'r');
+	await waitForFrame(ui.lastFrame, (f) => /agent-runner +restarting…/.test(f));
+	const frame = await waitForFrame(ui.lastFrame, (f) => f.includes('agent-runner failed'));
+	assert.match(frame, /restarting agent-runner failed: port 7480 is already in use/);
+	assert.match(frame, /agent-runner +running/);
+});
+
+test('a successful action updates the row', async () => {
+	const store = seeded();
+	const backend = new FixtureBackend({ actionMs: 10 });
+	backend.start({ dispatch: () => {}, appendLogs: () => {}, recordSample: () => {} })();
+	const ui = renderDashboard({ store, commands: serviceCommands(store, backend) });
+	// the backend reports row changes through the store it was started with
+	const stop = backend.start(store);
+	stop();
+	await waitForInputReady();
+	await ui.press('x');
+	await waitForFrame(ui.lastFrame, (f) => /Stopped stigmer-server/.test(f));
+	assert.deepEqual(backend.calls, ['stop stigmer-server']);
+});
+
+test('log pane: all services with prefixes, or the selected one (a)', async () => {
+	const ui = renderDashboard({ store: seeded() });
+	await waitForInputReady();
+	assert.match(ui.frame(), /logs: all services · following/);
+	assert.match(ui.frame(), /agent-runner +│ INFO: /);
+	assert.match(ui.frame(), /stigmer-server +│ grpc: serving/);
+	await ui.press('a');
+	const frame = ui.frame();
+	assert.match(frame, /logs: stigmer-server · following/);
+	assert.ok(!frame.includes('│ '), 'no prefixes in a single-service view');
+	assert.ok(!frame.includes('GET /healthz'), 'only the selected service');
+	await ui.press('j', 'j');
+	assert.match(ui.frame(), /logs: agent-runner/);
+	assert.ok(ui.frame().includes('GET /healthz'));
+});
+
+test('ANSI sequences are stripped from log lines', () => {
+	const ui = renderDashboard({ store: seeded() });
+	assert.match(ui.frame(), /execution 01J8Z succeeded in 3 steps/);
+	assert.ok(!ui.frame().includes('[32m'));
+});
+
+test('follow (f): pausing keeps the view still while lines arrive, resuming jumps to the tail', async () => {
+	const store = seeded({ lines: 10 });
+	const ui = renderDashboard({ store });
+	await waitForInputReady();
+	await ui.press('f');
+	assert.match(ui.frame(), /logs: all services · paused/);
+	store.appendLogs([{ service: 'agent-runner', stream: 'stdout', time: '', timeMs: now, line: 'a brand new line' }]);
+	store.flush();
+	const paused = await waitForFrame(ui.lastFrame, (f) => f.includes('paused ↓1'));
+	assert.ok(!paused.includes('a brand new line'));
+	await ui.press('f');
+	const following = await waitForFrame(ui.lastFrame, (f) => f.includes('following'));
+	assert.ok(following.includes('a brand new line'));
+});
+
+test('PgUp/PgDn scroll, g/G jump to the top and the tail', async () => {
+	const ui = renderDashboard({ store: seeded({ lines: 200 }), rows: 24, columns: 100 });
+	await waitForInputReady();
+	assert.ok(ui.frame().includes('#199'));
+	await ui.press(keys.pageUp);
+	let frame = ui.frame();
+	assert.match(frame, /paused ↓\d+/);
+	assert.ok(!frame.includes('#199'));
+	await ui.press('g');
+	frame = ui.frame();
+	assert.ok(frame.includes('#0\n') || / #0$/m.test(frame), frame);
+	await ui.press(keys.pageDown);
+	assert.ok(!ui.frame().includes(' #0\n'));
+	await ui.press('G');
+	frame = ui.frame();
+	assert.match(frame, /following/);
+	assert.ok(frame.includes('#199'));
+	await ui.press(keys.pageUp, keys.pageDown);
+	assert.match(ui.frame(), /following/, 'paging back to the tail resumes following');
+});
+
+test('/ filter: substring with match count, regex, invalid regex, Esc clears', async () => {
+	const ui = renderDashboard({ store: seeded({ lines: 40 }) });
+	await waitForInputReady();
+	await ui.press('/', 'w', 'o', 'r', 'k', 'f', 'l', 'o', 'w');
+	let frame = ui.frame();
+	assert.match(frame, /\/workflow .*8 matches · Enter keep · Esc clear/);
+	assert.ok(frame.split('\n').filter((l) => l.includes('│')).every((l) => l.includes('workflow')));
+	await ui.press(keys.enter);
+	frame = ui.frame();
+	assert.match(frame, /filter workflow \(8\)/);
+	assert.ok(frame.includes('? help'));
+	await ui.press(keys.escape);
+	assert.ok(!ui.frame().includes('filter workflow'));
+	await ui.press('/', ...'/#1\\d$/');
+	assert.match(ui.frame(), /10 matches/);
+	await ui.press(keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace, '(', '/');
+	assert.match(ui.frame(), /invalid regex/);
+	await ui.press(keys.escape);
+	frame = ui.frame();
+	assert.ok(!frame.includes('invalid regex'));
+	assert.ok(frame.includes('? help'));
+});
+
+test('t shows timestamps, w wraps long lines', async () => {
+	const store = seeded({ lines: 3 });
+	store.appendLogs([{ service: 'agent-runner', stream: 'stderr', time: '', timeMs: new Date(2026, 0, 22, 10, 0, 0, 123).getTime(), line: `long ${'x'.repeat(150)} END` }]);
+	store.flush();
+	const ui = renderDashboard({ store, columns: 100 });
+	await waitForInputReady();
+	assert.ok(!ui.frame().includes('END'), 'cut without wrap');
+	await ui.press('t');
+	assert.match(ui.frame(), /10:00:00\.123 agent-runner +│ long x+/);
+	assert.match(ui.frame(), / · time/);
+	await ui.press('w');
+	const frame = ui.frame();
+	assert.ok(frame.includes('END'), 'the end of the line is on a wrapped row');
+	assert.match(frame, / · wrap · time/);
+	const endRow = frame.split('\n').find((l) => l.includes('END'))!;
+	assert.match(endRow, /^ {13} {15} │ x* END/, 'continuation rows are indented under the line');
+});
+
+test('? shows the keys; any key closes the help', async () => {
+	const ui = renderDashboard({ store: seeded() });
+	await waitForInputReady();
+	await ui.press('?');
+	const frame = ui.frame();
+	for (const text of ['Keys', 'select a service', 'restart the selected service', 'shell into the container', 'filter', 'quit']) assert.ok(frame.includes(text), text);
+	await ui.press('j');
+	assert.ok(!ui.frame().includes('select a service'));
+	assert.match(selectedRow(ui.frame()), /stigmer-server/, 'the closing key does nothing else');
+});
+
+test('engine lost: a banner, native rows stay; it goes when the engine returns', async () => {
+	const store = seeded();
+	const ui = renderDashboard({ store });
+	store.dispatch({ type: 'engine/changed', engine: { reachable: false, error: 'connect ENOENT /var/run/docker.sock' } });
+	let frame = await waitForFrame(ui.lastFrame, (f) => f.includes('container engine unreachable — retrying'));
+	assert.match(frame, /stigmer-server +running/);
+	store.dispatch({ type: 'engine/changed', engine: { reachable: true } });
+	frame = await waitForFrame(ui.lastFrame, (f) => !f.includes('unreachable'));
+	assert.match(frame, /engine 20\.10\.24/);
+});
+
+test('q and Ctrl-C quit', async () => {
+	const ui = renderDashboard({ store: seeded() });
+	await waitForInputReady();
+	await ui.press('q');
+	assert.equal(ui.quits(), 1);
+	const again = renderDashboard({ store: seeded() });
+	await waitForInputReady();
+	await again.press(keys.ctrlC);
+	assert.equal(again.quits(), 1);
+});
+
+test('no services, no lines: says so', () => {
+	const ui = renderDashboard({ store: new DashboardStore() });
+	assert.match(ui.frame(), /connecting to the engine…/);
+	assert.match(ui.frame(), /no services yet/);
+	assert.match(ui.frame(), /no log lines yet/);
+});
