@@ -117,6 +117,18 @@ export class ExecutionPrinter {
 		if (typeof data.exit_code === 'number') facts.push(`exit ${data.exit_code}`);
 		if (data.timed_out === true) facts.push('timed out');
 		const output = String(data.output ?? '');
+		// run_command's output is "exit code N\nstdout:\n…\nstderr:\n…": show the streams, stderr only when present.
+		const command = typeof data.exit_code === 'number' || data.timed_out === true ? /^[^\n]*\nstdout:\n([\s\S]*?)\nstderr:\n([\s\S]*)$/.exec(output) : null;
+		if (command) {
+			const [, out = '', err = ''] = command;
+			this.line(`  ${mark} ${facts.join(', ')}`);
+			if (out.trim()) this.block(foldLines(out), '    ');
+			if (err.trim()) {
+				this.line(`    ${this.paint('yellow', 'stderr:')}`);
+				this.block(foldLines(err, { head: 6, tail: 4 }), '    ');
+			}
+			return;
+		}
 		const lines = output.trim() === '' ? [] : foldLines(output);
 		if (lines.length <= 1 && facts.length === 0) {
 			this.line(`  ${mark} ${lines[0] ?? this.paint('dim', '(no output)')}`);
@@ -149,6 +161,7 @@ export class ExecutionPrinter {
 		const start = this.times.get('running') ?? this.times.get('queued');
 		const end = [...this.times.values()].at(-1);
 		if (start === undefined || end === undefined || end < start) return '';
-		return ` in ${((end - start) / 1000).toFixed(1)} s`;
+		const ms = end - start;
+		return ms < 1000 ? ` in ${ms} ms` : ` in ${(ms / 1000).toFixed(1)} s`;
 	}
 }

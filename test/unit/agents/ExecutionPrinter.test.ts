@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ExecutionPrinter, foldLines } from '../../../source/agents/ExecutionPrinter.js';
+
+test('foldLines keeps head and tail with the count between', () => {
+	const text = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n');
+	assert.deepEqual(foldLines(text, { head: 2, tail: 2 }), ['line 1', 'line 2', '… 26 more lines', 'line 29', 'line 30']);
+	assert.deepEqual(foldLines('a\nb\nc\n', { head: 1, tail: 1 }), ['a', 'b', 'c'], 'no fold that saves nothing');
+	assert.deepEqual(foldLines('x'.repeat(12), { width: 10 }), ['xxxxxxxxxx… (2 more characters)']);
+});
+
+test('a run renders turns, calls with arguments, folded results, the answer once, the outcome', () => {
+	let out = '';
+	const printer = new ExecutionPrinter({ write: (t: string) => (out += t) }, false);
+	const events = [
+		{ id: 1, type: 'status', data: { status: 'queued', time: '2026-01-01T00:00:00.000Z' } },
+		{ id: 2, type: 'status', data: { status: 'running', time: '2026-01-01T00:00:01.000Z' } },
+		{ id: 3, type: 'model_turn', data: { step: 1, text: 'Looking.' } },
+		{ id: 4, type: 'tool_call', data: { step: 1, id: 'c1', name: 'run_command', arguments: { command: 'seq 100' } } },
+		{ id: 5, type: 'tool_result', data: { step: 1, id: 'c1', name: 'run_command', ok: true, exit_code: 0, timed_out: false, output: Array.from({ length: 100 }, (_, i) => String(i + 1)).join('\n') } },
+		{ id: 6, type: 'tool_call', data: { step: 2, id: 'c2', name: 'read_file', arguments: { path: '../x' } } },
+		{ id: 7, type: 'tool_result', data: { step: 2, id: 'c2', name: 'read_file', ok: false, output: 'error: path leaves the workspace' } },
+		{ id: 8, type: 'model_turn', data: { step: 3, text: 'All done.' } },
+		{ id: 9, type: 'final', data: { answer: 'All done.' } },
+		{ id: 10, type: 'status', data: { status: 'succeeded', time: '2026-01-01T00:00:03.500Z' } },
+	];
+	for (const e of events) printer.event(e);
+	printer.flush();
+	assert.equal(
+		out,
+		[
+			'· queued',
+			'· running',
+			'model (step 1) Looking.',
+			'→ run_command command="seq 100"',
+			'  ✓ exit 0',
+			...['1', '2', '3', '4', '5', '6', '7', '8'].map((n) => `    ${n}`),
+			'    … 88 more lines',
+			...['97', '98', '99', '100'].map((n) => `    ${n}`),
+			'→ read_file path="../x"',
+			'  ✗ error: path leaves the workspace',
+			'── answer ──',
+			'All done.',
+			'✓ succeeded in 2.5 s',
+			'',
+		].join('\n'),
+	);
+});
+
+test('failure shows the reason; long string arguments are folded blocks', () => {
+	let out = '';
+	const printer = new ExecutionPrinter({ write: (t: string) => (out += t) }, false);
+	printer.event({ id: 1, type: 'tool_call', data: { name: 'write_file', arguments: { path: 'a.md', content: 'l1\nl2' } } });
+	printer.event({ id: 2, type: 'status', data: { status: 'failed', error: 'cannot reach the LLM' } });
+	assert.equal(out, '→ write_file path="a.md"\n  content:\n  │ l1\n  │ l2\n✗ failed: cannot reach the LLM\n');
+});
+
+test("run_command's output shows stdout, and stderr only when there is some", () => {
+	let out = '';
+	const printer = new ExecutionPrinter({ write: (t: string) => (out += t) }, false);
+	printer.event({ id: 1, type: 'tool_result', data: { ok: false, exit_code: 2, timed_out: false, output: 'exit code 2\nstdout:\nhello\n\nstderr:\noops\n' } });
+	printer.event({ id: 2, type: 'tool_result', data: { ok: true, exit_code: 0, timed_out: false, output: 'exit code 0\nstdout:\n\nstderr:\n' } });
+	assert.equal(out, '  ✗ exit 2\n    hello\n    stderr:\n    oops\n  ✓ exit 0\n');
+});
