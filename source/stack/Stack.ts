@@ -175,8 +175,8 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			checkAborted(options.signal);
 			plan = planContainer(home, config.agentRunner, imageId, await chooseNetwork(api));
 			existing = await currentContainer(api, home);
-			const reusable = existing && existing.Config.Labels?.['ai.stigmer.config-hash'] === plan.hash;
-			if (!(reusable && existing!.State.Running) && (await portInUse(config.agentRunner.port))) {
+			// A running container of ours holds the port itself (it is reused, or replaced below).
+			if (!existing?.State.Running && (await portInUse(config.agentRunner.port))) {
 				throw new UserError(
 					`port ${config.agentRunner.port} on 127.0.0.1 is taken by another program`,
 					1,

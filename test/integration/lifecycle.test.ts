@@ -1,0 +1,374 @@
+// `stigmer server start|stop|restart|status` and `doctor` against the real engine and real processes.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { homeHash } from '../../source/contract.ts';
+import { collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } from '../helpers/cli.ts';
+import { finalAnswer, startFakeLlm, toolCall } from '../helpers/fakeLlm.ts';
+
+const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+const containersOf = (dir: string) => docker('ps', '-aq', '--no-trunc', '--filter', `label=ai.stigmer.home=${homeHash(dir)}`).split('\n').filter(Boolean);
+const status = async (home: TestHome) => {
+	const r = await home.cli(['server', 'status', '--json']);
+	assert.equal(r.code, 0, r.stderr);
+	return JSON.parse(r.stdout) as { engine: { reachable: boolean }; services: Array<Record<string, any>> };
+};
+const row = (s: Awaited<ReturnType<typeof status>>, name: string) => s.services.find((x) => x.name === name)!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await fn();
+		if (value) return value;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await sleep(200);
+	}
+}
+const alive = (pid: number) => {
+	try {
+		process.kill(pid, 0);
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return !/\) Z /.test(stat);
+	} catch {
+		return false;
+	}
+};
+
+describe('server lifecycle', { timeout: 600_000 }, () => {
+	let home: TestHome;
+	before(async () => {
+		home = await makeTestHome();
+	});
+	after(async () => {
+		await home.cleanup();
+	});
+
+	test('start is idempotent: the second start reuses the same container', async () => {
+		const first = await home.cli(['server', 'start']);
+		assert.equal(first.code, 0, first.stderr);
+		const s1 = await status(home);
+		assert.equal(row(s1, 'agent-runner').state, 'running');
+		assert.equal(s1.engine.reachable, true);
+		const second = await home.cli(['server', 'start']);
+		assert.equal(second.code, 0, second.stderr);
+		const s2 = await status(home);
+		assert.equal(row(s2, 'agent-runner').id, row(s1, 'agent-runner').id);
+		assert.equal(containersOf(home.dir).length, 1);
+		const readyz = await fetch(`http://127.0.0.1:${home.port}/readyz`);
+		assert.equal(readyz.status, 200);
+	});
+
+	test('the container runs with the hardening of product.md', async () => {
+		const [id] = containersOf(home.dir);
+		const inspect = JSON.parse(docker('inspect', id!))[0];
+		assert.equal(inspect.HostConfig.ReadonlyRootfs, true);
+		assert.deepEqual(inspect.HostConfig.CapDrop, ['ALL']);
+		assert.ok(inspect.HostConfig.SecurityOpt.some((o: string) => o.startsWith('no-new-privileges')));
+		assert.equal(inspect.HostConfig.Init, true);
+		assert.ok(inspect.HostConfig.Memory > 0);
+		assert.ok(inspect.HostConfig.NanoCpus > 0);
+		assert.ok(inspect.HostConfig.Tmpfs['/tmp'] !== undefined);
+		assert.equal(inspect.Config.Labels['ai.stigmer.managed'], 'true');
+		assert.equal(inspect.Config.Labels['ai.stigmer.service'], 'agent-runner');
+		assert.equal(inspect.Config.Labels['ai.stigmer.home'], homeHash(home.dir));
+		assert.ok(!inspect.Config.Env.some((e: string) => /TOKEN=|API_KEY=/.test(e) && !e.includes('_FILE=')), 'no secret in the environment');
+		assert.ok(!JSON.stringify(inspect.HostConfig.Binds).includes('docker.sock'));
+		const uid = docker('exec', id!, 'id', '-u');
+		assert.notEqual(uid, '0');
+		const token = path.join(home.dir, 'secrets', 'api-token');
+		assert.equal(statSync(token).mode & 0o777, 0o600);
+		assert.equal(statSync(path.join(home.dir, 'secrets')).mode & 0o777, 0o700);
+		// the API answers on loopback only
+		assert.ok(inspect.HostConfig.NetworkMode === 'host' || JSON.stringify(inspect.HostConfig.PortBindings).includes('127.0.0.1'));
+	});
+
+	test('a request without the token is refused', async () => {
+		const r = await fetch(`http://127.0.0.1:${home.port}/v1/executions`);
+		assert.equal(r.status, 401);
+	});
+
+	test('a crash of the container is restarted by policy and counted', async () => {
+		const before = row(await status(home), 'agent-runner');
+		const [id] = containersOf(home.dir);
+		// docker kill counts as a manual stop for the engine's restart policy; a real crash is the main
+		// process dying, so kill it from the host.
+		const pid = Number(docker('inspect', '-f', '{{.State.Pid}}', id!));
+		assert.ok(pid > 1);
+		process.kill(pid, 'SIGKILL');
+		const after = await until('a restart', async () => {
+			const r = row(await status(home), 'agent-runner');
+			return r.restarts > before.restarts && r.state === 'running' ? r : null;
+		});
+		assert.equal(after.id, before.id);
+		assert.equal(after.restarts, before.restarts + 1);
+		// and start again finds it, waits for readiness, and changes nothing
+		const again = await home.cli(['server', 'start']);
+		assert.equal(again.code, 0, again.stderr);
+		assert.equal(row(await status(home), 'agent-runner').id, before.id);
+	});
+
+	test('a changed configuration recreates the container', async () => {
+		const before = row(await status(home), 'agent-runner');
+		home.writeConfig(`agentRunner:\n  port: ${home.port}\n  memory: 768m\n  env:\n    EXAMPLE: "1"\nservices: {}\n`);
+		const r = await home.cli(['server', 'start']);
+		assert.equal(r.code, 0, r.stderr);
+		const after = row(await status(home), 'agent-runner');
+		assert.notEqual(after.id, before.id);
+		assert.equal(containersOf(home.dir).length, 1);
+		const inspect = JSON.parse(docker('inspect', after.id))[0];
+		assert.equal(inspect.HostConfig.Memory, 768 * 1024 * 1024);
+		assert.ok(inspect.Config.Env.includes('EXAMPLE=1'));
+	});
+
+	test('an out-of-memory kill shows as oomKilled', async () => {
+		home.writeConfig(`agentRunner:\n  port: ${home.port}\n  memory: 64m\nservices: {}\n`);
+		const r = await home.cli(['server', 'start']);
+		assert.equal(r.code, 0, r.stderr);
+		const [id] = containersOf(home.dir);
+		// tmpfs pages count against the container's memory: filling /tmp past the limit makes the
+		// kernel's OOM killer take the largest process, the service itself.
+		try {
+			docker('exec', id!, 'sh', '-c', 'head -c 200m /dev/zero > /tmp/fill');
+		} catch {
+			// the exec dies with its container
+		}
+		const after = await until('oomKilled', async () => {
+			const s = row(await status(home), 'agent-runner');
+			return s.oomKilled ? s : null;
+		}, 15_000);
+		assert.equal(after.oomKilled, true);
+	});
+
+	test('stop leaves no container and no process', async () => {
+		const r = await home.cli(['server', 'stop']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.deepEqual(containersOf(home.dir), []);
+		const s = await status(home);
+		assert.equal(row(s, 'agent-runner').state, 'stopped');
+	});
+});
+
+describe('concurrency and interruption', { timeout: 600_000 }, () => {
+	test('two concurrent starts make one container', async () => {
+		const home = await makeTestHome();
+		try {
+			const [a, b] = await Promise.all([home.cli(['server', 'start']), home.cli(['server', 'start'])]);
+			assert.equal(a.code, 0, a.stderr);
+			assert.equal(b.code, 0, b.stderr);
+			assert.equal(containersOf(home.dir).length, 1);
+		} finally {
+			await home.cleanup();
+		}
+	});
+
+	test('SIGKILL of the CLI mid-start, then start again: consistent', async () => {
+		const home = await makeTestHome();
+		try {
+			const child = spawnCli(['--home', home.dir, 'server', 'start']);
+			const done = collect(child, 120_000);
+			await until('the container to be created', async () => containersOf(home.dir).length > 0, 60_000);
+			child.kill('SIGKILL');
+			await done;
+			const r = await home.cli(['server', 'start']);
+			assert.equal(r.code, 0, r.stderr);
+			assert.equal(containersOf(home.dir).length, 1);
+			assert.equal(row(await status(home), 'agent-runner').state, 'running');
+		} finally {
+			await home.cleanup();
+		}
+	});
+
+	test('Ctrl-C during start stops what it started and exits 130', async () => {
+		const home = await makeTestHome();
+		try {
+			const child = spawnCli(['--home', home.dir, 'server', 'start']);
+			const done = collect(child, 120_000);
+			await until('the container to be created', async () => containersOf(home.dir).length > 0, 60_000);
+			child.kill('SIGINT');
+			const r = await done;
+			assert.equal(r.code, 130, r.stderr);
+			assert.deepEqual(containersOf(home.dir), []);
+		} finally {
+			await home.cleanup();
+		}
+	});
+});
+
+describe('natives beside the container', { timeout: 600_000 }, () => {
+	let home: TestHome;
+	let nativePort: number;
+	before(async () => {
+		home = await makeTestHome();
+		nativePort = await freePort();
+		home.writeConfig(`agentRunner:
+  port: ${home.port}
+services:
+  api:
+    command: [node, ${fixture('native-server.mjs')}]
+    args: [--port, "${nativePort}", --log-interval, "200", --spawn-child]
+    ready: { http: "http://127.0.0.1:${nativePort}/healthz" }
+    restart: on-failure
+  ghost:
+    command: [stigmer-ghost-service-not-installed]
+    optional: true
+`);
+	});
+	after(async () => {
+		await home.cleanup();
+	});
+
+	test('start brings up natives first, reports not-installed ones, and status tells the truth', async () => {
+		const r = await home.cli(['server', 'start']);
+		assert.equal(r.code, 0, r.stderr);
+		const s = await status(home);
+		assert.equal(row(s, 'api').state, 'running');
+		assert.equal(row(s, 'api').kind, 'native');
+		assert.ok(row(s, 'api').pid > 0);
+		assert.equal(row(s, 'ghost').state, 'not-installed');
+		assert.equal(row(s, 'agent-runner').state, 'running');
+		assert.ok(existsSync(path.join(home.dir, 'logs', 'api.log')));
+	});
+
+	test('a native crash is restarted with backoff', async () => {
+		const before = row(await status(home), 'api');
+		await fetch(`http://127.0.0.1:${nativePort}/crash`).catch(() => undefined);
+		const after = await until('the native to restart', async () => {
+			const s = row(await status(home), 'api');
+			return s.state === 'running' && s.pid !== before.pid ? s : null;
+		});
+		assert.equal(after.restarts, before.restarts + 1);
+	});
+
+	test('restart of one service leaves the other alone', async () => {
+		const before = await status(home);
+		const r = await home.cli(['server', 'restart', 'api']);
+		assert.equal(r.code, 0, r.stderr);
+		const after = await status(home);
+		assert.notEqual(row(after, 'api').pid, row(before, 'api').pid);
+		assert.equal(row(after, 'agent-runner').id, row(before, 'agent-runner').id);
+	});
+
+	test('stop leaves no native process, child or zombie', async () => {
+		const pid = row(await status(home), 'api').pid as number;
+		const r = await home.cli(['server', 'stop']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.equal(alive(pid), false);
+		// An orphaned child is reparented to pid 1, which reaps it; nothing of the group may linger.
+		const members = () =>
+			execFileSync('ps', ['-eo', 'pid,pgid,stat'], { encoding: 'utf8' })
+				.split('\n')
+				.filter((l) => l.trim().split(/\s+/)[1] === String(pid));
+		await until('the process group to be empty', async () => members().length === 0, 10_000).catch(() => undefined);
+		assert.deepEqual(members(), [], `process group ${pid} still has members`);
+		assert.deepEqual(containersOf(home.dir), []);
+	});
+});
+
+describe('errors name the problem and the fix', { timeout: 300_000 }, () => {
+	test('DOCKER_HOST pointing at a missing socket: exit 3 with guidance', async () => {
+		const home = await makeTestHome();
+		try {
+			const r = await home.cli(['server', 'start'], { env: { DOCKER_HOST: 'unix:///tmp/stigmer-no-such.sock' } });
+			assert.equal(r.code, 3);
+			assert.match(r.stderr, /stigmer-no-such\.sock/);
+			assert.match(r.stderr, /start|install/);
+			assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
+			const s = await home.cli(['server', 'status', '--json'], { env: { DOCKER_HOST: 'unix:///tmp/stigmer-no-such.sock' } });
+			assert.equal(JSON.parse(s.stdout).engine.reachable, false);
+		} finally {
+			await home.cleanup();
+		}
+	});
+
+	test('a port taken by another program: an error naming it, nothing started', async () => {
+		const home = await makeTestHome();
+		const blocker = net.createServer().listen(home.port, '127.0.0.1');
+		await new Promise((r) => blocker.once('listening', r));
+		try {
+			const r = await home.cli(['server', 'start']);
+			assert.equal(r.code, 1);
+			assert.match(r.stderr, new RegExp(`port ${home.port}`));
+			assert.deepEqual(containersOf(home.dir), []);
+			const d = await home.cli(['doctor', '--json']);
+			const check = JSON.parse(d.stdout).checks.find((c: { name: string }) => c.name === `port ${home.port}`);
+			assert.equal(check.status, 'fail');
+			assert.match(check.detail, new RegExp(`pid ${process.pid}`));
+		} finally {
+			blocker.close();
+			await home.cleanup();
+		}
+	});
+
+	test('a corrupt config: exit 2 naming file, line and key', async () => {
+		const home = await makeTestHome();
+		try {
+			home.writeConfig('agentRunner:\n  port: 7480\n  memroy: 1g\n');
+			const r = await home.cli(['server', 'start']);
+			assert.equal(r.code, 2);
+			assert.match(r.stderr, /config\.yaml:3: agentRunner\.memroy: unknown key/);
+			home.writeConfig('agentRunner:\n  port: "high"\n');
+			const r2 = await home.cli(['server', 'status']);
+			assert.equal(r2.code, 2);
+			assert.match(r2.stderr, /config\.yaml:2: agentRunner\.port/);
+		} finally {
+			await home.cleanup();
+		}
+	});
+
+	test('an unusable home: a clear error', async () => {
+		const file = path.join((await makeTestHome()).dir, 'a-file');
+		writeFileSync(file, 'x');
+		const r = await spawnAndCollect(['--home', path.join(file, 'home'), 'server', 'start']);
+		assert.equal(r.code, 1);
+		assert.match(r.stderr, /cannot use .* as the stigmer home/);
+		assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+	});
+
+	test('unknown service names are usage errors listing the known ones', async () => {
+		const home = await makeTestHome();
+		const r = await home.cli(['server', 'stop', 'nope']);
+		assert.equal(r.code, 2);
+		assert.match(r.stderr, /unknown service "nope"/);
+		assert.match(r.stderr, /agent-runner/);
+	});
+});
+
+describe('the container reaches an LLM on the host loopback', { timeout: 300_000 }, () => {
+	test('an execution submitted through the API reaches a fake LLM on 127.0.0.1', async () => {
+		const llm = await startFakeLlm({ host: '127.0.0.1', script: [toolCall('write_file', { path: 'hello.txt', content: 'hi' }), finalAnswer('wrote it')] });
+		const home = await makeTestHome();
+		try {
+			home.writeConfig(`agentRunner:\n  port: ${home.port}\n  llm:\n    baseUrl: ${llm.url}\n    model: fake\nservices: {}\n`);
+			const r = await home.cli(['server', 'start']);
+			assert.equal(r.code, 0, r.stderr);
+			const token = readFileSync(path.join(home.dir, 'secrets', 'api-token'), 'utf8').trim();
+			const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+			const submit = await fetch(`http://127.0.0.1:${home.port}/v1/executions`, {
+				method: 'POST',
+				headers,
+				body: JSON.stringify({ agent: { name: 'writer', instructions: 'write a file' }, input: 'go' }),
+			});
+			assert.equal(submit.status, 202);
+			const { id } = (await submit.json()) as { id: string };
+			const final = await until('the execution to finish', async () => {
+				const e = (await (await fetch(`http://127.0.0.1:${home.port}/v1/executions/${id}`, { headers })).json()) as { status: string; error?: string };
+				return ['succeeded', 'failed'].includes(e.status) ? e : null;
+			}, 60_000);
+			assert.equal(final.status, 'succeeded', JSON.stringify(final));
+			assert.ok(llm.requests.length >= 2);
+			assert.equal(readFileSync(path.join(home.dir, 'workspace', id, 'hello.txt'), 'utf8'), 'hi');
+			const d = await home.cli(['doctor', '--json']);
+			assert.equal(JSON.parse(d.stdout).checks.find((c: { name: string }) => c.name === 'llm').status, 'ok');
+		} finally {
+			await home.cleanup();
+			await llm.close();
+		}
+	});
+});
+
+async function spawnAndCollect(args: string[]) {
+	return collect(spawnCli(args), 60_000);
+}
