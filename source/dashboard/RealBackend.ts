@@ -1,6 +1,269 @@
+// The dashboard's backend on the real engine and supervisor. Everything arrives as a stream:
+//   container state  ← /events of this home's containers (dockerEvents), re-inspected per event and after
+//                      every return of the engine
+//   container stats  ← ONE /stats stream per running container (containerStats)
+//   native state     ← the supervisor's subscribe stream; while no supervisor runs, its state file and
+//                      a watch on run/ (to subscribe again when one starts)
+//   native stats     ← /proc, once a second, only while some native runs (there is no stream for it)
+//   logs             ← the logs module (readLogs, follow), the same source as `stigmer server logs -f`
+//   actions          ← startStack/stopStack/restartStack of the stack module, as the CLI
+//   shell            ← runShell of engine/shell.ts, as `stigmer shell`
+import { type FSWatcher, watch } from 'node:fs';
 import type { CommandContext } from '../commands/CommandContext.js';
-import type { DashboardBackend } from './DashboardBackend.js';
+import { loadConfig } from '../config/loadConfig.js';
+import type { StigmerConfig } from '../config/types.js';
+import { agentRunnerService } from '../contract.js';
+import { type ContainerStats, followContainerStats } from '../engine/containerStats.js';
+import { containerStatus, currentContainer } from '../engine/ContainerService.js';
+import { DockerApi } from '../engine/DockerApi.js';
+import { subscribeEngineEvents } from '../engine/dockerEvents.js';
+import { resolveEndpoint } from '../engine/endpoint.js';
+import { runShell } from '../engine/shell.js';
+import { errorMessage } from '../errors.js';
+import type { StigmerHome } from '../home/StigmerHome.js';
+import { readLogs } from '../logs/readLogs.js';
+import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
+import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import type { DashboardSink } from '../store/DashboardStore.js';
+import { ProcessTreeSampler } from '../supervisor/processStats.js';
+import type { NativeStatus } from '../supervisor/protocol.js';
+import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
+import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
 
-export async function createRealBackend(_ctx: CommandContext): Promise<DashboardBackend> {
-	throw new Error('not wired yet');
+export async function createRealBackend(ctx: CommandContext): Promise<DashboardBackend> {
+	// a broken config.yaml is reported before the UI opens, like every other command
+	const config = loadConfig(ctx.home);
+	let api: DockerApi | null = null;
+	let endpointError: string | null = null;
+	try {
+		api = new DockerApi(resolveEndpoint());
+	} catch (error) {
+		endpointError = errorMessage(error);
+	}
+	return new RealBackend(ctx.home, config, api, endpointError);
+}
+
+/** A StackEvent as one line of progress. */
+export function progressText(event: StackEvent): string {
+	if (event.phase === 'build') {
+		const p = event.progress;
+		return p.kind === 'step' ? `building the image: step ${p.step}/${p.steps} ${p.text}` : `building the image: ${p.text}`;
+	}
+	return event.text ? `${event.phase}: ${event.text}` : `${event.phase}…`;
+}
+
+export function nativeRow(s: NativeStatus): ServiceStatus {
+	const row: ServiceStatus = { name: s.name, kind: 'native', state: s.state, health: null, restarts: s.restarts, exitCode: s.exitCode };
+	if (s.pid !== undefined) row.pid = s.pid;
+	if (s.startedAt) row.startedAt = s.startedAt;
+	if (s.lastError) row.message = s.lastError;
+	return row;
+}
+
+export class RealBackend implements DashboardBackend {
+	constructor(
+		private readonly home: StigmerHome,
+		private readonly config: StigmerConfig,
+		private readonly api: DockerApi | null,
+		private readonly endpointError: string | null,
+	) {}
+
+	start(sink: DashboardSink): () => void {
+		const controller = new AbortController();
+		const { signal } = controller;
+		const stops: Array<() => void> = [];
+		const report = (where: string, error: unknown) => {
+			if (!signal.aborted) sink.dispatch({ type: 'status/set', status: { kind: 'error', text: `${where}: ${errorMessage(error)}` } });
+		};
+
+		// First picture: the same rows as `stigmer server status`.
+		void stackStatus(this.home, { config: this.config, ...(this.api?.info ? { api: this.api } : {}) }).then(
+			(status) => {
+				if (signal.aborted) return;
+				sink.dispatch({ type: 'services/replaced', services: status.services });
+				if (status.engine.reachable === false) sink.dispatch({ type: 'engine/changed', engine: { reachable: false, endpoint: status.engine.endpoint, ...(status.engine.error ? { error: status.engine.error } : {}) } });
+			},
+			(error) => report('status', error),
+		);
+
+		stops.push(this.followNatives(sink, signal));
+		if (this.api) this.followContainer(this.api, sink, signal).catch((error) => report('engine', error));
+		else sink.dispatch({ type: 'engine/changed', engine: { reachable: false, error: this.endpointError ?? 'no engine endpoint' } });
+		this.followLogs(sink, signal).catch((error) => report('logs', error));
+
+		return () => {
+			controller.abort();
+			for (const stop of stops) stop();
+			this.api?.close();
+		};
+	}
+
+	/** Native rows from the supervisor's stream; CPU/RSS/PIDs of their process trees from /proc. */
+	private followNatives(sink: DashboardSink, signal: AbortSignal): () => void {
+		const configured = new Set(this.config.services.map((s) => s.name));
+		let pids: Record<string, number | undefined> = {};
+		let unsubscribe: (() => void) | null = null;
+		let watcher: FSWatcher | null = null;
+		let sampleTimer: NodeJS.Timeout | null = null;
+		const sampler = new ProcessTreeSampler();
+
+		const sample = () => {
+			const stats = sampler.sample(pids);
+			const now = Date.now();
+			for (const [name, s] of Object.entries(stats)) {
+				if (!s) continue;
+				sink.recordSample(name, { timeMs: now, cpuPercent: s.cpuPercent ?? 0, memoryBytes: s.rssBytes, memoryLimitBytes: null, networkRxBytes: null, networkTxBytes: null, pids: s.pids });
+			}
+		};
+		const onState = (services: NativeStatus[]) => {
+			if (signal.aborted) return;
+			const rows = services.filter((s) => configured.has(s.name)).map(nativeRow);
+			for (const row of rows) {
+				sink.dispatch({ type: 'service/updated', status: row });
+				if (row.state !== 'running' && row.state !== 'starting') sink.dispatch({ type: 'stats/cleared', service: row.name });
+			}
+			pids = Object.fromEntries(rows.filter((r) => r.pid !== undefined && (r.state === 'running' || r.state === 'starting')).map((r) => [r.name, r.pid]));
+			// one /proc scan a second while something runs; no timer otherwise
+			const anyRunning = Object.keys(pids).length > 0;
+			if (anyRunning && !sampleTimer) {
+				sample();
+				sampleTimer = setInterval(sample, 1000);
+			} else if (!anyRunning && sampleTimer) {
+				clearInterval(sampleTimer);
+				sampleTimer = null;
+			}
+		};
+		const connect = () => {
+			if (signal.aborted || unsubscribe) return;
+			let opened = true;
+			unsubscribe = subscribe(this.home, onState, () => {
+				// the supervisor went away (or was never there): show what its state file says, wait for the next one
+				unsubscribe = null;
+				if (!opened || signal.aborted) return;
+				opened = false;
+				onState(readNativeState(this.home).services);
+			});
+		};
+		connect();
+		try {
+			// a (new) supervisor writes its socket and state file in run/: subscribe again when that happens
+			this.home.ensureLayout();
+			watcher = watch(this.home.runDir, (_event, file) => {
+				if (unsubscribe === null && (file === 'supervisor.sock' || file === 'natives.json' || file === null)) {
+					onState(readNativeState(this.home).services);
+					connect();
+				}
+			});
+			watcher.on('error', () => {});
+		} catch {
+			// no run/ directory to watch: the subscription alone
+		}
+		return () => {
+			unsubscribe?.();
+			watcher?.close();
+			if (sampleTimer) clearInterval(sampleTimer);
+		};
+	}
+
+	/** The container row from /events (re-inspected on each), its stats stream, and the engine banner. */
+	private async followContainer(api: DockerApi, sink: DashboardSink, signal: AbortSignal): Promise<void> {
+		const endpoint = `http://127.0.0.1:${this.config.agentRunner.port}`;
+		let stats: { id: string; controller: AbortController } | null = null;
+		let inspecting: Promise<void> | null = null;
+		let again = false;
+
+		const stopStats = () => {
+			stats?.controller.abort();
+			stats = null;
+		};
+		const startStats = (id: string) => {
+			if (stats?.id === id) return;
+			stopStats();
+			const controller = new AbortController();
+			signal.addEventListener('abort', () => controller.abort(), { once: true });
+			stats = { id, controller };
+			const onStats = (s: ContainerStats) => sink.recordSample(agentRunnerService, s);
+			followContainerStats(api, id, onStats, controller.signal)
+				.catch(() => {})
+				.finally(() => {
+					if (stats?.controller === controller) stats = null;
+				});
+		};
+		const inspect = async () => {
+			const found = await currentContainer(api, this.home);
+			if (signal.aborted) return;
+			const row = containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image);
+			sink.dispatch({ type: 'service/updated', status: row });
+			if (found && found.State.Running) startStats(found.Id);
+			else {
+				stopStats();
+				sink.dispatch({ type: 'stats/cleared', service: agentRunnerService });
+			}
+		};
+		// events come in bursts (kill, die, stop, destroy): one inspect at a time, one more after it if needed
+		const resync = () => {
+			if (inspecting) {
+				again = true;
+				return;
+			}
+			inspecting = inspect()
+				.catch(() => {})
+				.finally(() => {
+					inspecting = null;
+					if (again && !signal.aborted) {
+						again = false;
+						resync();
+					}
+				});
+		};
+
+		await subscribeEngineEvents(
+			{ api, homeHash: this.home.hash, signal },
+			{
+				onReachable: async (connected) => {
+					sink.dispatch({ type: 'engine/changed', engine: { reachable: true, endpoint: connected.info?.endpoint ?? connected.endpointUrl, version: connected.info?.version ?? null } });
+					resync();
+				},
+				onUnreachable: (error) => {
+					stopStats();
+					sink.dispatch({ type: 'stats/cleared', service: agentRunnerService });
+					sink.dispatch({ type: 'engine/changed', engine: { reachable: false, error } });
+				},
+				onEvent: () => resync(),
+			},
+		);
+	}
+
+	private async followLogs(sink: DashboardSink, signal: AbortSignal): Promise<void> {
+		const services = serviceNames(this.config);
+		for await (const batch of readLogs({ api: this.api, home: this.home, services, tail: 500, follow: true, signal })) {
+			if (signal.aborted) break;
+			sink.appendLogs(batch);
+		}
+	}
+
+	private stackOptions(options?: ActionOptions) {
+		return {
+			services: [] as string[],
+			...(this.api?.info ? { api: this.api } : {}),
+			onEvent: (event: StackEvent) => options?.onProgress?.(progressText(event)),
+		};
+	}
+
+	async startService(name: string, options?: ActionOptions): Promise<void> {
+		await startStack(this.home, { ...this.stackOptions(options), services: [name] });
+	}
+
+	async stopService(name: string, options?: ActionOptions): Promise<void> {
+		await stopStack(this.home, { ...this.stackOptions(options), services: [name] });
+	}
+
+	async restartService(name: string, options?: ActionOptions): Promise<void> {
+		await restartStack(this.home, { ...this.stackOptions(options), services: [name] });
+	}
+
+	async openShell(_name: string): Promise<number> {
+		if (!this.api) throw new Error(this.endpointError ?? 'no container engine');
+		return runShell({ api: this.api, home: this.home, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+	}
 }

@@ -8,7 +8,8 @@ export interface IncomingLogLine {
 	service: string;
 	stream: 'stdout' | 'stderr';
 	time: string;
-	timeMs: number;
+	/** epoch ms of `time`, when the source has it already */
+	timeMs?: number;
 	line: string;
 }
 
@@ -32,7 +33,7 @@ export class LogBook {
 				service: incoming.service,
 				stream: incoming.stream,
 				time: incoming.time,
-				timeMs: incoming.timeMs,
+				timeMs: incoming.timeMs ?? Date.parse(incoming.time),
 				line: cleanLine(incoming.line),
 			};
 			this.all.push(entry);

@@ -109,3 +109,8 @@ test('engine changes merge', () => {
 test('log appends bump the version', () => {
 	assert.equal(run(initialDashboardState, { type: 'logs/appended' }, { type: 'logs/appended' }).logsVersion, 2);
 });
+
+test('an engine that answers again drops the old error', () => {
+	const state = run(initialDashboardState, { type: 'engine/changed', engine: { reachable: false, error: 'gone' } }, { type: 'engine/changed', engine: { reachable: true } });
+	assert.deepEqual(state.engine, { reachable: true });
+});

@@ -40,8 +40,12 @@ export type DashboardAction =
 
 export function dashboardReducer(state: DashboardState, action: DashboardAction): DashboardState {
 	switch (action.type) {
-		case 'engine/changed':
-			return { ...state, engine: { ...state.engine, ...action.engine } };
+		case 'engine/changed': {
+			const engine = { ...state.engine, ...action.engine };
+			// an engine that answers again has no error left to show
+			if (action.engine.reachable === true && action.engine.error === undefined) delete engine.error;
+			return { ...state, engine };
+		}
 		case 'services/replaced': {
 			// `kind` replaces only the rows of that kind (natives and containers come from different sources)
 			const kept = action.kind ? state.services.filter((s) => s.kind !== action.kind) : [];
