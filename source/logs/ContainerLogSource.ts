@@ -12,6 +12,10 @@ import { ContainerLogDecoder } from './LogDecoders.js';
 import { dockerSince, type LogLine } from './LogLine.js';
 import type { LogNotice } from './LogNotice.js';
 
+function byTime(a: LogLine, b: LogLine): number {
+	return a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
+}
+
 export interface ContainerRef {
 	id: string;
 	running: boolean;
@@ -86,12 +90,29 @@ export class ContainerLogSource {
 		}
 		if (!container.running) onNotice({ kind: 'container-stopped', service, id: container.id });
 		if (tail === 0) return { lines: [], container };
-		const lines: LogLine[] = [];
+		let lines: LogLine[] = [];
 		try {
-			const res = await this.logs(api, container.id, { follow: false, tail, since });
-			const decoder = new ContainerLogDecoder(service, !container.tty);
-			for await (const chunk of res as AsyncIterable<Buffer>) decoder.push(chunk, lines);
-			decoder.flush(lines);
+			// Docker's tail counts log messages, and a line longer than 16 KB is several messages: ask for
+			// one line more than wanted (the first may be the end of a cut line), and more when lines were joined.
+			let ask = tail === undefined ? undefined : tail + 1;
+			for (;;) {
+				lines = [];
+				const res = await this.logs(api, container.id, { follow: false, tail: ask, since });
+				const decoder = new ContainerLogDecoder(service, !container.tty);
+				for await (const chunk of res as AsyncIterable<Buffer>) decoder.push(chunk, lines);
+				decoder.flush(lines);
+				if (tail === undefined || ask === undefined) break;
+				if (decoder.messages < ask) break; // everything there is
+				if (lines.length > tail) {
+					lines = lines.slice(lines.length - tail);
+					break;
+				}
+				ask = ask * 2 + (tail + 1 - lines.length) * 64;
+			}
+			if (tail !== undefined && lines.length > tail) lines = lines.slice(lines.length - tail);
+			// a joined long line is complete only after lines of the other stream that came later: put it back
+			// at its time (stable, and nearly sorted input makes this linear)
+			lines.sort(byTime);
 		} catch (error) {
 			if (this.options.signal.aborted) return { lines, container };
 			if (error instanceof DockerApiError && error.statusCode === 404) onNotice({ kind: 'no-container', service });

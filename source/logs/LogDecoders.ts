@@ -43,6 +43,8 @@ export class ContainerLogDecoder {
 	private pending: Buffer | null = null;
 	private readonly partial: Record<LogStream, PartialLine | null> = { stdout: null, stderr: null };
 	private lastTime = epochTime;
+	/** log messages seen: Docker's `tail` counts these, and a line longer than 16 KB is several */
+	messages = 0;
 
 	constructor(
 		readonly service: string,
@@ -60,6 +62,7 @@ export class ContainerLogDecoder {
 			const length = chunk.readUInt32BE(offset + 4);
 			if (chunk.length - offset - 8 < length) break;
 			const stream: LogStream = chunk[offset] === 2 ? 'stderr' : 'stdout';
+			this.messages++;
 			this.message(chunk, offset + 8, offset + 8 + length, stream, out);
 			offset += 8 + length;
 		}
@@ -137,6 +140,7 @@ export class ContainerLogDecoder {
 			if (newline === -1) break;
 			const stamp = readTimestamp(chunk, start, newline);
 			if (stamp) this.lastTime = stamp[0];
+			this.messages++;
 			out.push({ service: this.service, stream: 'stdout', time: this.lastTime, line: decodeLine(chunk, stamp ? stamp[1] : start, newline) });
 			start = newline + 1;
 		}
