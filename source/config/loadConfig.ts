@@ -57,7 +57,7 @@ export function parseConfig(text: string, file: string, home: StigmerHome): Stig
 	const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
 	if (doc.errors.length > 0) {
 		const first = doc.errors[0]!;
-		const line = first.linePos?.[0]?.line;
+		const line = first.linePos?.[0]?.line ?? (first.pos?.[0] === undefined ? undefined : lines.linePos(first.pos[0]).line);
 		throw new ConfigError(file, line, '(syntax)', first.message.split('\n')[0] ?? 'invalid YAML');
 	}
 	const v = new Validator(file, lines, home);

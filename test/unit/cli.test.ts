@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { acquireHomeLock } from '../../source/home/HomeLock.ts';
+import { StigmerHome } from '../../source/home/StigmerHome.ts';
+import { splitGlobals } from '../../source/main.ts';
+import { runCli } from '../helpers/cli.ts';
+
+test('global flags are taken out wherever they stand, and not after --', () => {
+	assert.deepEqual(splitGlobals(['--home', '/h', 'server', 'logs', '-f', '--no-color']), { home: '/h', noColor: true, help: false, version: false, rest: ['server', 'logs', '-f'] });
+	assert.deepEqual(splitGlobals(['shell', '--', 'ls', '--home', 'x']).rest, ['shell', '--', 'ls', '--home', 'x']);
+	assert.equal(splitGlobals(['--home=/x', 'doctor']).home, '/x');
+	assert.throws(() => splitGlobals(['--home']), /--home needs a directory/);
+});
+
+test('--help, --version and usage errors', async () => {
+	const help = await runCli(['--help']);
+	assert.equal(help.code, 0);
+	assert.match(help.stdout, /server start/);
+	assert.match(help.stdout, /dashboard/);
+	const version = await runCli(['--version']);
+	assert.equal(version.code, 0);
+	assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+	const unknown = await runCli(['frobnicate']);
+	assert.equal(unknown.code, 2);
+	assert.match(unknown.stderr, /unknown command "frobnicate"/);
+	const badFlag = await runCli(['server', 'status', '--jsn']);
+	assert.equal(badFlag.code, 2);
+	assert.match(badFlag.stderr, /server status: Unknown option '--jsn'/);
+	assert.doesNotMatch(badFlag.stderr, /at .*:\d+:\d+/);
+	const sub = await runCli(['server', 'status', '--help']);
+	assert.equal(sub.code, 0);
+	assert.match(sub.stdout, /Usage: stigmer server status/);
+});
+
+test('the home lock: exclusive, and a stale lock is taken over', async () => {
+	const home = new StigmerHome(mkdtempSync(path.join(os.tmpdir(), 'stigmer-lock-')), false);
+	home.ensureLayout();
+	const first = await acquireHomeLock(home);
+	let second = false;
+	const waiting = acquireHomeLock(home, { timeoutMs: 5000 }).then((l) => {
+		second = true;
+		return l;
+	});
+	await new Promise((r) => setTimeout(r, 150));
+	assert.equal(second, false, 'waits while held');
+	first.release();
+	(await waiting).release();
+	assert.equal(second, true);
+	// a lock left by a process that no longer exists
+	writeFileSync(home.lockFile, '999999999 1\n');
+	const taken = await acquireHomeLock(home, { timeoutMs: 2000 });
+	taken.release();
+});
