@@ -3,7 +3,7 @@
 // check-pid-file/bind-socket step, so two racing starts leave one supervisor and the other exits 0.
 // It serves JSON lines on home.supervisorSocket (protocol.ts), mirrors every state change into
 // home.nativeStateFile, ignores SIGHUP, and on SIGTERM/SIGINT or `shutdown` stops all natives and exits.
-import { openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -216,9 +216,11 @@ async function becomeTheSupervisor(home: StigmerHome): Promise<net.Server | 'oth
 			fd = openSync(lockFile, 'wx', 0o600);
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+			// a lock whose owner is dead was left by a process that died inside this function; an empty one is
+			// being written right now, unless it is old
 			const owner = readPid(lockFile);
-			// a lock without a live owner was left by a process that died inside this function
-			if (owner === null || !isSameProcess(owner, null) || Date.now() > deadline) rmSync(lockFile, { force: true });
+			const stale = owner === null ? ageMs(lockFile) > 2000 : !isSameProcess(owner, null);
+			if (stale || Date.now() > deadline) rmSync(lockFile, { force: true });
 			else await new Promise((resolve) => setTimeout(resolve, 20));
 			continue;
 		}
@@ -258,6 +260,14 @@ async function clearOrphans(home: StigmerHome): Promise<void> {
 			await terminateGroup(guard, () => !isSameProcess(guard.pid, guard.startTime), () => {}, 2000);
 		}),
 	);
+}
+
+function ageMs(file: string): number {
+	try {
+		return Date.now() - statSync(file).mtimeMs;
+	} catch {
+		return 0;
+	}
 }
 
 function readPid(file: string): number | null {

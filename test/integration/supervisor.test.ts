@@ -61,9 +61,25 @@ function tempHome(t: TestContext): StigmerHome {
 			killQuietly(pid, 'SIGKILL');
 		}
 		for (const pid of seen) killQuietly(-pid, 'SIGKILL');
+		for (const pid of supervisorsOf(home)) killQuietly(pid, 'SIGKILL');
 		rmSync(home.dir, { recursive: true, force: true });
 	});
 	return home;
+}
+
+/** Every process running a supervisor for this home, whatever its pid file says. */
+function supervisorsOf(home: StigmerHome): number[] {
+	return readdirSync('/proc')
+		.filter((entry) => /^\d+$/.test(entry))
+		.filter((entry) => {
+			try {
+				const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+				return argv.includes('__supervisor') && argv.includes(home.dir);
+			} catch {
+				return false;
+			}
+		})
+		.map(Number);
 }
 
 function killQuietly(pid: number, signal: NodeJS.Signals): void {
@@ -425,17 +441,9 @@ test('two concurrent ensureSupervisor calls end with one supervisor', async (t) 
 	const home = tempHome(t);
 	const results = await Promise.all([ensureSupervisor(home), ensureSupervisor(home), ensureSupervisor(home)]);
 	assert.equal(new Set(results.map((r) => r.pid)).size, 1);
-	await sleep(500); // the losers exit on their own
-	const supervisors = readdirSync('/proc').filter((entry) => {
-		if (!/^\d+$/.test(entry)) return false;
-		try {
-			const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-			return argv.includes('__supervisor') && argv.includes(home.dir);
-		} catch {
-			return false;
-		}
-	});
-	assert.deepEqual(supervisors, [String(results[0]!.pid)]);
+	// the losers (maybe still booting) find the winner and exit on their own
+	await waitFor('one supervisor left', () => supervisorsOf(home).length === 1, 15_000);
+	assert.deepEqual(supervisorsOf(home), [results[0]!.pid]);
 });
 
 test('pid reuse guard: a group whose leader pid now names another process is not signalled', async (t) => {
