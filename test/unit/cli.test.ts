@@ -54,3 +54,20 @@ test('the home lock: exclusive, and a stale lock is taken over', async () => {
 	const taken = await acquireHomeLock(home, { timeoutMs: 2000 });
 	taken.release();
 });
+
+test('non-UI commands never load Ink or React', async () => {
+	const { spawnSync } = await import('node:child_process');
+	const { repoRoot } = await import('../helpers/cli.ts');
+	const home = mkdtempSync(path.join(os.tmpdir(), 'stigmer-imports-'));
+	writeFileSync(path.join(home, 'config.yaml'), 'services: {}\n');
+	for (const args of [['--help'], ['server', 'status', '--json'], ['server', 'logs', '-n', '1'], ['doctor', '--json'], ['executions', 'list']]) {
+		const r = spawnSync(process.execPath, ['--import', path.join(repoRoot, 'test/helpers/traceImports.mjs'), '--import', 'tsx', path.join(repoRoot, 'source/cli.ts'), '--home', home, ...args], {
+			encoding: 'utf8',
+			cwd: repoRoot,
+			env: { ...process.env, DOCKER_HOST: 'unix:///tmp/stigmer-no-engine.sock' },
+		});
+		const imports = r.stderr.split('\n').filter((l) => l.startsWith('import: ')).map((l) => l.slice(8));
+		if (args[0] === 'server') assert.ok(imports.includes('yaml'), 'the import trace is active');
+		assert.deepEqual(imports.filter((i) => /^(ink|react|ink-testing-library)(\/|$)/.test(i)), [], `stigmer ${args.join(' ')} loaded ${imports.join(', ')}`);
+	}
+});
