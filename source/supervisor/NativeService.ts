@@ -184,6 +184,15 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 			return;
 		}
 		if (this.state === 'not-installed') this.lastError = undefined;
+		let logProbe: RegExp | null = null;
+		if (config.ready && 'log' in config.ready) {
+			try {
+				logProbe = new RegExp(config.ready.log);
+			} catch (error) {
+				this.failStart(`ready.log is not a valid regular expression: ${errorMessage(error)}`);
+				return;
+			}
+		}
 		const args = [...config.command.slice(1), ...config.args];
 		this.command = [executable, ...args];
 		this.killLeftovers(0);
@@ -198,6 +207,7 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		if (child.pid === undefined) {
 			// spawn failed (EACCES, ENOENT, bad cwd): 'error' follows, and no 'exit'
 			child.once('error', (error) => this.failStart(`cannot start ${executable}: ${errorMessage(error)}`));
+			this.setState('starting');
 			return;
 		}
 		child.on('error', (error) => {
@@ -211,10 +221,9 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		this.runStartedMs = Date.now();
 		this.startedAt = new Date(this.runStartedMs).toISOString();
 		this.exitCode = null;
-		this.logProbe = null;
+		this.logProbe = logProbe;
 
 		const ready = config.ready;
-		if (ready && 'log' in ready) this.logProbe = new RegExp(ready.log);
 		const outputEnded = Promise.all([this.pipe(child, 'stdout'), this.pipe(child, 'stderr')]);
 		child.once('exit', (code, signal) => {
 			// the last lines usually arrive just after the exit; log them before reporting it, but do not wait

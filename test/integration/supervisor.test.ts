@@ -331,6 +331,22 @@ test('a missing optional executable is not-installed; a missing required one fai
 	assert.equal(row(installed.services, 'needed').state, 'running');
 });
 
+test('a service that cannot be spawned fails with the reason, the supervisor carries on', async (t) => {
+	const home = await supervise(t);
+	const configs = [
+		service('badcwd', [server], { cwd: path.join(home.dir, 'no-such-dir') }),
+		service('badregex', [server], { ready: { log: '([' } }),
+	];
+	const first = await request(home, { cmd: 'start', services: ['badcwd'], configs, timeout: 5 });
+	assert.equal(first.ok, false);
+	assert.match(row(first.services, 'badcwd').lastError ?? '', /cannot start .*ENOENT/);
+	assert.equal(row(first.services, 'badcwd').state, 'failed');
+	const second = await request(home, { cmd: 'start', services: ['badregex'], configs, timeout: 5 });
+	assert.equal(second.ok, false);
+	assert.match(row(second.services, 'badregex').lastError ?? '', /regular expression/);
+	ok(await request(home, { cmd: 'ping' }));
+});
+
 test('stop leaves no process, no child and no zombie', async (t) => {
 	const home = await supervise(t);
 	const port = await freePort();
