@@ -41,6 +41,18 @@ export const containerEnv = {
 	maxConcurrency: 'STIGMER_MAX_CONCURRENCY',
 } as const;
 
+/**
+ * Tuning variables the agent-runner also reads (not set by stigmer; users may set them through
+ * agentRunner.env): shutdown grace, upload limit, command timeout, tool output cap, LLM timeout.
+ */
+export const containerTuningEnv = {
+	shutdownGraceSeconds: 'STIGMER_SHUTDOWN_GRACE_SECONDS',
+	maxUploadBytes: 'STIGMER_MAX_UPLOAD_BYTES',
+	commandTimeoutSeconds: 'STIGMER_COMMAND_TIMEOUT_SECONDS',
+	toolOutputLimit: 'STIGMER_TOOL_OUTPUT_LIMIT',
+	llmTimeoutSeconds: 'STIGMER_LLM_TIMEOUT_SECONDS',
+} as const;
+
 /** Paths inside the container. */
 export const containerPaths = {
 	workspace: '/workspace',

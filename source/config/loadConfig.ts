@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { agentRunnerService, defaultAgentRunnerPort, imageTag } from '../contract.js';
+import { agentRunnerService, containerEnv, defaultAgentRunnerPort, imageTag } from '../contract.js';
 import { UsageError, errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { packageVersion } from '../version.js';
@@ -209,7 +209,7 @@ class Validator {
 				case 'env':
 					out.env = this.stringMap(node, key);
 					for (const name of Object.keys(out.env)) {
-						if (name.startsWith('STIGMER_')) throw this.error(node, `${key}.${name}`, 'STIGMER_* variables are set by stigmer from the other agentRunner keys');
+						if ((Object.values(containerEnv) as string[]).includes(name)) throw this.error(node, `${key}.${name}`, `${name} is set by stigmer from the other agentRunner keys`);
 					}
 					break;
 				case 'maxConcurrency':

@@ -1,20 +1,20 @@
 // A throwaway stigmer home with a running agent-runner container, for the tests and benchmarks of
 // `stigmer run`, `stigmer executions` and `stigmer shell`, plus a way to run the CLI against it.
 //
-// Until `stigmer server start` lands, the container is started here with the settings the lifecycle
-// will use (name and labels of the home, host network with the API on 127.0.0.1:<port>, non-root,
-// read-only root). Switching to `stigmer server start --home DIR` only changes `startContainer`.
+// The container is started by the real lifecycle, `stigmer server start --home DIR`, and removed by
+// `stigmer server stop`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agentRunnerService, containerEnv, containerPaths, imageTag, imageUser, labels } from '../../source/contract.js';
 import { StigmerHome } from '../../source/home/StigmerHome.js';
-import { packageVersion } from '../../source/version.js';
-import { docker, dockerBuild, dockerInspect, dockerLogs, waitForHttp } from './docker.js';
+import { cliCommand, freePort, runCli } from './cli.js';
+import { docker, dockerLogs, waitForHttp } from './docker.js';
+
+export { freePort };
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const testRunLabel = 'ai.stigmer.test=run-executions-shell';
@@ -33,26 +33,6 @@ export interface RunnerStackOptions {
 	/** start no container (a home whose runner is not running) */
 	noContainer?: boolean;
 	extraEnv?: Record<string, string>;
-}
-
-export async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as { port: number };
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-/** Builds the agent-runner image when it is missing (the classic builder also runs the Python tests). */
-export async function ensureImage(): Promise<string> {
-	const image = imageTag(packageVersion);
-	if (!(await dockerInspect(image, 'image'))) {
-		await dockerBuild(['-f', path.join(repoRoot, 'docker/Dockerfile'), '--build-arg', `STIGMER_VERSION=${packageVersion}`, '-t', image, repoRoot], { timeoutMs: 900_000 });
-	}
-	return image;
 }
 
 export class RunnerStack {
@@ -96,6 +76,9 @@ export class RunnerStack {
 				'agentRunner:',
 				`  port: ${this.port}`,
 				`  maxConcurrency: ${this.options.maxConcurrency ?? 4}`,
+				'  env:',
+				"    STIGMER_SHUTDOWN_GRACE_SECONDS: '1'",
+				...Object.entries(this.options.extraEnv ?? {}).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
 				'  llm:',
 				`    baseUrl: ${this.options.llmUrl}`,
 				'    model: fake-model',
@@ -104,47 +87,12 @@ export class RunnerStack {
 			].join('\n'),
 		);
 		writeFileSync(home.apiTokenFile, `${this.token}\n`, { mode: 0o600 });
-		if (process.getuid?.() === 0) {
-			// As root the container runs as the image's user: hand it the mounts, nobody else.
-			for (const p of [home.workspaceDir, home.agentRunnerDataDir, home.apiTokenFile]) chownSync(p, imageUser.uid, imageUser.gid);
-			chmodSync(home.workspaceDir, 0o700);
-			chmodSync(home.agentRunnerDataDir, 0o700);
-		}
 	}
 
 	async startContainer(): Promise<void> {
-		const image = await ensureImage();
-		const home = this.home;
-		const user = process.getuid?.() === 0 ? `${imageUser.uid}:${imageUser.gid}` : `${process.getuid!()}:${process.getgid!()}`;
-		const env: Record<string, string> = {
-			[containerEnv.httpHost]: '127.0.0.1',
-			[containerEnv.httpPort]: String(this.port),
-			[containerEnv.llmBaseUrl]: this.options.llmUrl,
-			[containerEnv.llmModel]: 'fake-model',
-			[containerEnv.maxConcurrency]: String(this.options.maxConcurrency ?? 4),
-			STIGMER_SHUTDOWN_GRACE_SECONDS: '1',
-			...this.options.extraEnv,
-		};
-		await docker([
-			'run', '-d',
-			'--name', home.containerName,
-			'--label', `${labels.managed}=true`,
-			'--label', `${labels.service}=${agentRunnerService}`,
-			'--label', `${labels.home}=${home.hash}`,
-			'--label', testRunLabel,
-			'--network', 'host',
-			'--init', '--read-only', '--tmpfs', '/tmp',
-			'--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-			'--memory', '1g', '--cpus', '2',
-			'--user', user,
-			'-v', `${home.workspaceDir}:${containerPaths.workspace}`,
-			'-v', `${home.agentRunnerDataDir}:${containerPaths.data}`,
-			'-v', `${home.apiTokenFile}:${containerPaths.apiToken}:ro`,
-			...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-			image,
-		]);
+		const result = await runCli(['--home', this.home.dir, 'server', 'start', '--timeout', '60'], { timeoutMs: 900_000 });
 		this.containerStarted = true;
-		await this.waitReady();
+		if (result.code !== 0) throw new Error(`stigmer server start failed (${result.code}):\n${result.stderr}`);
 	}
 
 	async waitReady(timeoutMs = 30_000): Promise<void> {
@@ -165,9 +113,10 @@ export class RunnerStack {
 		return dockerLogs(this.containerName);
 	}
 
-	/** Runs the CLI from source (`node --import tsx source/cli.ts --home DIR …`) as a child process. */
+	/** Runs the CLI (dist/cli.js when built, else the sources through tsx) as a child process. */
 	spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' } = {}): ChildProcess {
-		return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'source/cli.ts'), '--home', this.home.dir, ...args], {
+		const [program, ...prefix] = cliCommand();
+		return spawn(program!, [...prefix, '--home', this.home.dir, ...args], {
 			cwd: repoRoot,
 			env: { ...process.env, NO_COLOR: '1', ...options.env },
 			stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
@@ -182,7 +131,10 @@ export class RunnerStack {
 	}
 
 	async dispose(): Promise<void> {
-		if (this.containerStarted) await docker(['rm', '-f', '-v', this.containerName], { allowFailure: true });
+		if (this.containerStarted) {
+			await runCli(['--home', this.home.dir, 'server', 'stop', '--timeout', '2'], { timeoutMs: 60_000 }).catch(() => undefined);
+			await docker(['rm', '-f', '-v', this.containerName], { allowFailure: true });
+		}
 		// Files the container wrote belong to its user; root (or the same uid) removes them all.
 		rmSync(this.home.dir, { recursive: true, force: true });
 	}

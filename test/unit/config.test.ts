@@ -89,7 +89,7 @@ test('errors name the file, the line and the key', () => {
 	fails('services:\n  agent-runner: {}\n', /:2: services\.agent-runner/);
 	fails('extra: 1\n', /:1: extra: unknown key/);
 	fails('agentRunner: [1, 2]\n', /agentRunner: expected a mapping/);
-	fails('agentRunner:\n  env: { STIGMER_HTTP_PORT: "1" }\n', /STIGMER_\* variables are set by stigmer/);
+	fails('agentRunner:\n  env: { STIGMER_HTTP_PORT: "1" }\n', /STIGMER_HTTP_PORT is set by stigmer/);
 	fails('agentRunner:\n  port: 1\n  port: 2\n', /:3: \(syntax\)/);
 	fails('agentRunner:\n\tport: 1\n', /\(syntax\)/);
 });
