@@ -25,6 +25,8 @@ export default async function dashboard(ctx: CommandContext): Promise<number> {
 	const backend = fixture
 		? new (await import('../dashboard/FixtureBackend.js')).FixtureBackend({ linesPerSecond: Number(process.env.STIGMER_DASHBOARD_FIXTURE_RATE ?? 2) })
 		: await (await import('../dashboard/RealBackend.js')).createRealBackend(ctx);
+	// React's development build costs several times the CPU per frame; set before React first loads
+	process.env.NODE_ENV ??= 'production';
 	const { runDashboard } = await import('../ui/runDashboard.js');
 	return runDashboard({ backend, stdout: ctx.stdout, stderr: ctx.stderr, ...(fixture ? { title: 'stigmer dashboard (fixture)' } : {}) });
 }

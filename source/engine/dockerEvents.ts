@@ -69,7 +69,7 @@ export async function subscribeEngineEvents(options: EventSubscriptionOptions, s
 			throw new Error('the engine closed the event stream');
 		} catch (error) {
 			if (signal.aborted) return;
-			if (reachable !== false) subscriber.onUnreachable(errorMessage(error));
+			if (reachable !== false) subscriber.onUnreachable(errorMessage(error) === 'aborted' ? 'connection lost' : errorMessage(error));
 			reachable = false;
 			await sleep(delay, signal);
 			delay = Math.min(maxDelay, delay * 2);
