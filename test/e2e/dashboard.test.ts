@@ -1,0 +1,303 @@
+// `stigmer dashboard` end to end: the built CLI in a real terminal (tmux) over a real stack — the
+// agent-runner container on the shared engine and a native fixture. The dashboard reaches the engine
+// through a unix-socket proxy run by this test, so "the engine goes away" is the proxy closing, and the
+// shared dockerd other tests use is never touched.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, test } from 'node:test';
+import { type TestHome, cliCommand, fixture, makeTestHome, repoRoot } from '../helpers/cli.js';
+
+const columns = 120;
+const rows = 40;
+
+/** A unix socket that forwards every connection to the real engine, and can be closed and reopened. */
+class EngineProxy {
+	private server: net.Server | null = null;
+	private readonly sockets = new Set<net.Socket>();
+	constructor(
+		readonly socketPath: string,
+		private readonly target = '/var/run/docker.sock',
+	) {}
+
+	async open(): Promise<void> {
+		rmSync(this.socketPath, { force: true });
+		const server = net.createServer((client) => {
+			const upstream = net.connect(this.target);
+			this.sockets.add(client).add(upstream);
+			const drop = () => {
+				client.destroy();
+				upstream.destroy();
+				this.sockets.delete(client);
+				this.sockets.delete(upstream);
+			};
+			client.on('error', drop).on('close', drop);
+			upstream.on('error', drop).on('close', drop);
+			client.pipe(upstream).pipe(client);
+		});
+		await new Promise<void>((resolve, reject) => {
+			server.once('error', reject);
+			server.listen(this.socketPath, () => resolve());
+		});
+		this.server = server;
+	}
+
+	/** The engine "stops": no new connection is accepted and every open one is cut. */
+	async close(): Promise<void> {
+		const server = this.server;
+		this.server = null;
+		for (const socket of this.sockets) socket.destroy();
+		this.sockets.clear();
+		if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+		rmSync(this.socketPath, { force: true });
+	}
+}
+
+/** One tmux server (its own socket name) with one window running a command. */
+class Terminal {
+	readonly socket = `stigmer-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+	private alive = false;
+
+	tmux(args: string[]): string {
+		return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 10_000 });
+	}
+
+	/** Runs `command` in a 120×40 window; after it ends the window prints its exit code and stays open. */
+	start(command: string): void {
+		this.alive = true;
+		this.tmux(['new-session', '-d', '-x', String(columns), '-y', String(rows), `${command}; echo "STIGMER-EXIT=$?"; sleep 600`]);
+	}
+
+	screen(): string {
+		return this.tmux(['capture-pane', '-p']);
+	}
+
+	display(format: string): string {
+		return this.tmux(['display', '-p', format]).trim();
+	}
+
+	/** tmux's view of the terminal modes the program left: alternate screen and cursor visibility. */
+	modes(): { alternate: boolean; cursorVisible: boolean } {
+		const [alternate, cursor] = this.display('#{alternate_on} #{cursor_flag}').split(' ');
+		return { alternate: alternate === '1', cursorVisible: cursor === '1' };
+	}
+
+	/** Keys by tmux name (`Enter`, `Down`) or literal text with `literal`. */
+	keys(keys: string, literal = false): void {
+		this.tmux(['send-keys', ...(literal ? ['-l'] : []), keys]);
+	}
+
+	/** The pid of the program the window runs (the child of the window's shell). */
+	programPid(match: RegExp): number {
+		const shell = Number(this.display('#{pane_pid}'));
+		const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+		for (const pid of children) {
+			const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+			if (match.test(cmdline)) return pid;
+		}
+		throw new Error(`no child of ${shell} matches ${match}`);
+	}
+
+	async waitFor(what: string, check: (screen: string) => boolean, timeoutMs = 20_000): Promise<string> {
+		const deadline = Date.now() + timeoutMs;
+		let screen = '';
+		while (Date.now() < deadline) {
+			screen = this.screen();
+			if (check(screen)) return screen;
+			await sleep(100);
+		}
+		throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${screen}`);
+	}
+
+	kill(): void {
+		if (!this.alive) return;
+		this.alive = false;
+		let socketPath = '';
+		try {
+			socketPath = this.display('#{socket_path}');
+			this.tmux(['kill-server']);
+		} catch {
+			// already gone
+		}
+		if (socketPath) rmSync(socketPath, { force: true });
+	}
+}
+
+let home: TestHome;
+let proxy: EngineProxy;
+let scratch: string;
+const terminals: Terminal[] = [];
+
+async function status(): Promise<{ services: Array<{ name: string; state: string; startedAt?: string }> }> {
+	const result = await home.cli(['server', 'status', '--json'], { timeoutMs: 30_000 });
+	return JSON.parse(result.stdout);
+}
+
+async function containerRow() {
+	const row = (await status()).services.find((s) => s.name === 'agent-runner');
+	assert.ok(row, 'agent-runner row');
+	return row;
+}
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		const value = await probe();
+		if (value) return value;
+		await sleep(250);
+	}
+	throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** The dashboard in a fresh terminal, through the proxy; resolves once both rows show running. */
+async function openDashboard(): Promise<Terminal> {
+	const terminal = new Terminal();
+	terminals.push(terminal);
+	const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+	const command = ['env', `DOCKER_HOST=unix://${proxy.socketPath}`, 'NO_COLOR=1', ...cliCommand(), '--home', home.dir, 'dashboard'].map(quote).join(' ');
+	terminal.start(`cd ${quote(repoRoot)} && ${command}`);
+	await terminal.waitFor('both rows running', (s) => /agent-runner\s+running/.test(s) && /fixture-web\s+running/.test(s));
+	return terminal;
+}
+
+const rowState = (screen: string, name: string) => new RegExp(`${name}\\s+(\\S+)`).exec(screen)?.[1];
+
+before(async () => {
+	home = await makeTestHome('stigmer-e2e-dash-');
+	scratch = mkdtempSync(path.join(os.tmpdir(), 'stigmer-e2e-proxy-'));
+	proxy = new EngineProxy(path.join(scratch, 'docker.sock'));
+	await proxy.open();
+	const nativePort = home.port + 1;
+	home.writeConfig(
+		[
+			'agentRunner:',
+			`  port: ${home.port}`,
+			'services:',
+			'  fixture-web:',
+			`    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('native-server.mjs'))}]`,
+			`    args: ["--port", "${nativePort}", "--log-interval", "1000"]`,
+			`    ready: { tcp: ${nativePort} }`,
+			'',
+		].join('\n'),
+	);
+	const started = await home.cli(['server', 'start', '--timeout', '120'], { timeoutMs: 300_000 });
+	assert.equal(started.code, 0, `server start failed:\n${started.stdout}\n${started.stderr}`);
+});
+
+after(async () => {
+	for (const terminal of terminals) terminal.kill();
+	await proxy?.close();
+	await home?.cleanup();
+	if (scratch) rmSync(scratch, { recursive: true, force: true });
+	if (home) rmSync(home.dir, { recursive: true, force: true });
+});
+
+test('the dashboard: rows live, r restarts, x and s stop and start, e opens a shell, q restores the terminal', { timeout: 300_000 }, async (t) => {
+	const terminal = await openDashboard();
+	assert.ok(terminal.modes().alternate, 'the dashboard runs on the alternate screen');
+	assert.ok(!terminal.modes().cursorVisible, 'the cursor is hidden while the dashboard runs');
+
+	await t.test('the rows are live: the native logs scroll in', async () => {
+		const tick = (s: string) => Math.max(0, ...[...s.matchAll(/tick (\d+)/g)].map((m) => Number(m[1])));
+		const first = tick(terminal.screen());
+		await terminal.waitFor('a newer tick line', (s) => tick(s) > first, 10_000);
+	});
+
+	// select the container row (fixture-web comes first)
+	await terminal.waitFor('a selected row', (s) => /› \S+/.test(s));
+	for (let i = 0; i < 4 && !/› agent-runner/.test(terminal.screen()); i++) {
+		terminal.keys('j', true);
+		await sleep(150);
+	}
+	await terminal.waitFor('agent-runner selected', (s) => /› agent-runner/.test(s), 5_000);
+
+	await t.test('r restarts the container: its start time changes', async () => {
+		const before = await containerRow();
+		assert.equal(before.state, 'running');
+		terminal.keys('r', true);
+		await terminal.waitFor('the restart shown in the row', (s) => /agent-runner\s+restarting/.test(s), 10_000).catch(() => undefined);
+		const after = await waitUntil('a new startedAt', async () => {
+			const row = await containerRow();
+			return row.state === 'running' && row.startedAt !== before.startedAt ? row : undefined;
+		});
+		assert.notEqual(after.startedAt, before.startedAt);
+		await terminal.waitFor('agent-runner running again', (s) => rowState(s, 'agent-runner') === 'running' && !/restarting…/.test(s), 60_000);
+	});
+
+	await t.test('x stops the container, s starts it', async () => {
+		terminal.keys('x', true);
+		await terminal.waitFor('agent-runner stopped in the table', (s) => ['exited', 'stopped'].includes(rowState(s, 'agent-runner') ?? ''), 60_000);
+		assert.match((await containerRow()).state, /^(exited|stopped)$/);
+		terminal.keys('s', true);
+		await terminal.waitFor('agent-runner running in the table', (s) => rowState(s, 'agent-runner') === 'running', 120_000);
+		assert.equal((await containerRow()).state, 'running');
+	});
+
+	await t.test('e opens a shell in the container; exit brings the live dashboard back', async () => {
+		terminal.keys('e', true);
+		// the shell's prompt on the normal screen: the dashboard is suspended
+		await terminal.waitFor('the shell', (s) => !/SERVICE\s+STATE/.test(s) && /[$#]\s*$/m.test(s), 20_000);
+		terminal.keys('echo marker-$((6*7))', true);
+		terminal.keys('Enter');
+		const shell = await terminal.waitFor('the command output', (s) => /^marker-42\s*$/m.test(s), 10_000);
+		assert.doesNotMatch(shell, /SERVICE\s+STATE/, 'no dashboard output over the shell');
+		terminal.keys('exit', true);
+		terminal.keys('Enter');
+		const back = await terminal.waitFor('the dashboard again', (s) => /SERVICE\s+STATE/.test(s) && /agent-runner\s+running/.test(s), 15_000);
+		assert.ok(terminal.modes().alternate, 'back on the alternate screen');
+		// live: the screen keeps changing by itself (uptime, stats, a new log line)
+		await terminal.waitFor('a redraw after the shell', (s) => s !== back && /SERVICE\s+STATE/.test(s), 10_000);
+		const tick = (s: string) => Math.max(0, ...[...s.matchAll(/tick (\d+)/g)].map((m) => Number(m[1])));
+		const seen = tick(terminal.screen());
+		await terminal.waitFor('a new log line after the shell', (s) => tick(s) > seen, 10_000);
+	});
+
+	await t.test('the engine goes away and comes back: a banner, then recovery by itself', async () => {
+		await proxy.close();
+		await terminal.waitFor('the engine banner', (s) => /container engine unreachable — retrying/.test(s), 20_000);
+		// native rows stay live meanwhile
+		assert.match(terminal.screen(), /fixture-web\s+running/);
+		await proxy.open();
+		await terminal.waitFor('recovery', (s) => !/container engine unreachable/.test(s) && /agent-runner\s+running/.test(s), 30_000);
+		// the stats stream resumes too: a CPU figure in the container row
+		await terminal.waitFor('container stats again', (s) => /agent-runner\s+running.*\d+\.\d%/.test(s), 15_000);
+	});
+
+	await t.test('q quits and restores the terminal', async () => {
+		terminal.keys('q', true);
+		await terminal.waitFor('the exit', (s) => /STIGMER-EXIT=0/.test(s), 10_000);
+		const modes = terminal.modes();
+		assert.ok(!modes.alternate, 'alternate screen left');
+		assert.ok(modes.cursorVisible, 'cursor shown');
+		assert.doesNotMatch(terminal.screen(), /SERVICE\s+STATE/, 'the dashboard is gone from the screen');
+	});
+	terminal.kill();
+});
+
+for (const [signal, code] of [
+	['SIGTERM', 143],
+	['SIGHUP', 129],
+] as const) {
+	test(`${signal} ends the dashboard and restores the terminal`, { timeout: 120_000 }, async () => {
+		const terminal = await openDashboard();
+		const pid = terminal.programPid(/\bdashboard\b/);
+		process.kill(pid, signal);
+		await terminal.waitFor(`the exit after ${signal}`, (s) => s.includes(`STIGMER-EXIT=${code}`), 10_000);
+		const modes = terminal.modes();
+		assert.ok(!modes.alternate, 'alternate screen left');
+		assert.ok(modes.cursorVisible, 'cursor shown');
+		await waitUntil('the process gone', async () => {
+			try {
+				process.kill(pid, 0);
+				return false;
+			} catch {
+				return true;
+			}
+		}, 5_000);
+		terminal.kill();
+	});
+}
