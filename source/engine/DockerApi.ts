@@ -4,8 +4,9 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
-import type { Duplex, Readable } from 'node:stream';
+import { type Duplex, PassThrough, type Readable } from 'node:stream';
 import { exitCodes } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
@@ -195,6 +196,53 @@ export class DockerApi {
 			if (error instanceof DockerApiError && error.statusCode === 404) return null;
 			throw error;
 		}
+	}
+
+	/**
+	 * A GET whose body is read straight off the socket: an HTTP/1.0 request makes the engine send the
+	 * body unchunked, so a log of many small messages arrives in large reads instead of one HTTP chunk
+	 * per message (Node's parser then costs more than the logs themselves). TLS endpoints use request().
+	 */
+	async rawGet(p: string, options: Pick<RequestOptions, 'query' | 'signal'> = {}): Promise<Readable> {
+		if (this.endpoint.kind === 'tcp' && this.endpoint.tls) return this.request('GET', p, options);
+		const endpoint = this.endpoint;
+		const socket = endpoint.kind === 'unix' ? net.connect(endpoint.socketPath) : net.connect(endpoint.port, endpoint.host);
+		const abort = () => socket.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+		if (options.signal?.aborted) abort();
+		options.signal?.addEventListener('abort', abort, { once: true });
+		socket.write(`GET ${this.buildPath(p, options.query)} HTTP/1.0\r\nHost: docker\r\n\r\n`);
+		return new Promise((resolve, reject) => {
+			let head: Buffer = Buffer.alloc(0);
+			const onData = (chunk: Buffer) => {
+				head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+				const end = head.indexOf('\r\n\r\n');
+				if (end < 0) return;
+				socket.off('data', onData);
+				socket.off('error', reject);
+				socket.pause();
+				const headerText = head.subarray(0, end).toString('latin1');
+				const status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(headerText)?.[1] ?? 0);
+				const body = new PassThrough();
+				socket.on('error', (error) => body.destroy(error));
+				socket.on('close', () => options.signal?.removeEventListener('abort', abort));
+				const rest = head.subarray(end + 4);
+				if (rest.length > 0) body.write(rest);
+				socket.pipe(body);
+				if (status >= 400 || status === 0) {
+					readAll(body).then((b) => reject(new DockerApiError(status, apiErrorMessage(b, status), 'GET', p)), reject);
+					return;
+				}
+				if (/^transfer-encoding:\s*chunked/im.test(headerText)) {
+					// An engine that chunks even for HTTP/1.0: fall back to the ordinary client.
+					socket.destroy();
+					this.request('GET', p, options).then(resolve, reject);
+					return;
+				}
+				resolve(body);
+			};
+			socket.on('data', onData);
+			socket.once('error', reject);
+		});
 	}
 
 	/** A hijacked connection (exec and attach with stdin): the raw socket after `101 UPGRADED`. */

@@ -3,7 +3,7 @@
 // (`tail`, `since`); following is a `follow=1` request from the last time seen, re-attached after every
 // restart or recreate (found through /events, with a slow poll as a fallback), with lines at or before
 // the cursor dropped: Docker's `since` is inclusive, so nothing is printed twice and nothing is skipped.
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { labels } from '../contract.js';
 import { DockerApi, DockerApiError, EngineUnreachableError } from '../engine/DockerApi.js';
 import { jsonLines } from '../engine/streams.js';
@@ -122,8 +122,8 @@ export class ContainerLogSource {
 		return { lines, container };
 	}
 
-	private logs(api: DockerApi, id: string, o: { follow: boolean; tail?: number | undefined; since?: string | undefined }): Promise<IncomingMessage> {
-		return api.request('GET', `/containers/${id}/logs`, {
+	private logs(api: DockerApi, id: string, o: { follow: boolean; tail?: number | undefined; since?: string | undefined }): Promise<Readable> {
+		return api.rawGet(`/containers/${id}/logs`, {
 			query: {
 				stdout: 1,
 				stderr: 1,
