@@ -336,7 +336,9 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 		}
 		const natives = config.services.map((s) => s.name).filter((n) => selected.includes(n));
 		if (all) {
-			tasks.push(shutdownSupervisor(home, timeout));
+			const up = readNativeState(home).services.filter((s) => ['running', 'starting', 'restarting'].includes(s.state));
+			for (const n of up) emit({ service: n.name, phase: 'stop' });
+			tasks.push(shutdownSupervisor(home, timeout).then(() => up.forEach((n) => emit({ service: n.name, phase: 'stopped' }))));
 		} else if (natives.length > 0 && supervisorPid(home) !== null) {
 			tasks.push(
 				request(home, { cmd: 'stop', services: natives, timeout }, { timeoutMs: (timeout + 10) * 1000 }).then((r) => {
