@@ -4,7 +4,8 @@
 //   container stats  ← ONE /stats stream per running container (containerStats)
 //   native state     ← the supervisor's subscribe stream; while no supervisor runs, its state file and
 //                      a watch on run/ (to subscribe again when one starts)
-//   native stats     ← /proc, once a second, only while some native runs (there is no stream for it)
+//   native stats     ← /proc, once a second, only while some native runs (there is no stream for it),
+//                      walking down each tree rather than scanning every process (NativeTreeSampler)
 //   logs             ← the logs module (readLogs, follow), the same source as `stigmer server logs -f`
 //   actions          ← startStack/stopStack/restartStack of the stack module, as the CLI
 //   shell            ← runShell of engine/shell.ts, as `stigmer shell`
@@ -25,10 +26,10 @@ import { readLogs } from '../logs/readLogs.js';
 import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
 import type { ServiceStatus } from '../stack/ServiceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
-import { ProcessTreeSampler } from '../supervisor/processStats.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
 import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
+import { NativeTreeSampler } from './NativeTreeSampler.js';
 
 export async function createRealBackend(ctx: CommandContext): Promise<DashboardBackend> {
 	// a broken config.yaml is reported before the UI opens, like every other command
@@ -105,7 +106,7 @@ export class RealBackend implements DashboardBackend {
 		let unsubscribe: (() => void) | null = null;
 		let watcher: FSWatcher | null = null;
 		let sampleTimer: NodeJS.Timeout | null = null;
-		const sampler = new ProcessTreeSampler();
+		const sampler = new NativeTreeSampler();
 
 		const sample = () => {
 			const stats = sampler.sample(pids);
@@ -229,7 +230,11 @@ export class RealBackend implements DashboardBackend {
 					sink.dispatch({ type: 'stats/cleared', service: agentRunnerService });
 					sink.dispatch({ type: 'engine/changed', engine: { reachable: false, error } });
 				},
-				onEvent: () => resync(),
+				// the healthcheck's exec_create/exec_start/exec_die every few seconds change nothing in the row
+				// (its outcome comes as health_status): no inspection, no redraw
+				onEvent: (event) => {
+					if (!(event.Action ?? event.status ?? '').startsWith('exec_')) resync();
+				},
 			},
 		);
 	}

@@ -48,3 +48,26 @@ test('flush applies at once and leaves no timer behind', () => {
 	assert.equal(store.getSnapshot().logsVersion, 1);
 	store.dispose();
 });
+
+test('samples alone are applied at most once per stats interval; a log line brings them along sooner', async () => {
+	const store = new DashboardStore({ flushMs: 5, statsIntervalMs: 200 });
+	let calls = 0;
+	store.subscribe(() => calls++);
+	store.recordSample('a', sample);
+	await sleep(30);
+	assert.equal(calls, 1, 'the first sample shows at once');
+	store.recordSample('b', sample);
+	await sleep(30);
+	assert.equal(calls, 1, 'a second source within the interval waits');
+	store.recordSample('a', { ...sample, cpuPercent: 7 });
+	await sleep(250);
+	assert.equal(calls, 2, 'both land in one notification');
+	assert.equal(store.getSnapshot().resources.a?.latest.cpuPercent, 7);
+	assert.ok(store.getSnapshot().resources.b);
+	store.recordSample('a', { ...sample, cpuPercent: 8 });
+	store.appendLogs([{ service: 'a', stream: 'stdout', time: '', timeMs: 0, line: 'x' }]);
+	await sleep(30);
+	assert.equal(calls, 3);
+	assert.equal(store.getSnapshot().resources.a?.latest.cpuPercent, 8);
+	store.dispose();
+});

@@ -1,13 +1,17 @@
 // The store between the backend and the UI: a snapshot plus subscribe (for useSyncExternalStore).
 // Keys dispatch at once; the firehose (log lines, stats frames) is queued and applied in one batch
-// every `flushMs`, so a 5,000 lines/s flood costs ~12 state changes a second, not 5,000. No timer
-// runs while nothing arrives.
+// every `flushMs`, so a 5,000 lines/s flood costs ~12 state changes a second, not 5,000. Samples
+// alone (stats streams and the process sampler, each about once a second but out of phase) are applied
+// at most once per `statsIntervalMs`, so an idle stack costs one redraw a second, not one per source.
+// No timer runs while nothing arrives.
 import { type DashboardAction, dashboardReducer } from './dashboardReducer.js';
 import { type DashboardState, type ResourceSample, initialDashboardState } from './dashboardState.js';
 import { type IncomingLogLine, LogBook } from './LogBook.js';
 
 export interface DashboardStoreOptions {
 	flushMs?: number;
+	/** samples with no log line to ride along with are applied at most this often */
+	statsIntervalMs?: number;
 	perServiceLogLines?: number;
 	initialState?: Partial<DashboardState>;
 }
@@ -27,12 +31,16 @@ export class DashboardStore implements DashboardSink {
 	private pendingSamples: Record<string, ResourceSample> = {};
 	private hasPendingSamples = false;
 	private flushTimer: NodeJS.Timeout | null = null;
+	private flushDueAt = 0;
 	private readonly flushMs: number;
+	private readonly statsIntervalMs: number;
+	private lastSamplesAt = Number.NEGATIVE_INFINITY;
 	private batchDepth = 0;
 	private changedInBatch = false;
 
 	constructor(options: DashboardStoreOptions = {}) {
 		this.flushMs = options.flushMs ?? 75;
+		this.statsIntervalMs = options.statsIntervalMs ?? 1000;
 		this.logs = new LogBook(options.perServiceLogLines);
 		this.state = { ...initialDashboardState, ...options.initialState };
 	}
@@ -69,13 +77,13 @@ export class DashboardStore implements DashboardSink {
 	appendLogs = (lines: IncomingLogLine[]): void => {
 		if (lines.length === 0) return;
 		for (const line of lines) this.pendingLines.push(line);
-		this.scheduleFlush();
+		this.scheduleFlush(this.flushMs);
 	};
 
 	recordSample = (service: string, sample: ResourceSample): void => {
 		this.pendingSamples[service] = sample;
 		this.hasPendingSamples = true;
-		this.scheduleFlush();
+		this.scheduleFlush(Math.max(this.flushMs, this.lastSamplesAt + this.statsIntervalMs - Date.now()));
 	};
 
 	/** Applies what is queued now (the timer does it otherwise). */
@@ -90,6 +98,7 @@ export class DashboardStore implements DashboardSink {
 		this.pendingLines = [];
 		this.pendingSamples = {};
 		this.hasPendingSamples = false;
+		if (hasSamples) this.lastSamplesAt = Date.now();
 		this.batch(() => {
 			if (lines.length > 0 && this.logs.append(lines) > 0) this.dispatch({ type: 'logs/appended' });
 			if (hasSamples) this.dispatch({ type: 'stats/sampled', samples });
@@ -102,9 +111,15 @@ export class DashboardStore implements DashboardSink {
 		this.listeners.clear();
 	}
 
-	private scheduleFlush(): void {
-		if (this.flushTimer) return;
-		this.flushTimer = setTimeout(this.flush, this.flushMs);
+	/** A flush within `delayMs`: an earlier one already due stands, a later one is brought forward. */
+	private scheduleFlush(delayMs: number): void {
+		const dueAt = Date.now() + delayMs;
+		if (this.flushTimer) {
+			if (this.flushDueAt <= dueAt) return;
+			clearTimeout(this.flushTimer);
+		}
+		this.flushDueAt = dueAt;
+		this.flushTimer = setTimeout(this.flush, delayMs);
 		this.flushTimer.unref?.();
 	}
 

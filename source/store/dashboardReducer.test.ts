@@ -30,6 +30,13 @@ test('an update upserts one row and keeps the selection by name', () => {
 	assert.equal(state.selected, 'only');
 });
 
+test('an update or engine report equal to what is shown returns the same state (no redraw)', () => {
+	const state = run(withServices(), { type: 'engine/changed', engine: { reachable: true, endpoint: 'unix:///x', version: '1' } });
+	assert.equal(run(state, { type: 'service/updated', status: container() }), state);
+	assert.equal(run(state, { type: 'engine/changed', engine: { reachable: true, endpoint: 'unix:///x', version: '1' } }), state);
+	assert.notEqual(run(state, { type: 'service/updated', status: { ...container(), restarts: 1 } }), state);
+});
+
 test('selection moves within bounds', () => {
 	let state = withServices();
 	state = run(state, { type: 'select/move', delta: -1 });

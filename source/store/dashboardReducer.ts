@@ -44,7 +44,8 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
 			const engine = { ...state.engine, ...action.engine };
 			// an engine that answers again has no error left to show
 			if (action.engine.reachable === true && action.engine.error === undefined) delete engine.error;
-			return { ...state, engine };
+			// the same picture again (a resync, a reconnect) is not a change: no redraw
+			return sameFields(engine, state.engine) ? state : { ...state, engine };
 		}
 		case 'services/replaced': {
 			// `kind` replaces only the rows of that kind (natives and containers come from different sources)
@@ -54,6 +55,8 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
 		}
 		case 'service/updated': {
 			const index = state.services.findIndex((s) => s.name === action.status.name);
+			// re-inspections after events that change nothing shown (a resync) must not redraw
+			if (index >= 0 && sameFields(state.services[index]!, action.status)) return state;
 			const services = index < 0 ? orderServices([...state.services, action.status]) : state.services.map((s, i) => (i === index ? action.status : s));
 			return withSelection({ ...state, services });
 		}
@@ -120,6 +123,13 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
 		case 'suspended/set':
 			return { ...state, suspended: action.suspended };
 	}
+}
+
+/** Shallow equality of two flat records (a service row, the engine view). */
+function sameFields<T extends object>(a: T, b: T): boolean {
+	const keysA = Object.keys(a) as Array<keyof T>;
+	if (keysA.length !== Object.keys(b).length) return false;
+	return keysA.every((key) => Object.is(a[key], b[key]));
 }
 
 function selectName(state: DashboardState, name: string): DashboardState {
