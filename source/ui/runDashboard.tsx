@@ -1,6 +1,6 @@
 // Runs the dashboard full screen: Ink on the alternate screen with the cursor hidden, and the terminal
 // given back on every way out (q, Ctrl-C, SIGTERM, SIGHUP, SIGINT from outside, an uncaught error).
-import { writeSync } from 'node:fs';
+import { appendFileSync, writeSync } from 'node:fs';
 import { render } from 'ink';
 import type { DashboardBackend } from '../dashboard/DashboardBackend.js';
 import { serviceCommands } from '../dashboard/serviceActions.js';
@@ -13,13 +13,16 @@ export interface RunDashboardOptions {
 	stdin?: NodeJS.ReadStream;
 	stderr?: NodeJS.WriteStream;
 	title?: string;
+	/** STIGMER_DASHBOARD_STATS: a file that gets one JSON line a second of frame figures (benchmarks) */
+	statsFile?: string;
 }
 
 /** Leave the alternate screen, show the cursor, end bracketed paste and the kitty protocol. */
 export const restoreSequence = '\x1b[?2004l\x1b[<u\x1b[?1049l\x1b[?25h';
 
-export async function runDashboard({ backend, stdout = process.stdout, stdin = process.stdin, stderr = process.stderr, title }: RunDashboardOptions): Promise<number> {
+export async function runDashboard({ backend, stdout = process.stdout, stdin = process.stdin, stderr = process.stderr, title, statsFile }: RunDashboardOptions): Promise<number> {
 	const store = new DashboardStore();
+	const frameStats = statsFile ? recordFrameStats(statsFile, stdout) : null;
 	const commands = serviceCommands(store, backend);
 	let restored = false;
 	const restoreTerminal = () => {
@@ -47,6 +50,7 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 			// already unmounting
 		}
 		stopFeed?.();
+		frameStats?.stop();
 		restoreTerminal();
 		process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[signal]!);
 	};
@@ -68,6 +72,7 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 		exitOnCtrlC: false,
 		maxFps: 30,
 		incrementalRendering: true,
+		...(frameStats ? { onRender: frameStats.onRender } : {}),
 	});
 	try {
 		stopFeed = backend.start(store);
@@ -75,10 +80,47 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 		return 0;
 	} finally {
 		stopFeed?.();
+		frameStats?.stop();
 		store.dispose();
 		restoreTerminal();
 		for (const signal of signals) process.off(signal, onSignal);
 		process.off('uncaughtException', onCrash);
 		process.off('unhandledRejection', onCrash);
 	}
+}
+
+/**
+ * Frame figures for benchmarks: renders (Ink's onRender), writes and bytes that reached the terminal,
+ * render time and RSS, appended as one JSON line per second in which something was drawn.
+ */
+function recordFrameStats(file: string, stdout: NodeJS.WriteStream) {
+	let renders = 0;
+	let renderMs = 0;
+	let writes = 0;
+	let bytes = 0;
+	const write = stdout.write.bind(stdout) as (...args: unknown[]) => boolean;
+	stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+		if (chunk.length > 0) {
+			writes++;
+			bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+		}
+		return write(chunk, ...rest);
+	}) as typeof stdout.write;
+	const report = () => {
+		if (renders === 0 && writes === 0) return;
+		appendFileSync(file, `${JSON.stringify({ timeMs: Date.now(), renders, renderMs: Math.round(renderMs * 100) / 100, writes, bytes, rssBytes: process.memoryUsage.rss() })}\n`);
+		renders = renderMs = writes = bytes = 0;
+	};
+	const timer = setInterval(report, 1000);
+	timer.unref();
+	return {
+		onRender: ({ renderTime }: { renderTime: number }) => {
+			renders++;
+			renderMs += renderTime;
+		},
+		stop: () => {
+			clearInterval(timer);
+			report();
+		},
+	};
 }
