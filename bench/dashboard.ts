@@ -1,0 +1,272 @@
+// Figures of issue 5 (`stigmer dashboard`), on a real stack: the agent-runner container on the local
+// engine and one quiet native fixture, the dashboard built (dist/) in a 120×40 tmux terminal.
+//   1. idle CPU over --idle-seconds (60): the dashboard (% of one core, /proc/<pid>/stat) and, in the
+//      same window, `pm2 monit` (pm2 5 from the npm registry, own PM2_HOME) on the same native fixture
+//   2. a native printing 5,000 lines/s for --flood-seconds (30): dashboard CPU, frames/s (renders and
+//      terminal writes, from STIGMER_DASHBOARD_STATS), RSS every 5 s, and how far the screen lags
+//   3. key press → screen updated (`t` toggles timestamps in the log title), p50/p95 of --presses (20),
+//      idle and during the flood
+// Usage: npx tsc -p . && npx tsx bench/dashboard.ts [--idle-seconds N] [--flood-seconds N] [--presses N] [--no-pm2]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { cliCommand, fixture, makeTestHome, repoRoot } from '../test/helpers/cli.js';
+
+const { values } = parseArgs({
+	options: {
+		'idle-seconds': { type: 'string', default: '60' },
+		'flood-seconds': { type: 'string', default: '30' },
+		presses: { type: 'string', default: '20' },
+		rate: { type: 'string', default: '5000' },
+		'no-pm2': { type: 'boolean', default: false },
+	},
+});
+const idleSeconds = Number(values['idle-seconds']);
+const floodSeconds = Number(values['flood-seconds']);
+const presses = Number(values.presses);
+const floodRate = Number(values.rate);
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+const tag = `${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+
+class Terminal {
+	readonly socket: string;
+	constructor(name: string) {
+		this.socket = `stigmer-bench-${name}-${tag}`;
+	}
+	tmux(args: string[]): string {
+		return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 10_000 });
+	}
+	start(command: string, columns = 120, rows = 40): void {
+		this.tmux(['new-session', '-d', '-x', String(columns), '-y', String(rows), `${command}; sleep 600`]);
+	}
+	screen(): string {
+		return this.tmux(['capture-pane', '-p']);
+	}
+	/** the pid of the window's program (the child of its shell) */
+	programPid(): number {
+		const shell = Number(this.tmux(['display', '-p', '#{pane_pid}']).trim());
+		const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+		if (children.length === 0) throw new Error(`${this.socket}: no program running`);
+		return Number(children[0]);
+	}
+	async waitFor(what: string, check: (screen: string) => boolean, timeoutMs = 30_000): Promise<string> {
+		const deadline = Date.now() + timeoutMs;
+		let screen = '';
+		while (Date.now() < deadline) {
+			screen = this.screen();
+			if (check(screen)) return screen;
+			await sleep(100);
+		}
+		throw new Error(`${this.socket}: timed out waiting for ${what}:\n${screen}`);
+	}
+	kill(): void {
+		try {
+			const socketPath = this.tmux(['display', '-p', '#{socket_path}']).trim();
+			this.tmux(['kill-server']);
+			rmSync(socketPath, { force: true });
+		} catch {
+			// not running
+		}
+	}
+}
+
+/** utime + stime of a process, in clock ticks (1/100 s). */
+function cpuTicks(pid: number): number {
+	const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+	const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+	return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMb(pid: number): number {
+	const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+	return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** CPU % of one core of each pid over the same `seconds`. */
+async function measureCpu(pids: number[], seconds: number): Promise<number[]> {
+	const before = pids.map(cpuTicks);
+	const started = performance.now();
+	await sleep(seconds * 1000);
+	const wall = (performance.now() - started) / 1000;
+	return pids.map((pid, i) => (cpuTicks(pid) - before[i]!) / wall);
+}
+
+interface FrameLine {
+	timeMs: number;
+	renders: number;
+	renderMs: number;
+	writes: number;
+	bytes: number;
+	rssBytes: number;
+}
+
+function frameLines(file: string, fromMs: number, toMs: number): FrameLine[] {
+	let text = '';
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch {
+		return [];
+	}
+	return text
+		.split('\n')
+		.filter(Boolean)
+		.map((line) => JSON.parse(line) as FrameLine)
+		.filter((l) => l.timeMs > fromMs && l.timeMs <= toMs);
+}
+
+function percentile(values: number[], p: number): number {
+	if (values.length === 0) return Number.NaN;
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const timestampsOn = (screen: string) => /─ logs: .*· time/.test(screen);
+
+/** `t` toggles the timestamps flag in the log title: the time until the screen shows the new state. */
+async function keyLatencies(terminal: Terminal, count: number): Promise<number[]> {
+	const latencies: number[] = [];
+	for (let i = 0; i < count; i++) {
+		const was = timestampsOn(terminal.screen());
+		const sent = performance.now();
+		terminal.tmux(['send-keys', '-l', 't']);
+		const deadline = sent + 5000;
+		while (performance.now() < deadline && timestampsOn(terminal.screen()) === was) await sleep(2);
+		latencies.push(performance.now() - sent);
+		await sleep(150);
+	}
+	if (timestampsOn(terminal.screen())) terminal.tmux(['send-keys', '-l', 't']);
+	return latencies;
+}
+
+const newestFlood = (screen: string) => Math.max(0, ...[...screen.matchAll(/flood (\d+) x/g)].map((m) => Number(m[1])));
+
+async function main(): Promise<void> {
+	const scratch = mkdtempSync(path.join(os.tmpdir(), 'stigmer-bench-dash-'));
+	const statsFile = path.join(scratch, 'frames.jsonl');
+	const pm2Home = path.join(scratch, 'pm2');
+	const home = await makeTestHome('stigmer-bench-dash-home-');
+	const dashboard = new Terminal('dash');
+	const monit = new Terminal('pm2');
+	let pm2: string[] | null = null;
+	const nativePort = home.port + 1;
+	const pm2Port = home.port + 2;
+	try {
+		home.writeConfig(
+			[
+				'agentRunner:',
+				`  port: ${home.port}`,
+				'services:',
+				'  fixture-web:',
+				`    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('native-server.mjs'))}]`,
+				`    args: ["--port", "${nativePort}"]`,
+				`    ready: { tcp: ${nativePort} }`,
+				'  flood:',
+				`    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('flood.mjs'))}]`,
+				`    args: ["--rate", "${floodRate}"]`,
+				'    restart: never',
+				'',
+			].join('\n'),
+		);
+		const started = await home.cli(['server', 'start', '--timeout', '180'], { timeoutMs: 400_000 });
+		if (started.code !== 0) throw new Error(`server start failed:\n${started.stdout}\n${started.stderr}`);
+		const stopped = await home.cli(['server', 'stop', 'flood']);
+		if (stopped.code !== 0) throw new Error(`server stop flood failed:\n${stopped.stderr}`);
+
+		// the same native fixture under pm2, and `pm2 monit` on it
+		if (!values['no-pm2']) {
+			const env = { ...process.env, PM2_HOME: pm2Home };
+			const npx = 'npx';
+			const found = execFileSync(npx, ['--yes', '-p', 'pm2@5', '-c', 'command -v pm2'], { encoding: 'utf8', env, timeout: 180_000 }).trim();
+			pm2 = [process.execPath, found];
+			execFileSync(pm2[0]!, [pm2[1]!, 'start', fixture('native-server.mjs'), '--name', 'fixture-web', '--interpreter', process.execPath, '--', '--port', String(pm2Port)], { env, stdio: 'ignore', timeout: 60_000 });
+			monit.start(`env PM2_HOME=${quote(pm2Home)} ${pm2.map(quote).join(' ')} monit`);
+			await monit.waitFor('pm2 monit', (s) => /fixture-web/.test(s));
+		}
+
+		const dashboardCommand = ['env', `STIGMER_DASHBOARD_STATS=${statsFile}`, ...cliCommand(), '--home', home.dir, 'dashboard'].map(quote).join(' ');
+		dashboard.start(`cd ${quote(repoRoot)} && ${dashboardCommand}`);
+		await dashboard.waitFor('both rows running', (s) => /agent-runner\s+running/.test(s) && /fixture-web\s+running/.test(s), 60_000);
+		const dashboardPid = dashboard.programPid();
+		const monitPid = pm2 ? monit.programPid() : null;
+		const pm2DaemonPid = pm2 ? Number(readFileSync(path.join(pm2Home, 'pm2.pid'), 'utf8').trim()) : null;
+		await sleep(5000); // start-up (module loading, JIT) is not idle
+
+		// 1. idle
+		process.stderr.write(`idle: measuring ${idleSeconds} s…\n`);
+		const idleFrom = Date.now();
+		const [idleCpu, monitCpu, daemonCpu] = await measureCpu([dashboardPid, ...(monitPid ? [monitPid] : []), ...(pm2DaemonPid ? [pm2DaemonPid] : [])], idleSeconds);
+		const idleFrames = frameLines(statsFile, idleFrom, Date.now());
+		const idleRenders = idleFrames.reduce((sum, l) => sum + l.renders, 0) / idleSeconds;
+		const idleRss = rssMb(dashboardPid);
+		const idleKeys = await keyLatencies(dashboard, presses);
+
+		// 2. flood
+		process.stderr.write(`flood: ${floodRate} lines/s for ${floodSeconds} s…\n`);
+		const floodStart = await home.cli(['server', 'start']);
+		if (floodStart.code !== 0) throw new Error(`server start (flood) failed:\n${floodStart.stderr}`);
+		await dashboard.waitFor('flood lines on screen', (s) => newestFlood(s) > 0, 20_000);
+		await sleep(2000);
+		const floodFrom = Date.now();
+		const rssSeries: number[] = [];
+		const cpuPromise = measureCpu([dashboardPid], floodSeconds);
+		for (let t = 0; t < floodSeconds; t += 5) {
+			rssSeries.push(rssMb(dashboardPid));
+			await sleep(Math.min(5, floodSeconds - t) * 1000);
+		}
+		const [floodCpu] = await cpuPromise;
+		rssSeries.push(rssMb(dashboardPid));
+		const floodTo = Date.now();
+		const floodFrames = frameLines(statsFile, floodFrom, floodTo);
+		const floodRenders = floodFrames.reduce((sum, l) => sum + l.renders, 0) / floodSeconds;
+		const floodWrites = floodFrames.reduce((sum, l) => sum + l.writes, 0) / floodSeconds;
+		const maxFps = Math.max(0, ...floodFrames.map((l) => l.renders));
+		const meanRenderMs = floodFrames.reduce((sum, l) => sum + l.renderMs, 0) / Math.max(1, floodFrames.reduce((sum, l) => sum + l.renders, 0));
+		// lag: the newest line on screen vs what the producer has written by now
+		const producedPerMs = floodRate / 1000;
+		const shown = newestFlood(dashboard.screen());
+		const floodLogFile = path.join(home.dir, 'logs', 'flood.log');
+		const written = (readFileSync(floodLogFile, 'latin1').match(/flood (\d+) x/g) ?? []).length;
+		const floodKeys = await keyLatencies(dashboard, presses);
+		await home.cli(['server', 'stop', 'flood']);
+
+		// report
+		const cell = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+		const rows: Array<[string, string, string, string]> = [
+			['dashboard CPU, idle stack, over ' + idleSeconds + ' s', `${cell(idleCpu!, 2)} % of one core (${cell(idleRenders, 2)} renders/s, RSS ${cell(idleRss, 0)} MB)`, '≤ 1 %', idleCpu! <= 1 ? 'met' : 'NOT met'],
+			...(monitCpu !== undefined
+				? ([[`pm2 monit, same fixture, same window`, `${cell(monitCpu, 2)} % (+ pm2 daemon ${cell(daemonCpu ?? Number.NaN, 2)} %)`, 'reference', '']] as Array<[string, string, string, string]>)
+				: []),
+			[`flood ${floodRate} lines/s, CPU over ${floodSeconds} s`, `${cell(floodCpu!, 1)} %`, '≤ 50 %', floodCpu! <= 50 ? 'met' : 'NOT met'],
+			['flood: frames/s (renders; writes to the terminal)', `${cell(floodRenders)} (max ${maxFps} in one second); ${cell(floodWrites)} writes/s; ${cell(meanRenderMs, 1)} ms per Ink render`, '≤ 30', maxFps <= 30 ? 'met' : 'NOT met'],
+			['flood: RSS every 5 s (MB)', rssSeries.map((r) => cell(r, 0)).join(' '), '≤ 150, flat', Math.max(...rssSeries) <= 150 && rssSeries.at(-1)! - rssSeries[0]! < 20 ? 'met' : 'NOT met'],
+			['flood: newest line on screen vs written', `${shown} of ${written} (${cell(Math.max(0, written - shown) / producedPerMs, 0)} ms behind)`, 'keeps up', written - shown < floodRate ? 'met' : 'NOT met'],
+			['key → screen updated, idle (p50 / p95)', `${cell(percentile(idleKeys, 50), 0)} / ${cell(percentile(idleKeys, 95), 0)} ms (${idleKeys.length} presses)`, 'p95 ≤ 100 ms', percentile(idleKeys, 95) <= 100 ? 'met' : 'NOT met'],
+			['key → screen updated, flood (p50 / p95)', `${cell(percentile(floodKeys, 50), 0)} / ${cell(percentile(floodKeys, 95), 0)} ms (${floodKeys.length} presses)`, 'p95 ≤ 100 ms', percentile(floodKeys, 95) <= 100 ? 'met' : 'NOT met'],
+		];
+		const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'measured', 'goal', ''][i]!.length));
+		const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+		console.log(`\nstigmer dashboard, ${os.cpus().length} CPUs, Node ${process.version}, terminal 120×40 (tmux), real engine + container + native fixture`);
+		console.log(line(['figure', 'measured', 'goal', '']));
+		console.log(line(widths.map((w) => '-'.repeat(w))));
+		for (const r of rows) console.log(line(r));
+		writeFileSync(path.join(scratch, 'done'), '');
+	} finally {
+		dashboard.kill();
+		monit.kill();
+		if (pm2) {
+			try {
+				execFileSync(pm2[0]!, [pm2[1]!, 'kill'], { env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'ignore', timeout: 30_000 });
+			} catch {
+				// daemon already gone
+			}
+		}
+		await home.cleanup();
+		rmSync(home.dir, { recursive: true, force: true });
+		rmSync(scratch, { recursive: true, force: true });
+	}
+}
+
+await main();
