@@ -228,7 +228,9 @@ async function main(): Promise<void> {
 		const producedPerMs = floodRate / 1000;
 		const shown = newestFlood(dashboard.screen());
 		const floodLogFile = path.join(home.dir, 'logs', 'flood.log');
-		const written = (readFileSync(floodLogFile, 'latin1').match(/flood (\d+) x/g) ?? []).length;
+		// the newest line in the (possibly rotated) log file: its last "flood N"
+		const tail = readFileSync(floodLogFile, 'latin1').slice(-4096);
+		const written = Math.max(0, ...[...tail.matchAll(/flood (\d+) x/g)].map((m) => Number(m[1])));
 		const floodKeys = await keyLatencies(dashboard, presses);
 		await home.cli(['server', 'stop', 'flood']);
 
