@@ -1,8 +1,10 @@
 // Reads and validates $STIGMER_HOME/config.yaml. Unknown keys and wrong types are errors naming the
 // file, the line and the key (exit 2); every absent key takes the default of product.md.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { agentRunnerService, containerEnv, defaultAgentRunnerPort, imageTag } from '../contract.js';
 import { UsageError, errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
@@ -15,6 +17,14 @@ export class ConfigError extends UsageError {
 		this.name = 'ConfigError';
 	}
 }
+
+// yaml takes ~30 ms to load: it is loaded only when there is a config file to parse (most commands of a
+// home without config.yaml, e.g. `server logs`, never need it)
+let yamlModule: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+const isMap = (node: unknown): node is YAMLMap => yaml().isMap(node);
+const isScalar = (node: unknown): node is Scalar => yaml().isScalar(node);
+const isSeq = (node: unknown): node is YAMLSeq => yaml().isSeq(node);
 
 export const defaultNativeServices = ['stigmer-server', 'workflow-runner'] as const;
 
@@ -53,8 +63,8 @@ export function loadConfig(home: StigmerHome): StigmerConfig {
 
 /** Parses config text; `file` names the source in errors. */
 export function parseConfig(text: string, file: string, home: StigmerHome): StigmerConfig {
-	const lines = new LineCounter();
-	const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+	const lines = new (yaml().LineCounter)();
+	const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
 	if (doc.errors.length > 0) {
 		const first = doc.errors[0]!;
 		const line = first.linePos?.[0]?.line ?? (first.pos?.[0] === undefined ? undefined : lines.linePos(first.pos[0]).line);
