@@ -121,15 +121,9 @@ export async function main(argv: string[]): Promise<number> {
 		color,
 		stdout: process.stdout,
 		stderr: process.stderr,
-		self: selfInvocation(),
 	};
 	const { default: command } = await commands[found.name]!();
 	return command(ctx);
-}
-
-/** The command line that runs this CLI again: node with the same loader flags and entry script. */
-export function selfInvocation(): { command: string; args: string[] } {
-	return { command: process.execPath, args: [...process.execArgv, process.argv[1]!] };
 }
 
 export function reportError(error: unknown, stderr: NodeJS.WriteStream = process.stderr): number {

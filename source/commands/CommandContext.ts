@@ -10,8 +10,6 @@ export interface CommandContext {
 	color: boolean;
 	stdout: NodeJS.WriteStream;
 	stderr: NodeJS.WriteStream;
-	/** how to run this CLI again (the supervisor and the dashboard's actions spawn it) */
-	self: { command: string; args: string[] };
 }
 
 export type Command = (ctx: CommandContext) => Promise<number>;

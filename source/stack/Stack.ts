@@ -24,10 +24,10 @@ import {
 import { DockerApi, EngineUnreachableError } from '../engine/DockerApi.js';
 import { endpointUrl, resolveEndpoint } from '../engine/endpoint.js';
 import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBuilder.js';
-import { demuxFrames } from '../engine/streams.js';
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
+import { readLogs } from '../logs/readLogs.js';
 import { ensureSupervisor, readNativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
@@ -121,16 +121,15 @@ export function httpStatus(url: string, timeoutMs = 1000): Promise<number | null
 	});
 }
 
-/** The last lines a container printed (for "did not become ready" reports). */
-export async function containerLogTail(api: DockerApi, id: string, lines: number): Promise<string> {
+/** The last lines a service printed (for "did not become ready" reports), through the one log source. */
+export async function serviceLogTail(api: DockerApi | null, home: StigmerHome, service: string, lines: number): Promise<string> {
+	const out: string[] = [];
 	try {
-		const res = await api.request('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: { stdout: 1, stderr: 1, tail: lines }, timeoutMs: 5000 });
-		const parts: Buffer[] = [];
-		for await (const frame of demuxFrames(res)) parts.push(frame.payload);
-		return Buffer.concat(parts).toString('utf8').trimEnd();
+		for await (const batch of readLogs({ api, home, services: [service], tail: lines })) for (const l of batch) out.push(l.line);
 	} catch (error) {
 		return `(logs unavailable: ${errorMessage(error)})`;
 	}
+	return out.join('\n');
 }
 
 async function ensureImage(api: DockerApi, config: StigmerConfig, options: StartOptions): Promise<string> {
@@ -196,9 +195,9 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			if (!response.ok) {
 				const reason = response.error;
 				if (response.timedOut) {
-					throw new TimeoutError(`${response.service ?? 'a native service'} did not become ready within ${timeoutSeconds} s: ${reason}`, nativeLogHint(home, response.service));
+					throw new TimeoutError(`${response.service ?? 'a native service'} did not become ready within ${timeoutSeconds} s: ${reason}`, await nativeLogHint(home, response.service));
 				}
-				throw new UserError(`${response.service ?? 'a native service'} failed to start: ${reason}`, 1, nativeLogHint(home, response.service));
+				throw new UserError(`${response.service ?? 'a native service'} failed to start: ${reason}`, 1, await nativeLogHint(home, response.service));
 			}
 			for (const s of response.services) if (s.state === 'running') emit({ service: s.name, phase: 'ready' });
 		}
@@ -229,7 +228,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			}
 			if (wait) {
 				emit({ service: agentRunnerService, phase: 'wait' });
-				await waitContainerReady(api, id, plan.endpoint, timeoutSeconds, options.signal);
+				await waitContainerReady(api, home, id, plan.endpoint, timeoutSeconds, options.signal);
 				emit({ service: agentRunnerService, phase: 'ready' });
 			}
 		}
@@ -248,14 +247,9 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	return status;
 }
 
-function nativeLogHint(home: StigmerHome, service: string | undefined): string {
+async function nativeLogHint(home: StigmerHome, service: string | undefined): Promise<string> {
 	if (!service) return `see ${home.logsDir}`;
-	let tail = '';
-	try {
-		tail = readFileSync(home.logFile(service), 'utf8').trimEnd().split('\n').slice(-10).join('\n');
-	} catch {
-		// no log yet
-	}
+	const tail = await serviceLogTail(null, home, service, 10);
 	return `last lines of ${home.logFile(service)}:\n${tail || '(empty)'}`;
 }
 
@@ -270,7 +264,7 @@ async function rollback(home: StigmerHome, api: DockerApi | null, container: str
 }
 
 /** Ready = running, Docker health not unhealthy, and /readyz answering 200. Exit 4 on timeout. */
-export async function waitContainerReady(api: DockerApi, id: string, endpoint: string, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
+export async function waitContainerReady(api: DockerApi, home: StigmerHome, id: string, endpoint: string, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
 	const deadline = Date.now() + timeoutSeconds * 1000;
 	let lastInspect = 0;
 	for (;;) {
@@ -286,7 +280,7 @@ export async function waitContainerReady(api: DockerApi, id: string, endpoint: s
 			const inspect = await inspectContainer(api, id);
 			if (!inspect) throw new UserError(`${agentRunnerService} container disappeared while starting`, 1, 'run `stigmer server start` again');
 			if (!inspect.State.Running && !inspect.State.Restarting && inspect.State.Status !== 'created') {
-				const logs = await containerLogTail(api, id, 20);
+				const logs = await serviceLogTail(api, home, agentRunnerService, 20);
 				throw new UserError(
 					`${agentRunnerService} exited with code ${inspect.State.ExitCode}${inspect.State.OOMKilled ? ' (killed: out of memory; raise agentRunner.memory)' : ''} while starting`,
 					1,
@@ -295,7 +289,7 @@ export async function waitContainerReady(api: DockerApi, id: string, endpoint: s
 			}
 		}
 		if (Date.now() > deadline) {
-			const logs = await containerLogTail(api, id, 20);
+			const logs = await serviceLogTail(api, home, agentRunnerService, 20);
 			throw new TimeoutError(`${agentRunnerService} did not become ready within ${timeoutSeconds} s (${endpoint}/readyz)`, `its last lines:\n${logs || '(no output)'}`);
 		}
 		await new Promise((r) => setTimeout(r, 50));

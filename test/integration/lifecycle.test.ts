@@ -268,6 +268,31 @@ services:
 });
 
 describe('errors name the problem and the fix', { timeout: 300_000 }, () => {
+	test('readiness timeout: exit 4 with the last lines of the service that did not become ready', async () => {
+		const home = await makeTestHome();
+		const port = await freePort();
+		try {
+			home.writeConfig(`agentRunner:
+  port: ${home.port}
+services:
+  slow:
+    command: [node, ${fixture('native-server.mjs')}]
+    args: [--log-interval, "100"]
+    ready: { tcp: ${port} }
+`);
+			const r = await home.cli(['server', 'start', '--timeout', '2']);
+			assert.equal(r.code, 4, r.stderr);
+			assert.match(r.stderr, /slow did not become ready within 2 s/);
+			assert.match(r.stderr, /tick \d+/, 'the last log lines are shown');
+			home.writeConfig(`agentRunner:\n  port: ${home.port}\nservices: {}\n`);
+			const c = await home.cli(['server', 'start', '--timeout', '0.01']);
+			assert.equal(c.code, 4, c.stderr);
+			assert.match(c.stderr, /agent-runner did not become ready within 0.01 s/);
+		} finally {
+			await home.cleanup();
+		}
+	});
+
 	test('DOCKER_HOST pointing at a missing socket: exit 3 with guidance', async () => {
 		const home = await makeTestHome();
 		try {
