@@ -34,7 +34,8 @@ export class LogFormatter {
 		return `${name} | `;
 	}
 
-	private prefixOf(service: string): string {
+	/** `SERVICE | ` (padded, coloured on a TTY), or the start of a JSON object */
+	prefixOf(service: string): string {
 		let prefix = this.prefix.get(service);
 		if (prefix === undefined) {
 			prefix = this.makePrefix(service, this.prefix.size);

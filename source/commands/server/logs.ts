@@ -6,14 +6,19 @@
 //   services to come back (and says so on stderr) until Ctrl-C.
 // - Exit status: 0 (also for Ctrl-C and a closed pipe), 2 for usage errors, 3 when the engine is
 //   unreachable and agent-runner was asked for without -f (the native logs are printed first).
+// - Without -f and --json, when no selected native service has a log file, the container's history
+//   takes a fast path (logs/containerTextHistory.ts: same output, sooner); it falls back to readLogs for
+//   anything unusual. DockerApi and readLogs are loaded only for the general path.
+//   STIGMER_LOGS_FAST_PATH=0 turns the fast path off (tests compare both).
+import { statSync } from 'node:fs';
 import { agentRunnerService, exitCodes } from '../../contract.js';
 import { loadConfig } from '../../config/loadConfig.js';
-import { DockerApi, EngineUnreachableError } from '../../engine/DockerApi.js';
+import type { EngineUnreachableError } from '../../engine/DockerApi.js';
 import { UsageError } from '../../errors.js';
+import { containerTextHistory, lookUpContainer, type ContainerLookup } from '../../logs/containerTextHistory.js';
 import { LogFormatter } from '../../logs/LogFormatter.js';
 import type { LogNotice } from '../../logs/LogNotice.js';
 import { parseSince } from '../../logs/parseSince.js';
-import { readLogs } from '../../logs/readLogs.js';
 import { parseCommandArgs, type CommandContext } from '../CommandContext.js';
 
 const help = `Usage
@@ -44,6 +49,21 @@ export default async function logs(ctx: CommandContext): Promise<number> {
 		ctx.stdout.write(help);
 		return exitCodes.ok;
 	}
+	const follow = values.follow === true;
+	const json = values.json === true;
+	// the fast path's container lookup goes out to the engine before the config is read
+	const lookup =
+		!follow && !json && (positionals.length === 0 || (positionals as string[]).includes(agentRunnerService)) && process.env.STIGMER_LOGS_FAST_PATH !== '0'
+			? lookUpContainer(ctx.home.hash, agentRunnerService)
+			: null;
+	try {
+		return await run(ctx, values, positionals, lookup);
+	} finally {
+		lookup?.abort();
+	}
+}
+
+async function run(ctx: CommandContext, values: { follow?: boolean; tail?: string; since?: string; timestamps?: boolean; json?: boolean }, positionals: string[], lookup: ContainerLookup | null): Promise<number> {
 	const known = [agentRunnerService, ...loadConfig(ctx.home).services.map((s) => s.name)];
 	const unknown = positionals.filter((name) => !known.includes(name));
 	if (unknown.length > 0) {
@@ -57,8 +77,40 @@ export default async function logs(ctx: CommandContext): Promise<number> {
 		if (since === undefined) throw new UsageError(`server logs: --since "${values.since}" is neither a duration nor an RFC 3339 time`, 'for example --since 10m, --since 2h, --since 2026-01-22T10:00:00Z');
 	}
 	const follow = values.follow === true;
+	const timestamps = values.timestamps === true;
 
-	let api: DockerApi | null = null;
+	const controller = new AbortController();
+	const stop = () => controller.abort();
+	process.once('SIGINT', stop);
+	process.once('SIGTERM', stop);
+	const out = new Output(ctx.stdout, stop);
+	const formatter = new LogFormatter({ json: values.json === true, timestamps, color: ctx.color, services });
+
+	if (lookup && services.includes(agentRunnerService) && services.every((s) => s === agentRunnerService || !hasLogFile(ctx.home.logFile(s)))) {
+		let fast: Awaited<ReturnType<typeof containerTextHistory>>;
+		try {
+			fast = await containerTextHistory(lookup, { service: agentRunnerService, tail, since, timestamps, color: ctx.color, formatter, signal: controller.signal });
+		} finally {
+			process.off('SIGINT', stop);
+			process.off('SIGTERM', stop);
+		}
+		if (controller.signal.aborted) return exitCodes.ok;
+		if (fast) {
+			for (const chunk of fast.output) {
+				await out.write(chunk);
+				if (out.closed) return exitCodes.ok;
+			}
+			reportDown(ctx, fast.notices, null);
+			return exitCodes.ok;
+		}
+		process.once('SIGINT', stop);
+		process.once('SIGTERM', stop);
+	}
+	lookup?.abort();
+
+	const { DockerApi, EngineUnreachableError } = await import('../../engine/DockerApi.js');
+	const { readLogs } = await import('../../logs/readLogs.js');
+	let api: InstanceType<typeof DockerApi> | null = null;
 	let engineError: EngineUnreachableError | null = null;
 	if (services.includes(agentRunnerService)) {
 		try {
@@ -68,13 +120,6 @@ export default async function logs(ctx: CommandContext): Promise<number> {
 			engineError = error;
 		}
 	}
-
-	const controller = new AbortController();
-	const stop = () => controller.abort();
-	process.once('SIGINT', stop);
-	process.once('SIGTERM', stop);
-	const out = new Output(ctx.stdout, stop);
-	const formatter = new LogFormatter({ json: values.json === true, timestamps: values.timestamps === true, color: ctx.color, services });
 	const notices: LogNotice[] = [];
 	const onNotice = (notice: LogNotice) => {
 		if (!follow) notices.push(notice);
@@ -93,6 +138,15 @@ export default async function logs(ctx: CommandContext): Promise<number> {
 	if (out.closed || follow) return exitCodes.ok;
 	reportDown(ctx, notices, engineError);
 	return engineError ? exitCodes.engineUnreachable : exitCodes.ok;
+}
+
+/** Whether a native service has a current log file (its history is then read by readLogs). */
+function hasLogFile(file: string): boolean {
+	try {
+		return statSync(file, { throwIfNoEntry: false }) !== undefined;
+	} catch {
+		return true;
+	}
 }
 
 function parseTail(value: string | undefined): number | undefined {
@@ -151,7 +205,7 @@ class Output {
 		this.onClose();
 	}
 
-	async write(text: string): Promise<void> {
+	async write(text: string | Buffer): Promise<void> {
 		if (this.closed || text.length === 0) return;
 		if (this.stream.destroyed || this.stream.writableEnded) return this.close();
 		if (this.stream.write(text)) return;

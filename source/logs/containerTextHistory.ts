@@ -1,0 +1,311 @@
+// The fast path of `stigmer server logs` without -f and --json when the container is the only service
+// with stored lines (the natives have no log file): the same output as readLogs + LogFormatter, sooner.
+// - Start-up: no DockerApi (loading node:http through ESM costs ~30 ms), the container lookup is sent
+//   at once, concurrently with /version (checked before anything is trusted), and the logs request
+//   concurrently with the inspect that says whether the container has a TTY.
+// - Body: HTTP/1.0 over a plain socket (unchunked, large reads); each frame is turned into output bytes
+//   directly (`SERVICE | text\n`), without a LogLine or a string per line, while the engine streams.
+// - Anything unusual (times out of order, a line cut into several messages, no trailing newline, a TTY,
+//   a timestamp of another shape, more lines than asked for) makes ContainerTextEncoder give up; the
+//   saved body is then decoded by ContainerLogDecoder exactly as ContainerLogSource.history() does.
+//   When even that needs another request (joined long lines with -n), or on any engine error, the
+//   result is null and the caller takes the general path (readLogs), which reports errors properly.
+import net from 'node:net';
+import stripAnsi from 'strip-ansi';
+import { labels } from '../contract.js';
+import { resolveEndpoint, type Endpoint } from '../engine/endpoint.js';
+import { ContainerLogDecoder } from './LogDecoders.js';
+import type { LogFormatter } from './LogFormatter.js';
+import { dockerSince, type LogLine } from './LogLine.js';
+import type { LogNotice } from './LogNotice.js';
+
+/** DockerApi's minApiVersion, spoken by every engine stigmer supports (not imported: DockerApi loads node:http) */
+const apiPrefix = '/v1.41';
+const outputChunk = 1024 * 1024;
+
+/**
+ * Multiplexed container logs requested with `timestamps=1` → the text of `server logs` (one service):
+ * `prefix [time ]text\n` per line, in large Buffers. `failed` once the input is not the plain case.
+ */
+export class ContainerTextEncoder {
+	/** log messages seen (one per line while not failed) */
+	messages = 0;
+	failed = false;
+	private pending: Buffer | null = null;
+	private readonly previous = Buffer.alloc(30);
+	private readonly done: Buffer[] = [];
+	private buffer = Buffer.allocUnsafeSlow(outputChunk);
+	private used = 0;
+	/** where the first line's output ends in the first output buffer */
+	private firstEnd = 0;
+
+	constructor(
+		private readonly prefix: Buffer,
+		private readonly timestamps: boolean,
+		private readonly color: boolean,
+	) {}
+
+	push(chunk: Buffer): void {
+		if (this.failed) return;
+		let offset = 0;
+		// a frame cut by the previous read: complete it from this chunk
+		while (this.pending) {
+			const part = this.pending;
+			const want = part.length < 8 ? 8 : 8 + part.readUInt32BE(4);
+			const take = Math.min(want - part.length, chunk.length - offset);
+			const joined = take > 0 ? Buffer.concat([part, chunk.subarray(offset, offset + take)]) : part;
+			offset += take;
+			this.pending = joined;
+			if (joined.length < want) return;
+			if (want === 8) continue;
+			this.pending = null;
+			this.message(joined, 8, want);
+			if (this.failed) return;
+		}
+		while (chunk.length - offset >= 8) {
+			const end = offset + 8 + chunk.readUInt32BE(offset + 4);
+			if (end > chunk.length) break;
+			this.message(chunk, offset + 8, end);
+			if (this.failed) return;
+			offset = end;
+		}
+		if (offset < chunk.length) this.pending = chunk.subarray(offset);
+	}
+
+	/** The output: the last `tail` lines (all when undefined), or null when failed. */
+	result(tail: number | undefined): Buffer[] | null {
+		if (this.failed) return null;
+		const out = [...this.done, this.buffer.subarray(0, this.used)];
+		if (tail !== undefined && this.messages > tail) {
+			if (this.messages > tail + 1) return null;
+			out[0] = out[0]!.subarray(this.firstEnd);
+		}
+		return out.filter((b) => b.length > 0);
+	}
+
+	/** `2026-01-22T10:00:00.123456789Z text\n`, and not before the previous message */
+	private checkTime(b: Buffer, start: number, end: number): void {
+		if (end - start < 32 || b[start + 30] !== 0x20 || b[start + 29] !== 0x5a || b[start + 10] !== 0x54) {
+			this.failed = true;
+			return;
+		}
+		const previous = this.previous;
+		for (let i = 0; i < 30; i++) {
+			const c = b[start + i]!;
+			if (c !== previous[i]) {
+				if (c < previous[i]!) this.failed = true; // out of order: the general path sorts
+				else for (; i < 30; i++) previous[i] = b[start + i]!;
+				return;
+			}
+		}
+	}
+
+	private message(b: Buffer, start: number, end: number): void {
+		this.messages++;
+		if (b[end - 1] !== 0x0a) {
+			this.failed = true; // a line cut into several messages, or the last one without a newline
+			return;
+		}
+		this.checkTime(b, start, end);
+		if (this.failed) return;
+		const textStart = start + 31;
+		let textEnd = end - 1;
+		if (textEnd > textStart && b[textEnd - 1] === 0x0d) textEnd--;
+		const prefix = this.prefix;
+		const need = prefix.length + 31 + 3 * (textEnd - textStart) + 1;
+		if (this.used + need > this.buffer.length) {
+			if (this.used > 0) this.done.push(this.buffer.subarray(0, this.used));
+			this.buffer = Buffer.allocUnsafeSlow(Math.max(outputChunk, need));
+			this.used = 0;
+		}
+		const out = this.buffer;
+		let o = this.used;
+		for (let i = 0; i < prefix.length; i++) out[o++] = prefix[i]!;
+		if (this.timestamps) for (let i = start; i < textStart; i++) out[o++] = b[i]!;
+		const lineStart = o;
+		let i = textStart;
+		for (; i < textEnd; i++) {
+			const c = b[i]!;
+			if (c >= 0x80 || c === 0x1b || c === 0x0a) break;
+			out[o++] = c;
+		}
+		if (i < textEnd) {
+			// not plain ASCII: as LogFormatter does it (U+FFFD for invalid bytes, ANSI stripped without colour)
+			const newline = b.indexOf(0x0a, i);
+			if (newline !== -1 && newline < textEnd) {
+				this.failed = true; // several lines in one message
+				return;
+			}
+			let text = b.toString('utf8', textStart, textEnd);
+			if (!this.color && (text.includes('\x1b') || text.includes('\x9b'))) text = stripAnsi(text);
+			o = lineStart + out.write(text, lineStart, 'utf8');
+		}
+		out[o++] = 0x0a;
+		this.used = o;
+		if (this.messages === 1) this.firstEnd = o;
+	}
+}
+
+interface Response {
+	status: number;
+	body: Buffer;
+}
+
+/**
+ * A GET over HTTP/1.0 on a fresh connection. With `onBody`, a successful body is handed over chunk by
+ * chunk as it arrives (the response then has an empty body); an error body is always collected.
+ */
+function get(endpoint: Endpoint & { kind: 'unix' | 'tcp' }, path: string, signal: AbortSignal, onBody?: (chunk: Buffer) => void): Promise<Response> {
+	return new Promise((resolve, reject) => {
+		const socket = endpoint.kind === 'unix' ? net.connect(endpoint.socketPath) : net.connect(endpoint.port, endpoint.host);
+		const abort = () => socket.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+		if (signal.aborted) abort();
+		signal.addEventListener('abort', abort, { once: true });
+		socket.setTimeout(3000, () => socket.destroy(Object.assign(new Error('no answer from the engine within 3000 ms'), { code: 'ETIMEDOUT' })));
+		socket.write(`GET ${path} HTTP/1.0\r\nHost: docker\r\n\r\n`);
+		let head: Buffer | null = Buffer.alloc(0);
+		let status = 0;
+		const body: Buffer[] = [];
+		socket.on('data', (chunk: Buffer) => {
+			if (head === null) {
+				if (onBody && status < 400) onBody(chunk);
+				else body.push(chunk);
+				return;
+			}
+			head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+			const end = head.indexOf('\r\n\r\n');
+			if (end < 0) return;
+			const headerText = head.toString('latin1', 0, end);
+			status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(headerText)?.[1] ?? 0);
+			const rest = head.subarray(end + 4);
+			head = null;
+			if (status === 0 || /^transfer-encoding:\s*chunked/im.test(headerText)) {
+				socket.destroy(new Error('unexpected response from the engine'));
+				return;
+			}
+			socket.setTimeout(0);
+			if (rest.length > 0) {
+				if (onBody && status < 400) onBody(rest);
+				else body.push(rest);
+			}
+		});
+		socket.on('error', reject);
+		socket.on('close', () => {
+			signal.removeEventListener('abort', abort);
+			if (head !== null) reject(new Error('the engine closed the connection'));
+			else resolve({ status, body: Buffer.concat(body) });
+		});
+	});
+}
+
+async function getJson<T>(endpoint: Endpoint & { kind: 'unix' | 'tcp' }, path: string, signal: AbortSignal): Promise<T | null> {
+	const res = await get(endpoint, path, signal);
+	if (res.status === 404) return null;
+	if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
+	return JSON.parse(res.body.toString('utf8')) as T;
+}
+
+export interface ContainerLookup {
+	endpoint: Endpoint & { kind: 'unix' | 'tcp' };
+	/** the service's container (running first, then the newest), null when there is none */
+	container: Promise<{ id: string } | null>;
+	abort(): void;
+}
+
+/**
+ * Starts looking the container up at once (before the config is read, say). Null when the endpoint is
+ * not a plain socket (TLS: the general path) or cannot be resolved. The promise rejects on any error.
+ */
+export function lookUpContainer(homeHash: string, service: string): ContainerLookup | null {
+	let endpoint: Endpoint;
+	try {
+		endpoint = resolveEndpoint(process.env);
+	} catch {
+		return null;
+	}
+	if (endpoint.kind === 'tcp' && endpoint.tls) return null;
+	const plain = endpoint as Endpoint & { kind: 'unix' | 'tcp' };
+	const controller = new AbortController();
+	const signal = controller.signal;
+	const version = getJson<{ ApiVersion: string }>(plain, '/version', signal);
+	const filters = JSON.stringify({ label: [`${labels.managed}=true`, `${labels.service}=${service}`, `${labels.home}=${homeHash}`] });
+	const list = getJson<{ Id: string; State: string; Created: number }[]>(plain, `${apiPrefix}/containers/json?all=true&filters=${encodeURIComponent(filters)}`, signal);
+	const container = Promise.all([version, list]).then(([v, l]) => {
+		const [major = 0, minor = 0] = (v?.ApiVersion ?? '0').split('.').map(Number);
+		if (!l || major < 1 || (major === 1 && minor < 41)) throw new Error('engine too old for the fast path');
+		if (l.length === 0) return null;
+		l.sort((a, b) => Number(b.State === 'running') - Number(a.State === 'running') || b.Created - a.Created);
+		return { id: l[0]!.Id };
+	});
+	container.catch(() => undefined);
+	return { endpoint: plain, container, abort: () => controller.abort() };
+}
+
+export interface ContainerTextHistoryOptions {
+	service: string;
+	tail: number | undefined;
+	since: string | undefined;
+	timestamps: boolean;
+	color: boolean;
+	formatter: LogFormatter;
+	signal: AbortSignal;
+}
+
+function byTime(a: LogLine, b: LogLine): number {
+	return a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
+}
+
+/** The formatted history of the container, or null when the general path must do it. */
+export async function containerTextHistory(lookup: ContainerLookup, o: ContainerTextHistoryOptions): Promise<{ output: (Buffer | string)[]; notices: LogNotice[] } | null> {
+	const { service, tail, signal } = o;
+	const controller = new AbortController();
+	const abort = () => controller.abort();
+	signal.addEventListener('abort', abort, { once: true });
+	try {
+		const found = await lookup.container;
+		if (!found) return { output: [], notices: [{ kind: 'no-container', service }] };
+		const ask = tail === undefined ? undefined : tail + 1;
+		const chunks: Buffer[] = [];
+		let encoder: ContainerTextEncoder | null = null;
+		// with times even without --timestamps: lines are put in time order as readLogs does (stdout and
+		// stderr may be stamped slightly out of order)
+		const query = `stdout=1&stderr=1&timestamps=1&tail=${ask ?? 'all'}${o.since ? `&since=${dockerSince(o.since)}` : ''}`;
+		const logs =
+			tail === 0
+				? null
+				: get(lookup.endpoint, `${apiPrefix}/containers/${found.id}/logs?${query}`, controller.signal, (chunk) => {
+						chunks.push(chunk);
+						encoder?.push(chunk);
+					});
+		logs?.catch(() => undefined);
+		const inspect = await getJson<{ Id: string; Config: { Tty?: boolean }; State: { Running: boolean } }>(lookup.endpoint, `${apiPrefix}/containers/${found.id}/json`, controller.signal);
+		if (!inspect) return null;
+		const notices: LogNotice[] = inspect.State.Running ? [] : [{ kind: 'container-stopped', service, id: inspect.Id }];
+		if (!logs) return { output: [], notices };
+		const multiplexed = inspect.Config.Tty !== true;
+		if (multiplexed) {
+			encoder = new ContainerTextEncoder(Buffer.from(o.formatter.prefixOf(service)), o.timestamps, o.color);
+			for (const chunk of chunks) encoder.push(chunk);
+		}
+		const res = await logs;
+		if (res.status >= 400) return null;
+		const fast = encoder?.result(tail);
+		if (fast) return { output: fast, notices };
+		// as ContainerLogSource.history(): decode, keep the last `tail`, sort
+		const decoder = new ContainerLogDecoder(service, multiplexed);
+		let lines: LogLine[] = [];
+		for (const chunk of chunks) decoder.push(chunk, lines);
+		decoder.flush(lines);
+		if (tail !== undefined && ask !== undefined) {
+			if (decoder.messages >= ask && lines.length <= tail) return null; // lines were joined: ask for more
+			if (lines.length > tail) lines = lines.slice(lines.length - tail);
+		}
+		lines.sort(byTime);
+		return { output: [o.formatter.formatBatch(lines)], notices };
+	} catch {
+		return null;
+	} finally {
+		signal.removeEventListener('abort', abort);
+		controller.abort();
+	}
+}
