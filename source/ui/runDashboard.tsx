@@ -1,6 +1,7 @@
 // Runs the dashboard full screen: Ink on the alternate screen with the cursor hidden, and the terminal
 // given back on every way out (q, Ctrl-C, SIGTERM, SIGHUP, SIGINT from outside, an uncaught error).
 import { appendFileSync, writeSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { render } from 'ink';
 import type { DashboardBackend } from '../dashboard/DashboardBackend.js';
 import { serviceCommands } from '../dashboard/serviceActions.js';
@@ -68,6 +69,9 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 		stdout,
 		stdin,
 		stderr,
+		// The dashboard only runs on a terminal (checked before); Ink would otherwise fall back to
+		// printing just the last frame whenever CI=true is set, even on a TTY.
+		interactive: true,
 		alternateScreen: true,
 		exitOnCtrlC: false,
 		maxFps: 30,
@@ -108,7 +112,9 @@ function recordFrameStats(file: string, stdout: NodeJS.WriteStream) {
 	}) as typeof stdout.write;
 	const report = () => {
 		if (renders === 0 && writes === 0) return;
-		appendFileSync(file, `${JSON.stringify({ timeMs: Date.now(), renders, renderMs: Math.round(renderMs * 100) / 100, writes, bytes, rssBytes: process.memoryUsage.rss() })}\n`);
+		const memory = process.memoryUsage();
+		const line = { timeMs: Date.now(), renders, renderMs: Math.round(renderMs * 100) / 100, writes, bytes, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers, spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])) };
+		appendFileSync(file, `${JSON.stringify(line)}\n`);
 		renders = renderMs = writes = bytes = 0;
 	};
 	const timer = setInterval(report, 1000);
