@@ -60,9 +60,9 @@ interface Result {
 	stderr: string;
 }
 
-function run(home: StigmerHome, args: string[], timeoutMs = 60_000): Promise<Result> {
+function run(home: StigmerHome, args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<Result> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, ['--import', 'tsx', cli, 'server', 'logs', '--home', home.dir, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '' } });
+		const child = spawn(process.execPath, ['--import', 'tsx', cli, 'server', 'logs', '--home', home.dir, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '', ...env } });
 		const out: Buffer[] = [];
 		const err: Buffer[] = [];
 		child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -250,6 +250,45 @@ describe('real output: long lines, CRLF, invalid UTF-8, ANSI, a closed pipe', ()
 		assert.equal(lines.length, 4, out);
 		assert.match(lines[0]!, /^agent-runner +\| x{1000}/);
 		assert.equal(lines[3], 'status=0');
+	});
+});
+
+describe('the fast path (no -f, no --json, natives without log files)', () => {
+	let home: StigmerHome;
+	let tty: StigmerHome;
+	before(() => {
+		home = makeHome();
+		tty = makeHome();
+		const script = [
+			'i=0; while [ $i -lt 3000 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done',
+			"printf 'crlf\\r\\n'; printf 'bad \\377\\376 end\\n' >&2; printf '\\033[31mred\\033[0m\\n'",
+			"head -c 40000 /dev/zero | tr '\\0' y; echo",
+			'seq 1 2000',
+		].join('; ');
+		docker('wait', runContainer(home, script));
+		docker('wait', runContainer(tty, 'seq 1 500; printf "tty \\033[1mbold\\033[0m\\n"', ['-t']));
+	});
+
+	test('prints what the general path prints', async () => {
+		for (const [h, args] of [
+			[home, []],
+			[home, ['-n', '10']],
+			[home, ['-n', '2001']],
+			[home, ['-n', '2002', '--timestamps']],
+			[home, ['-n', '5000', 'agent-runner']],
+			[home, ['-n', '0']],
+			[home, ['--since', '1h', '-n', '7000']],
+			[tty, ['-n', '3']],
+			[makeHome(), []],
+		] as [StigmerHome, string[]][]) {
+			const fast = await run(h, args);
+			const general = await run(h, args, 60_000, { STIGMER_LOGS_FAST_PATH: '0' });
+			assert.equal(fast.code, general.code, args.join(' '));
+			assert.equal(fast.stderr, general.stderr, args.join(' '));
+			assert.ok(fast.stdout === general.stdout, `${args.join(' ')}: the outputs differ`);
+		}
+		const last = await run(home, ['-n', '3']);
+		assert.equal(last.stdout, ['1998', '1999', '2000'].map((n) => `agent-runner    | ${n}\n`).join(''));
 	});
 });
 
