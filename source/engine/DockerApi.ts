@@ -2,14 +2,20 @@
 // It owns the connection: endpoint, API version negotiation, errors, streams and hijacked
 // connections. Loading it costs a few milliseconds, which keeps `stigmer server status` fast.
 import { existsSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
+import type http from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { type Duplex, PassThrough, type Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { exitCodes } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
+import { isPlainEndpoint, rawGet } from './rawHttp.js';
+
+// node:http costs 20–50 ms when imported as ESM (it pulls in undici's lazy getters); through require it
+// costs a few, and only the commands that make an ordinary request pay for it.
+const require = createRequire(import.meta.url);
+const httpModule = (): typeof import('node:http') => require('node:http');
+const httpsModule = (): typeof import('node:https') => require('node:https');
 
 /** Oldest API we speak (Docker Engine 20.10); newer engines are asked for at most `maxApiVersion`. */
 export const minApiVersion = '1.41';
@@ -61,15 +67,23 @@ export interface EngineInfo {
 }
 
 export class DockerApi {
-	private agent: http.Agent;
+	private agentInstance: http.Agent | null = null;
 	apiVersion = minApiVersion;
 	info: EngineInfo | null = null;
 
-	constructor(readonly endpoint: Endpoint) {
-		this.agent =
+	constructor(readonly endpoint: Endpoint) {}
+
+	private get agent(): http.Agent {
+		const endpoint = this.endpoint;
+		this.agentInstance ??=
 			endpoint.kind === 'tcp' && endpoint.tls
-				? new https.Agent({ keepAlive: true, ca: endpoint.tls.ca, cert: endpoint.tls.cert, key: endpoint.tls.key, rejectUnauthorized: endpoint.tls.verify })
-				: new http.Agent({ keepAlive: true });
+				? new (httpsModule().Agent)({ keepAlive: true, ca: endpoint.tls.ca, cert: endpoint.tls.cert, key: endpoint.tls.key, rejectUnauthorized: endpoint.tls.verify })
+				: new (httpModule().Agent)({ keepAlive: true });
+		return this.agentInstance;
+	}
+
+	private get transport(): typeof import('node:http') | typeof import('node:https') {
+		return this.endpoint.kind === 'tcp' && this.endpoint.tls ? httpsModule() : httpModule();
 	}
 
 	/** Resolves the endpoint, checks the engine answers, negotiates the API version. Exit 3 when unreachable. */
@@ -116,10 +130,10 @@ export class DockerApi {
 	}
 
 	close(): void {
-		this.agent.destroy();
+		this.agentInstance?.destroy();
 	}
 
-	private buildPath(p: string, query?: RequestOptions['query'], unversioned = false): string {
+	buildPath(p: string, query?: RequestOptions['query'], unversioned = false): string {
 		let full = unversioned ? p : `/v${this.apiVersion}${p}`;
 		if (query) {
 			const params = new URLSearchParams();
@@ -152,7 +166,7 @@ export class DockerApi {
 			headers['Content-Length'] = String(payload.length);
 		}
 		const fullPath = this.buildPath(p, options.query, options.unversioned);
-		const transport = this.endpoint.kind === 'tcp' && this.endpoint.tls ? https : http;
+		const transport = this.transport;
 		return new Promise((resolve, reject) => {
 			const req = transport.request(this.requestOptions(method, fullPath, headers), (res) => {
 				const status = res.statusCode ?? 0;
@@ -204,52 +218,20 @@ export class DockerApi {
 	 * per message (Node's parser then costs more than the logs themselves). TLS endpoints use request().
 	 */
 	async rawGet(p: string, options: Pick<RequestOptions, 'query' | 'signal'> = {}): Promise<Readable> {
-		if (this.endpoint.kind === 'tcp' && this.endpoint.tls) return this.request('GET', p, options);
-		const endpoint = this.endpoint;
-		const socket = endpoint.kind === 'unix' ? net.connect(endpoint.socketPath) : net.connect(endpoint.port, endpoint.host);
-		const abort = () => socket.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
-		if (options.signal?.aborted) abort();
-		options.signal?.addEventListener('abort', abort, { once: true });
-		socket.write(`GET ${this.buildPath(p, options.query)} HTTP/1.0\r\nHost: docker\r\n\r\n`);
-		return new Promise((resolve, reject) => {
-			let head: Buffer = Buffer.alloc(0);
-			const onData = (chunk: Buffer) => {
-				head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-				const end = head.indexOf('\r\n\r\n');
-				if (end < 0) return;
-				socket.off('data', onData);
-				socket.off('error', reject);
-				socket.pause();
-				const headerText = head.subarray(0, end).toString('latin1');
-				const status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(headerText)?.[1] ?? 0);
-				const body = new PassThrough();
-				socket.on('error', (error) => body.destroy(error));
-				socket.on('close', () => options.signal?.removeEventListener('abort', abort));
-				const rest = head.subarray(end + 4);
-				if (rest.length > 0) body.write(rest);
-				socket.pipe(body);
-				if (status >= 400 || status === 0) {
-					readAll(body).then((b) => reject(new DockerApiError(status, apiErrorMessage(b, status), 'GET', p)), reject);
-					return;
-				}
-				if (/^transfer-encoding:\s*chunked/im.test(headerText)) {
-					// An engine that chunks even for HTTP/1.0: fall back to the ordinary client.
-					socket.destroy();
-					this.request('GET', p, options).then(resolve, reject);
-					return;
-				}
-				resolve(body);
-			};
-			socket.on('data', onData);
-			socket.once('error', reject);
-		});
+		if (!isPlainEndpoint(this.endpoint)) return this.request('GET', p, options);
+		const res = await rawGet(this.endpoint, this.buildPath(p, options.query), { signal: options.signal, headerTimeoutMs: 30_000 });
+		if (res.status >= 400) {
+			const body = await readAll(res.body);
+			throw new DockerApiError(res.status, apiErrorMessage(body, res.status), 'GET', p);
+		}
+		return res.body;
 	}
 
 	/** A hijacked connection (exec and attach with stdin): the raw socket after `101 UPGRADED`. */
 	hijack(p: string, body: unknown): Promise<{ socket: Duplex; head: Buffer }> {
 		const payload = Buffer.from(JSON.stringify(body));
 		const headers = { 'Content-Type': 'application/json', 'Content-Length': String(payload.length), Connection: 'Upgrade', Upgrade: 'tcp' };
-		const transport = this.endpoint.kind === 'tcp' && this.endpoint.tls ? https : http;
+		const transport = this.transport;
 		return new Promise((resolve, reject) => {
 			const opts = this.requestOptions('POST', this.buildPath(p), headers);
 			opts.agent = false as unknown as http.Agent;

@@ -1,26 +1,27 @@
 // The fast path of `stigmer server logs` without -f and --json when the container is the only service
 // with stored lines (the natives have no log file): the same output as readLogs + LogFormatter, sooner.
-// - Start-up: no DockerApi (loading node:http through ESM costs ~30 ms), the container lookup is sent
+// - Start-up: no version negotiation round trip first: the container lookup is sent
 //   at once, concurrently with /version (checked before anything is trusted), and the logs request
 //   concurrently with the inspect that says whether the container has a TTY.
-// - Body: HTTP/1.0 over a plain socket (unchunked, large reads); each frame is turned into output bytes
+// - Body: HTTP/1.0 over a plain socket (engine/rawHttp.ts: unchunked, large reads); each frame is turned into output bytes
 //   directly (`SERVICE | text\n`), without a LogLine or a string per line, while the engine streams.
 // - Anything unusual (times out of order, a line cut into several messages, no trailing newline, a TTY,
 //   a timestamp of another shape, more lines than asked for) makes ContainerTextEncoder give up; the
 //   saved body is then decoded by ContainerLogDecoder exactly as ContainerLogSource.history() does.
 //   When even that needs another request (joined long lines with -n), or on any engine error, the
 //   result is null and the caller takes the general path (readLogs), which reports errors properly.
-import net from 'node:net';
 import stripAnsi from 'strip-ansi';
 import { labels } from '../contract.js';
+import { minApiVersion } from '../engine/DockerApi.js';
 import { resolveEndpoint, type Endpoint } from '../engine/endpoint.js';
+import { isPlainEndpoint, rawGet, type PlainEndpoint } from '../engine/rawHttp.js';
 import { ContainerLogDecoder } from './LogDecoders.js';
 import type { LogFormatter } from './LogFormatter.js';
 import { dockerSince, type LogLine } from './LogLine.js';
 import type { LogNotice } from './LogNotice.js';
 
-/** DockerApi's minApiVersion, spoken by every engine stigmer supports (not imported: DockerApi loads node:http) */
-const apiPrefix = '/v1.41';
+/** the oldest API stigmer speaks, which every engine it supports answers */
+const apiPrefix = `/v${minApiVersion}`;
 const outputChunk = 1024 * 1024;
 
 /**
@@ -152,53 +153,20 @@ interface Response {
 }
 
 /**
- * A GET over HTTP/1.0 on a fresh connection. With `onBody`, a successful body is handed over chunk by
- * chunk as it arrives (the response then has an empty body); an error body is always collected.
+ * A GET on a fresh connection (engine/rawHttp.ts). With `onBody`, a successful body is handed over chunk
+ * by chunk as it arrives (the response then has an empty body); an error body is always collected.
  */
-function get(endpoint: Endpoint & { kind: 'unix' | 'tcp' }, path: string, signal: AbortSignal, onBody?: (chunk: Buffer) => void): Promise<Response> {
-	return new Promise((resolve, reject) => {
-		const socket = endpoint.kind === 'unix' ? net.connect(endpoint.socketPath) : net.connect(endpoint.port, endpoint.host);
-		const abort = () => socket.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
-		if (signal.aborted) abort();
-		signal.addEventListener('abort', abort, { once: true });
-		socket.setTimeout(3000, () => socket.destroy(Object.assign(new Error('no answer from the engine within 3000 ms'), { code: 'ETIMEDOUT' })));
-		socket.write(`GET ${path} HTTP/1.0\r\nHost: docker\r\n\r\n`);
-		let head: Buffer | null = Buffer.alloc(0);
-		let status = 0;
-		const body: Buffer[] = [];
-		socket.on('data', (chunk: Buffer) => {
-			if (head === null) {
-				if (onBody && status < 400) onBody(chunk);
-				else body.push(chunk);
-				return;
-			}
-			head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-			const end = head.indexOf('\r\n\r\n');
-			if (end < 0) return;
-			const headerText = head.toString('latin1', 0, end);
-			status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(headerText)?.[1] ?? 0);
-			const rest = head.subarray(end + 4);
-			head = null;
-			if (status === 0 || /^transfer-encoding:\s*chunked/im.test(headerText)) {
-				socket.destroy(new Error('unexpected response from the engine'));
-				return;
-			}
-			socket.setTimeout(0);
-			if (rest.length > 0) {
-				if (onBody && status < 400) onBody(rest);
-				else body.push(rest);
-			}
-		});
-		socket.on('error', reject);
-		socket.on('close', () => {
-			signal.removeEventListener('abort', abort);
-			if (head !== null) reject(new Error('the engine closed the connection'));
-			else resolve({ status, body: Buffer.concat(body) });
-		});
-	});
+async function get(endpoint: PlainEndpoint, path: string, signal: AbortSignal, onBody?: (chunk: Buffer) => void): Promise<Response> {
+	const res = await rawGet(endpoint, path, { signal, headerTimeoutMs: 3000 });
+	const body: Buffer[] = [];
+	for await (const chunk of res.body as AsyncIterable<Buffer>) {
+		if (onBody && res.status < 400) onBody(chunk);
+		else body.push(chunk);
+	}
+	return { status: res.status, body: Buffer.concat(body) };
 }
 
-async function getJson<T>(endpoint: Endpoint & { kind: 'unix' | 'tcp' }, path: string, signal: AbortSignal): Promise<T | null> {
+async function getJson<T>(endpoint: PlainEndpoint, path: string, signal: AbortSignal): Promise<T | null> {
 	const res = await get(endpoint, path, signal);
 	if (res.status === 404) return null;
 	if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
@@ -206,7 +174,7 @@ async function getJson<T>(endpoint: Endpoint & { kind: 'unix' | 'tcp' }, path: s
 }
 
 export interface ContainerLookup {
-	endpoint: Endpoint & { kind: 'unix' | 'tcp' };
+	endpoint: PlainEndpoint;
 	/** the service's container (running first, then the newest), null when there is none */
 	container: Promise<{ id: string } | null>;
 	abort(): void;
@@ -223,8 +191,8 @@ export function lookUpContainer(homeHash: string, service: string): ContainerLoo
 	} catch {
 		return null;
 	}
-	if (endpoint.kind === 'tcp' && endpoint.tls) return null;
-	const plain = endpoint as Endpoint & { kind: 'unix' | 'tcp' };
+	if (!isPlainEndpoint(endpoint)) return null;
+	const plain = endpoint;
 	const controller = new AbortController();
 	const signal = controller.signal;
 	const version = getJson<{ ApiVersion: string }>(plain, '/version', signal);

@@ -1,0 +1,64 @@
+// The engine's wire for bulk reads: a GET over HTTP/1.0 on a fresh plain socket. The engine then sends
+// the body unchunked, so a log of many small messages arrives in large reads instead of one HTTP chunk
+// per message (Node's HTTP parser would cost more than the logs themselves), and nothing here loads
+// node:http, which keeps short commands fast. TLS endpoints are not handled here (DockerApi.request is).
+import net from 'node:net';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Endpoint } from './endpoint.js';
+
+export type PlainEndpoint = Extract<Endpoint, { kind: 'unix' }> | (Extract<Endpoint, { kind: 'tcp' }> & { tls: null });
+
+export function isPlainEndpoint(endpoint: Endpoint): endpoint is PlainEndpoint {
+	return endpoint.kind === 'unix' || endpoint.tls === null;
+}
+
+export interface RawResponse {
+	status: number;
+	headers: string;
+	body: Readable;
+}
+
+/** Resolves once the status line and headers are in; the body streams after. */
+export function rawGet(endpoint: PlainEndpoint, path: string, options: { signal?: AbortSignal; headerTimeoutMs?: number } = {}): Promise<RawResponse> {
+	const socket = endpoint.kind === 'unix' ? net.connect(endpoint.socketPath) : net.connect(endpoint.port, endpoint.host);
+	const abort = () => socket.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+	const { signal } = options;
+	if (signal?.aborted) abort();
+	signal?.addEventListener('abort', abort, { once: true });
+	socket.on('close', () => signal?.removeEventListener('abort', abort));
+	if (options.headerTimeoutMs) {
+		const ms = options.headerTimeoutMs;
+		socket.setTimeout(ms, () => socket.destroy(Object.assign(new Error(`no answer from the engine within ${ms} ms`), { code: 'ETIMEDOUT' })));
+	}
+	socket.write(`GET ${path} HTTP/1.0\r\nHost: docker\r\n\r\n`);
+	return new Promise((resolve, reject) => {
+		let head: Buffer = Buffer.alloc(0);
+		const onData = (chunk: Buffer) => {
+			head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+			const end = head.indexOf('\r\n\r\n');
+			if (end < 0) return;
+			socket.off('data', onData);
+			socket.off('error', reject);
+			socket.off('close', onEarlyClose);
+			socket.setTimeout(0);
+			socket.pause();
+			const headers = head.toString('latin1', 0, end);
+			const status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(headers)?.[1] ?? 0);
+			if (status === 0 || /^transfer-encoding:\s*chunked/im.test(headers)) {
+				socket.destroy();
+				reject(new Error('unexpected response from the engine'));
+				return;
+			}
+			const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+			socket.on('error', (error) => body.destroy(error));
+			const rest = head.subarray(end + 4);
+			if (rest.length > 0) body.write(rest);
+			socket.pipe(body);
+			resolve({ status, headers, body });
+		};
+		const onEarlyClose = () => reject(new Error('the engine closed the connection'));
+		socket.on('data', onData);
+		socket.once('error', reject);
+		socket.once('close', onEarlyClose);
+	});
+}
