@@ -48,6 +48,8 @@ export class NativeLogSource {
 	private position = 0;
 	private decoder: NativeLogDecoder;
 	private readonly pollMs: number;
+	/** follow's read buffer, allocated once: a fresh 1 MB buffer per wake-up (100 a second under a flood) is external memory that only a GC returns */
+	private readBuffer: Buffer | null = null;
 
 	constructor(private readonly options: NativeLogSourceOptions) {
 		this.decoder = new NativeLogDecoder(options.service);
@@ -106,6 +108,7 @@ export class NativeLogSource {
 	async close(): Promise<void> {
 		const handle = this.handle;
 		this.handle = null;
+		this.readBuffer = null;
 		await handle?.close().catch(() => undefined);
 	}
 
@@ -174,12 +177,12 @@ export class NativeLogSource {
 			this.decoder = new NativeLogDecoder(this.options.service);
 			this.options.onNotice({ kind: 'log-truncated', service: this.options.service });
 		}
-		const buffer = Buffer.allocUnsafe(readChunk);
+		const buffer = (this.readBuffer ??= Buffer.allocUnsafe(readChunk));
 		for (;;) {
 			const { bytesRead } = await handle.read(buffer, 0, readChunk, this.position);
 			if (bytesRead === 0) return;
 			this.position += bytesRead;
-			// copy: the decoder may keep a partial line, and the buffer is reused
+			// copy: the decoder may keep a partial line, and the buffer is reused (by the next read and the next drain)
 			const lines = this.decoder.push(Buffer.from(buffer.subarray(0, bytesRead)));
 			if (lines.length > 0) await sink(lines);
 			if (this.options.signal.aborted) return;
