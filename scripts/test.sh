@@ -17,7 +17,11 @@ fi
 
 bash scripts/ensure-engine.sh
 bash docker/base-image.sh
-command -v tmux >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; } || true
+if ! command -v tmux >/dev/null 2>&1; then
+  # the dashboard's end-to-end test drives it in tmux
+  [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
+  command -v tmux >/dev/null 2>&1 || { echo "test: tmux is missing (apt-get install tmux)" >&2; exit 1; }
+fi
 
 echo "== build (tsc, strict)"
 npx tsc -p tsconfig.json
