@@ -40,11 +40,15 @@ function LogRowView({ row, model, textWidth }: { row: LogRow; model: LogPaneMode
 	const { entry } = row;
 	// long lines are cut here, not by Ink, so a 100 kB line costs one slice
 	const text = row.text.length > textWidth ? Array.from(row.text).slice(0, textWidth).join('') : row.text;
+	// one Text per part: string-width measures each text node as a whole, and only the prefix has a
+	// non-ASCII character (│), so the line itself stays on its ASCII fast path
 	return (
-		<Text wrap="truncate">
+		<Box height={1}>
 			{model.timestampWidth > 0 ? <Text dimColor>{row.first ? `${formatClock(entry.timeMs)} ` : ' '.repeat(model.timestampWidth)}</Text> : null}
 			{model.prefixWidth > 0 ? <Text color={serviceColor(entry.service)}>{row.first ? `${fit(entry.service, model.prefixWidth - 3)} │ ` : `${' '.repeat(model.prefixWidth - 3)} │ `}</Text> : null}
-			<Text color={entry.stream === 'stderr' ? 'red' : undefined}>{text}</Text>
-		</Text>
+			<Text wrap="truncate" color={entry.stream === 'stderr' ? 'red' : undefined}>
+				{text}
+			</Text>
+		</Box>
 	);
 }
