@@ -5,7 +5,7 @@
 //   native state     ← the supervisor's subscribe stream; while no supervisor runs, its state file and
 //                      a watch on run/ (to subscribe again when one starts)
 //   native stats     ← /proc, once a second, only while some native runs (there is no stream for it),
-//                      walking down each tree rather than scanning every process (NativeTreeSampler)
+//                      walking down each tree rather than scanning every process (supervisor/processStats)
 //   logs             ← the logs module (readLogs, follow), the same source as `stigmer server logs -f`
 //   actions          ← startStack/stopStack/restartStack of the stack module, as the CLI
 //   shell            ← runShell of engine/shell.ts, as `stigmer shell`
@@ -29,7 +29,7 @@ import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
 import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
-import { NativeTreeSampler } from './NativeTreeSampler.js';
+import { ProcessTreeSampler } from '../supervisor/processStats.js';
 
 export async function createRealBackend(ctx: CommandContext): Promise<DashboardBackend> {
 	// a broken config.yaml is reported before the UI opens, like every other command
@@ -106,7 +106,7 @@ export class RealBackend implements DashboardBackend {
 		let unsubscribe: (() => void) | null = null;
 		let watcher: FSWatcher | null = null;
 		let sampleTimer: NodeJS.Timeout | null = null;
-		const sampler = new NativeTreeSampler();
+		const sampler = new ProcessTreeSampler();
 
 		const sample = () => {
 			const stats = sampler.sample(pids);

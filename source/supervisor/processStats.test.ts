@@ -1,6 +1,21 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { cpuPercent, processTree, rssBytes } from './processStats.js';
+import { allPids, readProcStat } from './procfs.js';
+import { ProcessTreeSampler, cpuPercent, processTree } from './processStats.js';
+
+/** The tree as a full scan of /proc finds it (the reference for the walk). */
+function scannedTree(rootPid: number): number[] {
+	const children = new Map<number, number[]>();
+	for (const pid of allPids()) {
+		const stat = readProcStat(pid);
+		if (stat && stat.state !== 'Z') children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
+	}
+	const tree = [rootPid];
+	for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+	return tree;
+}
 
 test('CPU % is of one core: ticks (1/100 s) over wall time', () => {
 	assert.equal(cpuPercent(0, 100, 1000), 100);
@@ -10,9 +25,34 @@ test('CPU % is of one core: ticks (1/100 s) over wall time', () => {
 	assert.equal(cpuPercent(0, 10, 0), 0);
 });
 
-test('the tree of this process holds at least itself, with its memory', () => {
-	const tree = processTree(process.pid);
-	assert.equal(tree[0]?.pid, process.pid);
-	assert.ok(rssBytes(process.pid) > 1024 * 1024);
-	assert.deepEqual(processTree(2 ** 22 + 1), []);
+test('the walk finds the same tree as a full /proc scan, grandchildren included', async () => {
+	// sh → sleep (grandchild of this process)
+	const child = spawn('sh', ['-c', 'sleep 30 & sleep 30 & wait'], { stdio: 'ignore' });
+	try {
+		for (let i = 0; i < 50 && processTree(child.pid!).length < 3; i++) await sleep(20);
+		const walked = processTree(process.pid).map((p) => p.pid).sort();
+		assert.deepEqual(walked, scannedTree(process.pid).sort());
+		assert.ok(walked.includes(process.pid));
+		assert.equal(processTree(child.pid!).length, 3);
+		assert.deepEqual(processTree(2 ** 22 + 1), []);
+	} finally {
+		child.kill('SIGKILL');
+	}
+});
+
+test('samples: CPU from the second sample on, RSS and PIDs of the tree', () => {
+	let now = 0;
+	const sampler = new ProcessTreeSampler(() => now);
+	const first = sampler.sample({ me: process.pid, gone: undefined });
+	assert.equal(first.me?.cpuPercent, null);
+	assert.ok((first.me?.rssBytes ?? 0) > 1024 * 1024);
+	assert.ok((first.me?.pids ?? 0) >= 1);
+	assert.equal(first.gone, null);
+	const start = Date.now();
+	while (Date.now() - start < 50) {
+		// burn a little CPU
+	}
+	now = 1000;
+	const second = sampler.sample({ me: process.pid });
+	assert.equal(typeof second.me?.cpuPercent, 'number');
 });
