@@ -255,3 +255,16 @@ test('no services, no lines: says so', () => {
 	assert.match(ui.frame(), /no services yet/);
 	assert.match(ui.frame(), /no log lines yet/);
 });
+
+test('a line of wide characters is cut at the pane edge without squeezing the service prefix', () => {
+	const store = seeded({ lines: 3 });
+	store.appendLogs([
+		{ service: 'agent-runner', stream: 'stdout', time: '2026-01-22T10:00:00.000000000Z', line: '漢字'.repeat(80) },
+		{ service: 'stigmer-server', stream: 'stderr', time: '2026-01-22T10:00:00.000000000Z', line: 'after the wide line' },
+	]);
+	store.flush();
+	const ui = renderDashboard({ store, columns: 80, rows: 24 });
+	const lines = ui.frame().split('\n');
+	assert.match(lines.find((l) => l.includes('漢字'))!, /^agent-runner +│ 漢字/);
+	assert.match(lines.find((l) => l.includes('after the wide line'))!, /^stigmer-server +│ after the wide line/);
+});

@@ -46,9 +46,12 @@ function LogRowView({ row, model, textWidth }: { row: LogRow; model: LogPaneMode
 		<Box height={1}>
 			{model.timestampWidth > 0 ? <Text dimColor>{row.first ? `${formatClock(entry.timeMs)} ` : ' '.repeat(model.timestampWidth)}</Text> : null}
 			{model.prefixWidth > 0 ? <Text color={serviceColor(entry.service)}>{row.first ? `${fit(entry.service, model.prefixWidth - 3)} │ ` : `${' '.repeat(model.prefixWidth - 3)} │ `}</Text> : null}
-			<Text wrap="truncate" color={entry.stream === 'stderr' ? 'red' : undefined}>
-				{text}
-			</Text>
+			{/* a box of the line's width, so a line of wide characters (cut by code points) is truncated by Ink instead of squeezing the prefix */}
+			<Box width={textWidth}>
+				<Text wrap="truncate" color={entry.stream === 'stderr' ? 'red' : undefined}>
+					{text}
+				</Text>
+			</Box>
 		</Box>
 	);
 }
