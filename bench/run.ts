@@ -1,12 +1,12 @@
 // Figures of issue 6 for `stigmer run`, against the real agent-runner container and the fake model:
 //   1. `stigmer run` → first event printed (`· queued`), fake model answering at once: median and p90
-//      of the CLI as a built bundle (what `npm run build` users run), of the CLI from source through
+//      of the built CLI (dist/cli.js, what users run), of the CLI from source through
 //      tsx (a checkout without a build), and of the client alone (submit → first event, in process).
 //   2. 20 concurrent `stigmer run` with STIGMER_MAX_CONCURRENCY=4: all succeed; total time and throughput,
 //      once with the model answering at once and once with 250 ms per model turn.
 // Run: PATH=node_modules/.bin:$PATH node --import tsx bench/run.ts   (Node 24 from the devDependency)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AgentRunnerClient } from '../source/api/AgentRunnerClient.js';
 import { startFakeLlm, type FakeLlmStep } from '../test/helpers/fakeLlm.js';
@@ -21,19 +21,11 @@ function percentile(values: number[], p: number): number {
 }
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 
-/** Bundles the CLI with esbuild (the same code `npm run build` emits, without type-checking others' work in progress). */
-async function bundle(): Promise<string> {
-	// One level below the repository root, like dist/: package.json is found at ../ and bare
-	// imports (yaml, meow) resolve from node_modules. Removed at the end.
-	const out = mkdtempSync(path.join(repoRoot, '.bench-run-cli-'));
-	await new Promise<void>((resolve, reject) => {
-		const child = spawn(path.join(repoRoot, 'node_modules/.bin/esbuild'), ['source/cli.ts', '--bundle', '--splitting', '--format=esm', '--platform=node', '--packages=external', `--outdir=${out}`, '--log-level=error'], { cwd: repoRoot, stdio: 'inherit' });
-		child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`esbuild exited ${code}`))));
-	});
-	const entry = path.join(out, 'cli.mjs');
-	writeFileSync(entry, `import ${JSON.stringify(path.join(out, 'cli.js'))};\n`);
-	writeFileSync(path.join(out, 'package.json'), '{"type":"module"}');
-	return out;
+/** The built CLI, as users run it after `npm install` (which builds dist/ through `prepare`). */
+function builtCli(): string {
+	const entry = path.join(repoRoot, 'dist', 'cli.js');
+	if (!existsSync(entry)) throw new Error('dist/cli.js is missing: run `npx tsc -p .` first');
+	return entry;
 }
 
 interface Timed {
@@ -65,12 +57,12 @@ async function main(): Promise<void> {
 	const llmOptions: { script: FakeLlmStep[]; whenExhausted: FakeLlmStep } = { script: [], whenExhausted: { content: 'done' } };
 	const llm = await startFakeLlm(llmOptions);
 	const stack = await RunnerStack.start({ llmUrl: llm.url, maxConcurrency: 4 });
-	const bundleDir = await bundle();
+	const cliEntry = builtCli();
 	try {
 		const agent = path.join(stack.home.dir, 'agent.yaml');
 		writeFileSync(agent, 'name: bench\ninstructions: Answer at once.\ntools: [read_file]\n');
 		const home = ['--home', stack.home.dir];
-		const bundled = (...args: string[]) => [path.join(bundleDir, 'cli.mjs'), ...home, ...args];
+		const bundled = (...args: string[]) => [cliEntry, ...home, ...args];
 		const fromSource = (...args: string[]) => ['--import', 'tsx', path.join(repoRoot, 'source/cli.ts'), ...home, ...args];
 
 		// Warm-up: the runner's first execution and the OS file cache.
@@ -79,7 +71,7 @@ async function main(): Promise<void> {
 
 		const figures: Array<[string, string]> = [];
 		for (const [label, argv] of [
-			['bundled CLI (node dist-like bundle)', bundled],
+			['built CLI (node dist/cli.js)', bundled],
 			['CLI from source (node --import tsx)', fromSource],
 		] as const) {
 			const first: number[] = [];
@@ -126,7 +118,6 @@ async function main(): Promise<void> {
 	} finally {
 		await stack.dispose();
 		await llm.close();
-		rmSync(bundleDir, { recursive: true, force: true });
 	}
 }
 
