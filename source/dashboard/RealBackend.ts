@@ -29,6 +29,9 @@ import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
 import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
+
+/** Natives' CPU/RSS sampling period: the store applies stats to the screen every 2 s at most (idle CPU). */
+const nativeSampleMs = 2000;
 import { ProcessTreeSampler } from '../supervisor/processStats.js';
 
 export async function createRealBackend(ctx: CommandContext): Promise<DashboardBackend> {
@@ -124,11 +127,11 @@ export class RealBackend implements DashboardBackend {
 				if (row.state !== 'running' && row.state !== 'starting') sink.dispatch({ type: 'stats/cleared', service: row.name });
 			}
 			pids = Object.fromEntries(rows.filter((r) => r.pid !== undefined && (r.state === 'running' || r.state === 'starting')).map((r) => [r.name, r.pid]));
-			// one /proc scan a second while something runs; no timer otherwise
+			// one /proc walk per stats frame (the store shows stats every 2 s) while something runs; no timer otherwise
 			const anyRunning = Object.keys(pids).length > 0;
 			if (anyRunning && !sampleTimer) {
 				sample();
-				sampleTimer = setInterval(sample, 1000);
+				sampleTimer = setInterval(sample, nativeSampleMs);
 			} else if (!anyRunning && sampleTimer) {
 				clearInterval(sampleTimer);
 				sampleTimer = null;
