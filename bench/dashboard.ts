@@ -14,6 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { cliCommand, fixture, makeTestHome, repoRoot } from '../test/helpers/cli.js';
+import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
 
 const { values } = parseArgs({
 	options: {
@@ -29,47 +30,10 @@ const floodSeconds = Number(values['flood-seconds']);
 const presses = Number(values.presses);
 const floodRate = Number(values.rate);
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-const tag = `${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
 
-class Terminal {
-	readonly socket: string;
+class Terminal extends TmuxTerminal {
 	constructor(name: string) {
-		this.socket = `stigmer-bench-${name}-${tag}`;
-	}
-	tmux(args: string[]): string {
-		return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 10_000 });
-	}
-	start(command: string, columns = 120, rows = 40): void {
-		this.tmux(['new-session', '-d', '-x', String(columns), '-y', String(rows), `${command}; sleep 600`]);
-	}
-	screen(): string {
-		return this.tmux(['capture-pane', '-p']);
-	}
-	/** the pid of the window's program (the child of its shell) */
-	programPid(): number {
-		const shell = Number(this.tmux(['display', '-p', '#{pane_pid}']).trim());
-		const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-		if (children.length === 0) throw new Error(`${this.socket}: no program running`);
-		return Number(children[0]);
-	}
-	async waitFor(what: string, check: (screen: string) => boolean, timeoutMs = 30_000): Promise<string> {
-		const deadline = Date.now() + timeoutMs;
-		let screen = '';
-		while (Date.now() < deadline) {
-			screen = this.screen();
-			if (check(screen)) return screen;
-			await sleep(100);
-		}
-		throw new Error(`${this.socket}: timed out waiting for ${what}:\n${screen}`);
-	}
-	kill(): void {
-		try {
-			const socketPath = this.tmux(['display', '-p', '#{socket_path}']).trim();
-			this.tmux(['kill-server']);
-			rmSync(socketPath, { force: true });
-		} catch {
-			// not running
-		}
+		super(`bench-${name}`, { columns: 120, rows: 40 });
 	}
 }
 
@@ -131,13 +95,13 @@ async function keyLatencies(terminal: Terminal, count: number): Promise<number[]
 	for (let i = 0; i < count; i++) {
 		const was = timestampsOn(terminal.screen());
 		const sent = performance.now();
-		terminal.tmux(['send-keys', '-l', 't']);
+		terminal.keys('t', true);
 		const deadline = sent + 5000;
 		while (performance.now() < deadline && timestampsOn(terminal.screen()) === was) await sleep(2);
 		latencies.push(performance.now() - sent);
 		await sleep(150);
 	}
-	if (timestampsOn(terminal.screen())) terminal.tmux(['send-keys', '-l', 't']);
+	if (timestampsOn(terminal.screen())) terminal.keys('t', true);
 	return latencies;
 }
 

@@ -3,14 +3,14 @@
 // through a unix-socket proxy run by this test, so "the engine goes away" is the proxy closing, and the
 // shared dockerd other tests use is never touched.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { type TestHome, cliCommand, fixture, makeTestHome, repoRoot } from '../helpers/cli.js';
+import { TmuxTerminal } from '../helpers/TmuxTerminal.js';
 
 const columns = 120;
 const rows = 40;
@@ -58,72 +58,9 @@ class EngineProxy {
 }
 
 /** One tmux server (its own socket name) with one window running a command. */
-class Terminal {
-	readonly socket = `stigmer-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-	private alive = false;
-
-	tmux(args: string[]): string {
-		return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 10_000 });
-	}
-
-	/** Runs `command` in a 120×40 window; after it ends the window prints its exit code and stays open. */
-	start(command: string): void {
-		this.alive = true;
-		this.tmux(['new-session', '-d', '-x', String(columns), '-y', String(rows), `${command}; echo "STIGMER-EXIT=$?"; sleep 600`]);
-	}
-
-	screen(): string {
-		return this.tmux(['capture-pane', '-p']);
-	}
-
-	display(format: string): string {
-		return this.tmux(['display', '-p', format]).trim();
-	}
-
-	/** tmux's view of the terminal modes the program left: alternate screen and cursor visibility. */
-	modes(): { alternate: boolean; cursorVisible: boolean } {
-		const [alternate, cursor] = this.display('#{alternate_on} #{cursor_flag}').split(' ');
-		return { alternate: alternate === '1', cursorVisible: cursor === '1' };
-	}
-
-	/** Keys by tmux name (`Enter`, `Down`) or literal text with `literal`. */
-	keys(keys: string, literal = false): void {
-		this.tmux(['send-keys', ...(literal ? ['-l'] : []), keys]);
-	}
-
-	/** The pid of the program the window runs (the child of the window's shell). */
-	programPid(match: RegExp): number {
-		const shell = Number(this.display('#{pane_pid}'));
-		const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-		for (const pid of children) {
-			const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-			if (match.test(cmdline)) return pid;
-		}
-		throw new Error(`no child of ${shell} matches ${match}`);
-	}
-
-	async waitFor(what: string, check: (screen: string) => boolean, timeoutMs = 20_000): Promise<string> {
-		const deadline = Date.now() + timeoutMs;
-		let screen = '';
-		while (Date.now() < deadline) {
-			screen = this.screen();
-			if (check(screen)) return screen;
-			await sleep(100);
-		}
-		throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${screen}`);
-	}
-
-	kill(): void {
-		if (!this.alive) return;
-		this.alive = false;
-		let socketPath = '';
-		try {
-			socketPath = this.display('#{socket_path}');
-			this.tmux(['kill-server']);
-		} catch {
-			// already gone
-		}
-		if (socketPath) rmSync(socketPath, { force: true });
+class Terminal extends TmuxTerminal {
+	constructor() {
+		super('e2e', { columns, rows });
 	}
 }
 
