@@ -24,6 +24,16 @@ export const labels = {
 	version: 'ai.stigmer.version',
 } as const;
 
+/** Label selector of one service's containers in one home (engine filters `label=`). */
+export function serviceLabelSelector(homeHashValue: string, service: string): string[] {
+	return [`${labels.managed}=true`, `${labels.service}=${service}`, `${labels.home}=${homeHashValue}`];
+}
+
+/** Label selector of everything of one home. */
+export function homeLabelSelector(homeHashValue: string): string[] {
+	return [`${labels.managed}=true`, `${labels.home}=${homeHashValue}`];
+}
+
 /** Image label holding the package version the image was built for. */
 export const imageVersionLabel = 'ai.stigmer.version';
 

@@ -9,7 +9,7 @@ import { inspectImage } from '../engine/ImageBuilder.js';
 import { portOwner } from '../engine/portOwner.js';
 import { demuxFrames } from '../engine/streams.js';
 import { UserError, errorMessage } from '../errors.js';
-import { httpStatus, portInUse } from '../stack/Stack.js';
+import { httpStatus, probeTcp } from '../supervisor/readiness.js';
 import { packageRoot, packageVersion } from '../version.js';
 import { type CommandContext, parseCommandArgs } from './CommandContext.js';
 
@@ -93,7 +93,7 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 		const ports: Array<{ port: number; what: string }> = [{ port: config.agentRunner.port, what: `${agentRunnerService} (agentRunner.port)` }];
 		for (const s of config.services) if (s.ready && 'tcp' in s.ready) ports.push({ port: s.ready.tcp, what: `${s.name} (ready.tcp)` });
 		for (const { port, what } of ports) {
-			if (!(await portInUse(port))) {
+			if (!(await probeTcp(port))) {
 				checks.push({ name: `port ${port}`, status: 'ok', detail: `free for ${what}` });
 				continue;
 			}

@@ -6,7 +6,7 @@ import { chownSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { AgentRunnerConfig } from '../config/types.js';
-import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, imageUser, labels } from '../contract.js';
+import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, imageUser, labels, serviceLabelSelector } from '../contract.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
 import { packageVersion } from '../version.js';
@@ -154,7 +154,7 @@ export function handOverMountedPaths(plan: ContainerPlan): void {
 }
 
 export function labelFilter(home: StigmerHome): string {
-	return JSON.stringify({ label: [`${labels.managed}=true`, `${labels.service}=${agentRunnerService}`, `${labels.home}=${home.hash}`] });
+	return JSON.stringify({ label: serviceLabelSelector(home.hash, agentRunnerService) });
 }
 
 /** All agent-runner containers of this home (normally one). */

@@ -1,7 +1,7 @@
 // A live subscription to the engine's /events for this home's containers. It survives the engine going
 // away: it reports the loss, retries with backoff, and on return reports it and asks for a resync
 // (events missed while away are not replayed, so the caller inspects again).
-import { labels } from '../contract.js';
+import { homeLabelSelector } from '../contract.js';
 import { errorMessage } from '../errors.js';
 import type { DockerApi } from './DockerApi.js';
 import { jsonLines } from './streams.js';
@@ -26,7 +26,7 @@ export interface EngineSubscriber {
 }
 
 export function eventFilters(homeHash: string) {
-	return { type: ['container'], label: [`${labels.managed}=true`, `${labels.home}=${homeHash}`] };
+	return { type: ['container'], label: homeLabelSelector(homeHash) };
 }
 
 export interface EventSubscriptionOptions {

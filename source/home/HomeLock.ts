@@ -1,28 +1,22 @@
 // Serialises `start`, `stop` and `restart` of one home across processes: two at once never make two
 // containers. An exclusive-create lock file holds the owner's pid and process start time, so a lock
 // left by a killed CLI is recognised as stale and taken over.
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { isSameProcess, processStartTime } from '../supervisor/procfs.js';
 import type { StigmerHome } from './StigmerHome.js';
 
-function processStartTime(pid: number): string | null {
-	try {
-		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-		return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-	} catch {
-		return null;
-	}
-}
+const hasProcfs = existsSync('/proc/self/stat');
 
+/** The lock's owner still runs: where /proc exists, the same process (a reused pid has another start time). */
 function alive(pid: number, startTime: string | null): boolean {
+	if (hasProcfs) return isSameProcess(pid, startTime);
 	try {
 		process.kill(pid, 0);
+		return true;
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+		return (error as NodeJS.ErrnoException).code !== 'ESRCH';
 	}
-	// Where /proc exists, a reused pid shows a different start time.
-	const now = processStartTime(pid);
-	return startTime === null || now === null || now === startTime;
 }
 
 export interface HeldLock {

@@ -4,7 +4,7 @@
 // restart or recreate (found through /events, with a slow poll as a fallback), with lines at or before
 // the cursor dropped: Docker's `since` is inclusive, so nothing is printed twice and nothing is skipped.
 import type { Readable } from 'node:stream';
-import { labels } from '../contract.js';
+import { serviceLabelSelector } from '../contract.js';
 import { DockerApi, DockerApiError, EngineUnreachableError } from '../engine/DockerApi.js';
 import { jsonLines } from '../engine/streams.js';
 import { errorMessage } from '../errors.js';
@@ -48,7 +48,7 @@ export class ContainerLogSource {
 
 	private get filters() {
 		const { homeHash, service } = this.options;
-		return { label: [`${labels.managed}=true`, `${labels.service}=${service}`, `${labels.home}=${homeHash}`] };
+		return { label: serviceLabelSelector(homeHash, service) };
 	}
 
 	/** The service's container: the running one, else the most recently created; null when there is none. */

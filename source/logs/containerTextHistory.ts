@@ -11,7 +11,7 @@
 //   When even that needs another request (joined long lines with -n), or on any engine error, the
 //   result is null and the caller takes the general path (readLogs), which reports errors properly.
 import stripAnsi from 'strip-ansi';
-import { labels } from '../contract.js';
+import { serviceLabelSelector } from '../contract.js';
 import { minApiVersion } from '../engine/DockerApi.js';
 import { resolveEndpoint, type Endpoint } from '../engine/endpoint.js';
 import { isPlainEndpoint, rawGet, type PlainEndpoint } from '../engine/rawHttp.js';
@@ -196,7 +196,7 @@ export function lookUpContainer(homeHash: string, service: string): ContainerLoo
 	const controller = new AbortController();
 	const signal = controller.signal;
 	const version = getJson<{ ApiVersion: string }>(plain, '/version', signal);
-	const filters = JSON.stringify({ label: [`${labels.managed}=true`, `${labels.service}=${service}`, `${labels.home}=${homeHash}`] });
+	const filters = JSON.stringify({ label: serviceLabelSelector(homeHash, service) });
 	const list = getJson<{ Id: string; State: string; Created: number }[]>(plain, `${apiPrefix}/containers/json?all=true&filters=${encodeURIComponent(filters)}`, signal);
 	const container = Promise.all([version, list]).then(([v, l]) => {
 		const [major = 0, minor = 0] = (v?.ApiVersion ?? '0').split('.').map(Number);

@@ -2,11 +2,9 @@
 // dashboard alike. Natives go through the supervisor, the container through ContainerService.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
-import { agentRunnerService, exitCodes } from '../contract.js';
+import { agentRunnerService, exitCodes, labels } from '../contract.js';
 import {
 	type ContainerInspect,
 	chooseNetwork,
@@ -30,6 +28,7 @@ import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { ensureSupervisor, readNativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
+import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
 import type { ServiceStatus, StackStatus } from './ServiceStatus.js';
@@ -94,33 +93,6 @@ function checkAborted(signal?: AbortSignal): void {
 	if (signal?.aborted) throw new UserError('interrupted', exitCodes.interrupted);
 }
 
-/** Who listens on a loopback TCP port, if anyone (connect probe: works for any owner). */
-export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
-	return new Promise((resolve) => {
-		const socket = net.connect({ port, host });
-		socket.once('connect', () => {
-			socket.destroy();
-			resolve(true);
-		});
-		socket.once('error', () => resolve(false));
-		socket.setTimeout(1000, () => {
-			socket.destroy();
-			resolve(false);
-		});
-	});
-}
-
-export function httpStatus(url: string, timeoutMs = 1000): Promise<number | null> {
-	return new Promise((resolve) => {
-		const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
-			res.resume();
-			resolve(res.statusCode ?? null);
-		});
-		req.on('timeout', () => req.destroy());
-		req.on('error', () => resolve(null));
-	});
-}
-
 /** The last lines a service printed (for "did not become ready" reports), through the one log source. */
 export async function serviceLogTail(api: DockerApi | null, home: StigmerHome, service: string, lines: number): Promise<string> {
 	const out: string[] = [];
@@ -175,7 +147,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			plan = planContainer(home, config.agentRunner, imageId, await chooseNetwork(api));
 			existing = await currentContainer(api, home);
 			// A running container of ours holds the port itself (it is reused, or replaced below).
-			if (!existing?.State.Running && (await portInUse(config.agentRunner.port))) {
+			if (!existing?.State.Running && (await probeTcp(config.agentRunner.port))) {
 				throw new UserError(
 					`port ${config.agentRunner.port} on 127.0.0.1 is taken by another program`,
 					1,
@@ -207,7 +179,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			const all = await findContainers(api, home);
 			let id: string | null = null;
 			for (const c of all) {
-				if (c.Labels['ai.stigmer.config-hash'] === plan.hash && id === null && c.Id === existing?.Id) id = c.Id;
+				if (c.Labels[labels.configHash] === plan.hash && id === null && c.Id === existing?.Id) id = c.Id;
 				else await removeContainer(api, c.Id); // stale: older version, changed config, or a duplicate
 			}
 			if (id === null) {
@@ -269,8 +241,7 @@ export async function waitContainerReady(api: DockerApi, home: StigmerHome, id: 
 	let lastInspect = 0;
 	for (;;) {
 		checkAborted(signal);
-		const status = await httpStatus(`${endpoint}/readyz`, 1000);
-		if (status === 200) {
+		if (await probeHttp(`${endpoint}/readyz`, 1000)) {
 			const inspect = await inspectContainer(api, id);
 			if (inspect?.State.Running && inspect.State.Health?.Status !== 'unhealthy') return;
 		}

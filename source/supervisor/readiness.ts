@@ -19,22 +19,27 @@ export function probeTcp(port: number, host = '127.0.0.1'): Promise<boolean> {
 	});
 }
 
-/** Resolves true when a GET of `url` answers 2xx. */
-export function probeHttp(url: string): Promise<boolean> {
+/** The status code a GET of `url` answers with, or null when nothing answers within the timeout. */
+export function httpStatus(url: string, timeoutMs = attemptTimeoutMs): Promise<number | null> {
 	return new Promise((resolve) => {
 		let request: http.ClientRequest;
 		try {
 			const get = url.startsWith('https:') ? https.get : http.get;
-			request = get(url, { timeout: attemptTimeoutMs, agent: false }, (response) => {
+			request = get(url, { timeout: timeoutMs, agent: false }, (response) => {
 				response.resume();
-				const status = response.statusCode ?? 0;
-				resolve(status >= 200 && status < 300);
+				resolve(response.statusCode ?? null);
 			});
 		} catch {
-			resolve(false);
+			resolve(null);
 			return;
 		}
 		request.once('timeout', () => request.destroy());
-		request.once('error', () => resolve(false));
+		request.once('error', () => resolve(null));
 	});
+}
+
+/** Resolves true when a GET of `url` answers 2xx. */
+export async function probeHttp(url: string, timeoutMs = attemptTimeoutMs): Promise<boolean> {
+	const status = await httpStatus(url, timeoutMs);
+	return status !== null && status >= 200 && status < 300;
 }

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -16,6 +15,7 @@ import { signalGroup } from '../../source/supervisor/NativeService.js';
 import { processGroupMembers, readProcStat } from '../../source/supervisor/procfs.js';
 import { ProcessTreeSampler } from '../../source/supervisor/processStats.js';
 import type { NativeStateFile, NativeStatus, SupervisorResponse } from '../../source/supervisor/protocol.js';
+import { freePort } from '../helpers/cli.ts';
 import {
 	ensureSupervisor,
 	readNativeState,
@@ -104,16 +104,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined | null | fals
 	}
 }
 
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const probe = net.createServer();
-		probe.once('error', reject);
-		probe.listen(0, '127.0.0.1', () => {
-			const { port } = probe.address() as net.AddressInfo;
-			probe.close(() => resolve(port));
-		});
-	});
-}
 
 async function supervise(t: TestContext, env: NodeJS.ProcessEnv = {}): Promise<StigmerHome> {
 	const home = tempHome(t);
