@@ -2,7 +2,7 @@
 # The README's test command (after `npm install`): provisions what the tests need, then runs every test.
 #   1. a Docker engine (Debian's docker.io, started in the background when none answers)
 #   2. the base image debian:trixie-slim (pulled, or made with debootstrap where no registry is reachable)
-#   3. the TypeScript build (strict type check)
+#   3. the TypeScript build (strict type check), and the same check over tests and benchmarks
 #   4. the agent-runner image, and its Python tests in the Dockerfile's test stage (pytest)
 #   5. the TypeScript tests: unit and component, integration against the real engine, end-to-end in tmux
 # Node 24 comes from the `node` devDependency, first on the PATH of npm scripts.
@@ -25,6 +25,7 @@ fi
 
 echo "== build (tsc, strict)"
 npx tsc -p tsconfig.json
+npx tsc -p tsconfig.check.json
 
 echo "== agent-runner image"
 node dist/cli.js image build
