@@ -1,5 +1,8 @@
 // Every log line the dashboard holds: one ring per service plus one ring of all services in arrival
 // order (the "all services" view), sharing the same entries. ANSI sequences are stripped once, here.
+// The all-services ring holds as many lines as one service's: under a flood it holds that service's
+// lines either way, and twice as many made every flooded line live twice as long (more old-generation
+// garbage, higher RSS) for lines nobody scrolls back to in the mixed view.
 import stripAnsi from 'strip-ansi';
 import { type LogEntry, LogRing, defaultRingCapacity } from './LogRing.js';
 
@@ -20,7 +23,7 @@ export class LogBook {
 
 	constructor(
 		readonly perServiceCapacity = defaultRingCapacity,
-		allCapacity = perServiceCapacity * 2,
+		allCapacity = perServiceCapacity,
 	) {
 		this.all = new LogRing(allCapacity);
 	}
@@ -32,7 +35,6 @@ export class LogBook {
 				seq: this.nextSeq++,
 				service: incoming.service,
 				stream: incoming.stream,
-				time: incoming.time,
 				timeMs: incoming.timeMs ?? Date.parse(incoming.time),
 				line: cleanLine(incoming.line),
 			};

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LogRing, type LogEntry } from './LogRing.js';
 
-const entry = (seq: number): LogEntry => ({ seq, service: 'a', stream: 'stdout', time: '', timeMs: seq, line: `line ${seq}` });
+const entry = (seq: number): LogEntry => ({ seq, service: 'a', stream: 'stdout', timeMs: seq, line: `line ${seq}` });
 
 test('keeps entries in order until full', () => {
 	const ring = new LogRing(3);

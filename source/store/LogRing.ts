@@ -7,8 +7,7 @@ export interface LogEntry {
 	seq: number;
 	service: string;
 	stream: 'stdout' | 'stderr';
-	/** RFC 3339 (nano) as the source gave it */
-	time: string;
+	/** epoch ms (the source's RFC 3339 text is not kept: a ring holds tens of thousands of entries) */
 	timeMs: number;
 	/** the text, without ANSI sequences and without the trailing newline */
 	line: string;

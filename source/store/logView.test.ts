@@ -40,7 +40,7 @@ test('the book keeps one ring per service and one of all', () => {
 test('filtered lines update incrementally and drop what the ring dropped', () => {
 	const ring = new LogRing(10);
 	let seq = 0;
-	const push = (text: string) => ring.push({ seq: ++seq, service: 's', stream: 'stdout', time: '', timeMs: 0, line: text } satisfies LogEntry);
+	const push = (text: string) => ring.push({ seq: ++seq, service: 's', stream: 'stdout', timeMs: 0, line: text } satisfies LogEntry);
 	const filtered = new FilteredLines(ring, 'x', (l) => l.includes('x'));
 	push('x1');
 	push('a');
