@@ -3,8 +3,9 @@
 // only when they are needed for `tail`/`since`; following continues from that very descriptor, so
 // nothing is lost between the two. A rotation shows as a new inode at the path: the old descriptor is
 // read to its end first, then the new file from its start. A file that shrinks was truncated: read
-// again from its start. fs.watch on the logs directory wakes the reader; a 1 s stat poll covers
-// file systems where watching does not work.
+// again from its start. fs.watch on the logs directory wakes the reader, and a stat poll covers file
+// systems where watching does not work: every 5 s while the watcher is trusted, every second once a
+// poll has found lines the watcher did not report (or when there is no watcher).
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +19,10 @@ export interface NativeLogSourceOptions {
 	service: string;
 	signal: AbortSignal;
 	onNotice: (notice: LogNotice) => void;
+	/** how often to look when watching does not work */
 	pollMs?: number;
+	/** how often to look while the watcher is trusted */
+	watchedPollMs?: number;
 }
 
 const readChunk = 1024 * 1024;
@@ -48,12 +52,14 @@ export class NativeLogSource {
 	private position = 0;
 	private decoder: NativeLogDecoder;
 	private readonly pollMs: number;
+	private readonly watchedPollMs: number;
 	/** follow's read buffer, allocated once: a fresh 1 MB buffer per wake-up (100 a second under a flood) is external memory that only a GC returns */
 	private readBuffer: Buffer | null = null;
 
 	constructor(private readonly options: NativeLogSourceOptions) {
 		this.decoder = new NativeLogDecoder(options.service);
 		this.pollMs = options.pollMs ?? 1000;
+		this.watchedPollMs = Math.max(this.pollMs, options.watchedPollMs ?? 5000);
 	}
 
 	private async openCurrent(): Promise<boolean> {
@@ -117,6 +123,8 @@ export class NativeLogSource {
 		const { signal, file, service, onNotice } = this.options;
 		let wake: (() => void) | null = null;
 		let woken = false;
+		let watched = false; // the watcher reported something since the last look
+		let watcherMisses = false; // a poll found lines the watcher had not reported
 		const nudge = () => {
 			woken = true;
 			const resolve = wake;
@@ -129,7 +137,10 @@ export class NativeLogSource {
 			if (watcher) return;
 			try {
 				watcher = watch(path.dirname(file), { persistent: false }, (_event, name) => {
-					if (name === null || name.startsWith(base)) nudge();
+					if (name === null || name.startsWith(base)) {
+						watched = true;
+						nudge();
+					}
 				});
 				watcher.on('error', () => {
 					watcher?.close();
@@ -140,14 +151,16 @@ export class NativeLogSource {
 			}
 		};
 		startWatch();
-		const timer = setInterval(nudge, this.pollMs);
+		let timer: NodeJS.Timeout | null = null;
 		signal.addEventListener('abort', nudge, { once: true });
 		try {
 			while (!signal.aborted) {
+				const byWatcher = watched;
+				watched = false;
 				if (!this.handle && !(await this.openCurrent())) {
 					startWatch();
 				} else {
-					await this.drain(sink);
+					if ((await this.drain(sink)) > 0 && !byWatcher && watcher) watcherMisses = true;
 					const moved = await this.replaced();
 					if (moved) {
 						await this.drain(sink); // what was written before the rename
@@ -158,18 +171,22 @@ export class NativeLogSource {
 						continue;
 					}
 				}
-				if (!woken) await new Promise<void>((resolve) => (wake = resolve));
+				if (!woken) {
+					timer = setTimeout(nudge, watcher && !watcherMisses ? this.watchedPollMs : this.pollMs);
+					await new Promise<void>((resolve) => (wake = resolve));
+					clearTimeout(timer);
+				}
 				woken = false;
 			}
 		} finally {
-			clearInterval(timer);
+			if (timer) clearTimeout(timer);
 			(watcher as FSWatcher | null)?.close();
 			await this.close();
 		}
 	}
 
-	/** Reads from the position to the end of the open file; a shorter file was truncated. */
-	private async drain(sink: (lines: LogLine[]) => Promise<void> | undefined): Promise<void> {
+	/** Reads from the position to the end of the open file (a shorter file was truncated); returns the bytes read. */
+	private async drain(sink: (lines: LogLine[]) => Promise<void> | undefined): Promise<number> {
 		const handle = this.handle!;
 		const size = (await handle.stat()).size;
 		if (size < this.position) {
@@ -177,15 +194,18 @@ export class NativeLogSource {
 			this.decoder = new NativeLogDecoder(this.options.service);
 			this.options.onNotice({ kind: 'log-truncated', service: this.options.service });
 		}
+		if (size === this.position) return 0;
 		const buffer = (this.readBuffer ??= Buffer.allocUnsafe(readChunk));
+		let total = 0;
 		for (;;) {
 			const { bytesRead } = await handle.read(buffer, 0, readChunk, this.position);
-			if (bytesRead === 0) return;
+			if (bytesRead === 0) return total;
+			total += bytesRead;
 			this.position += bytesRead;
 			// copy: the decoder may keep a partial line, and the buffer is reused (by the next read and the next drain)
 			const lines = this.decoder.push(Buffer.from(buffer.subarray(0, bytesRead)));
 			if (lines.length > 0) await sink(lines);
-			if (this.options.signal.aborted) return;
+			if (this.options.signal.aborted) return total;
 		}
 	}
 
