@@ -42,19 +42,20 @@ export function formatClock(timeMs: number): string {
 
 const blocks = '▁▂▃▄▅▆▇█';
 
-/** The last `width` values as block characters, scaled to `max` (default: the largest value shown). */
-export function sparkline(values: readonly number[], width: number, max?: number): string {
+/** The last `width` values as block characters (or the eight `levels` given), scaled to `max` (default: the largest value shown). */
+export function sparkline(values: readonly number[], width: number, max?: number, levels = blocks): string {
 	if (width <= 0) return '';
 	const shown = values.slice(-width);
 	const top = max ?? Math.max(0, ...shown);
-	const chars = shown.map((v) => (top <= 0 ? blocks[0]! : blocks[Math.min(blocks.length - 1, Math.max(0, Math.round((v / top) * (blocks.length - 1))))]!));
+	const chars = shown.map((v) => (top <= 0 ? levels[0]! : levels[Math.min(levels.length - 1, Math.max(0, Math.round((v / top) * (levels.length - 1))))]!));
 	return chars.join('').padStart(width, ' ');
 }
 
-/** Pads or cuts to exactly `width` characters (… when cut). */
-export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+/** Pads or cuts to exactly `width` characters (`ellipsis` when cut). */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left', ellipsis = '…'): string {
 	if (width <= 0) return '';
 	const chars = Array.from(text);
-	if (chars.length > width) return width === 1 ? '…' : `${chars.slice(0, width - 1).join('')}…`;
+	if (chars.length > width) return width === 1 ? ellipsis : `${chars.slice(0, width - 1).join('')}${ellipsis}`;
 	return align === 'left' ? text.padEnd(width + (text.length - chars.length)) : text.padStart(width + (text.length - chars.length));
 }
+

@@ -10,6 +10,7 @@ import { useLogWindow } from '../hooks/useLogWindow.js';
 import { useNow } from '../hooks/useNow.js';
 import { Command, commandFor } from '../keyBindings.js';
 import { EngineBanner } from './EngineBanner.js';
+import { Glyphs, mark } from './Glyphs.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { LogPane } from './LogPane.js';
 import { ServicesTable } from './ServicesTable.js';
@@ -142,25 +143,39 @@ export function Dashboard({ store, commands, size, title = 'stigmer dashboard', 
 			: state.engine.reachable === false
 				? 'engine unreachable'
 				: 'connecting to the engine…';
+	// the log pane's title rule, in stand-ins (see Glyphs) but for the filter, which is the user's text
 	const scopeText = model.service === null ? 'all services' : model.service;
-	const followText = state.follow ? 'following' : model.window.atBottom ? 'paused' : `paused ↓${model.list.length - model.window.visibleTo}`;
-	const filterText = state.filter.text ? ` · filter ${state.filter.text} (${model.filterError ? 'invalid' : model.matchCount})` : '';
-	const flags = `${state.wrap ? ' · wrap' : ''}${state.timestamps ? ' · time' : ''}`;
-	const logTitle = `─ logs: ${scopeText} · ${followText}${filterText}${flags} `;
+	const followText = state.follow ? 'following' : model.window.atBottom ? 'paused' : `paused ${mark.down}${model.list.length - model.window.visibleTo}`;
+	const flags = `${state.wrap ? ` ${mark.dot} wrap` : ''}${state.timestamps ? ` ${mark.dot} time` : ''} `;
 
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
-			<Text wrap="truncate">
-				<Text bold color="cyan">
-					{title}
-				</Text>
-				<Text dimColor>{` · ${engineText}${state.engine.endpoint ? ` · ${state.engine.endpoint}` : ''}`}</Text>
-			</Text>
+			{/* title · engine · endpoint: the separators are stand-ins (see Glyphs); only the endpoint gives way on a narrow terminal */}
+			<Box height={1} width={columns} overflow="hidden">
+				<Box flexShrink={0}>
+					<Text bold color="cyan">
+						{title}
+					</Text>
+					<Glyphs dimColor>{` ${mark.dot} `}</Glyphs>
+					<Text dimColor>{engineText}</Text>
+					{state.engine.endpoint ? <Glyphs dimColor>{` ${mark.dot} `}</Glyphs> : null}
+				</Box>
+				{state.engine.endpoint ? (
+					<Text dimColor wrap="truncate">
+						{state.engine.endpoint}
+					</Text>
+				) : null}
+			</Box>
 			{banner ? <EngineBanner engine={state.engine} width={columns} /> : null}
 			<ServicesTable services={state.services} resources={state.resources} actions={state.actions} selected={state.selected} width={columns} nowMs={nowMs} />
-			<Text dimColor wrap="truncate">
-				{logTitle.padEnd(columns, '─')}
-			</Text>
+			<Box height={1} width={columns} overflow="hidden">
+				<Glyphs dimColor>{`${mark.rule} logs: ${scopeText} ${mark.dot} ${followText}${state.filter.text ? ` ${mark.dot} filter ` : ''}`}</Glyphs>
+				{state.filter.text ? <Text dimColor>{state.filter.text}</Text> : null}
+				<Glyphs dimColor>{`${state.filter.text ? ` (${model.filterError ? 'invalid' : model.matchCount})` : ''}${flags}`}</Glyphs>
+				<Box flexGrow={1} flexBasis={0} height={1} overflow="hidden">
+					<Glyphs dimColor>{mark.rule.repeat(columns)}</Glyphs>
+				</Box>
+			</Box>
 			{state.help ? (
 				<HelpOverlay height={logHeight} />
 			) : (

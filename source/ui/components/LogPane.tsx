@@ -5,6 +5,7 @@ import { memo } from 'react';
 import type { LogRow } from '../../store/logView.js';
 import { fit, formatClock } from '../format.js';
 import type { LogPaneModel } from '../hooks/useLogWindow.js';
+import { Glyphs, mark } from './Glyphs.js';
 
 const serviceColors = ['cyan', 'magenta', 'blue', 'yellow', 'green', 'white'];
 
@@ -40,12 +41,12 @@ function LogRowView({ row, model, textWidth }: { row: LogRow; model: LogPaneMode
 	const { entry } = row;
 	// long lines are cut here, not by Ink, so a 100 kB line costs one slice
 	const text = row.text.length > textWidth ? Array.from(row.text).slice(0, textWidth).join('') : row.text;
-	// one Text per part: string-width measures each text node as a whole, and only the prefix has a
-	// non-ASCII character (│), so the line itself stays on its ASCII fast path
+	// one Text per part: string-width measures each text node as a whole, so an ASCII line stays on its
+	// fast path whatever the prefix holds (and the prefix's │ is a stand-in, see Glyphs)
 	return (
 		<Box height={1}>
 			{model.timestampWidth > 0 ? <Text dimColor>{row.first ? `${formatClock(entry.timeMs)} ` : ' '.repeat(model.timestampWidth)}</Text> : null}
-			{model.prefixWidth > 0 ? <Text color={serviceColor(entry.service)}>{row.first ? `${fit(entry.service, model.prefixWidth - 3)} │ ` : `${' '.repeat(model.prefixWidth - 3)} │ `}</Text> : null}
+			{model.prefixWidth > 0 ? <Glyphs color={serviceColor(entry.service)}>{`${row.first ? fit(entry.service, model.prefixWidth - 3, 'left', mark.ellipsis) : ' '.repeat(model.prefixWidth - 3)} ${mark.bar} `}</Glyphs> : null}
 			{/* a box of the line's width, so a line of wide characters (cut by code points) is truncated by Ink instead of squeezing the prefix */}
 			<Box width={textWidth}>
 				<Text wrap="truncate" color={entry.stream === 'stderr' ? 'red' : undefined}>

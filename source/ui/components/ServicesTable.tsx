@@ -5,6 +5,7 @@ import { Box, Text } from 'ink';
 import type { ServiceStatus } from '../../stack/ServiceStatus.js';
 import type { ActionInProgress, ServiceResources } from '../../store/dashboardState.js';
 import { fit, formatBytes, formatPercent, formatUptime, sparkline } from '../format.js';
+import { blockStandIns, Glyphs, mark } from './Glyphs.js';
 
 interface Cell {
 	text: string;
@@ -39,7 +40,8 @@ const stateColors: Record<ServiceStatus['state'], string> = {
 	'not-installed': 'gray',
 };
 
-const actionText: Record<ActionInProgress['kind'], string> = { start: 'starting…', stop: 'stopping…', restart: 'restarting…', shell: 'shell…' };
+// rows are drawn through <Glyphs>: marks and sparklines are written as their stand-ins
+const actionText: Record<ActionInProgress['kind'], string> = { start: `starting${mark.ellipsis}`, stop: `stopping${mark.ellipsis}`, restart: `restarting${mark.ellipsis}`, shell: `shell${mark.ellipsis}` };
 
 const isUp = (s: ServiceStatus) => s.state === 'running' || s.state === 'starting' || s.state === 'restarting';
 
@@ -116,14 +118,14 @@ const columns: Column[] = [
 		},
 	},
 	{ id: 'pids', title: 'PIDS', width: 5, align: 'right', priority: 7, cell: ({ resources, service }) => ({ text: resources && isUp(service) && resources.latest.pids != null ? String(resources.latest.pids) : '-' }) },
-	{ id: 'cpuHistory', title: 'CPU 60s', width: 12, align: 'left', priority: 6.5, cell: ({ resources }) => ({ text: sparkline(resources?.cpuHistory ?? [], 12, Math.max(5, ...(resources?.cpuHistory ?? []))), color: 'cyan' }) },
+	{ id: 'cpuHistory', title: 'CPU 60s', width: 12, align: 'left', priority: 6.5, cell: ({ resources }) => ({ text: sparkline(resources?.cpuHistory ?? [], 12, Math.max(5, ...(resources?.cpuHistory ?? [])), blockStandIns), color: 'cyan' }) },
 	{
 		id: 'memHistory',
 		title: 'MEM 60s',
 		width: 12,
 		align: 'left',
 		priority: 9,
-		cell: ({ resources }) => ({ text: sparkline(resources?.memoryHistory ?? [], 12, resources?.latest.memoryLimitBytes ?? undefined), color: 'magenta' }),
+		cell: ({ resources }) => ({ text: sparkline(resources?.memoryHistory ?? [], 12, resources?.latest.memoryLimitBytes ?? undefined, blockStandIns), color: 'magenta' }),
 	},
 ];
 
@@ -165,17 +167,17 @@ export function ServicesTable({ services, resources, actions, selected, width, n
 				const isSelected = service.name === selected;
 				const row: RowData = { service, resources: resources[service.name], action: actions[service.name], nowMs };
 				return (
-					<Text key={service.name} wrap="truncate" inverse={isSelected}>
-						{isSelected ? '› ' : '  '}
+					<Glyphs key={service.name} inverse={isSelected}>
+						{isSelected ? `${mark.pointer} ` : '  '}
 						{shown.map((column, i) => {
 							const cell = column.cell(row);
 							return (
 								<Text key={column.id} color={cell.color} dimColor={cell.dim} bold={column.id === 'name' && isSelected}>
-									{`${i > 0 ? ' ' : ''}${fit(cell.text, column.width, column.align)}`}
+									{`${i > 0 ? ' ' : ''}${fit(cell.text, column.width, column.align, mark.ellipsis)}`}
 								</Text>
 							);
 						})}
-					</Text>
+					</Glyphs>
 				);
 			})}
 		</Box>

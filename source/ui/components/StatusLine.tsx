@@ -2,6 +2,7 @@
 // keys that matter most.
 import { Box, Text } from 'ink';
 import type { DashboardState } from '../../store/dashboardState.js';
+import { Glyphs, mark } from './Glyphs.js';
 
 export interface StatusLineProps {
 	state: DashboardState;
@@ -28,7 +29,7 @@ export function StatusLine({ state, matchCount, filterError, width }: StatusLine
 		.filter(([, a]) => a.progress)
 		.map(([name, a]) => `${name}: ${a.progress}`)
 		.join(' · ');
-	const hint = '? help · q quit';
+	const hint = `? help ${mark.dot} q quit`;
 	const message = progress || state.status?.text || '';
 	const color = progress ? 'cyan' : state.status?.kind === 'error' ? 'red' : undefined;
 	const room = Math.max(0, width - hint.length - 1);
@@ -39,7 +40,7 @@ export function StatusLine({ state, matchCount, filterError, width }: StatusLine
 					{message}
 				</Text>
 			</Box>
-			<Text dimColor> {hint}</Text>
+			<Glyphs dimColor> {hint}</Glyphs>
 		</Box>
 	);
 }
