@@ -8,6 +8,10 @@ import { render } from 'ink-testing-library';
 import type { ServiceCommands } from '../../source/dashboard/serviceActions.js';
 import { DashboardStore } from '../../source/store/DashboardStore.js';
 import { Dashboard } from '../../source/ui/components/Dashboard.js';
+import { installInkFrameCache } from '../../source/ui/inkFrameCache.js';
+
+// as runDashboard draws: frames through Ink's cache of the previous frame's texts
+await installInkFrameCache();
 
 export const keys = {
 	up: '\x1b[A',

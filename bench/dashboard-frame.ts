@@ -1,0 +1,99 @@
+// The CPU cost of one dashboard frame, without an engine: the real Dashboard on Ink, drawn into an
+// in-memory 120×40 terminal, fed the fixture (three services) and a screen of log lines as wide as the
+// pane (--line-length), then one stats sample per frame, the frame an idle stack costs every 2 s. Prints the median CPU time per frame over several
+// rounds (process.cpuUsage, so React, layout, Ink's output and GC all count).
+//
+// Usage: npx tsx bench/dashboard-frame.ts [--frames N] [--rounds N] [--line-length N] [--no-frame-cache]
+import { PassThrough, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { fixtureLog, fixtureSample, seedFixture } from '../source/dashboard/FixtureBackend.js';
+import { DashboardStore } from '../source/store/DashboardStore.js';
+import { installInkFrameCache } from '../source/ui/inkFrameCache.js';
+
+const { values } = parseArgs({ options: { frames: { type: 'string', default: '300' }, rounds: { type: 'string', default: '5' }, 'line-length': { type: 'string', default: '100' }, 'no-frame-cache': { type: 'boolean', default: false } } });
+const lineLength = Number(values['line-length']);
+const frames = Number(values.frames);
+const rounds = Number(values.rounds);
+
+class FakeTerminal extends Writable {
+	readonly isTTY = true;
+	columns = 120;
+	rows = 40;
+	bytes = 0;
+	override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+		this.bytes += chunk.length;
+		done();
+	}
+}
+
+/** A keyboard nobody types on (useInput needs raw mode). */
+function fakeKeyboard(): NodeJS.ReadStream {
+	const stdin = new PassThrough() as unknown as NodeJS.ReadStream & { isTTY: boolean };
+	stdin.isTTY = true;
+	stdin.setRawMode = () => stdin;
+	stdin.ref = () => stdin;
+	stdin.unref = () => stdin;
+	return stdin;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+	// as the dashboard runs it (commands/dashboard, runDashboard): React in production mode (chosen when
+	// React is loaded, hence the late imports), Ink's frame cache installed
+	process.env.NODE_ENV ??= 'production';
+	const { createElement } = await import('react');
+	const { render } = await import('ink');
+	const { Dashboard } = await import('../source/ui/components/Dashboard.js');
+	const frameCache = !values['no-frame-cache'] && (await installInkFrameCache());
+	const store = new DashboardStore({ statsIntervalMs: 0, flushMs: 0 });
+	seedFixture(store, { lines: 0, samples: 60 });
+	store.appendLogs(Array.from({ length: 40 }, (_, i) => {
+		const line = fixtureLog(i);
+		return { ...line, line: `${line.line} `.padEnd(lineLength, 'abcdefghij0123456789'[i % 20]) };
+	}));
+	store.flush();
+	const stdout = new FakeTerminal() as unknown as NodeJS.WriteStream;
+	let rendered = 0;
+	let onFrame: (() => void) | null = null;
+	const commands = { run: async () => {}, shell: async () => {} };
+	const app = render(createElement(Dashboard, { store, commands }), {
+		stdout,
+		stdin: fakeKeyboard(),
+		interactive: true,
+		alternateScreen: false,
+		exitOnCtrlC: false,
+		patchConsole: false,
+		maxFps: 1000,
+		incrementalRendering: true,
+		onRender: () => {
+			rendered++;
+			onFrame?.();
+		},
+	});
+	await sleep(200);
+	let i = 1000;
+	const perFrame: number[] = [];
+	for (let round = 0; round < rounds + 1; round++) {
+		const before = process.cpuUsage();
+		const start = rendered;
+		for (let f = 0; f < frames; f++) {
+			const drawn = new Promise<void>((resolve) => (onFrame = resolve));
+			store.recordSample('agent-runner', fixtureSample('agent-runner', i));
+			store.recordSample('stigmer-server', fixtureSample('stigmer-server', i));
+			i++;
+			store.flush();
+			await drawn;
+		}
+		const used = process.cpuUsage(before);
+		const ms = (used.user + used.system) / 1000 / (rendered - start);
+		if (round > 0) perFrame.push(ms); // the first round warms the JIT up
+	}
+	app.unmount();
+	console.log(`dashboard frame, 120×40, ${frameCache ? 'with' : 'without'} the frame cache, fixture (3 services, 40 lines of ${lineLength} characters): ${median(perFrame).toFixed(2)} ms CPU per frame (median of ${rounds} rounds of ${frames}; rounds: ${perFrame.map((v) => v.toFixed(2)).join(' ')})`);
+	console.log(`at one frame per 2 s: ${(median(perFrame) / 20).toFixed(3)} % of one core`);
+	process.exit(0);
+}
+
+await main();
