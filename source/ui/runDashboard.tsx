@@ -7,6 +7,7 @@ import type { DashboardBackend } from '../dashboard/DashboardBackend.js';
 import { serviceCommands } from '../dashboard/serviceActions.js';
 import { DashboardStore } from '../store/DashboardStore.js';
 import { capYoungGeneration } from './capYoungGeneration.js';
+import { installInkFrameCache } from './inkFrameCache.js';
 import { Dashboard } from './components/Dashboard.js';
 
 export interface RunDashboardOptions {
@@ -25,6 +26,7 @@ export const restoreSequence = '\x1b[?2004l\x1b[<u\x1b[?1049l\x1b[?25h';
 export async function runDashboard({ backend, stdout = process.stdout, stdin = process.stdin, stderr = process.stderr, title, statsFile }: RunDashboardOptions): Promise<number> {
 	// RSS stays flat under a log flood (see capYoungGeneration)
 	const stopYoungGenerationCap = capYoungGeneration();
+	await installInkFrameCache();
 	const store = new DashboardStore();
 	const frameStats = statsFile ? recordFrameStats(statsFile, stdout) : null;
 	const commands = serviceCommands(store, backend);
@@ -99,7 +101,8 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 
 /**
  * Frame figures for benchmarks: renders (Ink's onRender), writes and bytes that reached the terminal,
- * render time and RSS, appended as one JSON line per second in which something was drawn.
+ * render time and RSS, appended as one JSON line at the first render a second or more after the last
+ * line (no timer of its own: an idle dashboard measured with it must not wake up more than without).
  */
 function recordFrameStats(file: string, stdout: NodeJS.WriteStream) {
 	let renders = 0;
@@ -114,23 +117,21 @@ function recordFrameStats(file: string, stdout: NodeJS.WriteStream) {
 		}
 		return write(chunk, ...rest);
 	}) as typeof stdout.write;
+	let reportedAt = Date.now();
 	const report = () => {
+		reportedAt = Date.now();
 		if (renders === 0 && writes === 0) return;
 		const memory = process.memoryUsage();
 		const line = { timeMs: Date.now(), renders, renderMs: Math.round(renderMs * 100) / 100, writes, bytes, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers, spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])) };
 		appendFileSync(file, `${JSON.stringify(line)}\n`);
 		renders = renderMs = writes = bytes = 0;
 	};
-	const timer = setInterval(report, 1000);
-	timer.unref();
 	return {
 		onRender: ({ renderTime }: { renderTime: number }) => {
+			if (Date.now() - reportedAt >= 1000) report();
 			renders++;
 			renderMs += renderTime;
 		},
-		stop: () => {
-			clearInterval(timer);
-			report();
-		},
+		stop: report,
 	};
 }
