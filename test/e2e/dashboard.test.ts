@@ -3,13 +3,14 @@
 // through a unix-socket proxy run by this test, so "the engine goes away" is the proxy closing, and the
 // shared dockerd other tests use is never touched.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { type TestHome, cliCommand, fixture, makeTestHome, repoRoot } from '../helpers/cli.js';
+import { dashboardV8Flags } from '../../source/commands/dashboard.js';
 import { TmuxTerminal } from '../helpers/TmuxTerminal.js';
 
 const columns = 120;
@@ -137,6 +138,11 @@ test('the dashboard: rows live, r restarts, x and s stop and start, e opens a sh
 	const terminal = await openDashboard();
 	assert.ok(terminal.modes().alternate, 'the dashboard runs on the alternate screen');
 	assert.ok(!terminal.modes().cursorVisible, 'the cursor is hidden while the dashboard runs');
+	if (typeof process.execve === 'function') {
+		// it executed itself again with its V8 flags (see commands/dashboard), keeping its pid
+		const argv = readFileSync(`/proc/${terminal.programPid()}/cmdline`, 'utf8').split('\0');
+		for (const flag of dashboardV8Flags) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
+	}
 
 	await t.test('the rows are live: the native logs scroll in', async () => {
 		const tick = (s: string) => Math.max(0, ...[...s.matchAll(/tick (\d+)/g)].map((m) => Number(m[1])));
