@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { demuxFrames, jsonLines } from '../../source/engine/streams.ts';
+import { dockerFrame } from '../helpers/dockerFrames.ts';
 
-function frame(type: number, text: string): Buffer {
-	const payload = Buffer.from(text);
-	const header = Buffer.alloc(8);
-	header[0] = type;
-	header.writeUInt32BE(payload.length, 4);
-	return Buffer.concat([header, payload]);
-}
+const frame = dockerFrame;
 
 async function* chunks(buffer: Buffer, size: number): AsyncGenerator<Buffer> {
 	for (let i = 0; i < buffer.length; i += size) yield buffer.subarray(i, i + size);

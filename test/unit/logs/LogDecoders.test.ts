@@ -2,18 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ContainerLogDecoder, NativeLogDecoder } from '../../../source/logs/LogDecoders.js';
 import type { LogLine } from '../../../source/logs/LogLine.js';
+import { dockerFrame } from '../../helpers/dockerFrames.js';
 
 const t1 = '2026-01-22T10:00:00.000000001Z';
 const t2 = '2026-01-22T10:00:00.000000002Z';
 const t3 = '2026-01-22T10:00:00.000000003Z';
 
-function frame(stream: 1 | 2, payload: Buffer | string): Buffer {
-	const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-	const header = Buffer.alloc(8);
-	header[0] = stream;
-	header.writeUInt32BE(body.length, 4);
-	return Buffer.concat([header, body]);
-}
+const frame = dockerFrame;
 
 /** Feeds `data` cut into pieces of `size` bytes (1 = every possible split point). */
 function feed(decoder: ContainerLogDecoder | NativeLogDecoder, data: Buffer, size: number): LogLine[] {

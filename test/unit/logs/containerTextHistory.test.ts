@@ -7,16 +7,11 @@ import { ContainerTextEncoder } from '../../../source/logs/containerTextHistory.
 import { ContainerLogDecoder } from '../../../source/logs/LogDecoders.js';
 import { LogFormatter } from '../../../source/logs/LogFormatter.js';
 import type { LogLine } from '../../../source/logs/LogLine.js';
+import { dockerFrame } from '../../helpers/dockerFrames.js';
 
 const time = (n: number) => `2026-01-22T10:00:00.${String(n).padStart(9, '0')}Z`;
 
-function frame(stream: 1 | 2, payload: Buffer | string): Buffer {
-	const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-	const header = Buffer.alloc(8);
-	header[0] = stream;
-	header.writeUInt32BE(body.length, 4);
-	return Buffer.concat([header, body]);
-}
+const frame = dockerFrame;
 
 const services = ['agent-runner', 'stigmer-server'];
 
