@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { cliCommand, fixture, makeTestHome, repoRoot } from '../test/helpers/cli.js';
+import { cliCommand, fixture, fixtureServiceYaml, makeTestHome, repoRoot } from '../test/helpers/cli.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
 
 const { values } = parseArgs({
@@ -129,14 +129,8 @@ async function main(): Promise<void> {
 				'agentRunner:',
 				`  port: ${home.port}`,
 				'services:',
-				'  fixture-web:',
-				`    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('native-server.mjs'))}]`,
-				`    args: ["--port", "${nativePort}"]`,
-				`    ready: { tcp: ${nativePort} }`,
-				'  flood:',
-				`    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('flood.mjs'))}]`,
-				`    args: ["--rate", "${floodRate}"]`,
-				'    restart: never',
+				...fixtureServiceYaml('fixture-web', 'native-server.mjs', ['--port', String(nativePort)], [`ready: { tcp: ${nativePort} }`]),
+				...fixtureServiceYaml('flood', 'flood.mjs', ['--rate', String(floodRate)], ['restart: never']),
 				'',
 			].join('\n'),
 		);

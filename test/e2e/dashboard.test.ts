@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { type TestHome, cliCommand, fixture, makeTestHome, repoRoot } from '../helpers/cli.js';
+import { type TestHome, cliCommand, fixtureServiceYaml, makeTestHome, repoRoot } from '../helpers/cli.js';
 import { dashboardV8Flags } from '../../source/commands/dashboard.js';
 import { TmuxTerminal } from '../helpers/TmuxTerminal.js';
 
@@ -115,10 +115,7 @@ before(async () => {
 			'agentRunner:',
 			`  port: ${home.port}`,
 			'services:',
-			'  fixture-web:',
-			`    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('native-server.mjs'))}]`,
-			`    args: ["--port", "${nativePort}", "--log-interval", "1000"]`,
-			`    ready: { tcp: ${nativePort} }`,
+			...fixtureServiceYaml('fixture-web', 'native-server.mjs', ['--port', String(nativePort), '--log-interval', '1000'], [`ready: { tcp: ${nativePort} }`]),
 			'',
 		].join('\n'),
 	);

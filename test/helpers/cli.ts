@@ -102,3 +102,8 @@ export async function makeTestHome(prefix = 'stigmer-test-'): Promise<TestHome> 
 }
 
 export const fixture = (name: string) => path.join(repoRoot, 'test', 'fixtures', name);
+
+/** A `services:` entry (YAML lines) that runs test/fixtures/`script` with this Node; `more` are further lines of the entry. */
+export function fixtureServiceYaml(name: string, script: string, args: string[], more: string[] = []): string[] {
+	return [`  ${name}:`, `    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture(script))}]`, `    args: ${JSON.stringify(args)}`, ...more.map((line) => `    ${line}`)];
+}
