@@ -40,10 +40,11 @@ export function formatClock(timeMs: number): string {
 	return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
-const blocks = '▁▂▃▄▅▆▇█';
+/** The eight sparkline levels, lowest first. */
+export const sparklineBlocks = '▁▂▃▄▅▆▇█';
 
 /** The last `width` values as block characters (or the eight `levels` given), scaled to `max` (default: the largest value shown). */
-export function sparkline(values: readonly number[], width: number, max?: number, levels = blocks): string {
+export function sparkline(values: readonly number[], width: number, max?: number, levels = sparklineBlocks): string {
 	if (width <= 0) return '';
 	const shown = values.slice(-width);
 	const top = max ?? Math.max(0, ...shown);

@@ -10,6 +10,7 @@
 // in plain Text beside them. None of the stand-ins occurs in the colour codes Ink writes into the same
 // line (ESC [ digits ; m).
 import { Text, type TextProps, Transform } from 'ink';
+import { sparklineBlocks } from '../format.js';
 
 /** Stand-ins for the marks of the dashboard's chrome. */
 export const mark = { rule: '~', dot: '^', bar: '|', pointer: '>', down: '`', ellipsis: '{' } as const;
@@ -24,14 +25,11 @@ const glyphs = new Map<string, string>([
 	['>', '›'],
 	['`', '↓'],
 	['{', '…'],
-	...Array.from(blockStandIns, (c, i) => [c, '▁▂▃▄▅▆▇█'[i]!] as [string, string]),
+	...Array.from(blockStandIns, (c, i) => [c, sparklineBlocks[i]!] as [string, string]),
 ]);
 const standIns = new RegExp(`[${[...glyphs.keys()].map((c) => `\\${c}`).join('')}]`, 'g');
 
 const toGlyphs = (line: string) => line.replace(standIns, (c) => glyphs.get(c)!);
-
-/** What the screen shows for a text of stand-ins (tests and plain-text output). */
-export const showGlyphs = toGlyphs;
 
 /** A Text whose stand-ins are drawn as glyphs; its width is its length. Nested Texts may colour parts of it. */
 export function Glyphs({ children, ...text }: TextProps) {
