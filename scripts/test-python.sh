@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-engine.sh
 bash docker/base-image.sh
 
-tag=stigmer/agent-runner-test:local
+tag=${STIGMER_DEV_IMAGE_REPOSITORY:-stigmer/agent-runner}-test:local
 echo "test-python: building the test stage of docker/Dockerfile (runs pytest)"
 if ! docker build --target test -f docker/Dockerfile -t "$tag" .; then
   echo "test-python: FAILED (see the pytest output above)" >&2

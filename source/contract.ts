@@ -8,7 +8,12 @@ export const productName = 'stigmer';
 /** Name of the service that runs as a container. */
 export const agentRunnerService = 'agent-runner';
 
-export const imageRepository = 'stigmer/agent-runner';
+/**
+ * Repository of stigmer's own agent-runner image. `STIGMER_DEV_IMAGE_REPOSITORY` overrides it for
+ * development: two checkouts testing different runner code on one engine then never overwrite each
+ * other's image (CONTRIBUTING.md).
+ */
+export const imageRepository = process.env.STIGMER_DEV_IMAGE_REPOSITORY || 'stigmer/agent-runner';
 export const imageTag = (version: string) => `${imageRepository}:${version}`;
 export const baseImage = 'debian:trixie-slim';
 

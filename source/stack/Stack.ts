@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
-import { agentRunnerService, exitCodes, labels } from '../contract.js';
+import { agentRunnerService, exitCodes, imageRepository, labels } from '../contract.js';
 import {
 	type ContainerInspect,
 	chooseNetwork,
@@ -107,7 +107,7 @@ export async function serviceLogTail(api: DockerApi | null, home: StigmerHome, s
 async function ensureImage(api: DockerApi, config: StigmerConfig, options: StartOptions): Promise<string> {
 	const image = config.agentRunner.image;
 	const existing = await inspectImage(api, image);
-	const ours = image.startsWith('stigmer/agent-runner:');
+	const ours = image.startsWith(`${imageRepository}:`);
 	const stale = existing && ours && existing.version !== packageVersion;
 	if (existing && !options.build && !stale) return existing.id;
 	if (!ours && !options.build) {
