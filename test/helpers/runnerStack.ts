@@ -33,6 +33,8 @@ export interface RunnerStackOptions {
 	/** start no container (a home whose runner is not running) */
 	noContainer?: boolean;
 	extraEnv?: Record<string, string>;
+	/** config.yaml lines under `services:` (none by default) */
+	services?: string[];
 }
 
 export class RunnerStack {
@@ -82,7 +84,7 @@ export class RunnerStack {
 				'  llm:',
 				`    baseUrl: ${this.options.llmUrl}`,
 				'    model: fake-model',
-				'services: {}',
+				...(this.options.services?.length ? ['services:', ...this.options.services] : ['services: {}']),
 				'',
 			].join('\n'),
 		);
