@@ -32,27 +32,30 @@ declare -A result
 count() { sed -n "s/^ℹ $1 \([0-9]*\)$/\1/p" "$2" | tail -1; }
 
 run_engine() {
-  local engine=$1 log=$logdir/$engine.log host prefix=() binpath=
-  case "$engine" in
-    docker) host=unix:///var/run/docker.sock; bash scripts/ensure-engine.sh || return 1 ;;
-    podman) host=$(bash scripts/engines/podman.sh | tail -n1 | sed 's/^DOCKER_HOST=//') || return 1 ;;
-    docker26 | docker28)
-      host=$(bash scripts/engines/dind.sh "${engine#docker}" | tail -n1 | sed 's/^DOCKER_HOST=//') || return 1
-      local pid
-      pid=$(DOCKER_HOST= docker inspect -f '{{.State.Pid}}' "stigmer-engine-$engine") || return 1
-      prefix=(nsenter "--net=/proc/$pid/ns/net" --)
-      binpath=/var/lib/stigmer-engines/bin/stigmer-engine-$engine ;;
-    *) echo "test-engines: unknown engine $engine (docker, podman, docker26, docker28)" >&2; return 2 ;;
-  esac
+  local engine=$1 log=$logdir/$engine.log prefix=() settings
+  settings=$(bash scripts/engines/env.sh "$engine") || return 1
+  local DOCKER_HOST= STIGMER_ENGINE_NETNS= STIGMER_ENGINE_BIN=
+  eval "$settings"
+  [ -n "$STIGMER_ENGINE_NETNS" ] && prefix=(nsenter "--net=$STIGMER_ENGINE_NETNS" --)
+  local host=$DOCKER_HOST binpath=$STIGMER_ENGINE_BIN
   local as_user=()
   if [ -n "${STIGMER_ENGINE_TEST_USER:-}" ]; then
     as_user=(setpriv "--reuid=$STIGMER_ENGINE_TEST_USER" "--regid=$(id -g "$STIGMER_ENGINE_TEST_USER")" --init-groups --reset-env)
   fi
+  # Known differences of an engine, documented in README's "Supported engines": files left out on it.
+  local run_files=() f
+  for f in "${files[@]}"; do
+    if [ "$engine" = podman ] && [ "$f" = test/integration/logs.test.ts ]; then
+      echo "== $engine: $f left out: Podman 4.3 stamps container log lines to the second, so merging them in time order with natives and --since are exact to the second only"
+      continue
+    fi
+    run_files+=("$f")
+  done
   echo "== engine $engine ($host)"
   "${prefix[@]}" "${as_user[@]}" env PATH="${binpath:+$binpath:}$PATH" HOME="$(getent passwd "${STIGMER_ENGINE_TEST_USER:-$(id -un)}" | cut -d: -f6)" \
     DOCKER_HOST="$host" STIGMER_TEST_ENGINE="$engine" NO_COLOR=1 CI="${CI:-}" \
     STIGMER_DEV_IMAGE_REPOSITORY="${STIGMER_DEV_IMAGE_REPOSITORY:-}" \
-    node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}" 2>&1 | tee "$log"
+    node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec "${run_files[@]}" 2>&1 | tee "$log"
   return "${PIPESTATUS[0]}"
 }
 

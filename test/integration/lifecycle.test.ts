@@ -65,7 +65,11 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		const [id] = containersOf(home.dir);
 		const inspect = JSON.parse(docker('inspect', id!))[0];
 		assert.equal(inspect.HostConfig.ReadonlyRootfs, true);
-		assert.deepEqual(inspect.HostConfig.CapDrop, ['ALL']);
+		// Docker lists the drop as ['ALL'], Podman as each capability of its default set: what counts is
+		// that a process in the container has none, effective or bounding
+		if (!inspect.HostConfig.CapDrop.includes('ALL')) assert.ok(inspect.HostConfig.CapDrop.length >= 10, inspect.HostConfig.CapDrop);
+		const caps = docker('exec', id!, 'grep', '-E', '^Cap(Eff|Bnd)', '/proc/self/status');
+		assert.match(caps, /CapEff:\s+0{16}\s+CapBnd:\s+0{16}/);
 		assert.ok(inspect.HostConfig.SecurityOpt.some((o: string) => o.startsWith('no-new-privileges')));
 		assert.equal(inspect.HostConfig.Init, true);
 		assert.ok(inspect.HostConfig.Memory > 0);
@@ -124,7 +128,8 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		assert.ok(inspect.Config.Env.includes('EXAMPLE=1'));
 	});
 
-	test('an out-of-memory kill shows as oomKilled', async () => {
+	const podman = process.env.STIGMER_TEST_ENGINE === 'podman' && 'Podman 4.3 reports no OOMKilled for this kill (README, "Supported engines")';
+	test('an out-of-memory kill shows as oomKilled', { skip: podman }, async () => {
 		home.writeConfig(`agentRunner:\n  port: ${home.port}\n  memory: 64m\nservices: {}\n`);
 		const r = await home.cli(['server', 'start']);
 		assert.equal(r.code, 0, r.stderr);
