@@ -104,7 +104,7 @@ describe('engine parity', { timeout: 600_000 }, () => {
 			refused.writeConfig(`agentRunner:\n  port: ${refused.port}\n  cpus: 1024\nservices: {}\n`);
 			const r = await refused.cli(['server', 'start']);
 			assert.equal(r.code, 1, r.stderr);
-			assert.match(r.stderr, /the container engine said: Range of CPUs is from/);
+			assert.match(r.stderr, /the container engine said: range of CPUs is from/i);
 			assert.match(r.stderr, /fix: set agentRunner\.cpus/);
 			assert.doesNotMatch(r.stderr, /bug in stigmer/);
 		} finally {
