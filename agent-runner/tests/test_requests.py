@@ -322,3 +322,18 @@ def test_a_second_upload_over_the_shared_budget_is_503_until_the_first_ends(live
     assert _read_status(third)[0] == 202
     third.close()
     assert api.uploads.used == {"total": 0, "memory": 0}
+
+
+def test_a_stalled_upload_is_408_and_releases_its_share(live_server, monkeypatch):
+    from stigmer_agent_runner import uploads
+
+    monkeypatch.setattr(uploads, "BODY_IDLE_SECONDS", 0.5)
+    port, api = live_server(max_upload_bytes=1_000_000, max_uploads_inflight_bytes=1_500_000)
+    body = multipart([("execution", {}, EXECUTION.encode()), ("files", {"filename": "a.bin"}, b"x" * 900_000)])
+    stalled = _send_head(port, len(body))
+    stalled.sendall(body[:1000])  # then nothing more
+    status, _ = _read_status(stalled)
+    assert status == 408
+    stalled.close()
+    assert api.uploads.used == {"total": 0, "memory": 0}
+    assert os.listdir(api.workspace_root) == []

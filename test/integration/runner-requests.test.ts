@@ -86,14 +86,6 @@ async function containerState(): Promise<{ running: boolean; oomKilled: boolean;
 	return { running: info.State.Running, oomKilled: info.State.OOMKilled, restarts: info.RestartCount };
 }
 
-/** Peak resident memory of the runner's Python process (VmHWM), for the figures in the test output. */
-async function runnerPeakRss(): Promise<string> {
-	const script =
-		"for d in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in python3*stigmer_agent_runner*) grep VmHWM $d/status;; esac; done";
-	const result = await docker(['exec', stack.containerName, 'sh', '-c', script], { allowFailure: true });
-	return result.stdout.trim().replace(/\s+/g, ' ') || `unknown (${result.stderr.trim()})`;
-}
-
 before(async () => {
 	llm = await startFakeLlm({ script: [], host: '127.0.0.1' });
 	stack = await RunnerStack.start({ llmUrl: llm.url });
@@ -127,7 +119,7 @@ describe('agent-runner requests against the real container', () => {
 		const state = await containerState();
 		assert.deepEqual(state, { running: true, oomKilled: false, restarts: 0 });
 		assert.equal((await send('GET', '/readyz', null)).status, 200);
-		console.log(`figure: 8 x 49 MiB uploads in ${seconds.toFixed(1)} s; runner ${await runnerPeakRss()}; OOM killed ${state.oomKilled}, restarts ${state.restarts}`);
+		console.log(`figure: 8 x 49 MiB uploads in ${seconds.toFixed(1)} s; runner ${await stack.runnerPeakRss()}; OOM killed ${state.oomKilled}, restarts ${state.restarts}`);
 		await assertNoOrphans();
 	});
 
