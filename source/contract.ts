@@ -103,6 +103,14 @@ export function containerName(homeDir: string, isDefaultHome: boolean): string {
 	return isDefaultHome ? 'stigmer-agent-runner' : `stigmer-agent-runner-${homeHash(homeDir)}`;
 }
 
+/**
+ * The home's own bridge network on a local Linux engine: `stigmer` for the default home, with the home's
+ * hash as a suffix otherwise (labelled like the container; removed with it).
+ */
+export function networkName(homeDir: string, isDefaultHome: boolean): string {
+	return isDefaultHome ? 'stigmer' : `stigmer-${homeHash(homeDir)}`;
+}
+
 /** Native log line format written by the supervisor: `<RFC 3339 nano> <stdout|stderr> <line>`. */
 export const nativeLogFile = {
 	/** bytes after which `<name>.log` rotates to `<name>.log.1` (…`.3`). */
