@@ -14,6 +14,7 @@ volume, which becomes the execution's directory by a rename once the request is 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import re
 import shutil
@@ -190,6 +191,10 @@ class MultipartReceiver:
                 await asyncio.to_thread(self._parser.write, chunk)
         except MultipartParseError as error:
             raise RequestError(400, f"malformed multipart body: {error}", "execution") from None
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise RequestError(507, f"cannot store the upload: {error.strerror}", "files") from None
+            raise
         finally:
             self._close_file()
         if not self.ended:

@@ -194,6 +194,29 @@ def test_a_failed_create_leaves_no_directory(client_for):
     assert os.listdir(client.api.workspace_root) == []
 
 
+def test_a_full_disk_is_507_and_keeps_nothing(client_for, monkeypatch):
+    import builtins
+    import errno
+
+    from stigmer_agent_runner import uploads
+
+    class FullDisk:
+        def __init__(self, path: str, mode: str) -> None:
+            self.handle = builtins.open(path, mode)
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self) -> None:
+            self.handle.close()
+
+    monkeypatch.setattr(uploads, "open", FullDisk, raising=False)
+    client = client_for()
+    response = post_multipart(client, multipart([("execution", {}, EXECUTION.encode()), ("files", {"filename": "a"}, b"1")]))
+    assert response.status_code == 507 and "No space left" in response.json()["error"]
+    assert_no_orphans(client)
+
+
 def test_invalid_execution_after_its_files_removes_them(client_for):
     client = client_for()
     bad = json.dumps({"agent": {"instructions": "no name"}, "input": "x"}).encode()
