@@ -58,11 +58,13 @@ export const containerEnv = {
 
 /**
  * Tuning variables the agent-runner also reads (not set by stigmer; users may set them through
- * agentRunner.env): shutdown grace, upload limit, command timeout, tool output cap, LLM timeout.
+ * agentRunner.env): shutdown grace, upload limits (one request; all requests being received at once),
+ * command timeout, tool output cap, LLM timeout.
  */
 export const containerTuningEnv = {
 	shutdownGraceSeconds: 'STIGMER_SHUTDOWN_GRACE_SECONDS',
 	maxUploadBytes: 'STIGMER_MAX_UPLOAD_BYTES',
+	maxUploadsInflightBytes: 'STIGMER_MAX_UPLOADS_INFLIGHT_BYTES',
 	commandTimeoutSeconds: 'STIGMER_COMMAND_TIMEOUT_SECONDS',
 	toolOutputLimit: 'STIGMER_TOOL_OUTPUT_LIMIT',
 	llmTimeoutSeconds: 'STIGMER_LLM_TIMEOUT_SECONDS',

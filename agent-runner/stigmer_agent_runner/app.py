@@ -11,10 +11,12 @@ from .engine import Engine, EngineSettings
 from .feed import ExecutionFeed
 from .llm import LlmClient, make_client
 from .store import Store
+from .uploads import clean_staging
 
 
 def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, Api]":
     os.makedirs(config.workspace, exist_ok=True)
+    clean_staging(config.workspace)
     store = Store(config.data)
     client = llm or make_client(config.llm_provider, config.llm_base_url, config.llm_api_key, config.llm_timeout_seconds)
     engine = Engine(store, client, EngineSettings(
@@ -24,7 +26,8 @@ def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, 
         tool_output_limit=config.tool_output_limit,
         command_timeout_seconds=config.command_timeout_seconds,
     ))
-    api = Api(engine, store, config.api_token, config.workspace, config.max_upload_bytes, config.shutdown_grace_seconds)
+    api = Api(engine, store, config.api_token, config.workspace, config.max_upload_bytes, config.shutdown_grace_seconds,
+              config.max_uploads_inflight_bytes)
     api.feed = ExecutionFeed(store, engine.stopped)
     engine.on_change.append(api.feed.notify)
     return build_app(api), api

@@ -1,6 +1,9 @@
 // Human-readable rendering of an execution's events for `stigmer run`: model turns, tool calls
 // with their arguments, folded tool output, the final answer and the outcome. Colour only when asked.
+// Everything the agent wrote is hostile: every line goes out through the terminal sanitiser (only our
+// own SGR colours, or an agent's, survive, and only with colour on).
 import type { ExecutionEvent } from '../api/AgentRunnerClient.js';
+import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 
 export interface FoldOptions {
 	head?: number;
@@ -36,7 +39,7 @@ export class ExecutionPrinter {
 	}
 
 	private line(text = ''): void {
-		this.out.write(`${text}\n`);
+		this.out.write(`${sanitizeForTerminal(text, this.color)}\n`);
 	}
 
 	private block(lines: string[], indent: string, style?: Style): void {
@@ -151,8 +154,9 @@ export class ExecutionPrinter {
 				this.line(this.paint('green', `✓ succeeded${this.took()}`));
 				break;
 			default: {
-				const reason = typeof data.error === 'string' && data.error ? `: ${data.error}` : '';
-				this.line(this.paint('red', `✗ ${status}${this.took()}${reason}`));
+				const [first = '', ...more] = typeof data.error === 'string' ? foldLines(data.error) : [];
+				this.line(this.paint('red', `✗ ${status}${this.took()}${first ? `: ${first}` : ''}`));
+				this.block(more, '  ');
 			}
 		}
 	}
