@@ -9,6 +9,9 @@ import { type DashboardState, type ResourceSample, initialDashboardState } from 
 import type { ExecutionSummary } from '../api/AgentRunnerClient.js';
 import { type IncomingLogLine, LogBook } from './LogBook.js';
 
+/** Changes of executions are applied this soon at most (20 running executions: ≤ 33 batches a second). */
+const executionsFlushMs = 30;
+
 /** Event lines of the open execution that the pane keeps (its scrollback). */
 const executionLogLines = 5000;
 
@@ -34,6 +37,7 @@ export class DashboardStore implements DashboardSink {
 	/** the open execution's event lines, one ring under its id (a new book for each execution opened) */
 	executionLog = new LogBook(executionLogLines);
 	private pendingSummaries: ExecutionSummary[] = [];
+	private lastExecutionsFlushAt = Number.NEGATIVE_INFINITY;
 	private pendingExecutionLines: IncomingLogLine[] = [];
 	private state: DashboardState;
 	private readonly listeners = new Set<() => void>();
@@ -103,7 +107,16 @@ export class DashboardStore implements DashboardSink {
 	upsertExecutions = (summaries: ExecutionSummary[]): void => {
 		if (summaries.length === 0) return;
 		for (const summary of summaries) this.pendingSummaries.push(summary);
-		this.scheduleFlush(this.flushMs);
+		// A state change is news the user waits for (≤ 200 ms to the screen): the first one after a quiet
+		// spell is applied at once (a timer fires late on a busy machine), those that follow within
+		// executionsFlushMs in one batch.
+		const now = Date.now();
+		if (!this.flushTimer && now - this.lastExecutionsFlushAt >= executionsFlushMs) {
+			this.lastExecutionsFlushAt = now;
+			this.flush();
+			return;
+		}
+		this.scheduleFlush(Math.min(this.flushMs, executionsFlushMs));
 	};
 
 	/** A fresh, empty log for the execution about to be opened. */
@@ -131,6 +144,7 @@ export class DashboardStore implements DashboardSink {
 		const hasSamples = this.hasPendingSamples;
 		const summaries = this.pendingSummaries;
 		const executionLines = this.pendingExecutionLines;
+		if (summaries.length > 0) this.lastExecutionsFlushAt = Date.now();
 		this.pendingSummaries = [];
 		this.pendingExecutionLines = [];
 		this.pendingLines = [];

@@ -53,7 +53,10 @@ export function executionsReducer(view: ExecutionsView, action: ExecutionsAction
 				rows.sort(newestFirst);
 				if (rows.length > maxExecutions) rows.length = maxExecutions;
 			}
-			const selectedId = view.selectedId !== null && rows.some((r) => r.id === view.selectedId) ? view.selectedId : (rows[0]?.id ?? null);
+			// a selection on the newest row follows the newest (as a log pane follows its tail); one the user
+			// moved elsewhere stays on its execution
+			const onNewest = view.selectedId === null || view.rows[0]?.id === view.selectedId;
+			const selectedId = !onNewest && rows.some((r) => r.id === view.selectedId) ? view.selectedId : (rows[0]?.id ?? null);
 			return { ...view, rows, selectedId };
 		}
 		case 'executions/runner': {

@@ -76,7 +76,9 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
 	let turn = 0;
 
 	const server = createServer(async (req, res) => {
-		const raw = await readBody(req);
+		// a client that gives up (a cancelled execution) closes the request: nothing to answer
+		const raw = await readBody(req).catch(() => null);
+		if (raw === null) return;
 		const path = (req.url ?? '/').split('?')[0] ?? '/';
 		let body: any = null;
 		try {
@@ -105,6 +107,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
 		const step = options.respond?.(body) ?? script.shift() ?? options.whenExhausted ?? { content: 'done' };
 		turn += 1;
 		if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
+		if (res.destroyed) return;
 		if (step.status && step.status >= 400) {
 			send(res, step.status, { error: { message: 'scripted failure', type: 'server_error' } });
 			return;
