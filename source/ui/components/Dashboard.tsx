@@ -130,32 +130,36 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 				) : null}
 			</Box>
 			{banner ? <EngineBanner engine={state.engine} width={columns} /> : null}
-			{showExecutions ? (
-				<ExecutionsTable view={state.executions} container={state.services.find((s) => s.kind === 'container')} height={tableHeight} width={columns} nowMs={nowMs} />
-			) : (
-				<ServicesTable services={state.services} resources={state.resources} actions={state.actions} selected={state.selected} width={columns} nowMs={nowMs} />
-			)}
-			<Box height={1} width={columns} overflow="hidden">
-				{detail ? (
-					<>
-						{/* the id and the agent's name are text of others: plain Text, not Glyphs */}
-						<Glyphs dimColor>{`${mark.rule} execution `}</Glyphs>
-						<Text dimColor>{`${detail.id} ${detailRow?.agent ?? ''}`.trimEnd()}</Text>
-						<Glyphs dimColor>{` ${mark.dot} ${detailRow?.status ?? ''}${detail.error ? ' (stream lost)' : ''} ${mark.dot} ${followText} ${mark.dot} Esc back${state.filter.text ? ` ${mark.dot} filter ` : ''}`}</Glyphs>
-					</>
-				) : (
-					<Glyphs dimColor>{`${mark.rule} logs: ${scopeText} ${mark.dot} ${followText}${state.filter.text ? ` ${mark.dot} filter ` : ''}`}</Glyphs>
-				)}
-				{state.filter.text ? <Text dimColor>{state.filter.text}</Text> : null}
-				<Glyphs dimColor>{`${state.filter.text ? ` (${model.filterError ? 'invalid' : model.matchCount})` : ''}${flags}`}</Glyphs>
-				<Box flexGrow={1} flexBasis={0} height={1} overflow="hidden">
-					<Glyphs dimColor>{mark.rule.repeat(columns)}</Glyphs>
-				</Box>
-			</Box>
+			{/* the help takes the table's and the pane's rows: every key fits a 24-row terminal */}
 			{state.help ? (
-				<HelpOverlay height={logHeight} width={columns} />
+				<HelpOverlay height={tableHeight + 1 + logHeight} width={columns} />
 			) : (
+				<>
+					{showExecutions ? (
+						<ExecutionsTable view={state.executions} container={state.services.find((s) => s.kind === 'container')} height={tableHeight} width={columns} nowMs={nowMs} />
+					) : (
+						<ServicesTable services={state.services} resources={state.resources} actions={state.actions} selected={state.selected} width={columns} nowMs={nowMs} />
+					)}
+					<Box height={1} width={columns} overflow="hidden">
+						{detail ? (
+							<>
+								{/* the id and the agent's name are text of others: plain Text, not Glyphs */}
+								<Glyphs dimColor>{`${mark.rule} execution `}</Glyphs>
+								<Text dimColor>{`${detail.id} ${detailRow?.agent ?? ''}`.trimEnd()}</Text>
+								<Glyphs dimColor>{` ${mark.dot} ${detailRow?.status ?? ''}${detail.error ? ' (stream lost)' : ''} ${mark.dot} ${followText} ${mark.dot} Esc back${state.filter.text ? ` ${mark.dot} filter ` : ''}`}</Glyphs>
+		
+				</>
+					) : (
+						<Glyphs dimColor>{`${mark.rule} logs: ${scopeText} ${mark.dot} ${followText}${state.filter.text ? ` ${mark.dot} filter ` : ''}`}</Glyphs>
+					)}
+					{state.filter.text ? <Text dimColor>{state.filter.text}</Text> : null}
+					<Glyphs dimColor>{`${state.filter.text ? ` (${model.filterError ? 'invalid' : model.matchCount})` : ''}${flags}`}</Glyphs>
+					<Box flexGrow={1} flexBasis={0} height={1} overflow="hidden">
+						<Glyphs dimColor>{mark.rule.repeat(columns)}</Glyphs>
+					</Box>
+				</Box>
 				<LogPane model={model} height={logHeight} width={columns} emptyText={state.filter.text ? 'no line matches the filter' : detail ? 'no events yet' : 'no log lines yet'} />
+				</>
 			)}
 			<StatusLine state={state} matchCount={model.matchCount} {...(model.filterError ? { filterError: model.filterError } : {})} width={columns} />
 		</Box>

@@ -7,7 +7,7 @@ const keysWidth = 20;
 export function HelpOverlay({ height, width }: { height: number; width: number }) {
 	const lines = helpLines();
 	const room = Math.max(1, height - 2);
-	const columns = lines.length > room && width >= 100 ? 2 : 1;
+	const columns = lines.length > room ? 2 : 1;
 	const perColumn = Math.ceil(lines.length / columns);
 	const columnWidth = Math.floor((width - 2) / columns);
 	const groups = Array.from({ length: columns }, (_, i) => lines.slice(i * perColumn, (i + 1) * perColumn).slice(0, room));
