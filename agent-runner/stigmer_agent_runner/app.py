@@ -5,15 +5,22 @@ import os
 
 from starlette.applications import Starlette
 
+from . import log
 from .api import Api, build_app
 from .config import Config
 from .engine import Engine, EngineSettings
 from .llm import LlmClient, make_client
+from .sandbox import Sandbox, close_to_others
 from .store import Store
 
 
 def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, Api]":
     os.makedirs(config.workspace, exist_ok=True)
+    sandbox = Sandbox.from_env(os.environ)
+    if sandbox.available:
+        close_to_others(config.workspace, config.data)
+    else:
+        log.warning(sandbox.unavailable)
     store = Store(config.data)
     client = llm or make_client(config.llm_provider, config.llm_base_url, config.llm_api_key, config.llm_timeout_seconds)
     engine = Engine(store, client, EngineSettings(
@@ -22,6 +29,6 @@ def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, 
         max_concurrency=config.max_concurrency,
         tool_output_limit=config.tool_output_limit,
         command_timeout_seconds=config.command_timeout_seconds,
-    ))
+    ), sandbox)
     api = Api(engine, store, config.api_token, config.workspace, config.max_upload_bytes, config.shutdown_grace_seconds)
     return build_app(api), api

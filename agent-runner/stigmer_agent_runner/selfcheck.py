@@ -16,6 +16,7 @@ MODULES = (
     "stigmer_agent_runner.config", "stigmer_agent_runner.log", "stigmer_agent_runner.store",
     "stigmer_agent_runner.tools", "stigmer_agent_runner.llm", "stigmer_agent_runner.engine",
     "stigmer_agent_runner.api", "stigmer_agent_runner.app", "stigmer_agent_runner.__main__",
+    "stigmer_agent_runner.sandbox", "stigmer_agent_runner.sandbox_launcher",
 )
 
 
