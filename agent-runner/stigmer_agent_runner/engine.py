@@ -177,7 +177,8 @@ class Engine:
         try:
             await self._steps(execution_id, workspace)
         finally:
-            # Background processes the commands left end with the execution; its files go back to the service.
+            # Background processes the commands left end with the execution; its files go back to the service
+            # (on an error or cancel here, before _run records the terminal status).
             await workspace.close()
 
     async def _steps(self, execution_id: str, workspace: Workspace) -> None:
@@ -206,6 +207,7 @@ class Engine:
                 self._emit(execution_id, "model_turn", {"step": step, "text": turn.text})
             if not turn.tool_calls:
                 self._emit(execution_id, "final", {"answer": turn.text})
+                await workspace.close()  # before the terminal status: whoever waits for it finds the files handed back
                 self._finish(execution_id, SUCCEEDED, result=turn.text)
                 return
             for call in turn.tool_calls:
@@ -227,4 +229,5 @@ class Engine:
                 self._emit(execution_id, "tool_result", {"step": step, "id": call.id, "name": call.name, "ok": ok,
                                                          "output": cap(output, EVENT_OUTPUT_LIMIT), **extra})
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": output})
+        await workspace.close()
         self._finish(execution_id, FAILED, error=f"max_steps ({max_steps}) reached without a final answer")

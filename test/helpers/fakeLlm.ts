@@ -28,6 +28,8 @@ export type FakeLlmOptions = {
 	port?: number;
 	/** Answer when the script is exhausted (default: a final answer "done"). */
 	whenExhausted?: FakeLlmStep;
+	/** Picks the answer from the request (e.g. by the agent's instructions) before the script; undefined: the script. */
+	respond?: (body: any) => FakeLlmStep | undefined;
 };
 
 export type FakeLlm = {
@@ -97,7 +99,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
 			send(res, 400, { error: { message: 'this fake supports stream: false only', type: 'invalid_request_error' } });
 			return;
 		}
-		const step = script.shift() ?? options.whenExhausted ?? { content: 'done' };
+		const step = options.respond?.(body) ?? script.shift() ?? options.whenExhausted ?? { content: 'done' };
 		turn += 1;
 		if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
 		if (step.status && step.status >= 400) {
