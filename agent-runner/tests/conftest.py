@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from fake_llm import FakeLlm  # noqa: E402
+from fake_llm import FakeAnthropic, FakeLlm  # noqa: E402
 
 from stigmer_agent_runner import app as app_module  # noqa: E402
 from stigmer_agent_runner.config import Config  # noqa: E402
@@ -46,6 +46,20 @@ def fake_llm() -> Iterator[Callable[[List[Dict[str, Any]]], FakeLlm]]:
 
 
 @pytest.fixture
+def fake_anthropic() -> Iterator[Callable[..., FakeAnthropic]]:
+    made: List[FakeAnthropic] = []
+
+    def make(script: List[Dict[str, Any]], **options: Any) -> FakeAnthropic:
+        fake = FakeAnthropic(script, **options)
+        made.append(fake)
+        return fake
+
+    yield make
+    for fake in made:
+        fake.close()
+
+
+@pytest.fixture
 def make_config(tmp_path: Any, workspace_root: str) -> Callable[..., Config]:
     def make(**overrides: Any) -> Config:
         values: Dict[str, Any] = dict(
@@ -63,8 +77,8 @@ def client_for(make_config: Callable[..., Config]) -> Iterator[Callable[..., Any
 
     clients: List[Any] = []
 
-    def make(**overrides: Any) -> Any:
-        application, api = app_module.create(make_config(**overrides))
+    def make(llm: Any = None, **overrides: Any) -> Any:
+        application, api = app_module.create(make_config(**overrides), llm=llm)
         client = TestClient(application, headers={"Authorization": f"Bearer {TOKEN}"})
         client.__enter__()
         client.api = api
