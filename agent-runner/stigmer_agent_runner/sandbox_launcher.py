@@ -210,8 +210,7 @@ class Launcher:
             if op == "acquire":
                 self.acquire(request_id, message.get("directory"))
             elif op == "run":
-                self.run(request_id, self.slot(message), message.get("command"), fds)
-                fds = []
+                self.run(request_id, self.slot(message), message.get("command"), fds)  # the child has its copies
             elif op in ("kill", "release"):
                 self.start_helper(op, request_id, self.slot(message))
             elif op == "reclaim":
