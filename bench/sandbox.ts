@@ -4,12 +4,19 @@
 //      ran it before, through `docker exec`: there is no unsandboxed production path to switch on).
 //   2. 20 concurrent executions each running a command, STIGMER_MAX_CONCURRENCY=4: all succeed; total time.
 //   3. runner idle memory (docker stats), and after a 700 MB-output command: running, OOMKilled, restarts.
+//   4. the same 20 concurrent executions through the HTTP API against this image and against the image of
+//      the commit before the sandbox (built from git), each started by `docker run` with its own settings.
 // Run: PATH=node_modules/.bin:$PATH node --import tsx bench/sandbox.ts
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { docker } from '../test/helpers/docker.js';
-import { finalAnswer, startFakeLlm, toolCall } from '../test/helpers/fakeLlm.js';
-import { RunnerStack } from '../test/helpers/runnerStack.js';
+import { containerEnv, containerPaths, containerSecurity, imageTag, serviceUser } from '../source/contract.js';
+import { docker, dockerRunDetached, waitForHttp } from '../test/helpers/docker.js';
+import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../test/helpers/fakeLlm.js';
+import { RunnerStack, freePort, repoRoot } from '../test/helpers/runnerStack.js';
+import { packageVersion } from '../source/version.js';
 
 const commands = 30;
 const rounds = 3;
@@ -78,5 +85,76 @@ try {
 	console.log(`after 700 MB of output (${duration} ms): running ${inspect.State.Running}, OOMKilled ${inspect.State.OOMKilled}, restarts ${inspect.RestartCount}, exit ${flood.code}`);
 } finally {
 	await stack.dispose();
+}
+
+/** The image of the commit before the sandbox was added, built from `git archive` (its own tag). */
+async function baselineImage(): Promise<string> {
+	const added = execFileSync('git', ['log', '--format=%H', '--diff-filter=A', '-1', '--', 'agent-runner/stigmer_agent_runner/sandbox_launcher.py'], { cwd: repoRoot }).toString().trim();
+	const tag = `${imageTag(packageVersion).replace(/:.*$/, '')}-baseline:${added.slice(0, 12)}`;
+	const archive = spawn('git', ['archive', `${added}^`, 'agent-runner', 'docker', '.dockerignore'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+	const build = spawn('docker', ['build', '-q', '--target', 'runtime', '-f', 'docker/Dockerfile', '-t', tag, '-'], { stdio: ['pipe', 'ignore', 'inherit'] });
+	archive.stdout.pipe(build.stdin);
+	const code = await new Promise<number | null>((resolve) => build.on('close', resolve));
+	if (code !== 0) throw new Error(`building ${tag} failed`);
+	return tag;
+}
+
+/** `docker run` of `image` on the host network with `flags`; 20 concurrent executions through the API. */
+async function concurrentDirect(fake: FakeLlm, image: string, flags: string[]): Promise<string> {
+	const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-bench-sandbox-'));
+	const token = randomBytes(16).toString('hex');
+	const workspace = path.join(dir, 'workspace');
+	const data = path.join(dir, 'data');
+	const tokenFile = path.join(dir, 'api-token');
+	mkdirSync(workspace);
+	mkdirSync(data);
+	writeFileSync(tokenFile, token, { mode: 0o600 });
+	const service = serviceUser();
+	for (const p of [workspace, data, tokenFile]) chownSync(p, service.uid, service.gid);
+	const port = await freePort();
+	const name = `stigmer-bench-sandbox-${randomBytes(4).toString('hex')}`;
+	try {
+		await dockerRunDetached(['--name', name, '--init', '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+			'--memory', '1g', '--cpus', '2', '--network', 'host', ...flags,
+			'-v', `${workspace}:${containerPaths.workspace}`, '-v', `${data}:${containerPaths.data}`, '-v', `${tokenFile}:${containerPaths.apiToken}:ro`,
+			'-e', `${containerEnv.httpHost}=127.0.0.1`, '-e', `${containerEnv.httpPort}=${port}`, '-e', `${containerEnv.llmBaseUrl}=${fake.url}`,
+			'-e', `${containerEnv.llmModel}=fake-model`, '-e', `${containerEnv.maxConcurrency}=4`, image]);
+		const base = `http://127.0.0.1:${port}`;
+		await waitForHttp(`${base}/readyz`, { timeoutMs: 60_000 });
+		const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+		fake.reset();
+		for (let i = 0; i < concurrent; i++) fake.push(toolCall('run_command', { command: 'echo hi' }));
+		const started = Date.now();
+		const ids = await Promise.all(Array.from({ length: concurrent }, async () => {
+			const r = await fetch(`${base}/v1/executions`, { method: 'POST', headers, body: JSON.stringify({ agent: { name: 'bench', instructions: 'x', tools: ['run_command'] }, input: 'go' }) });
+			return ((await r.json()) as { id: string }).id;
+		}));
+		const statuses = await Promise.all(ids.map(async (id) => {
+			for (let i = 0; i < 3000; i++) {
+				const e = (await (await fetch(`${base}/v1/executions/${id}`, { headers })).json()) as { status: string };
+				if (!['queued', 'running'].includes(e.status)) return e.status;
+				await new Promise((r) => setTimeout(r, 50));
+			}
+			return 'timeout';
+		}));
+		const ok = statuses.filter((s) => s === 'succeeded').length;
+		return `${ok}/${concurrent} succeeded in ${((Date.now() - started) / 1000).toFixed(2)} s`;
+	} finally {
+		await docker(['rm', '-f', name], { allowFailure: true });
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+try {
+	const service = serviceUser();
+	const sandboxed = [...containerSecurity.capAdd.flatMap((c) => ['--cap-add', c]), '--user', containerSecurity.user,
+		'-e', `${containerEnv.serviceUid}=${service.uid}`, '-e', `${containerEnv.serviceGid}=${service.gid}`];
+	const before = ['--user', `${service.uid}:${service.gid}`]; // as stigmer ran it: the service's user, no capability
+	const baseline = await baselineImage();
+	for (let round = 0; round < rounds; round++) {
+		console.log(`${concurrent} concurrent executions with a command, HTTP API, max concurrency 4, round ${round + 1}: ` +
+			`sandboxed ${await concurrentDirect(llm, imageTag(packageVersion), sandboxed)}; before the sandbox ${await concurrentDirect(llm, baseline, before)}`);
+	}
+} finally {
 	await llm.close();
 }

@@ -99,36 +99,78 @@ class Workspace:
     def relative(self, absolute: str) -> str:
         return os.path.relpath(absolute, self.root)
 
+    def _open_parent(self, resolved: str, create: bool) -> "tuple[int, str]":
+        """A directory fd of `resolved`'s parent and its last name, reached from the workspace root one
+        component at a time without following any symlink: a command (a background process of this
+        execution) that swaps a directory for a symlink after resolve() gets an error, never a path outside."""
+        parts = os.path.relpath(resolved, self.root).split(os.sep)
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            for part in parts[:-1]:
+                if create:
+                    try:
+                        os.mkdir(part, 0o777, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, parts[-1]
+
+    def _open(self, resolved: str, flags: int, *, create: bool = False) -> int:
+        if resolved == self.root:
+            return os.open(self.root, flags | os.O_NOFOLLOW)
+        parent, name = self._open_parent(resolved, create)
+        try:
+            # O_NOFOLLOW: a symlink swapped in after resolve() is refused rather than followed;
+            # O_NONBLOCK: a FIFO a command left in place of a file cannot block the service;
+            # 0o666 less the umask (007 with a sandbox: the execution's commands may change the file too).
+            return os.open(name, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o666, dir_fd=parent)
+        finally:
+            os.close(parent)
+
     def list_files(self, path: Any = ".") -> ToolOutcome:
         target = self.resolve("." if path in (None, "") else path)
-        if not os.path.isdir(target):
-            raise ToolError(f"{path}: not a directory")
+        try:
+            top = self._open(target, os.O_RDONLY | os.O_DIRECTORY)
+        except (NotADirectoryError, FileNotFoundError):
+            raise ToolError(f"{path}: not a directory") from None
+        try:
+            return ToolOutcome(True, self._listing(top, self.relative(target)))
+        finally:
+            os.close(top)
+
+    def _listing(self, top: int, prefix: str) -> str:
         lines: List[str] = []
-        for directory, dirs, files in os.walk(target):
+        for directory, dirs, files, dir_fd in os.fwalk(".", dir_fd=top):
+            base = os.path.normpath(os.path.join(prefix, directory))
             dirs.sort()
             for name in dirs:
-                lines.append(self.relative(os.path.join(directory, name)) + "/")
+                lines.append(os.path.normpath(os.path.join(base, name)) + "/")
             for name in sorted(files):
-                full = os.path.join(directory, name)
                 try:
-                    size = os.lstat(full).st_size
+                    size = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_size
                 except OSError:
                     size = 0
-                lines.append(f"{self.relative(full)} ({size} bytes)")
+                lines.append(f"{os.path.normpath(os.path.join(base, name))} ({size} bytes)")
             if len(lines) >= MAX_LIST_ENTRIES:
                 lines = lines[:MAX_LIST_ENTRIES] + [f"… listing stopped at {MAX_LIST_ENTRIES} entries"]
                 break
-        return ToolOutcome(True, "\n".join(lines) if lines else "(empty)")
+        return "\n".join(lines) if lines else "(empty)"
 
     def read_file(self, path: Any) -> ToolOutcome:
         target = self.resolve(path, allow_root=False)
-        if not os.path.isfile(target):
-            raise ToolError(f"{path}: no such file")
-        # O_NONBLOCK: a FIFO a command left in place of a file cannot block the service.
-        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            fd = self._open(target, os.O_RDONLY)
+        except FileNotFoundError:
+            raise ToolError(f"{path}: no such file") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ToolError(f"{path}: not a regular file")
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise ToolError(f"{path}: not a regular file")
             raw = handle.read(self.output_limit * 4 + 1)
         return ToolOutcome(True, cap(raw.decode("utf-8", errors="replace"), self.output_limit))
 
@@ -138,10 +180,7 @@ class Workspace:
         target = self.resolve(path, allow_root=False)
         if os.path.isdir(target):
             raise ToolError(f"{path}: is a directory")
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        # O_NOFOLLOW: a symlink swapped in after resolve() is refused rather than followed.
-        # 0o666 less the umask (007 with a sandbox: the execution's commands may change the file too).
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o666)
+        fd = self._open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, create=True)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(content)
         return ToolOutcome(True, f"wrote {len(content.encode('utf-8'))} bytes to {self.relative(target)}")

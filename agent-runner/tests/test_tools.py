@@ -49,6 +49,28 @@ def test_symlinks_leaving_the_workspace_are_refused(ws, tmp_path):
     assert not (tmp_path / "new.txt").exists()
 
 
+def test_a_directory_swapped_for_a_symlink_after_the_check_is_not_followed(ws, tmp_path):
+    # A background process of the execution could swap a directory between resolve() and open().
+    assert ws.write_file("d/f.txt", "inside").ok
+    target = ws.resolve("d/f.txt")
+    os.rename(os.path.join(ws.root, "d"), os.path.join(ws.root, "moved"))
+    os.symlink(str(tmp_path), os.path.join(ws.root, "d"))
+    (tmp_path / "f.txt").write_text("outside")
+    for flags in (os.O_RDONLY, os.O_WRONLY | os.O_TRUNC):
+        with pytest.raises(OSError):
+            ws._open(target, flags)
+    assert (tmp_path / "f.txt").read_text() == "outside"
+
+
+def test_fifos_and_directories_are_not_read(ws):
+    os.mkfifo(os.path.join(ws.root, "pipe"))
+    with pytest.raises(ToolError, match="not a regular file"):
+        ws.read_file("pipe")
+    os.mkdir(os.path.join(ws.root, "dir"))
+    with pytest.raises(ToolError, match="not a regular file"):
+        ws.read_file("dir")
+
+
 def test_symlink_inside_the_workspace_is_fine(ws):
     ws.write_file("real.txt", "inside")
     os.symlink("real.txt", os.path.join(ws.root, "alias.txt"))
