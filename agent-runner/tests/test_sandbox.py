@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from conftest import requires_sandbox
+
 from stigmer_agent_runner.sandbox import OutputCap
 from stigmer_agent_runner.sandbox_launcher import Settings
 
@@ -36,3 +38,31 @@ def test_the_service_uid_may_not_be_a_sandbox_uid():
 
     with pytest.raises(ConfigError, match="inside the sandbox uid range"):
         Settings({"STIGMER_SERVICE_UID": "61001"})
+
+
+@requires_sandbox
+def test_the_launcher_refuses_what_is_not_an_execution_of_ours(workspace_root):
+    import asyncio
+    import os
+
+    from stigmer_agent_runner.sandbox import Sandbox, SandboxError
+
+    sandbox = Sandbox.from_env(os.environ)
+    outside = os.path.join(workspace_root, "..", "..")
+    link = os.path.join(workspace_root, "link")
+    os.symlink("/etc", link)
+
+    async def attempts():
+        refused = []
+        for message in ({"op": "acquire", "directory": "/etc"}, {"op": "acquire", "directory": outside},
+                        {"op": "acquire", "directory": link}, {"op": "run", "slot": 0, "command": "id"},
+                        {"op": "kill", "slot": 99}, {"op": "reclaim", "directory": workspace_root}, {"op": "chmod"}):
+            try:
+                await sandbox._request(message)
+            except SandboxError as error:
+                refused.append(str(error))
+        return refused
+
+    refused = asyncio.run(attempts())
+    assert len(refused) == 7, refused
+    assert "not an execution directory" in refused[0] and "not in use" in refused[3] and "unknown operation" in refused[6]
