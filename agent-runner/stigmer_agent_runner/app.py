@@ -9,6 +9,7 @@ from . import log
 from .api import Api, build_app
 from .config import Config
 from .engine import Engine, EngineSettings
+from .feed import ExecutionFeed
 from .llm import LlmClient, RetryPolicy, make_client
 from .sandbox import Sandbox, close_to_others
 from .store import Store
@@ -35,4 +36,6 @@ def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, 
     ), sandbox)
     api = Api(engine, store, config.api_token, config.workspace, config.max_upload_bytes, config.shutdown_grace_seconds,
               config.max_uploads_inflight_bytes)
+    api.feed = ExecutionFeed(store, engine.stopped)
+    engine.on_change.append(api.feed.notify)
     return build_app(api), api

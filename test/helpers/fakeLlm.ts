@@ -28,7 +28,10 @@ export type FakeLlmOptions = {
 	port?: number;
 	/** Answer when the script is exhausted (default: a final answer "done"). */
 	whenExhausted?: FakeLlmStep;
-	/** Picks the answer from the request (e.g. by the agent's instructions) before the script; undefined: the script. */
+	/**
+	 * Chooses the answer from the request before the script is consulted (several executions at once,
+	 * each with its own story: route on the user's prompt and the turns so far). Undefined: the script.
+	 */
 	respond?: (body: any) => FakeLlmStep | undefined;
 };
 
