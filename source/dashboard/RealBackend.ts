@@ -19,6 +19,7 @@ import { containerStatus, currentContainer } from '../engine/ContainerService.js
 import { DockerApi } from '../engine/DockerApi.js';
 import { subscribeEngineEvents } from '../engine/dockerEvents.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
+import { healthRecheckMs, withHealthFallback } from '../engine/healthFallback.js';
 import { runShell } from '../engine/shell.js';
 import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
@@ -214,11 +215,18 @@ export class RealBackend implements DashboardBackend {
 					if (stats?.controller === controller) stats = null;
 				});
 		};
+		let healthTimer: NodeJS.Timeout | null = null;
+		signal.addEventListener('abort', () => healthTimer && clearTimeout(healthTimer), { once: true });
 		const inspect = async () => {
 			const found = await currentContainer(api, this.home);
 			if (signal.aborted) return;
-			const row = containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image);
+			const row = await withHealthFallback(containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image), found);
+			if (signal.aborted) return;
 			sink.dispatch({ type: 'service/updated', status: row });
+			// no health_status event will come from an engine that runs no health checks: look again
+			if (healthTimer) clearTimeout(healthTimer);
+			const recheckMs = healthRecheckMs(found);
+			healthTimer = recheckMs === null ? null : setTimeout(() => resync(), recheckMs);
 			if (found && found.State.Running) startStats(found.Id);
 			else {
 				stopStats();

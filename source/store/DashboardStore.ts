@@ -8,6 +8,7 @@ import { type DashboardAction, dashboardReducer } from './dashboardReducer.js';
 import { type DashboardState, type ResourceSample, initialDashboardState } from './dashboardState.js';
 import type { ExecutionSummary } from '../api/AgentRunnerClient.js';
 import { type IncomingLogLine, LogBook } from './LogBook.js';
+import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 
 /** Changes of executions are applied this soon at most (20 running executions: ≤ 33 batches a second). */
 const executionsFlushMs = 30;
@@ -106,7 +107,7 @@ export class DashboardStore implements DashboardSink {
 
 	upsertExecutions = (summaries: ExecutionSummary[]): void => {
 		if (summaries.length === 0) return;
-		for (const summary of summaries) this.pendingSummaries.push(summary);
+		for (const summary of summaries) this.pendingSummaries.push(terminalSafeSummary(summary));
 		// A state change is news the user waits for (≤ 200 ms to the screen): the first one after a quiet
 		// spell is applied at once (a timer fires late on a busy machine), those that follow within
 		// executionsFlushMs in one batch.
@@ -180,4 +181,11 @@ export class DashboardStore implements DashboardSink {
 	private emit(): void {
 		for (const listener of [...this.listeners]) listener();
 	}
+}
+
+const plain = (text: string | null): string | null => (text === null ? null : sanitizeForTerminal(text, false));
+
+/** The agent's and the model's text in a summary (agent and tool names, the error) cannot drive the terminal. */
+export function terminalSafeSummary(summary: ExecutionSummary): ExecutionSummary {
+	return { ...summary, agent: plain(summary.agent), tool: plain(summary.tool), error: plain(summary.error) };
 }

@@ -36,6 +36,10 @@ export interface RunnerStackOptions {
 	/** start no container (a home whose runner is not running) */
 	noContainer?: boolean;
 	extraEnv?: Record<string, string>;
+	/** an LLM API key, written to secrets/llm-api-key (0600) and configured as llm.apiKeyFile */
+	llmApiKey?: string;
+	/** agentRunner.image (default: the image of this checkout, built when missing) */
+	image?: string;
 	/** config.yaml lines under `services:` (none by default) */
 	services?: string[];
 }
@@ -80,6 +84,7 @@ export class RunnerStack {
 			[
 				'agentRunner:',
 				`  port: ${this.port}`,
+				...(this.options.image ? [`  image: ${this.options.image}`] : []),
 				`  maxConcurrency: ${this.options.maxConcurrency ?? 4}`,
 				'  env:',
 				"    STIGMER_SHUTDOWN_GRACE_SECONDS: '1'",
@@ -87,11 +92,13 @@ export class RunnerStack {
 				'  llm:',
 				`    baseUrl: ${this.options.llmUrl}`,
 				'    model: fake-model',
+				...(this.options.llmApiKey ? ['    apiKeyFile: secrets/llm-api-key'] : []),
 				...(this.options.services?.length ? ['services:', ...this.options.services] : ['services: {}']),
 				'',
 			].join('\n'),
 		);
 		writeFileSync(home.apiTokenFile, `${this.token}\n`, { mode: 0o600 });
+		if (this.options.llmApiKey) writeFileSync(path.join(home.secretsDir, 'llm-api-key'), `${this.options.llmApiKey}\n`, { mode: 0o600 });
 	}
 
 	async startContainer(): Promise<void> {
@@ -112,6 +119,14 @@ export class RunnerStack {
 	async restartContainer(stopSeconds = 2): Promise<void> {
 		await docker(['restart', '-t', String(stopSeconds), this.containerName], { timeoutMs: 60_000 });
 		await this.waitReady();
+	}
+
+	/** Peak resident memory of the runner's Python process (`VmHWM: N kB`), read in the container. */
+	async runnerPeakRss(): Promise<string> {
+		const script =
+			"for d in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in python3*stigmer_agent_runner*) grep VmHWM $d/status;; esac; done";
+		const result = await docker(['exec', this.containerName, 'sh', '-c', script], { allowFailure: true });
+		return result.stdout.trim().replace(/\s+/g, ' ') || `unknown (${result.stderr.trim() || 'the process is gone'})`;
 	}
 
 	async logs(): Promise<string> {
