@@ -81,16 +81,18 @@ test('the executions view follows three runs, shows the tool calls, cancels, and
 	// the screen is watched from before the runs start, recording the states each row goes through
 	const seen = new Map<string, string[]>();
 	let watching = true;
+	const record = (screen: string) => {
+		for (const line of screen.slice(0, screen.indexOf('─ logs:')).split('\n')) {
+			const match = /^[› ] ([0-9a-f]{10}) \S+\s+(?:[-\\|│/] )?(queued|running|succeeded|failed|cancelled|interrupted)\b/.exec(line);
+			if (!match) continue;
+			const states = seen.get(match[1]!) ?? [];
+			if (states.at(-1) !== match[2]) states.push(match[2]!);
+			seen.set(match[1]!, states);
+		}
+	};
 	const watcher = (async () => {
 		while (watching) {
-			const screen = terminal.screen();
-			for (const line of screen.slice(0, screen.indexOf('─ logs:')).split('\n')) {
-				const match = /^[› ] ([0-9a-f]{10}) \S+\s+(?:[-\\|│/] )?(queued|running|succeeded|failed|cancelled|interrupted)\b/.exec(line);
-				if (!match) continue;
-				const states = seen.get(match[1]!) ?? [];
-				if (states.at(-1) !== match[2]) states.push(match[2]!);
-				seen.set(match[1]!, states);
-			}
+			record(terminal.screen());
 			await sleep(50);
 		}
 	})();
@@ -103,9 +105,10 @@ test('the executions view follows three runs, shows the tool calls, cancels, and
 	const statesOf = (id: string) => seen.get(shortOf(id)) ?? [];
 
 	await t.test('each state as it changes', async () => {
-		await terminal.waitFor('all three settled', (s) => stateOf(s, ok) === 'succeeded' && stateOf(s, failing) === 'failed' && /run_command/.test(rowOf(s, slow) ?? ''), 60_000);
+		const settled = await terminal.waitFor('all three settled', (s) => stateOf(s, ok) === 'succeeded' && stateOf(s, failing) === 'failed' && /run_command/.test(rowOf(s, slow) ?? ''), 60_000);
 		watching = false;
 		await watcher;
+		record(settled);
 		const seenAll = JSON.stringify(Object.fromEntries(ids.map((id) => [id, statesOf(id)])));
 		assert.deepEqual(statesOf(ok).filter((s) => s !== 'queued'), ['running', 'succeeded'], seenAll);
 		assert.deepEqual(statesOf(failing).filter((s) => s !== 'queued'), ['running', 'failed'], seenAll);
