@@ -6,7 +6,8 @@ import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contr
 import { currentContainer } from '../engine/ContainerService.js';
 import { DockerApi } from '../engine/DockerApi.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
-import { portOwner } from '../engine/portOwner.js';
+import { processFacts } from '../platform/ProcessFacts.js';
+import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { demuxFrames } from '../engine/streams.js';
 import { UserError, errorMessage } from '../errors.js';
 import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
@@ -65,6 +66,12 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 	try {
 		api = await DockerApi.connect();
 		const info = api.info!;
+		if (!info.arch) {
+			// connecting asked /_ping only, whose headers lack the architecture (Podman's also the OS)
+			const version = await api.json<{ Os?: string; Arch?: string }>('GET', '/version', { timeoutMs: 30_000 });
+			info.os = version.Os ?? info.os;
+			info.arch = version.Arch ?? '';
+		}
 		checks.push({ name: 'engine', status: 'ok', detail: `${info.platform} ${info.version} at ${info.endpoint} (API ${info.apiVersion}, ${info.os}/${info.arch})` });
 	} catch (error) {
 		checks.push({ name: 'engine', status: 'fail', detail: errorMessage(error), fix: (error as UserError).hint });
@@ -103,8 +110,8 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				checks.push({ name: `port ${port}`, status: 'ok', detail: `held by this stack's ${agentRunnerService}` });
 				continue;
 			}
-			const owner = portOwner(port);
-			const holder = owner ? `pid ${owner.pid} (${owner.command.slice(0, 80)})` : 'another program';
+			const owner = processFacts().portOwner(port);
+			const holder = owner ? `pid ${owner.pid} (${sanitizeForTerminal(owner.command.slice(0, 80), false)})` : 'another program';
 			const ours = owner && what.includes('ready.tcp');
 			checks.push({
 				name: `port ${port}`,

@@ -20,6 +20,7 @@ import {
 } from '../engine/ContainerService.js';
 import { DockerApi, EngineUnreachableError } from '../engine/DockerApi.js';
 import { endpointUrl, resolveEndpoint } from '../engine/endpoint.js';
+import { withHealthFallback } from '../engine/healthFallback.js';
 import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBuilder.js';
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
@@ -373,7 +374,7 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 	let containerRow: ServiceStatus;
 	if (api) {
 		const inspect = await currentContainer(api, home);
-		containerRow = containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image);
+		containerRow = await withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect);
 	} else {
 		containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), message: 'container engine unreachable' };
 	}
