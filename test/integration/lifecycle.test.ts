@@ -327,6 +327,9 @@ services:
 			assert.equal(r.code, 1);
 			assert.match(r.stderr, new RegExp(`port ${home.port}`));
 			assert.deepEqual(containersOf(home.dir), []);
+			// nor the home's network, nor the supervisor that the LLM forward had started
+			assert.equal(docker('network', 'ls', '-q', '--filter', `label=ai.stigmer.home=${homeHash(home.dir)}`), '');
+			assert.ok(!existsSync(path.join(home.dir, 'run', 'supervisor.sock')), 'no supervisor left');
 			const d = await home.cli(['doctor', '--json']);
 			const check = JSON.parse(d.stdout).checks.find((c: { name: string }) => c.name === `port ${home.port}`);
 			assert.equal(check.status, 'fail');
