@@ -30,6 +30,8 @@ import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
 import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
+import { type ExecutionsBackend, followExecutions } from './executionActions.js';
+import { AgentRunnerClient } from '../api/AgentRunnerClient.js';
 
 /** Natives' CPU/RSS sampling period: the store applies stats to the screen every 2 s at most (idle CPU). */
 const nativeSampleMs = 2000;
@@ -65,13 +67,30 @@ export function nativeRow(s: NativeStatus): ServiceStatus {
 	return row;
 }
 
+/** The dashboard keeps this many executions (the runner's first picture); the table draws a page. */
+const executionsKept = 1000;
+
 export class RealBackend implements DashboardBackend {
+	readonly executions: ExecutionsBackend;
+	private readonly runner: AgentRunnerClient;
+
 	constructor(
 		private readonly home: StigmerHome,
 		private readonly config: StigmerConfig,
 		private readonly api: DockerApi | null,
 		private readonly endpointError: string | null,
-	) {}
+	) {
+		// the same client as `stigmer run` and `stigmer executions`
+		const runner = AgentRunnerClient.forHome(home, config.agentRunner.port);
+		this.runner = runner;
+		this.executions = {
+			feed: (signal) => runner.executionFeed({ signal, limit: executionsKept }),
+			events: (id, signal) => runner.events(id, { signal }),
+			cancel: async (id) => {
+				await runner.cancel(id);
+			},
+		};
+	}
 
 	start(sink: DashboardSink): () => void {
 		const controller = new AbortController();
@@ -95,11 +114,13 @@ export class RealBackend implements DashboardBackend {
 		if (this.api) this.followContainer(this.api, sink, signal).catch((error) => report('engine', error));
 		else sink.dispatch({ type: 'engine/changed', engine: { reachable: false, error: this.endpointError ?? 'no engine endpoint' } });
 		this.followLogs(sink, signal).catch((error) => report('logs', error));
+		stops.push(followExecutions(this.executions, sink));
 
 		return () => {
 			controller.abort();
 			for (const stop of stops) stop();
 			this.api?.close();
+			this.runner.close();
 		};
 	}
 

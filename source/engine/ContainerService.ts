@@ -6,7 +6,7 @@ import { chownSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { AgentRunnerConfig } from '../config/types.js';
-import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, imageUser, labels, serviceLabelSelector } from '../contract.js';
+import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, containerSecurity, imageUser, labels, serviceLabelSelector, serviceUser } from '../contract.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
 import { packageVersion } from '../version.js';
@@ -43,6 +43,11 @@ export interface NetworkChoice {
 	 */
 	mode: 'home' | 'bridge';
 	reason: string;
+	/**
+	 * Podman names the host `host.containers.internal` in every container by itself, and Podman before
+	 * 4.7 refuses Docker's `host-gateway` (podman#19152), so there no ExtraHosts entry is asked for.
+	 */
+	podman?: boolean;
 }
 
 /**
@@ -51,15 +56,19 @@ export interface NetworkChoice {
  * engine the home's own network is used (HomeNetwork.ts says why); elsewhere the engine's default bridge.
  */
 export async function chooseNetwork(api: DockerApi): Promise<NetworkChoice> {
-	const info = await api.json<{ OperatingSystem?: string; Name?: string; SecurityOptions?: string[] }>('GET', '/info');
+	const [info, version] = await Promise.all([
+		api.json<{ OperatingSystem?: string; Name?: string; SecurityOptions?: string[] }>('GET', '/info'),
+		api.json<{ Components?: Array<{ Name?: string }> }>('GET', '/version'),
+	]);
+	const podman = (version.Components ?? []).some((c) => /podman/i.test(c.Name ?? ''));
 	const os = info.OperatingSystem ?? '';
 	const endpoint = api.endpoint.kind === 'unix' ? api.endpoint.socketPath : '';
 	const vm = /Docker Desktop|OrbStack/i.test(os) || endpoint.startsWith(path.join(homedir(), '.colima')) || endpoint.includes('/.docker/') || endpoint.includes('/.orbstack/');
-	if (api.endpoint.kind !== 'unix') return { mode: 'bridge', reason: 'default bridge (remote engine)' };
-	if (process.platform !== 'linux' || vm) return { mode: 'bridge', reason: `default bridge (${os || 'engine in a VM'})` };
+	if (api.endpoint.kind !== 'unix') return { mode: 'bridge', reason: 'default bridge (remote engine)', podman };
+	if (process.platform !== 'linux' || vm) return { mode: 'bridge', reason: `default bridge (${os || 'engine in a VM'})`, podman };
 	// rootless engines keep their bridges in a namespace of their own: its gateway is no host address
-	if ((info.SecurityOptions ?? []).some((o) => /rootless/.test(o))) return { mode: 'bridge', reason: 'default bridge (rootless engine)' };
-	return { mode: 'home', reason: 'own bridge network (local Linux engine)' };
+	if ((info.SecurityOptions ?? []).some((o) => /rootless/.test(o))) return { mode: 'bridge', reason: 'default bridge (rootless engine)', podman };
+	return { mode: 'home', reason: 'own bridge network (local Linux engine)', podman };
 }
 
 /** The network settings of the container, as planContainer puts them in the create request. */
@@ -100,8 +109,9 @@ export function containerLlmUrl(hostUrl: string, via: string, port?: number): st
 	return url.toString().replace(/\/$/, hostUrl.endsWith('/') ? '/' : '');
 }
 
-/** The engine's default bridge, with host.docker.internal resolved by the engine (host-gateway). */
+/** The engine's default bridge, with the host's name resolved by the engine (Docker: host-gateway). */
 export function defaultBridgeNetwork(hostUrl: string, choice: NetworkChoice): ContainerNetwork {
+	if (choice.podman) return { choice, networkMode: 'bridge', llmUrl: containerLlmUrl(hostUrl, 'host.containers.internal'), extraHosts: [] };
 	return { choice, networkMode: 'bridge', llmUrl: containerLlmUrl(hostUrl, 'host.docker.internal'), extraHosts: ['host.docker.internal:host-gateway'] };
 }
 
@@ -143,10 +153,12 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		binds.push(`${config.llm.apiKeyFile}:${containerPaths.llmApiKey}:ro`);
 		ownedPaths.push(config.llm.apiKeyFile);
 	}
-	// On Linux the container runs as the invoking user so workspace files are theirs; as root it keeps
-	// the image's non-root user and stigmer hands that user the mounted paths instead.
-	const uid = process.getuid?.() ?? 0;
-	const user = process.platform === 'linux' && uid !== 0 ? `${uid}:${process.getgid?.() ?? uid}` : '';
+	// The sandbox launcher starts as root with three capabilities and runs the service as the invoking
+	// user on Linux (workspace files are theirs), as the image's user when that is root (stigmer hands
+	// it the mounted paths); each execution's commands get their own uid (README, "Security").
+	const service = serviceUser();
+	env[containerEnv.serviceUid] = String(service.uid);
+	env[containerEnv.serviceGid] = String(service.gid);
 	const hostConfig: Record<string, unknown> = {
 		Binds: binds,
 		// its own network namespace; the API is published on the host's loopback only
@@ -155,6 +167,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		ExtraHosts: network.extraHosts,
 		Init: true,
 		CapDrop: ['ALL'],
+		CapAdd: [...containerSecurity.capAdd],
 		SecurityOpt: ['no-new-privileges:true'],
 		ReadonlyRootfs: true,
 		Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m' },
@@ -170,7 +183,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		Env: Object.entries(env)
 			.sort(([a], [b]) => a.localeCompare(b))
 			.map(([k, v]) => `${k}=${v}`),
-		User: user,
+		User: containerSecurity.user,
 		WorkingDir: containerPaths.workspace,
 		ExposedPorts: { [`${containerHttpPort}/tcp`]: {} },
 		StopTimeout: 10,

@@ -1,7 +1,8 @@
 // The agent-runner image against a real Docker engine, run with the settings of product.md:
 // read-only root, tmpfs /tmp, no capabilities, no-new-privileges, --init, limits, non-root user,
 // workspace/data/secret mounts. The model is a fake OpenAI-compatible server on the host's 127.0.0.1,
-// reached from the container through host networking (a bridge cannot reach a host loopback listener).
+// reached from the container on its own bridge network through the forward stigmer's supervisor runs
+// (supervisor/LlmForward.ts; a bridge cannot reach a host loopback listener by itself).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { containerEnv, containerPaths, imageTag, imageUser, imageVersionLabel } from '../../source/contract.js';
+import { LlmForward } from '../../source/supervisor/LlmForward.js';
+import { containerEnv, containerHttpPort, containerPaths, containerSecurity, imageTag, imageUser, imageVersionLabel, serviceUser } from '../../source/contract.js';
+import { serviceProcess } from '../helpers/containerProcesses.js';
 import {
 	docker,
 	dockerBuild,
@@ -70,7 +73,7 @@ function makeHome(): { dir: string; workspace: string; data: string; tokenFile: 
 }
 
 function runArgs(name: string, home: ReturnType<typeof makeHome>, image: string, extra: string[]): string[] {
-	const user = asRoot ? `${imageUser.uid}:${imageUser.gid}` : `${process.getuid!()}:${process.getgid!()}`;
+	const service = serviceUser();
 	return [
 		'--name', name,
 		'--label', runLabel,
@@ -79,10 +82,13 @@ function runArgs(name: string, home: ReturnType<typeof makeHome>, image: string,
 		'--read-only',
 		'--tmpfs', '/tmp',
 		'--cap-drop', 'ALL',
+		...containerSecurity.capAdd.flatMap((cap) => ['--cap-add', cap]),
 		'--security-opt', 'no-new-privileges',
 		'--memory', '512m',
 		'--cpus', '1',
-		'--user', user,
+		'--user', containerSecurity.user,
+		'-e', `${containerEnv.serviceUid}=${service.uid}`,
+		'-e', `${containerEnv.serviceGid}=${service.gid}`,
 		'--log-opt', 'max-size=10m',
 		'--log-opt', 'max-file=3',
 		'-v', `${home.workspace}:${containerPaths.workspace}`,
@@ -164,8 +170,13 @@ before(async () => {
 	rmSync(join(iidFile, '..'), { recursive: true, force: true });
 });
 
+let llmForward: LlmForward | null = null;
+const networks: string[] = [];
+
 after(async () => {
 	await removeContainersByLabel(runLabel);
+	for (const network of networks) await docker(['network', 'rm', network], { allowFailure: true });
+	await llmForward?.close();
 	await fakeLlm?.close();
 	for (const dir of homes) rmSync(dir, { recursive: true, force: true });
 });
@@ -174,7 +185,8 @@ describe('agent-runner image', () => {
 	test('carries the version label, the non-root user and a health check', async () => {
 		const info = await dockerInspect(image, 'image');
 		assert.equal(info.Config.Labels[imageVersionLabel], version);
-		assert.equal(info.Config.User, `${imageUser.uid}:${imageUser.gid}`);
+		// root: the sandbox launcher, which runs the service as a non-root user (checked below)
+		assert.equal(info.Config.User, containerSecurity.user);
 		assert.ok(info.Config.Healthcheck?.Test?.join(' ').includes('/healthz'));
 		assert.equal(info.Config.Env.find((e: string) => e.startsWith(`${containerEnv.httpHost}=`)), `${containerEnv.httpHost}=0.0.0.0`);
 	});
@@ -194,8 +206,7 @@ describe('agent-runner image', () => {
 		const runner = new Runner(`http://127.0.0.1:${binding.HostPort}`);
 		await waitForHttp(`${runner.base}/readyz`, { timeoutMs: 30_000 });
 
-		const uid = (await docker(['exec', name, 'id', '-u'])).stdout.trim();
-		assert.notEqual(uid, '0');
+		assert.equal((await serviceProcess(name)).uid, serviceUser().uid);
 
 		assert.equal((await runner.request('/v1/executions', {}, false)).status, 401);
 		assert.equal((await runner.request('/v1/executions', { headers: { authorization: 'Bearer nope' } }, false)).status, 401);
@@ -222,7 +233,7 @@ describe('agent-runner image', () => {
 		assert.equal(health, 'healthy');
 	});
 
-	describe('host network with a fake LLM on the host loopback', () => {
+	describe('own bridge network with a fake LLM on the host loopback, through the LLM forward', () => {
 		const home = makeHome();
 		homes.push(home.dir);
 		const name = uniqueName(`stigmer-test-${runId}`);
@@ -230,13 +241,19 @@ describe('agent-runner image', () => {
 
 		before(async () => {
 			fakeLlm = await startFakeLlm({ host: '127.0.0.1', script: [] });
+			const network = uniqueName(`stigmer-test-net-${runId}`);
+			await docker(['network', 'create', '--label', runLabel, network]);
+			networks.push(network);
+			const ipam = (await dockerInspect(network, 'network')).IPAM.Config[0] as { Subnet: string; Gateway: string };
+			llmForward = await LlmForward.open({ listenHost: ipam.Gateway, port: fakeLlm.port, targetHost: '127.0.0.1', targetPort: fakeLlm.port, allow: ipam.Subnet });
 			const port = await freePort();
 			runner = new Runner(`http://127.0.0.1:${port}`);
 			await dockerRunDetached(runArgs(name, home, image, [
-				'--network', 'host',
-				'-e', `${containerEnv.httpHost}=127.0.0.1`,
-				'-e', `${containerEnv.httpPort}=${port}`,
-				'-e', `${containerEnv.llmBaseUrl}=${fakeLlm.url}`,
+				'--network', network,
+				'-p', `127.0.0.1:${port}:${containerHttpPort}`,
+				'-e', `${containerEnv.httpHost}=0.0.0.0`,
+				'-e', `${containerEnv.httpPort}=${containerHttpPort}`,
+				'-e', `${containerEnv.llmBaseUrl}=http://${ipam.Gateway}:${llmForward.status().boundPort}/v1`,
 				'-e', `${containerEnv.llmModel}=fake-model`,
 			]));
 			await waitForHttp(`${runner.base}/readyz`, { timeoutMs: 30_000 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig } from '../../source/config/loadConfig.ts';
-import { containerEnv, labels } from '../../source/contract.ts';
+import { containerEnv, labels, serviceUser } from '../../source/contract.ts';
 import { type ContainerNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm, planContainer } from '../../source/engine/ContainerService.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
 
@@ -58,6 +58,10 @@ test('default bridge (VM and remote engines): published on 127.0.0.1 only, host-
 	assert.deepEqual(hc.ExtraHosts, ['host.docker.internal:host-gateway']);
 	assert.equal(env(plan.body)[containerEnv.httpHost], '0.0.0.0');
 	assert.equal(env(plan.body)[containerEnv.llmBaseUrl], 'http://host.docker.internal:11434/v1');
+	// Podman before 4.7 refuses host-gateway; it names the host host.containers.internal itself
+	const podman = defaultBridgeNetwork('http://localhost:11434/v1', { mode: 'bridge', reason: 'test', podman: true });
+	assert.deepEqual(podman.extraHosts, []);
+	assert.equal(podman.llmUrl, 'http://host.containers.internal:11434/v1');
 });
 
 test('hardening, mounts, secrets as files, labels', () => {
@@ -67,6 +71,10 @@ test('hardening, mounts, secrets as files, labels', () => {
 	assert.equal(hc.ReadonlyRootfs, true);
 	assert.equal(hc.Init, true);
 	assert.deepEqual(hc.CapDrop, ['ALL']);
+	assert.deepEqual(hc.CapAdd, ['CHOWN', 'SETUID', 'SETGID'], 'the sandbox launcher needs these three, nothing else');
+	assert.equal(plan.body.User, '0:0');
+	assert.equal(env(plan.body)[containerEnv.serviceUid], String(serviceUser().uid));
+	assert.equal(env(plan.body)[containerEnv.serviceGid], String(serviceUser().gid));
 	assert.deepEqual(hc.SecurityOpt, ['no-new-privileges:true']);
 	assert.equal(hc.Memory, 1024 ** 3);
 	assert.equal(hc.NanoCpus, 2e9);

@@ -207,3 +207,62 @@ test('events: 404 for an unknown execution is an error at once', async () => {
 	await assert.rejects(collect(client.events('nope')), /no execution nope/);
 	client.close();
 });
+
+const summary = (id: string, status: string) => ({ id, agent: 'a', status, steps: 0, tool: null, error: null, created_at: '2026-01-01T00:00:00.000Z', started_at: null, finished_at: null });
+
+test('executionFeed: snapshot, live changes, a drop resumed after the last id, and why it is down', async () => {
+	const lastIds: Array<string | undefined> = [];
+	let connections = 0;
+	let refuse401 = false;
+	const { url } = await serve((req, res) => {
+		connections++;
+		lastIds.push(req.headers['last-event-id'] as string | undefined);
+		if (refuse401) {
+			res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"missing or wrong bearer token"}');
+			return;
+		}
+		res.writeHead(200, { 'content-type': 'text/event-stream' });
+		if (connections === 1) {
+			res.write(`retry: 2000\n\nevent: reset\ndata: {"seq":4}\n\nevent: execution\ndata: ${JSON.stringify(summary('ex-1', 'succeeded'))}\n\n${sse(4, 'synced', { seq: 4 })}`);
+			setTimeout(() => res.write(sse(6, 'execution', summary('ex-2', 'running'))), 20);
+			setTimeout(() => res.socket?.destroy(), 60);
+		} else {
+			res.write(sse(9, 'execution', summary('ex-2', 'interrupted')));
+			setTimeout(() => {
+				refuse401 = true;
+				res.socket?.destroy();
+			}, 20);
+		}
+	});
+	const client = new AgentRunnerClient({ baseUrl: url, tokenFile });
+	const controller = new AbortController();
+	const seen: string[] = [];
+	for await (const item of client.executionFeed({ signal: controller.signal, maxRetryMs: 50 })) {
+		seen.push(item.kind === 'execution' ? `${item.summary.id}:${item.summary.status}` : item.kind === 'down' ? `down:${item.problem}` : item.kind);
+		if (item.kind === 'down' && item.problem === 'unauthorized') controller.abort();
+	}
+	client.close();
+	assert.deepEqual(lastIds.slice(0, 2), [undefined, '6'], 'resumed after the last id');
+	assert.deepEqual(seen.slice(0, 7), ['live', 'reset', 'ex-1:succeeded', 'synced', 'ex-2:running', 'down:unreachable', 'live']);
+	assert.deepEqual(seen.slice(7), ['ex-2:interrupted', 'down:unreachable', 'down:unauthorized'], 'each problem reported once, not once per attempt');
+});
+
+test('executionFeed: no token file yet is its own reason; nothing listening is unreachable', async () => {
+	const missing = new AgentRunnerClient({ baseUrl: 'http://127.0.0.1:9', tokenFile: path.join(dir, 'nope') });
+	const controller = new AbortController();
+	for await (const item of missing.executionFeed({ signal: controller.signal, maxRetryMs: 20 })) {
+		assert.equal(item.kind, 'down');
+		assert.equal((item as { problem: string }).problem, 'no-token');
+		assert.match((item as { message: string }).message, /the first `stigmer server start` creates it/);
+		controller.abort();
+	}
+	const { server, url } = await serve(() => {});
+	await close(server);
+	const gone = new AgentRunnerClient({ baseUrl: url, tokenFile });
+	const again = new AbortController();
+	for await (const item of gone.executionFeed({ signal: again.signal, maxRetryMs: 20 })) {
+		assert.deepEqual([item.kind, (item as { problem: string }).problem], ['down', 'unreachable']);
+		again.abort();
+	}
+	gone.close();
+});

@@ -2,7 +2,8 @@
 // nothing; every other sequence is removed and every other control character shown in caret notation.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isPlainByte, jsonForTerminal, jsonStringForTerminal, sanitizeForTerminal } from '../../../source/terminal/sanitizeForTerminal.js';
+import { terminalSafeSummary } from '../../../source/store/DashboardStore.js';
+import { jsonForTerminal, jsonStringForTerminal, sanitizeForTerminal } from '../../../source/terminal/sanitizeForTerminal.js';
 
 /** What an agent printed in the attacks of issue 10, one kind per entry. */
 const attacks: Record<string, string> = {
@@ -93,10 +94,9 @@ test('JSON output is lossless and terminal-safe', () => {
 	assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(encoded), encoded);
 });
 
-test('isPlainByte: printable ASCII and TAB only', () => {
-	const plain = [];
-	for (let b = 0; b < 256; b++) if (isPlainByte(b)) plain.push(b);
-	assert.equal(plain.length, 0x7f - 0x20 + 1);
-	assert.ok(isPlainByte(0x09) && isPlainByte(0x20) && isPlainByte(0x7e));
-	assert.ok(!isPlainByte(0x0d) && !isPlainByte(0x1b) && !isPlainByte(0x7f) && !isPlainByte(0xc2));
+test("the dashboard's executions table gets terminal-safe agent and tool names and errors", () => {
+	const hostile = 'x\x1b]0;pwned\x07\rFORGED';
+	const safe = terminalSafeSummary({ id: 'ex-1', agent: hostile, status: 'failed', steps: 1, tool: hostile, error: hostile, created_at: '', started_at: null, finished_at: null });
+	for (const text of [safe.agent, safe.tool, safe.error]) assert.equal(text, 'x^MFORGED');
+	assert.equal(terminalSafeSummary({ ...safe, agent: null, tool: null, error: null }).tool, null);
 });
