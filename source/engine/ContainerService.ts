@@ -11,6 +11,7 @@ import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
 import { packageVersion } from '../version.js';
 import type { DockerApi } from './DockerApi.js';
+import { unqualifiedImage } from './podmanNames.js';
 
 export interface ContainerInspect {
 	Id: string;
@@ -288,7 +289,7 @@ export function containerStatus(inspect: ContainerInspect | null, endpoint: stri
 		state,
 		health: running && health && health !== 'none' ? (health as ServiceHealth) : null,
 		id: inspect.Id,
-		image: inspect.Config.Image,
+		image: unqualifiedImage(inspect.Config.Image),
 		endpoint,
 		startedAt: running || inspect.State.Restarting ? inspect.State.StartedAt : null,
 		restarts: inspect.RestartCount,
