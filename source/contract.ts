@@ -107,6 +107,13 @@ export const nativeLogFile = {
 	keep: 3,
 } as const;
 
+/**
+ * Seconds `server start`/`restart` wait for readiness, and `server stop` waits after SIGTERM /
+ * `docker stop` before killing (also the supervisor's default and compose's stop_grace_period; the
+ * runner's STIGMER_SHUTDOWN_GRACE_SECONDS stays below it). --timeout overrides both.
+ */
+export const defaultTimeouts = { startSeconds: 120, stopSeconds: 10 } as const;
+
 export const exitCodes = {
 	ok: 0,
 	failure: 1,

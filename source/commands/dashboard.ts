@@ -1,22 +1,8 @@
 // `stigmer dashboard`: checks for a terminal, then loads the Ink app (React and Ink load only here).
-import { exitCodes } from '../contract.js';
 import { UsageError } from '../errors.js';
-import { type CommandContext, parseCommandArgs } from './CommandContext.js';
-
-const help = `
-  Usage
-    $ stigmer dashboard
-
-  The live terminal dashboard: services with state, health, CPU, memory and history; their logs;
-  keys to start (s), stop (x), restart (r) and open a shell in the container (e). Press ? for all keys.
-`;
+import type { CommandContext } from './CommandContext.js';
 
 export default async function dashboard(ctx: CommandContext): Promise<number> {
-	const { values } = parseCommandArgs(ctx, 'dashboard', {}, false);
-	if (values.help) {
-		ctx.stdout.write(`${help.trimStart()}\n`);
-		return exitCodes.ok;
-	}
 	if (!ctx.stdout.isTTY || !process.stdin.isTTY) {
 		throw new UsageError('stigmer dashboard needs a terminal', 'run it in an interactive terminal; for scripts use `stigmer server status --json` and `stigmer server logs -f`');
 	}

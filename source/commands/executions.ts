@@ -2,18 +2,7 @@
 import { AgentRunnerApiError, AgentRunnerClient, type Execution } from '../api/AgentRunnerClient.js';
 import { exitCodes } from '../contract.js';
 import { UsageError, UserError } from '../errors.js';
-import { parseCommandArgs, type Command, type CommandContext } from './CommandContext.js';
-
-export const executionsHelp = `
-  List, inspect and cancel agent executions.
-
-  Usage
-    $ stigmer executions [list] [--json] [--limit N]
-    $ stigmer executions show ID [--json]
-    $ stigmer executions cancel ID
-
-  list prints the newest first; --json prints the API's objects.
-`;
+import type { Command, CommandContext } from './CommandContext.js';
 
 const statusStyle: Record<string, number> = { queued: 33, running: 36, succeeded: 32, failed: 31, cancelled: 35, interrupted: 31 };
 
@@ -125,21 +114,16 @@ async function notFound<T>(id: string, promise: Promise<T>): Promise<T> {
 	}
 }
 
-const executions: Command = async (ctx) => {
-	const { values, positionals } = parseCommandArgs(ctx, 'executions', { json: { type: 'boolean' }, limit: { type: 'string' } });
-	if (values.help) {
-		ctx.stdout.write(executionsHelp);
-		return exitCodes.ok;
-	}
-	const [sub = 'list', ...rest] = positionals;
-	const json = values.json === true;
+const executions: Command<'executions'> = async (ctx, { flags, input }) => {
+	const [sub = 'list', ...rest] = input;
+	const json = flags.json === true;
 	const one = (): string => {
 		if (rest.length !== 1) throw new UsageError(`executions ${sub} needs one execution ID`, 'see `stigmer executions --help`');
 		return rest[0]!;
 	};
 	let limit = 100;
-	if (values.limit !== undefined) {
-		limit = Number(values.limit);
+	if (flags.limit !== undefined) {
+		limit = Number(flags.limit);
 		if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be an integer from 1 to 1000');
 	}
 	if (!['list', 'show', 'cancel'].includes(sub)) throw new UsageError(`unknown subcommand "executions ${sub}"`, 'one of: list, show ID, cancel ID');

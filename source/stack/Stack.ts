@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
-import { agentRunnerService, exitCodes, imageRepository, labels } from '../contract.js';
+import { agentRunnerService, defaultTimeouts, exitCodes, imageRepository, labels } from '../contract.js';
 import {
 	type ContainerInspect,
 	chooseNetwork,
@@ -52,8 +52,6 @@ export interface StartOptions extends StackOptions {
 	services?: string[];
 }
 
-export const defaultStartTimeoutSeconds = 120;
-export const defaultStopTimeoutSeconds = 10;
 
 export function serviceNames(config: StigmerConfig): string[] {
 	return [...config.services.map((s) => s.name), agentRunnerService];
@@ -128,7 +126,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	const selected = selectServices(config, options.services);
 	const wantContainer = selected.includes(agentRunnerService);
 	const natives = config.services.filter((s) => selected.includes(s.name));
-	const timeoutSeconds = options.timeoutSeconds ?? defaultStartTimeoutSeconds;
+	const timeoutSeconds = options.timeoutSeconds ?? defaultTimeouts.startSeconds;
 	const wait = options.wait ?? true;
 	const emit = options.onEvent ?? (() => {});
 	ensureApiToken(home);
@@ -272,7 +270,7 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 	const config = loadConfig(home);
 	const selected = selectServices(config, options.services);
 	const all = !options.services || options.services.length === 0;
-	const timeout = options.timeoutSeconds ?? defaultStopTimeoutSeconds;
+	const timeout = options.timeoutSeconds ?? defaultTimeouts.stopSeconds;
 	const emit = options.onEvent ?? (() => {});
 	home.ensureLayout();
 	const lock = await acquireHomeLock(home, { what: 'stopping', signal: options.signal });
@@ -360,7 +358,7 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 		const inspect = await currentContainer(api, home);
 		containerRow = containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image);
 	} else {
-		containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), message: 'container engine unreachable' };
+		containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), state: 'unknown', message: 'container engine unreachable' };
 	}
 	const state = readNativeState(home);
 	const byName = new Map(state.services.map((s) => [s.name, s]));

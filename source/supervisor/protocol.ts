@@ -3,6 +3,7 @@
 // line (a `subscribe` request instead receives a `state` event line now and on every change, until it
 // closes the connection).
 import type { NativeServiceConfig } from '../config/types.js';
+import { defaultTimeouts } from '../contract.js';
 
 export type NativeState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed';
 
@@ -50,7 +51,7 @@ export type SupervisorRequest =
 	 * seconds (`timedOut: true`).
 	 */
 	| { cmd: 'start'; services?: string[]; configs?: NativeServiceConfig[]; wait?: boolean; timeout?: number }
-	/** Stops in reverse order: SIGTERM to each process group, SIGKILL after `timeout` seconds (default 10). */
+	/** Stops in reverse order: SIGTERM to each process group, SIGKILL after `timeout` seconds (default defaultStopTimeoutSeconds). */
 	| { cmd: 'stop'; services?: string[]; timeout?: number }
 	| { cmd: 'restart'; services?: string[]; configs?: NativeServiceConfig[]; wait?: boolean; timeout?: number }
 	/** Stops everything, answers, then the supervisor exits. */
@@ -66,5 +67,6 @@ export interface SupervisorStateEvent {
 	services: NativeStatus[];
 }
 
-export const defaultStopTimeoutSeconds = 10;
+/** A request's `timeout` when it names none: stop as `stigmer server stop` (contract.ts), readiness 60 s. */
+export const defaultStopTimeoutSeconds = defaultTimeouts.stopSeconds;
 export const defaultReadyTimeoutSeconds = 60;

@@ -302,6 +302,7 @@ services:
 			assert.match(r.stderr, /start|install/);
 			assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
 			const s = await home.cli(['server', 'status', '--json'], { env: { DOCKER_HOST: 'unix:///tmp/stigmer-no-such.sock' } });
+			assert.equal(s.code, 3, s.stderr);
 			assert.equal(JSON.parse(s.stdout).engine.reachable, false);
 		} finally {
 			await home.cleanup();

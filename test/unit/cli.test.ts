@@ -20,6 +20,7 @@ test('--help, --version and usage errors', async () => {
 	assert.equal(help.code, 0);
 	assert.match(help.stdout, /server start/);
 	assert.match(help.stdout, /dashboard/);
+	assert.equal(help.stdout.split('Run a Stigmer local stack').length, 2, 'the package description, once');
 	const version = await runCli(['--version']);
 	assert.equal(version.code, 0);
 	assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);

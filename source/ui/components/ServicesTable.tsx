@@ -38,6 +38,7 @@ const stateColors: Record<ServiceStatus['state'], string> = {
 	exited: 'gray',
 	failed: 'red',
 	'not-installed': 'gray',
+	unknown: 'gray',
 };
 
 // rows are drawn through <Glyphs>: marks and sparklines are written as their stand-ins
