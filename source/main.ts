@@ -110,7 +110,9 @@ export async function main(argv: string[]): Promise<number> {
 	if (!found) {
 		const word = rest[0]!;
 		if (word === 'server' || word === 'image') {
-			const subs = Object.keys(commands).filter((c) => c.startsWith(`${word} `)).map((c) => c.split(' ')[1]);
+			const subs = Object.keys(commands)
+				.filter((c) => c.startsWith(`${word} `))
+				.map((c) => c.split(' ')[1]);
 			throw new UsageError(rest[1] ? `unknown command "${word} ${rest[1]}"` : `"${word}" needs a subcommand`, `one of: ${subs.join(', ')}`);
 		}
 		throw new UsageError(`unknown command "${word}"`, 'see `stigmer --help`');

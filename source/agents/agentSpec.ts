@@ -37,7 +37,10 @@ export class AgentSpecError extends UsageError {
 		readonly file: string,
 		readonly problems: AgentSpecProblem[],
 	) {
-		super(problems.map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.field}: ${p.problem}`).join('\n'), 'an agent spec has name, instructions and optional model, tools, max_steps (see README, "Agents")');
+		super(
+			problems.map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.field}: ${p.problem}`).join('\n'),
+			'an agent spec has name, instructions and optional model, tools, max_steps (see README, "Agents")',
+		);
 		this.name = 'AgentSpecError';
 		this.line = problems[0]?.line;
 		this.field = problems[0]?.field ?? '(document)';

@@ -30,7 +30,12 @@ export function parseCommand<F extends FlagDefinitions>(definition: CommandDefin
 
 	const flags: Record<string, { type: 'boolean' | 'string'; shortFlag?: string; isMultiple?: boolean; default?: boolean }> = { help: { type: 'boolean', shortFlag: 'h' } };
 	for (const [key, flag] of Object.entries(definition.flags)) {
-		flags[key] = { type: flag.type, ...(flag.shortFlag ? { shortFlag: flag.shortFlag } : {}), ...(flag.isMultiple ? { isMultiple: true } : {}), ...(flag.default !== undefined ? { default: flag.default } : {}) };
+		flags[key] = {
+			type: flag.type,
+			...(flag.shortFlag ? { shortFlag: flag.shortFlag } : {}),
+			...(flag.isMultiple ? { isMultiple: true } : {}),
+			...(flag.default !== undefined ? { default: flag.default } : {}),
+		};
 	}
 	let cli: ReturnType<typeof meow>;
 	try {

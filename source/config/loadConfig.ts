@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Yaml from 'yaml';
 import type { LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import { agentRunnerService, containerEnv, defaultAgentRunnerPort, imageTag } from '../contract.js';
+import { agentRunnerDefaults, agentRunnerService, containerEnv, imageTag } from '../contract.js';
 import { UsageError, errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { packageVersion } from '../version.js';
@@ -35,12 +35,12 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 		file: null,
 		agentRunner: {
 			image: imageTag(packageVersion),
-			port: defaultAgentRunnerPort,
-			memory: 1024 ** 3,
-			cpus: 2,
+			port: agentRunnerDefaults.port,
+			memory: parseMemory(agentRunnerDefaults.memory)!,
+			cpus: agentRunnerDefaults.cpus,
 			env: {},
-			llm: { provider: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', model: 'qwen2.5-coder:7b', apiKeyFile: null },
-			maxConcurrency: 4,
+			llm: { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null },
+			maxConcurrency: agentRunnerDefaults.maxConcurrency,
 		},
 		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
 	};

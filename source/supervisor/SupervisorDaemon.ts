@@ -11,14 +11,7 @@ import { jsonLine, readJsonLines } from './jsonLines.js';
 import { NativeSupervisor, type StartResult } from './NativeSupervisor.js';
 import { groupStillOurs, terminateGroup } from './NativeService.js';
 import { isSameProcess, processGroupAlive, processStartTime } from './procfs.js';
-import {
-	defaultReadyTimeoutSeconds,
-	defaultStopTimeoutSeconds,
-	type NativeStateFile,
-	type SupervisorRequest,
-	type SupervisorResponse,
-	type SupervisorStateEvent,
-} from './protocol.js';
+import { defaultReadyTimeoutSeconds, defaultStopTimeoutSeconds, type NativeStateFile, type SupervisorRequest, type SupervisorResponse, type SupervisorStateEvent } from './protocol.js';
 
 export class SupervisorDaemon {
 	private readonly supervisor: NativeSupervisor;
@@ -144,8 +137,7 @@ export class SupervisorDaemon {
 				const refused = this.unknownServices(names, 'start');
 				if (refused) return refused;
 				const readyMs = request.wait === false ? null : (request.timeout ?? defaultReadyTimeoutSeconds) * 1000;
-				const result =
-					request.cmd === 'start' ? await this.supervisor.start(names, readyMs) : await this.supervisor.restart(names, defaultStopTimeoutSeconds * 1000, readyMs);
+				const result = request.cmd === 'start' ? await this.supervisor.start(names, readyMs) : await this.supervisor.restart(names, defaultStopTimeoutSeconds * 1000, readyMs);
 				return this.fromStart(result);
 			}
 			case 'stop': {
@@ -200,7 +192,12 @@ async function clearOrphans(home: StigmerHome): Promise<void> {
 		Object.entries(previous.guards ?? {}).map(async ([name, guard]) => {
 			if (!groupStillOurs(guard) || !processGroupAlive(guard.pid)) return;
 			say(`stopping ${name} (pid ${guard.pid}) left by a previous supervisor`);
-			await terminateGroup(guard, () => !isSameProcess(guard.pid, guard.startTime), () => {}, 2000);
+			await terminateGroup(
+				guard,
+				() => !isSameProcess(guard.pid, guard.startTime),
+				() => {},
+				2000,
+			);
 		}),
 	);
 }

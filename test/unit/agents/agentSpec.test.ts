@@ -71,7 +71,10 @@ test('syntax errors carry the line, in YAML and JSON', () => {
 
 test('readAgentSpec: a missing file is a usage error naming it', () => {
 	const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-spec-'));
-	assert.throws(() => readAgentSpec(path.join(dir, 'nope.yaml')), (error: Error & { exitCode?: number }) => /nope\.yaml does not exist/.test(error.message) && error.exitCode === 2);
+	assert.throws(
+		() => readAgentSpec(path.join(dir, 'nope.yaml')),
+		(error: Error & { exitCode?: number }) => /nope\.yaml does not exist/.test(error.message) && error.exitCode === 2,
+	);
 	writeFileSync(path.join(dir, 'ok.yaml'), 'name: a\ninstructions: b\n');
 	assert.equal(readAgentSpec(path.join(dir, 'ok.yaml')).name, 'a');
 });
