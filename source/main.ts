@@ -1,6 +1,7 @@
 // The CLI: global flags, --help/--version, and dispatch to one lazily loaded command module,
 // so a command loads only what it uses (non-UI commands never load Ink or React).
 import { exitCodes } from './contract.js';
+import { engineRefusal } from './engine/engineRefusals.js';
 import { UserError, UsageError, errorMessage } from './errors.js';
 import { StigmerHome } from './home/StigmerHome.js';
 import type { Command, CommandContext } from './commands/CommandContext.js';
@@ -136,6 +137,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export function reportError(error: unknown, stderr: NodeJS.WriteStream = process.stderr): number {
+	// an engine's refusal is the engine's word (with the fix when it is a known one), not a bug of ours
+	error = engineRefusal(error) ?? error;
 	if (error instanceof UserError) {
 		stderr.write(`stigmer: ${error.message}\n`);
 		if (error.hint) stderr.write(`  ${error.hint.split('\n').join('\n  ')}\n`);

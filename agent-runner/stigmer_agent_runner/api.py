@@ -11,32 +11,20 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
 
 from starlette.applications import Starlette
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from . import log
 from .engine import Engine
+from .errors import RequestError
 from .store import TERMINAL, Store
-from .tools import TOOL_NAMES
+from .uploads import (MultipartReceiver, RequestBody, UploadBudget, multipart_boundary, remove_tree,
+                      staging_dir)
+from .validation import MAX_SQL_INTEGER, ascii_int, parse_json, validate_execution
 
 SSE_KEEPALIVE_SECONDS = 15.0
-MAX_STEPS_LIMIT = 1000
-
-
-class RequestError(Exception):
-    def __init__(self, status: int, message: str, field: Optional[str] = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
-
-    def response(self) -> JSONResponse:
-        body: Dict[str, Any] = {"error": self.message}
-        if self.field:
-            body["field"] = self.field
-        return JSONResponse(body, status_code=self.status)
+MAX_LIST_LIMIT = 1000
 
 
 def new_execution_id() -> str:
@@ -44,75 +32,16 @@ def new_execution_id() -> str:
     return f"ex-{int(time.time() * 1000):x}-{secrets.token_hex(5)}"
 
 
-def validate_execution(payload: Any) -> Tuple[Dict[str, Any], str]:
-    """Returns (agent, input) or raises a 422 naming the offending field."""
-    if not isinstance(payload, dict):
-        raise RequestError(422, "the execution must be a JSON object", "execution")
-    agent = payload.get("agent")
-    if agent is None:
-        raise RequestError(422, "agent is required", "agent")
-    if not isinstance(agent, dict):
-        raise RequestError(422, "agent must be an object", "agent")
-    name = agent.get("name")
-    if name is None or (isinstance(name, str) and not name.strip()):
-        raise RequestError(422, "agent.name is required", "agent.name")
-    if not isinstance(name, str):
-        raise RequestError(422, "agent.name must be a string", "agent.name")
-    instructions = agent.get("instructions", "")
-    if not isinstance(instructions, str):
-        raise RequestError(422, "agent.instructions must be a string", "agent.instructions")
-    model = agent.get("model")
-    if model is not None and (not isinstance(model, str) or not model.strip()):
-        raise RequestError(422, "agent.model must be a non-empty string", "agent.model")
-    tools = agent.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
-            raise RequestError(422, "agent.tools must be a list of tool names", "agent.tools")
-        unknown = [t for t in tools if t not in TOOL_NAMES]
-        if unknown:
-            raise RequestError(422, f"agent.tools: unknown tool {unknown[0]!r} (known: {', '.join(TOOL_NAMES)})", "agent.tools")
-    max_steps = agent.get("max_steps")
-    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= MAX_STEPS_LIMIT):
-        raise RequestError(422, f"agent.max_steps must be an integer from 1 to {MAX_STEPS_LIMIT}", "agent.max_steps")
-    input_text = payload.get("input")
-    if input_text is None:
-        raise RequestError(422, "input is required", "input")
-    if not isinstance(input_text, str):
-        raise RequestError(422, "input must be a string", "input")
-    clean: Dict[str, Any] = {"name": name, "instructions": instructions}
-    if model is not None:
-        clean["model"] = model
-    if tools is not None:
-        clean["tools"] = tools
-    if max_steps is not None:
-        clean["max_steps"] = max_steps
-    return clean, input_text
-
-
-def safe_filename(raw: Optional[str]) -> str:
-    """The last component of an uploaded file's name; never a path that leaves the workspace."""
-    name = (raw or "").replace("\\", "/").split("/")[-1].strip().replace("\x00", "")
-    if name in ("", ".", ".."):
-        raise RequestError(422, f"files: invalid file name {raw!r}", "files")
-    return name[:255]
-
-
-def parse_json(raw: bytes, what: str) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise RequestError(400, f"{what} is not valid JSON: {error}", what) from None
-
-
 class Api:
     def __init__(self, engine: Engine, store: Store, token: str, workspace_root: str, max_upload_bytes: int,
-                 shutdown_grace_seconds: float = 8.0) -> None:
+                 shutdown_grace_seconds: float = 8.0, max_uploads_inflight_bytes: int = 512 * 1024 * 1024) -> None:
         self.engine = engine
         self.store = store
         self.token = token
         self.workspace_root = workspace_root
         self.max_upload_bytes = max_upload_bytes
         self.shutdown_grace_seconds = shutdown_grace_seconds
+        self.uploads = UploadBudget(max_uploads_inflight_bytes)
 
     def authorized(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -141,66 +70,49 @@ class Api:
     async def create(self, request: Request) -> Response:
         if not self.engine.accepting:
             raise RequestError(503, "the agent-runner is stopping; try again after it restarts")
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_upload_bytes:
-            raise RequestError(413, f"request body over the limit of {self.max_upload_bytes} bytes")
-        chunks: List[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_upload_bytes:
-                raise RequestError(413, f"request body over the limit of {self.max_upload_bytes} bytes")
-            chunks.append(chunk)
-        request._body = b"".join(chunks)  # Starlette re-reads the cached body for form()
-
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        uploads: List[Tuple[str, UploadFile]] = []
-        if content_type == "multipart/form-data":
-            try:
-                form = await request.form(max_files=10000, max_fields=100)
-            except Exception as error:
-                raise RequestError(400, f"malformed multipart body: {error}", "execution") from None
-            part = form.get("execution")
-            if part is None:
-                raise RequestError(422, "execution part is required", "execution")
-            raw = await part.read() if isinstance(part, UploadFile) else part.encode("utf-8")
-            payload = parse_json(raw, "execution")
-            names: set = set()
-            for upload in form.getlist("files"):
-                if not isinstance(upload, UploadFile):
-                    raise RequestError(422, "files parts must be files", "files")
-                name = safe_filename(upload.filename)
-                if name in names:
-                    raise RequestError(422, f"files: {name!r} uploaded twice", "files")
-                names.add(name)
-                uploads.append((name, upload))
-        elif content_type in ("application/json", ""):
-            payload = parse_json(request._body, "body")
-        else:
-            raise RequestError(415, f"unsupported content type {content_type!r}; use application/json or multipart/form-data")
-
-        agent, input_text = validate_execution(payload)
+        content_type = request.headers.get("content-type", "")
+        media_type = content_type.split(";")[0].strip().lower()
+        if media_type not in ("multipart/form-data", "application/json", ""):
+            raise RequestError(415, f"unsupported content type {ascii(media_type)}; use application/json or multipart/form-data")
         execution_id = new_execution_id()
-        directory = self.engine.workspace_dir(execution_id)
-        os.makedirs(directory, exist_ok=False)
-        for name, upload in uploads:
-            with open(os.path.join(directory, name), "xb") as handle:
-                await upload.seek(0)
-                while True:
-                    block = await upload.read(1 << 20)
-                    if not block:
-                        break
-                    handle.write(block)
-        self.store.create(execution_id, agent, input_text, [name for name, _ in uploads])
-        log.info(f"accepted agent {agent['name']!r} with {len(uploads)} file(s)", execution_id)
+        async with RequestBody(request, self.max_upload_bytes, self.uploads) as body:
+            if media_type == "multipart/form-data":
+                agent, input_text, files = await self._receive_multipart(body, content_type, execution_id)
+            else:
+                agent, input_text = validate_execution(parse_json(await body.read_json(), "body"))
+                files = []
+                os.mkdir(self.engine.workspace_dir(execution_id))
+            self._persist(execution_id, agent, input_text, files)
+        log.info(f"accepted agent {agent['name']!r} with {len(files)} file(s)", execution_id)
         self.engine.submit(execution_id)
         return JSONResponse({"id": execution_id, "status": "queued"}, status_code=202)
 
+    async def _receive_multipart(self, body: RequestBody, content_type: str,
+                                 execution_id: str) -> Tuple[Dict[str, Any], str, List[str]]:
+        """Streams the files into a staging directory that becomes the execution's on success."""
+        boundary = multipart_boundary(content_type)
+        staging = staging_dir(self.workspace_root, execution_id)
+        os.mkdir(staging)
+        try:
+            form = await MultipartReceiver(body, boundary, staging).receive()
+            agent, input_text = validate_execution(parse_json(form.execution, "execution"))
+            os.rename(staging, self.engine.workspace_dir(execution_id))
+        except BaseException:
+            remove_tree(staging)
+            raise
+        return agent, input_text, form.files
+
+    def _persist(self, execution_id: str, agent: Dict[str, Any], input_text: str, files: List[str]) -> None:
+        """Writes the row; without it the execution's directory must not stay (no orphans)."""
+        try:
+            self.store.create(execution_id, agent, input_text, files)
+        except BaseException:
+            remove_tree(self.engine.workspace_dir(execution_id))
+            raise
+
     async def list(self, request: Request) -> Response:
-        limit_raw = request.query_params.get("limit", "100")
-        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 1000:
-            raise RequestError(422, "limit must be an integer from 1 to 1000", "limit")
-        return JSONResponse({"executions": [e.to_json() for e in self.store.list(int(limit_raw))]})
+        limit = ascii_int(request.query_params.get("limit"), "limit", 1, MAX_LIST_LIMIT, default=100)
+        return JSONResponse({"executions": [e.to_json() for e in self.store.list(limit)]})
 
     def _find(self, request: Request) -> str:
         execution_id = request.path_params["id"]
@@ -224,11 +136,11 @@ class Api:
 
     async def events(self, request: Request) -> Response:
         execution_id = self._find(request)
-        last = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-        if not last.strip().isdigit():
-            raise RequestError(422, "Last-Event-ID must be an event id (integer)", "Last-Event-ID")
+        header = request.headers.get("last-event-id")
+        field, raw = ("Last-Event-ID", header) if header else ("after", request.query_params.get("after"))
+        after = ascii_int(raw, field, 0, MAX_SQL_INTEGER, default=0)
         return StreamingResponse(
-            self._stream(execution_id, int(last)),
+            self._stream(execution_id, after),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

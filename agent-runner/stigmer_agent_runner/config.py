@@ -33,6 +33,8 @@ MAX_UPLOAD_BYTES = "STIGMER_MAX_UPLOAD_BYTES"
 COMMAND_TIMEOUT_SECONDS = "STIGMER_COMMAND_TIMEOUT_SECONDS"
 TOOL_OUTPUT_LIMIT = "STIGMER_TOOL_OUTPUT_LIMIT"
 LLM_TIMEOUT_SECONDS = "STIGMER_LLM_TIMEOUT_SECONDS"
+MAX_UPLOADS_INFLIGHT_BYTES = "STIGMER_MAX_UPLOADS_INFLIGHT_BYTES"
+LLM_MAX_RETRIES = "STIGMER_LLM_MAX_RETRIES"
 
 PROVIDERS = ("openai", "anthropic")
 
@@ -56,6 +58,8 @@ class Config:
     command_timeout_seconds: float = 60.0
     tool_output_limit: int = 16 * 1024
     llm_timeout_seconds: float = 300.0
+    max_uploads_inflight_bytes: int = 512 * 1024 * 1024
+    llm_max_retries: int = 4
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -142,4 +146,6 @@ def load(env: Mapping[str, str] = os.environ, read_secrets: bool = True) -> Conf
         command_timeout_seconds=_float(env, COMMAND_TIMEOUT_SECONDS, defaults.command_timeout_seconds, 1, 86400),
         tool_output_limit=_int(env, TOOL_OUTPUT_LIMIT, defaults.tool_output_limit, 256, 1 << 24),
         llm_timeout_seconds=_float(env, LLM_TIMEOUT_SECONDS, defaults.llm_timeout_seconds, 1, 86400),
+        max_uploads_inflight_bytes=_int(env, MAX_UPLOADS_INFLIGHT_BYTES, defaults.max_uploads_inflight_bytes, 1, 1 << 40),
+        llm_max_retries=_int(env, LLM_MAX_RETRIES, defaults.llm_max_retries, 0, 20),
     )

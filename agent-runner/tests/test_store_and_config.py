@@ -51,6 +51,7 @@ def test_config_defaults(tmp_path):
     (config.HTTP_PORT, "abc"), (config.HTTP_PORT, "70000"), (config.MAX_CONCURRENCY, "0"),
     (config.LLM_PROVIDER, "gemini"), (config.LLM_BASE_URL, "ftp://x"), (config.HTTP_HOST, "not a host"),
     (config.WORKSPACE, "relative/dir"), (config.SHUTDOWN_GRACE_SECONDS, "-1"),
+    (config.MAX_UPLOADS_INFLIGHT_BYTES, "0"), (config.MAX_UPLOADS_INFLIGHT_BYTES, "²"), (config.LLM_MAX_RETRIES, "21"),
 ])
 def test_invalid_values_name_the_variable(tmp_path, name, value):
     token = tmp_path / "token"

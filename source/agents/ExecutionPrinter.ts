@@ -1,6 +1,9 @@
 // Human-readable rendering of an execution's events for `stigmer run`: model turns, tool calls
 // with their arguments, folded tool output, the final answer and the outcome. Colour only when asked.
+// Everything the agent wrote is hostile: every line goes out through the terminal sanitiser (only our
+// own SGR colours, or an agent's, survive, and only with colour on).
 import type { ExecutionEvent } from '../api/AgentRunnerClient.js';
+import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 
 export interface FoldOptions {
 	head?: number;
@@ -36,7 +39,7 @@ export class ExecutionPrinter {
 	}
 
 	private line(text = ''): void {
-		this.out.write(`${text}\n`);
+		this.out.write(`${sanitizeForTerminal(text, this.color)}\n`);
 	}
 
 	private block(lines: string[], indent: string, style?: Style): void {
@@ -70,6 +73,9 @@ export class ExecutionPrinter {
 			case 'tool_result':
 				this.toolResult(event.data);
 				break;
+			case 'llm_retry':
+				this.llmRetry(event.data);
+				break;
 			case 'final':
 				this.line(this.paint('bold', '── answer ──'));
 				this.block(String(event.data.answer ?? '').replace(/\n+$/, '').split('\n'), '');
@@ -92,6 +98,16 @@ export class ExecutionPrinter {
 		const lines = foldLines(text, { head: 12, tail: 4 });
 		this.line(`${this.paint('magenta', 'model')}${step} ${lines[0]}`);
 		this.block(lines.slice(1), '  ');
+	}
+
+	/** `llm_retry {step, attempt, max_attempts, reason, delay_seconds}`: the runner waits, then calls the LLM again. */
+	private llmRetry(data: Record<string, unknown>): void {
+		const attempt = Number(data.attempt);
+		const retries = Number(data.max_attempts) - 1;
+		const delay = Number(data.delay_seconds);
+		const which = Number.isFinite(attempt) && Number.isFinite(retries) ? ` ${attempt - 1} of ${retries}` : '';
+		const when = Number.isFinite(delay) ? ` in ${delay.toFixed(1)} s` : '';
+		this.line(this.paint('yellow', `! LLM ${String(data.reason ?? 'failed')}: retry${which}${when}`));
 	}
 
 	private toolCall(data: Record<string, unknown>): void {
@@ -151,8 +167,9 @@ export class ExecutionPrinter {
 				this.line(this.paint('green', `✓ succeeded${this.took()}`));
 				break;
 			default: {
-				const reason = typeof data.error === 'string' && data.error ? `: ${data.error}` : '';
-				this.line(this.paint('red', `✗ ${status}${this.took()}${reason}`));
+				const [first = '', ...more] = typeof data.error === 'string' ? foldLines(data.error) : [];
+				this.line(this.paint('red', `✗ ${status}${this.took()}${first ? `: ${first}` : ''}`));
+				this.block(more, '  ');
 			}
 		}
 	}

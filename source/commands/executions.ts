@@ -2,6 +2,7 @@
 import { AgentRunnerApiError, AgentRunnerClient, type Execution } from '../api/AgentRunnerClient.js';
 import { exitCodes } from '../contract.js';
 import { UsageError, UserError } from '../errors.js';
+import { jsonForTerminal, sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import type { Command, CommandContext } from './CommandContext.js';
 
 const statusStyle: Record<string, number> = { queued: 33, running: 36, succeeded: 32, failed: 31, cancelled: 35, interrupted: 31 };
@@ -30,9 +31,13 @@ function localTime(stamp: string | null): string {
 	return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
+/** Agent-written text on one line, safe for the terminal. */
 function oneLine(text: string): string {
-	return text.replace(/\s+/g, ' ').trim();
+	return sanitizeForTerminal(text.replace(/\s+/g, ' ').trim(), false);
 }
+
+/** Agent-written text, safe for the terminal (no colour: these are tables). */
+const plain = (text: string) => sanitizeForTerminal(text, false);
 
 /** Rows padded to their columns; the last column is cut to the terminal width when there is one. */
 export function formatTable(rows: string[][], width?: number): string[] {
@@ -48,7 +53,7 @@ export function formatTable(rows: string[][], width?: number): string[] {
 async function list(ctx: CommandContext, client: AgentRunnerClient, json: boolean, limit: number): Promise<number> {
 	const executions = await client.list(limit);
 	if (json) {
-		ctx.stdout.write(`${JSON.stringify(executions)}\n`);
+		ctx.stdout.write(`${jsonForTerminal(executions)}\n`);
 		return exitCodes.ok;
 	}
 	if (executions.length === 0) {
@@ -56,7 +61,7 @@ async function list(ctx: CommandContext, client: AgentRunnerClient, json: boolea
 		return exitCodes.ok;
 	}
 	const rows = [['ID', 'STATUS', 'AGENT', 'CREATED', 'DURATION', 'INPUT']];
-	for (const e of executions) rows.push([e.id, e.status, e.agent?.name ?? '', localTime(e.created_at), duration(e.started_at, e.finished_at), oneLine(e.input)]);
+	for (const e of executions) rows.push([plain(e.id), plain(e.status), oneLine(e.agent?.name ?? ''), localTime(e.created_at), duration(e.started_at, e.finished_at), oneLine(e.input)]);
 	const lines = formatTable(rows, ctx.stdout.isTTY ? ctx.stdout.columns : undefined);
 	lines.forEach((line, i) => {
 		if (i === 0) line = paint(ctx, 1, line);
@@ -71,20 +76,20 @@ async function list(ctx: CommandContext, client: AgentRunnerClient, json: boolea
 
 export function describeExecution(e: Execution, now = Date.now()): string {
 	const rows: Array<[string, string]> = [
-		['id', e.id],
-		['status', e.status],
-		['agent', `${e.agent?.name ?? '?'}${e.agent?.model ? ` (model ${e.agent.model})` : ''}`],
+		['id', plain(e.id)],
+		['status', plain(e.status)],
+		['agent', oneLine(`${e.agent?.name ?? '?'}${e.agent?.model ? ` (model ${e.agent.model})` : ''}`)],
 		['input', oneLine(e.input)],
-		['files', e.files.length > 0 ? e.files.join(', ') : '-'],
+		['files', e.files.length > 0 ? oneLine(e.files.join(', ')) : '-'],
 		['created', localTime(e.created_at)],
 	];
 	if (e.started_at) rows.push(['started', localTime(e.started_at)]);
 	if (e.finished_at) rows.push(['finished', localTime(e.finished_at)]);
 	const took = duration(e.started_at, e.finished_at, now);
 	if (took) rows.push([e.finished_at ? 'took' : 'running for', took]);
-	if (e.error) rows.push(['error', e.error]);
+	if (e.error) rows.push(['error', oneLine(e.error)]);
 	let text = formatTable(rows.map(([k, v]) => [k, v])).join('\n');
-	if (e.result) text += `\nresult:\n${e.result.replace(/\n+$/, '').replace(/^/gm, '  ')}`;
+	if (e.result) text += `\nresult:\n${e.result.replace(/[\r\n]+$/, '').split(/\r?\n/).map((line) => `  ${plain(line)}`).join('\n')}`;
 	return `${text}\n`;
 }
 
@@ -97,7 +102,7 @@ async function show(ctx: CommandContext, client: AgentRunnerClient, id: string, 
 async function cancel(ctx: CommandContext, client: AgentRunnerClient, id: string, json: boolean): Promise<number> {
 	try {
 		const answer = await notFound(id, client.cancel(id));
-		ctx.stdout.write(json ? `${JSON.stringify(answer)}\n` : `cancelling ${id}\n`);
+		ctx.stdout.write(json ? `${jsonForTerminal(answer)}\n` : `cancelling ${plain(id)}\n`);
 		return exitCodes.ok;
 	} catch (error) {
 		if (error instanceof AgentRunnerApiError && error.statusCode === 409) throw new UserError(error.apiMessage);

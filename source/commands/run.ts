@@ -8,6 +8,7 @@ import { AgentRunnerApiError, AgentRunnerClient, isTerminal, type ExecutionEvent
 import { loadConfig } from '../config/loadConfig.js';
 import { exitCodes } from '../contract.js';
 import { UsageError, UserError, errorMessage } from '../errors.js';
+import { jsonForTerminal, sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import type { Command, CommandContext } from './CommandContext.js';
 
 /** How long the first Ctrl-C waits for the runner to report `cancelled` before giving up on it. */
@@ -96,7 +97,7 @@ async function follow(
 		}
 		executionId = submitted.id;
 		if (options.detach) {
-			ctx.stdout.write(options.json ? `${JSON.stringify(submitted)}\n` : `${submitted.id}\n`);
+			ctx.stdout.write(options.json ? `${jsonForTerminal(submitted)}\n` : `${sanitizeForTerminal(submitted.id, false)}\n`);
 			return exitCodes.ok;
 		}
 		// Ctrl-C while the request was in flight: the execution exists now, so cancel it.
@@ -120,7 +121,7 @@ async function follow(
 				}
 				const event = item.event;
 				if (printer) printer.event(event);
-				else ctx.stdout.write(`${JSON.stringify({ execution: submitted.id, id: event.id, type: event.type, data: event.data })}\n`);
+				else ctx.stdout.write(`${jsonForTerminal({ execution: submitted.id, id: event.id, type: event.type, data: event.data })}\n`);
 				if (event.type === 'status') last = event;
 			}
 		} finally {
@@ -136,7 +137,7 @@ async function follow(
 		if (status === 'succeeded') return exitCodes.ok;
 		const reason = typeof last?.data.error === 'string' ? last.data.error : '';
 		if (interrupts > 0 && status === 'cancelled') return exitCodes.interrupted;
-		if (options.json) ctx.stderr.write(`stigmer: execution ${submitted.id} ${status}${reason ? `: ${reason}` : ''}\n`);
+		if (options.json) ctx.stderr.write(`stigmer: execution ${submitted.id} ${status}${reason ? `: ${sanitizeForTerminal(reason, false)}` : ''}\n`);
 		const hint = llmHint(ctx, reason);
 		if (hint) ctx.stderr.write(`  ${hint}\n`);
 		return exitCodes.failure;

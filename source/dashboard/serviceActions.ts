@@ -1,6 +1,7 @@
 // Runs the lifecycle actions that the keys ask for and reports them through the store: one action per
 // service at a time, its progress in the row, its failure in the status line. Nothing thrown here
 // reaches React.
+import { engineRefusalText } from '../engine/engineRefusals.js';
 import { errorMessage } from '../errors.js';
 import type { DashboardStore } from '../store/DashboardStore.js';
 import type { ServiceActionKind } from '../store/dashboardState.js';
@@ -29,7 +30,7 @@ export function serviceCommands(store: DashboardStore, backend: DashboardBackend
 				else await backend.restartService(service, { onProgress });
 				store.dispatch({ type: 'action/finished', service });
 			} catch (error) {
-				store.dispatch({ type: 'action/finished', service, error: errorMessage(error) });
+				store.dispatch({ type: 'action/finished', service, error: engineRefusalText(error) ?? errorMessage(error) });
 			}
 		},
 		async shell(service, suspend) {

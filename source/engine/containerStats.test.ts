@@ -78,3 +78,24 @@ test('a whole frame', () => {
 	assert.equal(containerStats(cgroupV2).pids, 4);
 	assert.equal(containerStats({}, 42).timeMs, 42);
 });
+
+// Podman 4.3's first frame of a stream (recorded, with a 1 ms burst of the container in the window):
+// its precpu_stats were sampled 9.8 ms before, so the deltas cover one or two of /proc/stat's ticks.
+const podmanFirstFrame = {
+	read: '2026-11-30T10:36:04.434934036Z',
+	preread: '2026-11-30T10:36:04.425121381Z',
+	cpu_stats: { cpu_usage: { total_usage: 524_329_815 }, system_cpu_usage: 736_017_096_657, online_cpus: 2 },
+	precpu_stats: { cpu_usage: { total_usage: 523_329_815 }, system_cpu_usage: 735_999_268_050, online_cpus: 2 },
+};
+
+test("CPU %: a frame whose precpu window is milliseconds long (Podman's first) reads as Docker's first frame does", () => {
+	// over the 9.8 ms window it would read (1e6 / 17.8e6) × 2 × 100 = 11.2 % for an idle runner
+	assert.ok(cpuPercent(podmanFirstFrame) > 10);
+	// read as `docker stats --no-stream` reads Podman's one frame: the share since the host booted
+	assert.equal(containerStats(podmanFirstFrame).cpuPercent.toFixed(3), ((524_329_815 / 736_017_096_657) * 2 * 100).toFixed(3));
+	// Podman's later frames are 5 s apart and count as they are
+	const later = { ...podmanFirstFrame, read: '2026-11-30T10:36:09.456780492Z', preread: '2026-11-30T10:36:04.434934036Z' };
+	assert.equal(containerStats(later).cpuPercent, cpuPercent(later));
+	// Docker's first frame (zero preread) is left as it is
+	assert.equal(containerStats({ ...podmanFirstFrame, preread: '0001-01-01T00:00:00Z' }).cpuPercent, cpuPercent(podmanFirstFrame));
+});

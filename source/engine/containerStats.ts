@@ -1,11 +1,14 @@
 // Container resource figures from the engine's stats stream, computed as the docker CLI does
 // (docker/cli cli/command/container/stats_helpers.go), so the dashboard agrees with `docker stats`.
 import type { DockerApi } from './DockerApi.js';
+import { withUsableCpuWindow } from './statsWindow.js';
 import { jsonLines } from './streams.js';
 
 /** The fields of a /containers/{id}/stats frame that the figures need (cgroup v1 and v2 engines). */
 export interface StatsFrame {
 	read?: string;
+	/** when precpu_stats were sampled (Podman's first frame: milliseconds before `read`; see statsWindow.ts) */
+	preread?: string;
 	cpu_stats?: CpuStats;
 	precpu_stats?: CpuStats;
 	memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
@@ -71,7 +74,7 @@ export function containerStats(frame: StatsFrame, nowMs = Date.now()): Container
 	const read = frame.read ? Date.parse(frame.read) : Number.NaN;
 	return {
 		timeMs: Number.isFinite(read) && read > 0 ? read : nowMs,
-		cpuPercent: cpuPercent(frame),
+		cpuPercent: cpuPercent(withUsableCpuWindow(frame)),
 		memoryBytes: memoryUsage(frame),
 		memoryLimitBytes: frame.memory_stats?.limit ?? 0,
 		networkRxBytes: rx,

@@ -3,8 +3,9 @@
 //   text:        `SERVICE | line`, names padded to the longest selected one, coloured on a TTY
 //   timestamps:  `SERVICE | 2026-01-22T10:00:00.123456789Z line`
 //   json:        `{"service","stream","time","line"}` per line
-// ANSI sequences in the lines are kept only when colour is on (a TTY without --no-color / NO_COLOR).
-import stripAnsi from 'strip-ansi';
+// Lines pass through the terminal sanitiser: only SGR colour survives, and only when colour is on (a TTY
+// without --no-color / NO_COLOR); other sequences and controls never reach the terminal.
+import { jsonStringForTerminal, sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import type { LogLine } from './LogLine.js';
 
 export interface LogFormat {
@@ -50,11 +51,12 @@ export class LogFormatter {
 		let out = '';
 		for (let i = from; i < to; i++) {
 			const entry = lines[i]!;
-			let text = entry.line;
-			if (!color && (text.includes('\x1b') || text.includes('\x9b'))) text = stripAnsi(text);
 			if (json) {
-				out += `${this.prefixOf(entry.service)}${entry.stream}","time":"${entry.time}","line":${JSON.stringify(text)}}\n`;
-			} else if (timestamps) {
+				out += `${this.prefixOf(entry.service)}${entry.stream}","time":"${entry.time}","line":${jsonStringForTerminal(entry.line, color)}}\n`;
+				continue;
+			}
+			const text = sanitizeForTerminal(entry.line, color);
+			if (timestamps) {
 				out += `${this.prefixOf(entry.service)}${entry.time} ${text}\n`;
 			} else {
 				out += `${this.prefixOf(entry.service)}${text}\n`;

@@ -10,11 +10,11 @@
 //   saved body is then decoded by ContainerLogDecoder exactly as ContainerLogSource.history() does.
 //   When even that needs another request (joined long lines with -n), or on any engine error, the
 //   result is null and the caller takes the general path (readLogs), which reports errors properly.
-import stripAnsi from 'strip-ansi';
 import { serviceLabelSelector } from '../contract.js';
 import { minApiVersion } from '../engine/DockerApi.js';
 import { resolveEndpoint, type Endpoint } from '../engine/endpoint.js';
 import { isPlainEndpoint, rawGet, type PlainEndpoint } from '../engine/rawHttp.js';
+import { isPlainByte, sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { ContainerLogDecoder } from './LogDecoders.js';
 import type { LogFormatter } from './LogFormatter.js';
 import { dockerSince, type LogLine } from './LogLine.js';
@@ -127,18 +127,18 @@ export class ContainerTextEncoder {
 		let i = textStart;
 		for (; i < textEnd; i++) {
 			const c = b[i]!;
-			if (c >= 0x80 || c === 0x1b || c === 0x0a) break;
+			if (!isPlainByte(c)) break;
 			out[o++] = c;
 		}
 		if (i < textEnd) {
-			// not plain ASCII: as LogFormatter does it (U+FFFD for invalid bytes, ANSI stripped without colour)
+			// not printable ASCII: as LogFormatter does it (U+FFFD for invalid bytes, then the terminal
+			// sanitiser; its output is at most 3 bytes per input byte, as `need` assumes)
 			const newline = b.indexOf(0x0a, i);
 			if (newline !== -1 && newline < textEnd) {
 				this.failed = true; // several lines in one message
 				return;
 			}
-			let text = b.toString('utf8', textStart, textEnd);
-			if (!this.color && (text.includes('\x1b') || text.includes('\x9b'))) text = stripAnsi(text);
+			const text = sanitizeForTerminal(b.toString('utf8', textStart, textEnd), this.color);
 			o = lineStart + out.write(text, lineStart, 'utf8');
 		}
 		out[o++] = 0x0a;

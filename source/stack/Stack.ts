@@ -7,7 +7,6 @@ import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService, defaultTimeouts, exitCodes, imageRepository, labels } from '../contract.js';
 import {
 	type ContainerInspect,
-	chooseNetwork,
 	containerStatus,
 	createContainer,
 	currentContainer,
@@ -32,6 +31,7 @@ import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
 import type { ServiceStatus, StackStatus } from './ServiceStatus.js';
+import { prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
 	| { service: string; phase: 'build'; progress: BuildProgress }
@@ -142,7 +142,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 		if (api) {
 			const imageId = await ensureImage(api, config, options);
 			checkAborted(options.signal);
-			plan = planContainer(home, config.agentRunner, imageId, await chooseNetwork(api));
+			plan = planContainer(home, config.agentRunner, imageId, await prepareNetwork(api, home, config.agentRunner));
 			existing = await currentContainer(api, home);
 			// A running container of ours holds the port itself (it is reused, or replaced below).
 			if (!existing?.State.Running && (await probeTcp(config.agentRunner.port))) {
@@ -228,6 +228,8 @@ async function rollback(home: StigmerHome, api: DockerApi | null, container: str
 		await stopContainer(api, container, 5);
 		await removeContainer(api, container);
 	}
+	// the network and forward this start may have opened, unless a container of ours still uses them
+	if (api && (await findContainers(api, home)).length === 0) await releaseNetwork(api, home);
 	if (natives.length > 0 && supervisorPid(home) !== null) {
 		await request(home, { cmd: 'stop', services: natives, timeout: 5 }).catch(() => {});
 	}
@@ -284,7 +286,7 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 						api = await connectEngine(options);
 					} catch (error) {
 						// Nothing of ours can run in an engine that is down; natives are still stopped.
-						if (error instanceof EngineUnreachableError) return;
+						if (error instanceof EngineUnreachableError) return releaseNetwork(null, home);
 						throw error;
 					}
 					for (const c of await findContainers(api, home)) {
@@ -293,6 +295,7 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 						await removeContainer(api, c.Id);
 						emit({ service: agentRunnerService, phase: 'stopped' });
 					}
+					await releaseNetwork(api, home);
 					if (!options.api) api.close();
 				})(),
 			);

@@ -3,7 +3,7 @@
 // The all-services ring holds as many lines as one service's: under a flood it holds that service's
 // lines either way, and twice as many made every flooded line live twice as long (more old-generation
 // garbage, higher RSS) for lines nobody scrolls back to in the mixed view.
-import stripAnsi from 'strip-ansi';
+import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { type LogEntry, LogRing, defaultRingCapacity } from './LogRing.js';
 
 /** A line as the logs module delivers it. */
@@ -59,12 +59,8 @@ export class LogBook {
 	}
 }
 
-/** No ANSI, no trailing CR/LF, tabs as spaces and no other control characters that would move the cursor. */
+/** No ANSI, no trailing CR/LF, tabs as spaces; other control characters shown escaped (`^M`). */
 export function cleanLine(line: string): string {
-	let text = stripAnsi(line);
-	text = text.replace(/\r?\n$/, '');
-	if (/[\x00-\x08\x0a-\x1f\x7f\t]/.test(text)) {
-		text = text.replace(/\t/g, '    ').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
-	}
-	return text;
+	const text = sanitizeForTerminal(line.replace(/\r?\n$/, ''), false);
+	return text.includes('\t') ? text.replace(/\t/g, '    ') : text;
 }

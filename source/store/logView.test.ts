@@ -12,9 +12,10 @@ function bookWith(n: number, capacity = 100) {
 	return book;
 }
 
-test('cleanLine strips ANSI, control characters and the newline', () => {
+test('cleanLine strips ANSI and the newline, and shows other control characters escaped', () => {
 	assert.equal(cleanLine('\x1b[31mred\x1b[0m text\r\n'), 'red text');
-	assert.equal(cleanLine('a\tb\x07c'), 'a    bc');
+	assert.equal(cleanLine('a\tb\x07c'), 'a    b^Gc');
+	assert.equal(cleanLine('INFO real\rINFO forged'), 'INFO real^MINFO forged');
 	assert.equal(cleanLine('\x1b]0;title\x07plain'), 'plain');
 });
 

@@ -1,6 +1,7 @@
 // The supervisor's running state, once supervisorMain has won its home: the native services
-// (NativeSupervisor), the socket's clients and subscribers (JSON lines, protocol.ts), the state file
-// mirrored on every change, and the way down (a `shutdown` request or SIGTERM/SIGINT).
+// (NativeSupervisor), the agent-runner's LLM forward (LlmForward), the socket's clients and subscribers
+// (JSON lines, protocol.ts), the state file mirrored on every change, and the way down (a `shutdown`
+// request or SIGTERM/SIGINT).
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import { loadConfig } from '../config/loadConfig.js';
@@ -8,6 +9,7 @@ import type { NativeServiceConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { jsonLine, readJsonLines } from './jsonLines.js';
+import { LlmForward, type LlmForwardSpec } from './LlmForward.js';
 import { NativeSupervisor, type StartResult } from './NativeSupervisor.js';
 import { groupStillOurs, terminateGroup } from './NativeService.js';
 import { isSameProcess, processGroupAlive, processStartTime } from './procfs.js';
@@ -21,6 +23,7 @@ export class SupervisorDaemon {
 	/** what a previous supervisor that died (SIGKILL, OOM) left running, stopped before anything starts */
 	private readonly orphansCleared: Promise<void>;
 	private shuttingDown: Promise<void> | null = null;
+	private forward: LlmForward | null = null;
 	private finished = false;
 	private resolveClosed: () => void = () => {};
 	private readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -62,11 +65,7 @@ export class SupervisorDaemon {
 	}
 
 	private onChange(services: ReturnType<NativeSupervisor['status']>): void {
-		try {
-			this.writeState();
-		} catch (error) {
-			say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}`);
-		}
+		this.tryWriteState();
 		const line = jsonLine({ event: 'state', services } satisfies SupervisorStateEvent);
 		for (const socket of this.subscribers) socket.write(line);
 	}
@@ -77,8 +76,17 @@ export class SupervisorDaemon {
 			updatedAt: new Date().toISOString(),
 			services: this.supervisor.status(),
 			guards: this.supervisor.guards(),
+			forward: this.forward?.status() ?? null,
 		};
 		writeFileAtomic(this.home.nativeStateFile, `${JSON.stringify(state, null, '\t')}\n`);
+	}
+
+	private tryWriteState(): void {
+		try {
+			this.writeState();
+		} catch (error) {
+			say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}`);
+		}
 	}
 
 	private reloadConfig(configs: NativeServiceConfig[] | undefined): void {
@@ -110,7 +118,7 @@ export class SupervisorDaemon {
 	}
 
 	private ok(): SupervisorResponse {
-		return { ok: true, services: this.supervisor.status(), supervisorPid: process.pid };
+		return { ok: true, services: this.supervisor.status(), supervisorPid: process.pid, forward: this.forward?.status() ?? null };
 	}
 
 	private fromStart(result: StartResult): SupervisorResponse {
@@ -151,6 +159,17 @@ export class SupervisorDaemon {
 				await this.shutdown(request.timeout ?? defaultStopTimeoutSeconds);
 				setImmediate(() => this.finish());
 				return this.ok();
+			case 'forward': {
+				if (this.shuttingDown) return { ok: false, error: 'the supervisor is shutting down' };
+				const { cmd: _cmd, ...spec } = request;
+				await this.openForward(spec);
+				this.writeState();
+				return this.ok();
+			}
+			case 'unforward':
+				await this.closeForward();
+				this.writeState();
+				return this.ok();
 			case 'subscribe':
 				return null;
 			default:
@@ -158,11 +177,31 @@ export class SupervisorDaemon {
 		}
 	}
 
-	/** Stops every native (once, however often it is asked) and records that no supervisor runs. */
+	/** Opens the LLM forward, or keeps the open one when its spec is unchanged and it found its way. */
+	private async openForward(spec: LlmForwardSpec): Promise<void> {
+		const open = this.forward;
+		// a forward that found no way, or found the LLM directly reachable, is looked at again
+		if (open?.sameSpec(spec) && open.status().mode !== 'failed' && open.status().mode !== 'direct') return;
+		await this.closeForward();
+		this.forward = await LlmForward.open(spec, () => this.tryWriteState());
+		const s = this.forward.status();
+		say(`LLM forward ${spec.listenHost}:${s.boundPort} -> ${spec.targetHost}:${spec.targetPort}: ${s.mode}${s.error ? ` (${s.error})` : ''}`);
+	}
+
+	private async closeForward(): Promise<void> {
+		const open = this.forward;
+		this.forward = null;
+		if (open) {
+			await open.close();
+			say(`LLM forward ${open.spec.listenHost}:${open.status().boundPort} closed`);
+		}
+	}
+
+	/** Stops every native and the forward (once, however often it is asked) and records that no supervisor runs. */
 	private shutdown(timeoutSeconds: number): Promise<void> {
 		this.shuttingDown ??= (async () => {
 			say('shutting down');
-			await this.supervisor.stop([], timeoutSeconds * 1000);
+			await Promise.all([this.supervisor.stop([], timeoutSeconds * 1000), this.closeForward()]);
 			this.writeState();
 		})();
 		return this.shuttingDown;

@@ -62,3 +62,30 @@ test("run_command's output shows stdout, and stderr only when there is some", ()
 	printer.event({ id: 2, type: 'tool_result', data: { ok: true, exit_code: 0, timed_out: false, output: 'exit code 0\nstdout:\n\nstderr:\n' } });
 	assert.equal(out, '  ✗ exit 2\n    hello\n    stderr:\n    oops\n  ✓ exit 0\n');
 });
+
+test('an LLM retry shows the reason, which retry and the wait', () => {
+	let out = '';
+	const printer = new ExecutionPrinter({ write: (t: string) => (out += t) }, false);
+	printer.event({ id: 1, type: 'llm_retry', data: { step: 1, attempt: 2, max_attempts: 5, reason: '429 Too Many Requests', delay_seconds: 2 } });
+	printer.event({ id: 2, type: 'llm_retry', data: { step: 1, attempt: 3, max_attempts: 5, reason: 'timeout', delay_seconds: 3.25 } });
+	assert.equal(out, '! LLM 429 Too Many Requests: retry 1 of 4 in 2.0 s\n! LLM timeout: retry 2 of 4 in 3.3 s\n');
+});
+
+test('what the agent wrote cannot drive the terminal: only SGR survives, with colour; CR and other controls are escaped', () => {
+	for (const color of [false, true]) {
+		let out = '';
+		const printer = new ExecutionPrinter({ write: (t: string) => (out += t) }, color);
+		const hostile = 'a\x1b]0;pwned\x07b\x1b]52;c;ZXZpbA==\x07\x1bPq\x1b\\\x1b[2A\rINFO forged';
+		printer.event({ id: 1, type: 'tool_call', data: { name: 'run_command', arguments: { command: hostile } } });
+		printer.event({ id: 2, type: 'tool_result', data: { ok: true, exit_code: 0, output: `exit code 0\nstdout:\n${hostile}\nstderr:\n` } });
+		printer.event({ id: 3, type: 'model_turn', data: { text: hostile } });
+		printer.event({ id: 4, type: 'final', data: { answer: hostile } });
+		printer.event({ id: 5, type: 'status', data: { status: 'failed', error: `${hostile}\nsecond line` } });
+		printer.flush();
+		const withoutSgr = out.replace(/\x1b\[[0-9;]*m/g, '');
+		assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f]/.test(withoutSgr), JSON.stringify(out));
+		assert.ok(color || !out.includes('\x1b'));
+		assert.match(withoutSgr, /ab\^MINFO forged/);
+		assert.match(withoutSgr, /\n {2}second line\n/);
+	}
+});

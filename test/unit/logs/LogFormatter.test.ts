@@ -33,3 +33,14 @@ test('json: one valid object per line with exactly service, stream, time, line',
 		{ service: 'web', stream: 'stderr', time, line: 'quote " and \\ and \t' },
 	]);
 });
+
+test('hostile lines: only SGR survives with colour, nothing without; JSON stays lossless and terminal-safe', () => {
+	const hostile: LogLine[] = [{ service: 'web', stream: 'stdout', time, line: '\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[1A\x1b[32mok\x1b[0m\rINFO forged' }];
+	const plain = new LogFormatter({ json: false, timestamps: false, color: false, services }).formatBatch(hostile);
+	assert.equal(plain, 'web          | ok^MINFO forged\n');
+	const coloured = new LogFormatter({ json: false, timestamps: false, color: true, services }).formatBatch(hostile);
+	assert.equal(coloured.replace(/^.*? \| /, ''), '\x1b[32mok\x1b[0m^MINFO forged\n');
+	const json = new LogFormatter({ json: true, timestamps: false, color: true, services }).formatBatch(hostile);
+	assert.equal(JSON.parse(json).line, hostile[0]!.line);
+	assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f]/.test(json));
+});

@@ -40,15 +40,17 @@ const plain = Buffer.concat([
 	frame(1, `${time(3)} tab\tand "quotes" \\ backslash\n`),
 	frame(2, Buffer.concat([Buffer.from(`${time(4)} raw `), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' end\n')])),
 	frame(1, `${time(5)} ünïcödé ✓ \u009b31m csi\n`),
+	frame(1, `${time(5)} hostile \x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x1b\\\x1bPq\x1b\\\x1b[1A\x1b[32mgreen\x1b[0m\rINFO forged\x07\x7f\n`),
 	frame(1, `${time(6)} \n`),
 	frame(1, `${time(7)} last\n`),
 ]);
 
 test('the same bytes as the general path, split at any byte, with and without colour, timestamps and tail', () => {
+	const hostile = (out: string) => out.split('\n').find((l) => l.includes('hostile'));
 	for (const size of [1, 2, 7, 8, 9, 31, 64, plain.length]) {
 		for (const timestamps of [false, true]) {
 			for (const color of [false, true]) {
-				for (const tail of [undefined, 8, 7]) {
+				for (const tail of [undefined, 9, 8]) {
 					// Docker was asked for tail + 1 messages: one more than there are lines at most
 					const got = fast(plain, size, tail, timestamps, color);
 					assert.equal(got, general(plain, tail, timestamps, color), `size ${size} timestamps ${timestamps} color ${color} tail ${tail}`);
@@ -57,6 +59,9 @@ test('the same bytes as the general path, split at any byte, with and without co
 		}
 	}
 	assert.match(fast(plain, 5, undefined, false, false)!, /^agent-runner {3}\| first line\nagent-runner {3}\| err red and cursor\n/);
+	// only SGR survives, with colour; a CR, BEL and DEL are shown escaped
+	assert.equal(hostile(fast(plain, 5, undefined, false, false)!), 'agent-runner   | hostile green^MINFO forged^G^?');
+	assert.equal(hostile(fast(plain, 5, undefined, false, true)!)!.replace(/^.*?\| /, ''), 'hostile \x1b[32mgreen\x1b[0m^MINFO forged^G^?');
 });
 
 test('many lines across output buffers, the first one dropped for -n', () => {
