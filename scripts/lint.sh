@@ -13,5 +13,6 @@ paths=(
 	source/agents/agentSpec.ts source/stack/ServiceStatus.ts
 	source/supervisor/jsonLines.ts source/supervisor/jsonLines.test.ts source/supervisor/SupervisorDaemon.ts source/supervisor/supervisorMain.ts
 	test/unit/cli.test.ts test/unit/parseCommand.test.ts test/unit/serverStatus.test.ts test/unit/defaults.test.ts test/unit/agents
+	source/ui/components/Glyphs.test.tsx
 )
 exec biome check "${paths[@]}"

@@ -75,7 +75,7 @@ export function homeLabelSelector(homeHashValue: string): string[] {
 /** Image label holding the package version the image was built for. */
 export const imageVersionLabel = 'ai.stigmer.version';
 
-/** Environment of the agent-runner container (product.md, "Container environment"). */
+/** Environment of the agent-runner container (docs/contract.md, "Container environment"). */
 export const containerEnv = {
 	httpHost: 'STIGMER_HTTP_HOST',
 	httpPort: 'STIGMER_HTTP_PORT',

@@ -1,4 +1,4 @@
-// The agent spec of product.md ("Agent spec"), read from a YAML or JSON file by `stigmer run`.
+// The agent spec of docs/contract.md ("Agent spec"), read from a YAML or JSON file by `stigmer run`.
 // JSON is parsed by the YAML parser too, so both report the file, the line and the field at fault.
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';

@@ -1,5 +1,5 @@
 // Reads and validates $STIGMER_HOME/config.yaml. Unknown keys and wrong types are errors naming the
-// file, the line and the key (exit 2); every absent key takes the default of product.md.
+// file, the line and the key (exit 2); every absent key takes the default of docs/contract.md.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';

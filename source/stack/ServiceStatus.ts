@@ -1,4 +1,4 @@
-// One row of `stigmer server status --json` (product.md). The dashboard's services table shows the same.
+// One row of `stigmer server status --json` (docs/contract.md). The dashboard's services table shows the same.
 
 /** `unknown`: the container's state cannot be read because the container engine is unreachable. */
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed' | 'unknown';

@@ -8,7 +8,7 @@ import type { LlmForwardSpec, LlmForwardStatus } from './LlmForward.js';
 
 export type NativeState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed';
 
-/** A row of `stigmer server status --json` for a native service (product.md). */
+/** A row of `stigmer server status --json` for a native service (docs/contract.md). */
 export interface NativeStatus {
 	name: string;
 	kind: 'native';

@@ -61,7 +61,7 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		assert.equal(readyz.status, 200);
 	});
 
-	test('the container runs with the hardening of product.md', async () => {
+	test('the container runs with the hardening of docs/contract.md', async () => {
 		const [id] = containersOf(home.dir);
 		const inspect = JSON.parse(docker('inspect', id!))[0];
 		assert.equal(inspect.HostConfig.ReadonlyRootfs, true);

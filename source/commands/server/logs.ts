@@ -1,4 +1,4 @@
-// `stigmer server logs [SERVICE...] [-f] [-n N] [--since T] [--timestamps] [--json]` (product.md, "Logs").
+// `stigmer server logs [SERVICE...] [-f] [-n N] [--since T] [--timestamps] [--json]` (docs/contract.md, "Logs").
 // The reading lives in source/logs/ (shared with the dashboard); this file parses arguments, formats,
 // and writes with backpressure.
 // - A stopped stack: what is stored is printed (native files; a stopped container's logs), then stderr
