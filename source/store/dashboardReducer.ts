@@ -45,7 +45,14 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
 			// an engine that answers again has no error left to show
 			if (action.engine.reachable === true && action.engine.error === undefined) delete engine.error;
 			// the same picture again (a resync, a reconnect) is not a change: no redraw
-			return sameFields(engine, state.engine) ? state : { ...state, engine };
+			if (sameFields(engine, state.engine)) return state;
+			// without the engine a container's state is unknown (it may well be running), as in `server status`;
+			// the resync after the engine's return replaces the row
+			if (action.engine.reachable === false) {
+				const services = state.services.map((s): ServiceStatus => (s.kind === 'container' ? { ...s, state: 'unknown', health: null } : s));
+				return { ...state, engine, services };
+			}
+			return { ...state, engine };
 		}
 		case 'services/replaced': {
 			// `kind` replaces only the rows of that kind (natives and containers come from different sources)
