@@ -6,7 +6,6 @@ import { render } from 'ink';
 import type { DashboardBackend } from '../dashboard/DashboardBackend.js';
 import { serviceCommands } from '../dashboard/serviceActions.js';
 import { DashboardStore } from '../store/DashboardStore.js';
-import { capYoungGeneration } from './capYoungGeneration.js';
 import { installInkFrameCache } from './inkFrameCache.js';
 import { Dashboard } from './components/Dashboard.js';
 
@@ -24,8 +23,6 @@ export interface RunDashboardOptions {
 export const restoreSequence = '\x1b[?2004l\x1b[<u\x1b[?1049l\x1b[?25h';
 
 export async function runDashboard({ backend, stdout = process.stdout, stdin = process.stdin, stderr = process.stderr, title, statsFile }: RunDashboardOptions): Promise<number> {
-	// RSS stays flat under a log flood (see capYoungGeneration)
-	const stopYoungGenerationCap = capYoungGeneration();
 	await installInkFrameCache();
 	const store = new DashboardStore();
 	const frameStats = statsFile ? recordFrameStats(statsFile, stdout) : null;
@@ -90,7 +87,6 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 	} finally {
 		stopFeed?.();
 		frameStats?.stop();
-		stopYoungGenerationCap();
 		store.dispose();
 		restoreTerminal();
 		for (const signal of signals) process.off(signal, onSignal);
