@@ -26,11 +26,10 @@ import { acquireHomeLock } from '../home/HomeLock.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { ensureSupervisor, readNativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
-import type { NativeStatus } from '../supervisor/protocol.js';
 import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
-import type { ServiceStatus, StackStatus } from './ServiceStatus.js';
+import { nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
 import { prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
@@ -333,14 +332,6 @@ function configuredNativeRow(home: StigmerHome, name: string, config: StigmerCon
 	const found = resolveExecutable(service.command[0]!, { cwd: service.cwd ?? home.dir, binDir: home.binDir });
 	if (!found && service.optional) return { name, kind: 'native', state: 'not-installed', health: null, restarts: 0, exitCode: null, message: `${service.command[0]} not found on PATH or in ${home.binDir}` };
 	return { name, kind: 'native', state: 'stopped', health: null, restarts: 0, exitCode: null };
-}
-
-function nativeRow(s: NativeStatus): ServiceStatus {
-	const row: ServiceStatus = { name: s.name, kind: 'native', state: s.state, health: null, restarts: s.restarts, exitCode: s.exitCode };
-	if (s.pid !== undefined) row.pid = s.pid;
-	if (s.startedAt) row.startedAt = s.startedAt;
-	if (s.lastError) row.message = s.lastError;
-	return row;
 }
 
 /** The truth about every service, read from the engine and the supervisor's state file. */
