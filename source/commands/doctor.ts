@@ -57,6 +57,12 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 	try {
 		api = await DockerApi.connect();
 		const info = api.info!;
+		if (!info.arch) {
+			// connecting asked /_ping only, whose headers lack the architecture (Podman's also the OS)
+			const version = await api.json<{ Os?: string; Arch?: string }>('GET', '/version', { timeoutMs: 30_000 });
+			info.os = version.Os ?? info.os;
+			info.arch = version.Arch ?? '';
+		}
 		checks.push({ name: 'engine', status: 'ok', detail: `${info.platform} ${info.version} at ${info.endpoint} (API ${info.apiVersion}, ${info.os}/${info.arch})` });
 	} catch (error) {
 		checks.push({ name: 'engine', status: 'fail', detail: errorMessage(error), fix: (error as UserError).hint });

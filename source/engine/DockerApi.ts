@@ -9,6 +9,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { exitCodes } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
+import { engineInfoFromPing } from './enginePing.js';
 import { isPlainEndpoint, rawGet } from './rawHttp.js';
 
 // node:http costs 20–50 ms when imported as ESM (it pulls in undici's lazy getters); through require it
@@ -107,7 +108,14 @@ export class DockerApi {
 	async negotiate(timeoutMs = 3000): Promise<EngineInfo> {
 		let version: { Version: string; ApiVersion: string; MinAPIVersion?: string; Os: string; Arch: string; Platform?: { Name?: string } };
 		try {
-			version = await this.json('GET', '/version', { timeoutMs, unversioned: true } as RequestOptions);
+			// /_ping names the API version and the engine in its headers; /version (slow on Podman: see
+			// enginePing.ts) only when they do not, or to word an old engine's refusal
+			const ping = await this.request('GET', '/_ping', { timeoutMs, unversioned: true } as RequestOptions);
+			ping.resume();
+			const pinged = engineInfoFromPing(ping.headers, this.endpointUrl);
+			version = pinged && compareApiVersions(pinged.apiVersion, minApiVersion) >= 0
+				? { Version: pinged.version, ApiVersion: pinged.apiVersion, Os: pinged.os, Arch: pinged.arch, Platform: { Name: pinged.platform } }
+				: await this.json('GET', '/version', { timeoutMs, unversioned: true } as RequestOptions);
 		} catch (error) {
 			throw diagnoseUnreachable(this.endpoint, error);
 		}

@@ -14,7 +14,7 @@ import { serviceLabelSelector } from '../contract.js';
 import { minApiVersion } from '../engine/DockerApi.js';
 import { resolveEndpoint, type Endpoint } from '../engine/endpoint.js';
 import { isPlainEndpoint, rawGet, type PlainEndpoint } from '../engine/rawHttp.js';
-import { isPlainByte, sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
+import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { ContainerLogDecoder } from './LogDecoders.js';
 import type { LogFormatter } from './LogFormatter.js';
 import { dockerSince, type LogLine } from './LogLine.js';
@@ -127,7 +127,7 @@ export class ContainerTextEncoder {
 		let i = textStart;
 		for (; i < textEnd; i++) {
 			const c = b[i]!;
-			if (!isPlainByte(c)) break;
+			if (c < 0x20 ? c !== 0x09 : c >= 0x7f) break; // printable ASCII and TAB pass as they are
 			out[o++] = c;
 		}
 		if (i < textEnd) {

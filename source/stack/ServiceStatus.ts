@@ -1,7 +1,7 @@
 // One row of `stigmer server status --json` (docs/contract.md). The dashboard's services table shows the same.
 import type { NativeStatus } from '../supervisor/protocol.js';
 
-/** `unknown`: the container's state cannot be read because the container engine is unreachable. */
+/** `unknown`: the container engine does not answer, so what the container does cannot be told. */
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed' | 'unknown';
 export type ServiceHealth = 'healthy' | 'unhealthy' | 'starting' | null;
 
