@@ -4,7 +4,7 @@
 // process signal handlers (Ctrl-C in raw mode is a byte for the shell, not a signal for us).
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { notRunningMessage } from '../api/AgentRunnerClient.js';
-import { containerPaths, exitCodes, labels } from '../contract.js';
+import { containerPaths, exitCodes, labels, serviceUser } from '../contract.js';
 import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { DockerApiError, type DockerApi } from './DockerApi.js';
@@ -73,6 +73,8 @@ export async function runShell(options: ShellOptions): Promise<number> {
 				Tty: tty,
 				Cmd: options.command && options.command.length > 0 ? options.command : defaultShellCommand,
 				WorkingDir: containerPaths.workspace,
+				// as the service, not as the container's root launcher
+				User: `${serviceUser().uid}:${serviceUser().gid}`,
 				Env: term ? [`TERM=${term}`] : [],
 			},
 		});

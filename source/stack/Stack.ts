@@ -136,6 +136,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	const lock = await acquireHomeLock(home, { what: 'starting', signal: options.signal });
 	const startedNatives: string[] = [];
 	let startedContainer: string | null = null;
+	let forwardOpened: Promise<unknown> | null = null;
 	try {
 		let plan: ReturnType<typeof planContainer> | null = null;
 		let existing: ContainerInspect | null = null;
@@ -145,6 +146,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			const [image, network] = await Promise.allSettled([ensureImage(api, config, options), prepareNetwork(api, home, config.agentRunner)]);
 			if (image.status === 'rejected') throw image.reason;
 			if (network.status === 'rejected') throw network.reason;
+			forwardOpened = network.value.forward;
 			checkAborted(options.signal);
 			plan = planContainer(home, config.agentRunner, image.value, network.value);
 			existing = await currentContainer(api, home);
@@ -200,6 +202,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			} else {
 				emit({ service: agentRunnerService, phase: 'reuse' });
 			}
+			await forwardOpened; // the container's LLM path, opened by the supervisor meanwhile
 			if (wait) {
 				emit({ service: agentRunnerService, phase: 'wait' });
 				await waitContainerReady(api, home, id, plan.endpoint, timeoutSeconds, options.signal);
@@ -208,6 +211,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 		}
 	} catch (error) {
 		// Ctrl-C or a failure: undo what this start began, so nothing is left half-started.
+		await forwardOpened?.catch(() => {}); // settled first, or it could open after the rollback
 		if (options.signal?.aborted || !(error instanceof TimeoutError)) {
 			await rollback(home, api, startedContainer, startedNatives).catch(() => {});
 		}
@@ -233,10 +237,14 @@ async function rollback(home: StigmerHome, api: DockerApi | null, container: str
 		await removeContainer(api, container);
 	}
 	// the network and forward this start may have opened, unless a container of ours still uses them
-	if (api && (await findContainers(api, home)).length === 0) await releaseNetwork(api, home);
+	const containerLeft = api ? (await findContainers(api, home)).length > 0 : true;
+	if (!containerLeft) await releaseNetwork(api, home);
 	if (natives.length > 0 && supervisorPid(home) !== null) {
 		await request(home, { cmd: 'stop', services: natives, timeout: 5 }).catch(() => {});
 	}
+	// a supervisor started only for the forward goes too, once nothing of the stack runs
+	const nativeUp = readNativeState(home).services.some((s) => ['running', 'starting', 'restarting'].includes(s.state));
+	if (!containerLeft && !nativeUp && supervisorPid(home) !== null) await shutdownSupervisor(home, 5);
 }
 
 /** Ready = running, Docker health not unhealthy, and /readyz answering 200. Exit 4 on timeout. */

@@ -12,7 +12,7 @@ import { jsonLine, readJsonLines } from './jsonLines.js';
 import { LlmForward, type LlmForwardSpec } from './LlmForward.js';
 import { NativeSupervisor, type StartResult } from './NativeSupervisor.js';
 import { groupStillOurs, terminateGroup } from './NativeService.js';
-import { isSameProcess, processGroupAlive, processStartTime } from './procfs.js';
+import { isSameProcess, processGroupAlive, processStartTime } from '../platform/ProcessFacts.js';
 import { defaultReadyTimeoutSeconds, defaultStopTimeoutSeconds, type NativeStateFile, type SupervisorRequest, type SupervisorResponse, type SupervisorStateEvent } from './protocol.js';
 
 export class SupervisorDaemon {

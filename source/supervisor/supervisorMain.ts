@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StigmerHome } from '../home/StigmerHome.js';
 import type { NativeSupervisor } from './NativeSupervisor.js';
-import { isSameProcess } from './procfs.js';
+import { isSameProcess } from '../platform/ProcessFacts.js';
 import { SupervisorDaemon, readPid, say, writeFileAtomic } from './SupervisorDaemon.js';
 import { isSupervisorOf, supervisorCommand } from './supervisorProcess.js';
 

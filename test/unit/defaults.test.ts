@@ -26,9 +26,12 @@ const imageEnv: Record<keyof typeof containerEnv, string | undefined> = {
 	llmModel: agentRunnerDefaults.llm.model,
 	llmApiKeyFile: undefined,
 	maxConcurrency: String(agentRunnerDefaults.maxConcurrency),
+	// the image leaves them to the sandbox launcher, whose default is the image's user
+	serviceUid: undefined,
+	serviceGid: undefined,
 };
 
-test('docker/Dockerfile: the runtime stage ENV, EXPOSE and user are the contract defaults', () => {
+test("docker/Dockerfile: the runtime stage's ENV and EXPOSE, and the image's user, are the contract's", () => {
 	const dockerfile = read('docker/Dockerfile');
 	const runtime = dockerfile.slice(dockerfile.indexOf(' AS runtime'));
 	const env = new Map([...runtime.matchAll(/\b(STIGMER_[A-Z_]+)=(\S+?)\s*\\?$/gm)].map((m) => [m[1]!, m[2]!]));
@@ -37,7 +40,6 @@ test('docker/Dockerfile: the runtime stage ENV, EXPOSE and user are the contract
 	}
 	assert.match(runtime, new RegExp(`^EXPOSE ${agentRunnerDefaults.port}$`, 'm'));
 	assert.match(dockerfile, new RegExp(`useradd --uid ${imageUser.uid} --gid ${imageUser.gid} .* ${imageUser.name}\\b`));
-	assert.match(runtime, new RegExp(`^USER ${imageUser.uid}:${imageUser.gid}$`, 'm'));
 });
 
 test('docker/compose.yaml: the same environment, limits and stop grace period', () => {
@@ -52,6 +54,8 @@ test('docker/compose.yaml: the same environment, limits and stop grace period', 
 		...imageEnv,
 		httpHost: hostNetwork ? '127.0.0.1' : imageEnv.httpHost,
 		llmBaseUrl: hostNetwork ? agentRunnerDefaults.llm.baseUrl : imageEnv.llmBaseUrl,
+		serviceUid: String(imageUser.uid),
+		serviceGid: String(imageUser.gid),
 	};
 	for (const [key, name] of Object.entries(containerEnv)) {
 		assert.equal(environment[name] === undefined ? undefined : value(environment[name]), expected[key], `environment ${name}`);
@@ -91,6 +95,9 @@ test("agent-runner's config.py: the Config dataclass defaults", () => {
 		llm_timeout_seconds: containerTuningDefaults.llmTimeoutSeconds,
 	};
 	for (const [field, value] of Object.entries(expected)) assert.equal(fields.get(field), value, `Config.${field}`);
+	// the sandbox launcher runs the service as the image's user unless told otherwise
+	const launcher = read('agent-runner/stigmer_agent_runner/sandbox_launcher.py');
+	assert.match(launcher, new RegExp(`^DEFAULT_SERVICE_ID = ${imageUser.uid}$`, 'm'), 'DEFAULT_SERVICE_ID in sandbox_launcher.py');
 	// and the names it reads are containerEnv's and containerTuningEnv's
 	for (const name of [...Object.values(containerEnv), ...Object.values(containerTuningEnv)]) assert.match(source, new RegExp(`= "${name}"$`, 'm'), name);
 });
