@@ -42,7 +42,11 @@ const plain = (text: string) => sanitizeForTerminal(text, false);
 /** Rows padded to their columns; the last column is cut to the terminal width when there is one. */
 export function formatTable(rows: string[][], width?: number): string[] {
 	const widths: number[] = [];
-	for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
+	for (const row of rows) {
+		row.forEach((cell, i) => {
+			widths[i] = Math.max(widths[i] ?? 0, [...cell].length);
+		});
+	}
 	return rows.map((row) => {
 		let line = row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
 		if (width && [...line].length > width) line = `${[...line].slice(0, Math.max(0, width - 1)).join('')}…`;

@@ -18,7 +18,7 @@ const cancelWaitMs = 15_000;
 export function checkUploads(files: string[]): string[] {
 	const byName = new Map<string, string>();
 	return files.map((file) => {
-		let stat;
+		let stat: ReturnType<typeof statSync>;
 		try {
 			stat = statSync(file);
 		} catch (error) {
@@ -89,7 +89,7 @@ async function follow(
 	process.on('SIGINT', onSigint);
 
 	try {
-		let submitted;
+		let submitted: Awaited<ReturnType<AgentRunnerClient['submit']>>;
 		try {
 			submitted = await client.submit(request, options.detach ? stop.signal : undefined);
 		} catch (error) {
