@@ -1,4 +1,4 @@
-// The client of the agent-runner's HTTP API (product.md, "HTTP API"), used by `stigmer run`,
+// The client of the agent-runner's HTTP API (docs/contract.md, "HTTP API"), used by `stigmer run`,
 // `stigmer executions` and the dashboard's executions panel. Plain node:http, no dependency.
 //
 // Errors a user can act on are UserErrors: the runner not running (exit 1), a rejected token, an

@@ -14,7 +14,7 @@ import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
 import { currentForward } from '../supervisor/SupervisorClient.js';
 import { httpStatus, probeTcp } from '../supervisor/readiness.js';
 import { packageRoot, packageVersion } from '../version.js';
-import { type CommandContext, parseCommandArgs } from './CommandContext.js';
+import type { CommandArgs, CommandContext } from './CommandContext.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 export interface Check {
@@ -23,14 +23,6 @@ export interface Check {
 	detail: string;
 	fix?: string;
 }
-
-const usage = `
-  Usage: stigmer doctor [--json]
-
-  Checks the container engine and its socket, permissions, disk space, ports, the image, the base
-  image, LLM reachability from inside the container and config.yaml, and prints the fix for each problem.
-  Exit 0 when nothing failed (warnings allowed), 1 otherwise.
-`;
 
 async function execInContainer(api: DockerApi, id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
 	const exec = await api.json<{ Id: string }>('POST', `/containers/${id}/exec`, { body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false } });
@@ -181,15 +173,10 @@ function forwardText(forward: LlmForwardStatus | null): string {
 
 const marks: Record<CheckStatus, [string, string]> = { ok: ['✔', '32'], warn: ['!', '33'], fail: ['✖', '31'], skip: ['-', '90'] };
 
-export default async function doctor(ctx: CommandContext): Promise<number> {
-	const { values } = parseCommandArgs(ctx, 'doctor', { json: { type: 'boolean' } }, false);
-	if (values.help) {
-		ctx.stdout.write(usage);
-		return exitCodes.ok;
-	}
+export default async function doctor(ctx: CommandContext, { flags }: CommandArgs<'doctor'>): Promise<number> {
 	const checks = await runChecks(ctx);
 	const failed = checks.some((c) => c.status === 'fail');
-	if (values.json) {
+	if (flags.json) {
 		ctx.stdout.write(`${JSON.stringify({ ok: !failed, checks }, null, 2)}\n`);
 	} else {
 		const width = Math.max(...checks.map((c) => c.name.length));

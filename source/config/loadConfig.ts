@@ -1,11 +1,11 @@
 // Reads and validates $STIGMER_HOME/config.yaml. Unknown keys, wrong types and keys given twice are
 // errors naming the file, the line and the key (exit 2), all of them at once; every absent key takes the
-// default of product.md. A file larger than maxConfigBytes is refused before it is read: a real config
+// default of docs/contract.md. A file larger than maxConfigBytes is refused before it is read: a real config
 // is a few kilobytes, and parsing stays linear in the size (config/yamlDocument.ts).
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import { agentRunnerService, containerEnv, defaultAgentRunnerPort, imageTag } from '../contract.js';
+import { agentRunnerDefaults, agentRunnerService, containerEnv, imageTag } from '../contract.js';
 import { UsageError, errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { packageVersion } from '../version.js';
@@ -45,12 +45,12 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 		file: null,
 		agentRunner: {
 			image: imageTag(packageVersion),
-			port: defaultAgentRunnerPort,
-			memory: 1024 ** 3,
-			cpus: 2,
+			port: agentRunnerDefaults.port,
+			memory: parseMemory(agentRunnerDefaults.memory)!,
+			cpus: agentRunnerDefaults.cpus,
 			env: {},
-			llm: { provider: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', model: 'qwen2.5-coder:7b', apiKeyFile: null },
-			maxConcurrency: 4,
+			llm: { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null },
+			maxConcurrency: agentRunnerDefaults.maxConcurrency,
 		},
 		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
 	};

@@ -25,7 +25,7 @@ import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
-import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import { nativeRow } from '../stack/ServiceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
@@ -57,14 +57,6 @@ export function progressText(event: StackEvent): string {
 		return p.kind === 'step' ? `building the image: step ${p.step}/${p.steps} ${p.text}` : `building the image: ${p.text}`;
 	}
 	return event.text ? `${event.phase}: ${event.text}` : `${event.phase}…`;
-}
-
-export function nativeRow(s: NativeStatus): ServiceStatus {
-	const row: ServiceStatus = { name: s.name, kind: 'native', state: s.state, health: null, restarts: s.restarts, exitCode: s.exitCode };
-	if (s.pid !== undefined) row.pid = s.pid;
-	if (s.startedAt) row.startedAt = s.startedAt;
-	if (s.lastError) row.message = s.lastError;
-	return row;
 }
 
 /** The dashboard keeps this many executions (the runner's first picture); the table draws a page. */

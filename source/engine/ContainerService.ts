@@ -1,4 +1,4 @@
-// Owns the agent-runner container: the settings of product.md turned into an engine create request,
+// Owns the agent-runner container: the settings of docs/contract.md turned into an engine create request,
 // finding it by labels, reusing it when its configuration hash matches, recreating it otherwise,
 // stopping, removing, and reading its state as a status row.
 import { createHash } from 'node:crypto';

@@ -1,6 +1,6 @@
 // Where the container engine is: DOCKER_HOST, DOCKER_CONTEXT, the current docker context in
 // $DOCKER_CONFIG/config.json, then the well-known sockets of Docker Engine, Docker Desktop, Colima,
-// OrbStack and Podman (product.md, "Runtime"). dockerode reads none of the context files itself.
+// OrbStack and Podman (docs/contract.md, "Runtime"). dockerode reads none of the context files itself.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -93,7 +93,7 @@ function isSocket(file: string): boolean {
 	}
 }
 
-/** The endpoint to use, in product.md's order. Never touches the network. */
+/** The endpoint to use, in docs/contract.md's order. Never touches the network. */
 export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env): Endpoint {
 	if (env.DOCKER_HOST) return parseDockerHost(env.DOCKER_HOST, 'DOCKER_HOST', env);
 	if (env.DOCKER_CONTEXT) {

@@ -1,4 +1,4 @@
-// Turns batches of LogLines into the text of `stigmer server logs` (product.md, "Logs"): one string per
+// Turns batches of LogLines into the text of `stigmer server logs` (docs/contract.md, "Logs"): one string per
 // batch, so the command writes large chunks instead of one syscall per line.
 //   text:        `SERVICE | line`, names padded to the longest selected one, coloured on a TTY
 //   timestamps:  `SERVICE | 2026-01-22T10:00:00.123456789Z line`

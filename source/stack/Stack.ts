@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
-import { agentRunnerService, exitCodes, imageRepository, labels } from '../contract.js';
+import { agentRunnerService, defaultTimeouts, exitCodes, imageRepository, labels } from '../contract.js';
 import {
 	type ContainerInspect,
 	containerStatus,
@@ -27,11 +27,10 @@ import { acquireHomeLock } from '../home/HomeLock.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { ensureSupervisor, readNativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
-import type { NativeStatus } from '../supervisor/protocol.js';
 import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
-import type { ServiceStatus, StackStatus } from './ServiceStatus.js';
+import { nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
 import { prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
@@ -53,8 +52,6 @@ export interface StartOptions extends StackOptions {
 	services?: string[];
 }
 
-export const defaultStartTimeoutSeconds = 120;
-export const defaultStopTimeoutSeconds = 10;
 
 export function serviceNames(config: StigmerConfig): string[] {
 	return [...config.services.map((s) => s.name), agentRunnerService];
@@ -129,7 +126,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	const selected = selectServices(config, options.services);
 	const wantContainer = selected.includes(agentRunnerService);
 	const natives = config.services.filter((s) => selected.includes(s.name));
-	const timeoutSeconds = options.timeoutSeconds ?? defaultStartTimeoutSeconds;
+	const timeoutSeconds = options.timeoutSeconds ?? defaultTimeouts.startSeconds;
 	const wait = options.wait ?? true;
 	const emit = options.onEvent ?? (() => {});
 	ensureApiToken(home);
@@ -287,7 +284,7 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 	const config = loadConfig(home);
 	const selected = selectServices(config, options.services);
 	const all = !options.services || options.services.length === 0;
-	const timeout = options.timeoutSeconds ?? defaultStopTimeoutSeconds;
+	const timeout = options.timeoutSeconds ?? defaultTimeouts.stopSeconds;
 	const emit = options.onEvent ?? (() => {});
 	home.ensureLayout();
 	const lock = await acquireHomeLock(home, { what: 'stopping', signal: options.signal });
@@ -350,14 +347,6 @@ function configuredNativeRow(home: StigmerHome, name: string, config: StigmerCon
 	return { name, kind: 'native', state: 'stopped', health: null, restarts: 0, exitCode: null };
 }
 
-function nativeRow(s: NativeStatus): ServiceStatus {
-	const row: ServiceStatus = { name: s.name, kind: 'native', state: s.state, health: null, restarts: s.restarts, exitCode: s.exitCode };
-	if (s.pid !== undefined) row.pid = s.pid;
-	if (s.startedAt) row.startedAt = s.startedAt;
-	if (s.lastError) row.message = s.lastError;
-	return row;
-}
-
 /** The truth about every service, read from the engine and the supervisor's state file. */
 export async function stackStatus(home: StigmerHome, options: { api?: DockerApi; config?: StigmerConfig } = {}): Promise<StackStatus> {
 	const config = options.config ?? loadConfig(home);
@@ -376,7 +365,7 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 		const inspect = await currentContainer(api, home);
 		containerRow = await withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect);
 	} else {
-		containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), message: 'container engine unreachable' };
+		containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), state: 'unknown', message: 'container engine unreachable' };
 	}
 	const state = readNativeState(home);
 	const byName = new Map(state.services.map((s) => [s.name, s]));

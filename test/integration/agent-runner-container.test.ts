@@ -1,4 +1,4 @@
-// The agent-runner image against a real Docker engine, run with the settings of product.md:
+// The agent-runner image against a real Docker engine, run with the settings of docs/contract.md:
 // read-only root, tmpfs /tmp, no capabilities, no-new-privileges, --init, limits, non-root user,
 // workspace/data/secret mounts. The model is a fake OpenAI-compatible server on the host's 127.0.0.1,
 // reached from the container on its own bridge network through the forward stigmer's supervisor runs

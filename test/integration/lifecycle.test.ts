@@ -62,7 +62,7 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		assert.equal(readyz.status, 200);
 	});
 
-	test('the container runs with the hardening of product.md', async () => {
+	test('the container runs with the hardening of docs/contract.md', async () => {
 		const [id] = containersOf(home.dir);
 		const inspect = JSON.parse(docker('inspect', id!))[0];
 		assert.equal(inspect.HostConfig.ReadonlyRootfs, true);
@@ -312,6 +312,7 @@ services:
 			assert.match(r.stderr, /start|install/);
 			assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
 			const s = await home.cli(['server', 'status', '--json'], { env: { DOCKER_HOST: 'unix:///tmp/stigmer-no-such.sock' } });
+			assert.equal(s.code, 3, s.stderr);
 			assert.equal(JSON.parse(s.stdout).engine.reachable, false);
 		} finally {
 			await home.cleanup();

@@ -17,7 +17,7 @@ const fails = (text: string, pattern: RegExp) => {
 	});
 };
 
-test('an empty file gives the defaults of product.md', () => {
+test('an empty file gives the defaults of docs/contract.md', () => {
 	const config = parse('');
 	const defaults = defaultConfig(home);
 	assert.deepEqual(config.agentRunner, defaults.agentRunner);
@@ -34,7 +34,7 @@ test('an empty file gives the defaults of product.md', () => {
 	assert.match(config.agentRunner.image, /^stigmer\/agent-runner:\d+\.\d+\.\d+/);
 });
 
-test('every key of product.md is read', () => {
+test('every key of docs/contract.md is read', () => {
 	const config = parse(`
 agentRunner:
   image: my/runner:1
