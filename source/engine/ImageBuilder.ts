@@ -150,7 +150,8 @@ export async function buildImage(api: DockerApi, options: BuildOptions): Promise
 			while ((index = pending.indexOf('\n')) >= 0) {
 				const line = pending.slice(0, index).replace(/\r$/, '');
 				pending = pending.slice(index + 1);
-				const step = /^Step (\d+)\/(\d+) ?: (.*)$/i.exec(line); // Docker: `Step 1/9 : FROM …`, Podman: `STEP 1/9: FROM …`
+				// Docker: `Step 1/9 : FROM …`; Podman: `STEP 1/9: FROM …`, `[2/3] STEP 1/9: FROM …` in a multi-stage build
+				const step = /^(?:\[\d+\/\d+\] )?Step (\d+)\/(\d+) ?: (.*)$/i.exec(line);
 				if (step) {
 					currentStep = `step ${step[1]}/${step[2]} (${step[3]})`;
 					stepOutput = [];
