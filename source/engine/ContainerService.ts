@@ -10,7 +10,7 @@ import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, im
 import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
 import { packageVersion } from '../version.js';
-import type { DockerApi } from './DockerApi.js';
+import { type DockerApi, engineStatus, orNull } from './DockerApi.js';
 
 export interface ContainerInspect {
 	Id: string;
@@ -46,7 +46,7 @@ export interface NetworkChoice {
  * Desktop, Colima and OrbStack route host.docker.internal to the host's loopback: bridge there.
  */
 export async function chooseNetwork(api: DockerApi): Promise<NetworkChoice> {
-	const info = await api.json<{ OperatingSystem?: string; Name?: string }>('GET', '/info');
+	const info = (await api.docker.info()) as { OperatingSystem?: string; Name?: string };
 	const os = info.OperatingSystem ?? '';
 	const endpoint = api.endpoint.kind === 'unix' ? api.endpoint.socketPath : '';
 	const vm = /Docker Desktop|OrbStack/i.test(os) || endpoint.startsWith(path.join(homedir(), '.colima')) || endpoint.includes('/.docker/') || endpoint.includes('/.orbstack/');
@@ -159,11 +159,11 @@ export function labelFilter(home: StigmerHome): string {
 
 /** All agent-runner containers of this home (normally one). */
 export async function findContainers(api: DockerApi, home: StigmerHome): Promise<Array<{ Id: string; Names: string[]; State: string; Labels: Record<string, string> }>> {
-	return api.json('GET', '/containers/json', { query: { all: 1, filters: labelFilter(home) } });
+	return (await api.docker.listContainers({ all: true, filters: labelFilter(home) })) as Array<{ Id: string; Names: string[]; State: string; Labels: Record<string, string> }>;
 }
 
 export async function inspectContainer(api: DockerApi, id: string): Promise<ContainerInspect | null> {
-	return api.jsonOrNull<ContainerInspect>('GET', `/containers/${encodeURIComponent(id)}/json`);
+	return orNull(api.docker.getContainer(id).inspect() as Promise<unknown> as Promise<ContainerInspect>);
 }
 
 /** The home's container, found by labels, else by its name (a container made by an older stigmer). */
@@ -176,31 +176,35 @@ export async function currentContainer(api: DockerApi, home: StigmerHome): Promi
 
 export async function stopContainer(api: DockerApi, id: string, timeoutSeconds: number): Promise<void> {
 	try {
-		await api.request('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: timeoutSeconds }, timeoutMs: (timeoutSeconds + 30) * 1000 }).then((r) => r.resume());
+		await api.docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal: AbortSignal.timeout((timeoutSeconds + 30) * 1000) });
 	} catch (error) {
-		if ((error as { statusCode?: number }).statusCode === 404) return;
+		const code = engineStatus(error);
+		if (code === 304 || code === 404) return; // already stopped, or gone
 		throw error;
 	}
 }
 
 export async function removeContainer(api: DockerApi, id: string): Promise<void> {
 	try {
-		await api.request('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: 1, v: 1 } }).then((r) => r.resume());
+		await api.docker.getContainer(id).remove({ force: true, v: true });
 	} catch (error) {
-		const code = (error as { statusCode?: number }).statusCode;
+		const code = engineStatus(error);
 		if (code === 404 || code === 409) return; // gone, or already being removed
 		throw error;
 	}
 }
 
 export async function createContainer(api: DockerApi, plan: ContainerPlan): Promise<string> {
-	const created = await api.json<{ Id: string }>('POST', '/containers/create', { query: { name: plan.name }, body: plan.body });
-	return created.Id;
+	const created = await api.docker.createContainer({ name: plan.name, ...plan.body });
+	return created.id;
 }
 
 export async function startContainer(api: DockerApi, id: string): Promise<void> {
-	const res = await api.request('POST', `/containers/${encodeURIComponent(id)}/start`);
-	res.resume();
+	try {
+		await api.docker.getContainer(id).start();
+	} catch (error) {
+		if (engineStatus(error) !== 304) throw error; // 304: already started
+	}
 }
 
 function containerState(inspect: ContainerInspect): ServiceState {
