@@ -110,11 +110,6 @@ export class DockerApi {
 		return this.docker;
 	}
 
-	/** connection options for requests made below dockerode (the logs fast path): the same endpoint */
-	get connection(): { endpoint: Endpoint; apiVersion: string | null } {
-		return { endpoint: this.endpoint, apiVersion: this.apiVersion };
-	}
-
 	private get agent(): Agent {
 		this.agentInstance ??= agentFor(this.endpoint);
 		return this.agentInstance;
@@ -203,7 +198,9 @@ export function diagnoseUnreachable(endpoint: Endpoint, error: unknown): EngineU
 				: 'install Docker: sudo apt-get install docker.io (Debian/Ubuntu) or see https://docs.docker.com/engine/install/, then sudo systemctl start docker',
 		);
 	}
-	const reason = (error as Error | null)?.name === 'TimeoutError' ? 'no answer in time' : engineMessage(error);
+	// AbortSignal.timeout() in negotiate(): node's http reports an AbortError caused by a TimeoutError
+	const timedOut = [error, (error as { cause?: unknown } | null)?.cause].some((e) => (e as Error | null)?.name === 'TimeoutError');
+	const reason = timedOut ? 'no answer in time' : engineMessage(error);
 	return new EngineUnreachableError(
 		`cannot reach the container engine at ${where} (${endpoint.source}): ${reason}`,
 		'check that the engine is running and DOCKER_HOST / DOCKER_CONTEXT point at it; `stigmer doctor` checks each step',

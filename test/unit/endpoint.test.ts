@@ -90,3 +90,24 @@ test("dockerode's options carry the endpoint whole, overriding what docker-modem
 	for (const key of ['host', 'port', 'ca', 'cert', 'key', 'version'] as const) assert.ok(key in unix, key);
 	assert.deepEqual([unix.protocol, unix.socketPath, unix.host], ['http', '/run/x.sock', undefined]);
 });
+
+// Below docker-modem's typed API: it reads DOCKER_HOST (and DOCKER_CERT_PATH, DOCKER_TLS_VERIFY) by
+// itself and merges our options over that. If an upgrade reads more, or merges differently, the
+// resolved endpoint (a docker context, the well-known sockets) would silently lose: this fails instead.
+test("docker-modem takes our endpoint, whatever DOCKER_HOST says", async () => {
+	const { default: Docker } = await import('dockerode');
+	const saved = { DOCKER_HOST: process.env.DOCKER_HOST, DOCKER_TLS_VERIFY: process.env.DOCKER_TLS_VERIFY };
+	process.env.DOCKER_HOST = 'tcp://10.9.9.9:2376';
+	process.env.DOCKER_TLS_VERIFY = '1';
+	try {
+		const unix = new Docker(dockerodeOptions(parseDockerHost('unix:///run/ours.sock', 'test', {})) as object).modem as unknown as Record<string, unknown>;
+		assert.deepEqual([unix.socketPath, unix.host, unix.port, unix.protocol, unix.version], ['/run/ours.sock', undefined, undefined, 'http', undefined]);
+		const tcp = new Docker({ ...dockerodeOptions(parseDockerHost('tcp://127.0.0.1:2375', 'test', {})), version: 'v1.41' } as object).modem as unknown as Record<string, unknown>;
+		assert.deepEqual([tcp.socketPath, tcp.host, tcp.port, tcp.protocol, tcp.version], [undefined, '127.0.0.1', 2375, 'http', 'v1.41']);
+	} finally {
+		for (const [key, value] of Object.entries(saved)) {
+			if (value === undefined) delete process.env[key];
+			else process.env[key] = value;
+		}
+	}
+});
