@@ -59,7 +59,7 @@ export const containerEnv = {
 /**
  * Tuning variables the agent-runner also reads (not set by stigmer; users may set them through
  * agentRunner.env): shutdown grace, upload limits (one request; all requests being received at once),
- * command timeout, tool output cap, LLM timeout.
+ * command timeout, tool output cap, LLM timeout and retries.
  */
 export const containerTuningEnv = {
 	shutdownGraceSeconds: 'STIGMER_SHUTDOWN_GRACE_SECONDS',
@@ -68,6 +68,7 @@ export const containerTuningEnv = {
 	commandTimeoutSeconds: 'STIGMER_COMMAND_TIMEOUT_SECONDS',
 	toolOutputLimit: 'STIGMER_TOOL_OUTPUT_LIMIT',
 	llmTimeoutSeconds: 'STIGMER_LLM_TIMEOUT_SECONDS',
+	llmMaxRetries: 'STIGMER_LLM_MAX_RETRIES',
 } as const;
 
 /** Paths inside the container. */
@@ -100,6 +101,14 @@ export function homeHash(homeDir: string): string {
  */
 export function containerName(homeDir: string, isDefaultHome: boolean): string {
 	return isDefaultHome ? 'stigmer-agent-runner' : `stigmer-agent-runner-${homeHash(homeDir)}`;
+}
+
+/**
+ * The home's own bridge network on a local Linux engine: `stigmer` for the default home, with the home's
+ * hash as a suffix otherwise (labelled like the container; removed with it).
+ */
+export function networkName(homeDir: string, isDefaultHome: boolean): string {
+	return isDefaultHome ? 'stigmer' : `stigmer-${homeHash(homeDir)}`;
 }
 
 /** Native log line format written by the supervisor: `<RFC 3339 nano> <stdout|stderr> <line>`. */

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from .api import Api, build_app
 from .config import Config
 from .engine import Engine, EngineSettings
-from .llm import LlmClient, make_client
+from .llm import LlmClient, RetryPolicy, make_client
 from .store import Store
 from .uploads import clean_staging
 
@@ -17,7 +17,8 @@ def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, 
     os.makedirs(config.workspace, exist_ok=True)
     clean_staging(config.workspace)
     store = Store(config.data)
-    client = llm or make_client(config.llm_provider, config.llm_base_url, config.llm_api_key, config.llm_timeout_seconds)
+    client = llm or make_client(config.llm_provider, config.llm_base_url, config.llm_api_key, config.llm_timeout_seconds,
+                                RetryPolicy(max_retries=config.llm_max_retries))
     engine = Engine(store, client, EngineSettings(
         workspace_root=config.workspace,
         default_model=config.llm_model,

@@ -4,10 +4,10 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from . import log
-from .llm import LlmClient, LlmError
+from .llm import LlmClient, LlmError, Retry
 from .store import CANCELLED, FAILED, INTERRUPTED, QUEUED, RUNNING, SUCCEEDED, Store
 from .tools import TOOL_NAMES, ToolError, Workspace, cap, schemas_for
 
@@ -130,6 +130,14 @@ class Engine:
         self._notify(execution_id)
         log.info(f"{status}" + (f": {error}" if error else ""), execution_id)
 
+    def _retry_reporter(self, execution_id: str, step: int) -> Callable[[Retry], None]:
+        """Each retry of an LLM call becomes an `llm_retry` event (and a log line)."""
+        def report(retry: Retry) -> None:
+            log.info(f"LLM call failed ({retry.reason}); retry {retry.attempt - 1} of {retry.max_attempts - 1} "
+                     f"in {retry.delay_seconds:.1f} s", execution_id)
+            self._emit(execution_id, "llm_retry", {"step": step, **retry.as_event()})
+        return report
+
     async def _worker(self, number: int) -> None:
         while True:
             execution_id = await self._queue.get()
@@ -189,7 +197,8 @@ class Engine:
         ]
         tool_schemas = schemas_for(tools_allowed)
         for step in range(1, max_steps + 1):
-            turn = await self.llm.complete(model, messages, tool_schemas)
+            turn = await self.llm.complete(model, messages, tool_schemas,
+                                           on_retry=self._retry_reporter(execution_id, step))
             messages.append(turn.as_message())
             if turn.text:
                 self._emit(execution_id, "model_turn", {"step": step, "text": turn.text})

@@ -4,9 +4,13 @@ Conversations are kept in the OpenAI message shape; the Anthropic client transla
 """
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import json
+import random
+import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Protocol
 
 from . import config as config_module
 
@@ -47,8 +51,87 @@ class AssistantTurn:
         return message
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries of one LLM call on 429, 5xx and timeouts: exponential backoff with jitter, or the
+    server's Retry-After, each wait capped."""
+    max_retries: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0
+
+    def delay(self, retry: int, retry_after: Optional[float]) -> float:
+        """Seconds to wait before retry number `retry` (1-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        backoff = min(self.max_delay, self.base_delay * 2 ** (retry - 1))
+        return backoff * random.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """One retry about to happen; the engine records it as an `llm_retry` execution event."""
+    attempt: int  # the attempt about to be made: 2 for the first retry
+    max_attempts: int
+    reason: str
+    delay_seconds: float
+
+    def as_event(self) -> Dict[str, Any]:
+        return {"attempt": self.attempt, "max_attempts": self.max_attempts, "reason": self.reason,
+                "delay_seconds": round(self.delay_seconds, 3)}
+
+
+OnRetry = Callable[[Retry], None]
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: Optional[float] = None) -> Optional[float]:
+    """`retry-after-ms` (OpenAI) or `Retry-After`: seconds or an HTTP date; None when absent or unreadable."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds is not None:
+        try:
+            value = float(milliseconds)
+            if 0 <= value < float("inf"):
+                return value / 1000
+        except ValueError:
+            pass
+    raw = (headers.get("retry-after") or "").strip()
+    if not raw:
+        return None
+    if raw.isascii() and raw.replace(".", "", 1).isdigit():
+        return float(raw)
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, error: LlmError, retry_after: Optional[float] = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _error_type(response: "httpx.Response") -> str:
+    """The error's type in the body (Anthropic's 529 has no reason phrase: `overloaded_error`)."""
+    try:
+        error = response.json().get("error")
+        return str(error.get("type") or "") if isinstance(error, dict) else ""
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _retryable_status(status: int) -> bool:
+    return status == 429 or 500 <= status <= 599
+
+
 class LlmClient(Protocol):
-    async def complete(self, model: str, messages: List[Dict[str, Any]], tools: List[Dict[str, Any]]) -> AssistantTurn: ...
+    async def complete(self, model: str, messages: List[Dict[str, Any]], tools: List[Dict[str, Any]],
+                       on_retry: Optional[OnRetry] = None) -> AssistantTurn: ...
 
     async def aclose(self) -> None: ...
 
@@ -77,12 +160,30 @@ def _parse_arguments(raw: Any) -> "tuple[Dict[str, Any], str, Optional[str]]":
 
 
 class _HttpClient:
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, retry: Optional[RetryPolicy] = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.retry = retry or RetryPolicy()
         self._http: "Optional[httpx.AsyncClient]" = None
 
-    async def _post(self, path: str, body: Dict[str, Any], headers: Dict[str, str]) -> Dict[str, Any]:
+    async def _post(self, path: str, body: Dict[str, Any], headers: Dict[str, str],
+                    on_retry: Optional[OnRetry] = None) -> Dict[str, Any]:
+        """One call, retried per the policy; a cancel (the execution's task) interrupts the wait."""
+        retries = 0
+        while True:
+            try:
+                return await self._post_once(path, body, headers)
+            except _Retryable as failure:
+                if retries >= self.retry.max_retries:
+                    raise failure.error from None
+                retries += 1
+                delay = self.retry.delay(retries, failure.retry_after)
+                if on_retry is not None:
+                    on_retry(Retry(attempt=retries + 1, max_attempts=self.retry.max_retries + 1,
+                                   reason=failure.reason, delay_seconds=delay))
+                await asyncio.sleep(delay)
+
+    async def _post_once(self, path: str, body: Dict[str, Any], headers: Dict[str, str]) -> Dict[str, Any]:
         import httpx
 
         if self._http is None:
@@ -90,14 +191,21 @@ class _HttpClient:
         url = f"{self.base_url}{path}"
         try:
             response = await self._http.post(url, json=body, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+        except httpx.ConnectTimeout as error:
+            raise _Retryable("connect timeout", _unreachable(url, error)) from None
+        except httpx.ConnectError as error:
             raise _unreachable(url, error) from None
         except httpx.TimeoutException:
-            raise LlmError(f"the LLM at {url} did not answer in time") from None
+            raise _Retryable("timeout", LlmError(f"the LLM at {url} did not answer in time")) from None
         except httpx.HTTPError as error:
             raise LlmError(f"the LLM at {url} failed: {error}") from None
         if response.status_code >= 400:
-            raise LlmError(f"the LLM at {url} answered {response.status_code}: {response.text[:500]}")
+            error = LlmError(f"the LLM at {url} answered {response.status_code}: {response.text[:500]}")
+            if _retryable_status(response.status_code):
+                phrase = "".join(c for c in (response.reason_phrase or _error_type(response))[:80] if " " <= c <= "~")
+                reason = f"{response.status_code} {phrase}".strip()  # printable ASCII: it reaches terminals
+                raise _Retryable(reason, error, retry_after_seconds(response.headers))
+            raise error
         try:
             payload = response.json()
         except ValueError:
@@ -112,17 +220,18 @@ class _HttpClient:
 
 
 class OpenAiClient(_HttpClient):
-    def __init__(self, base_url: str, api_key: Optional[str], timeout: float) -> None:
-        super().__init__(base_url, timeout)
+    def __init__(self, base_url: str, api_key: Optional[str], timeout: float, retry: Optional[RetryPolicy] = None) -> None:
+        super().__init__(base_url, timeout, retry)
         self.api_key = api_key
 
-    async def complete(self, model: str, messages: List[Dict[str, Any]], tools: List[Dict[str, Any]]) -> AssistantTurn:
+    async def complete(self, model: str, messages: List[Dict[str, Any]], tools: List[Dict[str, Any]],
+                       on_retry: Optional[OnRetry] = None) -> AssistantTurn:
         body: Dict[str, Any] = {"model": model, "messages": messages, "stream": False}
         if tools:
             body["tools"] = tools
             body["tool_choice"] = "auto"
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        payload = await self._post("/chat/completions", body, headers)
+        payload = await self._post("/chat/completions", body, headers, on_retry)
         try:
             choice = payload["choices"][0]
             message = choice["message"]
@@ -140,8 +249,9 @@ class OpenAiClient(_HttpClient):
 
 
 class AnthropicClient(_HttpClient):
-    def __init__(self, base_url: str, api_key: Optional[str], timeout: float, max_tokens: int = 4096) -> None:
-        super().__init__(base_url, timeout)
+    def __init__(self, base_url: str, api_key: Optional[str], timeout: float, retry: Optional[RetryPolicy] = None,
+                 max_tokens: int = 4096) -> None:
+        super().__init__(base_url, timeout, retry)
         self.api_key = api_key
         self.max_tokens = max_tokens
 
@@ -171,7 +281,8 @@ class AnthropicClient(_HttpClient):
                     out.append({"role": "user", "content": [block]})
         return "\n\n".join(system), out
 
-    async def complete(self, model: str, messages: List[Dict[str, Any]], tools: List[Dict[str, Any]]) -> AssistantTurn:
+    async def complete(self, model: str, messages: List[Dict[str, Any]], tools: List[Dict[str, Any]],
+                       on_retry: Optional[OnRetry] = None) -> AssistantTurn:
         system, converted = self.translate(messages)
         body: Dict[str, Any] = {"model": model, "max_tokens": self.max_tokens, "messages": converted}
         if system:
@@ -185,7 +296,7 @@ class AnthropicClient(_HttpClient):
         headers = {"anthropic-version": "2023-06-01"}
         if self.api_key:
             headers["x-api-key"] = self.api_key
-        payload = await self._post("/messages", body, headers)
+        payload = await self._post("/messages", body, headers, on_retry)
         texts: List[str] = []
         calls: List[ToolCall] = []
         for block in payload.get("content") or []:
@@ -198,7 +309,8 @@ class AnthropicClient(_HttpClient):
         return AssistantTurn(text="".join(texts), tool_calls=calls, finish_reason=payload.get("stop_reason"))
 
 
-def make_client(provider: str, base_url: str, api_key: Optional[str], timeout: float) -> LlmClient:
+def make_client(provider: str, base_url: str, api_key: Optional[str], timeout: float,
+                retry: Optional[RetryPolicy] = None) -> LlmClient:
     if provider == "anthropic":
-        return AnthropicClient(base_url, api_key, timeout)
-    return OpenAiClient(base_url, api_key, timeout)
+        return AnthropicClient(base_url, api_key, timeout, retry)
+    return OpenAiClient(base_url, api_key, timeout, retry)

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from fake_llm import FakeLlm  # noqa: E402
+from fake_llm import FakeAnthropic, FakeLlm  # noqa: E402
 
 from stigmer_agent_runner import app as app_module  # noqa: E402
 from stigmer_agent_runner.config import Config  # noqa: E402
@@ -22,6 +22,20 @@ def fake_llm() -> Iterator[Callable[[List[Dict[str, Any]]], FakeLlm]]:
 
     def make(script: List[Dict[str, Any]]) -> FakeLlm:
         fake = FakeLlm(script)
+        made.append(fake)
+        return fake
+
+    yield make
+    for fake in made:
+        fake.close()
+
+
+@pytest.fixture
+def fake_anthropic() -> Iterator[Callable[..., FakeAnthropic]]:
+    made: List[FakeAnthropic] = []
+
+    def make(script: List[Dict[str, Any]], **options: Any) -> FakeAnthropic:
+        fake = FakeAnthropic(script, **options)
         made.append(fake)
         return fake
 
@@ -48,8 +62,8 @@ def client_for(make_config: Callable[..., Config]) -> Iterator[Callable[..., Any
 
     clients: List[Any] = []
 
-    def make(**overrides: Any) -> Any:
-        application, api = app_module.create(make_config(**overrides))
+    def make(llm: Any = None, **overrides: Any) -> Any:
+        application, api = app_module.create(make_config(**overrides), llm=llm)
         client = TestClient(application, headers={"Authorization": f"Bearer {TOKEN}"})
         client.__enter__()
         client.api = api

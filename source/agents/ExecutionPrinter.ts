@@ -73,6 +73,9 @@ export class ExecutionPrinter {
 			case 'tool_result':
 				this.toolResult(event.data);
 				break;
+			case 'llm_retry':
+				this.llmRetry(event.data);
+				break;
 			case 'final':
 				this.line(this.paint('bold', '── answer ──'));
 				this.block(String(event.data.answer ?? '').replace(/\n+$/, '').split('\n'), '');
@@ -95,6 +98,16 @@ export class ExecutionPrinter {
 		const lines = foldLines(text, { head: 12, tail: 4 });
 		this.line(`${this.paint('magenta', 'model')}${step} ${lines[0]}`);
 		this.block(lines.slice(1), '  ');
+	}
+
+	/** `llm_retry {step, attempt, max_attempts, reason, delay_seconds}`: the runner waits, then calls the LLM again. */
+	private llmRetry(data: Record<string, unknown>): void {
+		const attempt = Number(data.attempt);
+		const retries = Number(data.max_attempts) - 1;
+		const delay = Number(data.delay_seconds);
+		const which = Number.isFinite(attempt) && Number.isFinite(retries) ? ` ${attempt - 1} of ${retries}` : '';
+		const when = Number.isFinite(delay) ? ` in ${delay.toFixed(1)} s` : '';
+		this.line(this.paint('yellow', `! LLM ${String(data.reason ?? 'failed')}: retry${which}${when}`));
 	}
 
 	private toolCall(data: Record<string, unknown>): void {

@@ -2,13 +2,15 @@
 import { accessSync, constants, statSync, statfsSync } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
-import { agentRunnerService, baseImage, exitCodes } from '../contract.js';
-import { chooseNetwork, containerLlmUrl, currentContainer } from '../engine/ContainerService.js';
 import { type Readable, Writable } from 'node:stream';
+import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contract.js';
+import { currentContainer } from '../engine/ContainerService.js';
 import { DockerApi, abortable } from '../engine/DockerApi.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
 import { portOwner } from '../engine/portOwner.js';
 import { UserError, errorMessage } from '../errors.js';
+import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
+import { currentForward } from '../supervisor/SupervisorClient.js';
 import { httpStatus, probeTcp } from '../supervisor/readiness.js';
 import { packageRoot, packageVersion } from '../version.js';
 import { type CommandContext, parseCommandArgs } from './CommandContext.js';
@@ -137,16 +139,18 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 					: { name: 'base image', status: 'warn', detail: `${baseImage} is not present; the build pulls it`, fix: `without a registry: bash ${packageRoot}docker/base-image.sh` },
 			);
 
-			const network = await chooseNetwork(api).catch(() => null);
-			const llmUrl = network ? containerLlmUrl(config.agentRunner.llm.baseUrl, network) : config.agentRunner.llm.baseUrl;
+			// the URL the running container was given, and the forward that carries it (if any)
+			const envPrefix = `${containerEnv.llmBaseUrl}=`;
+			const llmUrl = ourContainer?.Config.Env?.find((e) => e.startsWith(envPrefix))?.slice(envPrefix.length) ?? config.agentRunner.llm.baseUrl;
+			const via = forwardText(await currentForward(home));
 			if (ourContainer?.State.Running) {
 				const probe = `import sys,urllib.request as u,urllib.error as e\ntry:\n u.urlopen(sys.argv[1].rstrip('/')+'/models',timeout=3)\nexcept e.HTTPError:\n pass\nexcept Exception as x:\n print(x); sys.exit(1)`;
 				try {
 					const result = await execInContainer(api, ourContainer.Id, ['python3', '-c', probe, llmUrl], 10_000);
 					checks.push(
 						result.exitCode === 0
-							? { name: 'llm', status: 'ok', detail: `${llmUrl} answers from inside the container` }
-							: { name: 'llm', status: 'fail', detail: `${llmUrl} is unreachable from inside the container: ${result.output}`, fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile} (as seen from the host)` },
+							? { name: 'llm', status: 'ok', detail: `${llmUrl} answers from inside the container${via}` }
+							: { name: 'llm', status: 'fail', detail: `${llmUrl} is unreachable from inside the container${via}: ${result.output}`, fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile} (as seen from the host)` },
 					);
 				} catch (error) {
 					checks.push({ name: 'llm', status: 'warn', detail: `could not probe from the container: ${errorMessage(error)}` });
@@ -163,6 +167,20 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 	}
 	api?.close();
 	return checks;
+}
+
+function forwardText(forward: LlmForwardStatus | null): string {
+	if (!forward) return '';
+	const from = `${forward.listenHost}:${forward.boundPort}`;
+	const to = `${forward.targetHost.includes(':') ? `[${forward.targetHost}]` : forward.targetHost}:${forward.targetPort}`;
+	switch (forward.mode) {
+		case 'forward':
+			return ` (through the supervisor's forward ${from} -> ${to}, accepting ${forward.allow ?? 'any address'})`;
+		case 'direct':
+			return ` (the LLM listens on ${from} itself: no forward needed)`;
+		default:
+			return ` (the supervisor's forward ${from} -> ${to} is ${forward.mode}${forward.error ? `: ${forward.error}` : ''})`;
+	}
 }
 
 const marks: Record<CheckStatus, [string, string]> = { ok: ['✔', '32'], warn: ['!', '33'], fail: ['✖', '31'], skip: ['-', '90'] };

@@ -35,31 +35,74 @@ export interface ContainerInspect {
 }
 
 export interface NetworkChoice {
-	/** share the host's network namespace (Linux engines): the API binds 127.0.0.1 itself */
-	hostNetwork: boolean;
+	/**
+	 * `home`: a local Linux engine. The container joins the home's own bridge network; an LLM on the
+	 * host's loopback is reached through the supervisor's forward on that network's gateway.
+	 * `bridge`: Docker Desktop, Colima, OrbStack, rootless Podman or a remote engine. The engine's default
+	 * bridge, with host.docker.internal routed by the engine (to the host's loopback on the VM engines).
+	 */
+	mode: 'home' | 'bridge';
 	reason: string;
 }
 
 /**
- * Linux engines: a server on the host's 127.0.0.1 (Ollama's default) is unreachable through the bridge
- * and host-gateway, so the container shares the host's network and binds loopback itself. Docker
- * Desktop, Colima and OrbStack route host.docker.internal to the host's loopback: bridge there.
+ * Every engine gets a bridge: the container never shares the host's network namespace, so agent code can
+ * neither listen on the host's interfaces nor reach services on the host's loopback. On a local Linux
+ * engine the home's own network is used (HomeNetwork.ts says why); elsewhere the engine's default bridge.
  */
 export async function chooseNetwork(api: DockerApi): Promise<NetworkChoice> {
-	const info = (await api.docker.info()) as { OperatingSystem?: string; Name?: string };
+	const info = (await api.docker.info()) as { OperatingSystem?: string; Name?: string; SecurityOptions?: string[] };
 	const os = info.OperatingSystem ?? '';
 	const endpoint = api.endpoint.kind === 'unix' ? api.endpoint.socketPath : '';
 	const vm = /Docker Desktop|OrbStack/i.test(os) || endpoint.startsWith(path.join(homedir(), '.colima')) || endpoint.includes('/.docker/') || endpoint.includes('/.orbstack/');
-	if (process.platform !== 'linux' || vm || api.endpoint.kind === 'tcp') return { hostNetwork: false, reason: `bridge (${os || 'remote engine'})` };
-	return { hostNetwork: true, reason: 'host network (Linux engine)' };
+	if (api.endpoint.kind !== 'unix') return { mode: 'bridge', reason: 'default bridge (remote engine)' };
+	if (process.platform !== 'linux' || vm) return { mode: 'bridge', reason: `default bridge (${os || 'engine in a VM'})` };
+	// rootless engines keep their bridges in a namespace of their own: its gateway is no host address
+	if ((info.SecurityOptions ?? []).some((o) => /rootless/.test(o))) return { mode: 'bridge', reason: 'default bridge (rootless engine)' };
+	return { mode: 'home', reason: 'own bridge network (local Linux engine)' };
 }
 
-/** The LLM URL as the container sees it: the host's loopback becomes host.docker.internal on a bridge. */
-export function containerLlmUrl(hostUrl: string, network: NetworkChoice): string {
-	if (network.hostNetwork) return hostUrl;
+/** The network settings of the container, as planContainer puts them in the create request. */
+export interface ContainerNetwork {
+	choice: NetworkChoice;
+	/** HostConfig.NetworkMode: `bridge`, or the home network's name */
+	networkMode: string;
+	/** the LLM base URL as the container sees it */
+	llmUrl: string;
+	extraHosts: string[];
+}
+
+const loopbackHosts = ['127.0.0.1', 'localhost', '[::1]', '::1', '0.0.0.0'];
+
+/** The host's loopback LLM (host, port) when llm.baseUrl points at the host's loopback, else null. */
+export function loopbackLlm(hostUrl: string): { host: string; port: number } | null {
+	let url: URL;
+	try {
+		url = new URL(hostUrl);
+	} catch {
+		return null;
+	}
+	if (!loopbackHosts.includes(url.hostname) && !/^127\./.test(url.hostname)) return null;
+	const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+	const host = url.hostname === '[::1]' || url.hostname === '::1' ? '::1' : /^127\./.test(url.hostname) ? url.hostname : '127.0.0.1';
+	return { host, port };
+}
+
+/**
+ * The LLM URL as the container sees it: a host loopback address becomes `via` (host.docker.internal, or
+ * the forward's address), and the port `port` when given. Any other URL is kept as it is.
+ */
+export function containerLlmUrl(hostUrl: string, via: string, port?: number): string {
+	if (!loopbackLlm(hostUrl)) return hostUrl;
 	const url = new URL(hostUrl);
-	if (['127.0.0.1', 'localhost', '[::1]', '::1', '0.0.0.0'].includes(url.hostname)) url.hostname = 'host.docker.internal';
+	url.hostname = via;
+	if (port !== undefined) url.port = String(port);
 	return url.toString().replace(/\/$/, hostUrl.endsWith('/') ? '/' : '');
+}
+
+/** The engine's default bridge, with host.docker.internal resolved by the engine (host-gateway). */
+export function defaultBridgeNetwork(hostUrl: string, choice: NetworkChoice): ContainerNetwork {
+	return { choice, networkMode: 'bridge', llmUrl: containerLlmUrl(hostUrl, 'host.docker.internal'), extraHosts: ['host.docker.internal:host-gateway'] };
 }
 
 export interface ContainerPlan {
@@ -68,24 +111,24 @@ export interface ContainerPlan {
 	imageId: string;
 	hash: string;
 	endpoint: string;
-	network: NetworkChoice;
+	network: ContainerNetwork;
 	body: Record<string, unknown>;
 	/** host paths the container user must be able to use (root invocations only) */
 	ownedPaths: string[];
 }
 
-export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: NetworkChoice): ContainerPlan {
+export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: ContainerNetwork): ContainerPlan {
 	const port = config.port;
 	const env: Record<string, string> = {
 		HOME: '/tmp',
 		...config.env,
-		[containerEnv.httpHost]: network.hostNetwork ? '127.0.0.1' : '0.0.0.0',
-		[containerEnv.httpPort]: String(network.hostNetwork ? port : containerHttpPort),
+		[containerEnv.httpHost]: '0.0.0.0',
+		[containerEnv.httpPort]: String(containerHttpPort),
 		[containerEnv.workspace]: containerPaths.workspace,
 		[containerEnv.data]: containerPaths.data,
 		[containerEnv.apiTokenFile]: containerPaths.apiToken,
 		[containerEnv.llmProvider]: config.llm.provider,
-		[containerEnv.llmBaseUrl]: containerLlmUrl(config.llm.baseUrl, network),
+		[containerEnv.llmBaseUrl]: network.llmUrl,
 		[containerEnv.llmModel]: config.llm.model,
 		[containerEnv.maxConcurrency]: String(config.maxConcurrency),
 	};
@@ -106,7 +149,10 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 	const user = process.platform === 'linux' && uid !== 0 ? `${uid}:${process.getgid?.() ?? uid}` : '';
 	const hostConfig: Record<string, unknown> = {
 		Binds: binds,
-		NetworkMode: network.hostNetwork ? 'host' : 'bridge',
+		// its own network namespace; the API is published on the host's loopback only
+		NetworkMode: network.networkMode,
+		PortBindings: { [`${containerHttpPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+		ExtraHosts: network.extraHosts,
 		Init: true,
 		CapDrop: ['ALL'],
 		SecurityOpt: ['no-new-privileges:true'],
@@ -119,10 +165,6 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 5 },
 		LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
 	};
-	if (!network.hostNetwork) {
-		hostConfig.PortBindings = { [`${containerHttpPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] };
-		hostConfig.ExtraHosts = ['host.docker.internal:host-gateway'];
-	}
 	const body: Record<string, unknown> = {
 		Image: config.image,
 		Env: Object.entries(env)
@@ -130,7 +172,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 			.map(([k, v]) => `${k}=${v}`),
 		User: user,
 		WorkingDir: containerPaths.workspace,
-		ExposedPorts: network.hostNetwork ? {} : { [`${containerHttpPort}/tcp`]: {} },
+		ExposedPorts: { [`${containerHttpPort}/tcp`]: {} },
 		StopTimeout: 10,
 		HostConfig: hostConfig,
 	};

@@ -2,7 +2,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { cliEnv, containerName, homeHash } from '../contract.js';
+import { cliEnv, containerName, homeHash, networkName } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
 
 export class StigmerHome {
@@ -27,6 +27,10 @@ export class StigmerHome {
 
 	get containerName(): string {
 		return containerName(this.dir, this.isDefault);
+	}
+
+	get networkName(): string {
+		return networkName(this.dir, this.isDefault);
 	}
 
 	get configFile(): string {

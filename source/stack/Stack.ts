@@ -8,7 +8,6 @@ import { agentRunnerService, exitCodes, imageRepository, labels } from '../contr
 import {
 	type ContainerInspect,
 	type ContainerPlan,
-	chooseNetwork,
 	containerStatus,
 	createContainer,
 	currentContainer,
@@ -33,6 +32,7 @@ import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
 import type { ServiceStatus, StackStatus } from './ServiceStatus.js';
+import { prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
 	| { service: string; phase: 'build'; progress: BuildProgress }
@@ -183,7 +183,7 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 	const { home, config, options } = run;
 	const imageId = await ensureImage(api, config, options);
 	checkAborted(options.signal);
-	const plan = planContainer(home, config.agentRunner, imageId, await chooseNetwork(api));
+	const plan = planContainer(home, config.agentRunner, imageId, await prepareNetwork(api, home, config.agentRunner));
 	const existing = await currentContainer(api, home);
 	// A running container of ours holds the port itself (it is reused, or replaced below).
 	if (!existing?.State.Running && (await probeTcp(config.agentRunner.port))) {
@@ -259,6 +259,8 @@ async function rollback(home: StigmerHome, api: DockerApi | null, container: str
 		await stopContainer(api, container, 5);
 		await removeContainer(api, container);
 	}
+	// the network and forward this start may have opened, unless a container of ours still uses them
+	if (api && (await findContainers(api, home)).length === 0) await releaseNetwork(api, home);
 	if (natives.length > 0 && supervisorPid(home) !== null) {
 		await request(home, { cmd: 'stop', services: natives, timeout: 5 }).catch(() => {});
 	}
@@ -315,7 +317,7 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 						api = await connectEngine(options);
 					} catch (error) {
 						// Nothing of ours can run in an engine that is down; natives are still stopped.
-						if (error instanceof EngineUnreachableError) return;
+						if (error instanceof EngineUnreachableError) return releaseNetwork(null, home);
 						throw error;
 					}
 					try {
@@ -325,6 +327,7 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 							await removeContainer(api, c.Id);
 							emit({ service: agentRunnerService, phase: 'stopped' });
 						}
+						await releaseNetwork(api, home);
 					} finally {
 						if (!options.api) api.close();
 					}

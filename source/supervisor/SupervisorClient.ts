@@ -8,6 +8,7 @@ import { errorMessage, UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { groupStillOurs, terminateGroup } from './NativeService.js';
 import { isSameProcess, processGroupAlive } from './procfs.js';
+import type { LlmForwardStatus } from './LlmForward.js';
 import type { NativeStateFile, NativeStatus, SupervisorRequest, SupervisorResponse, SupervisorStateEvent } from './protocol.js';
 import { isSupervisorOf, supervisorArgs } from './supervisorProcess.js';
 
@@ -202,6 +203,17 @@ export function readNativeState(home: StigmerHome): NativeStateSnapshot {
 		return { ...rest, state: 'exited' };
 	});
 	return { supervisorPid: null, services };
+}
+
+/** The supervisor's LLM forward with its live counters, or null when there is none (or no supervisor). */
+export async function currentForward(home: StigmerHome): Promise<LlmForwardStatus | null> {
+	if (supervisorPid(home) === null) return null;
+	try {
+		const response = await request(home, { cmd: 'status' }, { timeoutMs: 2000 });
+		return response.ok ? (response.forward ?? null) : null;
+	} catch {
+		return null;
+	}
 }
 
 /**

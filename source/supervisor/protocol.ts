@@ -3,6 +3,7 @@
 // line (a `subscribe` request instead receives a `state` event line now and on every change, until it
 // closes the connection).
 import type { NativeServiceConfig } from '../config/types.js';
+import type { LlmForwardSpec, LlmForwardStatus } from './LlmForward.js';
 
 export type NativeState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed';
 
@@ -38,6 +39,8 @@ export interface NativeStateFile {
 	services: NativeStatus[];
 	/** process groups to signal for cleanup, by service name */
 	guards: Record<string, ProcessGuard>;
+	/** the agent-runner's path to an LLM on the host's loopback, while it is open */
+	forward?: LlmForwardStatus | null;
 }
 
 export type SupervisorRequest =
@@ -55,10 +58,14 @@ export type SupervisorRequest =
 	| { cmd: 'restart'; services?: string[]; configs?: NativeServiceConfig[]; wait?: boolean; timeout?: number }
 	/** Stops everything, answers, then the supervisor exits. */
 	| { cmd: 'shutdown'; timeout?: number }
+	/** Opens (or keeps, when unchanged) the LLM forward of the agent-runner; the answer carries its status. */
+	| ({ cmd: 'forward' } & LlmForwardSpec)
+	/** Closes the LLM forward (the agent-runner stopped). */
+	| { cmd: 'unforward' }
 	| { cmd: 'subscribe' };
 
 export type SupervisorResponse =
-	| { ok: true; services: NativeStatus[]; supervisorPid: number }
+	| { ok: true; services: NativeStatus[]; supervisorPid: number; forward?: LlmForwardStatus | null }
 	| { ok: false; error: string; service?: string; timedOut?: boolean; services?: NativeStatus[] };
 
 export interface SupervisorStateEvent {

@@ -11,6 +11,7 @@ import { loadConfig } from '../config/loadConfig.js';
 import type { NativeServiceConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { StigmerHome } from '../home/StigmerHome.js';
+import { LlmForward } from './LlmForward.js';
 import { NativeSupervisor, type StartResult } from './NativeSupervisor.js';
 import { groupStillOurs, terminateGroup } from './NativeService.js';
 import { isSameProcess, processGroupAlive, processStartTime } from './procfs.js';
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
 	const ownStart = processStartTime(process.pid);
 	const subscribers = new Set<net.Socket>();
 	let shuttingDown: Promise<void> | null = null;
+	let forward: LlmForward | null = null;
 	let resolveClosed: () => void = () => {};
 	const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
 
@@ -66,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
 			updatedAt: new Date().toISOString(),
 			services: supervisor.status(),
 			guards: supervisor.guards(),
+			forward: forward?.status() ?? null,
 		};
 		writeFileAtomic(home.nativeStateFile, JSON.stringify(state, null, '\t') + '\n');
 	};
@@ -92,7 +95,15 @@ export async function main(argv: string[]): Promise<number> {
 		writeState();
 	}
 
-	const ok = (): SupervisorResponse => ({ ok: true, services: supervisor.status(), supervisorPid: process.pid });
+	const ok = (): SupervisorResponse => ({ ok: true, services: supervisor.status(), supervisorPid: process.pid, forward: forward?.status() ?? null });
+	const closeForward = async (): Promise<void> => {
+		const open = forward;
+		forward = null;
+		if (open) {
+			await open.close();
+			say(`LLM forward ${open.spec.listenHost}:${open.status().boundPort} closed`);
+		}
+	};
 	const fromStart = (result: StartResult): SupervisorResponse =>
 		result.ok
 			? ok()
@@ -101,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
 	const shutdown = (timeoutSeconds: number): Promise<void> => {
 		shuttingDown ??= (async () => {
 			say('shutting down');
-			await supervisor.stop([], timeoutSeconds * 1000);
+			await Promise.all([supervisor.stop([], timeoutSeconds * 1000), closeForward()]);
 			writeState();
 		})();
 		return shuttingDown;
@@ -136,6 +147,29 @@ export async function main(argv: string[]): Promise<number> {
 			case 'shutdown':
 				await shutdown(request.timeout ?? defaultStopTimeoutSeconds);
 				setImmediate(() => finish());
+				return ok();
+			case 'forward': {
+				if (shuttingDown) return { ok: false, error: 'the supervisor is shutting down' };
+				const { cmd: _cmd, ...spec } = request;
+				// a forward that found no way, or found the LLM directly reachable, is looked at again
+				if (!forward?.sameSpec(spec) || forward.status().mode === 'failed' || forward.status().mode === 'direct') {
+					await closeForward();
+					forward = await LlmForward.open(spec, () => {
+						try {
+							writeState();
+						} catch (error) {
+							say(`cannot write ${home.nativeStateFile}: ${errorMessage(error)}`);
+						}
+					});
+					const s = forward.status();
+					say(`LLM forward ${spec.listenHost}:${s.boundPort} -> ${spec.targetHost}:${spec.targetPort}: ${s.mode}${s.error ? ` (${s.error})` : ''}`);
+				}
+				writeState();
+				return ok();
+			}
+			case 'unforward':
+				await closeForward();
+				writeState();
 				return ok();
 			case 'subscribe':
 				return null;

@@ -95,6 +95,8 @@ export async function makeTestHome(prefix = 'stigmer-test-'): Promise<TestHome> 
 			const { homeHash } = await import('../../source/contract.ts');
 			const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=ai.stigmer.home=${homeHash(dir)}`], { encoding: 'utf8' }).trim();
 			if (ids) execFileSync('docker', ['rm', '-f', ...ids.split('\n')], { stdio: 'ignore' });
+			const networks = execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=ai.stigmer.home=${homeHash(dir)}`], { encoding: 'utf8' }).trim();
+			if (networks) execFileSync('docker', ['network', 'rm', ...networks.split('\n')], { stdio: 'ignore' });
 		},
 	};
 	home.writeConfig(`agentRunner:\n  port: ${port}\nservices: {}\n`);

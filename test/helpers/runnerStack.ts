@@ -27,12 +27,17 @@ export interface CliResult {
 }
 
 export interface RunnerStackOptions {
-	/** base URL of the LLM as the container sees it (host network: the host's 127.0.0.1 works) */
+	/**
+	 * base URL of the LLM as seen from the HOST, like `llm.baseUrl` in config.yaml: a fake LLM on the
+	 * host's 127.0.0.1 is reached by the container through the supervisor's forward
+	 */
 	llmUrl: string;
 	maxConcurrency?: number;
 	/** start no container (a home whose runner is not running) */
 	noContainer?: boolean;
 	extraEnv?: Record<string, string>;
+	/** config.yaml lines under `services:` (none by default) */
+	services?: string[];
 }
 
 export class RunnerStack {
@@ -82,7 +87,7 @@ export class RunnerStack {
 				'  llm:',
 				`    baseUrl: ${this.options.llmUrl}`,
 				'    model: fake-model',
-				'services: {}',
+				...(this.options.services?.length ? ['services:', ...this.options.services] : ['services: {}']),
 				'',
 			].join('\n'),
 		);
@@ -134,6 +139,7 @@ export class RunnerStack {
 		if (this.containerStarted) {
 			await runCli(['--home', this.home.dir, 'server', 'stop', '--timeout', '2'], { timeoutMs: 60_000 }).catch(() => undefined);
 			await docker(['rm', '-f', '-v', this.containerName], { allowFailure: true });
+			await docker(['network', 'rm', this.home.networkName], { allowFailure: true });
 		}
 		// Files the container wrote belong to its user; root (or the same uid) removes them all.
 		rmSync(this.home.dir, { recursive: true, force: true });

@@ -2,44 +2,67 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig } from '../../source/config/loadConfig.ts';
 import { containerEnv, labels } from '../../source/contract.ts';
-import { containerLlmUrl, planContainer } from '../../source/engine/ContainerService.ts';
+import { type ContainerNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm, planContainer } from '../../source/engine/ContainerService.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
 
 const home = new StigmerHome('/tmp/stigmer-plan-home', false);
-const host = { hostNetwork: true, reason: 'test' };
-const bridge = { hostNetwork: false, reason: 'test' };
+const own: ContainerNetwork = {
+	choice: { mode: 'home', reason: 'test' },
+	networkMode: 'stigmer-test',
+	llmUrl: 'http://172.18.0.1:11434/v1',
+	extraHosts: ['host.docker.internal:172.18.0.1'],
+};
+const bridge = defaultBridgeNetwork('http://127.0.0.1:11434/v1', { mode: 'bridge', reason: 'test' });
 const env = (body: Record<string, unknown>) => Object.fromEntries((body.Env as string[]).map((e) => e.split(/=(.*)/s).slice(0, 2)));
 
-test('the LLM URL is mapped for a bridge and kept for the host network', () => {
-	assert.equal(containerLlmUrl('http://127.0.0.1:11434/v1', host), 'http://127.0.0.1:11434/v1');
-	assert.equal(containerLlmUrl('http://127.0.0.1:11434/v1', bridge), 'http://host.docker.internal:11434/v1');
-	assert.equal(containerLlmUrl('http://localhost:8000/v1', bridge), 'http://host.docker.internal:8000/v1');
-	assert.equal(containerLlmUrl('https://api.openai.com/v1', bridge), 'https://api.openai.com/v1');
+test('the LLM URL: the host loopback is mapped, anything else is kept', () => {
+	assert.equal(containerLlmUrl('http://127.0.0.1:11434/v1', 'host.docker.internal'), 'http://host.docker.internal:11434/v1');
+	assert.equal(containerLlmUrl('http://localhost:8000/v1', 'host.docker.internal'), 'http://host.docker.internal:8000/v1');
+	assert.equal(containerLlmUrl('http://127.0.0.1:11434/v1', '172.18.0.1', 40000), 'http://172.18.0.1:40000/v1');
+	assert.equal(containerLlmUrl('http://[::1]:11434/v1/', '172.18.0.1'), 'http://172.18.0.1:11434/v1/');
+	assert.equal(containerLlmUrl('https://api.openai.com/v1', 'host.docker.internal', 1), 'https://api.openai.com/v1');
+	assert.equal(containerLlmUrl('http://192.168.1.5:11434/v1', '172.18.0.1', 1), 'http://192.168.1.5:11434/v1');
+	assert.equal(bridge.llmUrl, 'http://host.docker.internal:11434/v1');
 });
 
-test('host network: the API binds loopback on the configured port; no ports published', () => {
+test('which LLM URLs point at the host loopback, and where the forward sends them', () => {
+	assert.deepEqual(loopbackLlm('http://127.0.0.1:11434/v1'), { host: '127.0.0.1', port: 11434 });
+	assert.deepEqual(loopbackLlm('http://localhost/v1'), { host: '127.0.0.1', port: 80 });
+	assert.deepEqual(loopbackLlm('https://localhost/v1'), { host: '127.0.0.1', port: 443 });
+	assert.deepEqual(loopbackLlm('http://[::1]:8000/v1'), { host: '::1', port: 8000 });
+	assert.deepEqual(loopbackLlm('http://127.0.0.2:8000/v1'), { host: '127.0.0.2', port: 8000 });
+	assert.equal(loopbackLlm('https://api.openai.com/v1'), null);
+	assert.equal(loopbackLlm('http://192.168.1.5:11434/v1'), null);
+});
+
+test('own network: never the host network; the API binds 0.0.0.0 in the container, published on 127.0.0.1 only', () => {
 	const config = defaultConfig(home).agentRunner;
-	const plan = planContainer(home, { ...config, port: 7777 }, 'sha256:abc', host);
+	const plan = planContainer(home, { ...config, port: 7777 }, 'sha256:abc', own);
 	const e = env(plan.body);
-	assert.equal(e[containerEnv.httpHost], '127.0.0.1');
-	assert.equal(e[containerEnv.httpPort], '7777');
-	assert.equal((plan.body.HostConfig as Record<string, unknown>).NetworkMode, 'host');
-	assert.equal((plan.body.HostConfig as Record<string, unknown>).PortBindings, undefined);
+	const hc = plan.body.HostConfig as Record<string, any>;
+	assert.equal(e[containerEnv.httpHost], '0.0.0.0');
+	assert.equal(e[containerEnv.httpPort], '7480');
+	assert.equal(e[containerEnv.llmBaseUrl], 'http://172.18.0.1:11434/v1');
+	assert.equal(hc.NetworkMode, 'stigmer-test');
+	assert.deepEqual(hc.PortBindings, { '7480/tcp': [{ HostIp: '127.0.0.1', HostPort: '7777' }] });
+	assert.deepEqual(hc.ExtraHosts, ['host.docker.internal:172.18.0.1']);
 	assert.equal(plan.endpoint, 'http://127.0.0.1:7777');
 });
 
-test('bridge: published on 127.0.0.1 only, host-gateway mapped', () => {
+test('default bridge (VM and remote engines): published on 127.0.0.1 only, host-gateway mapped', () => {
 	const config = defaultConfig(home).agentRunner;
 	const plan = planContainer(home, { ...config, port: 7777 }, 'sha256:abc', bridge);
 	const hc = plan.body.HostConfig as Record<string, any>;
+	assert.equal(hc.NetworkMode, 'bridge');
 	assert.deepEqual(hc.PortBindings, { '7480/tcp': [{ HostIp: '127.0.0.1', HostPort: '7777' }] });
 	assert.deepEqual(hc.ExtraHosts, ['host.docker.internal:host-gateway']);
 	assert.equal(env(plan.body)[containerEnv.httpHost], '0.0.0.0');
+	assert.equal(env(plan.body)[containerEnv.llmBaseUrl], 'http://host.docker.internal:11434/v1');
 });
 
 test('hardening, mounts, secrets as files, labels', () => {
 	const config = { ...defaultConfig(home).agentRunner, llm: { ...defaultConfig(home).agentRunner.llm, apiKeyFile: '/tmp/stigmer-plan-home/secrets/llm-api-key' } };
-	const plan = planContainer(home, config, 'sha256:abc', host);
+	const plan = planContainer(home, config, 'sha256:abc', own);
 	const hc = plan.body.HostConfig as Record<string, any>;
 	assert.equal(hc.ReadonlyRootfs, true);
 	assert.equal(hc.Init, true);
@@ -66,12 +89,13 @@ test('hardening, mounts, secrets as files, labels', () => {
 
 test('the configuration hash: stable when nothing changes, different when anything does', () => {
 	const config = defaultConfig(home).agentRunner;
-	const a = planContainer(home, config, 'sha256:abc', host).hash;
-	assert.equal(planContainer(home, config, 'sha256:abc', host).hash, a);
-	assert.notEqual(planContainer(home, { ...config, memory: 2 * 1024 ** 3 }, 'sha256:abc', host).hash, a);
-	assert.notEqual(planContainer(home, { ...config, env: { X: '1' } }, 'sha256:abc', host).hash, a);
-	assert.notEqual(planContainer(home, config, 'sha256:def', host).hash, a, 'a rebuilt image recreates');
+	const a = planContainer(home, config, 'sha256:abc', own).hash;
+	assert.equal(planContainer(home, config, 'sha256:abc', own).hash, a);
+	assert.notEqual(planContainer(home, { ...config, memory: 2 * 1024 ** 3 }, 'sha256:abc', own).hash, a);
+	assert.notEqual(planContainer(home, { ...config, env: { X: '1' } }, 'sha256:abc', own).hash, a);
+	assert.notEqual(planContainer(home, config, 'sha256:def', own).hash, a, 'a rebuilt image recreates');
 	assert.notEqual(planContainer(home, config, 'sha256:abc', bridge).hash, a);
+	assert.notEqual(planContainer(home, config, 'sha256:abc', { ...own, llmUrl: 'http://172.18.0.1:40000/v1' }).hash, a, 'a forward on another port recreates');
 });
 
 test('the default home keeps the plain container name', () => {

@@ -63,6 +63,14 @@ test("run_command's output shows stdout, and stderr only when there is some", ()
 	assert.equal(out, '  ✗ exit 2\n    hello\n    stderr:\n    oops\n  ✓ exit 0\n');
 });
 
+test('an LLM retry shows the reason, which retry and the wait', () => {
+	let out = '';
+	const printer = new ExecutionPrinter({ write: (t: string) => (out += t) }, false);
+	printer.event({ id: 1, type: 'llm_retry', data: { step: 1, attempt: 2, max_attempts: 5, reason: '429 Too Many Requests', delay_seconds: 2 } });
+	printer.event({ id: 2, type: 'llm_retry', data: { step: 1, attempt: 3, max_attempts: 5, reason: 'timeout', delay_seconds: 3.25 } });
+	assert.equal(out, '! LLM 429 Too Many Requests: retry 1 of 4 in 2.0 s\n! LLM timeout: retry 2 of 4 in 3.3 s\n');
+});
+
 test('what the agent wrote cannot drive the terminal: only SGR survives, with colour; CR and other controls are escaped', () => {
 	for (const color of [false, true]) {
 		let out = '';

@@ -1,0 +1,53 @@
+// The agent-runner's network, set up before its container is planned and released after it is removed:
+// the network it joins (ContainerService.chooseNetwork), and on a local Linux engine with an LLM on the
+// host's loopback, the supervisor's forward to it (supervisor/LlmForward.ts).
+import type { AgentRunnerConfig } from '../config/types.js';
+import { type ContainerNetwork, chooseNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm } from '../engine/ContainerService.js';
+import type { DockerApi } from '../engine/DockerApi.js';
+import { ensureHomeNetwork, removeHomeNetwork } from '../engine/HomeNetwork.js';
+import { UserError } from '../errors.js';
+import type { StigmerHome } from '../home/StigmerHome.js';
+import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
+import { ensureSupervisor, request, supervisorPid } from '../supervisor/SupervisorClient.js';
+
+export interface PreparedNetwork extends ContainerNetwork {
+	/** the forward to the host's loopback LLM, when there is one */
+	forward: LlmForwardStatus | null;
+}
+
+export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: AgentRunnerConfig): Promise<PreparedNetwork> {
+	const choice = await chooseNetwork(api);
+	if (choice.mode === 'bridge') return { ...defaultBridgeNetwork(config.llm.baseUrl, choice), forward: null };
+	const network = await ensureHomeNetwork(api, home);
+	const base: ContainerNetwork = {
+		choice,
+		networkMode: network.name,
+		llmUrl: config.llm.baseUrl,
+		// the name the VM engines route to the host means the same here: the host's side of the network
+		extraHosts: [`host.docker.internal:${network.gateway}`],
+	};
+	const llm = loopbackLlm(config.llm.baseUrl);
+	if (!llm) return { ...base, forward: null };
+	await ensureSupervisor(home);
+	const response = await request(
+		home,
+		{ cmd: 'forward', listenHost: network.gateway, port: llm.port, targetHost: llm.host, targetPort: llm.port, allow: network.subnet },
+		{ timeoutMs: 15_000 },
+	);
+	if (!response.ok) throw new UserError(`cannot forward the LLM to the container: ${response.error}`);
+	const forward = response.forward ?? null;
+	if (!forward || forward.mode === 'failed') {
+		throw new UserError(
+			`cannot forward ${config.llm.baseUrl} to the container: ${forward?.error ?? 'the supervisor opened no forward'}`,
+			1,
+			`see ${home.logFile('supervisor')}, or set agentRunner.llm.baseUrl in ${home.configFile} to an address the container can reach`,
+		);
+	}
+	return { ...base, llmUrl: containerLlmUrl(config.llm.baseUrl, network.gateway, forward.boundPort), forward };
+}
+
+/** After the container is gone: the forward is closed and the home's network removed. */
+export async function releaseNetwork(api: DockerApi | null, home: StigmerHome): Promise<void> {
+	const closing = supervisorPid(home) !== null ? request(home, { cmd: 'unforward' }, { timeoutMs: 10_000 }).catch(() => undefined) : Promise.resolve();
+	await Promise.all([closing, api ? removeHomeNetwork(api, home) : Promise.resolve()]);
+}
