@@ -56,6 +56,8 @@ export async function findAgentRunnerContainer(api: DockerApi, home: StigmerHome
 /** Runs the shell or command attached to the given streams; resolves with its exit code. */
 export async function runShell(options: ShellOptions): Promise<number> {
 	const { api, stdin, stdout, stderr } = options;
+	// the dashboard's client may not have reached the engine yet: negotiate now (exit 3 when unreachable)
+	await api.ready();
 	let containerId = options.containerId;
 	if (!containerId) {
 		if (!options.home) throw new Error('runShell needs a containerId or a home');
