@@ -5,6 +5,8 @@
 #   3. the TypeScript build (strict type check), and the same check over tests and benchmarks
 #   4. the agent-runner image, and its Python tests in the Dockerfile's test stage (pytest)
 #   5. the TypeScript tests: unit and component, integration against the real engine, end-to-end in tmux
+#   6. as root: the engine-dependent tests on Podman 4.3 (scripts/test-engines.sh), and a part of the
+#      suite as a non-root user in the docker group (scripts/test-nonroot.sh)
 # Node 24 comes from the `node` devDependency, first on the PATH of npm scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,4 +40,29 @@ echo "== TypeScript tests"
 # use their own homes, ports and container names, so two may run at once on this 2-core machine.
 shopt -s globstar nullglob
 files=(source/**/*.test.ts source/**/*.test.tsx test/unit/**/*.test.ts test/ui/**/*.test.tsx test/integration/**/*.test.ts test/e2e/**/*.test.ts)
-exec node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"
+suite=0
+node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}" || suite=$?
+
+# The engine matrix: the engine-dependent tests on the other engines (scripts/test-engines.sh), then a
+# part of the suite as a non-root user in the docker group (scripts/test-nonroot.sh). As root only (they
+# install and start engines, and create the user). STIGMER_TEST_ENGINES picks the engines (default:
+# podman; `all` adds Docker 26.1 and 28.5, which `npm run test:engines` runs on their own);
+# STIGMER_TEST_ENGINES=none and STIGMER_TEST_NONROOT=0 skip either part.
+matrix=0
+nonroot=0
+if [ "$(id -u)" = 0 ]; then
+  engines=${STIGMER_TEST_ENGINES:-podman}
+  [ "$engines" = all ] && engines="podman docker26 docker28"
+  if [ "$engines" != none ]; then
+    echo "== engine matrix: $engines"
+    # shellcheck disable=SC2086
+    bash scripts/test-engines.sh $engines || matrix=$?
+  fi
+  if [ "${STIGMER_TEST_NONROOT:-1}" != 0 ]; then
+    echo "== as a non-root user in the docker group"
+    bash scripts/test-nonroot.sh docker || nonroot=$?
+  fi
+fi
+
+echo "== npm test: suite $([ $suite = 0 ] && echo ok || echo FAILED), engine matrix $([ $matrix = 0 ] && echo ok || echo FAILED), non-root $([ $nonroot = 0 ] && echo ok || echo FAILED)"
+[ $suite = 0 ] && [ $matrix = 0 ] && [ $nonroot = 0 ]

@@ -225,6 +225,9 @@ def build_app(api: Api, start_engine: bool = True) -> Starlette:
         Route("/v1/executions/{id}/events", guarded(api.events), methods=["GET"]),
         Route("/v1/executions/{id}/cancel", guarded(api.cancel), methods=["POST"]),
     ]
+    feed = getattr(api, "feed", None)  # feed.py: all executions' changes (app.create wires it)
+    if feed is not None:
+        routes.append(Route("/v1/events", guarded(feed.endpoint), methods=["GET"]))
     return Starlette(
         routes=routes,
         lifespan=lifespan,

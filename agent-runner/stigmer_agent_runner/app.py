@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from .api import Api, build_app
 from .config import Config
 from .engine import Engine, EngineSettings
+from .feed import ExecutionFeed
 from .llm import LlmClient, RetryPolicy, make_client
 from .store import Store
 from .uploads import clean_staging
@@ -28,4 +29,6 @@ def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, 
     ))
     api = Api(engine, store, config.api_token, config.workspace, config.max_upload_bytes, config.shutdown_grace_seconds,
               config.max_uploads_inflight_bytes)
+    api.feed = ExecutionFeed(store, engine.stopped)
+    engine.on_change.append(api.feed.notify)
     return build_app(api), api

@@ -35,6 +35,8 @@ class Engine:
         self._running: Dict[str, "asyncio.Task[None]"] = {}
         self._stop_reason: Dict[str, str] = {}
         self._listeners: Dict[str, Set[asyncio.Event]] = {}
+        # called with the execution's id after each of its changes (feed.py's all-executions stream)
+        self.on_change: List[Callable[[str], None]] = []
         self.stopped = asyncio.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -81,6 +83,7 @@ class Engine:
 
     def submit(self, execution_id: str) -> None:
         self._queue.put_nowait(execution_id)
+        self._notify(execution_id)
 
     def cancel(self, execution_id: str) -> bool:
         """Cancels a queued or running execution; False when it already ended."""
@@ -115,11 +118,15 @@ class Engine:
     def _notify(self, execution_id: str) -> None:
         for event in self._listeners.get(execution_id, ()):
             event.set()
+        for hook in self.on_change:
+            hook(execution_id)
 
     def _wake_all(self) -> None:
         for listeners in self._listeners.values():
             for event in listeners:
                 event.set()
+        for hook in self.on_change:
+            hook("")
 
     def _emit(self, execution_id: str, type_: str, data: Dict[str, Any]) -> None:
         self.store.append_event(execution_id, type_, data)

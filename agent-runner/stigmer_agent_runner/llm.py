@@ -136,6 +136,19 @@ class LlmClient(Protocol):
     async def aclose(self) -> None: ...
 
 
+# stigmer's forward to an LLM on the host's loopback (the CLI's supervisor/LlmForward.ts) answers 502 with
+# this error type when nothing listens there: a refused connection, not retried, as a direct one would be.
+FORWARD_REFUSAL = "stigmer_forward"
+
+
+def _forward_refusal(response: "httpx.Response") -> LlmError:
+    try:
+        message = str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        message = "cannot reach the LLM on the host through stigmer's forward"
+    return LlmError(f"{message} — set llm.baseUrl in config.yaml")
+
+
 def _unreachable(url: str, error: Exception) -> LlmError:
     reason = str(error) or type(error).__name__
     return LlmError(
@@ -200,6 +213,8 @@ class _HttpClient:
         except httpx.HTTPError as error:
             raise LlmError(f"the LLM at {url} failed: {error}") from None
         if response.status_code >= 400:
+            if response.status_code == 502 and _error_type(response) == FORWARD_REFUSAL:
+                raise _forward_refusal(response) from None
             error = LlmError(f"the LLM at {url} answered {response.status_code}: {response.text[:500]}")
             if _retryable_status(response.status_code):
                 phrase = "".join(c for c in (response.reason_phrase or _error_type(response))[:80] if " " <= c <= "~")

@@ -208,3 +208,36 @@ class Store:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    # -- the all-executions change feed (feed.py) ------------------------------------------------
+    # Every change of an execution writes a row of `events` (status, model turn, tool call, result)
+    # in the same transaction as the change, under the store's lock. SQLite gives each row a rowid one
+    # above the largest so far (nothing is ever deleted), so the rowid is one sequence across all
+    # executions in commit order: the feed's SSE id, and a resume after it is exact.
+
+    def last_change(self) -> int:
+        """The sequence number of the newest change (0 when there is none)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM events").fetchone()[0])
+
+    def changes_after(self, after: int, limit: int = 500) -> List[Tuple[int, str]]:
+        """(sequence number, execution id) of the changes after `after`, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid, execution_id FROM events WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, limit),
+            ).fetchall()
+        return [(int(row[0]), row[1]) for row in rows]
+
+    def progress(self, execution_id: str) -> Tuple[int, Optional[str]]:
+        """(steps so far, the tool being called or None) from the execution's latest step event."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT type, data FROM events WHERE execution_id = ? AND type IN ('model_turn', 'tool_call', 'tool_result')"
+                " ORDER BY seq DESC LIMIT 1",
+                (execution_id,),
+            ).fetchone()
+        if row is None:
+            return 0, None
+        data = json.loads(row[1])
+        step = data.get("step")
+        return (step if isinstance(step, int) else 0), (data.get("name") if row[0] == "tool_call" else None)

@@ -8,11 +8,13 @@ volume, which becomes the execution's directory by a rename once the request is 
 - all requests being received at once: `inflight_bytes` (STIGMER_MAX_UPLOADS_INFLIGHT_BYTES) -> 503
   with Retry-After;
 - JSON documents (a JSON body or the multipart `execution` part) are parsed in memory: each at most
-  MAX_JSON_BYTES (413), all of them at once at most MAX_JSON_INFLIGHT_BYTES (503).
+  MAX_JSON_BYTES (413), all of them at once at most MAX_JSON_INFLIGHT_BYTES (503);
+- a body that stops arriving for BODY_IDLE_SECONDS -> 408 (its reservation is released).
 """
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import re
 import shutil
@@ -32,6 +34,7 @@ MAX_FILES = 10000
 MAX_OTHER_FIELDS = 100
 MAX_PART_HEADER_BYTES = 16 * 1024
 RETRY_AFTER_SECONDS = 2
+BODY_IDLE_SECONDS = 60.0
 STAGING_PREFIX = ".upload-"
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,20}")
 
@@ -99,8 +102,16 @@ class RequestBody:
         self.reserved[account] += size
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        stream = self.request.stream().__aiter__()
         try:
-            async for chunk in self.request.stream():
+            while True:
+                try:
+                    # A client that stops sending must not hold its share of the budget for ever.
+                    chunk = await asyncio.wait_for(stream.__anext__(), BODY_IDLE_SECONDS)
+                except StopAsyncIteration:
+                    return
+                except asyncio.TimeoutError:
+                    raise RequestError(408, f"no request body data for {BODY_IDLE_SECONDS:g} s") from None
                 if not chunk:
                     continue
                 self.received += len(chunk)
@@ -180,6 +191,10 @@ class MultipartReceiver:
                 await asyncio.to_thread(self._parser.write, chunk)
         except MultipartParseError as error:
             raise RequestError(400, f"malformed multipart body: {error}", "execution") from None
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise RequestError(507, f"cannot store the upload: {error.strerror}", "files") from None
+            raise
         finally:
             self._close_file()
         if not self.ended:

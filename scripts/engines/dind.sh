@@ -42,8 +42,11 @@ if ! DOCKER_HOST= docker image inspect "$image" >/dev/null 2>&1; then
 fi
 
 running=$(DOCKER_HOST= docker container inspect -f '{{.State.Running}}' "$name" 2>/dev/null) || running=missing
-if [ "$running" != missing ] &&  [ "$(DOCKER_HOST= docker container inspect -f '{{.Image}}' "$name")" != "$(DOCKER_HOST= docker image inspect -f '{{.Id}}' "$image")" ]; then
-  say "docker$version" "$name runs an older image; replacing it"
+# the flags below, versioned: a container started with other flags (or another image) is replaced
+flags=2
+if [ "$running" != missing ] && { [ "$(DOCKER_HOST= docker container inspect -f '{{.Image}}' "$name")" != "$(DOCKER_HOST= docker image inspect -f '{{.Id}}' "$image")" ] ||
+  [ "$(DOCKER_HOST= docker container inspect -f '{{index .Config.Labels "ai.stigmer.engine-flags"}}' "$name")" != "$flags" ]; }; then
+  say "docker$version" "$name runs an older image or older flags; replacing it"
   DOCKER_HOST= docker rm -f "$name" >/dev/null
   running=missing
 fi
@@ -52,8 +55,9 @@ if [ "$running" = missing ]; then
   mkdir -p "$state" "$sockdir"
   env_args=()
   [ -n "$min_api" ] && env_args=(-e "DOCKER_MIN_API_VERSION=$min_api")
-  DOCKER_HOST= docker run -d --name "$name" --label ai.stigmer.engine-matrix=true "${env_args[@]}" \
-    --cap-add ALL --cap-drop SYS_RESOURCE \
+  # --pid host: the engine's container pids are the host's, as with a local engine (tests signal them)
+  DOCKER_HOST= docker run -d --name "$name" --label ai.stigmer.engine-matrix=true --label ai.stigmer.engine-flags="$flags" "${env_args[@]}" \
+    --cap-add ALL --cap-drop SYS_RESOURCE --pid host \
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
     --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup \
     -v /tmp:/tmp -v "$HOME:$HOME" -v "$state:/var/lib/docker" --tmpfs /run \

@@ -44,6 +44,45 @@ export interface ExecutionEvent {
 	data: Record<string, unknown>;
 }
 
+/** One execution as `GET /v1/events` summarises it (the dashboard's executions view). */
+export interface ExecutionSummary {
+	id: string;
+	agent: string | null;
+	status: ExecutionStatus;
+	/** model turns so far */
+	steps: number;
+	/** the tool being called, null between calls */
+	tool: string | null;
+	error: string | null;
+	created_at: string;
+	started_at: string | null;
+	finished_at: string | null;
+}
+
+/** Why the all-executions stream is not live, as a user reads it. */
+export type RunnerProblem = 'unreachable' | 'no-token' | 'unauthorized' | 'unavailable';
+
+export type ExecutionFeedItem =
+	/** a fresh picture follows: forget the executions known so far */
+	| { kind: 'reset' }
+	| { kind: 'execution'; summary: ExecutionSummary }
+	/** the picture is complete; changes follow */
+	| { kind: 'synced' }
+	/** connected (again): what follows is live */
+	| { kind: 'live' }
+	/** the stream is down; the client retries by itself (reported once per problem) */
+	| { kind: 'down'; problem: RunnerProblem; message: string };
+
+export interface ExecutionFeedOptions {
+	signal: AbortSignal;
+	/** executions in the first picture (1-1000, default 100) */
+	limit?: number;
+	/** a connection silent this long is dead; the server sends a comment every 15 s (default 45 s) */
+	idleTimeoutMs?: number;
+	/** longest wait between two attempts while the runner is down (default 2 s) */
+	maxRetryMs?: number;
+}
+
 export type EventStreamItem =
 	| { kind: 'event'; event: ExecutionEvent }
 	/** the stream dropped; the client is retrying (reported once per outage) */
@@ -138,6 +177,8 @@ export class AgentRunnerClient {
 	readonly baseUrl: string;
 	readonly tokenFile: string;
 	private token: string | undefined;
+	/** the token comes from tokenFile (read again after a 401), not from the options */
+	private readonly tokenFromFile: boolean;
 	private timeoutMs: number;
 	private agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
@@ -145,6 +186,7 @@ export class AgentRunnerClient {
 		this.baseUrl = options.baseUrl.replace(/\/+$/, '');
 		this.tokenFile = options.tokenFile;
 		this.token = options.token;
+		this.tokenFromFile = options.token === undefined;
 		this.timeoutMs = options.timeoutMs ?? 10_000;
 	}
 
@@ -288,6 +330,82 @@ export class AgentRunnerClient {
 			}
 			const item = lost('the agent-runner closed the event stream');
 			if (item) yield item;
+		}
+	}
+
+	/**
+	 * All executions' changes (`GET /v1/events`) until `signal` aborts: never gives up. After a drop it
+	 * resumes after the last id it saw (Last-Event-ID), so a restarted runner's news (interrupted
+	 * runs) arrive without a repeat; a runner with another store answers with a fresh picture (reset).
+	 * While the runner is down it retries with a backoff up to `maxRetryMs` and says why once.
+	 */
+	async *executionFeed(options: ExecutionFeedOptions): AsyncGenerator<ExecutionFeedItem> {
+		const { signal } = options;
+		const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+		const maxRetryMs = options.maxRetryMs ?? 2000;
+		let after: string | null = null;
+		let attempt = 0;
+		let reported: string | null = null;
+		const down = (problem: RunnerProblem, message: string): ExecutionFeedItem | null => {
+			const key = `${problem}:${message}`;
+			if (reported === key) return null;
+			reported = key;
+			return { kind: 'down', problem, message };
+		};
+		while (!signal.aborted) {
+			if (attempt > 0) {
+				await sleep(Math.min(maxRetryMs, 100 * 2 ** Math.min(attempt, 5)), signal);
+				if (signal.aborted) return;
+			}
+			attempt++;
+			let response: Response;
+			try {
+				const headers: Record<string, string> = { Accept: 'text/event-stream' };
+				if (after !== null) headers['Last-Event-ID'] = after;
+				response = await this.send('GET', `/v1/events?limit=${options.limit ?? 100}`, { headers, signal, timeoutMs: this.timeoutMs });
+			} catch (error) {
+				if (signal.aborted) return;
+				const item = error instanceof AgentRunnerNotRunningError && !error.unreachable ? down('no-token', error.hint ?? error.message) : down(isConnectionError(error) || error instanceof AgentRunnerNotRunningError ? 'unreachable' : 'unavailable', describeConnectionError(error));
+				if (item) yield item;
+				continue;
+			}
+			if (response.status >= 400) {
+				const error = await this.apiError(response);
+				// a token that changed under us is read again on the next attempt
+				if (response.status === 401 && this.tokenFromFile) this.token = undefined;
+				const item = down(response.status === 401 ? 'unauthorized' : 'unavailable', error.message);
+				if (item) yield item;
+				continue;
+			}
+			const parser = new SseParser();
+			const { req, res } = response;
+			req.setTimeout(idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no data for ${idleTimeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
+			attempt = 0;
+			reported = null;
+			try {
+				yield { kind: 'live' };
+				for await (const chunk of res as AsyncIterable<Buffer>) {
+					for (const message of parser.push(chunk)) {
+						if (message.event === 'reset') yield { kind: 'reset' };
+						else if (message.event === 'synced') yield { kind: 'synced' };
+						else if (message.event === 'execution') {
+							const summary = toEvent(message).data as unknown as ExecutionSummary;
+							if (typeof summary.id === 'string') yield { kind: 'execution', summary };
+						}
+						if (message.id !== null) after = message.id;
+					}
+				}
+				parser.end();
+				if (signal.aborted) return;
+				const item = down('unreachable', 'the agent-runner closed the stream');
+				if (item) yield item;
+			} catch (error) {
+				if (signal.aborted) return;
+				const item = down('unreachable', errorMessage(error));
+				if (item) yield item;
+			} finally {
+				res.destroy();
+			}
 		}
 	}
 

@@ -5,7 +5,7 @@ import type { StigmerConfig } from '../config/types.js';
 import { type Readable, Writable } from 'node:stream';
 import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contract.js';
 import { currentContainer } from '../engine/ContainerService.js';
-import { DockerApi, abortable } from '../engine/DockerApi.js';
+import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
 import { portOwner } from '../engine/portOwner.js';
 import { UserError, errorMessage } from '../errors.js';
@@ -76,6 +76,12 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 	try {
 		api = await DockerApi.connect();
 		const info = api.info!;
+		if (!info.arch) {
+			// connecting asked /_ping only, whose headers lack the architecture (Podman's also the OS)
+			const version = (await engineVersion(api.docker, AbortSignal.timeout(30_000))) as { Os?: string; Arch?: string };
+			info.os = version.Os ?? info.os;
+			info.arch = version.Arch ?? '';
+		}
 		checks.push({ name: 'engine', status: 'ok', detail: `${info.platform} ${info.version} at ${info.endpoint} (API ${info.apiVersion}, ${info.os}/${info.arch})` });
 	} catch (error) {
 		checks.push({ name: 'engine', status: 'fail', detail: errorMessage(error), fix: (error as UserError).hint });

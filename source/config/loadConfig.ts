@@ -1,27 +1,37 @@
-// Reads and validates $STIGMER_HOME/config.yaml. Unknown keys and wrong types are errors naming the
-// file, the line and the key (exit 2); every absent key takes the default of product.md.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// Reads and validates $STIGMER_HOME/config.yaml. Unknown keys, wrong types and keys given twice are
+// errors naming the file, the line and the key (exit 2), all of them at once; every absent key takes the
+// default of product.md. A file larger than maxConfigBytes is refused before it is read: a real config
+// is a few kilobytes, and parsing stays linear in the size (config/yamlDocument.ts).
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type * as Yaml from 'yaml';
 import type { LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { agentRunnerService, containerEnv, defaultAgentRunnerPort, imageTag } from '../contract.js';
 import { UsageError, errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { packageVersion } from '../version.js';
 import type { AgentRunnerConfig, NativeServiceConfig, ReadyProbe, RestartPolicy, StigmerConfig } from './types.js';
+import { parseYaml, yaml, type YamlProblem } from './yamlDocument.js';
+
+/** config.yaml's size limit: 256 KiB, some fifty times a generous real config (13k keys parse in ~0.2 s). */
+export const maxConfigBytes = 256 * 1024;
+/** Problems listed in one error; the rest are counted. */
+const maxListedProblems = 50;
+
+const configHint = 'fix config.yaml (see README, "Configuration"), or remove the key to use its default';
 
 export class ConfigError extends UsageError {
-	constructor(file: string, line: number | undefined, key: string, problem: string) {
-		super(`${file}${line ? `:${line}` : ''}: ${key}: ${problem}`, 'fix config.yaml (see README, "Configuration"), or remove the key to use its default');
+	readonly problems: YamlProblem[];
+
+	constructor(file: string, problems: YamlProblem[]) {
+		const where = (p: YamlProblem) => `${file}${p.line ? `:${p.line}` : ''}: ${p.key}: ${p.problem}`;
+		const listed = problems.slice(0, maxListedProblems).map((p) => `  ${where(p)}`);
+		if (problems.length > maxListedProblems) listed.push(`  … and ${problems.length - maxListedProblems} more`);
+		super(problems.length === 1 ? where(problems[0]!) : `${file}: ${problems.length} problems\n${listed.join('\n')}`, configHint);
 		this.name = 'ConfigError';
+		this.problems = problems;
 	}
 }
 
-// yaml takes ~30 ms to load: it is loaded only when there is a config file to parse (most commands of a
-// home without config.yaml, e.g. `server logs`, never need it)
-let yamlModule: typeof Yaml | undefined;
-const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 const isMap = (node: unknown): node is YAMLMap => yaml().isMap(node);
 const isScalar = (node: unknown): node is Scalar => yaml().isScalar(node);
 const isSeq = (node: unknown): node is YAMLSeq => yaml().isSeq(node);
@@ -53,61 +63,91 @@ function nativeDefaults(name: string, _home: StigmerHome): NativeServiceConfig {
 export function loadConfig(home: StigmerHome): StigmerConfig {
 	let text: string;
 	try {
+		const size = statSync(home.configFile).size;
+		if (size > maxConfigBytes) {
+			throw new ConfigError(home.configFile, [{ line: undefined, key: '(file)', problem: `${(size / 1024).toFixed(0)} KiB is too large for a config file (the limit is ${maxConfigBytes / 1024} KiB)` }]);
+		}
 		text = readFileSync(home.configFile, 'utf8');
 	} catch (error) {
+		if (error instanceof ConfigError) throw error;
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig(home);
 		throw new UsageError(`cannot read ${home.configFile}: ${errorMessage(error)}`);
 	}
 	return parseConfig(text, home.configFile, home);
 }
 
-/** Parses config text; `file` names the source in errors. */
+/** Parses config text; `file` names the source in errors. Throws one ConfigError listing every problem. */
 export function parseConfig(text: string, file: string, home: StigmerHome): StigmerConfig {
-	const lines = new (yaml().LineCounter)();
-	const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-	if (doc.errors.length > 0) {
-		const first = doc.errors[0]!;
-		const line = first.linePos?.[0]?.line ?? (first.pos?.[0] === undefined ? undefined : lines.linePos(first.pos[0]).line);
-		throw new ConfigError(file, line, '(syntax)', first.message.split('\n')[0] ?? 'invalid YAML');
+	if (Buffer.byteLength(text) > maxConfigBytes) {
+		throw new ConfigError(file, [{ line: undefined, key: '(file)', problem: `too large for a config file (the limit is ${maxConfigBytes / 1024} KiB)` }]);
 	}
+	const { doc, lines, syntax, duplicates } = parseYaml(text);
+	if (syntax.length > 0) throw new ConfigError(file, syntax);
 	const v = new Validator(file, lines, home);
+	v.problems.push(...duplicates);
 	const config = defaultConfig(home);
 	config.file = file;
 	const root = doc.contents;
-	if (root === null || (isScalar(root) && (root.value === null || root.value === undefined))) return config;
-	const top = v.map(root, '(document)');
-	v.onlyKeys(top, '', ['agentRunner', 'services']);
-
-	const ar = v.get(top, 'agentRunner');
-	if (ar) config.agentRunner = v.agentRunner(v.map(ar, 'agentRunner'), config.agentRunner);
-
-	const services = v.get(top, 'services');
-	if (services) {
-		if (isScalar(services) && services.value === null) {
-			config.services = [];
-		} else {
-			const map = v.map(services, 'services');
-			config.services = map.items.map((pair) => {
-				const name = v.keyName(pair.key as Node, 'services');
-				if (name === agentRunnerService) throw v.error(pair.key as Node, `services.${name}`, `"${agentRunnerService}" is the container service; configure it under agentRunner`);
-				if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw v.error(pair.key as Node, `services.${name}`, 'a service name uses letters, digits, ".", "_" and "-"');
-				return v.native(name, pair.value as Node | null, nativeDefaults(name, home));
-			});
-		}
+	if (root !== null && !(isScalar(root) && (root.value === null || root.value === undefined))) {
+		v.attempt(() => validate(v, v.map(root, '(document)'), config, home));
 	}
+	if (v.problems.length > 0) throw new ConfigError(file, v.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
 	return config;
 }
 
+function validate(v: Validator, top: YAMLMap, config: StigmerConfig, home: StigmerHome): void {
+	v.onlyKeys(top, '', ['agentRunner', 'services']);
+
+	const ar = v.get(top, 'agentRunner');
+	if (ar) v.attempt(() => (config.agentRunner = v.agentRunner(v.map(ar, 'agentRunner'), config.agentRunner)));
+
+	const services = v.get(top, 'services');
+	if (!services) return;
+	if (isScalar(services) && services.value === null) {
+		config.services = [];
+		return;
+	}
+	const map = v.attempt(() => v.map(services, 'services'));
+	if (!map) return;
+	config.services = [];
+	for (const pair of map.items) {
+		const service = v.attempt(() => {
+			const name = v.keyName(pair.key as Node, 'services');
+			if (name === agentRunnerService) throw v.error(pair.key as Node, `services.${name}`, `"${agentRunnerService}" is the container service; configure it under agentRunner`);
+			if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw v.error(pair.key as Node, `services.${name}`, 'a service name uses letters, digits, ".", "_" and "-"');
+			return v.native(name, pair.value as Node | null, nativeDefaults(name, home));
+		});
+		if (service) config.services.push(service);
+	}
+}
+
+/** Thrown by Validator.error: the problem is recorded already; the enclosing `attempt` goes on with the next key. */
+class Invalid extends Error {}
+
 class Validator {
+	readonly problems: YamlProblem[] = [];
+
 	constructor(
 		readonly file: string,
 		readonly lines: LineCounter,
 		readonly home: StigmerHome,
 	) {}
 
-	error(node: Node | null | undefined, key: string, problem: string): ConfigError {
+	/** Records a problem; `throw` the result to skip the rest of the key. */
+	error(node: Node | null | undefined, key: string, problem: string): Invalid {
 		const offset = node?.range?.[0];
-		return new ConfigError(this.file, offset === undefined ? undefined : this.lines.linePos(offset).line, key, problem);
+		this.problems.push({ line: offset === undefined ? undefined : this.lines.linePos(offset).line, key, problem });
+		return new Invalid(problem);
+	}
+
+	/** Runs one key's validation; a problem in it is recorded and the caller goes on with the next key. */
+	attempt<T>(validate: () => T): T | undefined {
+		try {
+			return validate();
+		} catch (error) {
+			if (error instanceof Invalid) return undefined;
+			throw error;
+		}
 	}
 
 	map(node: Node | null, key: string): YAMLMap {
@@ -120,12 +160,15 @@ class Validator {
 		return node.value;
 	}
 
+	/** Records every key of `map` that is not a string or not one of `allowed`. */
 	onlyKeys(map: YAMLMap, prefix: string, allowed: string[]): void {
 		for (const pair of map.items) {
-			const name = this.keyName(pair.key as Node, prefix || '(document)');
-			if (!allowed.includes(name)) {
-				throw this.error(pair.key as Node, prefix ? `${prefix}.${name}` : name, `unknown key (known: ${allowed.join(', ')})`);
-			}
+			this.attempt(() => {
+				const name = this.keyName(pair.key as Node, prefix || '(document)');
+				if (!allowed.includes(name)) {
+					throw this.error(pair.key as Node, prefix ? `${prefix}.${name}` : name, `unknown key (known: ${allowed.join(', ')})`);
+				}
+			});
 		}
 	}
 
@@ -160,16 +203,21 @@ class Validator {
 		return value;
 	}
 
-	stringMap(node: Node, key: string): Record<string, string> {
+	/** `refuse` names a problem with a variable that is valid in itself (null: none). */
+	stringMap(node: Node, key: string, refuse: (name: string) => string | null = () => null): Record<string, string> {
 		if (isScalar(node) && node.value === null) return {};
 		const map = this.map(node, key);
 		const out: Record<string, string> = {};
 		for (const pair of map.items) {
-			const name = this.keyName(pair.key as Node, key);
-			if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw this.error(pair.key as Node, `${key}.${name}`, 'not a valid environment variable name');
-			const value = this.scalar(pair.value as Node, `${key}.${name}`);
-			if (typeof value === 'object' && value !== null) throw this.error(pair.value as Node, `${key}.${name}`, 'expected a string');
-			out[name] = value === null ? '' : String(value);
+			this.attempt(() => {
+				const name = this.keyName(pair.key as Node, key);
+				if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw this.error(pair.key as Node, `${key}.${name}`, 'not a valid environment variable name');
+				const refused = refuse(name);
+				if (refused) throw this.error(pair.key as Node, `${key}.${name}`, refused);
+				const value = this.scalar(pair.value as Node, `${key}.${name}`);
+				if (typeof value === 'object' && value !== null) throw this.error(pair.value as Node, `${key}.${name}`, 'expected a string');
+				out[name] = value === null ? '' : String(value);
+			});
 		}
 		return out;
 	}
@@ -177,11 +225,15 @@ class Validator {
 	stringList(node: Node, key: string): string[] {
 		if (isScalar(node) && typeof node.value === 'string' && node.value !== '') return [node.value];
 		if (!isSeq(node)) throw this.error(node, key, 'expected a list of strings');
-		return node.items.map((item, i) => {
-			const value = this.scalar(item as Node, `${key}[${i}]`);
-			if (typeof value !== 'string' && typeof value !== 'number') throw this.error(item as Node, `${key}[${i}]`, 'expected a string');
-			return String(value);
-		});
+		const items = node.items.map((item, i) =>
+			this.attempt(() => {
+				const value = this.scalar(item as Node, `${key}[${i}]`);
+				if (typeof value !== 'string' && typeof value !== 'number') throw this.error(item as Node, `${key}[${i}]`, 'expected a string');
+				return String(value);
+			}),
+		);
+		if (items.includes(undefined)) throw new Invalid('a bad item');
+		return items as string[];
 	}
 
 	homePath(node: Node, key: string): string {
@@ -192,70 +244,70 @@ class Validator {
 	agentRunner(map: YAMLMap, base: AgentRunnerConfig): AgentRunnerConfig {
 		this.onlyKeys(map, 'agentRunner', ['image', 'port', 'memory', 'cpus', 'env', 'llm', 'maxConcurrency']);
 		const out: AgentRunnerConfig = { ...base, llm: { ...base.llm } };
-		for (const pair of map.items) {
-			const name = (pair.key as { value: string }).value;
-			const node = pair.value as Node;
-			const key = `agentRunner.${name}`;
-			switch (name) {
-				case 'image':
-					out.image = this.string(node, key);
-					break;
-				case 'port':
-					out.port = this.int(node, key, 1, 65535);
-					break;
-				case 'memory': {
-					const value = this.scalar(node, key);
-					const bytes = parseMemory(value);
-					if (bytes === null || bytes < 32 * 1024 ** 2) throw this.error(node, key, 'expected a size of at least 32m, like 512m or 2g');
-					out.memory = bytes;
-					break;
-				}
-				case 'cpus': {
-					const value = this.scalar(node, key);
-					if (typeof value !== 'number' || !(value > 0) || value > 1024) throw this.error(node, key, 'expected a positive number, like 2 or 0.5');
-					out.cpus = value;
-					break;
-				}
-				case 'env':
-					out.env = this.stringMap(node, key);
-					for (const name of Object.keys(out.env)) {
-						if ((Object.values(containerEnv) as string[]).includes(name)) throw this.error(node, `${key}.${name}`, `${name} is set by stigmer from the other agentRunner keys`);
-					}
-					break;
-				case 'maxConcurrency':
-					out.maxConcurrency = this.int(node, key, 1, 256);
-					break;
-				case 'llm': {
-					const llm = this.map(node, key);
-					this.onlyKeys(llm, key, ['provider', 'baseUrl', 'model', 'apiKeyFile']);
-					for (const p of llm.items) {
-						const k = (p.key as { value: string }).value;
-						const n = p.value as Node;
-						const kk = `${key}.${k}`;
-						if (k === 'provider') {
-							const value = this.string(n, kk);
-							if (value !== 'openai' && value !== 'anthropic') throw this.error(n, kk, 'expected openai or anthropic');
-							out.llm.provider = value;
-						} else if (k === 'baseUrl') {
-							const value = this.string(n, kk);
-							try {
-								const url = new URL(value);
-								if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-							} catch {
-								throw this.error(n, kk, 'expected an http:// or https:// URL');
-							}
-							out.llm.baseUrl = value;
-						} else if (k === 'model') {
-							out.llm.model = this.string(n, kk);
-						} else if (k === 'apiKeyFile') {
-							out.llm.apiKeyFile = this.homePath(n, kk);
+		for (const pair of map.items) this.attempt(() => this.agentRunnerKey(pair.key as Node, pair.value as Node, out));
+		return out;
+	}
+
+	private agentRunnerKey(keyNode: Node, node: Node, out: AgentRunnerConfig): void {
+		const name = (keyNode as { value?: unknown }).value;
+		const key = `agentRunner.${String(name)}`;
+		switch (name) {
+			case 'image':
+				out.image = this.string(node, key);
+				break;
+			case 'port':
+				out.port = this.int(node, key, 1, 65535);
+				break;
+			case 'memory': {
+				const value = this.scalar(node, key);
+				const bytes = parseMemory(value);
+				if (bytes === null || bytes < 32 * 1024 ** 2) throw this.error(node, key, 'expected a size of at least 32m, like 512m or 2g');
+				out.memory = bytes;
+				break;
+			}
+			case 'cpus': {
+				const value = this.scalar(node, key);
+				if (typeof value !== 'number' || !(value > 0) || value > 1024) throw this.error(node, key, 'expected a positive number, like 2 or 0.5');
+				out.cpus = value;
+				break;
+			}
+			case 'env': {
+				const reserved = new Set<string>(Object.values(containerEnv));
+				out.env = this.stringMap(node, key, (name) => (reserved.has(name) ? `${name} is set by stigmer from the other agentRunner keys` : null));
+				break;
+			}
+			case 'maxConcurrency':
+				out.maxConcurrency = this.int(node, key, 1, 256);
+				break;
+			case 'llm': {
+				const llm = this.map(node, key);
+				this.onlyKeys(llm, key, ['provider', 'baseUrl', 'model', 'apiKeyFile']);
+				for (const p of llm.items) this.attempt(() => {
+					const k = (p.key as { value?: unknown }).value;
+					const n = p.value as Node;
+					const kk = `${key}.${String(k)}`;
+					if (k === 'provider') {
+						const value = this.string(n, kk);
+						if (value !== 'openai' && value !== 'anthropic') throw this.error(n, kk, 'expected openai or anthropic');
+						out.llm.provider = value;
+					} else if (k === 'baseUrl') {
+						const value = this.string(n, kk);
+						try {
+							const url = new URL(value);
+							if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+						} catch {
+							throw this.error(n, kk, 'expected an http:// or https:// URL');
 						}
+						out.llm.baseUrl = value;
+					} else if (k === 'model') {
+						out.llm.model = this.string(n, kk);
+					} else if (k === 'apiKeyFile') {
+						out.llm.apiKeyFile = this.homePath(n, kk);
 					}
-					break;
-				}
+				});
+				break;
 			}
 		}
-		return out;
 	}
 
 	native(name: string, node: Node | null, base: NativeServiceConfig): NativeServiceConfig {
@@ -266,39 +318,40 @@ class Validator {
 		const out: NativeServiceConfig = { ...base };
 		// A configured service that is not one of the defaults is required unless it says otherwise.
 		if (!(defaultNativeServices as readonly string[]).includes(name)) out.optional = false;
-		for (const pair of map.items) {
-			const k = (pair.key as { value: string }).value;
-			const n = pair.value as Node;
-			const kk = `${key}.${k}`;
-			switch (k) {
-				case 'command':
-					out.command = this.stringList(n, kk);
-					if (out.command.length === 0) throw this.error(n, kk, 'expected at least the program to run');
-					break;
-				case 'args':
-					out.args = this.stringList(n, kk);
-					break;
-				case 'cwd':
-					out.cwd = isScalar(n) && n.value === null ? null : this.homePath(n, kk);
-					break;
-				case 'env':
-					out.env = this.stringMap(n, kk);
-					break;
-				case 'optional':
-					out.optional = this.bool(n, kk);
-					break;
-				case 'restart': {
-					const value = this.string(n, kk);
-					if (!['always', 'on-failure', 'never'].includes(value)) throw this.error(n, kk, 'expected always, on-failure or never');
-					out.restart = value as RestartPolicy;
-					break;
-				}
-				case 'ready':
-					out.ready = this.ready(n, kk);
-					break;
-			}
-		}
+		for (const pair of map.items) this.attempt(() => this.nativeKey(key, pair.key as Node, pair.value as Node, out));
 		return out;
+	}
+
+	private nativeKey(key: string, keyNode: Node, n: Node, out: NativeServiceConfig): void {
+		const k = (keyNode as { value?: unknown }).value;
+		const kk = `${key}.${String(k)}`;
+		switch (k) {
+			case 'command':
+				out.command = this.stringList(n, kk);
+				if (out.command.length === 0) throw this.error(n, kk, 'expected at least the program to run');
+				break;
+			case 'args':
+				out.args = this.stringList(n, kk);
+				break;
+			case 'cwd':
+				out.cwd = isScalar(n) && n.value === null ? null : this.homePath(n, kk);
+				break;
+			case 'env':
+				out.env = this.stringMap(n, kk);
+				break;
+			case 'optional':
+				out.optional = this.bool(n, kk);
+				break;
+			case 'restart': {
+				const value = this.string(n, kk);
+				if (!['always', 'on-failure', 'never'].includes(value)) throw this.error(n, kk, 'expected always, on-failure or never');
+				out.restart = value as RestartPolicy;
+				break;
+			}
+			case 'ready':
+				out.ready = this.ready(n, kk);
+				break;
+		}
 	}
 
 	ready(node: Node, key: string): ReadyProbe {

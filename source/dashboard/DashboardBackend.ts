@@ -2,6 +2,7 @@
 // interface only. RealBackend implements it with the Docker API, the supervisor, the logs module and
 // the stack's lifecycle; FixtureBackend with canned data (component tests, running the UI by hand).
 import type { DashboardSink } from '../store/DashboardStore.js';
+import type { ExecutionsBackend } from './executionActions.js';
 
 export interface ActionOptions {
 	/** progress lines (image build steps, readiness waits) shown in the row and the status line */
@@ -23,4 +24,6 @@ export interface DashboardBackend {
 	 * attached to the real terminal. Called only while the UI is suspended; resolves with its exit code.
 	 */
 	openShell(name: string): Promise<number>;
+	/** the agent-runner's executions (the executions view); start() follows them into the sink */
+	readonly executions?: ExecutionsBackend;
 }

@@ -4,6 +4,8 @@ import type { ServiceStatus } from '../stack/ServiceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { ResourceSample } from '../store/dashboardState.js';
 import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
+import { followExecutions } from './executionActions.js';
+import { FixtureExecutions } from './fixtureExecutions.js';
 
 const MiB = 1024 * 1024;
 
@@ -71,6 +73,7 @@ export class FixtureBackend implements DashboardBackend {
 	private sink: DashboardSink | null = null;
 	private services = fixtureServices();
 	readonly calls: string[] = [];
+	readonly executions = new FixtureExecutions();
 
 	constructor(private readonly options: FixtureBackendOptions = {}) {}
 
@@ -93,8 +96,10 @@ export class FixtureBackend implements DashboardBackend {
 			let n = 1000;
 			timers.push(setInterval(() => sink.appendLogs(Array.from({ length: perTick }, () => fixtureLog(n++))), every));
 		}
+		const stopExecutions = followExecutions(this.executions, sink);
 		return () => {
 			for (const t of timers) clearInterval(t);
+			stopExecutions();
 			this.sink = null;
 		};
 	}

@@ -19,6 +19,7 @@ import { containerStatus, currentContainer } from '../engine/ContainerService.js
 import { DockerApi } from '../engine/DockerApi.js';
 import { subscribeEngineEvents } from '../engine/dockerEvents.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
+import { healthRecheckMs, withHealthFallback } from '../engine/healthFallback.js';
 import { runShell } from '../engine/shell.js';
 import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
@@ -29,6 +30,8 @@ import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
 import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
+import { type ExecutionsBackend, followExecutions } from './executionActions.js';
+import { AgentRunnerClient } from '../api/AgentRunnerClient.js';
 
 /** Natives' CPU/RSS sampling period: the store applies stats to the screen every 2 s at most (idle CPU). */
 const nativeSampleMs = 2000;
@@ -64,13 +67,30 @@ export function nativeRow(s: NativeStatus): ServiceStatus {
 	return row;
 }
 
+/** The dashboard keeps this many executions (the runner's first picture); the table draws a page. */
+const executionsKept = 1000;
+
 export class RealBackend implements DashboardBackend {
+	readonly executions: ExecutionsBackend;
+	private readonly runner: AgentRunnerClient;
+
 	constructor(
 		private readonly home: StigmerHome,
 		private readonly config: StigmerConfig,
 		private readonly api: DockerApi | null,
 		private readonly endpointError: string | null,
-	) {}
+	) {
+		// the same client as `stigmer run` and `stigmer executions`
+		const runner = AgentRunnerClient.forHome(home, config.agentRunner.port);
+		this.runner = runner;
+		this.executions = {
+			feed: (signal) => runner.executionFeed({ signal, limit: executionsKept }),
+			events: (id, signal) => runner.events(id, { signal }),
+			cancel: async (id) => {
+				await runner.cancel(id);
+			},
+		};
+	}
 
 	start(sink: DashboardSink): () => void {
 		const controller = new AbortController();
@@ -94,11 +114,13 @@ export class RealBackend implements DashboardBackend {
 		if (this.api) this.followContainer(this.api, sink, signal).catch((error) => report('engine', error));
 		else sink.dispatch({ type: 'engine/changed', engine: { reachable: false, error: this.endpointError ?? 'no engine endpoint' } });
 		this.followLogs(sink, signal).catch((error) => report('logs', error));
+		stops.push(followExecutions(this.executions, sink));
 
 		return () => {
 			controller.abort();
 			for (const stop of stops) stop();
 			this.api?.close();
+			this.runner.close();
 		};
 	}
 
@@ -193,11 +215,18 @@ export class RealBackend implements DashboardBackend {
 					if (stats?.controller === controller) stats = null;
 				});
 		};
+		let healthTimer: NodeJS.Timeout | null = null;
+		signal.addEventListener('abort', () => healthTimer && clearTimeout(healthTimer), { once: true });
 		const inspect = async () => {
 			const found = await currentContainer(api, this.home);
 			if (signal.aborted) return;
-			const row = containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image);
+			const row = await withHealthFallback(containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image), found);
+			if (signal.aborted) return;
 			sink.dispatch({ type: 'service/updated', status: row });
+			// no health_status event will come from an engine that runs no health checks: look again
+			if (healthTimer) clearTimeout(healthTimer);
+			const recheckMs = healthRecheckMs(found);
+			healthTimer = recheckMs === null ? null : setTimeout(() => resync(), recheckMs);
 			if (found && found.State.Running) startStats(found.Id);
 			else {
 				stopStats();

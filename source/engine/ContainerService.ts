@@ -43,6 +43,11 @@ export interface NetworkChoice {
 	 */
 	mode: 'home' | 'bridge';
 	reason: string;
+	/**
+	 * Podman names the host `host.containers.internal` in every container by itself, and Podman before
+	 * 4.7 refuses Docker's `host-gateway` (podman#19152), so there no ExtraHosts entry is asked for.
+	 */
+	podman?: boolean;
 }
 
 /**
@@ -52,14 +57,16 @@ export interface NetworkChoice {
  */
 export async function chooseNetwork(api: DockerApi): Promise<NetworkChoice> {
 	const info = (await api.docker.info()) as { OperatingSystem?: string; Name?: string; SecurityOptions?: string[] };
+	// negotiation already named the engine (/_ping's Server header, or /version's Components)
+	const podman = /podman/i.test(api.info?.platform ?? '');
 	const os = info.OperatingSystem ?? '';
 	const endpoint = api.endpoint.kind === 'unix' ? api.endpoint.socketPath : '';
 	const vm = /Docker Desktop|OrbStack/i.test(os) || endpoint.startsWith(path.join(homedir(), '.colima')) || endpoint.includes('/.docker/') || endpoint.includes('/.orbstack/');
-	if (api.endpoint.kind !== 'unix') return { mode: 'bridge', reason: 'default bridge (remote engine)' };
-	if (process.platform !== 'linux' || vm) return { mode: 'bridge', reason: `default bridge (${os || 'engine in a VM'})` };
+	if (api.endpoint.kind !== 'unix') return { mode: 'bridge', reason: 'default bridge (remote engine)', podman };
+	if (process.platform !== 'linux' || vm) return { mode: 'bridge', reason: `default bridge (${os || 'engine in a VM'})`, podman };
 	// rootless engines keep their bridges in a namespace of their own: its gateway is no host address
-	if ((info.SecurityOptions ?? []).some((o) => /rootless/.test(o))) return { mode: 'bridge', reason: 'default bridge (rootless engine)' };
-	return { mode: 'home', reason: 'own bridge network (local Linux engine)' };
+	if ((info.SecurityOptions ?? []).some((o) => /rootless/.test(o))) return { mode: 'bridge', reason: 'default bridge (rootless engine)', podman };
+	return { mode: 'home', reason: 'own bridge network (local Linux engine)', podman };
 }
 
 /** The network settings of the container, as planContainer puts them in the create request. */
@@ -100,8 +107,9 @@ export function containerLlmUrl(hostUrl: string, via: string, port?: number): st
 	return url.toString().replace(/\/$/, hostUrl.endsWith('/') ? '/' : '');
 }
 
-/** The engine's default bridge, with host.docker.internal resolved by the engine (host-gateway). */
+/** The engine's default bridge, with the host's name resolved by the engine (Docker: host-gateway). */
 export function defaultBridgeNetwork(hostUrl: string, choice: NetworkChoice): ContainerNetwork {
+	if (choice.podman) return { choice, networkMode: 'bridge', llmUrl: containerLlmUrl(hostUrl, 'host.containers.internal'), extraHosts: [] };
 	return { choice, networkMode: 'bridge', llmUrl: containerLlmUrl(hostUrl, 'host.docker.internal'), extraHosts: ['host.docker.internal:host-gateway'] };
 }
 

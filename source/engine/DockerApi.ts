@@ -5,7 +5,7 @@
 // dockerode is loaded by `connect()`/`negotiate()` only, so commands that never talk to the engine
 // (and `--help`) do not pay for it (≈110 ms on an idle machine).
 import { existsSync } from 'node:fs';
-import type { Agent } from 'node:http';
+import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type Readable, addAbortSignal } from 'node:stream';
@@ -13,9 +13,10 @@ import type Dockerode from 'dockerode';
 import type DockerModem from 'docker-modem';
 import { exitCodes } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
-import { ApiVersionError, chooseApiVersion, minApiVersion, type EngineVersionRange } from './apiVersion.js';
+import { ApiVersionError, chooseApiVersion, minApiVersion, needsVersionRange, type EngineVersionRange } from './apiVersion.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
 import { engineMessage } from './engineErrors.js';
+import { engineInfoFromPing } from './enginePing.js';
 
 export { compareApiVersions, maxApiVersion, minApiVersion } from './apiVersion.js';
 export { engineMessage, engineStatus, orNull } from './engineErrors.js';
@@ -60,6 +61,25 @@ function agentFor(endpoint: Endpoint): Agent {
 	}
 	const http: typeof import('node:http') = require('node:http');
 	return new http.Agent({ keepAlive: true });
+}
+
+/** GET /version's body (`Os`, `Arch`, `MinAPIVersion`, `Components`, …). */
+export function engineVersion(docker: Dockerode, abortSignal: AbortSignal): Promise<Record<string, unknown>> {
+	// dockerode 5 takes `abortSignal` on every call; @types/dockerode 4 leaves it out here
+	const ask = docker.version as unknown as (this: Dockerode, o: { abortSignal: AbortSignal }) => Promise<Record<string, unknown>>;
+	return ask.call(docker, { abortSignal });
+}
+
+/** GET /_ping's response headers, through docker-modem's dial (dockerode's ping() gives the body only). */
+function pingHeaders(docker: Dockerode, abortSignal: AbortSignal): Promise<IncomingHttpHeaders> {
+	return new Promise((resolve, reject) => {
+		docker.modem.dial({ path: '/_ping', method: 'GET', isStream: true, statusCodes: { 200: true }, abortSignal }, (error, response) => {
+			if (error) return reject(error);
+			const res = response as IncomingMessage;
+			res.resume();
+			resolve(res.headers);
+		});
+	});
 }
 
 function loadDockerode(): typeof Dockerode {
@@ -122,9 +142,17 @@ export class DockerApi {
 		let version: EngineVersionRange & { Version: string; Os: string; Arch: string; Platform?: { Name?: string } };
 		try {
 			const unversioned = new Docker(options as Dockerode.DockerOptions);
-			// dockerode 5 takes `abortSignal` on every call; @types/dockerode 4 leaves it out here
-			const ask = unversioned.version as unknown as (this: Dockerode, o: { abortSignal: AbortSignal }) => Promise<typeof version>;
-			version = await ask.call(unversioned, { abortSignal: AbortSignal.timeout(timeoutMs) });
+			const signal = AbortSignal.timeout(timeoutMs);
+			// /_ping's headers name the engine and its API version; /version (slow on Podman: see
+			// enginePing.ts) only when they do not, when the engine is too old (its refusal's wording),
+			// or when it speaks more than we do (its MinAPIVersion may then exceed our max; Docker answers
+			// /version in a millisecond)
+			const pinged = engineInfoFromPing(await pingHeaders(unversioned, signal), this.endpointUrl);
+			if (pinged && !needsVersionRange(pinged.apiVersion)) {
+				version = { Version: pinged.version, ApiVersion: pinged.apiVersion, Os: pinged.os, Arch: pinged.arch, Platform: { Name: pinged.platform } };
+			} else {
+				version = (await engineVersion(unversioned, signal)) as unknown as typeof version;
+			}
 		} catch (error) {
 			throw diagnoseUnreachable(this.endpoint, error);
 		}

@@ -145,7 +145,7 @@ export async function buildImage(api: DockerApi, options: BuildOptions): Promise
 			while ((index = pending.indexOf('\n')) >= 0) {
 				const line = pending.slice(0, index).replace(/\r$/, '');
 				pending = pending.slice(index + 1);
-				const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+				const step = /^Step (\d+)\/(\d+) ?: (.*)$/i.exec(line); // Docker: `Step 1/9 : FROM …`, Podman: `STEP 1/9: FROM …`
 				if (step) {
 					currentStep = `step ${step[1]}/${step[2]} (${step[3]})`;
 					stepOutput = [];

@@ -30,6 +30,15 @@ export class ApiVersionError extends Error {
 const versionPattern = /^\d+\.\d+$/;
 
 /**
+ * Whether the engine's whole range (GET /version) is needed, given its max (/_ping's Api-Version header):
+ * for an engine older than we support (to say so), or newer than our max (its minimum may be above our
+ * max). Within our range the engine's own max is spoken, which its minimum never exceeds.
+ */
+export function needsVersionRange(engineMax: string): boolean {
+	return !versionPattern.test(engineMax) || compareApiVersions(engineMax, minApiVersion) < 0 || compareApiVersions(engineMax, maxApiVersion) > 0;
+}
+
+/**
  * min(our max, the engine's max), raised to the engine's minimum when the engine no longer speaks our
  * max (an engine newer than stigmer: its oldest version is then the nearest to what stigmer knows).
  * Throws ApiVersionError for an engine older than `minApiVersion`.

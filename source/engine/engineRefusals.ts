@@ -32,6 +32,11 @@ export const knownRefusals: readonly KnownRefusal[] = [
 		fix: 'upgrade stigmer, or lower the engine\'s floor (DOCKER_MIN_API_VERSION in dockerd\'s environment)',
 	},
 	{
+		pattern: /Range of CPUs is from/i,
+		what: 'the engine has fewer CPUs than agentRunner.cpus asks for',
+		fix: 'set agentRunner.cpus in config.yaml to at most the CPUs the engine has (docker info: CPUs)',
+	},
+	{
 		pattern: /no space left on device/i,
 		what: 'the engine\'s disk is full',
 		fix: 'free space: docker system prune (or podman system prune), or delete old images',

@@ -1,7 +1,7 @@
 // The fast path of `stigmer server logs` without -f and --json when the container is the only service
 // with stored lines (the natives have no log file): the same output as readLogs + LogFormatter, sooner.
-// - Start-up: the engine's version range (GET /version) is asked for at once, before the config is read,
-//   and every later request speaks the version negotiated from it (apiVersion.ts, as DockerApi does; an
+// - Start-up: the engine's API version (GET /_ping, and /version when needed) is asked for at once, before
+//   the config is read, and every later request speaks the version negotiated from it (apiVersion.ts, as DockerApi does; an
 //   engine with a raised minimum, like Docker 29's 1.44, refuses any fixed old one). The logs request goes
 //   out concurrently with the inspect that says whether the container has a TTY. dockerode is not loaded.
 // - Body: HTTP/1.0 over a plain socket (engine/rawHttp.ts: unchunked, large reads); each frame is turned into output bytes
@@ -12,10 +12,10 @@
 //   When even that needs another request (joined long lines with -n), or on any engine error, the
 //   result is null and the caller takes the general path (readLogs), which reports errors properly.
 import { serviceLabelSelector } from '../contract.js';
-import { chooseApiVersion, type EngineVersionRange } from '../engine/apiVersion.js';
+import { chooseApiVersion, needsVersionRange, type EngineVersionRange } from '../engine/apiVersion.js';
 import { resolveEndpoint, type Endpoint } from '../engine/endpoint.js';
 import { isPlainEndpoint, rawGet, versionedPath, type PlainEndpoint } from '../engine/rawHttp.js';
-import { isPlainByte, sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
+import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { ContainerLogDecoder } from './LogDecoders.js';
 import type { LogFormatter } from './LogFormatter.js';
 import { dockerSince, type LogLine } from './LogLine.js';
@@ -126,7 +126,7 @@ export class ContainerTextEncoder {
 		let i = textStart;
 		for (; i < textEnd; i++) {
 			const c = b[i]!;
-			if (!isPlainByte(c)) break;
+			if (c < 0x20 ? c !== 0x09 : c >= 0x7f) break; // printable ASCII and TAB pass as they are
 			out[o++] = c;
 		}
 		if (i < textEnd) {
@@ -172,6 +172,16 @@ async function getJson<T>(endpoint: PlainEndpoint, path: string, signal: AbortSi
 	return JSON.parse(res.body.toString('utf8')) as T;
 }
 
+/** As DockerApi.negotiate(), on the raw wire: /_ping's Api-Version header, /version only when that is not enough. */
+async function negotiate(endpoint: PlainEndpoint, signal: AbortSignal): Promise<string> {
+	const ping = await rawGet(endpoint, '/_ping', { signal, headerTimeoutMs: 3000 });
+	ping.body.resume();
+	const engineMax = /^api-version:[ \t]*(\S+)/im.exec(ping.headers)?.[1] ?? '';
+	if (ping.status < 400 && !needsVersionRange(engineMax)) return chooseApiVersion({ ApiVersion: engineMax });
+	// throws for an engine too old (the general path then says so)
+	return chooseApiVersion((await getJson<EngineVersionRange>(endpoint, '/version', signal)) ?? {});
+}
+
 export interface ContainerLookup {
 	endpoint: PlainEndpoint;
 	/** the service's container (running first, then the newest) and the negotiated API version; null when there is none */
@@ -196,8 +206,7 @@ export function lookUpContainer(homeHash: string, service: string): ContainerLoo
 	const signal = controller.signal;
 	const filters = { label: serviceLabelSelector(homeHash, service) };
 	const container = (async () => {
-		// throws for an engine too old (the general path then says so)
-		const apiVersion = chooseApiVersion((await getJson<EngineVersionRange>(plain, '/version', signal)) ?? {});
+		const apiVersion = await negotiate(plain, signal);
 		const list = await getJson<{ Id: string; State: string; Created: number }[]>(plain, versionedPath(apiVersion, '/containers/json', { all: true, filters }), signal);
 		if (!list) throw new Error('no container list');
 		if (list.length === 0) return null;

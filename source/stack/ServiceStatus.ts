@@ -1,6 +1,7 @@
 // One row of `stigmer server status --json` (product.md). The dashboard's services table shows the same.
 
-export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed';
+/** `unknown`: the container engine does not answer, so what the container does cannot be told. */
+export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed' | 'unknown';
 export type ServiceHealth = 'healthy' | 'unhealthy' | 'starting' | null;
 
 export interface ServiceStatus {

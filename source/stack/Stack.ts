@@ -21,6 +21,7 @@ import {
 } from '../engine/ContainerService.js';
 import { DockerApi, EngineUnreachableError } from '../engine/DockerApi.js';
 import { endpointUrl, resolveEndpoint } from '../engine/endpoint.js';
+import { withHealthFallback } from '../engine/healthFallback.js';
 import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBuilder.js';
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
@@ -181,9 +182,13 @@ interface PreparedContainer {
 /** Before anything starts: the image (built when missing or stale), the container's plan, and a free port. */
 async function prepareContainer(api: DockerApi, run: StartRun): Promise<PreparedContainer> {
 	const { home, config, options } = run;
-	const imageId = await ensureImage(api, config, options);
+	// the image and the network (with the supervisor's LLM forward) are independent: side by side,
+	// and both settled before anything else (a failure's rollback then sees all they made)
+	const [image, network] = await Promise.allSettled([ensureImage(api, config, options), prepareNetwork(api, home, config.agentRunner)]);
+	if (image.status === 'rejected') throw image.reason;
+	if (network.status === 'rejected') throw network.reason;
 	checkAborted(options.signal);
-	const plan = planContainer(home, config.agentRunner, imageId, await prepareNetwork(api, home, config.agentRunner));
+	const plan = planContainer(home, config.agentRunner, image.value, network.value);
 	const existing = await currentContainer(api, home);
 	// A running container of ours holds the port itself (it is reused, or replaced below).
 	if (!existing?.State.Running && (await probeTcp(config.agentRunner.port))) {
@@ -394,7 +399,7 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 	try {
 		if (api) {
 			const inspect = await currentContainer(api, home);
-			containerRow = containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image);
+			containerRow = await withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect);
 		} else {
 			containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), message: 'container engine unreachable' };
 		}

@@ -16,6 +16,10 @@ export interface PreparedNetwork extends ContainerNetwork {
 }
 
 export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: AgentRunnerConfig): Promise<PreparedNetwork> {
+	const llm = loopbackLlm(config.llm.baseUrl);
+	// a local Linux engine will most likely want the forward: its supervisor starts meanwhile
+	const supervisor = llm && process.platform === 'linux' && api.endpoint.kind === 'unix' ? ensureSupervisor(home) : null;
+	supervisor?.catch(() => {}); // awaited below when needed
 	const choice = await chooseNetwork(api);
 	if (choice.mode === 'bridge') return { ...defaultBridgeNetwork(config.llm.baseUrl, choice), forward: null };
 	const network = await ensureHomeNetwork(api, home);
@@ -26,9 +30,8 @@ export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: 
 		// the name the VM engines route to the host means the same here: the host's side of the network
 		extraHosts: [`host.docker.internal:${network.gateway}`],
 	};
-	const llm = loopbackLlm(config.llm.baseUrl);
 	if (!llm) return { ...base, forward: null };
-	await ensureSupervisor(home);
+	await (supervisor ?? ensureSupervisor(home));
 	const response = await request(
 		home,
 		{ cmd: 'forward', listenHost: network.gateway, port: llm.port, targetHost: llm.host, targetPort: llm.port, allow: network.subnet },

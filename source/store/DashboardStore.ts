@@ -6,7 +6,11 @@
 // No timer runs while nothing arrives.
 import { type DashboardAction, dashboardReducer } from './dashboardReducer.js';
 import { type DashboardState, type ResourceSample, initialDashboardState } from './dashboardState.js';
+import type { ExecutionSummary } from '../api/AgentRunnerClient.js';
 import { type IncomingLogLine, LogBook } from './LogBook.js';
+
+/** Event lines of the open execution that the pane keeps (its scrollback). */
+const executionLogLines = 5000;
 
 export interface DashboardStoreOptions {
 	flushMs?: number;
@@ -21,10 +25,16 @@ export interface DashboardSink {
 	dispatch(action: DashboardAction): void;
 	appendLogs(lines: IncomingLogLine[]): void;
 	recordSample(service: string, sample: ResourceSample): void;
+	/** changes of executions (the all-executions stream): batched like log lines */
+	upsertExecutions(summaries: ExecutionSummary[]): void;
 }
 
 export class DashboardStore implements DashboardSink {
 	readonly logs: LogBook;
+	/** the open execution's event lines, one ring under its id (a new book for each execution opened) */
+	executionLog = new LogBook(executionLogLines);
+	private pendingSummaries: ExecutionSummary[] = [];
+	private pendingExecutionLines: IncomingLogLine[] = [];
 	private state: DashboardState;
 	private readonly listeners = new Set<() => void>();
 	private pendingLines: IncomingLogLine[] = [];
@@ -55,6 +65,8 @@ export class DashboardStore implements DashboardSink {
 	};
 
 	dispatch = (action: DashboardAction): void => {
+		// a fresh picture: changes queued from before it must not come back after it
+		if (action.type === 'executions/reset') this.pendingSummaries = [];
 		const next = dashboardReducer(this.state, action);
 		if (next === this.state) return;
 		this.state = next;
@@ -88,6 +100,26 @@ export class DashboardStore implements DashboardSink {
 		this.scheduleFlush(Math.max(this.flushMs, this.lastSamplesAt + this.statsIntervalMs - Date.now()));
 	};
 
+	upsertExecutions = (summaries: ExecutionSummary[]): void => {
+		if (summaries.length === 0) return;
+		for (const summary of summaries) this.pendingSummaries.push(summary);
+		this.scheduleFlush(this.flushMs);
+	};
+
+	/** A fresh, empty log for the execution about to be opened. */
+	openExecutionLog(): LogBook {
+		this.pendingExecutionLines = [];
+		this.executionLog = new LogBook(executionLogLines);
+		return this.executionLog;
+	}
+
+	/** Event lines of the open execution (`book` is the one openExecutionLog gave: lines of a closed one are dropped). */
+	appendExecutionLines(book: LogBook, lines: IncomingLogLine[]): void {
+		if (book !== this.executionLog || lines.length === 0) return;
+		for (const line of lines) this.pendingExecutionLines.push(line);
+		this.scheduleFlush(this.flushMs);
+	}
+
 	/** Applies what is queued now (the timer does it otherwise). */
 	flush = (): void => {
 		if (this.flushTimer) {
@@ -97,6 +129,10 @@ export class DashboardStore implements DashboardSink {
 		const lines = this.pendingLines;
 		const samples = this.pendingSamples;
 		const hasSamples = this.hasPendingSamples;
+		const summaries = this.pendingSummaries;
+		const executionLines = this.pendingExecutionLines;
+		this.pendingSummaries = [];
+		this.pendingExecutionLines = [];
 		this.pendingLines = [];
 		this.pendingSamples = {};
 		this.hasPendingSamples = false;
@@ -104,6 +140,8 @@ export class DashboardStore implements DashboardSink {
 		this.batch(() => {
 			if (lines.length > 0 && this.logs.append(lines) > 0) this.dispatch({ type: 'logs/appended' });
 			if (hasSamples) this.dispatch({ type: 'stats/sampled', samples });
+			if (summaries.length > 0) this.dispatch({ type: 'executions/upserted', summaries });
+			if (executionLines.length > 0 && this.executionLog.append(executionLines) > 0) this.dispatch({ type: 'executionLog/appended' });
 		});
 	};
 

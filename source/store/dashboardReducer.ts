@@ -10,6 +10,7 @@ import {
 	type StatusMessage,
 	historySeconds,
 } from './dashboardState.js';
+import { type ExecutionsAction, executionsReducer } from './executionsReducer.js';
 
 export type DashboardAction =
 	// from the backend
@@ -36,7 +37,10 @@ export type DashboardAction =
 	| { type: 'timestamps/toggle' }
 	| { type: 'wrap/toggle' }
 	| { type: 'help/toggle' }
-	| { type: 'suspended/set'; suspended: boolean };
+	| { type: 'suspended/set'; suspended: boolean }
+	| { type: 'view/toggle' }
+	| { type: 'executionLog/appended' }
+	| ExecutionsAction;
 
 export function dashboardReducer(state: DashboardState, action: DashboardAction): DashboardState {
 	switch (action.type) {
@@ -45,7 +49,13 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
 			// an engine that answers again has no error left to show
 			if (action.engine.reachable === true && action.engine.error === undefined) delete engine.error;
 			// the same picture again (a resync, a reconnect) is not a change: no redraw
-			return sameFields(engine, state.engine) ? state : { ...state, engine };
+			if (sameFields(engine, state.engine)) return state;
+			// nobody can tell what a container does while its engine is gone: unknown, not stopped
+			if (engine.reachable === false && state.services.some((s) => s.kind === 'container' && s.state !== 'unknown')) {
+				const services = state.services.map((s): ServiceStatus => (s.kind === 'container' ? { ...s, state: 'unknown', health: null } : s));
+				return { ...state, engine, services };
+			}
+			return { ...state, engine };
 		}
 		case 'services/replaced': {
 			// `kind` replaces only the rows of that kind (natives and containers come from different sources)
@@ -122,6 +132,20 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
 			return { ...state, help: !state.help };
 		case 'suspended/set':
 			return { ...state, suspended: action.suspended };
+		case 'view/toggle':
+			return { ...state, view: state.view === 'services' ? 'executions' : 'services' };
+		case 'executionLog/appended':
+			return { ...state, executionLogVersion: state.executionLogVersion + 1 };
+		case 'executions/open':
+		case 'executions/close': {
+			const executions = executionsReducer(state.executions, action);
+			// the pane shows other lines now: start at their tail
+			return executions === state.executions ? state : { ...state, executions, follow: true, anchorSeq: null };
+		}
+		default: {
+			const executions = executionsReducer(state.executions, action);
+			return executions === state.executions ? state : { ...state, executions };
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 // The dashboard's state: what the services are doing (fed by the backend) and what the user is
 // looking at (fed by keys). Log lines themselves live in LogBook rings beside it (see DashboardStore);
 // the state only carries `logsVersion`, which changes whenever they do.
+import type { ExecutionSummary, RunnerProblem } from '../api/AgentRunnerClient.js';
 import type { ServiceStatus } from '../stack/ServiceStatus.js';
 
 /** One measurement of a service's resources (containers: a stats frame; natives: the process table). */
@@ -54,6 +55,37 @@ export interface LogFilter {
 	editing: boolean;
 }
 
+/** The table on top: the services, or the agent-runner's executions. */
+export type TableView = 'services' | 'executions';
+
+/** The all-executions stream: connecting, live, or down for a reason the view explains. */
+export interface RunnerFeedView {
+	state: 'connecting' | 'live' | 'down';
+	problem?: RunnerProblem;
+	message?: string;
+}
+
+/** At most this many executions are kept (newest first); the table draws only the rows that fit. */
+export const maxExecutions = 1000;
+
+export interface ExecutionDetail {
+	id: string;
+	/** the event stream ended (terminal status) or failed (`error`) */
+	ended: boolean;
+	error?: string;
+}
+
+export interface ExecutionsView {
+	/** newest first */
+	rows: ExecutionSummary[];
+	selectedId: string | null;
+	runner: RunnerFeedView;
+	/** the execution whose events fill the log pane, or null for the logs */
+	detail: ExecutionDetail | null;
+	/** an execution waiting for the user to confirm its cancellation */
+	confirmCancel: string | null;
+}
+
 export interface DashboardState {
 	engine: EngineView;
 	services: ServiceStatus[];
@@ -73,6 +105,10 @@ export interface DashboardState {
 	/** the terminal is handed to a shell: nothing renders */
 	suspended: boolean;
 	logsVersion: number;
+	view: TableView;
+	executions: ExecutionsView;
+	/** changes whenever the open execution's event lines do */
+	executionLogVersion: number;
 }
 
 export const initialDashboardState: DashboardState = {
@@ -91,4 +127,7 @@ export const initialDashboardState: DashboardState = {
 	help: false,
 	suspended: false,
 	logsVersion: 0,
+	view: 'services',
+	executions: { rows: [], selectedId: null, runner: { state: 'connecting' }, detail: null, confirmCancel: null },
+	executionLogVersion: 0,
 };

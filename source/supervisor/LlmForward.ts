@@ -99,7 +99,8 @@ export class LlmForward {
 
 	/** null once listening; otherwise the error code. */
 	private listen(port: number): Promise<string | null> {
-		const server = net.createServer((socket) => this.accept(socket));
+		// no Nagle delay on either side: a request written in two pieces waited for a delayed ACK (+6 ms)
+		const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
 		return new Promise((resolve) => {
 			server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
 			server.listen({ host: this.spec.listenHost, port }, () => {
@@ -129,22 +130,24 @@ export class LlmForward {
 			return;
 		}
 		this.state.accepted += 1;
-		let first: Buffer | null = null;
-		client.once('data', (chunk: Buffer) => (first ??= chunk));
+		// the client waits (paused) until the LLM accepts: then bytes flow both ways untouched
+		client.pause();
 		let connected = false;
-		const upstream = net.connect({ host: this.spec.targetHost, port: this.spec.targetPort });
-		upstream.once('connect', () => (connected = true));
+		const upstream = net.connect({ host: this.spec.targetHost, port: this.spec.targetPort, noDelay: true });
+		upstream.once('connect', () => {
+			connected = true;
+			client.pipe(upstream);
+			upstream.pipe(client);
+		});
 		upstream.on('error', (error: NodeJS.ErrnoException) => {
 			if (connected) client.destroy();
-			else this.refuse(client, upstream, error.code ?? error.message, () => first);
+			else this.refuse(client, error.code ?? error.message);
 		});
 		client.on('close', () => upstream.destroy());
 		upstream.on('close', () => connected && client.destroy());
 		this.sockets.add(client).add(upstream);
 		client.once('close', () => this.sockets.delete(client));
 		upstream.once('close', () => this.sockets.delete(upstream));
-		client.pipe(upstream);
-		upstream.pipe(client);
 	}
 
 	/**
@@ -152,15 +155,14 @@ export class LlmForward {
 	 * OpenAI-compatible APIs, so the execution's error names the host address that does not answer
 	 * instead of a bare "server disconnected". Anything else is closed.
 	 */
-	private refuse(client: net.Socket, upstream: net.Socket, reason: string, first: () => Buffer | null): void {
-		client.unpipe(upstream);
+	private refuse(client: net.Socket, reason: string): void {
 		const target = `${this.spec.targetHost.includes(':') ? `[${this.spec.targetHost}]` : this.spec.targetHost}:${this.spec.targetPort}`;
 		let answered = false;
-		const answer = () => {
+		const answer = (first: Buffer | null) => {
 			if (answered) return;
 			answered = true;
 			clearTimeout(timer);
-			const head = first()?.subarray(0, 16).toString('latin1') ?? '';
+			const head = first?.subarray(0, 16).toString('latin1') ?? '';
 			if (!/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /.test(head)) {
 				client.destroy();
 				return;
@@ -169,12 +171,9 @@ export class LlmForward {
 			client.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 		};
 		// the request line may not have arrived yet: loopback refuses faster than the client writes
-		const timer = setTimeout(answer, 2000);
-		if (first()) answer();
-		else {
-			client.once('data', answer);
-			client.resume(); // unpiped: flowing again, or the request line would never arrive
-		}
+		const timer = setTimeout(() => answer(null), 2000);
+		client.once('data', (chunk: Buffer) => answer(chunk));
+		client.resume();
 	}
 }
 

@@ -73,11 +73,3 @@ export function jsonForTerminal(value: unknown): string {
 	return unsafe.test(json) ? json.replace(c1All, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : json;
 }
 
-/**
- * For byte-level fast paths: whether the byte can appear in output as it is (printable ASCII or TAB).
- * Every other byte (controls, and anything ≥ 0x80, which may be UTF-8 of a C1 control) needs the text
- * to go through sanitizeForTerminal.
- */
-export function isPlainByte(byte: number): boolean {
-	return (byte >= 0x20 && byte < 0x7f) || byte === 0x09;
-}

@@ -4,9 +4,11 @@ import { appendFileSync, writeSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { render } from 'ink';
 import type { DashboardBackend } from '../dashboard/DashboardBackend.js';
+import { executionCommands } from '../dashboard/executionActions.js';
 import { serviceCommands } from '../dashboard/serviceActions.js';
 import { DashboardStore } from '../store/DashboardStore.js';
 import { capYoungGeneration } from './capYoungGeneration.js';
+import { applyColorChoice } from './inkColor.js';
 import { installInkFrameCache } from './inkFrameCache.js';
 import { Dashboard } from './components/Dashboard.js';
 
@@ -16,6 +18,8 @@ export interface RunDashboardOptions {
 	stdin?: NodeJS.ReadStream;
 	stderr?: NodeJS.WriteStream;
 	title?: string;
+	/** colour allowed (CommandContext.color: no --no-color, no NO_COLOR); default true */
+	color?: boolean;
 	/** STIGMER_DASHBOARD_STATS: a file that gets one JSON line a second of frame figures (benchmarks) */
 	statsFile?: string;
 }
@@ -23,13 +27,15 @@ export interface RunDashboardOptions {
 /** Leave the alternate screen, show the cursor, end bracketed paste and the kitty protocol. */
 export const restoreSequence = '\x1b[?2004l\x1b[<u\x1b[?1049l\x1b[?25h';
 
-export async function runDashboard({ backend, stdout = process.stdout, stdin = process.stdin, stderr = process.stderr, title, statsFile }: RunDashboardOptions): Promise<number> {
+export async function runDashboard({ backend, stdout = process.stdout, stdin = process.stdin, stderr = process.stderr, title, color = true, statsFile }: RunDashboardOptions): Promise<number> {
 	// RSS stays flat under a log flood (see capYoungGeneration)
 	const stopYoungGenerationCap = capYoungGeneration();
 	await installInkFrameCache();
+	await applyColorChoice(color);
 	const store = new DashboardStore();
 	const frameStats = statsFile ? recordFrameStats(statsFile, stdout) : null;
 	const commands = serviceCommands(store, backend);
+	const executions = executionCommands(store, backend.executions);
 	let restored = false;
 	const restoreTerminal = () => {
 		if (restored) return;
@@ -70,7 +76,7 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 	process.on('uncaughtException', onCrash);
 	process.on('unhandledRejection', onCrash);
 
-	const app = render(<Dashboard store={store} commands={commands} {...(title ? { title } : {})} />, {
+	const app = render(<Dashboard store={store} commands={commands} executions={executions} {...(title ? { title } : {})} />, {
 		stdout,
 		stdin,
 		stderr,

@@ -22,7 +22,8 @@ class EngineProxy {
 	private readonly sockets = new Set<net.Socket>();
 	constructor(
 		readonly socketPath: string,
-		private readonly target = '/var/run/docker.sock',
+		// the engine DOCKER_HOST names (the engine matrix runs this file on each), else the local one
+		private readonly target = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock',
 	) {}
 
 	async open(): Promise<void> {

@@ -28,6 +28,11 @@ export type FakeLlmOptions = {
 	port?: number;
 	/** Answer when the script is exhausted (default: a final answer "done"). */
 	whenExhausted?: FakeLlmStep;
+	/**
+	 * Chooses the answer from the request before the script is consulted (several executions at once,
+	 * each with its own story: route on the user's prompt and the turns so far). Undefined: the script.
+	 */
+	respond?: (body: any) => FakeLlmStep | undefined;
 };
 
 export type FakeLlm = {
@@ -97,7 +102,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
 			send(res, 400, { error: { message: 'this fake supports stream: false only', type: 'invalid_request_error' } });
 			return;
 		}
-		const step = script.shift() ?? options.whenExhausted ?? { content: 'done' };
+		const step = options.respond?.(body) ?? script.shift() ?? options.whenExhausted ?? { content: 'done' };
 		turn += 1;
 		if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
 		if (step.status && step.status >= 400) {

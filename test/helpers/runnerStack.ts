@@ -36,6 +36,8 @@ export interface RunnerStackOptions {
 	/** start no container (a home whose runner is not running) */
 	noContainer?: boolean;
 	extraEnv?: Record<string, string>;
+	/** agentRunner.image (default: the image of this checkout, built when missing) */
+	image?: string;
 	/** config.yaml lines under `services:` (none by default) */
 	services?: string[];
 }
@@ -80,6 +82,7 @@ export class RunnerStack {
 			[
 				'agentRunner:',
 				`  port: ${this.port}`,
+				...(this.options.image ? [`  image: ${this.options.image}`] : []),
 				`  maxConcurrency: ${this.options.maxConcurrency ?? 4}`,
 				'  env:',
 				"    STIGMER_SHUTDOWN_GRACE_SECONDS: '1'",
@@ -112,6 +115,14 @@ export class RunnerStack {
 	async restartContainer(stopSeconds = 2): Promise<void> {
 		await docker(['restart', '-t', String(stopSeconds), this.containerName], { timeoutMs: 60_000 });
 		await this.waitReady();
+	}
+
+	/** Peak resident memory of the runner's Python process (`VmHWM: N kB`), read in the container. */
+	async runnerPeakRss(): Promise<string> {
+		const script =
+			"for d in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in python3*stigmer_agent_runner*) grep VmHWM $d/status;; esac; done";
+		const result = await docker(['exec', this.containerName, 'sh', '-c', script], { allowFailure: true });
+		return result.stdout.trim().replace(/\s+/g, ' ') || `unknown (${result.stderr.trim() || 'the process is gone'})`;
 	}
 
 	async logs(): Promise<string> {

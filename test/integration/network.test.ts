@@ -70,7 +70,8 @@ after(async () => {
 describe('agent-runner network', { timeout: 300_000 }, () => {
 	test('its own labelled bridge network, never the host network; the API is published on 127.0.0.1 only', async () => {
 		const inspect = await dockerInspect(stack.containerName);
-		assert.equal(inspect.HostConfig.NetworkMode, stack.home.networkName);
+		// Docker names the network in NetworkMode, Podman says `bridge`: both list it as the one network
+		assert.notEqual(inspect.HostConfig.NetworkMode, 'host');
 		assert.deepEqual(Object.keys(inspect.NetworkSettings.Networks), [stack.home.networkName]);
 		assert.deepEqual(inspect.HostConfig.PortBindings, { '7480/tcp': [{ HostIp: '127.0.0.1', HostPort: String(stack.port) }] });
 		const network = await dockerInspect(stack.home.networkName, 'network');

@@ -3,12 +3,12 @@
 // malformed request gets a 4xx with a reason and leaves no directory, file or row behind.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { docker, dockerInspect } from '../helpers/docker.js';
-import { startFakeLlm, type FakeLlm } from '../helpers/fakeLlm.js';
+import { finalAnswer, startFakeLlm, type FakeLlm } from '../helpers/fakeLlm.js';
 import { RunnerStack } from '../helpers/runnerStack.js';
 
 let llm: FakeLlm;
@@ -86,14 +86,6 @@ async function containerState(): Promise<{ running: boolean; oomKilled: boolean;
 	return { running: info.State.Running, oomKilled: info.State.OOMKilled, restarts: info.RestartCount };
 }
 
-/** Peak resident memory of the runner's Python process (VmHWM), for the figures in the test output. */
-async function runnerPeakRss(): Promise<string> {
-	const script =
-		"for d in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in python3*stigmer_agent_runner*) grep VmHWM $d/status;; esac; done";
-	const result = await docker(['exec', stack.containerName, 'sh', '-c', script], { allowFailure: true });
-	return result.stdout.trim().replace(/\s+/g, ' ') || `unknown (${result.stderr.trim()})`;
-}
-
 before(async () => {
 	llm = await startFakeLlm({ script: [], host: '127.0.0.1' });
 	stack = await RunnerStack.start({ llmUrl: llm.url });
@@ -127,7 +119,7 @@ describe('agent-runner requests against the real container', () => {
 		const state = await containerState();
 		assert.deepEqual(state, { running: true, oomKilled: false, restarts: 0 });
 		assert.equal((await send('GET', '/readyz', null)).status, 200);
-		console.log(`figure: 8 x 49 MiB uploads in ${seconds.toFixed(1)} s; runner ${await runnerPeakRss()}; OOM killed ${state.oomKilled}, restarts ${state.restarts}`);
+		console.log(`figure: 8 x 49 MiB uploads in ${seconds.toFixed(1)} s; runner ${await stack.runnerPeakRss()}; OOM killed ${state.oomKilled}, restarts ${state.restarts}`);
 		await assertNoOrphans();
 	});
 
@@ -162,6 +154,19 @@ describe('agent-runner requests against the real container', () => {
 		}
 		assert.deepEqual(await containerState(), { running: true, oomKilled: false, restarts: 0 });
 		await assertNoOrphans();
+	});
+
+	test('an LLM 429 and 503 are retried; stigmer run shows each retry and succeeds', { timeout: 120_000 }, async () => {
+		llm.reset();
+		llm.push({ status: 429 }, { status: 503 }, finalAnswer('answered after two retries'));
+		const agent = path.join(stack.home.dir, 'agent.yaml');
+		writeFileSync(agent, 'name: patient\ninstructions: Answer.\n');
+		const result = await stack.cli(['run', agent, 'go']);
+		assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+		assert.match(result.stdout, /! LLM 429 Too Many Requests: retry 1 of 4 in \d+\.\d s\n/);
+		assert.match(result.stdout, /! LLM 503 Service Unavailable: retry 2 of 4 in \d+\.\d s\n/);
+		assert.match(result.stdout, /answered after two retries/);
+		assert.equal(llm.requests.length, 3);
 	});
 
 	test('the image imports python-multipart under both names', async () => {

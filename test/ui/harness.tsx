@@ -5,6 +5,7 @@
 // waits for frames instead of fixed sleeps (as cli-kit's helpers wait for input readiness).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { render } from 'ink-testing-library';
+import type { ExecutionCommands } from '../../source/dashboard/executionActions.js';
 import type { ServiceCommands } from '../../source/dashboard/serviceActions.js';
 import { DashboardStore } from '../../source/store/DashboardStore.js';
 import { Dashboard } from '../../source/ui/components/Dashboard.js';
@@ -24,6 +25,7 @@ export const keys = {
 	enter: '\r',
 	backspace: '\x7f',
 	ctrlC: '\x03',
+	tab: '\t',
 } as const;
 
 export interface FakeCommands extends ServiceCommands {
@@ -48,9 +50,15 @@ export function fakeCommands(): FakeCommands {
 	return commands;
 }
 
-export function renderDashboard({ store = new DashboardStore({ flushMs: 5 }), commands = fakeCommands() as ServiceCommands, columns = 120, rows = 40 } = {}) {
+export function renderDashboard({
+	store = new DashboardStore({ flushMs: 5 }),
+	commands = fakeCommands() as ServiceCommands,
+	executions,
+	columns = 120,
+	rows = 40,
+}: { store?: DashboardStore; commands?: ServiceCommands; executions?: ExecutionCommands; columns?: number; rows?: number } = {}) {
 	let quits = 0;
-	const element = (c: number, r: number) => <Dashboard store={store} commands={commands} size={{ columns: c, rows: r }} onQuit={() => quits++} />;
+	const element = (c: number, r: number) => <Dashboard store={store} commands={commands} {...(executions ? { executions } : {})} size={{ columns: c, rows: r }} onQuit={() => quits++} />;
 	const instance = render(element(columns, rows));
 	return {
 		...instance,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, defaultConfig, parseConfig, parseMemory } from '../../source/config/loadConfig.ts';
+import { ConfigError, defaultConfig, loadConfig, maxConfigBytes, parseConfig, parseMemory } from '../../source/config/loadConfig.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
 
 const home = new StigmerHome(mkdtempSync(path.join(os.tmpdir(), 'stigmer-config-')), false);
@@ -90,7 +90,7 @@ test('errors name the file, the line and the key', () => {
 	fails('extra: 1\n', /:1: extra: unknown key/);
 	fails('agentRunner: [1, 2]\n', /agentRunner: expected a mapping/);
 	fails('agentRunner:\n  env: { STIGMER_HTTP_PORT: "1" }\n', /STIGMER_HTTP_PORT is set by stigmer/);
-	fails('agentRunner:\n  port: 1\n  port: 2\n', /:3: \(syntax\)/);
+	fails('agentRunner:\n  port: 1\n  port: 2\n', /:3: agentRunner\.port: given twice \(first on line 2\)/);
 	fails('agentRunner:\n\tport: 1\n', /\(syntax\)/);
 });
 
@@ -106,4 +106,102 @@ test('memory sizes', () => {
 	assert.equal(parseMemory(1048576), 1048576);
 	assert.equal(parseMemory('1x'), null);
 	assert.equal(parseMemory(true), null);
+});
+
+/** The problems of a config that fails, as `line key` strings. */
+function problems(text: string): string[] {
+	try {
+		parse(text);
+	} catch (error) {
+		assert.ok(error instanceof ConfigError, String(error));
+		return error.problems.map((p) => `${p.line} ${p.key}`);
+	}
+	assert.fail('the config was accepted');
+}
+
+test('every problem is listed, each with file:line and key', () => {
+	const text = [
+		'agentRunner:', // 1
+		'  port: 99999', // 2
+		'  memroy: 1g', // 3
+		'  cpus: many', // 4
+		'  env:', // 5
+		'    OK: yes', // 6
+		'    1BAD: x', // 7
+		'    STIGMER_HTTP_PORT: "1"', // 8
+		'  llm:', // 9
+		'    provider: gemini', // 10
+		'    baseUrl: ftp://x', // 11
+		'    colour: red', // 12
+		'services:', // 13
+		'  api:', // 14
+		'    command: []', // 15
+		'    restart: sometimes', // 16
+		'    args: [ok, [nested]]', // 17
+		'  agent-runner: {}', // 18
+		'  web:', // 19
+		'    optional: maybe', // 20
+		'    optional: true', // 21
+		'extra: 1', // 22
+		'',
+	].join('\n');
+	assert.deepEqual(problems(text), [
+		'2 agentRunner.port',
+		'3 agentRunner.memroy',
+		'4 agentRunner.cpus',
+		'7 agentRunner.env.1BAD',
+		'8 agentRunner.env.STIGMER_HTTP_PORT',
+		'10 agentRunner.llm.provider',
+		'11 agentRunner.llm.baseUrl',
+		'12 agentRunner.llm.colour',
+		'15 services.api.command',
+		'16 services.api.restart',
+		'17 services.api.args[1]',
+		'18 services.agent-runner',
+		'20 services.web.optional',
+		'21 services.web.optional',
+		'22 extra',
+	]);
+	assert.throws(() => parse(text), (error: ConfigError) => {
+		const [head, ...rest] = error.message.split('\n');
+		assert.equal(head, '/h/config.yaml: 15 problems');
+		assert.equal(rest.length, 15);
+		assert.match(rest[0]!, /^ {2}\/h\/config\.yaml:2: agentRunner\.port: expected a whole number/);
+		assert.match(rest.at(-1)!, /^ {2}\/h\/config\.yaml:22: extra: unknown key/);
+		return true;
+	});
+});
+
+test('syntax errors are listed with their lines, before any validation', () => {
+	const found = problems('a: "unterminated\nb: [1\n');
+	assert.ok(found.length >= 1 && found.every((p) => p.endsWith('(syntax)')), found.join(', '));
+});
+
+test('duplicate keys are found in every mapping, in time linear in their number', () => {
+	assert.deepEqual(problems('agentRunner:\n  env:\n    A: 1\n    B: 2\n    A: 3\n  llm:\n    model: x\n    model: y\n'), ['5 agentRunner.env.A', '8 agentRunner.llm.model']);
+	// 10,000 keys, the last one a duplicate: yaml's own check would compare 50 million pairs
+	const lines = Array.from({ length: 10_000 }, (_, i) => `    KEY_${i}: v`);
+	lines.push('    KEY_0: again');
+	const text = `agentRunner:\n  env:\n${lines.join('\n')}\n`;
+	assert.ok(Buffer.byteLength(text) < maxConfigBytes);
+	assert.deepEqual(problems(text), ['10003 agentRunner.env.KEY_0']);
+	assert.equal(Object.keys(parse(text.replace('KEY_0: again', 'KEY_LAST: v')).agentRunner.env).length, 10_001);
+});
+
+test('a config over the size limit is refused before it is parsed, with a clear error', () => {
+	const big = `agentRunner:\n  env:\n${Array.from({ length: 500_000 }, (_, i) => `    K${i}: v${i}`).join('\n')}\n`;
+	writeFileSync(home.configFile, big);
+	assert.throws(() => loadConfig(home), (error: unknown) => {
+		assert.ok(error instanceof ConfigError);
+		assert.equal(error.exitCode, 2);
+		assert.match(error.message, /config\.yaml: \(file\): \d+ KiB is too large for a config file \(the limit is 256 KiB\)/);
+		return true;
+	});
+	fails(big, /too large for a config file/);
+	writeFileSync(home.configFile, 'agentRunner:\n  port: 9001\n');
+	assert.equal(loadConfig(home).agentRunner.port, 9001);
+});
+
+test('a document nested too deeply is a syntax problem, not a crash', () => {
+	fails(`${'['.repeat(100_000)}${']'.repeat(100_000)}`, /\(syntax\): the document is nested too deeply/);
 });

@@ -58,6 +58,10 @@ test('default bridge (VM and remote engines): published on 127.0.0.1 only, host-
 	assert.deepEqual(hc.ExtraHosts, ['host.docker.internal:host-gateway']);
 	assert.equal(env(plan.body)[containerEnv.httpHost], '0.0.0.0');
 	assert.equal(env(plan.body)[containerEnv.llmBaseUrl], 'http://host.docker.internal:11434/v1');
+	// Podman before 4.7 refuses host-gateway; it names the host host.containers.internal itself
+	const podman = defaultBridgeNetwork('http://localhost:11434/v1', { mode: 'bridge', reason: 'test', podman: true });
+	assert.deepEqual(podman.extraHosts, []);
+	assert.equal(podman.llmUrl, 'http://host.containers.internal:11434/v1');
 });
 
 test('hardening, mounts, secrets as files, labels', () => {

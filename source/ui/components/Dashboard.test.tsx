@@ -46,7 +46,10 @@ test('renders every state, the exit code and OOM kills', () => {
 	store.dispatch({ type: 'services/replaced', services: states });
 	const ui = renderDashboard({ store });
 	const frame = ui.frame();
-	assert.match(frame, /c-restarting +restarting .* 4 +1 /);
+	// a row in transition carries a spinner (ink-spinner's `line`: - \ │ /) before its state
+	assert.match(frame, /c-restarting +[-\\│/] restarting .* 4 +1 /);
+	assert.match(frame, /b-starting +[-\\│/] starting/);
+	assert.match(frame, /d-stopped +stopped/, 'no spinner on a settled row');
 	assert.match(frame, /d-stopped +stopped/);
 	assert.match(frame, /e-failed +failed .* 2 +127 /);
 	assert.match(frame, /f-missing +not-installed/);
@@ -97,7 +100,7 @@ test('a running action shows in its row; a failure shows in the status line', as
 	const ui = renderDashboard({ store, commands: serviceCommands(store, backend) });
 	await waitForInputReady();
 	await ui.press('j', 'j', 'r');
-	await waitForFrame(ui.lastFrame, (f) => /agent-runner +restarting…/.test(f));
+	await waitForFrame(ui.lastFrame, (f) => /agent-runner +[-\\│/] restarting…/.test(f));
 	const frame = await waitForFrame(ui.lastFrame, (f) => f.includes('agent-runner failed'));
 	assert.match(frame, /restarting agent-runner failed: port 7480 is already in use/);
 	assert.match(frame, /agent-runner +running/);
@@ -106,7 +109,7 @@ test('a running action shows in its row; a failure shows in the status line', as
 test('a successful action updates the row', async () => {
 	const store = seeded();
 	const backend = new FixtureBackend({ actionMs: 10 });
-	backend.start({ dispatch: () => {}, appendLogs: () => {}, recordSample: () => {} })();
+	backend.start({ dispatch: () => {}, appendLogs: () => {}, recordSample: () => {}, upsertExecutions: () => {} })();
 	const ui = renderDashboard({ store, commands: serviceCommands(store, backend) });
 	// the backend reports row changes through the store it was started with
 	const stop = backend.start(store);
@@ -221,9 +224,11 @@ test('? shows the keys; any key closes the help', async () => {
 	await waitForInputReady();
 	await ui.press('?');
 	const frame = ui.frame();
-	for (const text of ['Keys', 'select a service', 'restart the selected service', 'shell into the container', 'filter', 'quit']) assert.ok(frame.includes(text), text);
+	// generated from the key bindings: every bound key is listed
+	for (const text of ['Keys', 'select the row above', 'restart the selected service', 'shell into the container', 'filter', 'quit', 'services / executions']) assert.ok(frame.includes(text), text);
+	for (const key of ['↑ k', '↓ j', 'Tab', 'Enter', 'Esc', 'PgUp Ctrl-B Ctrl-U', 'PgDn Ctrl-F Ctrl-D', 'Home g', 'End G', 'q Ctrl-C']) assert.ok(frame.includes(key), key);
 	await ui.press('j');
-	assert.ok(!ui.frame().includes('select a service'));
+	assert.ok(!ui.frame().includes('select the row above'));
 	assert.match(selectedRow(ui.frame()), /stigmer-server/, 'the closing key does nothing else');
 });
 

@@ -2,6 +2,7 @@
 // a minute of CPU/memory history. Columns that do not fit the terminal's width are left out, least
 // important first, so the table reads at 80 columns and shows everything at 120.
 import { Box, Text } from 'ink';
+import Spinner from 'ink-spinner';
 import type { ServiceStatus } from '../../stack/ServiceStatus.js';
 import type { ActionInProgress, ServiceResources } from '../../store/dashboardState.js';
 import { fit, formatBytes, formatPercent, formatUptime, sparkline } from '../format.js';
@@ -38,6 +39,7 @@ const stateColors: Record<ServiceStatus['state'], string> = {
 	exited: 'gray',
 	failed: 'red',
 	'not-installed': 'gray',
+	unknown: 'yellow',
 };
 
 // rows are drawn through <Glyphs>: marks and sparklines are written as their stand-ins
@@ -54,7 +56,7 @@ const columns: Column[] = [
 		align: 'left',
 		priority: 0,
 		cell: ({ service, action }) => {
-			if (action) return { text: actionText[action.kind], color: 'cyan' };
+			if (action) return { text: action.progress?.startsWith('building') ? `building${mark.ellipsis}` : actionText[action.kind], color: 'cyan' };
 			const failedExit = service.state === 'exited' && service.exitCode != null && service.exitCode !== 0;
 			return { text: service.state, color: failedExit ? 'red' : stateColors[service.state] };
 		},
@@ -129,6 +131,12 @@ const columns: Column[] = [
 	},
 ];
 
+/** starting, stopping, restarting or building: an action runs, or the service itself is coming up. */
+function inTransition({ service, action }: RowData): boolean {
+	if (action) return action.kind !== 'shell';
+	return service.state === 'starting' || service.state === 'restarting';
+}
+
 const marker = 2;
 const gap = 1;
 
@@ -171,6 +179,16 @@ export function ServicesTable({ services, resources, actions, selected, width, n
 						{isSelected ? `${mark.pointer} ` : '  '}
 						{shown.map((column, i) => {
 							const cell = column.cell(row);
+							if (column.id === 'state' && inTransition(row)) {
+								// ink-spinner, mounted only while the transition lasts: its timer ends with it (idle CPU unchanged)
+								return (
+									<Text key={column.id} color={cell.color}>
+										{i > 0 ? ' ' : ''}
+										<Spinner type="line" />
+										{` ${fit(cell.text, column.width - 2, column.align, mark.ellipsis)}`}
+									</Text>
+								);
+							}
 							return (
 								<Text key={column.id} color={cell.color} dimColor={cell.dim} bold={column.id === 'name' && isSelected}>
 									{`${i > 0 ? ' ' : ''}${fit(cell.text, column.width, column.align, mark.ellipsis)}`}

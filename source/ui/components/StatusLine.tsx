@@ -25,11 +25,22 @@ export function StatusLine({ state, matchCount, filterError, width }: StatusLine
 			</Box>
 		);
 	}
+	const confirming = state.executions.confirmCancel;
+	if (confirming !== null) {
+		const row = state.executions.rows.find((r) => r.id === confirming);
+		return (
+			<Box width={width}>
+				<Text wrap="truncate" color="yellow">
+					{`cancel execution ${confirming}${row?.agent ? ` (${row.agent})` : ''}? y cancels it, any other key keeps it running`}
+				</Text>
+			</Box>
+		);
+	}
 	const progress = Object.entries(state.actions)
 		.filter(([, a]) => a.progress)
 		.map(([name, a]) => `${name}: ${a.progress}`)
 		.join(' · ');
-	const hint = `? help ${mark.dot} q quit`;
+	const hint = `? help ${mark.dot} Tab ${state.view === 'services' ? 'executions' : 'services'} ${mark.dot} q quit`;
 	const message = progress || state.status?.text || '';
 	const color = progress ? 'cyan' : state.status?.kind === 'error' ? 'red' : undefined;
 	const room = Math.max(0, width - hint.length - 1);

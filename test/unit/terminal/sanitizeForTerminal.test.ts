@@ -2,7 +2,7 @@
 // nothing; every other sequence is removed and every other control character shown in caret notation.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isPlainByte, jsonForTerminal, jsonStringForTerminal, sanitizeForTerminal } from '../../../source/terminal/sanitizeForTerminal.js';
+import { jsonForTerminal, jsonStringForTerminal, sanitizeForTerminal } from '../../../source/terminal/sanitizeForTerminal.js';
 
 /** What an agent printed in the attacks of issue 10, one kind per entry. */
 const attacks: Record<string, string> = {
@@ -91,12 +91,4 @@ test('JSON output is lossless and terminal-safe', () => {
 	const encoded = jsonForTerminal(value);
 	assert.deepEqual(JSON.parse(encoded), value);
 	assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(encoded), encoded);
-});
-
-test('isPlainByte: printable ASCII and TAB only', () => {
-	const plain = [];
-	for (let b = 0; b < 256; b++) if (isPlainByte(b)) plain.push(b);
-	assert.equal(plain.length, 0x7f - 0x20 + 1);
-	assert.ok(isPlainByte(0x09) && isPlainByte(0x20) && isPlainByte(0x7e));
-	assert.ok(!isPlainByte(0x0d) && !isPlainByte(0x1b) && !isPlainByte(0x7f) && !isPlainByte(0xc2));
 });

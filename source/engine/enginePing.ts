@@ -1,0 +1,23 @@
+// What GET /_ping's headers tell about the engine: `Api-Version` and `Server` ("Docker/28.5.2 (linux)",
+// "Libpod/4.3.1 (linux)"), enough to negotiate. GET /version costs Podman 0.3 s and more (it runs
+// `conmon --version` and the OCI runtime's `--version` on every call: most of the 0.46 s `server status`
+// took on Podman 4.3, and over 3 s on a loaded machine, where our connect timeout then called the engine
+// unreachable); Docker answers either in a millisecond. /_ping lacks the architecture (and Podman's the
+// OS): `stigmer doctor`, which prints them, asks /version.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { EngineInfo } from './DockerApi.js';
+
+/** The engine as /_ping's headers name it, or null when they lack the API version or the server's name. */
+export function engineInfoFromPing(headers: IncomingHttpHeaders, endpoint: string): EngineInfo | null {
+	const apiVersion = headers['api-version'];
+	const server = /^(Docker|Libpod)\/(\S+)/.exec(String(headers.server ?? ''));
+	if (typeof apiVersion !== 'string' || !/^\d+\.\d+$/.test(apiVersion) || !server) return null;
+	return {
+		endpoint,
+		version: server[2]!,
+		apiVersion,
+		os: typeof headers.ostype === 'string' ? headers.ostype : '',
+		arch: '',
+		platform: server[1] === 'Libpod' ? 'Podman Engine' : 'Docker Engine',
+	};
+}
