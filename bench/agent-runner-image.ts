@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { containerPaths, imageTag, imageUser } from '../source/contract.js';
+import { containerEnv, containerPaths, containerSecurity, imageTag, imageUser, serviceUser } from '../source/contract.js';
 import { docker, dockerBuild, dockerInspect, dockerLogs, dockerRunDetached, removeContainersByLabel, waitForHttp } from '../test/helpers/docker.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -55,10 +55,12 @@ async function freePort(): Promise<number> {
 }
 
 function runFlags(h: ReturnType<typeof home>, port: number): string[] {
-	const user = asRoot ? `${imageUser.uid}:${imageUser.gid}` : `${process.getuid!()}:${process.getgid!()}`;
+	const service = serviceUser();
 	return [
 		'--label', runLabel, '--init', '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL',
-		'--security-opt', 'no-new-privileges', '--memory', '1g', '--cpus', '2', '--user', user,
+		...containerSecurity.capAdd.flatMap((cap) => ['--cap-add', cap]), '--user', containerSecurity.user,
+		'-e', `${containerEnv.serviceUid}=${service.uid}`, '-e', `${containerEnv.serviceGid}=${service.gid}`,
+		'--security-opt', 'no-new-privileges', '--memory', '1g', '--cpus', '2',
 		'-v', `${h.workspace}:${containerPaths.workspace}`, '-v', `${h.data}:${containerPaths.data}`,
 		'-v', `${h.tokenFile}:${containerPaths.apiToken}:ro`, '-p', `127.0.0.1:${port}:7480`,
 	];

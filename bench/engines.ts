@@ -1,5 +1,6 @@
 // Figures of issue 11, per container engine, side by side in one run:
-//   server start → ready, server status --json, server stop (medians of --runs, default 5)
+//   server start → ready, server status --json, server stop (medians of --runs, default 5), and
+//     stigmer --help beside them: Node's start-up without the engine, the baseline of a loaded machine
 //   the dashboard's CPU % of the idle agent-runner (its stats stream) against `docker stats --no-stream`
 //     through the same socket: 10 samples, median of the differences
 //   the dashboard's own idle CPU (% of one core over --idle-seconds, default 30, after 15 s of start-up),
@@ -33,6 +34,7 @@ interface Figures {
 	version: string;
 	startMs: number;
 	statusMs: number;
+	helpMs: number;
 	stopMs: number;
 	cpuMedianDiff: number;
 	cpuSamples: string;
@@ -65,25 +67,28 @@ async function measureOne(engine: string): Promise<void> {
 		const start: number[] = [];
 		const status: number[] = [];
 		const stop: number[] = [];
+		const help: number[] = [];
 		for (let i = 0; i < runs; i++) {
 			start.push(await timed(['server', 'start']));
 			status.push(await timed(['server', 'status', '--json']));
+			help.push(await timed(['--help']));
 			stop.push(await timed(['server', 'stop']));
 		}
 
 		await timed(['server', 'start']);
 		const id = JSON.parse((await home.cli(['server', 'status', '--json'])).stdout).services[0].id as string;
-		// the dashboard's stream, as it shows it: each frame against `docker stats --no-stream` right after
+		// the dashboard's stream, as it shows it, against `docker stats --no-stream`: the engine computes
+		// both from the same samples, so docker stats' figure is the one of the frame that follows its call
 		const controller = new AbortController();
 		const frames: number[] = [];
 		const following = followContainerStats(api, id, (s) => frames.push(s.cpuPercent), controller.signal);
 		const diffs: number[] = [];
 		const samples: string[] = [];
 		for (let i = 0; i < 10; i++) {
+			const theirs = Number.parseFloat(execFileSync('docker', ['stats', '--no-stream', '--format', '{{.CPUPerc}}', id], { encoding: 'utf8' }));
 			const seen = frames.length;
 			for (let waited = 0; frames.length === seen && waited < 15_000; waited += 50) await sleep(50);
 			const mine = frames.at(-1)!;
-			const theirs = Number.parseFloat(execFileSync('docker', ['stats', '--no-stream', '--format', '{{.CPUPerc}}', id], { encoding: 'utf8' }));
 			diffs.push(Math.abs(mine - theirs));
 			samples.push(`${mine.toFixed(2)}/${theirs.toFixed(2)}`);
 		}
@@ -112,6 +117,7 @@ async function measureOne(engine: string): Promise<void> {
 			version: `${api.info?.platform} ${api.info?.version}`,
 			startMs: median(start),
 			statusMs: median(status),
+			helpMs: median(help),
 			stopMs: median(stop),
 			cpuMedianDiff: median(diffs),
 			cpuSamples: samples.join(' '),
@@ -151,6 +157,7 @@ function measureAll(engines: string[]): void {
 		['engine', (f) => f.version, ''],
 		['server start → ready', (f) => s(f.startMs), ''],
 		['server status --json', (f) => s(f.statusMs), '≤ 0.3 s'],
+		['stigmer --help (Node start-up, no engine)', (f) => s(f.helpMs), 'baseline of the machine\'s load'],
 		['server stop', (f) => s(f.stopMs), ''],
 		['CPU % vs docker stats, median diff', (f) => `${f.cpuMedianDiff.toFixed(2)} pt`, '≤ 1 point'],
 		['dashboard idle CPU', (f) => `${f.dashboardIdleCpu.toFixed(2)} %`, '≤ 1 % of a core'],

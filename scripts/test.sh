@@ -24,6 +24,11 @@ if ! command -v tmux >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
   command -v tmux >/dev/null 2>&1 || { echo "test: tmux is missing (apt-get install tmux)" >&2; exit 1; }
 fi
+if ! command -v lsof >/dev/null 2>&1; then
+  # the portable process facts (platform/PsFacts.ts), forced by test/integration/supervisor-ps.test.ts, find port owners with lsof
+  [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lsof >/dev/null
+  command -v lsof >/dev/null 2>&1 || { echo "test: lsof is missing (apt-get install lsof)" >&2; exit 1; }
+fi
 
 echo "== build (tsc, strict)"
 npx tsc -p tsconfig.json

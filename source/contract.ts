@@ -54,6 +54,9 @@ export const containerEnv = {
 	llmModel: 'STIGMER_LLM_MODEL',
 	llmApiKeyFile: 'STIGMER_LLM_API_KEY_FILE',
 	maxConcurrency: 'STIGMER_MAX_CONCURRENCY',
+	/** uid:gid the HTTP service runs as (the sandbox launcher stays root and drops it to these) */
+	serviceUid: 'STIGMER_SERVICE_UID',
+	serviceGid: 'STIGMER_SERVICE_GID',
 } as const;
 
 /**
@@ -69,6 +72,10 @@ export const containerTuningEnv = {
 	toolOutputLimit: 'STIGMER_TOOL_OUTPUT_LIMIT',
 	llmTimeoutSeconds: 'STIGMER_LLM_TIMEOUT_SECONDS',
 	llmMaxRetries: 'STIGMER_LLM_MAX_RETRIES',
+	sandboxMaxProcesses: 'STIGMER_SANDBOX_MAX_PROCESSES',
+	sandboxMaxMemoryBytes: 'STIGMER_SANDBOX_MAX_MEMORY_BYTES',
+	sandboxMaxFileBytes: 'STIGMER_SANDBOX_MAX_FILE_BYTES',
+	sandboxUidBase: 'STIGMER_SANDBOX_UID_BASE',
 } as const;
 
 /** Paths inside the container. */
@@ -82,6 +89,26 @@ export const containerPaths = {
 
 /** uid:gid of the non-root user baked into the image (docker/Dockerfile creates it). */
 export const imageUser = { uid: 10001, gid: 10001, name: 'stigmer' } as const;
+
+/**
+ * The container's security settings (README, "Security"): its main process, the sandbox launcher, runs
+ * as root with these capabilities only (all others dropped, no-new-privileges); the HTTP service runs
+ * as `serviceUser()` with none, and each execution's commands under their own uid.
+ */
+export const containerSecurity = {
+	user: '0:0',
+	capAdd: ['CHOWN', 'SETUID', 'SETGID'],
+} as const;
+
+/**
+ * The uid:gid the service runs as: the invoking user's on Linux (workspace files are theirs), the
+ * image's user when that is root or off Linux.
+ */
+export function serviceUser(): { uid: number; gid: number } {
+	const uid = process.getuid?.() ?? 0;
+	if (process.platform !== 'linux' || uid === 0) return { uid: imageUser.uid, gid: imageUser.gid };
+	return { uid, gid: process.getgid?.() ?? uid };
+}
 
 /** Environment variables read by the CLI itself. */
 export const cliEnv = {

@@ -5,11 +5,13 @@ import os
 
 from starlette.applications import Starlette
 
+from . import log
 from .api import Api, build_app
 from .config import Config
 from .engine import Engine, EngineSettings
 from .feed import ExecutionFeed
 from .llm import LlmClient, RetryPolicy, make_client
+from .sandbox import Sandbox, close_to_others
 from .store import Store
 from .uploads import clean_staging
 
@@ -17,6 +19,11 @@ from .uploads import clean_staging
 def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, Api]":
     os.makedirs(config.workspace, exist_ok=True)
     clean_staging(config.workspace)
+    sandbox = Sandbox.from_env(os.environ)
+    if sandbox.available:
+        close_to_others(config.workspace, config.data)
+    else:
+        log.warning(sandbox.unavailable)
     store = Store(config.data)
     client = llm or make_client(config.llm_provider, config.llm_base_url, config.llm_api_key, config.llm_timeout_seconds,
                                 RetryPolicy(max_retries=config.llm_max_retries))
@@ -26,7 +33,7 @@ def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, 
         max_concurrency=config.max_concurrency,
         tool_output_limit=config.tool_output_limit,
         command_timeout_seconds=config.command_timeout_seconds,
-    ))
+    ), sandbox)
     api = Api(engine, store, config.api_token, config.workspace, config.max_upload_bytes, config.shutdown_grace_seconds,
               config.max_uploads_inflight_bytes)
     api.feed = ExecutionFeed(store, engine.stopped)

@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Set
 
 from . import log
 from .llm import LlmClient, LlmError, Retry
+from .sandbox import Sandbox
 from .store import CANCELLED, FAILED, INTERRUPTED, QUEUED, RUNNING, SUCCEEDED, Store
 from .tools import TOOL_NAMES, ToolError, Workspace, cap, schemas_for
 
@@ -25,10 +26,11 @@ class EngineSettings:
 
 
 class Engine:
-    def __init__(self, store: Store, llm: LlmClient, settings: EngineSettings) -> None:
+    def __init__(self, store: Store, llm: LlmClient, settings: EngineSettings, sandbox: Optional[Sandbox] = None) -> None:
         self.store = store
         self.llm = llm
         self.settings = settings
+        self.sandbox = sandbox
         self.accepting = False
         self._queue: "asyncio.Queue[str]" = asyncio.Queue()
         self._workers: List["asyncio.Task[None]"] = []
@@ -51,7 +53,9 @@ class Engine:
             self._queue.put_nowait(execution_id)
             log.info("queued before restart; will run", execution_id)
         self.accepting = True
-        self._workers = [asyncio.create_task(self._worker(n)) for n in range(self.settings.max_concurrency)]
+        if self.sandbox is not None:
+            self._workers.append(asyncio.create_task(self.sandbox.reclaim(self.settings.workspace_root)))
+        self._workers += [asyncio.create_task(self._worker(n)) for n in range(self.settings.max_concurrency)]
 
     async def shutdown(self, grace_seconds: float) -> None:
         """Takes no new work, lets running executions finish within the grace period, interrupts the rest.
@@ -183,14 +187,22 @@ class Engine:
             self._finish(execution_id, FAILED, error=f"internal error: {error}")
 
     async def _agent_loop(self, execution_id: str) -> None:
+        workspace = Workspace(self.workspace_dir(execution_id), self.settings.tool_output_limit,
+                              self.settings.command_timeout_seconds, self.sandbox)
+        try:
+            await self._steps(execution_id, workspace)
+        finally:
+            # Background processes the commands left end with the execution; its files go back to the service
+            # (on an error or cancel here, before _run records the terminal status).
+            await workspace.close()
+
+    async def _steps(self, execution_id: str, workspace: Workspace) -> None:
         execution = self.store.get(execution_id)
         assert execution is not None
         agent = execution.agent
         tools_allowed: List[str] = list(agent.get("tools") or TOOL_NAMES)
         max_steps = int(agent.get("max_steps") or DEFAULT_MAX_STEPS)
         model = agent.get("model") or self.settings.default_model
-        workspace = Workspace(self.workspace_dir(execution_id), self.settings.tool_output_limit,
-                              self.settings.command_timeout_seconds)
         system = (agent.get("instructions") or "").strip()
         system += (
             "\n\nYou work in a workspace directory; every path you give a tool is relative to it."
@@ -211,6 +223,7 @@ class Engine:
                 self._emit(execution_id, "model_turn", {"step": step, "text": turn.text})
             if not turn.tool_calls:
                 self._emit(execution_id, "final", {"answer": turn.text})
+                await workspace.close()  # before the terminal status: whoever waits for it finds the files handed back
                 self._finish(execution_id, SUCCEEDED, result=turn.text)
                 return
             for call in turn.tool_calls:
@@ -232,4 +245,5 @@ class Engine:
                 self._emit(execution_id, "tool_result", {"step": step, "id": call.id, "name": call.name, "ok": ok,
                                                          "output": cap(output, EVENT_OUTPUT_LIMIT), **extra})
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": output})
+        await workspace.close()
         self._finish(execution_id, FAILED, error=f"max_steps ({max_steps}) reached without a final answer")

@@ -5,11 +5,13 @@ which the agent loop hands back to the model as a failed tool result; the execut
 """
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
+import stat
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
+
+from . import log
+from .sandbox import Lease, Sandbox, SandboxError
 
 TOOL_NAMES = ("list_files", "read_file", "write_file", "run_command")
 MAX_LIST_ENTRIES = 1000
@@ -71,11 +73,14 @@ def cap(text: str, limit: int) -> str:
 
 
 class Workspace:
-    def __init__(self, root: str, output_limit: int = 16 * 1024, command_timeout: float = 60.0) -> None:
+    def __init__(self, root: str, output_limit: int = 16 * 1024, command_timeout: float = 60.0,
+                 sandbox: Optional[Sandbox] = None) -> None:
         os.makedirs(root, exist_ok=True)
         self.root = os.path.realpath(root)
         self.output_limit = output_limit
         self.command_timeout = command_timeout
+        self.sandbox = sandbox
+        self._lease: Optional[Lease] = None
 
     def resolve(self, path: Any, *, allow_root: bool = True) -> str:
         if not isinstance(path, str) or path.strip() == "":
@@ -94,32 +99,78 @@ class Workspace:
     def relative(self, absolute: str) -> str:
         return os.path.relpath(absolute, self.root)
 
+    def _open_parent(self, resolved: str, create: bool) -> "tuple[int, str]":
+        """A directory fd of `resolved`'s parent and its last name, reached from the workspace root one
+        component at a time without following any symlink: a command (a background process of this
+        execution) that swaps a directory for a symlink after resolve() gets an error, never a path outside."""
+        parts = os.path.relpath(resolved, self.root).split(os.sep)
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            for part in parts[:-1]:
+                if create:
+                    try:
+                        os.mkdir(part, 0o777, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, parts[-1]
+
+    def _open(self, resolved: str, flags: int, *, create: bool = False) -> int:
+        if resolved == self.root:
+            return os.open(self.root, flags | os.O_NOFOLLOW)
+        parent, name = self._open_parent(resolved, create)
+        try:
+            # O_NOFOLLOW: a symlink swapped in after resolve() is refused rather than followed;
+            # O_NONBLOCK: a FIFO a command left in place of a file cannot block the service;
+            # 0o666 less the umask (007 with a sandbox: the execution's commands may change the file too).
+            return os.open(name, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o666, dir_fd=parent)
+        finally:
+            os.close(parent)
+
     def list_files(self, path: Any = ".") -> ToolOutcome:
         target = self.resolve("." if path in (None, "") else path)
-        if not os.path.isdir(target):
-            raise ToolError(f"{path}: not a directory")
+        try:
+            top = self._open(target, os.O_RDONLY | os.O_DIRECTORY)
+        except (NotADirectoryError, FileNotFoundError):
+            raise ToolError(f"{path}: not a directory") from None
+        try:
+            return ToolOutcome(True, self._listing(top, self.relative(target)))
+        finally:
+            os.close(top)
+
+    def _listing(self, top: int, prefix: str) -> str:
         lines: List[str] = []
-        for directory, dirs, files in os.walk(target):
+        for directory, dirs, files, dir_fd in os.fwalk(".", dir_fd=top):
+            base = os.path.normpath(os.path.join(prefix, directory))
             dirs.sort()
             for name in dirs:
-                lines.append(self.relative(os.path.join(directory, name)) + "/")
+                lines.append(os.path.normpath(os.path.join(base, name)) + "/")
             for name in sorted(files):
-                full = os.path.join(directory, name)
                 try:
-                    size = os.lstat(full).st_size
+                    size = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_size
                 except OSError:
                     size = 0
-                lines.append(f"{self.relative(full)} ({size} bytes)")
+                lines.append(f"{os.path.normpath(os.path.join(base, name))} ({size} bytes)")
             if len(lines) >= MAX_LIST_ENTRIES:
                 lines = lines[:MAX_LIST_ENTRIES] + [f"… listing stopped at {MAX_LIST_ENTRIES} entries"]
                 break
-        return ToolOutcome(True, "\n".join(lines) if lines else "(empty)")
+        return "\n".join(lines) if lines else "(empty)"
 
     def read_file(self, path: Any) -> ToolOutcome:
         target = self.resolve(path, allow_root=False)
-        if not os.path.isfile(target):
-            raise ToolError(f"{path}: no such file")
-        with open(target, "rb") as handle:
+        try:
+            fd = self._open(target, os.O_RDONLY)
+        except FileNotFoundError:
+            raise ToolError(f"{path}: no such file") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ToolError(f"{path}: not a regular file")
+        with os.fdopen(fd, "rb") as handle:
             raw = handle.read(self.output_limit * 4 + 1)
         return ToolOutcome(True, cap(raw.decode("utf-8", errors="replace"), self.output_limit))
 
@@ -129,9 +180,7 @@ class Workspace:
         target = self.resolve(path, allow_root=False)
         if os.path.isdir(target):
             raise ToolError(f"{path}: is a directory")
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        # O_NOFOLLOW: a symlink swapped in after resolve() is refused rather than followed.
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        fd = self._open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, create=True)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(content)
         return ToolOutcome(True, f"wrote {len(content.encode('utf-8'))} bytes to {self.relative(target)}")
@@ -144,34 +193,28 @@ class Workspace:
             if not isinstance(timeout_seconds, (int, float)) or timeout_seconds <= 0:
                 raise ToolError("timeout_seconds must be a positive number")
             timeout = min(float(timeout_seconds), MAX_COMMAND_TIMEOUT)
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": self.root,
-            "LANG": "C.UTF-8",
-            "PWD": self.root,
-        }
-        process = await asyncio.create_subprocess_exec(
-            "sh", "-c", command, cwd=self.root, env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
-        timed_out = False
+        if self.sandbox is None or not self.sandbox.available:
+            raise ToolError(self.sandbox.unavailable if self.sandbox else "run_command is unavailable: no sandbox")
         try:
-            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
-        except asyncio.TimeoutError:
-            timed_out = True
-            _kill_group(process.pid)
-            stdout, stderr = await process.communicate()
-        except BaseException:
-            # Cancelled (execution cancelled or service stopping): the command's whole group goes too.
-            _kill_group(process.pid)
-            raise
-        code = process.returncode
-        out = cap(stdout.decode("utf-8", errors="replace"), self.output_limit // 2)
-        err = cap(stderr.decode("utf-8", errors="replace"), self.output_limit // 2)
-        status = f"timed out after {timeout:g} s (killed)" if timed_out else f"exit code {code}"
-        text = f"{status}\nstdout:\n{out}\nstderr:\n{err}"
-        return ToolOutcome(not timed_out and code == 0, text, {"exit_code": code, "timed_out": timed_out})
+            if self._lease is None:
+                self._lease = await self.sandbox.acquire(self.root)
+            result = await self.sandbox.run(self._lease, command, timeout, self.output_limit // 2)
+        except SandboxError as error:
+            raise ToolError(str(error)) from None
+        code = result.exit_code
+        status = f"timed out after {timeout:g} s (killed)" if result.timed_out else f"exit code {code}"
+        text = f"{status}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        return ToolOutcome(not result.timed_out and code == 0, text,
+                           {"exit_code": code, "timed_out": result.timed_out, "duration_ms": result.duration_ms})
+
+    async def close(self) -> None:
+        """The execution ended: its processes are killed and its files handed back to the service."""
+        lease, self._lease = self._lease, None
+        if lease is not None and self.sandbox is not None:
+            try:
+                await self.sandbox.release(lease)
+            except SandboxError as error:
+                log.warning(str(error))
 
     async def call(self, name: str, arguments: Dict[str, Any]) -> ToolOutcome:
         if name == "list_files":
@@ -183,13 +226,6 @@ class Workspace:
         if name == "run_command":
             return await self.run_command(arguments.get("command"), arguments.get("timeout_seconds"))
         raise ToolError(f"unknown tool {name}")
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def schemas_for(names: Optional[List[str]]) -> List[Dict[str, Any]]:

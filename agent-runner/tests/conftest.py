@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
@@ -14,6 +15,20 @@ from stigmer_agent_runner import app as app_module  # noqa: E402
 from stigmer_agent_runner.config import Config  # noqa: E402
 
 TOKEN = "test-token"
+# The image's test stage runs pytest under the sandbox launcher (docker/Dockerfile); elsewhere the tests
+# that run commands are skipped, since commands run only in the sandbox.
+SANDBOX_ROOT = os.environ.get("STIGMER_WORKSPACE") if os.environ.get("STIGMER_SANDBOX_FD") else None
+requires_sandbox = pytest.mark.skipif(SANDBOX_ROOT is None, reason="needs the sandbox launcher (the image's test stage)")
+
+
+@pytest.fixture
+def workspace_root(tmp_path: Any) -> str:
+    """A workspace root the sandbox accepts (below the launcher's) and its uids can cross."""
+    if SANDBOX_ROOT is None:
+        return str(tmp_path / "workspace")
+    root = tempfile.mkdtemp(dir=SANDBOX_ROOT)
+    os.chmod(root, 0o711)
+    return root
 
 
 @pytest.fixture
@@ -45,10 +60,10 @@ def fake_anthropic() -> Iterator[Callable[..., FakeAnthropic]]:
 
 
 @pytest.fixture
-def make_config(tmp_path: Any) -> Callable[..., Config]:
+def make_config(tmp_path: Any, workspace_root: str) -> Callable[..., Config]:
     def make(**overrides: Any) -> Config:
         values: Dict[str, Any] = dict(
-            workspace=str(tmp_path / "workspace"), data=str(tmp_path / "data"), api_token=TOKEN,
+            workspace=workspace_root, data=str(tmp_path / "data"), api_token=TOKEN,
             llm_base_url="http://127.0.0.1:9/v1", shutdown_grace_seconds=1.0,
         )
         values.update(overrides)

@@ -7,7 +7,8 @@ import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contr
 import { currentContainer } from '../engine/ContainerService.js';
 import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
-import { portOwner } from '../engine/portOwner.js';
+import { processFacts } from '../platform/ProcessFacts.js';
+import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { UserError, errorMessage } from '../errors.js';
 import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
 import { currentForward } from '../supervisor/SupervisorClient.js';
@@ -120,8 +121,8 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				checks.push({ name: `port ${port}`, status: 'ok', detail: `held by this stack's ${agentRunnerService}` });
 				continue;
 			}
-			const owner = portOwner(port);
-			const holder = owner ? `pid ${owner.pid} (${owner.command.slice(0, 80)})` : 'another program';
+			const owner = processFacts().portOwner(port);
+			const holder = owner ? `pid ${owner.pid} (${sanitizeForTerminal(owner.command.slice(0, 80), false)})` : 'another program';
 			const ours = owner && what.includes('ready.tcp');
 			checks.push({
 				name: `port ${port}`,

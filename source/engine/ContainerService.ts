@@ -6,7 +6,7 @@ import { chownSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { AgentRunnerConfig } from '../config/types.js';
-import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, imageUser, labels, serviceLabelSelector } from '../contract.js';
+import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, containerSecurity, imageUser, labels, serviceLabelSelector, serviceUser } from '../contract.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
 import { packageVersion } from '../version.js';
@@ -151,10 +151,12 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		binds.push(`${config.llm.apiKeyFile}:${containerPaths.llmApiKey}:ro`);
 		ownedPaths.push(config.llm.apiKeyFile);
 	}
-	// On Linux the container runs as the invoking user so workspace files are theirs; as root it keeps
-	// the image's non-root user and stigmer hands that user the mounted paths instead.
-	const uid = process.getuid?.() ?? 0;
-	const user = process.platform === 'linux' && uid !== 0 ? `${uid}:${process.getgid?.() ?? uid}` : '';
+	// The sandbox launcher starts as root with three capabilities and runs the service as the invoking
+	// user on Linux (workspace files are theirs), as the image's user when that is root (stigmer hands
+	// it the mounted paths); each execution's commands get their own uid (README, "Security").
+	const service = serviceUser();
+	env[containerEnv.serviceUid] = String(service.uid);
+	env[containerEnv.serviceGid] = String(service.gid);
 	const hostConfig: Record<string, unknown> = {
 		Binds: binds,
 		// its own network namespace; the API is published on the host's loopback only
@@ -163,6 +165,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		ExtraHosts: network.extraHosts,
 		Init: true,
 		CapDrop: ['ALL'],
+		CapAdd: [...containerSecurity.capAdd],
 		SecurityOpt: ['no-new-privileges:true'],
 		ReadonlyRootfs: true,
 		Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m' },
@@ -178,7 +181,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		Env: Object.entries(env)
 			.sort(([a], [b]) => a.localeCompare(b))
 			.map(([k, v]) => `${k}=${v}`),
-		User: user,
+		User: containerSecurity.user,
 		WorkingDir: containerPaths.workspace,
 		ExposedPorts: { [`${containerHttpPort}/tcp`]: {} },
 		StopTimeout: 10,

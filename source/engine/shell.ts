@@ -5,7 +5,7 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { Exec } from 'dockerode';
 import { notRunningMessage } from '../api/AgentRunnerClient.js';
-import { containerPaths, exitCodes, labels } from '../contract.js';
+import { containerPaths, exitCodes, labels, serviceUser } from '../contract.js';
 import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { type DockerApi, engineMessage, engineStatus, orNull } from './DockerApi.js';
@@ -74,6 +74,8 @@ export async function runShell(options: ShellOptions): Promise<number> {
 			Tty: tty,
 			Cmd: options.command && options.command.length > 0 ? options.command : defaultShellCommand,
 			WorkingDir: containerPaths.workspace,
+			// as the service, not as the container's root launcher
+			User: `${serviceUser().uid}:${serviceUser().gid}`,
 			Env: term ? [`TERM=${term}`] : [],
 		});
 	} catch (error) {

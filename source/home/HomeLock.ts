@@ -1,23 +1,10 @@
 // Serialises `start`, `stop` and `restart` of one home across processes: two at once never make two
 // containers. An exclusive-create lock file holds the owner's pid and process start time, so a lock
 // left by a killed CLI is recognised as stale and taken over.
-import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { isSameProcess, processStartTime } from '../supervisor/procfs.js';
+import { isSameProcess, processStartTime } from '../platform/ProcessFacts.js';
 import type { StigmerHome } from './StigmerHome.js';
-
-const hasProcfs = existsSync('/proc/self/stat');
-
-/** The lock's owner still runs: where /proc exists, the same process (a reused pid has another start time). */
-function alive(pid: number, startTime: string | null): boolean {
-	if (hasProcfs) return isSameProcess(pid, startTime);
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-	}
-}
 
 export interface HeldLock {
 	release(): void;
@@ -26,7 +13,7 @@ export interface HeldLock {
 export async function acquireHomeLock(home: StigmerHome, options: { timeoutMs?: number; what?: string; signal?: AbortSignal } = {}): Promise<HeldLock> {
 	const file = home.lockFile;
 	const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-	const me = `${process.pid} ${processStartTime(process.pid) ?? '-'}\n`;
+	const me = `${process.pid} ${processStartTime(process.pid) || '-'}\n`;
 	let waitMs = 20;
 	for (;;) {
 		try {
@@ -58,7 +45,7 @@ export async function acquireHomeLock(home: StigmerHome, options: { timeoutMs?: 
 		}
 		const [pidText, start] = owner.trim().split(' ');
 		const pid = Number(pidText);
-		if (!Number.isInteger(pid) || pid <= 0 || !alive(pid, start === '-' ? null : (start ?? null))) {
+		if (!Number.isInteger(pid) || pid <= 0 || !isSameProcess(pid, start === '-' ? null : (start ?? null))) {
 			// Stale: move it aside atomically so only one waiter takes it over.
 			try {
 				const aside = `${file}.stale.${process.pid}`;

@@ -138,7 +138,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	// The engine first: when it is unreachable nothing is started (exit 3).
 	const api = wantContainer ? await connectEngine(options) : null;
 	try {
-		const run: StartRun = { home, config, options, timeoutSeconds, wait, emit, startedNatives: [], startedContainer: null };
+		const run: StartRun = { home, config, options, timeoutSeconds, wait, emit, startedNatives: [], startedContainer: null, forwardOpened: null };
 		const lock = await acquireHomeLock(home, { what: 'starting', signal: options.signal });
 		try {
 			const container = api ? await prepareContainer(api, run) : null;
@@ -147,6 +147,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			if (api && container) await bringUpContainer(api, run, container);
 		} catch (error) {
 			// Ctrl-C or a failure: undo what this start began, so nothing is left half-started.
+			await run.forwardOpened?.catch(() => {}); // settled first, or it could open after the rollback
 			if (options.signal?.aborted || !(error instanceof TimeoutError)) {
 				await rollback(home, api, run.startedContainer, run.startedNatives).catch(() => {});
 			}
@@ -171,6 +172,8 @@ interface StartRun {
 	emit: (event: StackEvent) => void;
 	startedNatives: string[];
 	startedContainer: string | null;
+	/** the supervisor's LLM forward for the container, opening while the rest starts */
+	forwardOpened: Promise<unknown> | null;
 }
 
 interface PreparedContainer {
@@ -187,6 +190,7 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 	const [image, network] = await Promise.allSettled([ensureImage(api, config, options), prepareNetwork(api, home, config.agentRunner)]);
 	if (image.status === 'rejected') throw image.reason;
 	if (network.status === 'rejected') throw network.reason;
+	run.forwardOpened = network.value.forward;
 	checkAborted(options.signal);
 	const plan = planContainer(home, config.agentRunner, image.value, network.value);
 	const existing = await currentContainer(api, home);
@@ -246,6 +250,7 @@ async function bringUpContainer(api: DockerApi, run: StartRun, { plan, existing 
 	} else {
 		emit({ service: agentRunnerService, phase: 'reuse' });
 	}
+	await run.forwardOpened; // the container's LLM path, opened by the supervisor meanwhile
 	if (run.wait) {
 		emit({ service: agentRunnerService, phase: 'wait' });
 		await waitContainerReady(api, home, id, plan.endpoint, run.timeoutSeconds, run.options.signal);
@@ -265,10 +270,14 @@ async function rollback(home: StigmerHome, api: DockerApi | null, container: str
 		await removeContainer(api, container);
 	}
 	// the network and forward this start may have opened, unless a container of ours still uses them
-	if (api && (await findContainers(api, home)).length === 0) await releaseNetwork(api, home);
+	const containerLeft = api ? (await findContainers(api, home)).length > 0 : true;
+	if (!containerLeft) await releaseNetwork(api, home);
 	if (natives.length > 0 && supervisorPid(home) !== null) {
 		await request(home, { cmd: 'stop', services: natives, timeout: 5 }).catch(() => {});
 	}
+	// a supervisor started only for the forward goes too, once nothing of the stack runs
+	const nativeUp = readNativeState(home).services.some((s) => ['running', 'starting', 'restarting'].includes(s.state));
+	if (!containerLeft && !nativeUp && supervisorPid(home) !== null) await shutdownSupervisor(home, 5);
 }
 
 /** Ready = running, Docker health not unhealthy, and /readyz answering 200. Exit 4 on timeout. */

@@ -7,12 +7,16 @@ import type { DockerApi } from '../engine/DockerApi.js';
 import { ensureHomeNetwork, removeHomeNetwork } from '../engine/HomeNetwork.js';
 import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
-import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
+import { type LlmForwardStatus, predictForwardPort } from '../supervisor/LlmForward.js';
 import { ensureSupervisor, request, supervisorPid } from '../supervisor/SupervisorClient.js';
 
 export interface PreparedNetwork extends ContainerNetwork {
-	/** the forward to the host's loopback LLM, when there is one */
-	forward: LlmForwardStatus | null;
+	/**
+	 * The forward to the host's loopback LLM (null when there is none). It may still be opening while the
+	 * container is created: await it before the container is waited for; it rejects when the forward
+	 * failed or took another port than the container was given.
+	 */
+	forward: Promise<LlmForwardStatus | null>;
 }
 
 export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: AgentRunnerConfig): Promise<PreparedNetwork> {
@@ -21,7 +25,7 @@ export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: 
 	const supervisor = llm && process.platform === 'linux' && api.endpoint.kind === 'unix' ? ensureSupervisor(home) : null;
 	supervisor?.catch(() => {}); // awaited below when needed
 	const choice = await chooseNetwork(api);
-	if (choice.mode === 'bridge') return { ...defaultBridgeNetwork(config.llm.baseUrl, choice), forward: null };
+	if (choice.mode === 'bridge') return { ...defaultBridgeNetwork(config.llm.baseUrl, choice), forward: Promise.resolve(null) };
 	const network = await ensureHomeNetwork(api, home);
 	const base: ContainerNetwork = {
 		choice,
@@ -30,23 +34,40 @@ export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: 
 		// the name the VM engines route to the host means the same here: the host's side of the network
 		extraHosts: [`host.docker.internal:${network.gateway}`],
 	};
-	if (!llm) return { ...base, forward: null };
-	await (supervisor ?? ensureSupervisor(home));
-	const response = await request(
-		home,
-		{ cmd: 'forward', listenHost: network.gateway, port: llm.port, targetHost: llm.host, targetPort: llm.port, allow: network.subnet },
-		{ timeoutMs: 15_000 },
-	);
-	if (!response.ok) throw new UserError(`cannot forward the LLM to the container: ${response.error}`);
-	const forward = response.forward ?? null;
-	if (!forward || forward.mode === 'failed') {
-		throw new UserError(
-			`cannot forward ${config.llm.baseUrl} to the container: ${forward?.error ?? 'the supervisor opened no forward'}`,
-			1,
-			`see ${home.logFile('supervisor')}, or set agentRunner.llm.baseUrl in ${home.configFile} to an address the container can reach`,
+	if (!llm) return { ...base, forward: Promise.resolve(null) };
+	const opening = (async (): Promise<LlmForwardStatus> => {
+		await (supervisor ?? ensureSupervisor(home));
+		const response = await request(
+			home,
+			{ cmd: 'forward', listenHost: network.gateway, port: llm.port, targetHost: llm.host, targetPort: llm.port, allow: network.subnet },
+			{ timeoutMs: 15_000 },
 		);
+		if (!response.ok) throw new UserError(`cannot forward the LLM to the container: ${response.error}`);
+		const forward = response.forward ?? null;
+		if (!forward || forward.mode === 'failed') {
+			throw new UserError(
+				`cannot forward ${config.llm.baseUrl} to the container: ${forward?.error ?? 'the supervisor opened no forward'}`,
+				1,
+				`see ${home.logFile('supervisor')}, or set agentRunner.llm.baseUrl in ${home.configFile} to an address the container can reach`,
+			);
+		}
+		return forward;
+	})();
+	// Starting the supervisor takes longer than creating the container: when the port is known without
+	// it (nearly always), the container does not wait for it.
+	const predicted = await predictForwardPort(network.gateway, llm.port);
+	if (predicted === null) {
+		const forward = await opening;
+		return { ...base, llmUrl: containerLlmUrl(config.llm.baseUrl, network.gateway, forward.boundPort), forward: Promise.resolve(forward) };
 	}
-	return { ...base, llmUrl: containerLlmUrl(config.llm.baseUrl, network.gateway, forward.boundPort), forward };
+	const confirmed = opening.then((forward) => {
+		if (forward.boundPort !== predicted) {
+			throw new UserError(`the LLM forward took port ${forward.boundPort} instead of ${predicted} meanwhile`, 1, 'run `stigmer server start` again');
+		}
+		return forward;
+	});
+	confirmed.catch(() => {}); // the caller awaits it
+	return { ...base, llmUrl: containerLlmUrl(config.llm.baseUrl, network.gateway, predicted), forward: confirmed };
 }
 
 /** After the container is gone: the forward is closed and the home's network removed. */

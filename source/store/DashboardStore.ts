@@ -8,6 +8,7 @@ import { type DashboardAction, dashboardReducer } from './dashboardReducer.js';
 import { type DashboardState, type ResourceSample, initialDashboardState } from './dashboardState.js';
 import type { ExecutionSummary } from '../api/AgentRunnerClient.js';
 import { type IncomingLogLine, LogBook } from './LogBook.js';
+import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 
 /** Event lines of the open execution that the pane keeps (its scrollback). */
 const executionLogLines = 5000;
@@ -102,7 +103,7 @@ export class DashboardStore implements DashboardSink {
 
 	upsertExecutions = (summaries: ExecutionSummary[]): void => {
 		if (summaries.length === 0) return;
-		for (const summary of summaries) this.pendingSummaries.push(summary);
+		for (const summary of summaries) this.pendingSummaries.push(terminalSafeSummary(summary));
 		this.scheduleFlush(this.flushMs);
 	};
 
@@ -166,4 +167,11 @@ export class DashboardStore implements DashboardSink {
 	private emit(): void {
 		for (const listener of [...this.listeners]) listener();
 	}
+}
+
+const plain = (text: string | null): string | null => (text === null ? null : sanitizeForTerminal(text, false));
+
+/** The agent's and the model's text in a summary (agent and tool names, the error) cannot drive the terminal. */
+export function terminalSafeSummary(summary: ExecutionSummary): ExecutionSummary {
+	return { ...summary, agent: plain(summary.agent), tool: plain(summary.tool), error: plain(summary.error) };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
-import { LlmForward, inSubnet } from './LlmForward.js';
+import { LlmForward, inSubnet, predictForwardPort } from './LlmForward.js';
 
 // Real sockets on loopback addresses only: the "LLM" on 127.0.0.1, the forward on 127.0.0.2 (its
 // stand-in for a bridge gateway), which Linux routes to lo like all of 127.0.0.0/8.
@@ -102,4 +102,16 @@ test('an address that is not (yet) the host\'s: pending, retried until closed', 
 	assert.match(forward.status().error ?? '', /not an address of this host/);
 	await forward.close();
 	assert.equal(forward.status().mode, 'pending');
+});
+
+test('the forward\'s port is known before it opens: free, answered by the LLM itself, or an address still to come', async () => {
+	const free = await echoServer('127.0.0.1');
+	assert.equal(await predictForwardPort('127.0.0.2', free), free);
+	const answered = await echoServer('127.0.0.4');
+	assert.equal(await predictForwardPort('127.0.0.4', answered), answered);
+	assert.equal(await predictForwardPort('198.51.100.77', 11434), 11434);
+	// and the forward then takes that very port
+	const forward = await LlmForward.open({ listenHost: '127.0.0.2', port: free, targetHost: '127.0.0.1', targetPort: free });
+	assert.equal(forward.status().boundPort, free);
+	await forward.close();
 });

@@ -177,6 +177,24 @@ export class LlmForward {
 	}
 }
 
+/**
+ * The port a forward for `spec` will use, found without opening it (a listen closed at once), so that
+ * the container can be created while the supervisor starts: the LLM's own port when it is free on that
+ * address, when the LLM answers there itself, or when the address does not exist yet; null when only
+ * the forward itself can tell (it will take a port of the system's choosing).
+ */
+export async function predictForwardPort(listenHost: string, port: number): Promise<number | null> {
+	const server = net.createServer();
+	const code = await new Promise<string | null>((resolve) => {
+		server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+		server.listen({ host: listenHost, port }, () => resolve(null));
+	});
+	if (code === null) await new Promise<void>((resolve) => server.close(() => resolve()));
+	if (code === null || code === 'EADDRNOTAVAIL') return port;
+	if (code === 'EADDRINUSE' && (await probeTcp(port, listenHost))) return port;
+	return null;
+}
+
 function ipv4ToNumber(address: string): number | null {
 	const parts = address.split('.');
 	if (parts.length !== 4) return null;

@@ -9,7 +9,7 @@ import { errorMessage } from '../errors.js';
 import { Backoff, CrashLoopDetector, defaultBackoff, defaultCrashLoop, type BackoffOptions, type CrashLoopOptions } from './Backoff.js';
 import { LineSplitter } from './LineSplitter.js';
 import { NativeLogWriter, type LogStream } from './NativeLogWriter.js';
-import { isSameProcess, processGroupAlive, readProcStat } from './procfs.js';
+import { isSameProcess, processFacts, processGroupAlive } from '../platform/ProcessFacts.js';
 import type { NativeState, NativeStatus, ProcessGuard } from './protocol.js';
 import { probeHttp, probeTcp } from './readiness.js';
 import { resolveExecutable } from './resolveExecutable.js';
@@ -215,7 +215,7 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		});
 		const pid = child.pid;
 		// the child is not reaped before our 'exit' handler runs, so this pid is still our child
-		this.guard = { pid, startTime: readProcStat(pid)?.startTime ?? '' };
+		this.guard = { pid, startTime: processFacts().info(pid)?.startTime ?? '' };
 		this.lastGroup = null;
 		this.child = child;
 		this.runStartedMs = Date.now();
@@ -373,7 +373,7 @@ function defaultOrGiven(options: CrashLoopOptions | undefined): CrashLoopOptions
 
 /** False when the group's leader pid now belongs to another process (pid reuse). */
 export function groupStillOurs(group: ProcessGuard): boolean {
-	const leader = readProcStat(group.pid);
+	const leader = processFacts().info(group.pid);
 	return !(leader && leader.state !== 'Z' && group.startTime !== '' && leader.startTime !== group.startTime);
 }
 

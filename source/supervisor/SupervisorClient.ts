@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { errorMessage, UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { groupStillOurs, terminateGroup } from './NativeService.js';
-import { isSameProcess, processGroupAlive } from './procfs.js';
+import { isSameProcess, processGroupAlive } from '../platform/ProcessFacts.js';
 import type { LlmForwardStatus } from './LlmForward.js';
 import type { NativeStateFile, NativeStatus, SupervisorRequest, SupervisorResponse, SupervisorStateEvent } from './protocol.js';
 import { isSupervisorOf, supervisorArgs } from './supervisorProcess.js';
@@ -160,7 +160,7 @@ export function subscribe(home: StigmerHome, onState: (services: NativeStatus[])
 	};
 }
 
-/** Pid of the home's live supervisor (checked against /proc, not just the pid file), or null. */
+/** Pid of the home's live supervisor (checked against the process facts, not just the pid file), or null. */
 export function supervisorPid(home: StigmerHome): number | null {
 	let pid: number;
 	try {
@@ -172,7 +172,7 @@ export function supervisorPid(home: StigmerHome): number | null {
 }
 
 export interface NativeStateSnapshot {
-	/** null when no supervisor runs: the rows are then corrected from /proc */
+	/** null when no supervisor runs: the rows are then corrected from the process facts */
 	supervisorPid: number | null;
 	services: NativeStatus[];
 }

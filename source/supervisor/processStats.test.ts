@@ -2,38 +2,42 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { allPids, readProcStat } from './procfs.js';
-import { ProcessTreeSampler, cpuPercent, processTree } from './processStats.js';
+import { processFacts } from '../platform/ProcessFacts.js';
+import { ProcessTreeSampler, cpuPercent } from './processStats.js';
 
-/** The tree as a full scan of /proc finds it (the reference for the walk). */
+const processTree = (pid: number) => processFacts().tree(pid);
+
+/** The tree as a full scan of every process finds it (the reference for the walk). */
 function scannedTree(rootPid: number): number[] {
 	const children = new Map<number, number[]>();
-	for (const pid of allPids()) {
-		const stat = readProcStat(pid);
-		if (stat && stat.state !== 'Z') children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
+	for (const info of processFacts().all()) {
+		if (info.state !== 'Z') children.set(info.ppid, [...(children.get(info.ppid) ?? []), info.pid]);
 	}
 	const tree = [rootPid];
 	for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
 	return tree;
 }
 
-test('CPU % is of one core: ticks (1/100 s) over wall time', () => {
-	assert.equal(cpuPercent(0, 100, 1000), 100);
-	assert.equal(cpuPercent(100, 150, 1000), 50);
-	assert.equal(cpuPercent(0, 300, 1000), 300); // three busy cores
-	assert.equal(cpuPercent(200, 100, 1000), 0); // a descendant left between samples
-	assert.equal(cpuPercent(0, 10, 0), 0);
+test('CPU % is of one core: CPU time over wall time', () => {
+	assert.equal(cpuPercent(0, 1000, 1000), 100);
+	assert.equal(cpuPercent(1000, 1500, 1000), 50);
+	assert.equal(cpuPercent(0, 3000, 1000), 300); // three busy cores
+	assert.equal(cpuPercent(2000, 1000, 1000), 0); // a descendant left between samples
+	assert.equal(cpuPercent(0, 100, 0), 0);
 });
 
-test('the walk finds the same tree as a full /proc scan, grandchildren included', async () => {
+test(`the walk finds the same tree as a full scan, grandchildren included (${processFacts().kind})`, async () => {
 	// sh → sleep (grandchild of this process)
 	const child = spawn('sh', ['-c', 'sleep 30 & sleep 30 & wait'], { stdio: 'ignore' });
 	try {
 		for (let i = 0; i < 50 && processTree(child.pid!).length < 3; i++) await sleep(20);
-		const walked = processTree(process.pid).map((p) => p.pid).sort();
-		assert.deepEqual(walked, scannedTree(process.pid).sort());
-		assert.ok(walked.includes(process.pid));
-		assert.equal(processTree(child.pid!).length, 3);
+		const walked = processTree(child.pid!).map((p) => p.pid).sort();
+		assert.deepEqual(walked, scannedTree(child.pid!).sort());
+		assert.equal(walked.length, 3);
+		// from this process down (with ps, each ps run is a short-lived child of its own: compare sh's subtree)
+		const mine = processTree(process.pid).map((p) => p.pid);
+		assert.equal(mine[0], process.pid);
+		for (const pid of walked) assert.ok(mine.includes(pid), `${pid} is in this process's tree`);
 		assert.deepEqual(processTree(2 ** 22 + 1), []);
 	} finally {
 		child.kill('SIGKILL');

@@ -25,10 +25,10 @@ export interface NativeStatus {
 	command?: string[];
 }
 
-/** Identifies a running process beyond its pid (see procfs.ts); kept in the state file. */
+/** Identifies a running process beyond its pid (see platform/ProcessFacts.ts); kept in the state file. */
 export interface ProcessGuard {
 	pid: number;
-	/** /proc/<pid>/stat start time */
+	/** start time as platform/ProcessFacts.ts reads it (opaque) */
 	startTime: string;
 }
 

@@ -14,7 +14,7 @@ import { StigmerHome } from '../home/StigmerHome.js';
 import { LlmForward } from './LlmForward.js';
 import { NativeSupervisor, type StartResult } from './NativeSupervisor.js';
 import { groupStillOurs, terminateGroup } from './NativeService.js';
-import { isSameProcess, processGroupAlive, processStartTime } from './procfs.js';
+import { isSameProcess, processGroupAlive, processStartTime } from '../platform/ProcessFacts.js';
 import {
 	defaultReadyTimeoutSeconds,
 	defaultStopTimeoutSeconds,

@@ -1,6 +1,6 @@
 // How a supervisor process is recognised: its command line carries the hidden `__supervisor` command
 // and `--home <dir>`, so a pid file pointing at a reused pid (any other process) is seen as stale.
-import { processCmdline } from './procfs.js';
+import { processFacts } from '../platform/ProcessFacts.js';
 
 export const supervisorCommand = '__supervisor';
 
@@ -8,10 +8,7 @@ export function supervisorArgs(homeDir: string): string[] {
 	return [supervisorCommand, '--home', homeDir];
 }
 
+/** Its command line ends with supervisorArgs (as SupervisorClient spawns it; `ps` gives no argument boundaries). */
 export function isSupervisorOf(pid: number, homeDir: string): boolean {
-	const argv = processCmdline(pid);
-	const at = argv.indexOf(supervisorCommand);
-	if (at === -1) return false;
-	const home = argv.indexOf('--home', at);
-	return home !== -1 && argv[home + 1] === homeDir;
+	return processFacts().commandLine(pid)?.endsWith(` ${supervisorArgs(homeDir).join(' ')}`) === true;
 }

@@ -1,6 +1,6 @@
 // Issue 10, "Hostile output", end to end: what a hostile agent or service prints reaches a real terminal
-// (tmux) through `stigmer run`, `server logs` (general and fast path), `server logs -f` and
-// `executions show`, and changes nothing but the text: the pane title stays, no clipboard buffer
+// (tmux) through `stigmer run`, `server logs` (general and fast path), `server logs -f`,
+// `executions show` and the dashboard, and changes nothing but the text: the pane title stays, no clipboard buffer
 // appears (tmux's set-clipboard is on, so an OSC 52 would create one), and no forged line is drawn (a
 // bare CR shows as ^M). The sources: a native fixture service that prints the payload, and the real
 // agent-runner container, driven by the fake LLM to print it through run_command, its answer, and a
@@ -64,7 +64,7 @@ async function finished(terminal: TmuxTerminal, timeoutMs = 60_000): Promise<str
 	return terminal.waitFor('the command to end', (screen) => /STIGMER-EXIT=\d+/.test(screen), timeoutMs);
 }
 
-test('stigmer run, server logs (both paths, -f, NO_COLOR) and executions show print hostile output harmlessly', async () => {
+test('stigmer run, server logs (both paths, -f, NO_COLOR), executions show and the dashboard print hostile output harmlessly', async () => {
 	llm.push(
 		{ content: `thinking ${hostilePayload}`, toolCalls: [{ name: 'run_command', arguments: { command: `printf '${printfFormat}\\n'` } }] },
 		{ toolCalls: [{ name: `evil${hostilePayload}`, arguments: {} }] },
@@ -108,4 +108,17 @@ test('stigmer run, server logs (both paths, -f, NO_COLOR) and executions show pr
 	const show = openTerminal(['executions', 'show', id]);
 	assert.match(await finished(show), /STIGMER-EXIT=0/);
 	assertUnharmed(show, title, 1);
+
+	// the dashboard: every service's log lines, then the executions table (the hostile tool name)
+	const dashboard = openTerminal(['dashboard']);
+	await dashboard.waitFor('the dashboard', (screen) => screen.includes('agent-runner') && screen.includes('hostile'));
+	dashboard.keys('a', true);
+	await dashboard.waitFor('the payload lines', (screen) => (screen.match(/FORGED/g)?.length ?? 0) >= 2);
+	assertUnharmed(dashboard, title, 2);
+	dashboard.keys('Tab');
+	await dashboard.waitFor('the executions table', (screen) => /STEPS[\s\S]*hostile +succeeded/.test(screen));
+	assert.equal(dashboard.display('#{pane_title}'), title);
+	dashboard.keys('q', true);
+	assert.match(await finished(dashboard), /STIGMER-EXIT=0/);
+	assert.equal(dashboard.display('#{pane_title}'), title);
 });

@@ -36,6 +36,8 @@ export interface RunnerStackOptions {
 	/** start no container (a home whose runner is not running) */
 	noContainer?: boolean;
 	extraEnv?: Record<string, string>;
+	/** an LLM API key, written to secrets/llm-api-key (0600) and configured as llm.apiKeyFile */
+	llmApiKey?: string;
 	/** agentRunner.image (default: the image of this checkout, built when missing) */
 	image?: string;
 	/** config.yaml lines under `services:` (none by default) */
@@ -90,11 +92,13 @@ export class RunnerStack {
 				'  llm:',
 				`    baseUrl: ${this.options.llmUrl}`,
 				'    model: fake-model',
+				...(this.options.llmApiKey ? ['    apiKeyFile: secrets/llm-api-key'] : []),
 				...(this.options.services?.length ? ['services:', ...this.options.services] : ['services: {}']),
 				'',
 			].join('\n'),
 		);
 		writeFileSync(home.apiTokenFile, `${this.token}\n`, { mode: 0o600 });
+		if (this.options.llmApiKey) writeFileSync(path.join(home.secretsDir, 'llm-api-key'), `${this.options.llmApiKey}\n`, { mode: 0o600 });
 	}
 
 	async startContainer(): Promise<void> {

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { containerEnv, containerPaths, imageTag, imageUser, imageVersionLabel } from '../../source/contract.js';
+import { containerEnv, containerPaths, containerSecurity, imageTag, imageUser, imageVersionLabel, serviceUser } from '../../source/contract.js';
+import { serviceProcess } from '../helpers/containerProcesses.js';
 import {
 	docker,
 	dockerBuild,
@@ -70,7 +71,7 @@ function makeHome(): { dir: string; workspace: string; data: string; tokenFile: 
 }
 
 function runArgs(name: string, home: ReturnType<typeof makeHome>, image: string, extra: string[]): string[] {
-	const user = asRoot ? `${imageUser.uid}:${imageUser.gid}` : `${process.getuid!()}:${process.getgid!()}`;
+	const service = serviceUser();
 	return [
 		'--name', name,
 		'--label', runLabel,
@@ -79,10 +80,13 @@ function runArgs(name: string, home: ReturnType<typeof makeHome>, image: string,
 		'--read-only',
 		'--tmpfs', '/tmp',
 		'--cap-drop', 'ALL',
+		...containerSecurity.capAdd.flatMap((cap) => ['--cap-add', cap]),
 		'--security-opt', 'no-new-privileges',
 		'--memory', '512m',
 		'--cpus', '1',
-		'--user', user,
+		'--user', containerSecurity.user,
+		'-e', `${containerEnv.serviceUid}=${service.uid}`,
+		'-e', `${containerEnv.serviceGid}=${service.gid}`,
 		'--log-opt', 'max-size=10m',
 		'--log-opt', 'max-file=3',
 		'-v', `${home.workspace}:${containerPaths.workspace}`,
@@ -174,7 +178,8 @@ describe('agent-runner image', () => {
 	test('carries the version label, the non-root user and a health check', async () => {
 		const info = await dockerInspect(image, 'image');
 		assert.equal(info.Config.Labels[imageVersionLabel], version);
-		assert.equal(info.Config.User, `${imageUser.uid}:${imageUser.gid}`);
+		// root: the sandbox launcher, which runs the service as a non-root user (checked below)
+		assert.equal(info.Config.User, containerSecurity.user);
 		assert.ok(info.Config.Healthcheck?.Test?.join(' ').includes('/healthz'));
 		assert.equal(info.Config.Env.find((e: string) => e.startsWith(`${containerEnv.httpHost}=`)), `${containerEnv.httpHost}=0.0.0.0`);
 	});
@@ -194,8 +199,7 @@ describe('agent-runner image', () => {
 		const runner = new Runner(`http://127.0.0.1:${binding.HostPort}`);
 		await waitForHttp(`${runner.base}/readyz`, { timeoutMs: 30_000 });
 
-		const uid = (await docker(['exec', name, 'id', '-u'])).stdout.trim();
-		assert.notEqual(uid, '0');
+		assert.equal((await serviceProcess(name)).uid, serviceUser().uid);
 
 		assert.equal((await runner.request('/v1/executions', {}, false)).status, 401);
 		assert.equal((await runner.request('/v1/executions', { headers: { authorization: 'Bearer nope' } }, false)).status, 401);

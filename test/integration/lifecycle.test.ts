@@ -5,7 +5,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { homeHash } from '../../source/contract.ts';
+import { containerSecurity, homeHash, serviceUser } from '../../source/contract.ts';
+import { serviceProcess } from '../helpers/containerProcesses.ts';
 import { collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } from '../helpers/cli.ts';
 import { finalAnswer, startFakeLlm, toolCall } from '../helpers/fakeLlm.ts';
 
@@ -80,8 +81,9 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		assert.equal(inspect.Config.Labels['ai.stigmer.home'], homeHash(home.dir));
 		assert.ok(!inspect.Config.Env.some((e: string) => /TOKEN=|API_KEY=/.test(e) && !e.includes('_FILE=')), 'no secret in the environment');
 		assert.ok(!JSON.stringify(inspect.HostConfig.Binds).includes('docker.sock'));
-		const uid = docker('exec', id!, 'id', '-u');
-		assert.notEqual(uid, '0');
+		// root with three capabilities is the sandbox launcher only; the service has no privilege
+		assert.deepEqual(inspect.HostConfig.CapAdd, [...containerSecurity.capAdd]);
+		assert.equal((await serviceProcess(id!)).uid, serviceUser().uid);
 		const token = path.join(home.dir, 'secrets', 'api-token');
 		assert.equal(statSync(token).mode & 0o777, 0o600);
 		assert.equal(statSync(path.join(home.dir, 'secrets')).mode & 0o777, 0o700);
@@ -325,6 +327,9 @@ services:
 			assert.equal(r.code, 1);
 			assert.match(r.stderr, new RegExp(`port ${home.port}`));
 			assert.deepEqual(containersOf(home.dir), []);
+			// nor the home's network, nor the supervisor that the LLM forward had started
+			assert.equal(docker('network', 'ls', '-q', '--filter', `label=ai.stigmer.home=${homeHash(home.dir)}`), '');
+			assert.ok(!existsSync(path.join(home.dir, 'run', 'supervisor.sock')), 'no supervisor left');
 			const d = await home.cli(['doctor', '--json']);
 			const check = JSON.parse(d.stdout).checks.find((c: { name: string }) => c.name === `port ${home.port}`);
 			assert.equal(check.status, 'fail');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig } from '../../source/config/loadConfig.ts';
-import { containerEnv, labels } from '../../source/contract.ts';
+import { containerEnv, labels, serviceUser } from '../../source/contract.ts';
 import { type ContainerNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm, planContainer } from '../../source/engine/ContainerService.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
 
@@ -71,6 +71,10 @@ test('hardening, mounts, secrets as files, labels', () => {
 	assert.equal(hc.ReadonlyRootfs, true);
 	assert.equal(hc.Init, true);
 	assert.deepEqual(hc.CapDrop, ['ALL']);
+	assert.deepEqual(hc.CapAdd, ['CHOWN', 'SETUID', 'SETGID'], 'the sandbox launcher needs these three, nothing else');
+	assert.equal(plan.body.User, '0:0');
+	assert.equal(env(plan.body)[containerEnv.serviceUid], String(serviceUser().uid));
+	assert.equal(env(plan.body)[containerEnv.serviceGid], String(serviceUser().gid));
 	assert.deepEqual(hc.SecurityOpt, ['no-new-privileges:true']);
 	assert.equal(hc.Memory, 1024 ** 3);
 	assert.equal(hc.NanoCpus, 2e9);

@@ -2,6 +2,7 @@
 // nothing; every other sequence is removed and every other control character shown in caret notation.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { terminalSafeSummary } from '../../../source/store/DashboardStore.js';
 import { jsonForTerminal, jsonStringForTerminal, sanitizeForTerminal } from '../../../source/terminal/sanitizeForTerminal.js';
 
 /** What an agent printed in the attacks of issue 10, one kind per entry. */
@@ -91,4 +92,11 @@ test('JSON output is lossless and terminal-safe', () => {
 	const encoded = jsonForTerminal(value);
 	assert.deepEqual(JSON.parse(encoded), value);
 	assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(encoded), encoded);
+});
+
+test("the dashboard's executions table gets terminal-safe agent and tool names and errors", () => {
+	const hostile = 'x\x1b]0;pwned\x07\rFORGED';
+	const safe = terminalSafeSummary({ id: 'ex-1', agent: hostile, status: 'failed', steps: 1, tool: hostile, error: hostile, created_at: '', started_at: null, finished_at: null });
+	for (const text of [safe.agent, safe.tool, safe.error]) assert.equal(text, 'x^MFORGED');
+	assert.equal(terminalSafeSummary({ ...safe, agent: null, tool: null, error: null }).tool, null);
 });

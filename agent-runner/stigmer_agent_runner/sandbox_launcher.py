@@ -1,0 +1,482 @@
+"""The sandbox launcher: the container's main process, the only code that keeps any privilege.
+
+It runs as root with three capabilities (CHOWN, SETUID, SETGID; everything else dropped, no-new-privileges)
+and does four things, all on request of the HTTP service over an inherited socket (JSON lines):
+
+- starts the service as the service uid:gid with no capabilities (`become_service`), member of every
+  slot's group so that its file tools reach the files commands leave;
+- `acquire`: gives an execution a slot, i.e. its own uid:gid (base + slot), from a pool of 2 × max
+  concurrency;
+- `run`: runs `sh -c COMMAND` as the slot's uid with no supplementary groups, a clean environment, its
+  workspace as cwd and HOME, umask 007, oom_score_adj 1000 and rlimits (processes per uid, memory and file
+  size per process, no core); stdout/stderr are the pipes the service passed with SCM_RIGHTS;
+- `kill` / `release`: ends every process of the slot's uid (a child that becomes that uid and sends
+  kill(-1, SIGKILL), which the kernel applies atomically, so setsid and double forks die too); release
+  then hands the workspace back to the service uid:gid and frees the slot.
+
+Standard library only, and as little of it as possible: this is the code to audit.
+"""
+from __future__ import annotations
+
+import array
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import stat
+import sys
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import config as names
+
+# Capabilities the launcher needs (bit numbers of linux/capability.h).
+CAP_CHOWN, CAP_SETGID, CAP_SETUID = 0, 6, 7
+REQUIRED_CAPS = {"CHOWN": CAP_CHOWN, "SETGID": CAP_SETGID, "SETUID": CAP_SETUID}
+DEFAULT_SERVICE_ID = 10001
+DEFAULT_UID_BASE = 61000
+MAX_FDS = 2
+MAX_LINE = 8 << 20
+SCRATCH_DIRS = ("/tmp", "/dev/shm")
+COMMAND_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+class Settings:
+    """What the launcher reads from the environment (names in config.py, tuning in README)."""
+
+    def __init__(self, env: Dict[str, str]) -> None:
+        self.service_uid = names._int(env, names.SERVICE_UID, DEFAULT_SERVICE_ID, 1, (1 << 31) - 1)
+        self.service_gid = names._int(env, names.SERVICE_GID, DEFAULT_SERVICE_ID, 1, (1 << 31) - 1)
+        concurrency = names._int(env, names.MAX_CONCURRENCY, 4, 1, 256)
+        self.slots = 2 * concurrency
+        self.uid_base = names._int(env, names.SANDBOX_UID_BASE, DEFAULT_UID_BASE, 1000, (1 << 31) - 1024)
+        self.max_processes = names._int(env, names.SANDBOX_MAX_PROCESSES, 64, 4, 1 << 16)
+        self.max_memory = names._int(env, names.SANDBOX_MAX_MEMORY_BYTES, 512 << 20, 16 << 20, 1 << 44)
+        self.max_file = names._int(env, names.SANDBOX_MAX_FILE_BYTES, 1 << 30, 1 << 20, 1 << 50)
+        self.workspace = os.path.realpath(env.get(names.WORKSPACE, "").strip() or "/workspace")
+        if self.service_uid in range(self.uid_base, self.uid_base + self.slots):
+            raise names.ConfigError(f"{names.SERVICE_UID}={self.service_uid} is inside the sandbox uid range")
+
+    def slot_id(self, slot: int) -> int:
+        return self.uid_base + slot
+
+    def slot_of(self, uid_or_gid: int) -> Optional[int]:
+        slot = uid_or_gid - self.uid_base
+        return slot if 0 <= slot < self.slots else None
+
+
+def privilege_problem() -> Optional[str]:
+    """Why this process cannot sandbox commands (None when it can)."""
+    if os.geteuid() != 0:
+        return f"the container runs as uid {os.geteuid()}, not as root"
+    try:
+        with open("/proc/self/status") as handle:
+            effective = next(int(line.split()[1], 16) for line in handle if line.startswith("CapEff:"))
+    except (OSError, StopIteration, ValueError):
+        return "cannot read the process's capabilities from /proc/self/status"
+    missing = [name for name, bit in REQUIRED_CAPS.items() if not effective >> bit & 1]
+    if missing:
+        return f"the container lacks the capabilities {', '.join(missing)}"
+    return None
+
+
+def live_processes(uid: int) -> List[int]:
+    """Pids of the processes (zombies excluded) whose real uid is `uid`."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        fields = dict(line.split(b":", 1) for line in text.splitlines() if b":" in line)
+        if fields.get(b"State", b"").strip().startswith(b"Z"):
+            continue
+        if int(fields.get(b"Uid", b"-1").split()[0]) == uid:
+            found.append(int(name))
+    return found
+
+
+def become(uid: int, gid: int, groups: List[int]) -> None:
+    os.setgroups(groups)
+    os.setgid(gid)
+    os.setuid(uid)  # from root to a non-zero uid: the kernel clears every capability
+
+
+def kill_all_as(uid: int) -> bool:
+    """In a child that has become `uid`: SIGKILL every process of that uid until none is left."""
+    me = os.getpid()
+    for _ in range(400):  # bounded: at most ~2 s
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process we may signal (same uid) but ourselves, at once
+        except ProcessLookupError:
+            pass
+        if not [pid for pid in live_processes(uid) if pid != me]:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def open_up_as_owner(top: str, uid: int) -> None:
+    """As the slot's uid: u+rwX,g+rwX on every entry it owns (so root can walk and chown them by group)."""
+    def fix(name: str, dir_fd: Optional[int]) -> None:
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            if st.st_uid == uid and not stat.S_ISLNK(st.st_mode):
+                extra = 0o770 if stat.S_ISDIR(st.st_mode) else 0o660 | (0o110 if st.st_mode & 0o100 else 0)
+                os.chmod(name, stat.S_IMODE(st.st_mode) | extra, dir_fd=dir_fd)
+        except OSError:
+            pass
+
+    fix(top, None)
+    for _, dirs, files, dir_fd in os.fwalk(top, topdown=True, follow_symlinks=False, onerror=lambda e: None):
+        for name in dirs + files:
+            fix(name, dir_fd)
+
+
+def clean_scratch_as(uid: int) -> None:
+    """As the slot's uid: removes what it left in the shared /tmp and /dev/shm."""
+    for scratch in SCRATCH_DIRS:
+        try:
+            entries = os.listdir(scratch)
+        except OSError:
+            continue
+        for name in entries:
+            path = os.path.join(scratch, name)
+            try:
+                st = os.lstat(path)
+                if st.st_uid != uid:
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    open_up_as_owner(path, uid)
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+            except OSError:
+                pass
+
+
+def chown_tree(top: str, to_uid: int, to_gid: int) -> None:
+    """As root with CAP_CHOWN (and the slot's group): hands the slot's entries back, deepest first."""
+    for _, dirs, files, dir_fd in os.fwalk(top, topdown=False, follow_symlinks=False, onerror=lambda e: None):
+        for name in dirs + files:
+            try:
+                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                if (st.st_uid, st.st_gid) != (to_uid, to_gid):
+                    os.chown(name, to_uid, to_gid, dir_fd=dir_fd, follow_symlinks=False)
+            except OSError:
+                pass
+    os.chown(top, to_uid, to_gid, follow_symlinks=False)
+
+
+def set_limits(settings: Settings) -> None:
+    import resource
+
+    for which, value in ((resource.RLIMIT_NPROC, settings.max_processes), (resource.RLIMIT_DATA, settings.max_memory),
+                         (resource.RLIMIT_FSIZE, settings.max_file), (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(which, (value, value))
+
+
+class Launcher:
+    def __init__(self, settings: Settings, sock: socket.socket, service_pid: int) -> None:
+        self.settings = settings
+        self.sock = sock
+        self.service_pid = service_pid
+        self.slot_execution: Dict[int, str] = {}  # slot -> workspace directory
+        self.busy: Dict[int, str] = {}  # slot -> what its helper does (killing, releasing)
+        self.children: Dict[int, Tuple[str, Any, int]] = {}  # pid -> (kind, request id, slot)
+        self.received_fds: List[int] = []
+        self.buffer = b""
+
+    # -- protocol ------------------------------------------------------------------------------
+
+    def send(self, message: Dict[str, Any]) -> None:
+        try:
+            self.sock.sendall(json.dumps(message).encode() + b"\n")
+        except OSError:
+            pass  # the service is gone; the main loop notices
+
+    def reply(self, request_id: Any, **fields: Any) -> None:
+        self.send({"id": request_id, **fields})
+
+    def handle(self, message: Dict[str, Any], fds: List[int]) -> None:
+        request_id = message.get("id")
+        op = message.get("op")
+        try:
+            if op == "acquire":
+                self.acquire(request_id, message.get("directory"))
+            elif op == "run":
+                self.run(request_id, self.slot(message), message.get("command"), fds)  # the child has its copies
+            elif op in ("kill", "release"):
+                self.start_helper(op, request_id, self.slot(message))
+            elif op == "reclaim":
+                self.reclaim(request_id, message.get("directory"))
+            else:
+                raise ValueError(f"unknown operation {op!r}")
+        except (ValueError, OSError) as error:
+            self.reply(request_id, ok=False, error=str(error))
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def slot(self, message: Dict[str, Any]) -> int:
+        slot = message.get("slot")
+        if not isinstance(slot, int) or slot not in self.slot_execution:
+            raise ValueError(f"slot {slot!r} is not in use")
+        if slot in self.busy:
+            raise ValueError(f"slot {slot} is {self.busy[slot]}")
+        return slot
+
+    def workspace_dir(self, directory: Any) -> str:
+        """An execution directory: below the workspace root, no symlink on the way, owned by the service."""
+        if (not isinstance(directory, str) or os.path.realpath(directory) != directory
+                or not directory.startswith(self.settings.workspace + os.sep)):
+            raise ValueError(f"{directory!r} is not an execution directory below {self.settings.workspace}")
+        st = os.lstat(directory)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != self.settings.service_uid:
+            raise ValueError(f"{directory} is not a directory owned by the service")
+        return directory
+
+    def acquire(self, request_id: Any, directory: Any) -> None:
+        directory = self.workspace_dir(directory)
+        free = [s for s in range(self.settings.slots) if s not in self.slot_execution and s not in self.busy]
+        if not free:
+            raise ValueError(f"all {self.settings.slots} sandbox slots are in use")
+        slot = free[0]
+        self.slot_execution[slot] = directory
+        ident = self.settings.slot_id(slot)
+        self.reply(request_id, ok=True, slot=slot, uid=ident, gid=ident)
+
+    def reclaim(self, request_id: Any, directory: Any) -> None:
+        """A directory a previous run left with a slot's files (killed before its release): hand it back."""
+        directory = self.workspace_dir(directory)
+        slot = self.settings.slot_of(os.lstat(directory).st_gid)
+        if slot is None:
+            raise ValueError(f"{directory} does not belong to a sandbox slot")
+        if slot in self.slot_execution or slot in self.busy:
+            raise ValueError(f"slot {slot} is in use")
+        self.slot_execution[slot] = directory
+        self.start_helper("release", request_id, slot)
+
+    def run(self, request_id: Any, slot: int, command: Any, fds: List[int]) -> None:
+        if not isinstance(command, str) or "\x00" in command:
+            raise ValueError("command must be a string without NUL bytes")
+        if len(fds) != 2:
+            raise ValueError("run needs the stdout and stderr pipes")
+        directory = self.slot_execution[slot]
+        ident = self.settings.slot_id(slot)
+        pid = os.fork()
+        if pid == 0:
+            self.exec_command(ident, directory, command, fds)
+        self.children[pid] = ("run", request_id, slot)
+        self.reply(request_id, ok=True, pid=pid)
+
+    def exec_command(self, ident: int, directory: str, command: str, fds: List[int]) -> None:
+        """In the forked child: never returns."""
+        try:
+            null = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(fds[0], 1)
+            os.dup2(fds[1], 2)
+            os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, [])
+            os.setsid()
+            with open("/proc/self/oom_score_adj", "w") as handle:
+                handle.write("1000")  # the OOM killer takes sandbox processes before the service
+            set_limits(self.settings)
+            become(ident, ident, [])
+            os.umask(0o007)
+            os.chdir(directory)
+            env = {"PATH": COMMAND_PATH, "HOME": directory, "TMPDIR": directory, "PWD": directory, "LANG": "C.UTF-8"}
+            os.execve("/bin/sh", ["sh", "-c", command], env)
+        except BaseException as error:  # noqa: B902 - report whatever stopped the exec on the command's stderr
+            try:
+                os.write(2, f"sandbox: cannot start the command: {error}\n".encode())
+            finally:
+                os._exit(126)
+
+    def start_helper(self, kind: str, request_id: Any, slot: int) -> None:
+        self.busy[slot] = "being released" if kind == "release" else "being killed"
+        ident = self.settings.slot_id(slot)
+        directory = self.slot_execution[slot]
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = 0 if (release(self.settings, ident, directory) if kind == "release" else kill_as(ident)) else 1
+            finally:
+                os._exit(code)
+        self.children[pid] = (kind, request_id, slot)
+
+    # -- processes -----------------------------------------------------------------------------
+
+    def reap(self) -> Optional[int]:
+        """Collects exited children; returns the service's exit code once it has exited."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if pid == 0:
+                return None
+            code = os.waitstatus_to_exitcode(status)
+            if pid == self.service_pid:
+                return code if code >= 0 else 128 - code
+            kind, request_id, slot = self.children.pop(pid, (None, None, -1))
+            if kind == "run":
+                self.send({"event": "exit", "id": request_id, "code": code if code >= 0 else 128 - code,
+                           "signal": -code if code < 0 else None})
+            elif kind is not None:
+                self.busy.pop(slot, None)
+                if kind == "release":
+                    self.slot_execution.pop(slot, None)
+                self.reply(request_id, ok=code == 0, **({} if code == 0 else {"error": f"{kind} of slot {slot} failed"}))
+
+    def forward(self, sig: int) -> None:
+        """Signals the service (another uid: through a child that becomes it; no CAP_KILL needed)."""
+        if os.fork() == 0:
+            try:
+                become(self.settings.service_uid, self.settings.service_gid, [])
+                os.kill(self.service_pid, sig)
+            finally:
+                os._exit(0)
+
+    def read_socket(self) -> bool:
+        """Reads requests; False when the service closed its end."""
+        fd_size = socket.CMSG_SPACE(MAX_FDS * array.array("i").itemsize)
+        data, ancillary, _, _ = self.sock.recvmsg(1 << 16, fd_size)
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds = array.array("i")
+                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+                self.received_fds.extend(fds)
+        if not data:
+            return False
+        self.buffer += data
+        if len(self.buffer) > MAX_LINE and b"\n" not in self.buffer:
+            raise SystemExit("sandbox launcher: a request exceeds the size limit")
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            try:
+                message = json.loads(line)
+            except ValueError:
+                message = None
+            if not isinstance(message, dict):
+                self.reply(None, ok=False, error="a request is not a JSON object")
+                continue
+            # fds travel with the first byte of their message, so a complete message has received its own
+            count = message.get("fds", 0)
+            count = min(count, MAX_FDS) if isinstance(count, int) and count > 0 else 0
+            fds, self.received_fds = self.received_fds[:count], self.received_fds[count:]
+            self.handle(message, fds)
+        return True
+
+    def serve(self) -> int:
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(sig, lambda *_: None)
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN)
+        poller.register(wake_r, select.POLLIN)
+        socket_open = True
+        while True:
+            for fd, _ in poller.poll():
+                if fd == wake_r:
+                    for sig in os.read(wake_r, 512):
+                        if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+                            self.forward(sig)
+                elif socket_open and not self.read_socket():
+                    socket_open = False
+                    poller.unregister(self.sock)
+            code = self.reap()
+            if code is not None:
+                self.finish()
+                return code
+
+    def finish(self) -> None:
+        """The service exited: end every command and hand every workspace still in use back."""
+        for slot, directory in list(self.slot_execution.items()):
+            release_now(self.settings, self.settings.slot_id(slot), directory)
+
+
+def kill_as(ident: int) -> bool:
+    become(ident, ident, [])
+    return kill_all_as(ident)
+
+
+def release(settings: Settings, ident: int, directory: str) -> bool:
+    """In a root helper: the slot's processes die and it opens its files (as the slot), then chown back."""
+    pid = os.fork()
+    if pid == 0:
+        ok = False
+        try:
+            become(ident, ident, [])
+            ok = kill_all_as(ident)
+            open_up_as_owner(directory, ident)
+            clean_scratch_as(ident)
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    chown_tree(directory, settings.service_uid, settings.service_gid)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def release_now(settings: Settings, ident: int, directory: str) -> None:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            release(settings, ident, directory)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def service_environment(settings: Settings, fd: Optional[int], problem: Optional[str]) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in (names.SANDBOX_FD, names.SANDBOX_UNAVAILABLE)}
+    if fd is not None:
+        env[names.SANDBOX_FD] = str(fd)
+    if problem:
+        env[names.SANDBOX_UNAVAILABLE] = problem
+    return env
+
+
+def main(argv: List[str]) -> int:
+    service = argv or [sys.executable, "-m", "stigmer_agent_runner"]
+    try:
+        settings = Settings(dict(os.environ))
+    except names.ConfigError as error:
+        print(f"sandbox launcher: invalid configuration: {error}", file=sys.stderr, flush=True)
+        return 2
+    problem = privilege_problem()
+    if problem:
+        # No sandbox possible: the service runs as this process is, and run_command refuses with this reason.
+        os.execvpe(service[0], service, service_environment(settings, None, problem))
+    parent_end, service_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    slot_groups = [settings.slot_id(s) for s in range(settings.slots)]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            parent_end.close()
+            # The image's group (10001) opens /run/secrets; the slot groups open the executions' files.
+            become(settings.service_uid, settings.service_gid, sorted({DEFAULT_SERVICE_ID, *slot_groups}))
+            os.umask(0o007)
+            os.set_inheritable(service_end.fileno(), True)
+            os.execvpe(service[0], service, service_environment(settings, service_end.fileno(), None))
+        except BaseException as error:  # noqa: B902
+            print(f"sandbox launcher: cannot start the service: {error}", file=sys.stderr, flush=True)
+        os._exit(127)
+    service_end.close()
+    # Root walks the slots' directories through their groups (it has no DAC capability).
+    os.setgroups(slot_groups)
+    return Launcher(settings, parent_end, pid).serve()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,139 @@
+// Process facts from /proc (Linux): see ProcessFacts.ts. The start time is field 22 of
+// /proc/<pid>/stat (clock ticks after boot). A tree is found by walking down from its root through
+// /proc/<pid>/task/<tid>/children (every thread: a Go service forks from any of them), not by reading
+// the stat of every process on the host (≈1 % of a core on its own at one scan a second).
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { pageSize } from './pageSize.js';
+import type { PortOwner, ProcessFacts, ProcessInfo } from './ProcessFacts.js';
+
+/** Linux USER_HZ: 100 on every architecture Node runs on. */
+const clockTicksPerSecond = 100;
+
+export class ProcFsFacts implements ProcessFacts {
+	readonly kind = 'procfs';
+
+	info(pid: number): ProcessInfo | null {
+		let text: string;
+		try {
+			text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+		} catch {
+			return null;
+		}
+		// the command name (field 2) is in parentheses and may itself contain spaces and parentheses
+		const close = text.lastIndexOf(')');
+		const fields = text.slice(close + 2).split(' ');
+		// fields[0] is field 3 (state)
+		return {
+			pid,
+			state: fields[0] ?? '?',
+			ppid: Number(fields[1]),
+			pgrp: Number(fields[2]),
+			cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond,
+			startTime: fields[19] ?? '',
+			rssBytes: Number(fields[21]) * pageSize(),
+		};
+	}
+
+	all(): ProcessInfo[] {
+		const all: ProcessInfo[] = [];
+		for (const entry of readdirSync('/proc')) {
+			const pid = Number(entry);
+			if (!Number.isInteger(pid) || pid <= 0) continue;
+			const info = this.info(pid);
+			if (info) all.push(info);
+		}
+		return all;
+	}
+
+	tree(rootPid: number): ProcessInfo[] {
+		const root = this.info(rootPid);
+		if (!root || root.state === 'Z') return [];
+		const tree = [root];
+		const seen = new Set([rootPid]);
+		for (let i = 0; i < tree.length && tree.length < 10_000; i++) {
+			for (const pid of childPids(tree[i]!.pid)) {
+				if (seen.has(pid)) continue;
+				seen.add(pid);
+				const info = this.info(pid);
+				if (info && info.state !== 'Z') tree.push(info);
+			}
+		}
+		return tree;
+	}
+
+	commandLine(pid: number): string | null {
+		try {
+			return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+		} catch {
+			return null;
+		}
+	}
+
+	/** /proc/net/tcp{,6} gives the socket inode of a LISTEN entry, /proc/<pid>/fd links give its owner. */
+	portOwner(port: number): PortOwner | null {
+		const inodes = listeningInodes(port);
+		if (inodes.size === 0) return null;
+		let pids: string[] = [];
+		try {
+			pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+		} catch {
+			return null;
+		}
+		for (const pid of pids) {
+			let fds: string[];
+			try {
+				fds = readdirSync(`/proc/${pid}/fd`);
+			} catch {
+				continue;
+			}
+			for (const fd of fds) {
+				let target = '';
+				try {
+					target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+				} catch {
+					continue;
+				}
+				const m = /^socket:\[(\d+)\]$/.exec(target);
+				if (m && inodes.has(m[1]!)) return { pid: Number(pid), command: this.commandLine(Number(pid)) ?? '' };
+			}
+		}
+		return null;
+	}
+}
+
+function childPids(pid: number): number[] {
+	let tasks: string[];
+	try {
+		tasks = readdirSync(`/proc/${pid}/task`);
+	} catch {
+		return [];
+	}
+	const children: number[] = [];
+	for (const tid of tasks) {
+		try {
+			for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) if (child) children.push(Number(child));
+		} catch {
+			// the thread ended
+		}
+	}
+	return children;
+}
+
+function listeningInodes(port: number): Set<string> {
+	const inodes = new Set<string>();
+	for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		let text = '';
+		try {
+			text = readFileSync(file, 'utf8');
+		} catch {
+			continue;
+		}
+		for (const line of text.split('\n').slice(1)) {
+			const cols = line.trim().split(/\s+/);
+			if (cols.length < 10) continue;
+			const localPort = Number.parseInt(cols[1]!.split(':')[1] ?? '', 16);
+			if (localPort === port && cols[3] === '0A') inodes.add(cols[9]!);
+		}
+	}
+	return inodes;
+}
