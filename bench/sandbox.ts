@@ -100,7 +100,7 @@ async function baselineImage(): Promise<string> {
 }
 
 /** `docker run` of `image` on the host network with `flags`; 20 concurrent executions through the API. */
-async function concurrentDirect(fake: FakeLlm, image: string, flags: string[]): Promise<string> {
+async function concurrentDirect(fake: FakeLlm, image: string, flags: string[]): Promise<{ ok: number; seconds: number }> {
 	const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-bench-sandbox-'));
 	const token = randomBytes(16).toString('hex');
 	const workspace = path.join(dir, 'workspace');
@@ -137,8 +137,7 @@ async function concurrentDirect(fake: FakeLlm, image: string, flags: string[]): 
 			}
 			return 'timeout';
 		}));
-		const ok = statuses.filter((s) => s === 'succeeded').length;
-		return `${ok}/${concurrent} succeeded in ${((Date.now() - started) / 1000).toFixed(2)} s`;
+		return { ok: statuses.filter((s) => s === 'succeeded').length, seconds: (Date.now() - started) / 1000 };
 	} finally {
 		await docker(['rm', '-f', name], { allowFailure: true });
 		rmSync(dir, { recursive: true, force: true });
@@ -151,10 +150,18 @@ try {
 		'-e', `${containerEnv.serviceUid}=${service.uid}`, '-e', `${containerEnv.serviceGid}=${service.gid}`];
 	const before = ['--user', `${service.uid}:${service.gid}`]; // as stigmer ran it: the service's user, no capability
 	const baseline = await baselineImage();
+	const now: number[] = [], then: number[] = [];
+	let ok = 0;
 	for (let round = 0; round < rounds; round++) {
-		console.log(`${concurrent} concurrent executions with a command, HTTP API, max concurrency 4, round ${round + 1}: ` +
-			`sandboxed ${await concurrentDirect(llm, imageTag(packageVersion), sandboxed)}; before the sandbox ${await concurrentDirect(llm, baseline, before)}`);
+		const a = await concurrentDirect(llm, imageTag(packageVersion), sandboxed);
+		const b = await concurrentDirect(llm, baseline, before);
+		now.push(a.seconds);
+		then.push(b.seconds);
+		ok += a.ok + b.ok;
 	}
+	console.log(`${concurrent} concurrent executions with a command, HTTP API, max concurrency 4 (median of ${rounds} rounds): ` +
+		`sandboxed ${median(now).toFixed(2)} s, before the sandbox ${median(then).toFixed(2)} s (ratio ${(median(now) / median(then)).toFixed(2)}); ` +
+		`${ok}/${2 * rounds * concurrent} succeeded`);
 } finally {
 	await llm.close();
 }

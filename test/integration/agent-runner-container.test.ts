@@ -1,7 +1,8 @@
 // The agent-runner image against a real Docker engine, run with the settings of product.md:
 // read-only root, tmpfs /tmp, no capabilities, no-new-privileges, --init, limits, non-root user,
 // workspace/data/secret mounts. The model is a fake OpenAI-compatible server on the host's 127.0.0.1,
-// reached from the container through host networking (a bridge cannot reach a host loopback listener).
+// reached from the container on its own bridge network through the forward stigmer's supervisor runs
+// (supervisor/LlmForward.ts; a bridge cannot reach a host loopback listener by itself).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { containerEnv, containerPaths, containerSecurity, imageTag, imageUser, imageVersionLabel, serviceUser } from '../../source/contract.js';
+import { LlmForward } from '../../source/supervisor/LlmForward.js';
+import { containerEnv, containerHttpPort, containerPaths, containerSecurity, imageTag, imageUser, imageVersionLabel, serviceUser } from '../../source/contract.js';
 import { serviceProcess } from '../helpers/containerProcesses.js';
 import {
 	docker,
@@ -168,8 +170,13 @@ before(async () => {
 	rmSync(join(iidFile, '..'), { recursive: true, force: true });
 });
 
+let llmForward: LlmForward | null = null;
+const networks: string[] = [];
+
 after(async () => {
 	await removeContainersByLabel(runLabel);
+	for (const network of networks) await docker(['network', 'rm', network], { allowFailure: true });
+	await llmForward?.close();
 	await fakeLlm?.close();
 	for (const dir of homes) rmSync(dir, { recursive: true, force: true });
 });
@@ -226,7 +233,7 @@ describe('agent-runner image', () => {
 		assert.equal(health, 'healthy');
 	});
 
-	describe('host network with a fake LLM on the host loopback', () => {
+	describe('own bridge network with a fake LLM on the host loopback, through the LLM forward', () => {
 		const home = makeHome();
 		homes.push(home.dir);
 		const name = uniqueName(`stigmer-test-${runId}`);
@@ -234,13 +241,19 @@ describe('agent-runner image', () => {
 
 		before(async () => {
 			fakeLlm = await startFakeLlm({ host: '127.0.0.1', script: [] });
+			const network = uniqueName(`stigmer-test-net-${runId}`);
+			await docker(['network', 'create', '--label', runLabel, network]);
+			networks.push(network);
+			const ipam = (await dockerInspect(network, 'network')).IPAM.Config[0] as { Subnet: string; Gateway: string };
+			llmForward = await LlmForward.open({ listenHost: ipam.Gateway, port: fakeLlm.port, targetHost: '127.0.0.1', targetPort: fakeLlm.port, allow: ipam.Subnet });
 			const port = await freePort();
 			runner = new Runner(`http://127.0.0.1:${port}`);
 			await dockerRunDetached(runArgs(name, home, image, [
-				'--network', 'host',
-				'-e', `${containerEnv.httpHost}=127.0.0.1`,
-				'-e', `${containerEnv.httpPort}=${port}`,
-				'-e', `${containerEnv.llmBaseUrl}=${fakeLlm.url}`,
+				'--network', network,
+				'-p', `127.0.0.1:${port}:${containerHttpPort}`,
+				'-e', `${containerEnv.httpHost}=0.0.0.0`,
+				'-e', `${containerEnv.httpPort}=${containerHttpPort}`,
+				'-e', `${containerEnv.llmBaseUrl}=http://${ipam.Gateway}:${llmForward.status().boundPort}/v1`,
 				'-e', `${containerEnv.llmModel}=fake-model`,
 			]));
 			await waitForHttp(`${runner.base}/readyz`, { timeoutMs: 30_000 });

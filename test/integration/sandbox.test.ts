@@ -1,7 +1,7 @@
 // The command sandbox against the real agent-runner container: what an agent's `run_command` can reach,
 // and the limits that hold. Each attack is a command the fake model asks for, as a hostile agent would.
 import assert from 'node:assert/strict';
-import { lstatSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { serviceUser } from '../../source/contract.js';
@@ -121,6 +121,25 @@ describe('run_command sees its own workspace and nothing else of ours', () => {
 		assert.equal(entries.length, 5);
 		for (const entry of entries) assert.equal(lstatSync(entry).uid, service.uid, entry);
 		rmSync(dir, { recursive: true });
+	});
+
+	test('a runner killed mid-command hands the files back at its next start', async () => {
+		llm.reset();
+		llm.push(toolCall('run_command', { command: 'mkdir -p d && echo x > d/f && sleep 300', timeout_seconds: 600 }));
+		const child = stack.spawnCli(['run', agentFile(), 'go', '--json']);
+		const done = collect(child, 120_000);
+		const first = JSON.parse((await waitForOutput(child, /\n/)).split('\n')[0]!) as { execution: string };
+		const dir = path.join(stack.home.workspaceDir, first.execution);
+		for (let i = 0; i < 300 && !existsSync(path.join(dir, 'd', 'f')); i++) await new Promise((r) => setTimeout(r, 100));
+		assert.notEqual(lstatSync(path.join(dir, 'd', 'f')).uid, serviceUser().uid, 'the command made it as its own uid');
+		await docker(['kill', stack.containerName]);
+		await docker(['start', stack.containerName]);
+		await stack.waitReady();
+		await done; // the run reconnects and reports the execution interrupted
+		const owners = () => [dir, path.join(dir, 'd'), path.join(dir, 'd', 'f')].map((p) => `${lstatSync(p).uid}:${lstatSync(p).gid}`);
+		const service = `${serviceUser().uid}:${serviceUser().gid}`;
+		for (let i = 0; i < 300 && owners().some((o) => o !== service); i++) await new Promise((r) => setTimeout(r, 100));
+		assert.deepEqual(owners(), [service, service, service]);
 	});
 });
 
