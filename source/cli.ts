@@ -2,9 +2,9 @@
 // Entry point. Everything else is loaded lazily by main.ts, per command.
 import module from 'node:module';
 
-// V8's compiled code of every module loaded from here on is kept on disk (Node's compile cache, in the
-// temporary directory) and reused by the next run: `--help` and `server status` compile meow's bundled
-// dependencies and the command's modules once, not on every run.
+// V8's compiled code of every module loaded from here on (meow's bundled dependencies, the command,
+// dockerode: ≈110 ms on an idle machine) is kept on disk (os.tmpdir()/node-compile-cache;
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off) and reused by the next run: see docs/architecture.md.
 module.enableCompileCache?.();
 const { exitCodes } = await import('./contract.js');
 const { main, reportError } = await import('./main.js');

@@ -2,13 +2,13 @@
 import { accessSync, constants, statSync, statfsSync } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
+import { type Readable, Writable } from 'node:stream';
 import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contract.js';
 import { currentContainer } from '../engine/ContainerService.js';
-import { DockerApi } from '../engine/DockerApi.js';
+import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
 import { processFacts } from '../platform/ProcessFacts.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
-import { demuxFrames } from '../engine/streams.js';
 import { UserError, errorMessage } from '../errors.js';
 import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
 import { currentForward } from '../supervisor/SupervisorClient.js';
@@ -25,11 +25,22 @@ export interface Check {
 }
 
 async function execInContainer(api: DockerApi, id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-	const exec = await api.json<{ Id: string }>('POST', `/containers/${id}/exec`, { body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false } });
-	const res = await api.request('POST', `/exec/${exec.Id}/start`, { body: { Detach: false, Tty: false }, timeoutMs });
+	const exec = await api.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
+	const signal = AbortSignal.timeout(timeoutMs);
+	const res = abortable((await exec.start({ Detach: false, Tty: false, abortSignal: signal })) as unknown as Readable, signal);
 	const parts: Buffer[] = [];
-	for await (const frame of demuxFrames(res)) parts.push(frame.payload);
-	const info = await api.json<{ ExitCode: number | null }>('GET', `/exec/${exec.Id}/json`);
+	const output = new Writable({
+		write(chunk: Buffer, _encoding, done) {
+			parts.push(chunk);
+			done();
+		},
+	});
+	api.docker.modem.demuxStream(res, output, output);
+	await new Promise<void>((resolve, reject) => {
+		res.once('end', resolve);
+		res.once('error', reject);
+	});
+	const info = await exec.inspect();
 	return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(parts).toString('utf8').trim() };
 }
 
@@ -60,7 +71,7 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 		const info = api.info!;
 		if (!info.arch) {
 			// connecting asked /_ping only, whose headers lack the architecture (Podman's also the OS)
-			const version = await api.json<{ Os?: string; Arch?: string }>('GET', '/version', { timeoutMs: 30_000 });
+			const version = (await engineVersion(api.docker, AbortSignal.timeout(30_000))) as { Os?: string; Arch?: string };
 			info.os = version.Os ?? info.os;
 			info.arch = version.Arch ?? '';
 		}
@@ -71,7 +82,7 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 
 	if (api) {
 		try {
-			const info = await api.json<{ DockerRootDir?: string }>('GET', '/info');
+			const info = (await api.docker.info()) as { DockerRootDir?: string };
 			const local = api.endpoint.kind === 'unix' && info.DockerRootDir && process.platform === 'linux';
 			const dir = local ? info.DockerRootDir! : home.dir;
 			let free: number | null = null;
@@ -120,7 +131,7 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} was built for ${image.version ?? 'an unknown version'}`, fix: 'stigmer server start --build' });
 			else checks.push({ name: 'image', status: 'ok', detail: `${config.agentRunner.image} (${(image.size / 1e6).toFixed(0)} MB)` });
 
-			const base = await api.jsonOrNull('GET', `/images/${encodeURIComponent(baseImage)}/json`).catch(() => null);
+			const base = await inspectImage(api, baseImage).catch(() => null);
 			checks.push(
 				base || image
 					? { name: 'base image', status: 'ok', detail: base ? `${baseImage} present` : `not needed until a rebuild (${baseImage} is not present)` }

@@ -198,10 +198,10 @@ export class RealBackend implements DashboardBackend {
 			if (stats?.id === id) return;
 			stopStats();
 			const controller = new AbortController();
-			signal.addEventListener('abort', () => controller.abort(), { once: true });
 			stats = { id, controller };
 			const onStats = (s: ContainerStats) => sink.recordSample(agentRunnerService, s);
-			followContainerStats(api, id, onStats, controller.signal)
+			// ends with the dashboard or with this stream, and leaves no listener on the dashboard's signal
+			followContainerStats(api, id, onStats, AbortSignal.any([signal, controller.signal]))
 				.catch(() => {})
 				.finally(() => {
 					if (stats?.controller === controller) stats = null;

@@ -4,6 +4,7 @@
 // report them, so this works whichever client made the request.
 import { exitCodes } from '../contract.js';
 import { UserError } from '../errors.js';
+import { engineMessage, engineStatus } from './engineErrors.js';
 
 interface KnownRefusal {
 	/** matched against the engine's message */
@@ -60,12 +61,9 @@ export const knownRefusals: readonly KnownRefusal[] = [
 /** `{statusCode, message}` of an engine error answer, or null when `error` is not one. */
 function engineAnswer(error: unknown): { statusCode: number; message: string } | null {
 	if (!(error instanceof Error)) return null;
-	const statusCode = (error as { statusCode?: unknown }).statusCode;
-	if (typeof statusCode !== 'number' || statusCode < 400) return null;
-	// dockerode: "(HTTP code 500) server error - <engine message>", the engine's own text in json.message
-	const json = (error as { json?: { message?: unknown } }).json;
-	const message = typeof json?.message === 'string' ? json.message : error.message.replace(/^\(HTTP code \d+\) [^-]*- /, '');
-	return { statusCode, message: message.trim() };
+	const statusCode = engineStatus(error);
+	if (statusCode === undefined || statusCode < 400) return null;
+	return { statusCode, message: engineMessage(error) };
 }
 
 /**

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { imageRepository } from '../../source/contract.ts';
 import { DockerApi } from '../../source/engine/DockerApi.ts';
 import { type BuildProgress, buildImage } from '../../source/engine/ImageBuilder.ts';
 import { UserError } from '../../source/errors.ts';
@@ -21,7 +22,8 @@ const removeImage = (tag: string) => {
 
 test('server start builds a missing image, showing the steps, then runs it', { timeout: 600_000 }, async () => {
 	const home = await makeTestHome();
-	const tag = `stigmer/agent-runner:0.0.0-test-${process.pid}`;
+	// stigmer's own repository (STIGMER_DEV_IMAGE_REPOSITORY in a development checkout): built when missing
+	const tag = `${imageRepository}:0.0.0-test-${process.pid}`;
 	try {
 		home.writeConfig(`agentRunner:\n  port: ${home.port}\n  image: ${tag}\nservices: {}\n`);
 		const r = await home.cli(['server', 'start']);

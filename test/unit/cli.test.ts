@@ -79,3 +79,20 @@ test('non-UI commands never load Ink or React', async () => {
 		);
 	}
 });
+
+test('only commands that talk to the engine load dockerode (not --help, not natives-only paths)', async () => {
+	const { spawnSync } = await import('node:child_process');
+	const { repoRoot } = await import('../helpers/cli.ts');
+	const home = mkdtempSync(path.join(os.tmpdir(), 'stigmer-imports-'));
+	writeFileSync(path.join(home, 'config.yaml'), 'services:\n  api:\n    command: [node, never-started.mjs]\n');
+	const loads = (args: string[]) => {
+		const r = spawnSync(process.execPath, ['--import', path.join(repoRoot, 'test/helpers/traceImports.mjs'), '--import', 'tsx', path.join(repoRoot, 'source/cli.ts'), '--home', home, ...args], {
+			encoding: 'utf8',
+			cwd: repoRoot,
+			env: { ...process.env, DOCKER_HOST: 'unix:///tmp/stigmer-no-engine.sock' },
+		});
+		return r.stderr.split('\n').includes('import: dockerode');
+	};
+	for (const args of [['--help'], ['server', 'logs', 'api', '-n', '1'], ['executions', 'list']]) assert.equal(loads(args), false, `stigmer ${args.join(' ')}`);
+	assert.equal(loads(['server', 'status', '--json']), true, 'the trace sees dockerode where the engine is asked');
+});
