@@ -55,5 +55,10 @@ const median = (xs: number[]) => {
 	return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-console.log(`start-up, median of ${runs} runs (Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+console.log(
+	`start-up, median of ${runs} runs (Node ${process.version}, ${os.cpus().length} cores, load ${os
+		.loadavg()
+		.map((l) => l.toFixed(1))
+		.join(' ')})`,
+);
 for (const [name, r] of results) console.log(`${name.padEnd(42)} wall ${s(median(r.wall)).padEnd(9)} cpu ${s(median(r.cpu))}`);

@@ -15,7 +15,14 @@ export default async function dashboard(ctx: CommandContext): Promise<number> {
 	// React's development build costs several times the CPU per frame; set before React first loads
 	process.env.NODE_ENV ??= 'production';
 	const { runDashboard } = await import('../ui/runDashboard.js');
-	return runDashboard({ backend, stdout: ctx.stdout, stderr: ctx.stderr, color: ctx.color, ...(fixture ? { title: 'stigmer dashboard (fixture)' } : {}), ...(process.env.STIGMER_DASHBOARD_STATS ? { statsFile: process.env.STIGMER_DASHBOARD_STATS } : {}) });
+	return runDashboard({
+		backend,
+		stdout: ctx.stdout,
+		stderr: ctx.stderr,
+		color: ctx.color,
+		...(fixture ? { title: 'stigmer dashboard (fixture)' } : {}),
+		...(process.env.STIGMER_DASHBOARD_STATS ? { statsFile: process.env.STIGMER_DASHBOARD_STATS } : {}),
+	});
 }
 
 /**

@@ -9,7 +9,7 @@ import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
 import { processFacts } from '../platform/ProcessFacts.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
-import { UserError, errorMessage } from '../errors.js';
+import { type UserError, errorMessage } from '../errors.js';
 import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
 import { currentForward } from '../supervisor/SupervisorClient.js';
 import { httpStatus, probeTcp } from '../supervisor/readiness.js';
@@ -93,7 +93,8 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				free = null; // not visible from here (a VM): say nothing wrong
 			}
 			if (free === null) checks.push({ name: 'disk', status: 'skip', detail: `cannot see ${dir} from here` });
-			else if (free < 1e9) checks.push({ name: 'disk', status: 'fail', detail: `${(free / 1e9).toFixed(2)} GB free under ${dir}`, fix: 'free at least 1 GB: docker system prune, or remove unused images' });
+			else if (free < 1e9)
+				checks.push({ name: 'disk', status: 'fail', detail: `${(free / 1e9).toFixed(2)} GB free under ${dir}`, fix: 'free at least 1 GB: docker system prune, or remove unused images' });
 			else checks.push({ name: 'disk', status: 'ok', detail: `${(free / 1e9).toFixed(1)} GB free under ${dir}` });
 		} catch (error) {
 			checks.push({ name: 'disk', status: 'warn', detail: errorMessage(error) });
@@ -120,13 +121,14 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				name: `port ${port}`,
 				status: ours ? 'warn' : 'fail',
 				detail: `127.0.0.1:${port}, needed by ${what}, is held by ${holder}`,
-				fix: ours ? 'fine if that is this stack\'s own service; otherwise stop it' : `stop it${owner ? ` (kill ${owner.pid})` : ''}, or choose another port in ${home.configFile}`,
+				fix: ours ? "fine if that is this stack's own service; otherwise stop it" : `stop it${owner ? ` (kill ${owner.pid})` : ''}, or choose another port in ${home.configFile}`,
 			});
 		}
 
 		if (api) {
 			const image = await inspectImage(api, config.agentRunner.image).catch(() => null);
-			if (!image) checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} is not built yet`, fix: 'stigmer server start builds it (about a minute), or npm run build:image' });
+			if (!image)
+				checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} is not built yet`, fix: 'stigmer server start builds it (about a minute), or npm run build:image' });
 			else if (config.agentRunner.image.startsWith('stigmer/') && image.version !== packageVersion)
 				checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} was built for ${image.version ?? 'an unknown version'}`, fix: 'stigmer server start --build' });
 			else checks.push({ name: 'image', status: 'ok', detail: `${config.agentRunner.image} (${(image.size / 1e6).toFixed(0)} MB)` });
@@ -149,7 +151,12 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 					checks.push(
 						result.exitCode === 0
 							? { name: 'llm', status: 'ok', detail: `${llmUrl} answers from inside the container${via}` }
-							: { name: 'llm', status: 'fail', detail: `${llmUrl} is unreachable from inside the container${via}: ${result.output}`, fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile} (as seen from the host)` },
+							: {
+									name: 'llm',
+									status: 'fail',
+									detail: `${llmUrl} is unreachable from inside the container${via}: ${result.output}`,
+									fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile} (as seen from the host)`,
+								},
 					);
 				} catch (error) {
 					checks.push({ name: 'llm', status: 'warn', detail: `could not probe from the container: ${errorMessage(error)}` });
@@ -159,7 +166,12 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				checks.push(
 					status !== null
 						? { name: 'llm', status: 'ok', detail: `${config.agentRunner.llm.baseUrl} answers from the host (the container is not running, so it was not probed from inside)` }
-						: { name: 'llm', status: 'warn', detail: `${config.agentRunner.llm.baseUrl} does not answer from the host`, fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile}` },
+						: {
+								name: 'llm',
+								status: 'warn',
+								detail: `${config.agentRunner.llm.baseUrl} does not answer from the host`,
+								fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile}`,
+							},
 				);
 			}
 		}

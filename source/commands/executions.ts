@@ -93,7 +93,12 @@ export function describeExecution(e: Execution, now = Date.now()): string {
 	if (took) rows.push([e.finished_at ? 'took' : 'running for', took]);
 	if (e.error) rows.push(['error', oneLine(e.error)]);
 	let text = formatTable(rows.map(([k, v]) => [k, v])).join('\n');
-	if (e.result) text += `\nresult:\n${e.result.replace(/[\r\n]+$/, '').split(/\r?\n/).map((line) => `  ${plain(line)}`).join('\n')}`;
+	if (e.result)
+		text += `\nresult:\n${e.result
+			.replace(/[\r\n]+$/, '')
+			.split(/\r?\n/)
+			.map((line) => `  ${plain(line)}`)
+			.join('\n')}`;
 	return `${text}\n`;
 }
 

@@ -36,7 +36,10 @@ export function checkUploads(files: string[]): string[] {
 
 const run: Command<'run'> = async (ctx, { flags, input: positionals }) => {
 	if (positionals.length !== 2) {
-		throw new UsageError(positionals.length < 2 ? 'run needs AGENT_FILE and PROMPT' : `run takes AGENT_FILE and one PROMPT (quote the prompt); got ${positionals.length} arguments`, 'see `stigmer run --help`');
+		throw new UsageError(
+			positionals.length < 2 ? 'run needs AGENT_FILE and PROMPT' : `run takes AGENT_FILE and one PROMPT (quote the prompt); got ${positionals.length} arguments`,
+			'see `stigmer run --help`',
+		);
 	}
 	const [agentFile, promptArg] = positionals as [string, string];
 	const agent = readAgentSpec(agentFile);
@@ -52,12 +55,7 @@ const run: Command<'run'> = async (ctx, { flags, input: positionals }) => {
 	}
 };
 
-async function follow(
-	ctx: CommandContext,
-	client: AgentRunnerClient,
-	request: Parameters<AgentRunnerClient['submit']>[0],
-	options: { detach: boolean; json: boolean },
-): Promise<number> {
+async function follow(ctx: CommandContext, client: AgentRunnerClient, request: Parameters<AgentRunnerClient['submit']>[0], options: { detach: boolean; json: boolean }): Promise<number> {
 	const stop = new AbortController();
 	let interrupts = 0;
 	let executionId: string | null = null;

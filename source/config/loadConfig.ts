@@ -65,7 +65,9 @@ export function loadConfig(home: StigmerHome): StigmerConfig {
 	try {
 		const size = statSync(home.configFile).size;
 		if (size > maxConfigBytes) {
-			throw new ConfigError(home.configFile, [{ line: undefined, key: '(file)', problem: `${(size / 1024).toFixed(0)} KiB is too large for a config file (the limit is ${maxConfigBytes / 1024} KiB)` }]);
+			throw new ConfigError(home.configFile, [
+				{ line: undefined, key: '(file)', problem: `${(size / 1024).toFixed(0)} KiB is too large for a config file (the limit is ${maxConfigBytes / 1024} KiB)` },
+			]);
 		}
 		text = readFileSync(home.configFile, 'utf8');
 	} catch (error) {
@@ -91,7 +93,11 @@ export function parseConfig(text: string, file: string, home: StigmerHome): Stig
 	if (root !== null && !(isScalar(root) && (root.value === null || root.value === undefined))) {
 		v.attempt(() => validate(v, v.map(root, '(document)'), config, home));
 	}
-	if (v.problems.length > 0) throw new ConfigError(file, v.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+	if (v.problems.length > 0)
+		throw new ConfigError(
+			file,
+			v.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
+		);
 	return config;
 }
 
@@ -282,29 +288,30 @@ class Validator {
 			case 'llm': {
 				const llm = this.map(node, key);
 				this.onlyKeys(llm, key, ['provider', 'baseUrl', 'model', 'apiKeyFile']);
-				for (const p of llm.items) this.attempt(() => {
-					const k = (p.key as { value?: unknown }).value;
-					const n = p.value as Node;
-					const kk = `${key}.${String(k)}`;
-					if (k === 'provider') {
-						const value = this.string(n, kk);
-						if (value !== 'openai' && value !== 'anthropic') throw this.error(n, kk, 'expected openai or anthropic');
-						out.llm.provider = value;
-					} else if (k === 'baseUrl') {
-						const value = this.string(n, kk);
-						try {
-							const url = new URL(value);
-							if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-						} catch {
-							throw this.error(n, kk, 'expected an http:// or https:// URL');
+				for (const p of llm.items)
+					this.attempt(() => {
+						const k = (p.key as { value?: unknown }).value;
+						const n = p.value as Node;
+						const kk = `${key}.${String(k)}`;
+						if (k === 'provider') {
+							const value = this.string(n, kk);
+							if (value !== 'openai' && value !== 'anthropic') throw this.error(n, kk, 'expected openai or anthropic');
+							out.llm.provider = value;
+						} else if (k === 'baseUrl') {
+							const value = this.string(n, kk);
+							try {
+								const url = new URL(value);
+								if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+							} catch {
+								throw this.error(n, kk, 'expected an http:// or https:// URL');
+							}
+							out.llm.baseUrl = value;
+						} else if (k === 'model') {
+							out.llm.model = this.string(n, kk);
+						} else if (k === 'apiKeyFile') {
+							out.llm.apiKeyFile = this.homePath(n, kk);
 						}
-						out.llm.baseUrl = value;
-					} else if (k === 'model') {
-						out.llm.model = this.string(n, kk);
-					} else if (k === 'apiKeyFile') {
-						out.llm.apiKeyFile = this.homePath(n, kk);
-					}
-				});
+					});
 				break;
 			}
 		}

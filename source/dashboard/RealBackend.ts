@@ -97,7 +97,8 @@ export class RealBackend implements DashboardBackend {
 			(status) => {
 				if (signal.aborted) return;
 				sink.dispatch({ type: 'services/replaced', services: status.services });
-				if (status.engine.reachable === false) sink.dispatch({ type: 'engine/changed', engine: { reachable: false, endpoint: status.engine.endpoint, ...(status.engine.error ? { error: status.engine.error } : {}) } });
+				if (status.engine.reachable === false)
+					sink.dispatch({ type: 'engine/changed', engine: { reachable: false, endpoint: status.engine.endpoint, ...(status.engine.error ? { error: status.engine.error } : {}) } });
 			},
 			(error) => report('status', error),
 		);
@@ -219,7 +220,7 @@ export class RealBackend implements DashboardBackend {
 			if (healthTimer) clearTimeout(healthTimer);
 			const recheckMs = healthRecheckMs(found);
 			healthTimer = recheckMs === null ? null : setTimeout(() => resync(), recheckMs);
-			if (found && found.State.Running) startStats(found.Id);
+			if (found?.State.Running) startStats(found.Id);
 			else {
 				stopStats();
 				sink.dispatch({ type: 'stats/cleared', service: agentRunnerService });

@@ -140,11 +140,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		[containerEnv.llmModel]: config.llm.model,
 		[containerEnv.maxConcurrency]: String(config.maxConcurrency),
 	};
-	const binds = [
-		`${home.workspaceDir}:${containerPaths.workspace}`,
-		`${home.agentRunnerDataDir}:${containerPaths.data}`,
-		`${home.apiTokenFile}:${containerPaths.apiToken}:ro`,
-	];
+	const binds = [`${home.workspaceDir}:${containerPaths.workspace}`, `${home.agentRunnerDataDir}:${containerPaths.data}`, `${home.apiTokenFile}:${containerPaths.apiToken}:ro`];
 	const ownedPaths = [home.workspaceDir, home.agentRunnerDataDir, home.apiTokenFile];
 	if (config.llm.apiKeyFile) {
 		env[containerEnv.llmApiKeyFile] = containerPaths.llmApiKey;

@@ -12,7 +12,7 @@ import { type Readable, addAbortSignal } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type DockerModem from 'docker-modem';
 import { exitCodes } from '../contract.js';
-import { UserError, errorMessage } from '../errors.js';
+import { UserError } from '../errors.js';
 import { ApiVersionError, chooseApiVersion, minApiVersion, needsVersionRange, type EngineVersionRange } from './apiVersion.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
 import { engineMessage } from './engineErrors.js';
@@ -161,7 +161,10 @@ export class DockerApi {
 			chosen = chooseApiVersion(version);
 		} catch (error) {
 			if (!(error instanceof ApiVersionError)) throw error;
-			throw new EngineUnreachableError(`the engine at ${this.endpointUrl} speaks Docker API ${error.engineVersion}; stigmer needs ${minApiVersion} or later`, 'upgrade Docker Engine to 20.10 or later (or Podman to 4 or later)');
+			throw new EngineUnreachableError(
+				`the engine at ${this.endpointUrl} speaks Docker API ${error.engineVersion}; stigmer needs ${minApiVersion} or later`,
+				'upgrade Docker Engine to 20.10 or later (or Podman to 4 or later)',
+			);
 		}
 		this.client = new Docker({ ...options, version: `v${chosen}` } as Dockerode.DockerOptions);
 		this.apiVersion = chosen;

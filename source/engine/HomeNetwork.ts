@@ -43,7 +43,11 @@ export async function ensureHomeNetwork(api: DockerApi, home: StigmerHome): Prom
 			// 409: a concurrent start made it first
 			if (engineStatus(error) !== 409) {
 				const message = engineMessage(error);
-				throw new UserError(`cannot create the network ${name}: ${message}`, 1, /pool/i.test(message) ? 'the engine ran out of address pools: docker network prune removes unused networks' : undefined);
+				throw new UserError(
+					`cannot create the network ${name}: ${message}`,
+					1,
+					/pool/i.test(message) ? 'the engine ran out of address pools: docker network prune removes unused networks' : undefined,
+				);
 			}
 		}
 		inspect = (await network.inspect()) as NetworkInspect;

@@ -22,10 +22,7 @@ export async function inspectImage(api: DockerApi, image: string): Promise<Image
 	return { id: found.Id, version: found.Config?.Labels?.[imageVersionLabel] ?? null, created: found.Created, size: found.Size };
 }
 
-export type BuildProgress =
-	| { kind: 'step'; step: number; steps: number; text: string }
-	| { kind: 'output'; text: string }
-	| { kind: 'base'; text: string };
+export type BuildProgress = { kind: 'step'; step: number; steps: number; text: string } | { kind: 'output'; text: string } | { kind: 'base'; text: string };
 
 /** Directories of the package that form the build context (the Dockerfile copies only from these). */
 const contextDirs = ['docker', 'agent-runner'];

@@ -7,9 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
-export type Endpoint =
-	| { kind: 'unix'; socketPath: string; source: string }
-	| { kind: 'tcp'; host: string; port: number; tls: TlsFiles | null; source: string };
+export type Endpoint = { kind: 'unix'; socketPath: string; source: string } | { kind: 'tcp'; host: string; port: number; tls: TlsFiles | null; source: string };
 
 export interface TlsFiles {
 	ca?: string;
@@ -50,7 +48,8 @@ export function parseDockerHost(host: string, source: string, env: NodeJS.Proces
 		return { kind: 'tcp', host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)), tls, source };
 	}
 	if (host.startsWith('npipe://')) throw new EndpointError(`${source}: Windows named pipes (${host}) are not supported; use WSL with a unix socket or tcp://`);
-	if (host.startsWith('ssh://')) throw new EndpointError(`${source}: ssh:// engines are not supported; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock …) and set DOCKER_HOST=unix:///tmp/docker.sock`);
+	if (host.startsWith('ssh://'))
+		throw new EndpointError(`${source}: ssh:// engines are not supported; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock …) and set DOCKER_HOST=unix:///tmp/docker.sock`);
 	if (host.startsWith('/')) return { kind: 'unix', socketPath: host, source };
 	throw new EndpointError(`${source}: cannot understand engine address "${host}"; expected unix:///path or tcp://host:port`);
 }

@@ -87,11 +87,7 @@ export class StigmerHome {
 			mkdirSync(this.secretsDir, { recursive: true, mode: 0o700 });
 			if ((statSync(this.secretsDir).mode & 0o777) !== 0o700) chmodSync(this.secretsDir, 0o700);
 		} catch (error) {
-			throw new UserError(
-				`cannot use ${this.dir} as the stigmer home: ${errorMessage(error)}`,
-				1,
-				`choose a writable directory with --home DIR or ${cliEnv.home}, or fix its permissions`,
-			);
+			throw new UserError(`cannot use ${this.dir} as the stigmer home: ${errorMessage(error)}`, 1, `choose a writable directory with --home DIR or ${cliEnv.home}, or fix its permissions`);
 		}
 	}
 }

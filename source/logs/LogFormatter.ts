@@ -25,7 +25,9 @@ export class LogFormatter {
 
 	constructor(private readonly format: LogFormat) {
 		this.width = Math.max(0, ...format.services.map((s) => s.length));
-		format.services.forEach((service, i) => this.prefix.set(service, this.makePrefix(service, i)));
+		format.services.forEach((service, i) => {
+			this.prefix.set(service, this.makePrefix(service, i));
+		});
 	}
 
 	private makePrefix(service: string, index: number): string {

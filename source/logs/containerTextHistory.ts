@@ -93,7 +93,8 @@ export class ContainerTextEncoder {
 		for (let i = 0; i < 30; i++) {
 			const c = b[start + i]!;
 			if (c !== previous[i]) {
-				if (c < previous[i]!) this.failed = true; // out of order: the general path sorts
+				if (c < previous[i]!)
+					this.failed = true; // out of order: the general path sorts
 				else for (; i < 30; i++) previous[i] = b[start + i]!;
 				return;
 			}
@@ -254,7 +255,11 @@ export async function containerTextHistory(lookup: ContainerLookup, o: Container
 						encoder?.push(chunk);
 					});
 		logs?.catch(() => undefined);
-		const inspect = await getJson<{ Id: string; Config: { Tty?: boolean }; State: { Running: boolean } }>(lookup.endpoint, versionedPath(found.apiVersion, `/containers/${found.id}/json`), controller.signal);
+		const inspect = await getJson<{ Id: string; Config: { Tty?: boolean }; State: { Running: boolean } }>(
+			lookup.endpoint,
+			versionedPath(found.apiVersion, `/containers/${found.id}/json`),
+			controller.signal,
+		);
 		if (!inspect) return null;
 		const notices: LogNotice[] = inspect.State.Running ? [] : [{ kind: 'container-stopped', service, id: inspect.Id }];
 		if (!logs) return { output: [], notices };

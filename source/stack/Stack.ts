@@ -53,7 +53,6 @@ export interface StartOptions extends StackOptions {
 	services?: string[];
 }
 
-
 export function serviceNames(config: StigmerConfig): string[] {
 	return [...config.services.map((s) => s.name), agentRunnerService];
 }
@@ -349,7 +348,11 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 		if (all) {
 			const up = readNativeState(home).services.filter((s) => ['running', 'starting', 'restarting'].includes(s.state));
 			for (const n of up) emit({ service: n.name, phase: 'stop' });
-			tasks.push(shutdownSupervisor(home, timeout).then(() => up.forEach((n) => emit({ service: n.name, phase: 'stopped' }))));
+			tasks.push(
+				shutdownSupervisor(home, timeout).then(() => {
+					for (const n of up) emit({ service: n.name, phase: 'stopped' });
+				}),
+			);
 		} else if (natives.length > 0 && supervisorPid(home) !== null) {
 			tasks.push(
 				request(home, { cmd: 'stop', services: natives, timeout }, { timeoutMs: (timeout + 10) * 1000 }).then((r) => {
@@ -376,7 +379,8 @@ export async function restartStack(home: StigmerHome, options: StartOptions = {}
 function configuredNativeRow(home: StigmerHome, name: string, config: StigmerConfig): ServiceStatus {
 	const service = config.services.find((s) => s.name === name)!;
 	const found = resolveExecutable(service.command[0]!, { cwd: service.cwd ?? home.dir, binDir: home.binDir });
-	if (!found && service.optional) return { name, kind: 'native', state: 'not-installed', health: null, restarts: 0, exitCode: null, message: `${service.command[0]} not found on PATH or in ${home.binDir}` };
+	if (!found && service.optional)
+		return { name, kind: 'native', state: 'not-installed', health: null, restarts: 0, exitCode: null, message: `${service.command[0]} not found on PATH or in ${home.binDir}` };
 	return { name, kind: 'native', state: 'stopped', health: null, restarts: 0, exitCode: null };
 }
 

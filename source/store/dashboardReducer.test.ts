@@ -11,7 +11,10 @@ const withServices = () => run(initialDashboardState, { type: 'services/replaced
 
 test('orders natives before containers and selects the first row', () => {
 	const state = withServices();
-	assert.deepEqual(state.services.map((s) => s.name), ['stigmer-server', 'workflow-runner', 'agent-runner']);
+	assert.deepEqual(
+		state.services.map((s) => s.name),
+		['stigmer-server', 'workflow-runner', 'agent-runner'],
+	);
 	assert.equal(state.selected, 'stigmer-server');
 });
 

@@ -105,9 +105,8 @@ export function request(home: StigmerHome, req: SupervisorRequest, options: { ti
 			if (error) reject(error);
 			else resolve(response!);
 		};
-		const timer = options.timeoutMs === undefined
-			? null
-			: setTimeout(() => finish(new UserError(`the native services supervisor did not answer ${req.cmd} within ${options.timeoutMs} ms`)), options.timeoutMs);
+		const timer =
+			options.timeoutMs === undefined ? null : setTimeout(() => finish(new UserError(`the native services supervisor did not answer ${req.cmd} within ${options.timeoutMs} ms`)), options.timeoutMs);
 		socket.once('connect', () => socket.write(jsonLine(req)));
 		readJsonLines(
 			socket,
@@ -172,9 +171,7 @@ export function readNativeState(home: StigmerHome): NativeStateSnapshot {
 	} catch {
 		return { supervisorPid: supervisorPid(home), services: [] };
 	}
-	const live = state.supervisor && isSameProcess(state.supervisor.pid, state.supervisor.startTime) && isSupervisorOf(state.supervisor.pid, home.dir)
-		? state.supervisor.pid
-		: null;
+	const live = state.supervisor && isSameProcess(state.supervisor.pid, state.supervisor.startTime) && isSupervisorOf(state.supervisor.pid, home.dir) ? state.supervisor.pid : null;
 	if (live !== null) return { supervisorPid: live, services: state.services };
 	const services = state.services.map((service): NativeStatus => {
 		if (service.state !== 'running' && service.state !== 'starting' && service.state !== 'restarting') return service;
@@ -215,7 +212,12 @@ export async function stopOrphanedNatives(home: StigmerHome, timeoutMs: number):
 		Object.entries(state.guards ?? {}).map(async ([name, guard]) => {
 			if (!groupStillOurs(guard) || !processGroupAlive(guard.pid)) return;
 			stopped.push(name);
-			await terminateGroup(guard, () => !isSameProcess(guard.pid, guard.startTime), () => {}, timeoutMs);
+			await terminateGroup(
+				guard,
+				() => !isSameProcess(guard.pid, guard.startTime),
+				() => {},
+				timeoutMs,
+			);
 		}),
 	);
 	return stopped;

@@ -72,4 +72,3 @@ export function jsonForTerminal(value: unknown): string {
 	const json = JSON.stringify(value);
 	return unsafe.test(json) ? json.replace(c1All, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : json;
 }
-

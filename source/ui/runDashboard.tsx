@@ -124,7 +124,19 @@ function recordFrameStats(file: string, stdout: NodeJS.WriteStream) {
 		reportedAt = Date.now();
 		if (renders === 0 && writes === 0) return;
 		const memory = process.memoryUsage();
-		const line = { timeMs: Date.now(), renders, renderMs: Math.round(renderMs * 100) / 100, writes, bytes, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers, spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])) };
+		const line = {
+			timeMs: Date.now(),
+			renders,
+			renderMs: Math.round(renderMs * 100) / 100,
+			writes,
+			bytes,
+			rssBytes: memory.rss,
+			heapUsedBytes: memory.heapUsed,
+			heapTotalBytes: memory.heapTotal,
+			externalBytes: memory.external,
+			arrayBuffersBytes: memory.arrayBuffers,
+			spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])),
+		};
 		appendFileSync(file, `${JSON.stringify(line)}\n`);
 		renders = renderMs = writes = bytes = 0;
 	};

@@ -35,7 +35,10 @@ export function makeTlsMaterial(): TlsMaterial {
 	ssl('req', '-x509', ...key, '-keyout', f('ca-key.pem'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=stigmer-test-ca');
 	writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
 	writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
-	for (const [who, keyFile, certFile] of [['server', 'server-key.pem', 'server-cert.pem'], ['client', 'key.pem', 'cert.pem']] as const) {
+	for (const [who, keyFile, certFile] of [
+		['server', 'server-key.pem', 'server-cert.pem'],
+		['client', 'key.pem', 'cert.pem'],
+	] as const) {
 		ssl('req', ...key, '-keyout', f(keyFile), '-out', f(`${who}.csr`), '-subj', `/CN=stigmer-test-${who}`);
 		ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-out', f(certFile), '-days', '1', '-extfile', f(`${who}.ext`));
 	}

@@ -111,7 +111,10 @@ test('tcp + TLS from DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, throug
 	} finally {
 		await tlsProxy.close();
 	}
-	assert.deepEqual(warnings.map((w) => `${w.name}: ${w.message}`), []);
+	assert.deepEqual(
+		warnings.map((w) => `${w.name}: ${w.message}`),
+		[],
+	);
 });
 
 test('many requests with one long-lived signal leave no abort listener behind', async () => {
@@ -127,7 +130,10 @@ test('many requests with one long-lived signal leave no abort listener behind', 
 		controller.abort();
 		api.close();
 	}
-	assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning'), []);
+	assert.deepEqual(
+		warnings.filter((w) => w.name === 'MaxListenersExceededWarning'),
+		[],
+	);
 });
 
 test('event stream reconnects leave no abort listener behind', async () => {
@@ -161,7 +167,10 @@ test('event stream reconnects leave no abort listener behind', async () => {
 	// while a stream is open it holds one listener (two while its request is in flight), never more
 	assert.ok(Math.max(...counts) <= 2, `listeners per reconnect: ${counts.join(' ')}`);
 	assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
-	assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning'), []);
+	assert.deepEqual(
+		warnings.filter((w) => w.name === 'MaxListenersExceededWarning'),
+		[],
+	);
 });
 
 test("stats followers (the dashboard's, one per container start) leave no listener on the dashboard's signal", async () => {

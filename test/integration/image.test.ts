@@ -44,25 +44,19 @@ test('a failing RUN step ends the build with that step and its output', { timeou
 	mkdirSync(path.join(context, 'docker'));
 	mkdirSync(path.join(context, 'agent-runner'));
 	writeFileSync(path.join(context, 'agent-runner', 'placeholder.txt'), 'x\n');
-	writeFileSync(
-		path.join(context, 'docker', 'Dockerfile'),
-		'FROM debian:trixie-slim AS runtime\nRUN echo "about to fail: missing-module-xyz" && exit 3\n',
-	);
+	writeFileSync(path.join(context, 'docker', 'Dockerfile'), 'FROM debian:trixie-slim AS runtime\nRUN echo "about to fail: missing-module-xyz" && exit 3\n');
 	const tag = `stigmer/agent-runner-broken:${process.pid}`;
 	const api = await DockerApi.connect();
 	const steps: BuildProgress[] = [];
 	try {
-		await assert.rejects(
-			buildImage(api, { image: tag, contextRoot: context, onProgress: (p) => steps.push(p) }),
-			(error: unknown) => {
-				assert.ok(error instanceof UserError);
-				assert.equal(error.exitCode, 1);
-				assert.match(error.message, /failed at step 2\/2/);
-				assert.match(error.message, /about to fail: missing-module-xyz/);
-				assert.match(error.message, /returned a non-zero code: 3|exit status 3/);
-				return true;
-			},
-		);
+		await assert.rejects(buildImage(api, { image: tag, contextRoot: context, onProgress: (p) => steps.push(p) }), (error: unknown) => {
+			assert.ok(error instanceof UserError);
+			assert.equal(error.exitCode, 1);
+			assert.match(error.message, /failed at step 2\/2/);
+			assert.match(error.message, /about to fail: missing-module-xyz/);
+			assert.match(error.message, /returned a non-zero code: 3|exit status 3/);
+			return true;
+		});
 		assert.ok(steps.some((s) => s.kind === 'step' && s.step === 2));
 	} finally {
 		api.close();

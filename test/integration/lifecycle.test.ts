@@ -11,7 +11,10 @@ import { collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } fro
 import { finalAnswer, startFakeLlm, toolCall } from '../helpers/fakeLlm.ts';
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
-const containersOf = (dir: string) => docker('ps', '-aq', '--no-trunc', '--filter', `label=ai.stigmer.home=${homeHash(dir)}`).split('\n').filter(Boolean);
+const containersOf = (dir: string) =>
+	docker('ps', '-aq', '--no-trunc', '--filter', `label=ai.stigmer.home=${homeHash(dir)}`)
+		.split('\n')
+		.filter(Boolean);
 const status = async (home: TestHome) => {
 	const r = await home.cli(['server', 'status', '--json']);
 	assert.equal(r.code, 0, r.stderr);
@@ -136,7 +139,8 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 
 	// Docker 20.10 keeps State.OOMKilled once the restart policy has started the container again; Docker
 	// 26.1 and 28.5 (and Podman 4.3) clear it with that start (README, "Supported engines")
-	const clearsOomKilled = ['podman', 'docker26', 'docker28'].includes(process.env.STIGMER_TEST_ENGINE ?? '') && `${process.env.STIGMER_TEST_ENGINE} clears OOMKilled when the restart policy starts the container again`;
+	const clearsOomKilled =
+		['podman', 'docker26', 'docker28'].includes(process.env.STIGMER_TEST_ENGINE ?? '') && `${process.env.STIGMER_TEST_ENGINE} clears OOMKilled when the restart policy starts the container again`;
 	test('an out-of-memory kill shows as oomKilled', { skip: clearsOomKilled }, async () => {
 		home.writeConfig(`agentRunner:\n  port: ${home.port}\n  memory: 64m\nservices: {}\n`);
 		const r = await home.cli(['server', 'start']);
@@ -149,10 +153,14 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		} catch {
 			// the exec dies with its container
 		}
-		const after = await until('oomKilled', async () => {
-			const s = row(await status(home), 'agent-runner');
-			return s.oomKilled ? s : null;
-		}, 15_000);
+		const after = await until(
+			'oomKilled',
+			async () => {
+				const s = row(await status(home), 'agent-runner');
+				return s.oomKilled ? s : null;
+			},
+			15_000,
+		);
 		assert.equal(after.oomKilled, true);
 	});
 
@@ -396,10 +404,14 @@ describe('the container reaches an LLM on the host loopback', { timeout: 300_000
 			});
 			assert.equal(submit.status, 202);
 			const { id } = (await submit.json()) as { id: string };
-			const final = await until('the execution to finish', async () => {
-				const e = (await (await fetch(`http://127.0.0.1:${home.port}/v1/executions/${id}`, { headers })).json()) as { status: string; error?: string };
-				return ['succeeded', 'failed'].includes(e.status) ? e : null;
-			}, 60_000);
+			const final = await until(
+				'the execution to finish',
+				async () => {
+					const e = (await (await fetch(`http://127.0.0.1:${home.port}/v1/executions/${id}`, { headers })).json()) as { status: string; error?: string };
+					return ['succeeded', 'failed'].includes(e.status) ? e : null;
+				},
+				60_000,
+			);
 			assert.equal(final.status, 'succeeded', JSON.stringify(final));
 			assert.ok(llm.requests.length >= 2);
 			assert.equal(readFileSync(path.join(home.dir, 'workspace', id, 'hello.txt'), 'utf8'), 'hi');

@@ -26,7 +26,10 @@ test("the engine's minimum is respected: a raised floor (DOCKER_MIN_API_VERSION)
 });
 
 test('an engine older than stigmer supports, or one that names no version, is refused', () => {
-	assert.throws(() => chooseApiVersion({ ApiVersion: '1.40', MinAPIVersion: '1.12' }), (error: unknown) => error instanceof ApiVersionError && error.engineVersion === '1.40');
+	assert.throws(
+		() => chooseApiVersion({ ApiVersion: '1.40', MinAPIVersion: '1.12' }),
+		(error: unknown) => error instanceof ApiVersionError && error.engineVersion === '1.40',
+	);
 	assert.throws(() => chooseApiVersion({}), ApiVersionError);
 	assert.throws(() => chooseApiVersion({ ApiVersion: 'garbage' }), ApiVersionError);
 	assert.equal(chooseApiVersion({ ApiVersion: minApiVersion }), minApiVersion, 'no MinAPIVersion (older engines): only the max matters');

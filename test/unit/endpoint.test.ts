@@ -94,7 +94,7 @@ test("dockerode's options carry the endpoint whole, overriding what docker-modem
 // Below docker-modem's typed API: it reads DOCKER_HOST (and DOCKER_CERT_PATH, DOCKER_TLS_VERIFY) by
 // itself and merges our options over that. If an upgrade reads more, or merges differently, the
 // resolved endpoint (a docker context, the well-known sockets) would silently lose: this fails instead.
-test("docker-modem takes our endpoint, whatever DOCKER_HOST says", async () => {
+test('docker-modem takes our endpoint, whatever DOCKER_HOST says', async () => {
 	const { default: Docker } = await import('dockerode');
 	const saved = { DOCKER_HOST: process.env.DOCKER_HOST, DOCKER_TLS_VERIFY: process.env.DOCKER_TLS_VERIFY };
 	process.env.DOCKER_HOST = 'tcp://10.9.9.9:2376';

@@ -14,7 +14,12 @@ function engineError(statusCode: number, message: string): Error {
 
 function captured(error: unknown): { code: number; text: string } {
 	let text = '';
-	const stderr = { write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WriteStream;
+	const stderr = {
+		write: (chunk: string) => {
+			text += chunk;
+			return true;
+		},
+	} as unknown as NodeJS.WriteStream;
 	return { code: reportError(error, stderr), text };
 }
 
@@ -23,7 +28,7 @@ test("Podman's missing catatonit is reported with the fix, not as a bug in stigm
 	assert.equal(code, 1);
 	assert.match(text, /Podman needs catatonit/);
 	assert.match(text, /apt-get install catatonit/);
-	assert.match(text, /container-init binary not found/, 'the engine\'s own words are kept');
+	assert.match(text, /container-init binary not found/, "the engine's own words are kept");
 	assert.doesNotMatch(text, /bug in stigmer/);
 });
 
@@ -44,7 +49,7 @@ test('rlimits, the API floor, a full disk and a taken port have their fixes', ()
 	assert.match(fix('driver failed programming external connectivity: Bind for 127.0.0.1:7480 failed: port is already allocated'), /agentRunner\.port/);
 });
 
-test('an unknown refusal is the engine\'s word with a pointer to doctor; a plain bug stays a bug', () => {
+test("an unknown refusal is the engine's word with a pointer to doctor; a plain bug stays a bug", () => {
 	const { text } = captured(engineError(409, 'something new the engine says'));
 	assert.match(text, /the container engine refused the request: something new the engine says \(HTTP 409\)/);
 	assert.match(text, /stigmer doctor/);

@@ -39,7 +39,12 @@ export default async function logs(ctx: CommandContext, { flags: values, input: 
 	}
 }
 
-async function run(ctx: CommandContext, values: { follow?: boolean; tail?: string; since?: string; timestamps?: boolean; json?: boolean }, positionals: string[], lookup: ContainerLookup | null): Promise<number> {
+async function run(
+	ctx: CommandContext,
+	values: { follow?: boolean; tail?: string; since?: string; timestamps?: boolean; json?: boolean },
+	positionals: string[],
+	lookup: ContainerLookup | null,
+): Promise<number> {
 	const known = [agentRunnerService, ...loadConfig(ctx.home).services.map((s) => s.name)];
 	const unknown = positionals.filter((name) => !known.includes(name));
 	if (unknown.length > 0) {
@@ -50,7 +55,8 @@ async function run(ctx: CommandContext, values: { follow?: boolean; tail?: strin
 	let since: string | undefined;
 	if (values.since !== undefined) {
 		since = parseSince(values.since) ?? undefined;
-		if (since === undefined) throw new UsageError(`server logs: --since "${values.since}" is neither a duration nor an RFC 3339 time`, 'for example --since 10m, --since 2h, --since 2026-01-22T10:00:00Z');
+		if (since === undefined)
+			throw new UsageError(`server logs: --since "${values.since}" is neither a duration nor an RFC 3339 time`, 'for example --since 10m, --since 2h, --since 2026-01-22T10:00:00Z');
 	}
 	const follow = values.follow === true;
 	const timestamps = values.timestamps === true;
