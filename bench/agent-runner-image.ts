@@ -57,20 +57,42 @@ async function freePort(): Promise<number> {
 function runFlags(h: ReturnType<typeof home>, port: number): string[] {
 	const service = serviceUser();
 	return [
-		'--label', runLabel, '--init', '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL',
-		...containerSecurity.capAdd.flatMap((cap) => ['--cap-add', cap]), '--user', containerSecurity.user,
-		'-e', `${containerEnv.serviceUid}=${service.uid}`, '-e', `${containerEnv.serviceGid}=${service.gid}`,
-		'--security-opt', 'no-new-privileges', '--memory', '1g', '--cpus', '2',
-		'-v', `${h.workspace}:${containerPaths.workspace}`, '-v', `${h.data}:${containerPaths.data}`,
-		'-v', `${h.tokenFile}:${containerPaths.apiToken}:ro`, '-p', `127.0.0.1:${port}:7480`,
+		'--label',
+		runLabel,
+		'--init',
+		'--read-only',
+		'--tmpfs',
+		'/tmp',
+		'--cap-drop',
+		'ALL',
+		...containerSecurity.capAdd.flatMap((cap) => ['--cap-add', cap]),
+		'--user',
+		containerSecurity.user,
+		'-e',
+		`${containerEnv.serviceUid}=${service.uid}`,
+		'-e',
+		`${containerEnv.serviceGid}=${service.gid}`,
+		'--security-opt',
+		'no-new-privileges',
+		'--memory',
+		'1g',
+		'--cpus',
+		'2',
+		'-v',
+		`${h.workspace}:${containerPaths.workspace}`,
+		'-v',
+		`${h.data}:${containerPaths.data}`,
+		'-v',
+		`${h.tokenFile}:${containerPaths.apiToken}:ro`,
+		'-p',
+		`127.0.0.1:${port}:7480`,
 	];
 }
 
 async function buildTimed(context: string, extra: string[] = []): Promise<{ ms: number; output: string; id: string }> {
 	const iid = join(mkdtempSync(join(tmpdir(), 'stigmer-iid-')), 'iid');
 	const started = performance.now();
-	const output = await dockerBuild(['-f', join(context, 'docker/Dockerfile'), '--build-arg', `STIGMER_VERSION=${version}`,
-		'--iidfile', iid, ...extra, context], { timeoutMs: 900_000 });
+	const output = await dockerBuild(['-f', join(context, 'docker/Dockerfile'), '--build-arg', `STIGMER_VERSION=${version}`, '--iidfile', iid, ...extra, context], { timeoutMs: 900_000 });
 	const took = performance.now() - started;
 	const id = readFileSync(iid, 'utf8').trim();
 	rmSync(join(iid, '..'), { recursive: true, force: true });
@@ -100,7 +122,8 @@ async function measureRebuild(image: string, figures: Figures, tidy: string[]): 
 	tidy.push(context);
 	for (const part of ['agent-runner', 'docker', '.dockerignore']) {
 		cpSync(join(repoRoot, part), join(context, part), {
-			recursive: true, filter: (src) => !src.includes('__pycache__') && !src.includes('.pytest_cache'),
+			recursive: true,
+			filter: (src) => !src.includes('__pycache__') && !src.includes('.pytest_cache'),
 		});
 	}
 	await buildTimed(context, ['--target', 'runtime']);
@@ -154,13 +177,12 @@ async function measureIdleAndLoad(image: string, figures: Figures, tidy: string[
 	await waitForHttp(`${base}/readyz`, { timeoutMs: 30_000 });
 	const auth = { authorization: `Bearer ${token}` };
 	const created = await fetch(`${base}/v1/executions`, {
-		method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+		method: 'POST',
+		headers: { ...auth, 'content-type': 'application/json' },
 		body: JSON.stringify({ agent: { name: 'bench', instructions: 'x' }, input: 'x' }),
 	});
 	const { id } = (await created.json()) as { id: string };
-	const memory = async () =>
-		(JSON.parse((await docker(['stats', '--no-stream', '--format', '{{json .}}', name])).stdout) as { MemUsage: string })
-			.MemUsage.split('/')[0]!.trim();
+	const memory = async () => (JSON.parse((await docker(['stats', '--no-stream', '--format', '{{json .}}', name])).stdout) as { MemUsage: string }).MemUsage.split('/')[0]!.trim();
 	await new Promise((resolve) => setTimeout(resolve, 5000));
 	figures['idle memory'] = `${await memory()} (docker stats, 5 s after an execution)  goal ≤ 45 MiB`;
 
@@ -182,8 +204,7 @@ async function measureIdleAndLoad(image: string, figures: Figures, tidy: string[
 	};
 	await Promise.all(Array.from({ length: loadClients }, client));
 	figures[`GET execution, ${loadClients} clients, ${loadSeconds} s`] =
-		`p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, ` +
-		`${latencies.length} requests (${(latencies.length / loadSeconds).toFixed(0)}/s), ${errors} errors`;
+		`p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, ` + `${latencies.length} requests (${(latencies.length / loadSeconds).toFixed(0)}/s), ${errors} errors`;
 	figures['memory after the load'] = await memory();
 }
 

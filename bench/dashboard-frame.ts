@@ -10,7 +10,14 @@ import { fixtureLog, fixtureSample, seedFixture } from '../source/dashboard/Fixt
 import { DashboardStore } from '../source/store/DashboardStore.js';
 import { installInkFrameCache } from '../source/ui/inkFrameCache.js';
 
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '300' }, rounds: { type: 'string', default: '5' }, 'line-length': { type: 'string', default: '100' }, 'no-frame-cache': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+	options: {
+		frames: { type: 'string', default: '300' },
+		rounds: { type: 'string', default: '5' },
+		'line-length': { type: 'string', default: '100' },
+		'no-frame-cache': { type: 'boolean', default: false },
+	},
+});
 const lineLength = Number(values['line-length']);
 const frames = Number(values.frames);
 const rounds = Number(values.rounds);
@@ -49,10 +56,12 @@ async function main(): Promise<void> {
 	const frameCache = !values['no-frame-cache'] && (await installInkFrameCache());
 	const store = new DashboardStore({ statsIntervalMs: 0, flushMs: 0 });
 	seedFixture(store, { lines: 0, samples: 60 });
-	store.appendLogs(Array.from({ length: 40 }, (_, i) => {
-		const line = fixtureLog(i);
-		return { ...line, line: `${line.line} `.padEnd(lineLength, 'abcdefghij0123456789'[i % 20]) };
-	}));
+	store.appendLogs(
+		Array.from({ length: 40 }, (_, i) => {
+			const line = fixtureLog(i);
+			return { ...line, line: `${line.line} `.padEnd(lineLength, 'abcdefghij0123456789'[i % 20]) };
+		}),
+	);
 	store.flush();
 	const stdout = new FakeTerminal() as unknown as NodeJS.WriteStream;
 	let rendered = 0;
@@ -91,7 +100,9 @@ async function main(): Promise<void> {
 		if (round > 0) perFrame.push(ms); // the first round warms the JIT up
 	}
 	app.unmount();
-	console.log(`dashboard frame, 120×40, ${frameCache ? 'with' : 'without'} the frame cache, fixture (3 services, 40 lines of ${lineLength} characters): ${median(perFrame).toFixed(2)} ms CPU per frame (median of ${rounds} rounds of ${frames}; rounds: ${perFrame.map((v) => v.toFixed(2)).join(' ')})`);
+	console.log(
+		`dashboard frame, 120×40, ${frameCache ? 'with' : 'without'} the frame cache, fixture (3 services, 40 lines of ${lineLength} characters): ${median(perFrame).toFixed(2)} ms CPU per frame (median of ${rounds} rounds of ${frames}; rounds: ${perFrame.map((v) => v.toFixed(2)).join(' ')})`,
+	);
 	console.log(`at one frame per 2 s: ${(median(perFrame) / 20).toFixed(3)} % of one core`);
 	process.exit(0);
 }

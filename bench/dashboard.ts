@@ -145,7 +145,11 @@ async function main(): Promise<void> {
 			const npx = 'npx';
 			const found = execFileSync(npx, ['--yes', '-p', 'pm2@5', '-c', 'command -v pm2'], { encoding: 'utf8', env, timeout: 180_000 }).trim();
 			pm2 = [process.execPath, found];
-			execFileSync(pm2[0]!, [pm2[1]!, 'start', fixture('native-server.mjs'), '--name', 'fixture-web', '--interpreter', process.execPath, '--', '--port', String(pm2Port)], { env, stdio: 'ignore', timeout: 60_000 });
+			execFileSync(pm2[0]!, [pm2[1]!, 'start', fixture('native-server.mjs'), '--name', 'fixture-web', '--interpreter', process.execPath, '--', '--port', String(pm2Port)], {
+				env,
+				stdio: 'ignore',
+				timeout: 60_000,
+			});
 			monit.start(`env PM2_HOME=${quote(pm2Home)} ${pm2.map(quote).join(' ')} monit`);
 			await monit.waitFor('pm2 monit', (s) => /fixture-web/.test(s));
 		}
@@ -170,8 +174,18 @@ async function main(): Promise<void> {
 		const byCpu = [...windows].sort((a, b) => a.cpu - b.cpu);
 		const medianWindow = byCpu[Math.floor((byCpu.length - 1) / 2)]!;
 		const { cpu: idleCpu, renders: idleRenders } = medianWindow;
-		const monitCpu = windows.every((w) => w.monit !== undefined) ? percentile(windows.map((w) => w.monit!), 50) : undefined;
-		const daemonCpu = windows.every((w) => w.daemon !== undefined) ? percentile(windows.map((w) => w.daemon!), 50) : undefined;
+		const monitCpu = windows.every((w) => w.monit !== undefined)
+			? percentile(
+					windows.map((w) => w.monit!),
+					50,
+				)
+			: undefined;
+		const daemonCpu = windows.every((w) => w.daemon !== undefined)
+			? percentile(
+					windows.map((w) => w.daemon!),
+					50,
+				)
+			: undefined;
 		const idleRss = rssMb(dashboardPid);
 		const idleKeys = await keyLatencies(dashboard, presses);
 
@@ -195,7 +209,12 @@ async function main(): Promise<void> {
 		const floodRenders = floodFrames.reduce((sum, l) => sum + l.renders, 0) / floodSeconds;
 		const floodWrites = floodFrames.reduce((sum, l) => sum + l.writes, 0) / floodSeconds;
 		const maxFps = Math.max(0, ...floodFrames.map((l) => l.renders));
-		const meanRenderMs = floodFrames.reduce((sum, l) => sum + l.renderMs, 0) / Math.max(1, floodFrames.reduce((sum, l) => sum + l.renders, 0));
+		const meanRenderMs =
+			floodFrames.reduce((sum, l) => sum + l.renderMs, 0) /
+			Math.max(
+				1,
+				floodFrames.reduce((sum, l) => sum + l.renders, 0),
+			);
 		// lag: the newest line on screen vs what the producer has written by now
 		const producedPerMs = floodRate / 1000;
 		const shown = newestFlood(dashboard.screen());
@@ -226,11 +245,31 @@ async function main(): Promise<void> {
 					] as Array<[string, string, string, string]>)
 				: []),
 			[`flood ${floodRate} lines/s, CPU over ${floodSeconds} s`, `${cell(floodCpu!, 1)} %`, '≤ 50 %', floodCpu! <= 50 ? 'met' : 'NOT met'],
-			['flood: frames/s (renders; writes to the terminal)', `${cell(floodRenders)} (max ${maxFps} in one second); ${cell(floodWrites)} writes/s; ${cell(meanRenderMs, 1)} ms per Ink render`, '≤ 30', maxFps <= 30 ? 'met' : 'NOT met'],
+			[
+				'flood: frames/s (renders; writes to the terminal)',
+				`${cell(floodRenders)} (max ${maxFps} in one second); ${cell(floodWrites)} writes/s; ${cell(meanRenderMs, 1)} ms per Ink render`,
+				'≤ 30',
+				maxFps <= 30 ? 'met' : 'NOT met',
+			],
 			['flood: RSS every 5 s (MB)', rssSeries.map((r) => cell(r, 0)).join(' '), '≤ 150, flat', Math.max(...rssSeries) <= 150 && rssSeries.at(-1)! - rssSeries[0]! < 20 ? 'met' : 'NOT met'],
-			['flood: newest line on screen vs written', `${shown} of ${written} (${cell(Math.max(0, written - shown) / producedPerMs, 0)} ms behind)`, 'keeps up', written - shown < floodRate ? 'met' : 'NOT met'],
-			['key → screen updated, idle (p50 / p95)', `${cell(percentile(idleKeys, 50), 0)} / ${cell(percentile(idleKeys, 95), 0)} ms (${idleKeys.length} presses)`, 'p95 ≤ 100 ms', percentile(idleKeys, 95) <= 100 ? 'met' : 'NOT met'],
-			['key → screen updated, flood (p50 / p95)', `${cell(percentile(floodKeys, 50), 0)} / ${cell(percentile(floodKeys, 95), 0)} ms (${floodKeys.length} presses)`, 'p95 ≤ 100 ms', percentile(floodKeys, 95) <= 100 ? 'met' : 'NOT met'],
+			[
+				'flood: newest line on screen vs written',
+				`${shown} of ${written} (${cell(Math.max(0, written - shown) / producedPerMs, 0)} ms behind)`,
+				'keeps up',
+				written - shown < floodRate ? 'met' : 'NOT met',
+			],
+			[
+				'key → screen updated, idle (p50 / p95)',
+				`${cell(percentile(idleKeys, 50), 0)} / ${cell(percentile(idleKeys, 95), 0)} ms (${idleKeys.length} presses)`,
+				'p95 ≤ 100 ms',
+				percentile(idleKeys, 95) <= 100 ? 'met' : 'NOT met',
+			],
+			[
+				'key → screen updated, flood (p50 / p95)',
+				`${cell(percentile(floodKeys, 50), 0)} / ${cell(percentile(floodKeys, 95), 0)} ms (${floodKeys.length} presses)`,
+				'p95 ≤ 100 ms',
+				percentile(floodKeys, 95) <= 100 ? 'met' : 'NOT met',
+			],
 		];
 		const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'measured', 'goal', ''][i]!.length));
 		const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

@@ -157,12 +157,14 @@ function measureAll(engines: string[]): void {
 		['engine', (f) => f.version, ''],
 		['server start → ready', (f) => s(f.startMs), ''],
 		['server status --json', (f) => s(f.statusMs), '≤ 0.3 s'],
-		['stigmer --help (Node start-up, no engine)', (f) => s(f.helpMs), 'baseline of the machine\'s load'],
+		['stigmer --help (Node start-up, no engine)', (f) => s(f.helpMs), "baseline of the machine's load"],
 		['server stop', (f) => s(f.stopMs), ''],
 		['CPU % vs docker stats, median diff', (f) => `${f.cpuMedianDiff.toFixed(2)} pt`, '≤ 1 point'],
 		['dashboard idle CPU', (f) => `${f.dashboardIdleCpu.toFixed(2)} %`, '≤ 1 % of a core'],
 	];
-	console.log(`engine figures: medians of ${runs} runs; CPU parity over 10 samples; dashboard idle over ${idleSeconds} s (Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})`);
+	console.log(
+		`engine figures: medians of ${runs} runs; CPU parity over 10 samples; dashboard idle over ${idleSeconds} s (Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})`,
+	);
 	console.log(['figure'.padEnd(36), ...results.map((f) => f.engine.padEnd(22)), 'goal'].join(' '));
 	for (const [name, value, goal] of rows) console.log([name.padEnd(36), ...results.map((f) => value(f).padEnd(22)), goal].join(' '));
 	for (const f of results) console.log(`${f.engine} CPU samples (dashboard/docker stats): ${f.cpuSamples}`);

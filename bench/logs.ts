@@ -36,7 +36,22 @@ function makeHome(): StigmerHome {
 }
 
 function runContainer(home: StigmerHome, script: string): string {
-	return docker('run', '-d', '--label', `${labels.managed}=true`, '--label', `${labels.service}=agent-runner`, '--label', `${labels.home}=${home.hash}`, '--label', runLabel, baseImage, 'sh', '-c', script);
+	return docker(
+		'run',
+		'-d',
+		'--label',
+		`${labels.managed}=true`,
+		'--label',
+		`${labels.service}=agent-runner`,
+		'--label',
+		`${labels.home}=${home.hash}`,
+		'--label',
+		runLabel,
+		baseImage,
+		'sh',
+		'-c',
+		script,
+	);
 }
 
 function cleanup(): void {
@@ -170,7 +185,9 @@ async function throughputFigure(cli: string): Promise<void> {
 		}
 		const w = window;
 		window = { lines: 0, lags: [] };
-		console.log(`   t=${String(s).padStart(2)} s  ${String(Math.round(w.lines / 5)).padStart(6)} lines/s  lag p50 ${w.lags.length ? ms(percentile(w.lags, 50)) : '-'}, max ${w.lags.length ? ms(Math.max(...w.lags)) : '-'}  RSS ${rss.at(-1)!.toFixed(0)} MB`);
+		console.log(
+			`   t=${String(s).padStart(2)} s  ${String(Math.round(w.lines / 5)).padStart(6)} lines/s  lag p50 ${w.lags.length ? ms(percentile(w.lags, 50)) : '-'}, max ${w.lags.length ? ms(Math.max(...w.lags)) : '-'}  RSS ${rss.at(-1)!.toFixed(0)} MB`,
+		);
 	}
 	child.kill('SIGINT');
 	const produced = Number(execFileSync('bash', ['-c', `docker logs ${id} | wc -l`], { encoding: 'utf8' }).trim());

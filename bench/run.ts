@@ -108,7 +108,12 @@ async function main(): Promise<void> {
 			const ok = results.filter((r) => r.code === 0).length;
 			figures.push([
 				`${concurrentRuns} concurrent runs, max concurrency 4, model ${delayMs === 0 ? 'at once' : `${delayMs} ms per turn`}`,
-				`${ok}/${concurrentRuns} succeeded; total ${(elapsed / 1000).toFixed(2)} s; ${(ok / (elapsed / 1000)).toFixed(1)} executions/s; per run median ${ms(percentile(results.map((r) => r.totalMs), 50))}, max ${ms(Math.max(...results.map((r) => r.totalMs)))}`,
+				`${ok}/${concurrentRuns} succeeded; total ${(elapsed / 1000).toFixed(2)} s; ${(ok / (elapsed / 1000)).toFixed(1)} executions/s; per run median ${ms(
+					percentile(
+						results.map((r) => r.totalMs),
+						50,
+					),
+				)}, max ${ms(Math.max(...results.map((r) => r.totalMs)))}`,
 			]);
 		}
 

@@ -47,26 +47,38 @@ const stack = await RunnerStack.start({ llmUrl: llm.url, maxConcurrency: 4 });
 try {
 	const agent = path.join(stack.home.dir, 'agent.json');
 	writeFileSync(agent, JSON.stringify({ name: 'bench', instructions: 'x', tools: ['run_command'], max_steps: 100 }));
-	const p50s: number[] = [], p95s: number[] = [], oldP50s: number[] = [], oldP95s: number[] = [];
+	const p50s: number[] = [],
+		p95s: number[] = [],
+		oldP50s: number[] = [],
+		oldP95s: number[] = [];
 	for (let round = 0; round < rounds; round++) {
 		llm.reset();
 		llm.push(...Array.from({ length: commands }, () => toolCall('run_command', { command: 'true' })), finalAnswer('done'));
 		const run = await stack.cli(['run', agent, 'go', '--json'], { timeoutMs: 120_000 });
-		const durations = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'tool_result').map((e) => e.data.duration_ms as number);
+		const durations = run.stdout
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l))
+			.filter((e) => e.type === 'tool_result')
+			.map((e) => e.data.duration_ms as number);
 		p50s.push(percentile(durations, 50));
 		p95s.push(percentile(durations, 95));
 		const old = JSON.parse((await docker(['exec', '-u', '10001', stack.containerName, 'python3', '-c', unsandboxed])).stdout) as number[];
 		oldP50s.push(percentile(old, 50));
 		oldP95s.push(percentile(old, 95));
 	}
-	console.log(`run_command true (${commands} per run, median of ${rounds} runs): sandboxed p50 ${median(p50s)} ms, p95 ${median(p95s)} ms; unsandboxed p50 ${median(oldP50s).toFixed(1)} ms, p95 ${median(oldP95s).toFixed(1)} ms; added p50 ${(median(p50s) - median(oldP50s)).toFixed(1)} ms, p95 ${(median(p95s) - median(oldP95s)).toFixed(1)} ms`);
+	console.log(
+		`run_command true (${commands} per run, median of ${rounds} runs): sandboxed p50 ${median(p50s)} ms, p95 ${median(p95s)} ms; unsandboxed p50 ${median(oldP50s).toFixed(1)} ms, p95 ${median(oldP95s).toFixed(1)} ms; added p50 ${(median(p50s) - median(oldP50s)).toFixed(1)} ms, p95 ${(median(p95s) - median(oldP95s)).toFixed(1)} ms`,
+	);
 
 	llm.reset();
 	const started = Date.now();
-	const runs = await Promise.all(Array.from({ length: concurrent }, () => {
-		llm.push(toolCall('run_command', { command: 'echo hi' }));
-		return stack.cli(['run', agent, 'go', '--json'], { timeoutMs: 300_000 });
-	}));
+	const runs = await Promise.all(
+		Array.from({ length: concurrent }, () => {
+			llm.push(toolCall('run_command', { command: 'echo hi' }));
+			return stack.cli(['run', agent, 'go', '--json'], { timeoutMs: 300_000 });
+		}),
+	);
 	const ok = runs.filter((r) => r.code === 0).length;
 	console.log(`${concurrent} concurrent executions each running a command (max concurrency 4): ${ok}/${concurrent} succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
@@ -81,7 +93,11 @@ try {
 	llm.push(toolCall('run_command', { command: 'yes | head -c 734003200', timeout_seconds: 600 }), finalAnswer('done'));
 	const flood = await stack.cli(['run', agent, 'go', '--json'], { timeoutMs: 600_000 });
 	const [inspect] = JSON.parse((await docker(['inspect', stack.containerName])).stdout);
-	const duration = flood.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'tool_result')?.data.duration_ms;
+	const duration = flood.stdout
+		.trim()
+		.split('\n')
+		.map((l) => JSON.parse(l))
+		.find((e) => e.type === 'tool_result')?.data.duration_ms;
 	console.log(`after 700 MB of output (${duration} ms): running ${inspect.State.Running}, OOMKilled ${inspect.State.OOMKilled}, restarts ${inspect.RestartCount}, exit ${flood.code}`);
 } finally {
 	await stack.dispose();
@@ -114,29 +130,64 @@ async function concurrentDirect(fake: FakeLlm, image: string, flags: string[]): 
 	const port = await freePort();
 	const name = `stigmer-bench-sandbox-${randomBytes(4).toString('hex')}`;
 	try {
-		await dockerRunDetached(['--name', name, '--init', '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-			'--memory', '1g', '--cpus', '2', '--network', 'host', ...flags,
-			'-v', `${workspace}:${containerPaths.workspace}`, '-v', `${data}:${containerPaths.data}`, '-v', `${tokenFile}:${containerPaths.apiToken}:ro`,
-			'-e', `${containerEnv.httpHost}=127.0.0.1`, '-e', `${containerEnv.httpPort}=${port}`, '-e', `${containerEnv.llmBaseUrl}=${fake.url}`,
-			'-e', `${containerEnv.llmModel}=fake-model`, '-e', `${containerEnv.maxConcurrency}=4`, image]);
+		await dockerRunDetached([
+			'--name',
+			name,
+			'--init',
+			'--read-only',
+			'--tmpfs',
+			'/tmp',
+			'--cap-drop',
+			'ALL',
+			'--security-opt',
+			'no-new-privileges',
+			'--memory',
+			'1g',
+			'--cpus',
+			'2',
+			'--network',
+			'host',
+			...flags,
+			'-v',
+			`${workspace}:${containerPaths.workspace}`,
+			'-v',
+			`${data}:${containerPaths.data}`,
+			'-v',
+			`${tokenFile}:${containerPaths.apiToken}:ro`,
+			'-e',
+			`${containerEnv.httpHost}=127.0.0.1`,
+			'-e',
+			`${containerEnv.httpPort}=${port}`,
+			'-e',
+			`${containerEnv.llmBaseUrl}=${fake.url}`,
+			'-e',
+			`${containerEnv.llmModel}=fake-model`,
+			'-e',
+			`${containerEnv.maxConcurrency}=4`,
+			image,
+		]);
 		const base = `http://127.0.0.1:${port}`;
 		await waitForHttp(`${base}/readyz`, { timeoutMs: 60_000 });
 		const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 		fake.reset();
 		for (let i = 0; i < concurrent; i++) fake.push(toolCall('run_command', { command: 'echo hi' }));
 		const started = Date.now();
-		const ids = await Promise.all(Array.from({ length: concurrent }, async () => {
-			const r = await fetch(`${base}/v1/executions`, { method: 'POST', headers, body: JSON.stringify({ agent: { name: 'bench', instructions: 'x', tools: ['run_command'] }, input: 'go' }) });
-			return ((await r.json()) as { id: string }).id;
-		}));
-		const statuses = await Promise.all(ids.map(async (id) => {
-			for (let i = 0; i < 3000; i++) {
-				const e = (await (await fetch(`${base}/v1/executions/${id}`, { headers })).json()) as { status: string };
-				if (!['queued', 'running'].includes(e.status)) return e.status;
-				await new Promise((r) => setTimeout(r, 50));
-			}
-			return 'timeout';
-		}));
+		const ids = await Promise.all(
+			Array.from({ length: concurrent }, async () => {
+				const r = await fetch(`${base}/v1/executions`, { method: 'POST', headers, body: JSON.stringify({ agent: { name: 'bench', instructions: 'x', tools: ['run_command'] }, input: 'go' }) });
+				return ((await r.json()) as { id: string }).id;
+			}),
+		);
+		const statuses = await Promise.all(
+			ids.map(async (id) => {
+				for (let i = 0; i < 3000; i++) {
+					const e = (await (await fetch(`${base}/v1/executions/${id}`, { headers })).json()) as { status: string };
+					if (!['queued', 'running'].includes(e.status)) return e.status;
+					await new Promise((r) => setTimeout(r, 50));
+				}
+				return 'timeout';
+			}),
+		);
 		return { ok: statuses.filter((s) => s === 'succeeded').length, seconds: (Date.now() - started) / 1000 };
 	} finally {
 		await docker(['rm', '-f', name], { allowFailure: true });
@@ -146,11 +197,19 @@ async function concurrentDirect(fake: FakeLlm, image: string, flags: string[]): 
 
 try {
 	const service = serviceUser();
-	const sandboxed = [...containerSecurity.capAdd.flatMap((c) => ['--cap-add', c]), '--user', containerSecurity.user,
-		'-e', `${containerEnv.serviceUid}=${service.uid}`, '-e', `${containerEnv.serviceGid}=${service.gid}`];
+	const sandboxed = [
+		...containerSecurity.capAdd.flatMap((c) => ['--cap-add', c]),
+		'--user',
+		containerSecurity.user,
+		'-e',
+		`${containerEnv.serviceUid}=${service.uid}`,
+		'-e',
+		`${containerEnv.serviceGid}=${service.gid}`,
+	];
 	const before = ['--user', `${service.uid}:${service.gid}`]; // as stigmer ran it: the service's user, no capability
 	const baseline = await baselineImage();
-	const now: number[] = [], then: number[] = [];
+	const now: number[] = [],
+		then: number[] = [];
 	let ok = 0;
 	for (let round = 0; round < rounds; round++) {
 		const a = await concurrentDirect(llm, imageTag(packageVersion), sandboxed);
@@ -159,9 +218,11 @@ try {
 		then.push(b.seconds);
 		ok += a.ok + b.ok;
 	}
-	console.log(`${concurrent} concurrent executions with a command, HTTP API, max concurrency 4 (median of ${rounds} rounds): ` +
-		`sandboxed ${median(now).toFixed(2)} s, before the sandbox ${median(then).toFixed(2)} s (ratio ${(median(now) / median(then)).toFixed(2)}); ` +
-		`${ok}/${2 * rounds * concurrent} succeeded`);
+	console.log(
+		`${concurrent} concurrent executions with a command, HTTP API, max concurrency 4 (median of ${rounds} rounds): ` +
+			`sandboxed ${median(now).toFixed(2)} s, before the sandbox ${median(then).toFixed(2)} s (ratio ${(median(now) / median(then)).toFixed(2)}); ` +
+			`${ok}/${2 * rounds * concurrent} succeeded`,
+	);
 } finally {
 	await llm.close();
 }

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-engine.sh
 bash docker/base-image.sh
-npx tsc -p tsconfig.json
+npm run --silent build
 node dist/cli.js server start
 exec node dist/cli.js dashboard

@@ -2,7 +2,8 @@
 # The README's test command (after `npm install`): provisions what the tests need, then runs every test.
 #   1. a Docker engine (Debian's docker.io, started in the background when none answers)
 #   2. the base image debian:trixie-slim (pulled, or made with debootstrap where no registry is reachable)
-#   3. the TypeScript build (strict type check), and the same check over tests and benchmarks
+#   3. the TypeScript build (strict type check), the same check over tests and benchmarks, and the
+#      formatter and linter (npm run lint)
 #   4. the agent-runner image, and its Python tests in the Dockerfile's test stage (pytest)
 #   5. the TypeScript tests: unit and component, integration against the real engine, end-to-end in tmux
 #   6. as root: the engine-dependent tests on Podman 4.3 (scripts/test-engines.sh), and a part of the
@@ -30,9 +31,10 @@ if ! command -v lsof >/dev/null 2>&1; then
   command -v lsof >/dev/null 2>&1 || { echo "test: lsof is missing (apt-get install lsof)" >&2; exit 1; }
 fi
 
-echo "== build (tsc, strict)"
-npx tsc -p tsconfig.json
+echo "== build (tsc, strict), lint"
+npm run --silent build
 npx tsc -p tsconfig.check.json
+bash scripts/lint.sh
 
 echo "== agent-runner image"
 node dist/cli.js image build
@@ -43,10 +45,9 @@ bash scripts/test-python.sh
 echo "== TypeScript tests"
 # One runner over every test file, so its summary counts them all. Integration and end-to-end files
 # use their own homes, ports and container names, so two may run at once on this 2-core machine.
-shopt -s globstar nullglob
-files=(source/**/*.test.ts source/**/*.test.tsx test/unit/**/*.test.ts test/ui/**/*.test.tsx test/integration/**/*.test.ts test/e2e/**/*.test.ts)
+source scripts/test-files.sh
 suite=0
-node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}" || suite=$?
+node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec "${unit_test_files[@]}" "${engine_test_files[@]}" || suite=$?
 
 # The engine matrix: the engine-dependent tests on the other engines (scripts/test-engines.sh), then a
 # part of the suite as a non-root user in the docker group (scripts/test-nonroot.sh). As root only (they

@@ -17,8 +17,41 @@ export const imageRepository = process.env.STIGMER_DEV_IMAGE_REPOSITORY || 'stig
 export const imageTag = (version: string) => `${imageRepository}:${version}`;
 export const baseImage = 'debian:trixie-slim';
 
-export const defaultAgentRunnerPort = 7480;
-export const containerHttpPort = 7480;
+/**
+ * The defaults of the agent-runner's settings: config.yaml's `agentRunner` keys (loadConfig.ts) and the
+ * container environment (containerEnv). docker/Dockerfile (ENV), docker/compose.yaml,
+ * agent-runner/stigmer_agent_runner/config.py, README.md and docs/config.md repeat them for their own
+ * readers; test/unit/defaults.test.ts fails when one of those copies drifts from these.
+ */
+export const agentRunnerDefaults = {
+	/** the API's port: on the host's loopback (agentRunner.port), and inside the container (STIGMER_HTTP_PORT) */
+	port: 7480,
+	/** the address the API binds in the image (STIGMER_HTTP_HOST); 127.0.0.1 when it shares the host's network */
+	httpHost: '0.0.0.0',
+	memory: '1g',
+	cpus: 2,
+	maxConcurrency: 4,
+	llm: {
+		provider: 'openai',
+		model: 'qwen2.5-coder:7b',
+		/** as seen from the host (agentRunner.llm.baseUrl) */
+		baseUrl: 'http://127.0.0.1:11434/v1',
+		/** as seen from a container on a bridge network (the image's STIGMER_LLM_BASE_URL) */
+		containerBaseUrl: 'http://host.docker.internal:11434/v1',
+	},
+} as const;
+
+/** Defaults of the runner's tuning variables (containerTuningEnv), which stigmer does not set. */
+export const containerTuningDefaults = {
+	shutdownGraceSeconds: 8,
+	maxUploadBytes: 50 * 1024 * 1024,
+	commandTimeoutSeconds: 60,
+	toolOutputLimit: 16 * 1024,
+	llmTimeoutSeconds: 300,
+} as const;
+
+export const defaultAgentRunnerPort = agentRunnerDefaults.port;
+export const containerHttpPort = agentRunnerDefaults.port;
 
 /** Labels put on everything stigmer creates in the engine. */
 export const labels = {
@@ -42,7 +75,7 @@ export function homeLabelSelector(homeHashValue: string): string[] {
 /** Image label holding the package version the image was built for. */
 export const imageVersionLabel = 'ai.stigmer.version';
 
-/** Environment of the agent-runner container (product.md, "Container environment"). */
+/** Environment of the agent-runner container (docs/contract.md, "Container environment"). */
 export const containerEnv = {
 	httpHost: 'STIGMER_HTTP_HOST',
 	httpPort: 'STIGMER_HTTP_PORT',
@@ -144,6 +177,13 @@ export const nativeLogFile = {
 	rotateBytes: 10 * 1024 * 1024,
 	keep: 3,
 } as const;
+
+/**
+ * Seconds `server start`/`restart` wait for readiness, and `server stop` waits after SIGTERM /
+ * `docker stop` before killing (also the supervisor's default and compose's stop_grace_period; the
+ * runner's STIGMER_SHUTDOWN_GRACE_SECONDS stays below it). --timeout overrides both.
+ */
+export const defaultTimeouts = { startSeconds: 120, stopSeconds: 10 } as const;
 
 export const exitCodes = {
 	ok: 0,

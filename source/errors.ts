@@ -2,7 +2,7 @@ import { exitCodes } from './contract.js';
 
 /**
  * An error the user can act on: printed as one line (plus optional hint lines), never with a stack
- * trace, and mapped to the exit code of product.md.
+ * trace, and mapped to the exit code of docs/contract.md.
  */
 export class UserError extends Error {
 	constructor(

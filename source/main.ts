@@ -5,10 +5,12 @@ import { engineRefusal } from './engine/engineRefusals.js';
 import { UserError, UsageError, errorMessage } from './errors.js';
 import { StigmerHome } from './home/StigmerHome.js';
 import type { Command, CommandContext } from './commands/CommandContext.js';
+import { type CommandName, commandDefinitions, commandList } from './commands/definitions.js';
 
-type Loader = () => Promise<{ default: Command }>;
+type Loader = () => Promise<{ default: Command<never> }>;
 
-const commands: Record<string, Loader> = {
+/** Each command's module, loaded only when it runs; its flags and help are in commands/definitions.ts. */
+const commands: Record<CommandName, Loader> = {
 	'server start': () => import('./commands/server/start.js'),
 	'server stop': () => import('./commands/server/stop.js'),
 	'server restart': () => import('./commands/server/restart.js'),
@@ -22,26 +24,17 @@ const commands: Record<string, Loader> = {
 	'image build': () => import('./commands/image/build.js'),
 };
 
-export const helpText = `
-  Run a Stigmer local stack: the agent-runner container beside native services.
-
+/** `stigmer --help` after the package's description (which meow prints first, once). */
+export function helpText(): string {
+	return `
   Usage
     $ stigmer <command> [options]
 
   Commands
-    server start [--build] [--timeout S] [--no-wait]   build if needed, start everything, wait until ready
-    server stop [SERVICE...] [--timeout S]             stop all or named services
-    server restart [SERVICE...]                        restart all or named services
-    server status [--json]                             one row per service
-    server logs [SERVICE...] [-f] [-n N] [--since T] [--timestamps] [--json]
-                                                       merged logs of all or named services
-    dashboard                                          the live terminal dashboard
-    shell [-- CMD...]                                  a shell (or CMD) in the agent-runner container
-    run AGENT_FILE PROMPT [--file PATH]... [--detach] [--json]
-                                                       run an agent and stream its events
-    executions [list|show ID|cancel ID] [--json]       list, inspect and cancel executions
-    doctor [--json]                                    check the setup and print the fix for each problem
-    image build                                        build the agent-runner image
+${commandList()
+	.split('\n')
+	.map((line) => `  ${line}`)
+	.join('\n')}
 
   Global options
     --home DIR     stigmer home (default $STIGMER_HOME, else ~/.stigmer)
@@ -51,6 +44,7 @@ export const helpText = `
 
   Exit codes: 0 success, 1 failure, 2 usage error, 3 container engine unreachable, 4 timed out.
 `;
+}
 
 interface Globals {
 	home?: string;
@@ -84,16 +78,23 @@ export function splitGlobals(argv: string[]): Globals {
 	return globals;
 }
 
-function findCommand(rest: string[]): { name: string; argv: string[] } | null {
-	const words = rest.slice(0, 2);
-	if (words.length === 2 && commands[`${words[0]} ${words[1]}`]) return { name: `${words[0]} ${words[1]}`, argv: rest.slice(2) };
-	if (words.length >= 1 && commands[words[0]!]) return { name: words[0]!, argv: rest.slice(1) };
+function findCommand(rest: string[]): { name: CommandName; argv: string[] } | null {
+	const two = `${rest[0]} ${rest[1]}`;
+	if (rest.length >= 2 && two in commands) return { name: two as CommandName, argv: rest.slice(2) };
+	if (rest.length >= 1 && rest[0]! in commands) return { name: rest[0] as CommandName, argv: rest.slice(1) };
 	return null;
 }
 
-async function printTopLevel(kind: 'help' | 'version'): Promise<number> {
+async function printTopLevel(kind: 'help' | 'version', stdout: NodeJS.WriteStream): Promise<number> {
+	const { packageDescription, packageVersion } = await import('./version.js');
+	if (kind === 'version') {
+		stdout.write(`${packageVersion}\n`);
+		return exitCodes.ok;
+	}
 	const { default: meow } = await import('meow');
-	meow(helpText, { importMeta: import.meta, argv: [`--${kind}`], autoHelp: true, autoVersion: true });
+	// package.json is passed in, so meow does not look for it
+	const cli = meow(helpText(), { importMeta: import.meta, argv: [], pkg: {}, description: packageDescription, autoHelp: false, autoVersion: false });
+	stdout.write(`${cli.help}\n`);
 	return exitCodes.ok;
 }
 
@@ -104,16 +105,24 @@ export async function main(argv: string[]): Promise<number> {
 	}
 	const globals = splitGlobals(argv);
 	const rest = globals.rest;
-	if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') return printTopLevel('help');
-	if (rest[0] === '--version' || rest[0] === '-v') return printTopLevel('version');
+	if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') return printTopLevel('help', process.stdout);
+	if (rest[0] === '--version' || rest[0] === '-v') return printTopLevel('version', process.stdout);
 	const found = findCommand(rest);
 	if (!found) {
 		const word = rest[0]!;
 		if (word === 'server' || word === 'image') {
-			const subs = Object.keys(commands).filter((c) => c.startsWith(`${word} `)).map((c) => c.split(' ')[1]);
+			const subs = Object.keys(commands)
+				.filter((c) => c.startsWith(`${word} `))
+				.map((c) => c.split(' ')[1]);
 			throw new UsageError(rest[1] ? `unknown command "${word} ${rest[1]}"` : `"${word}" needs a subcommand`, `one of: ${subs.join(', ')}`);
 		}
 		throw new UsageError(`unknown command "${word}"`, 'see `stigmer --help`');
+	}
+	const { parseCommand } = await import('./commands/parseCommand.js');
+	const parsed = parseCommand(commandDefinitions[found.name], found.argv);
+	if (parsed.help !== null) {
+		process.stdout.write(`${parsed.help}\n`);
+		return exitCodes.ok;
 	}
 	const color = !globals.noColor && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '') && process.stdout.isTTY === true;
 	const ctx: CommandContext = {
@@ -123,8 +132,8 @@ export async function main(argv: string[]): Promise<number> {
 		stdout: process.stdout,
 		stderr: process.stderr,
 	};
-	const { default: command } = await commands[found.name]!();
-	return command(ctx);
+	const { default: command } = await commands[found.name]();
+	return command(ctx, parsed as never);
 }
 
 export function reportError(error: unknown, stderr: NodeJS.WriteStream = process.stderr): number {

@@ -1,4 +1,4 @@
-"""HTTP API of product.md on Starlette: health, readiness, executions, SSE events, cancel."""
+"""HTTP API of docs/contract.md on Starlette: health, readiness, executions, SSE events, cancel."""
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,4 @@
-"""The container environment of product.md, read in one place.
+"""The container environment of docs/contract.md, read in one place.
 
 Every variable the service reads is named here once; an invalid value stops the service at start
 with a message naming the variable (ConfigError).

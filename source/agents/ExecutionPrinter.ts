@@ -78,7 +78,12 @@ export class ExecutionPrinter {
 				break;
 			case 'final':
 				this.line(this.paint('bold', '── answer ──'));
-				this.block(String(event.data.answer ?? '').replace(/\n+$/, '').split('\n'), '');
+				this.block(
+					String(event.data.answer ?? '')
+						.replace(/\n+$/, '')
+						.split('\n'),
+					'',
+				);
 				break;
 			default:
 				this.line(this.paint('dim', `${event.type} ${JSON.stringify(event.data)}`));

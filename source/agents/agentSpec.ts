@@ -1,4 +1,4 @@
-// The agent spec of product.md ("Agent spec"), read from a YAML or JSON file by `stigmer run`.
+// The agent spec of docs/contract.md ("Agent spec"), read from a YAML or JSON file by `stigmer run`.
 // JSON is parsed by the YAML parser too, so both report the file, the line and the field at fault.
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
@@ -18,15 +18,32 @@ export interface AgentSpec {
 
 const fields = ['name', 'instructions', 'model', 'tools', 'max_steps'] as const;
 
+/** One mistake in an agent spec, at a line of its file when the file has one there. */
+export interface AgentSpecProblem {
+	line: number | undefined;
+	field: string;
+	problem: string;
+}
+
+/**
+ * Every mistake found in an agent spec, one line each (`file:line: field: problem`); `line` and `field`
+ * are the first one's.
+ */
 export class AgentSpecError extends UsageError {
+	readonly line: number | undefined;
+	readonly field: string;
+
 	constructor(
 		readonly file: string,
-		readonly line: number | undefined,
-		readonly field: string,
-		problem: string,
+		readonly problems: AgentSpecProblem[],
 	) {
-		super(`${file}${line ? `:${line}` : ''}: ${field}: ${problem}`, 'an agent spec has name, instructions and optional model, tools, max_steps (see README, "Agents")');
+		super(
+			problems.map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.field}: ${p.problem}`).join('\n'),
+			'an agent spec has name, instructions and optional model, tools, max_steps (see README, "Agents")',
+		);
 		this.name = 'AgentSpecError';
+		this.line = problems[0]?.line;
+		this.field = problems[0]?.field ?? '(document)';
 	}
 }
 
@@ -43,22 +60,27 @@ export function readAgentSpec(file: string): AgentSpec {
 	return parseAgentSpec(text, file);
 }
 
-/** Parses and validates spec text; `file` names the source in errors. */
+/** Parses and validates spec text; `file` names the source in errors, which list every problem found. */
 export function parseAgentSpec(text: string, file: string): AgentSpec {
 	const lines = new LineCounter();
 	const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
 	if (doc.errors.length > 0) {
-		const first = doc.errors[0]!;
-		throw new AgentSpecError(file, first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line, '(syntax)', first.message.split('\n')[0] ?? 'invalid YAML');
+		throw new AgentSpecError(
+			file,
+			doc.errors.map((error) => ({ line: error.linePos?.[0]?.line ?? lines.linePos(error.pos[0]).line, field: '(syntax)', problem: error.message.split('\n')[0] ?? 'invalid YAML' })),
+		);
 	}
 	const lineOf = (node: Node | null | undefined): number | undefined => (node?.range ? lines.linePos(node.range[0]).line : undefined);
-	const fail = (node: Node | null | undefined, field: string, problem: string): never => {
-		throw new AgentSpecError(file, lineOf(node), field, problem);
+	const problems: AgentSpecProblem[] = [];
+	const report = (node: Node | null | undefined, field: string, problem: string): void => {
+		problems.push({ line: lineOf(node), field, problem });
 	};
 
 	const root = doc.contents;
-	if (root === null || (isScalar(root) && (root.value === null || root.value === undefined))) fail(null, '(document)', 'the file is empty; an agent needs at least name and instructions');
-	if (!isMap(root)) fail(root, '(document)', 'must be a mapping of fields (name, instructions, …)');
+	if (root === null || (isScalar(root) && (root.value === null || root.value === undefined))) {
+		throw new AgentSpecError(file, [{ line: undefined, field: '(document)', problem: 'the file is empty; an agent needs at least name and instructions' }]);
+	}
+	if (!isMap(root)) throw new AgentSpecError(file, [{ line: lineOf(root), field: '(document)', problem: 'must be a mapping of fields (name, instructions, …)' }]);
 	const map = root as YAMLMap<Node, Node | null>;
 
 	const found = new Map<string, { key: Node; value: Node | null }>();
@@ -66,51 +88,72 @@ export function parseAgentSpec(text: string, file: string): AgentSpec {
 		const key = pair.key;
 		const name = isScalar(key) ? String(key.value) : null;
 		if (name === null || !(fields as readonly string[]).includes(name)) {
-			fail(key, name ?? '(key)', `unknown field; known fields: ${fields.join(', ')}`);
+			report(key, name ?? '(key)', `unknown field; known fields: ${fields.join(', ')}`);
+			continue;
 		}
-		found.set(name!, { key: key!, value: pair.value ?? null });
+		found.set(name, { key: key!, value: pair.value ?? null });
 	}
 
 	const string = (field: string, required: boolean): string | undefined => {
 		const entry = found.get(field);
 		if (!entry) {
-			if (required) fail(map, field, 'is required');
+			if (required) report(map, field, 'is required');
 			return undefined;
 		}
 		const { key, value } = entry;
-		if (!isScalar(value) || value.value === null || value.value === undefined) fail(value ?? key, field, required ? 'is required and must be a string' : 'must be a string');
+		if (!isScalar(value) || value.value === null || value.value === undefined) {
+			report(value ?? key, field, required ? 'is required and must be a string' : 'must be a string');
+			return undefined;
+		}
 		const scalar = (value as Scalar).value;
-		if (typeof scalar !== 'string') fail(value, field, `must be a string, not ${typeof scalar === 'number' ? 'a number' : typeof scalar === 'boolean' ? 'a boolean' : typeof scalar}`);
-		if ((scalar as string).trim() === '') fail(value, field, 'must not be empty');
-		return scalar as string;
+		if (typeof scalar !== 'string') {
+			report(value, field, `must be a string, not ${typeof scalar === 'number' ? 'a number' : typeof scalar === 'boolean' ? 'a boolean' : typeof scalar}`);
+			return undefined;
+		}
+		if (scalar.trim() === '') {
+			report(value, field, 'must not be empty');
+			return undefined;
+		}
+		return scalar;
 	};
 
-	const spec: AgentSpec = { name: string('name', true)!, instructions: string('instructions', true)! };
+	const name = string('name', true);
+	const instructions = string('instructions', true);
 	const model = string('model', false);
-	if (model !== undefined) spec.model = model;
 
-	const tools = found.get('tools');
-	if (tools) {
-		const { key, value } = tools;
-		if (!isSeq(value)) fail(value ?? key, 'tools', `must be a list of tool names (${agentToolNames.join(', ')})`);
-		const list: AgentToolName[] = [];
-		for (const item of (value as YAMLSeq<Node>).items) {
-			const name = isScalar(item) ? item.value : undefined;
-			if (typeof name !== 'string' || !(agentToolNames as readonly string[]).includes(name)) {
-				fail(item, 'tools', `unknown tool ${JSON.stringify(name ?? null)}; known tools: ${agentToolNames.join(', ')}`);
+	let tools: AgentToolName[] | undefined;
+	const toolsEntry = found.get('tools');
+	if (toolsEntry) {
+		const { key, value } = toolsEntry;
+		if (!isSeq(value)) report(value ?? key, 'tools', `must be a list of tool names (${agentToolNames.join(', ')})`);
+		else {
+			tools = [];
+			for (const item of (value as YAMLSeq<Node>).items) {
+				const tool = isScalar(item) ? item.value : undefined;
+				if (typeof tool !== 'string' || !(agentToolNames as readonly string[]).includes(tool)) {
+					report(item, 'tools', `unknown tool ${JSON.stringify(tool ?? null)}; known tools: ${agentToolNames.join(', ')}`);
+				} else if (tools.includes(tool as AgentToolName)) report(item, 'tools', `${tool} is listed twice`);
+				else tools.push(tool as AgentToolName);
 			}
-			if (list.includes(name as AgentToolName)) fail(item, 'tools', `${name} is listed twice`);
-			list.push(name as AgentToolName);
 		}
-		spec.tools = list;
 	}
 
+	let maxSteps: number | undefined;
 	const steps = found.get('max_steps');
 	if (steps) {
 		const { key, value } = steps;
 		const n = isScalar(value) ? value.value : undefined;
-		if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) fail(value ?? key, 'max_steps', 'must be a positive integer');
-		spec.max_steps = n as number;
+		if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) report(value ?? key, 'max_steps', 'must be a positive integer');
+		else maxSteps = n;
 	}
+
+	if (problems.length > 0) {
+		problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+		throw new AgentSpecError(file, problems);
+	}
+	const spec: AgentSpec = { name: name!, instructions: instructions! };
+	if (model !== undefined) spec.model = model;
+	if (tools !== undefined) spec.tools = tools;
+	if (maxSteps !== undefined) spec.max_steps = maxSteps;
 	return spec;
 }

@@ -1,4 +1,4 @@
-// The client of the agent-runner's HTTP API (product.md, "HTTP API"), used by `stigmer run`,
+// The client of the agent-runner's HTTP API (docs/contract.md, "HTTP API"), used by `stigmer run`,
 // `stigmer executions` and the dashboard's executions panel. Plain node:http, no dependency.
 //
 // Errors a user can act on are UserErrors: the runner not running (exit 1), a rejected token, an
@@ -365,7 +365,10 @@ export class AgentRunnerClient {
 				response = await this.send('GET', `/v1/events?limit=${options.limit ?? 100}`, { headers, signal, timeoutMs: this.timeoutMs });
 			} catch (error) {
 				if (signal.aborted) return;
-				const item = error instanceof AgentRunnerNotRunningError && !error.unreachable ? down('no-token', error.hint ?? error.message) : down(isConnectionError(error) || error instanceof AgentRunnerNotRunningError ? 'unreachable' : 'unavailable', describeConnectionError(error));
+				const item =
+					error instanceof AgentRunnerNotRunningError && !error.unreachable
+						? down('no-token', error.hint ?? error.message)
+						: down(isConnectionError(error) || error instanceof AgentRunnerNotRunningError ? 'unreachable' : 'unavailable', describeConnectionError(error));
 				if (item) yield item;
 				continue;
 			}
@@ -462,15 +465,20 @@ export class AgentRunnerClient {
 				settled = true;
 				clearTimeout(timer);
 				if ((error as NodeJS.ErrnoException).code === timeoutCode) {
-					reject(Object.assign(new UserError(error.message, exitCodes.failure, 'the agent-runner is overloaded or stuck; `stigmer server logs agent-runner` shows what it does'), { code: timeoutCode }));
+					reject(
+						Object.assign(new UserError(error.message, exitCodes.failure, 'the agent-runner is overloaded or stuck; `stigmer server logs agent-runner` shows what it does'), { code: timeoutCode }),
+					);
 				} else if (isConnectionError(error) && !options.signal?.aborted) {
 					reject(new AgentRunnerNotRunningError(`nothing answers on ${this.baseUrl} (${describeConnectionError(error)})`, true));
 				} else reject(error);
 			};
 			req.on('error', fail);
 			// Until the answer's headers: an overall timeout, or an idle one for uploads.
-			const timer = options.idle ? undefined : setTimeout(() => req.destroy(Object.assign(new Error(`the agent-runner at ${this.baseUrl} did not answer within ${timeoutMs / 1000} s`), { code: timeoutCode })), timeoutMs);
-			if (options.idle) req.setTimeout(timeoutMs * 6, () => req.destroy(Object.assign(new Error(`the upload to the agent-runner at ${this.baseUrl} stalled for ${(timeoutMs * 6) / 1000} s`), { code: timeoutCode })));
+			const timer = options.idle
+				? undefined
+				: setTimeout(() => req.destroy(Object.assign(new Error(`the agent-runner at ${this.baseUrl} did not answer within ${timeoutMs / 1000} s`), { code: timeoutCode })), timeoutMs);
+			if (options.idle)
+				req.setTimeout(timeoutMs * 6, () => req.destroy(Object.assign(new Error(`the upload to the agent-runner at ${this.baseUrl} stalled for ${(timeoutMs * 6) / 1000} s`), { code: timeoutCode })));
 			if (options.signal) {
 				const abort = () => req.destroy(Object.assign(new Error('aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
 				if (options.signal.aborted) abort();

@@ -5,9 +5,7 @@ import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 
-export type MultipartPart =
-	| { name: string; value: string | Buffer; contentType?: string }
-	| { name: string; file: string; filename?: string; contentType?: string };
+export type MultipartPart = { name: string; value: string | Buffer; contentType?: string } | { name: string; file: string; filename?: string; contentType?: string };
 
 export interface MultipartBody {
 	contentType: string;

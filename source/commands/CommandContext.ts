@@ -1,6 +1,5 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
+import type { CommandName, ParsedArgs, commandDefinitions } from './definitions.js';
 
 export interface CommandContext {
 	/** arguments after the command words (`server logs -f api` → `['-f', 'api']`) */
@@ -12,16 +11,8 @@ export interface CommandContext {
 	stderr: NodeJS.WriteStream;
 }
 
-export type Command = (ctx: CommandContext) => Promise<number>;
+/** The arguments of command N, parsed by meow from its definition (definitions.ts). */
+export type CommandArgs<N extends CommandName> = ParsedArgs<(typeof commandDefinitions)[N]['flags']>;
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-/** node:util parseArgs with usage errors that name the command and point at its --help. */
-export function parseCommandArgs<O extends Options>(ctx: CommandContext, name: string, options: O, allowPositionals = true) {
-	try {
-		return parseArgs({ args: ctx.argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
-	} catch (error) {
-		const message = (error as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
-		throw new UsageError(`${name}: ${message}`, `see \`stigmer ${name} --help\``);
-	}
-}
+/** A command's module exports one as its default; main.ts has already handled --help and usage errors. */
+export type Command<N extends CommandName> = (ctx: CommandContext, args: CommandArgs<N>) => Promise<number>;

@@ -8,7 +8,6 @@ export class ProgressReporter {
 	private frame = 0;
 	private current = '';
 	private readonly started = Date.now();
-	private stepStarted = Date.now();
 	private lastPlain = '';
 
 	constructor(
@@ -30,7 +29,6 @@ export class ProgressReporter {
 	/** A transient activity line (replaced by the next). */
 	activity(text: string): void {
 		this.current = text;
-		this.stepStarted = Date.now();
 		if (this.tty) {
 			if (!this.timer) this.timer = setInterval(() => this.draw(), 100);
 			this.draw();
@@ -65,25 +63,35 @@ export class ProgressReporter {
 		}
 		switch (event.phase) {
 			case 'create':
-				return this.activity(`${s}: creating container`);
+				this.activity(`${s}: creating container`);
+				return;
 			case 'recreate':
-				return this.activity(`${s}: configuration changed, recreating container`);
+				this.activity(`${s}: configuration changed, recreating container`);
+				return;
 			case 'start':
-				return this.activity(`${s}: starting container`);
+				this.activity(`${s}: starting container`);
+				return;
 			case 'wait':
-				return this.activity(`${s}: waiting until ready`);
+				this.activity(`${s}: waiting until ready`);
+				return;
 			case 'reuse':
-				return this.activity(`${s}: already running`);
+				this.activity(`${s}: already running`);
+				return;
 			case 'ready':
-				return this.done(`✔ ${s} ready (${this.elapsed()})`);
+				this.done(`✔ ${s} ready (${this.elapsed()})`);
+				return;
 			case 'not-installed':
-				return this.done(`- ${s} not installed (optional, skipped)`);
+				this.done(`- ${s} not installed (optional, skipped)`);
+				return;
 			case 'stop':
-				return this.activity(`${s}: stopping`);
+				this.activity(`${s}: stopping`);
+				return;
 			case 'stopped':
-				return this.done(`✔ ${s} stopped`);
+				this.done(`✔ ${s} stopped`);
+				return;
 			case 'restart':
-				return this.activity(`${s}: restarting`);
+				this.activity(`${s}: restarting`);
+				return;
 		}
 	}
 }

@@ -2,19 +2,19 @@
 import { accessSync, constants, statSync, statfsSync } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
+import { type Readable, Writable } from 'node:stream';
 import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contract.js';
 import { currentContainer } from '../engine/ContainerService.js';
-import { DockerApi } from '../engine/DockerApi.js';
+import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
 import { processFacts } from '../platform/ProcessFacts.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
-import { demuxFrames } from '../engine/streams.js';
-import { UserError, errorMessage } from '../errors.js';
+import { type UserError, errorMessage } from '../errors.js';
 import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
 import { currentForward } from '../supervisor/SupervisorClient.js';
 import { httpStatus, probeTcp } from '../supervisor/readiness.js';
 import { packageRoot, packageVersion } from '../version.js';
-import { type CommandContext, parseCommandArgs } from './CommandContext.js';
+import type { CommandArgs, CommandContext } from './CommandContext.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 export interface Check {
@@ -24,20 +24,23 @@ export interface Check {
 	fix?: string;
 }
 
-const usage = `
-  Usage: stigmer doctor [--json]
-
-  Checks the container engine and its socket, permissions, disk space, ports, the image, the base
-  image, LLM reachability from inside the container and config.yaml, and prints the fix for each problem.
-  Exit 0 when nothing failed (warnings allowed), 1 otherwise.
-`;
-
 async function execInContainer(api: DockerApi, id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-	const exec = await api.json<{ Id: string }>('POST', `/containers/${id}/exec`, { body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false } });
-	const res = await api.request('POST', `/exec/${exec.Id}/start`, { body: { Detach: false, Tty: false }, timeoutMs });
+	const exec = await api.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
+	const signal = AbortSignal.timeout(timeoutMs);
+	const res = abortable((await exec.start({ Detach: false, Tty: false, abortSignal: signal })) as unknown as Readable, signal);
 	const parts: Buffer[] = [];
-	for await (const frame of demuxFrames(res)) parts.push(frame.payload);
-	const info = await api.json<{ ExitCode: number | null }>('GET', `/exec/${exec.Id}/json`);
+	const output = new Writable({
+		write(chunk: Buffer, _encoding, done) {
+			parts.push(chunk);
+			done();
+		},
+	});
+	api.docker.modem.demuxStream(res, output, output);
+	await new Promise<void>((resolve, reject) => {
+		res.once('end', resolve);
+		res.once('error', reject);
+	});
+	const info = await exec.inspect();
 	return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(parts).toString('utf8').trim() };
 }
 
@@ -68,7 +71,7 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 		const info = api.info!;
 		if (!info.arch) {
 			// connecting asked /_ping only, whose headers lack the architecture (Podman's also the OS)
-			const version = await api.json<{ Os?: string; Arch?: string }>('GET', '/version', { timeoutMs: 30_000 });
+			const version = (await engineVersion(api.docker, AbortSignal.timeout(30_000))) as { Os?: string; Arch?: string };
 			info.os = version.Os ?? info.os;
 			info.arch = version.Arch ?? '';
 		}
@@ -79,7 +82,7 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 
 	if (api) {
 		try {
-			const info = await api.json<{ DockerRootDir?: string }>('GET', '/info');
+			const info = (await api.docker.info()) as { DockerRootDir?: string };
 			const local = api.endpoint.kind === 'unix' && info.DockerRootDir && process.platform === 'linux';
 			const dir = local ? info.DockerRootDir! : home.dir;
 			let free: number | null = null;
@@ -90,7 +93,8 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				free = null; // not visible from here (a VM): say nothing wrong
 			}
 			if (free === null) checks.push({ name: 'disk', status: 'skip', detail: `cannot see ${dir} from here` });
-			else if (free < 1e9) checks.push({ name: 'disk', status: 'fail', detail: `${(free / 1e9).toFixed(2)} GB free under ${dir}`, fix: 'free at least 1 GB: docker system prune, or remove unused images' });
+			else if (free < 1e9)
+				checks.push({ name: 'disk', status: 'fail', detail: `${(free / 1e9).toFixed(2)} GB free under ${dir}`, fix: 'free at least 1 GB: docker system prune, or remove unused images' });
 			else checks.push({ name: 'disk', status: 'ok', detail: `${(free / 1e9).toFixed(1)} GB free under ${dir}` });
 		} catch (error) {
 			checks.push({ name: 'disk', status: 'warn', detail: errorMessage(error) });
@@ -117,18 +121,19 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				name: `port ${port}`,
 				status: ours ? 'warn' : 'fail',
 				detail: `127.0.0.1:${port}, needed by ${what}, is held by ${holder}`,
-				fix: ours ? 'fine if that is this stack\'s own service; otherwise stop it' : `stop it${owner ? ` (kill ${owner.pid})` : ''}, or choose another port in ${home.configFile}`,
+				fix: ours ? "fine if that is this stack's own service; otherwise stop it" : `stop it${owner ? ` (kill ${owner.pid})` : ''}, or choose another port in ${home.configFile}`,
 			});
 		}
 
 		if (api) {
 			const image = await inspectImage(api, config.agentRunner.image).catch(() => null);
-			if (!image) checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} is not built yet`, fix: 'stigmer server start builds it (about a minute), or npm run build:image' });
+			if (!image)
+				checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} is not built yet`, fix: 'stigmer server start builds it (about a minute), or npm run build:image' });
 			else if (config.agentRunner.image.startsWith('stigmer/') && image.version !== packageVersion)
 				checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} was built for ${image.version ?? 'an unknown version'}`, fix: 'stigmer server start --build' });
 			else checks.push({ name: 'image', status: 'ok', detail: `${config.agentRunner.image} (${(image.size / 1e6).toFixed(0)} MB)` });
 
-			const base = await api.jsonOrNull('GET', `/images/${encodeURIComponent(baseImage)}/json`).catch(() => null);
+			const base = await inspectImage(api, baseImage).catch(() => null);
 			checks.push(
 				base || image
 					? { name: 'base image', status: 'ok', detail: base ? `${baseImage} present` : `not needed until a rebuild (${baseImage} is not present)` }
@@ -146,7 +151,12 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 					checks.push(
 						result.exitCode === 0
 							? { name: 'llm', status: 'ok', detail: `${llmUrl} answers from inside the container${via}` }
-							: { name: 'llm', status: 'fail', detail: `${llmUrl} is unreachable from inside the container${via}: ${result.output}`, fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile} (as seen from the host)` },
+							: {
+									name: 'llm',
+									status: 'fail',
+									detail: `${llmUrl} is unreachable from inside the container${via}: ${result.output}`,
+									fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile} (as seen from the host)`,
+								},
 					);
 				} catch (error) {
 					checks.push({ name: 'llm', status: 'warn', detail: `could not probe from the container: ${errorMessage(error)}` });
@@ -156,7 +166,12 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				checks.push(
 					status !== null
 						? { name: 'llm', status: 'ok', detail: `${config.agentRunner.llm.baseUrl} answers from the host (the container is not running, so it was not probed from inside)` }
-						: { name: 'llm', status: 'warn', detail: `${config.agentRunner.llm.baseUrl} does not answer from the host`, fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile}` },
+						: {
+								name: 'llm',
+								status: 'warn',
+								detail: `${config.agentRunner.llm.baseUrl} does not answer from the host`,
+								fix: `start the LLM server (e.g. ollama serve), or set agentRunner.llm.baseUrl in ${home.configFile}`,
+							},
 				);
 			}
 		}
@@ -181,15 +196,10 @@ function forwardText(forward: LlmForwardStatus | null): string {
 
 const marks: Record<CheckStatus, [string, string]> = { ok: ['✔', '32'], warn: ['!', '33'], fail: ['✖', '31'], skip: ['-', '90'] };
 
-export default async function doctor(ctx: CommandContext): Promise<number> {
-	const { values } = parseCommandArgs(ctx, 'doctor', { json: { type: 'boolean' } }, false);
-	if (values.help) {
-		ctx.stdout.write(usage);
-		return exitCodes.ok;
-	}
+export default async function doctor(ctx: CommandContext, { flags }: CommandArgs<'doctor'>): Promise<number> {
 	const checks = await runChecks(ctx);
 	const failed = checks.some((c) => c.status === 'fail');
-	if (values.json) {
+	if (flags.json) {
 		ctx.stdout.write(`${JSON.stringify({ ok: !failed, checks }, null, 2)}\n`);
 	} else {
 		const width = Math.max(...checks.map((c) => c.name.length));

@@ -3,18 +3,7 @@ import { AgentRunnerApiError, AgentRunnerClient, type Execution } from '../api/A
 import { exitCodes } from '../contract.js';
 import { UsageError, UserError } from '../errors.js';
 import { jsonForTerminal, sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
-import { parseCommandArgs, type Command, type CommandContext } from './CommandContext.js';
-
-export const executionsHelp = `
-  List, inspect and cancel agent executions.
-
-  Usage
-    $ stigmer executions [list] [--json] [--limit N]
-    $ stigmer executions show ID [--json]
-    $ stigmer executions cancel ID
-
-  list prints the newest first; --json prints the API's objects.
-`;
+import type { Command, CommandContext } from './CommandContext.js';
 
 const statusStyle: Record<string, number> = { queued: 33, running: 36, succeeded: 32, failed: 31, cancelled: 35, interrupted: 31 };
 
@@ -53,7 +42,11 @@ const plain = (text: string) => sanitizeForTerminal(text, false);
 /** Rows padded to their columns; the last column is cut to the terminal width when there is one. */
 export function formatTable(rows: string[][], width?: number): string[] {
 	const widths: number[] = [];
-	for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
+	for (const row of rows) {
+		row.forEach((cell, i) => {
+			widths[i] = Math.max(widths[i] ?? 0, [...cell].length);
+		});
+	}
 	return rows.map((row) => {
 		let line = row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
 		if (width && [...line].length > width) line = `${[...line].slice(0, Math.max(0, width - 1)).join('')}…`;
@@ -100,7 +93,12 @@ export function describeExecution(e: Execution, now = Date.now()): string {
 	if (took) rows.push([e.finished_at ? 'took' : 'running for', took]);
 	if (e.error) rows.push(['error', oneLine(e.error)]);
 	let text = formatTable(rows.map(([k, v]) => [k, v])).join('\n');
-	if (e.result) text += `\nresult:\n${e.result.replace(/[\r\n]+$/, '').split(/\r?\n/).map((line) => `  ${plain(line)}`).join('\n')}`;
+	if (e.result)
+		text += `\nresult:\n${e.result
+			.replace(/[\r\n]+$/, '')
+			.split(/\r?\n/)
+			.map((line) => `  ${plain(line)}`)
+			.join('\n')}`;
 	return `${text}\n`;
 }
 
@@ -130,21 +128,16 @@ async function notFound<T>(id: string, promise: Promise<T>): Promise<T> {
 	}
 }
 
-const executions: Command = async (ctx) => {
-	const { values, positionals } = parseCommandArgs(ctx, 'executions', { json: { type: 'boolean' }, limit: { type: 'string' } });
-	if (values.help) {
-		ctx.stdout.write(executionsHelp);
-		return exitCodes.ok;
-	}
-	const [sub = 'list', ...rest] = positionals;
-	const json = values.json === true;
+const executions: Command<'executions'> = async (ctx, { flags, input }) => {
+	const [sub = 'list', ...rest] = input;
+	const json = flags.json === true;
 	const one = (): string => {
 		if (rest.length !== 1) throw new UsageError(`executions ${sub} needs one execution ID`, 'see `stigmer executions --help`');
 		return rest[0]!;
 	};
 	let limit = 100;
-	if (values.limit !== undefined) {
-		limit = Number(values.limit);
+	if (flags.limit !== undefined) {
+		limit = Number(flags.limit);
 		if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be an integer from 1 to 1000');
 	}
 	if (!['list', 'show', 'cancel'].includes(sub)) throw new UsageError(`unknown subcommand "executions ${sub}"`, 'one of: list, show ID, cancel ID');

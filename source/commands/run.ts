@@ -9,25 +9,7 @@ import { loadConfig } from '../config/loadConfig.js';
 import { exitCodes } from '../contract.js';
 import { UsageError, UserError, errorMessage } from '../errors.js';
 import { jsonForTerminal, sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
-import { parseCommandArgs, type Command, type CommandContext } from './CommandContext.js';
-
-export const runHelp = `
-  Run an agent in the agent-runner container and stream what it does.
-
-  Usage
-    $ stigmer run AGENT_FILE PROMPT [--file PATH]... [--detach] [--json]
-
-  AGENT_FILE is a YAML or JSON agent spec (name, instructions; optional model, tools, max_steps).
-  PROMPT is the input; - reads it from stdin.
-
-  Options
-    -f, --file PATH   upload a file into the execution's workspace (repeatable)
-    -d, --detach      print the execution id and return at once
-    --json            one JSON object per event and line: {"execution","id","type","data"}
-
-  Exit codes: 0 succeeded, 1 failed / cancelled / interrupted, 2 usage or spec error, 130 cancelled by Ctrl-C.
-  Ctrl-C cancels the execution; a second Ctrl-C stops waiting for the cancellation.
-`;
+import type { Command, CommandContext } from './CommandContext.js';
 
 /** How long the first Ctrl-C waits for the runner to report `cancelled` before giving up on it. */
 const cancelWaitMs = 15_000;
@@ -36,7 +18,7 @@ const cancelWaitMs = 15_000;
 export function checkUploads(files: string[]): string[] {
 	const byName = new Map<string, string>();
 	return files.map((file) => {
-		let stat;
+		let stat: ReturnType<typeof statSync>;
 		try {
 			stat = statSync(file);
 		} catch (error) {
@@ -52,39 +34,28 @@ export function checkUploads(files: string[]): string[] {
 	});
 }
 
-const run: Command = async (ctx) => {
-	const { values, positionals } = parseCommandArgs(ctx, 'run', {
-		file: { type: 'string', short: 'f', multiple: true },
-		detach: { type: 'boolean', short: 'd' },
-		json: { type: 'boolean' },
-	});
-	if (values.help) {
-		ctx.stdout.write(runHelp);
-		return exitCodes.ok;
-	}
+const run: Command<'run'> = async (ctx, { flags, input: positionals }) => {
 	if (positionals.length !== 2) {
-		throw new UsageError(positionals.length < 2 ? 'run needs AGENT_FILE and PROMPT' : `run takes AGENT_FILE and one PROMPT (quote the prompt); got ${positionals.length} arguments`, 'see `stigmer run --help`');
+		throw new UsageError(
+			positionals.length < 2 ? 'run needs AGENT_FILE and PROMPT' : `run takes AGENT_FILE and one PROMPT (quote the prompt); got ${positionals.length} arguments`,
+			'see `stigmer run --help`',
+		);
 	}
 	const [agentFile, promptArg] = positionals as [string, string];
 	const agent = readAgentSpec(agentFile);
-	const files = checkUploads(values.file ?? []);
+	const files = checkUploads(flags.file);
 	const input = promptArg === '-' ? readFileSync(0, 'utf8') : promptArg;
 	if (input.trim() === '') throw new UsageError('PROMPT is empty');
 
 	const client = AgentRunnerClient.forHome(ctx.home);
 	try {
-		return await follow(ctx, client, { agent, input, files }, { detach: values.detach === true, json: values.json === true });
+		return await follow(ctx, client, { agent, input, files }, { detach: flags.detach === true, json: flags.json === true });
 	} finally {
 		client.close();
 	}
 };
 
-async function follow(
-	ctx: CommandContext,
-	client: AgentRunnerClient,
-	request: Parameters<AgentRunnerClient['submit']>[0],
-	options: { detach: boolean; json: boolean },
-): Promise<number> {
+async function follow(ctx: CommandContext, client: AgentRunnerClient, request: Parameters<AgentRunnerClient['submit']>[0], options: { detach: boolean; json: boolean }): Promise<number> {
 	const stop = new AbortController();
 	let interrupts = 0;
 	let executionId: string | null = null;
@@ -116,7 +87,7 @@ async function follow(
 	process.on('SIGINT', onSigint);
 
 	try {
-		let submitted;
+		let submitted: Awaited<ReturnType<AgentRunnerClient['submit']>>;
 		try {
 			submitted = await client.submit(request, options.detach ? stop.signal : undefined);
 		} catch (error) {

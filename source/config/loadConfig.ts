@@ -1,11 +1,11 @@
 // Reads and validates $STIGMER_HOME/config.yaml. Unknown keys, wrong types and keys given twice are
 // errors naming the file, the line and the key (exit 2), all of them at once; every absent key takes the
-// default of product.md. A file larger than maxConfigBytes is refused before it is read: a real config
+// default of docs/contract.md. A file larger than maxConfigBytes is refused before it is read: a real config
 // is a few kilobytes, and parsing stays linear in the size (config/yamlDocument.ts).
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import { agentRunnerService, containerEnv, defaultAgentRunnerPort, imageTag } from '../contract.js';
+import { agentRunnerDefaults, agentRunnerService, containerEnv, imageTag } from '../contract.js';
 import { UsageError, errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { packageVersion } from '../version.js';
@@ -45,12 +45,12 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 		file: null,
 		agentRunner: {
 			image: imageTag(packageVersion),
-			port: defaultAgentRunnerPort,
-			memory: 1024 ** 3,
-			cpus: 2,
+			port: agentRunnerDefaults.port,
+			memory: parseMemory(agentRunnerDefaults.memory)!,
+			cpus: agentRunnerDefaults.cpus,
 			env: {},
-			llm: { provider: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', model: 'qwen2.5-coder:7b', apiKeyFile: null },
-			maxConcurrency: 4,
+			llm: { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null },
+			maxConcurrency: agentRunnerDefaults.maxConcurrency,
 		},
 		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
 	};
@@ -65,7 +65,9 @@ export function loadConfig(home: StigmerHome): StigmerConfig {
 	try {
 		const size = statSync(home.configFile).size;
 		if (size > maxConfigBytes) {
-			throw new ConfigError(home.configFile, [{ line: undefined, key: '(file)', problem: `${(size / 1024).toFixed(0)} KiB is too large for a config file (the limit is ${maxConfigBytes / 1024} KiB)` }]);
+			throw new ConfigError(home.configFile, [
+				{ line: undefined, key: '(file)', problem: `${(size / 1024).toFixed(0)} KiB is too large for a config file (the limit is ${maxConfigBytes / 1024} KiB)` },
+			]);
 		}
 		text = readFileSync(home.configFile, 'utf8');
 	} catch (error) {
@@ -91,7 +93,11 @@ export function parseConfig(text: string, file: string, home: StigmerHome): Stig
 	if (root !== null && !(isScalar(root) && (root.value === null || root.value === undefined))) {
 		v.attempt(() => validate(v, v.map(root, '(document)'), config, home));
 	}
-	if (v.problems.length > 0) throw new ConfigError(file, v.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+	if (v.problems.length > 0)
+		throw new ConfigError(
+			file,
+			v.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
+		);
 	return config;
 }
 
@@ -282,29 +288,30 @@ class Validator {
 			case 'llm': {
 				const llm = this.map(node, key);
 				this.onlyKeys(llm, key, ['provider', 'baseUrl', 'model', 'apiKeyFile']);
-				for (const p of llm.items) this.attempt(() => {
-					const k = (p.key as { value?: unknown }).value;
-					const n = p.value as Node;
-					const kk = `${key}.${String(k)}`;
-					if (k === 'provider') {
-						const value = this.string(n, kk);
-						if (value !== 'openai' && value !== 'anthropic') throw this.error(n, kk, 'expected openai or anthropic');
-						out.llm.provider = value;
-					} else if (k === 'baseUrl') {
-						const value = this.string(n, kk);
-						try {
-							const url = new URL(value);
-							if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-						} catch {
-							throw this.error(n, kk, 'expected an http:// or https:// URL');
+				for (const p of llm.items)
+					this.attempt(() => {
+						const k = (p.key as { value?: unknown }).value;
+						const n = p.value as Node;
+						const kk = `${key}.${String(k)}`;
+						if (k === 'provider') {
+							const value = this.string(n, kk);
+							if (value !== 'openai' && value !== 'anthropic') throw this.error(n, kk, 'expected openai or anthropic');
+							out.llm.provider = value;
+						} else if (k === 'baseUrl') {
+							const value = this.string(n, kk);
+							try {
+								const url = new URL(value);
+								if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+							} catch {
+								throw this.error(n, kk, 'expected an http:// or https:// URL');
+							}
+							out.llm.baseUrl = value;
+						} else if (k === 'model') {
+							out.llm.model = this.string(n, kk);
+						} else if (k === 'apiKeyFile') {
+							out.llm.apiKeyFile = this.homePath(n, kk);
 						}
-						out.llm.baseUrl = value;
-					} else if (k === 'model') {
-						out.llm.model = this.string(n, kk);
-					} else if (k === 'apiKeyFile') {
-						out.llm.apiKeyFile = this.homePath(n, kk);
-					}
-				});
+					});
 				break;
 			}
 		}

@@ -1,4 +1,4 @@
-// The validated shape of config.yaml (product.md, "config.yaml"). Defaults are applied by
+// The validated shape of config.yaml (docs/contract.md, "config.yaml"). Defaults are applied by
 // loadConfig, so every field here is present.
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';

@@ -67,7 +67,9 @@ function duplicateKeys(doc: Document.Parsed, lines: LineCounter): YamlProblem[] 
 				if (pair.value) stack.push([pair.value, where]);
 			}
 		} else if (y.isSeq(node)) {
-			node.items.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
+			node.items.forEach((item, i) => {
+				stack.push([item, `${path}[${i}]`]);
+			});
 		}
 	}
 	return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));

@@ -31,7 +31,15 @@ export function fixtureServices(nowMs = Date.now()): ServiceStatus[] {
 
 export function fixtureSample(service: string, i: number, nowMs = Date.now()): ResourceSample {
 	if (service === 'agent-runner') {
-		return { timeMs: nowMs, cpuPercent: 2 + (i % 7) * 3.1, memoryBytes: (180 + (i % 5) * 4) * MiB, memoryLimitBytes: 1024 * MiB, networkRxBytes: 1_200_000 + i * 1000, networkTxBytes: 350_000 + i * 400, pids: 9 };
+		return {
+			timeMs: nowMs,
+			cpuPercent: 2 + (i % 7) * 3.1,
+			memoryBytes: (180 + (i % 5) * 4) * MiB,
+			memoryLimitBytes: 1024 * MiB,
+			networkRxBytes: 1_200_000 + i * 1000,
+			networkTxBytes: 350_000 + i * 400,
+			pids: 9,
+		};
 	}
 	return { timeMs: nowMs, cpuPercent: 0.5 + (i % 3), memoryBytes: (42 + (i % 3)) * MiB, memoryLimitBytes: null, networkRxBytes: null, networkTxBytes: null, pids: 3 };
 }

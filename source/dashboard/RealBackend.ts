@@ -25,7 +25,7 @@ import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
-import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import { nativeRow } from '../stack/ServiceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
@@ -57,14 +57,6 @@ export function progressText(event: StackEvent): string {
 		return p.kind === 'step' ? `building the image: step ${p.step}/${p.steps} ${p.text}` : `building the image: ${p.text}`;
 	}
 	return event.text ? `${event.phase}: ${event.text}` : `${event.phase}…`;
-}
-
-export function nativeRow(s: NativeStatus): ServiceStatus {
-	const row: ServiceStatus = { name: s.name, kind: 'native', state: s.state, health: null, restarts: s.restarts, exitCode: s.exitCode };
-	if (s.pid !== undefined) row.pid = s.pid;
-	if (s.startedAt) row.startedAt = s.startedAt;
-	if (s.lastError) row.message = s.lastError;
-	return row;
 }
 
 /** The dashboard keeps this many executions (the runner's first picture); the table draws a page. */
@@ -105,7 +97,8 @@ export class RealBackend implements DashboardBackend {
 			(status) => {
 				if (signal.aborted) return;
 				sink.dispatch({ type: 'services/replaced', services: status.services });
-				if (status.engine.reachable === false) sink.dispatch({ type: 'engine/changed', engine: { reachable: false, endpoint: status.engine.endpoint, ...(status.engine.error ? { error: status.engine.error } : {}) } });
+				if (status.engine.reachable === false)
+					sink.dispatch({ type: 'engine/changed', engine: { reachable: false, endpoint: status.engine.endpoint, ...(status.engine.error ? { error: status.engine.error } : {}) } });
 			},
 			(error) => report('status', error),
 		);
@@ -206,10 +199,10 @@ export class RealBackend implements DashboardBackend {
 			if (stats?.id === id) return;
 			stopStats();
 			const controller = new AbortController();
-			signal.addEventListener('abort', () => controller.abort(), { once: true });
 			stats = { id, controller };
 			const onStats = (s: ContainerStats) => sink.recordSample(agentRunnerService, s);
-			followContainerStats(api, id, onStats, controller.signal)
+			// ends with the dashboard or with this stream, and leaves no listener on the dashboard's signal
+			followContainerStats(api, id, onStats, AbortSignal.any([signal, controller.signal]))
 				.catch(() => {})
 				.finally(() => {
 					if (stats?.controller === controller) stats = null;
@@ -227,7 +220,7 @@ export class RealBackend implements DashboardBackend {
 			if (healthTimer) clearTimeout(healthTimer);
 			const recheckMs = healthRecheckMs(found);
 			healthTimer = recheckMs === null ? null : setTimeout(() => resync(), recheckMs);
-			if (found && found.State.Running) startStats(found.Id);
+			if (found?.State.Running) startStats(found.Id);
 			else {
 				stopStats();
 				sink.dispatch({ type: 'stats/cleared', service: agentRunnerService });

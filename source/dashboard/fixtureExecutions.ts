@@ -20,7 +20,14 @@ export function fixtureExecutions(nowMs = Date.now(), count = 6): ExecutionSumma
 		const state = states[i % states.length]!;
 		const started = state.status === 'queued' ? null : new Date(created + 200).toISOString();
 		const finished = state.status === 'running' || state.status === 'queued' ? null : new Date(created + 200 + 1000 * (3 + (i % 50))).toISOString();
-		return { id: `ex-${created.toString(16)}-${(0xa1b2c3d4e5 + i).toString(16)}`, agent: agents[i % agents.length]!, created_at: new Date(created).toISOString(), started_at: started, finished_at: finished, ...state };
+		return {
+			id: `ex-${created.toString(16)}-${(0xa1b2c3d4e5 + i).toString(16)}`,
+			agent: agents[i % agents.length]!,
+			created_at: new Date(created).toISOString(),
+			started_at: started,
+			finished_at: finished,
+			...state,
+		};
 	});
 }
 
@@ -32,7 +39,18 @@ export function fixtureExecutionEvents(nowMs = Date.now()): ExecutionEvent[] {
 		['status', { status: 'running', time: at(100) }],
 		['model_turn', { step: 1, text: 'I will run the tests first.', time: at(900) }],
 		['tool_call', { step: 1, id: 'call_1', name: 'run_command', arguments: { command: 'npm test -- --grep parser' }, time: at(1000) }],
-		['tool_result', { step: 1, id: 'call_1', name: 'run_command', ok: true, exit_code: 0, output: `exit code 0\nstdout:\n${Array.from({ length: 30 }, (_, i) => `ok ${i + 1} - parser case ${i + 1}`).join('\n')}\nstderr:\n`, time: at(3000) }],
+		[
+			'tool_result',
+			{
+				step: 1,
+				id: 'call_1',
+				name: 'run_command',
+				ok: true,
+				exit_code: 0,
+				output: `exit code 0\nstdout:\n${Array.from({ length: 30 }, (_, i) => `ok ${i + 1} - parser case ${i + 1}`).join('\n')}\nstderr:\n`,
+				time: at(3000),
+			},
+		],
 		['tool_call', { step: 2, id: 'call_2', name: 'write_file', arguments: { path: 'NOTES.md', content: 'all 30 parser cases pass\n' }, time: at(4000) }],
 		['tool_result', { step: 2, id: 'call_2', name: 'write_file', ok: true, output: 'wrote 25 bytes to NOTES.md', time: at(4100) }],
 		['model_turn', { step: 3, text: 'All 30 parser tests pass; the notes are in NOTES.md.', time: at(5000) }],

@@ -36,7 +36,7 @@ export function serviceCommands(store: DashboardStore, backend: DashboardBackend
 		async shell(service, suspend) {
 			const state = store.getSnapshot();
 			const row = state.services.find((s) => s.name === service);
-			if (!row || row.kind !== 'container') {
+			if (row?.kind !== 'container') {
 				store.dispatch({ type: 'status/set', status: { kind: 'error', text: 'shell: no container service' } });
 				return;
 			}

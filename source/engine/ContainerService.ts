@@ -1,4 +1,4 @@
-// Owns the agent-runner container: the settings of product.md turned into an engine create request,
+// Owns the agent-runner container: the settings of docs/contract.md turned into an engine create request,
 // finding it by labels, reusing it when its configuration hash matches, recreating it otherwise,
 // stopping, removing, and reading its state as a status row.
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, co
 import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
 import { packageVersion } from '../version.js';
-import type { DockerApi } from './DockerApi.js';
+import { type DockerApi, engineStatus, orNull } from './DockerApi.js';
 import { unqualifiedImage } from './podmanNames.js';
 
 export interface ContainerInspect {
@@ -57,11 +57,9 @@ export interface NetworkChoice {
  * engine the home's own network is used (HomeNetwork.ts says why); elsewhere the engine's default bridge.
  */
 export async function chooseNetwork(api: DockerApi): Promise<NetworkChoice> {
-	const [info, version] = await Promise.all([
-		api.json<{ OperatingSystem?: string; Name?: string; SecurityOptions?: string[] }>('GET', '/info'),
-		api.json<{ Components?: Array<{ Name?: string }> }>('GET', '/version'),
-	]);
-	const podman = (version.Components ?? []).some((c) => /podman/i.test(c.Name ?? ''));
+	const info = (await api.docker.info()) as { OperatingSystem?: string; Name?: string; SecurityOptions?: string[] };
+	// negotiation already named the engine (/_ping's Server header, or /version's Components)
+	const podman = /podman/i.test(api.info?.platform ?? '');
 	const os = info.OperatingSystem ?? '';
 	const endpoint = api.endpoint.kind === 'unix' ? api.endpoint.socketPath : '';
 	const vm = /Docker Desktop|OrbStack/i.test(os) || endpoint.startsWith(path.join(homedir(), '.colima')) || endpoint.includes('/.docker/') || endpoint.includes('/.orbstack/');
@@ -143,11 +141,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		[containerEnv.llmModel]: config.llm.model,
 		[containerEnv.maxConcurrency]: String(config.maxConcurrency),
 	};
-	const binds = [
-		`${home.workspaceDir}:${containerPaths.workspace}`,
-		`${home.agentRunnerDataDir}:${containerPaths.data}`,
-		`${home.apiTokenFile}:${containerPaths.apiToken}:ro`,
-	];
+	const binds = [`${home.workspaceDir}:${containerPaths.workspace}`, `${home.agentRunnerDataDir}:${containerPaths.data}`, `${home.apiTokenFile}:${containerPaths.apiToken}:ro`];
 	const ownedPaths = [home.workspaceDir, home.agentRunnerDataDir, home.apiTokenFile];
 	if (config.llm.apiKeyFile) {
 		env[containerEnv.llmApiKeyFile] = containerPaths.llmApiKey;
@@ -215,11 +209,11 @@ export function labelFilter(home: StigmerHome): string {
 
 /** All agent-runner containers of this home (normally one). */
 export async function findContainers(api: DockerApi, home: StigmerHome): Promise<Array<{ Id: string; Names: string[]; State: string; Labels: Record<string, string> }>> {
-	return api.json('GET', '/containers/json', { query: { all: 1, filters: labelFilter(home) } });
+	return (await api.docker.listContainers({ all: true, filters: labelFilter(home) })) as Array<{ Id: string; Names: string[]; State: string; Labels: Record<string, string> }>;
 }
 
 export async function inspectContainer(api: DockerApi, id: string): Promise<ContainerInspect | null> {
-	return api.jsonOrNull<ContainerInspect>('GET', `/containers/${encodeURIComponent(id)}/json`);
+	return orNull(api.docker.getContainer(id).inspect() as Promise<unknown> as Promise<ContainerInspect>);
 }
 
 /** The home's container, found by labels, else by its name (a container made by an older stigmer). */
@@ -232,31 +226,35 @@ export async function currentContainer(api: DockerApi, home: StigmerHome): Promi
 
 export async function stopContainer(api: DockerApi, id: string, timeoutSeconds: number): Promise<void> {
 	try {
-		await api.request('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: timeoutSeconds }, timeoutMs: (timeoutSeconds + 30) * 1000 }).then((r) => r.resume());
+		await api.docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal: AbortSignal.timeout((timeoutSeconds + 30) * 1000) });
 	} catch (error) {
-		if ((error as { statusCode?: number }).statusCode === 404) return;
+		const code = engineStatus(error);
+		if (code === 304 || code === 404) return; // already stopped, or gone
 		throw error;
 	}
 }
 
 export async function removeContainer(api: DockerApi, id: string): Promise<void> {
 	try {
-		await api.request('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: 1, v: 1 } }).then((r) => r.resume());
+		await api.docker.getContainer(id).remove({ force: true, v: true });
 	} catch (error) {
-		const code = (error as { statusCode?: number }).statusCode;
+		const code = engineStatus(error);
 		if (code === 404 || code === 409) return; // gone, or already being removed
 		throw error;
 	}
 }
 
 export async function createContainer(api: DockerApi, plan: ContainerPlan): Promise<string> {
-	const created = await api.json<{ Id: string }>('POST', '/containers/create', { query: { name: plan.name }, body: plan.body });
-	return created.Id;
+	const created = await api.docker.createContainer({ name: plan.name, ...plan.body });
+	return created.id;
 }
 
 export async function startContainer(api: DockerApi, id: string): Promise<void> {
-	const res = await api.request('POST', `/containers/${encodeURIComponent(id)}/start`);
-	res.resume();
+	try {
+		await api.docker.getContainer(id).start();
+	} catch (error) {
+		if (engineStatus(error) !== 304) throw error; // 304: already started
+	}
 }
 
 function containerState(inspect: ContainerInspect): ServiceState {

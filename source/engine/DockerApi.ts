@@ -1,60 +1,33 @@
-// A small client of the Docker Engine HTTP API (also spoken by Podman, Colima and OrbStack).
-// It owns the connection: endpoint, API version negotiation, errors, streams and hijacked
-// connections. Loading it costs a few milliseconds, which keeps `stigmer server status` fast.
+// The engine connection: dockerode (docker-modem underneath) on the endpoint that endpoint.ts resolved,
+// at the API version negotiated with the engine (apiVersion.ts). What dockerode does not do lives
+// here: handing it the resolved endpoint (it reads no docker context, and its own DOCKER_HOST parsing
+// differs from the docker CLI's), negotiation, first-contact diagnosis, and error helpers.
+// dockerode is loaded by `connect()`/`negotiate()` only, so commands that never talk to the engine
+// (and `--help`) do not pay for it (≈110 ms on an idle machine).
 import { existsSync } from 'node:fs';
-import type http from 'node:http';
+import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Duplex, Readable } from 'node:stream';
+import { type Readable, addAbortSignal } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type DockerModem from 'docker-modem';
 import { exitCodes } from '../contract.js';
-import { UserError, errorMessage } from '../errors.js';
+import { UserError } from '../errors.js';
+import { ApiVersionError, chooseApiVersion, minApiVersion, needsVersionRange, type EngineVersionRange } from './apiVersion.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
+import { engineMessage } from './engineErrors.js';
 import { engineInfoFromPing } from './enginePing.js';
-import { isPlainEndpoint, rawGet } from './rawHttp.js';
 
-// node:http costs 20–50 ms when imported as ESM (it pulls in undici's lazy getters); through require it
-// costs a few, and only the commands that make an ordinary request pay for it.
+export { compareApiVersions, maxApiVersion, minApiVersion } from './apiVersion.js';
+export { engineMessage, engineStatus, orNull } from './engineErrors.js';
+
 const require = createRequire(import.meta.url);
-const httpModule = (): typeof import('node:http') => require('node:http');
-const httpsModule = (): typeof import('node:https') => require('node:https');
-
-/** Oldest API we speak (Docker Engine 20.10); newer engines are asked for at most `maxApiVersion`. */
-export const minApiVersion = '1.41';
-export const maxApiVersion = '1.47';
-
-export class DockerApiError extends Error {
-	constructor(
-		readonly statusCode: number,
-		message: string,
-		readonly method: string,
-		readonly path: string,
-	) {
-		super(message);
-		this.name = 'DockerApiError';
-	}
-}
 
 export class EngineUnreachableError extends UserError {
 	constructor(message: string, hint: string) {
 		super(message, exitCodes.engineUnreachable, hint);
 		this.name = 'EngineUnreachableError';
 	}
-}
-
-export interface RequestOptions {
-	query?: Record<string, string | number | boolean | undefined | string[] | Record<string, unknown>>;
-	body?: unknown;
-	/** a raw body (e.g. a tar stream for /build); sent as is */
-	rawBody?: Readable | Buffer;
-	headers?: Record<string, string>;
-	timeoutMs?: number;
-	signal?: AbortSignal;
-}
-
-export function compareApiVersions(a: string, b: string): number {
-	const [a1 = 0, a2 = 0] = a.split('.').map(Number);
-	const [b1 = 0, b2 = 0] = b.split('.').map(Number);
-	return a1 - b1 || a2 - b2;
 }
 
 export interface EngineInfo {
@@ -67,25 +40,61 @@ export interface EngineInfo {
 	platform: string;
 }
 
+/**
+ * docker-modem's options for an endpoint. Every field is set (undefined included), because docker-modem
+ * merges them over what it reads from DOCKER_HOST itself. An ssh:// endpoint (issue 12) maps to
+ * `protocol: 'ssh'` here.
+ */
+export function dockerodeOptions(endpoint: Endpoint, agent?: Agent): DockerModem.ConstructorOptions {
+	const common = { version: undefined, timeout: undefined, headers: {}, agent };
+	if (endpoint.kind === 'unix') return { ...common, socketPath: endpoint.socketPath, host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined };
+	const tls = endpoint.tls;
+	return { ...common, socketPath: undefined, host: endpoint.host, port: endpoint.port, protocol: tls ? 'https' : 'http', ca: tls?.ca, cert: tls?.cert, key: tls?.key };
+}
+
+/** A keep-alive agent of our own (close() ends its sockets); TLS verification as the endpoint says. */
+function agentFor(endpoint: Endpoint): Agent {
+	if (endpoint.kind === 'tcp' && endpoint.tls) {
+		const https: typeof import('node:https') = require('node:https');
+		const { ca, cert, key, verify } = endpoint.tls;
+		return new https.Agent({ keepAlive: true, ca, cert, key, rejectUnauthorized: verify });
+	}
+	const http: typeof import('node:http') = require('node:http');
+	return new http.Agent({ keepAlive: true });
+}
+
+/** GET /version's body (`Os`, `Arch`, `MinAPIVersion`, `Components`, …). */
+export function engineVersion(docker: Dockerode, abortSignal: AbortSignal): Promise<Record<string, unknown>> {
+	// dockerode 5 takes `abortSignal` on every call; @types/dockerode 4 leaves it out here
+	const ask = docker.version as unknown as (this: Dockerode, o: { abortSignal: AbortSignal }) => Promise<Record<string, unknown>>;
+	return ask.call(docker, { abortSignal });
+}
+
+/** GET /_ping's response headers, through docker-modem's dial (dockerode's ping() gives the body only). */
+function pingHeaders(docker: Dockerode, abortSignal: AbortSignal): Promise<IncomingHttpHeaders> {
+	return new Promise((resolve, reject) => {
+		docker.modem.dial({ path: '/_ping', method: 'GET', isStream: true, statusCodes: { 200: true }, abortSignal }, (error, response) => {
+			if (error) return reject(error);
+			const res = response as IncomingMessage;
+			res.resume();
+			resolve(res.headers);
+		});
+	});
+}
+
+function loadDockerode(): typeof Dockerode {
+	return require('dockerode') as typeof Dockerode;
+}
+
 export class DockerApi {
-	private agentInstance: http.Agent | null = null;
-	apiVersion = minApiVersion;
+	/** the negotiated version, e.g. '1.41' (null before the first negotiation) */
+	apiVersion: string | null = null;
 	info: EngineInfo | null = null;
+	private client: Dockerode | null = null;
+	private agentInstance: Agent | null = null;
+	private negotiating: Promise<EngineInfo> | null = null;
 
 	constructor(readonly endpoint: Endpoint) {}
-
-	private get agent(): http.Agent {
-		const endpoint = this.endpoint;
-		this.agentInstance ??=
-			endpoint.kind === 'tcp' && endpoint.tls
-				? new (httpsModule().Agent)({ keepAlive: true, ca: endpoint.tls.ca, cert: endpoint.tls.cert, key: endpoint.tls.key, rejectUnauthorized: endpoint.tls.verify })
-				: new (httpModule().Agent)({ keepAlive: true });
-		return this.agentInstance;
-	}
-
-	private get transport(): typeof import('node:http') | typeof import('node:https') {
-		return this.endpoint.kind === 'tcp' && this.endpoint.tls ? httpsModule() : httpModule();
-	}
 
 	/** Resolves the endpoint, checks the engine answers, negotiates the API version. Exit 3 when unreachable. */
 	static async connect(env: NodeJS.ProcessEnv = process.env, timeoutMs = 3000): Promise<DockerApi> {
@@ -105,31 +114,64 @@ export class DockerApi {
 		return endpointUrl(this.endpoint);
 	}
 
+	/** The dockerode client at the negotiated version; negotiate() (or ready()) first. */
+	get docker(): Dockerode {
+		if (!this.client) throw new Error('DockerApi: negotiate() before using the engine');
+		return this.client;
+	}
+
+	/** The client, negotiating first when that has not happened yet (one negotiation for concurrent callers). */
+	async ready(timeoutMs = 3000): Promise<Dockerode> {
+		if (this.client) return this.client;
+		this.negotiating ??= this.negotiate(timeoutMs).finally(() => {
+			this.negotiating = null;
+		});
+		await this.negotiating;
+		return this.docker;
+	}
+
+	private get agent(): Agent {
+		this.agentInstance ??= agentFor(this.endpoint);
+		return this.agentInstance;
+	}
+
+	/** Asks the engine for its version range (unversioned GET /version) and picks ours; again after a reconnect. */
 	async negotiate(timeoutMs = 3000): Promise<EngineInfo> {
-		let version: { Version: string; ApiVersion: string; MinAPIVersion?: string; Os: string; Arch: string; Platform?: { Name?: string } };
+		const Docker = loadDockerode();
+		const options = dockerodeOptions(this.endpoint, this.agent);
+		let version: EngineVersionRange & { Version: string; Os: string; Arch: string; Platform?: { Name?: string } };
 		try {
-			// /_ping names the API version and the engine in its headers; /version (slow on Podman: see
-			// enginePing.ts) only when they do not, or to word an old engine's refusal
-			const ping = await this.request('GET', '/_ping', { timeoutMs, unversioned: true } as RequestOptions);
-			ping.resume();
-			const pinged = engineInfoFromPing(ping.headers, this.endpointUrl);
-			version = pinged && compareApiVersions(pinged.apiVersion, minApiVersion) >= 0
-				? { Version: pinged.version, ApiVersion: pinged.apiVersion, Os: pinged.os, Arch: pinged.arch, Platform: { Name: pinged.platform } }
-				: await this.json('GET', '/version', { timeoutMs, unversioned: true } as RequestOptions);
+			const unversioned = new Docker(options as Dockerode.DockerOptions);
+			const signal = AbortSignal.timeout(timeoutMs);
+			// /_ping's headers name the engine and its API version; /version (slow on Podman: see
+			// enginePing.ts) only when they do not, when the engine is too old (its refusal's wording),
+			// or when it speaks more than we do (its MinAPIVersion may then exceed our max; Docker answers
+			// /version in a millisecond)
+			const pinged = engineInfoFromPing(await pingHeaders(unversioned, signal), this.endpointUrl);
+			if (pinged && !needsVersionRange(pinged.apiVersion)) {
+				version = { Version: pinged.version, ApiVersion: pinged.apiVersion, Os: pinged.os, Arch: pinged.arch, Platform: { Name: pinged.platform } };
+			} else {
+				version = (await engineVersion(unversioned, signal)) as unknown as typeof version;
+			}
 		} catch (error) {
 			throw diagnoseUnreachable(this.endpoint, error);
 		}
-		if (compareApiVersions(version.ApiVersion, minApiVersion) < 0) {
+		let chosen: string;
+		try {
+			chosen = chooseApiVersion(version);
+		} catch (error) {
+			if (!(error instanceof ApiVersionError)) throw error;
 			throw new EngineUnreachableError(
-				`the engine at ${this.endpointUrl} speaks Docker API ${version.ApiVersion}; stigmer needs ${minApiVersion} or later`,
+				`the engine at ${this.endpointUrl} speaks Docker API ${error.engineVersion}; stigmer needs ${minApiVersion} or later`,
 				'upgrade Docker Engine to 20.10 or later (or Podman to 4 or later)',
 			);
 		}
-		this.apiVersion = compareApiVersions(version.ApiVersion, maxApiVersion) > 0 ? maxApiVersion : version.ApiVersion;
+		this.client = new Docker({ ...options, version: `v${chosen}` } as Dockerode.DockerOptions);
+		this.apiVersion = chosen;
 		this.info = {
 			endpoint: this.endpointUrl,
 			version: version.Version,
-			apiVersion: this.apiVersion,
+			apiVersion: chosen,
 			os: version.Os,
 			arch: version.Arch,
 			platform: version.Platform?.Name || 'Docker Engine',
@@ -139,145 +181,17 @@ export class DockerApi {
 
 	close(): void {
 		this.agentInstance?.destroy();
-	}
-
-	buildPath(p: string, query?: RequestOptions['query'], unversioned = false): string {
-		let full = unversioned ? p : `/v${this.apiVersion}${p}`;
-		if (query) {
-			const params = new URLSearchParams();
-			for (const [k, v] of Object.entries(query)) {
-				if (v === undefined) continue;
-				params.append(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
-			}
-			const qs = params.toString();
-			if (qs) full += `?${qs}`;
-		}
-		return full;
-	}
-
-	private requestOptions(method: string, fullPath: string, headers: Record<string, string>): http.RequestOptions {
-		const base: http.RequestOptions = { method, path: fullPath, headers: { Host: 'docker', ...headers }, agent: this.agent };
-		if (this.endpoint.kind === 'unix') return { ...base, socketPath: this.endpoint.socketPath };
-		return { ...base, host: this.endpoint.host, port: this.endpoint.port };
-	}
-
-	/** Sends a request and resolves with the response once headers arrive; status ≥ 400 rejects with DockerApiError. */
-	request(method: string, p: string, options: RequestOptions & { unversioned?: boolean } = {}): Promise<http.IncomingMessage> {
-		const headers: Record<string, string> = { ...options.headers };
-		let payload: Buffer | undefined;
-		if (options.body !== undefined) {
-			payload = Buffer.from(JSON.stringify(options.body));
-			headers['Content-Type'] = 'application/json';
-			headers['Content-Length'] = String(payload.length);
-		} else if (Buffer.isBuffer(options.rawBody)) {
-			payload = options.rawBody;
-			headers['Content-Length'] = String(payload.length);
-		}
-		const fullPath = this.buildPath(p, options.query, options.unversioned);
-		const transport = this.transport;
-		return new Promise((resolve, reject) => {
-			const req = transport.request(this.requestOptions(method, fullPath, headers), (res) => {
-				const status = res.statusCode ?? 0;
-				if (status >= 400) {
-					readAll(res).then(
-						(body) => reject(new DockerApiError(status, apiErrorMessage(body, status), method, p)),
-						reject,
-					);
-					return;
-				}
-				resolve(res);
-			});
-			req.on('error', reject);
-			if (options.timeoutMs) {
-				req.setTimeout(options.timeoutMs, () => req.destroy(Object.assign(new Error(`no answer from the engine within ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-			}
-			if (options.signal) {
-				if (options.signal.aborted) req.destroy(new Error('aborted'));
-				options.signal.addEventListener('abort', () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' })), { once: true });
-			}
-			if (payload) req.end(payload);
-			else if (options.rawBody && !Buffer.isBuffer(options.rawBody)) options.rawBody.pipe(req);
-			else req.end();
-		});
-	}
-
-	async json<T = unknown>(method: string, p: string, options: RequestOptions & { unversioned?: boolean } = {}): Promise<T> {
-		const res = await this.request(method, p, options);
-		const body = await readAll(res);
-		if (body.length === 0) return undefined as T;
-		const type = String(res.headers['content-type'] ?? '');
-		if (!type.includes('json')) return body.toString('utf8') as T;
-		return JSON.parse(body.toString('utf8')) as T;
-	}
-
-	/** Like json(), but a 404 resolves to null. */
-	async jsonOrNull<T = unknown>(method: string, p: string, options: RequestOptions = {}): Promise<T | null> {
-		try {
-			return await this.json<T>(method, p, options);
-		} catch (error) {
-			if (error instanceof DockerApiError && error.statusCode === 404) return null;
-			throw error;
-		}
-	}
-
-	/**
-	 * A GET whose body is read straight off the socket: an HTTP/1.0 request makes the engine send the
-	 * body unchunked, so a log of many small messages arrives in large reads instead of one HTTP chunk
-	 * per message (Node's parser then costs more than the logs themselves). TLS endpoints use request().
-	 */
-	async rawGet(p: string, options: Pick<RequestOptions, 'query' | 'signal'> = {}): Promise<Readable> {
-		if (!isPlainEndpoint(this.endpoint)) return this.request('GET', p, options);
-		const res = await rawGet(this.endpoint, this.buildPath(p, options.query), { signal: options.signal, headerTimeoutMs: 30_000 });
-		if (res.status >= 400) {
-			const body = await readAll(res.body);
-			throw new DockerApiError(res.status, apiErrorMessage(body, res.status), 'GET', p);
-		}
-		return res.body;
-	}
-
-	/** A hijacked connection (exec and attach with stdin): the raw socket after `101 UPGRADED`. */
-	hijack(p: string, body: unknown): Promise<{ socket: Duplex; head: Buffer }> {
-		const payload = Buffer.from(JSON.stringify(body));
-		const headers = { 'Content-Type': 'application/json', 'Content-Length': String(payload.length), Connection: 'Upgrade', Upgrade: 'tcp' };
-		const transport = this.transport;
-		return new Promise((resolve, reject) => {
-			const opts = this.requestOptions('POST', this.buildPath(p), headers);
-			opts.agent = false as unknown as http.Agent;
-			const req = transport.request(opts);
-			req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
-			req.on('response', (res) => {
-				// Engines that do not upgrade answer 200 and stream on the response itself.
-				const status = res.statusCode ?? 0;
-				if (status >= 400) {
-					readAll(res).then((b) => reject(new DockerApiError(status, apiErrorMessage(b, status), 'POST', p)), reject);
-					return;
-				}
-				resolve({ socket: res.socket, head: Buffer.alloc(0) });
-			});
-			req.on('error', reject);
-			req.end(payload);
-		});
+		this.agentInstance = null;
 	}
 }
 
-export function readAll(stream: Readable): Promise<Buffer> {
-	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		stream.on('data', (c: Buffer) => chunks.push(c));
-		stream.on('end', () => resolve(Buffer.concat(chunks)));
-		stream.on('error', reject);
-	});
-}
-
-function apiErrorMessage(body: Buffer, status: number): string {
-	const text = body.toString('utf8').trim();
-	try {
-		const parsed = JSON.parse(text) as { message?: string };
-		if (parsed.message) return parsed.message;
-	} catch {
-		// not JSON: use the text
-	}
-	return text || `HTTP ${status}`;
+/**
+ * dockerode's `abortSignal` covers a streaming request only until the response headers arrive; this
+ * makes the signal end the body too. The listener goes away with the stream (node's addAbortSignal).
+ */
+export function abortable<T extends Readable>(stream: T, signal: AbortSignal | undefined): T {
+	if (signal) addAbortSignal(signal, stream);
+	return stream;
 }
 
 function onPath(program: string): boolean {
@@ -315,8 +229,11 @@ export function diagnoseUnreachable(endpoint: Endpoint, error: unknown): EngineU
 				: 'install Docker: sudo apt-get install docker.io (Debian/Ubuntu) or see https://docs.docker.com/engine/install/, then sudo systemctl start docker',
 		);
 	}
+	// AbortSignal.timeout() in negotiate(): node's http reports an AbortError caused by a TimeoutError
+	const timedOut = [error, (error as { cause?: unknown } | null)?.cause].some((e) => (e as Error | null)?.name === 'TimeoutError');
+	const reason = timedOut ? 'no answer in time' : engineMessage(error);
 	return new EngineUnreachableError(
-		`cannot reach the container engine at ${where} (${endpoint.source}): ${errorMessage(error)}`,
+		`cannot reach the container engine at ${where} (${endpoint.source}): ${reason}`,
 		'check that the engine is running and DOCKER_HOST / DOCKER_CONTEXT point at it; `stigmer doctor` checks each step',
 	);
 }

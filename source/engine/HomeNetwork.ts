@@ -5,9 +5,9 @@
 // 20.10), a subnet that holds our container only (the LLM forward accepts that subnet and nothing
 // else), and no clash between two homes forwarding the same LLM port.
 import { labels } from '../contract.js';
-import { UserError, errorMessage } from '../errors.js';
+import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
-import type { DockerApi } from './DockerApi.js';
+import { type DockerApi, engineMessage, engineStatus, orNull } from './DockerApi.js';
 
 export interface HomeNetwork {
 	name: string;
@@ -31,37 +31,42 @@ function fromInspect(inspect: NetworkInspect): HomeNetwork | null {
 /** The home's network, created (labelled) when missing. */
 export async function ensureHomeNetwork(api: DockerApi, home: StigmerHome): Promise<HomeNetwork> {
 	const name = home.networkName;
-	let inspect = await api.jsonOrNull<NetworkInspect>('GET', `/networks/${encodeURIComponent(name)}`);
+	const network = api.docker.getNetwork(name);
+	let inspect = (await orNull(network.inspect())) as NetworkInspect | null;
 	if (inspect && inspect.Labels?.[labels.home] !== home.hash) {
 		throw new UserError(`the engine has a network named ${name} that stigmer did not create for ${home.dir}`, 1, `remove or rename it (docker network rm ${name})`);
 	}
 	if (!inspect) {
 		try {
-			await api.json('POST', '/networks/create', {
-				body: { Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { [labels.managed]: 'true', [labels.home]: home.hash } },
-			});
+			await api.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { [labels.managed]: 'true', [labels.home]: home.hash } });
 		} catch (error) {
 			// 409: a concurrent start made it first
-			if ((error as { statusCode?: number }).statusCode !== 409) {
-				throw new UserError(`cannot create the network ${name}: ${errorMessage(error)}`, 1, /pool/i.test(errorMessage(error)) ? 'the engine ran out of address pools: docker network prune removes unused networks' : undefined);
+			if (engineStatus(error) !== 409) {
+				const message = engineMessage(error);
+				throw new UserError(
+					`cannot create the network ${name}: ${message}`,
+					1,
+					/pool/i.test(message) ? 'the engine ran out of address pools: docker network prune removes unused networks' : undefined,
+				);
 			}
 		}
-		inspect = await api.json<NetworkInspect>('GET', `/networks/${encodeURIComponent(name)}`);
+		inspect = (await network.inspect()) as NetworkInspect;
 	}
-	const network = fromInspect(inspect);
-	if (!network) throw new UserError(`the network ${name} has no IPv4 subnet and gateway in its IPAM config`, 1, `docker network rm ${name}, then start again`);
-	return network;
+	const found = fromInspect(inspect);
+	if (!found) throw new UserError(`the network ${name} has no IPv4 subnet and gateway in its IPAM config`, 1, `docker network rm ${name}, then start again`);
+	return found;
 }
 
 /** Removes the home's network; a network still in use or already gone is left alone. */
 export async function removeHomeNetwork(api: DockerApi, home: StigmerHome): Promise<void> {
 	const name = home.networkName;
-	const inspect = await api.jsonOrNull<NetworkInspect>('GET', `/networks/${encodeURIComponent(name)}`);
+	const network = api.docker.getNetwork(name);
+	const inspect = (await orNull(network.inspect())) as NetworkInspect | null;
 	if (!inspect || inspect.Labels?.[labels.home] !== home.hash) return;
 	try {
-		await api.request('DELETE', `/networks/${encodeURIComponent(name)}`).then((r) => r.resume());
+		await network.remove();
 	} catch (error) {
-		const code = (error as { statusCode?: number }).statusCode;
+		const code = engineStatus(error);
 		if (code === 404 || code === 403 || code === 409) return; // gone, or a container still uses it
 		throw error;
 	}

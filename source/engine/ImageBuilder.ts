@@ -2,10 +2,11 @@
 // packaged docker/ context through the engine's /build endpoint with progress reporting.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { baseImage, imageVersionLabel } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
 import { packageRoot, packageVersion } from '../version.js';
-import { DockerApiError, type DockerApi } from './DockerApi.js';
+import { type DockerApi, abortable, engineMessage, engineStatus, orNull } from './DockerApi.js';
 import { jsonLines } from './streams.js';
 
 export interface ImageInfo {
@@ -16,18 +17,12 @@ export interface ImageInfo {
 }
 
 export async function inspectImage(api: DockerApi, image: string): Promise<ImageInfo | null> {
-	const found = await api.jsonOrNull<{ Id: string; Created: string; Size: number; Config?: { Labels?: Record<string, string> | null } }>(
-		'GET',
-		`/images/${encodeURIComponent(image)}/json`,
-	);
+	const found = (await orNull(api.docker.getImage(image).inspect())) as { Id: string; Created: string; Size: number; Config?: { Labels?: Record<string, string> | null } } | null;
 	if (!found) return null;
 	return { id: found.Id, version: found.Config?.Labels?.[imageVersionLabel] ?? null, created: found.Created, size: found.Size };
 }
 
-export type BuildProgress =
-	| { kind: 'step'; step: number; steps: number; text: string }
-	| { kind: 'output'; text: string }
-	| { kind: 'base'; text: string };
+export type BuildProgress = { kind: 'step'; step: number; steps: number; text: string } | { kind: 'output'; text: string } | { kind: 'base'; text: string };
 
 /** Directories of the package that form the build context (the Dockerfile copies only from these). */
 const contextDirs = ['docker', 'agent-runner'];
@@ -76,19 +71,18 @@ async function contextTar(root: string): Promise<Buffer> {
 }
 
 async function ensureBaseImage(api: DockerApi, onProgress: (p: BuildProgress) => void): Promise<void> {
-	if (await api.jsonOrNull('GET', `/images/${encodeURIComponent(baseImage)}/json`)) return;
+	if (await inspectImage(api, baseImage)) return;
 	onProgress({ kind: 'base', text: `pulling ${baseImage}` });
-	const [fromImage, tag] = baseImage.split(':');
 	let failure: string | null = null;
 	try {
-		const res = await api.request('POST', '/images/create', { query: { fromImage, tag }, timeoutMs: 120_000 });
+		const res = (await api.docker.pull(baseImage)) as Readable;
 		for await (const event of jsonLines<{ error?: string; status?: string }>(res)) {
 			if (event.error) failure = event.error;
 		}
 	} catch (error) {
-		failure = errorMessage(error);
+		failure = engineStatus(error) === undefined ? errorMessage(error) : engineMessage(error);
 	}
-	if (failure !== null || !(await api.jsonOrNull('GET', `/images/${encodeURIComponent(baseImage)}/json`))) {
+	if (failure !== null || !(await inspectImage(api, baseImage))) {
 		throw new UserError(
 			`the base image ${baseImage} is missing and cannot be pulled (${failure ?? 'not found after pull'})`,
 			1,
@@ -115,23 +109,21 @@ export async function buildImage(api: DockerApi, options: BuildOptions): Promise
 	const body = await contextTar(options.contextRoot ?? packageRoot);
 	let stepOutput: string[] = [];
 	let currentStep = '';
-	let res;
+	let res: Readable;
 	try {
-		res = await api.request('POST', '/build', {
-			query: {
-				t: options.image,
-				dockerfile: 'docker/Dockerfile',
-				target: 'runtime',
-				buildargs: { STIGMER_VERSION: packageVersion },
-				rm: 1,
-				forcerm: 1,
-			},
-			rawBody: body,
-			headers: { 'Content-Type': 'application/x-tar' },
-			signal: options.signal,
+		// a Buffer is sent as is (docker-modem); @types/dockerode knows only streams and paths
+		const stream = await api.docker.buildImage(body as unknown as NodeJS.ReadableStream, {
+			t: options.image,
+			dockerfile: 'docker/Dockerfile',
+			target: 'runtime',
+			buildargs: { STIGMER_VERSION: packageVersion },
+			rm: true,
+			forcerm: true,
+			...(options.signal ? { abortSignal: options.signal } : {}),
 		});
+		res = abortable(stream as unknown as Readable, options.signal);
 	} catch (error) {
-		if (error instanceof DockerApiError) throw new UserError(`building ${options.image} failed: ${error.message}`);
+		if (engineStatus(error) !== undefined) throw new UserError(`building ${options.image} failed: ${engineMessage(error)}`);
 		throw error;
 	}
 	let pending = '';

@@ -1,6 +1,7 @@
 // Container resource figures from the engine's stats stream, computed as the docker CLI does
 // (docker/cli cli/command/container/stats_helpers.go), so the dashboard agrees with `docker stats`.
-import type { DockerApi } from './DockerApi.js';
+import type { Readable } from 'node:stream';
+import { type DockerApi, abortable } from './DockerApi.js';
 import { withUsableCpuWindow } from './statsWindow.js';
 import { jsonLines } from './streams.js';
 
@@ -89,9 +90,10 @@ export function containerStats(frame: StatsFrame, nowMs = Date.now()): Container
  * throws for an abort.
  */
 export async function followContainerStats(api: DockerApi, id: string, onStats: (stats: ContainerStats) => void, signal: AbortSignal): Promise<void> {
-	let response;
+	let response: Readable;
 	try {
-		response = await api.request('GET', `/containers/${encodeURIComponent(id)}/stats`, { query: { stream: true }, signal });
+		const stream = await api.docker.getContainer(id).stats({ stream: true, abortSignal: signal } as { stream: true });
+		response = abortable(stream as unknown as Readable, signal);
 	} catch (error) {
 		if (signal.aborted) return;
 		throw error;

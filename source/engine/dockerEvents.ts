@@ -3,7 +3,8 @@
 // (events missed while away are not replayed, so the caller inspects again).
 import { homeLabelSelector } from '../contract.js';
 import { errorMessage } from '../errors.js';
-import type { DockerApi } from './DockerApi.js';
+import type { Readable } from 'node:stream';
+import { type DockerApi, abortable } from './DockerApi.js';
 import { jsonLines } from './streams.js';
 
 /** A container event as /events sends it (the fields used here). */
@@ -26,7 +27,7 @@ export interface EngineSubscriber {
 }
 
 export function eventFilters(homeHash: string) {
-	return { type: ['container'], label: homeLabelSelector(homeHash) };
+	return { type: ['container' as const], label: homeLabelSelector(homeHash) };
 }
 
 export interface EventSubscriptionOptions {
@@ -53,7 +54,8 @@ export async function subscribeEngineEvents(options: EventSubscriptionOptions, s
 			await api.negotiate(3000);
 			// open the stream before resyncing, so nothing that happens in between is lost
 			const since = Math.floor(Date.now() / 1000);
-			const response = await api.request('GET', '/events', { query: { filters: eventFilters(homeHash), since }, signal });
+			const stream = await api.docker.getEvents({ filters: eventFilters(homeHash), since, abortSignal: signal });
+			const response = abortable(stream as unknown as Readable, signal);
 			try {
 				reachable = true;
 				delay = minDelay;

@@ -1,14 +1,13 @@
 // Where the container engine is: DOCKER_HOST, DOCKER_CONTEXT, the current docker context in
 // $DOCKER_CONFIG/config.json, then the well-known sockets of Docker Engine, Docker Desktop, Colima,
-// OrbStack and Podman (product.md, "Runtime"). dockerode reads none of the context files itself.
+// OrbStack and Podman (docs/contract.md, "Runtime"). dockerode reads none of the context files itself, and
+// its own DOCKER_HOST reading differs from the docker CLI's: DockerApi hands it what is resolved here.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
-export type Endpoint =
-	| { kind: 'unix'; socketPath: string; source: string }
-	| { kind: 'tcp'; host: string; port: number; tls: TlsFiles | null; source: string };
+export type Endpoint = { kind: 'unix'; socketPath: string; source: string } | { kind: 'tcp'; host: string; port: number; tls: TlsFiles | null; source: string };
 
 export interface TlsFiles {
 	ca?: string;
@@ -27,21 +26,30 @@ function dockerConfigDir(env: NodeJS.ProcessEnv): string {
 	return env.DOCKER_CONFIG || path.join(homedir(), '.docker');
 }
 
+/** ca.pem, cert.pem and key.pem of a directory, each when present. */
+function readTlsFiles(dir: string): Omit<TlsFiles, 'verify'> {
+	const read = (name: string) => (existsSync(path.join(dir, name)) ? readFileSync(path.join(dir, name), 'utf8') : undefined);
+	return { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
+}
+
 export function parseDockerHost(host: string, source: string, env: NodeJS.ProcessEnv = process.env): Endpoint {
 	if (host.startsWith('unix://')) return { kind: 'unix', socketPath: host.slice('unix://'.length), source };
 	if (host.startsWith('tcp://') || host.startsWith('http://') || host.startsWith('https://')) {
 		const url = new URL(host.replace(/^tcp:/, 'http:'));
-		const tlsWanted = host.startsWith('https://') || env.DOCKER_TLS_VERIFY === '1' || (env.DOCKER_TLS ?? '') === '1';
+		// As the docker CLI: any non-empty DOCKER_TLS_VERIFY (even "0") means TLS with verification, any
+		// non-empty DOCKER_TLS means TLS without it; the files come from DOCKER_CERT_PATH, else ~/.docker.
+		const verify = (env.DOCKER_TLS_VERIFY ?? '') !== '';
+		const tlsWanted = host.startsWith('https://') || verify || (env.DOCKER_TLS ?? '') !== '';
 		let tls: TlsFiles | null = null;
 		if (tlsWanted) {
 			const certDir = env.DOCKER_CERT_PATH || dockerConfigDir(env);
-			const read = (name: string) => (existsSync(path.join(certDir, name)) ? readFileSync(path.join(certDir, name), 'utf8') : undefined);
-			tls = { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), verify: env.DOCKER_TLS_VERIFY === '1' };
+			tls = { ...readTlsFiles(certDir), verify };
 		}
 		return { kind: 'tcp', host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)), tls, source };
 	}
 	if (host.startsWith('npipe://')) throw new EndpointError(`${source}: Windows named pipes (${host}) are not supported; use WSL with a unix socket or tcp://`);
-	if (host.startsWith('ssh://')) throw new EndpointError(`${source}: ssh:// engines are not supported; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock …) and set DOCKER_HOST=unix:///tmp/docker.sock`);
+	if (host.startsWith('ssh://'))
+		throw new EndpointError(`${source}: ssh:// engines are not supported; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock …) and set DOCKER_HOST=unix:///tmp/docker.sock`);
 	if (host.startsWith('/')) return { kind: 'unix', socketPath: host, source };
 	throw new EndpointError(`${source}: cannot understand engine address "${host}"; expected unix:///path or tcp://host:port`);
 }
@@ -61,10 +69,7 @@ function contextEndpoint(name: string, source: string, env: NodeJS.ProcessEnv): 
 	const endpoint = parseDockerHost(host, `${source} (context ${name})`, env);
 	if (endpoint.kind === 'tcp') {
 		const tlsDir = path.join(dockerConfigDir(env), 'contexts', 'tls', id, 'docker');
-		if (existsSync(tlsDir)) {
-			const read = (n: string) => (existsSync(path.join(tlsDir, n)) ? readFileSync(path.join(tlsDir, n), 'utf8') : undefined);
-			endpoint.tls = { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), verify: !parsed.Endpoints?.docker?.SkipTLSVerify };
-		}
+		if (existsSync(tlsDir)) endpoint.tls = { ...readTlsFiles(tlsDir), verify: !parsed.Endpoints?.docker?.SkipTLSVerify };
 	}
 	return endpoint;
 }
@@ -93,7 +98,7 @@ function isSocket(file: string): boolean {
 	}
 }
 
-/** The endpoint to use, in product.md's order. Never touches the network. */
+/** The endpoint to use, in docs/contract.md's order. Never touches the network. */
 export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env): Endpoint {
 	if (env.DOCKER_HOST) return parseDockerHost(env.DOCKER_HOST, 'DOCKER_HOST', env);
 	if (env.DOCKER_CONTEXT) {

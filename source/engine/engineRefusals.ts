@@ -4,6 +4,7 @@
 // report them, so this works whichever client made the request.
 import { exitCodes } from '../contract.js';
 import { UserError } from '../errors.js';
+import { engineMessage, engineStatus } from './engineErrors.js';
 
 interface KnownRefusal {
 	/** matched against the engine's message */
@@ -22,13 +23,13 @@ export const knownRefusals: readonly KnownRefusal[] = [
 	},
 	{
 		pattern: /error setting rlimit|setrlimit/i,
-		what: 'the engine may not set the container\'s resource limits (rlimits) here',
+		what: "the engine may not set the container's resource limits (rlimits) here",
 		fix: 'give containers limits the host allows: in /etc/containers/containers.conf (Podman) put [containers] default_ulimits = ["nofile=20000:20000", "nproc=20000:20000"], or run the engine where it may raise rlimits',
 	},
 	{
 		pattern: /client version [\d.]+ is too old|minimum supported API version/i,
 		what: 'the engine refuses this API version',
-		fix: 'upgrade stigmer, or lower the engine\'s floor (DOCKER_MIN_API_VERSION in dockerd\'s environment)',
+		fix: "upgrade stigmer, or lower the engine's floor (DOCKER_MIN_API_VERSION in dockerd's environment)",
 	},
 	{
 		pattern: /Range of CPUs is from/i,
@@ -37,22 +38,22 @@ export const knownRefusals: readonly KnownRefusal[] = [
 	},
 	{
 		pattern: /no space left on device/i,
-		what: 'the engine\'s disk is full',
+		what: "the engine's disk is full",
 		fix: 'free space: docker system prune (or podman system prune), or delete old images',
 	},
 	{
 		pattern: /port is already allocated|address already in use/i,
-		what: 'the agent-runner\'s port is taken',
+		what: "the agent-runner's port is taken",
 		fix: 'stop the program holding it (`stigmer doctor` shows which), or set agentRunner.port in config.yaml',
 	},
 	{
 		pattern: /cgroup.*(rootless|not supported|permission denied)|rootless.*cgroup|memory limit.*not supported|kernel does not support (memory|cpu)/i,
-		what: 'the engine cannot apply the container\'s memory/CPU limits on this host (rootless engines need cgroup v2 with delegated controllers)',
+		what: "the engine cannot apply the container's memory/CPU limits on this host (rootless engines need cgroup v2 with delegated controllers)",
 		fix: 'run a rootful engine, or enable cgroup v2 delegation (systemd: Delegate=yes for user@.service); see `stigmer doctor`',
 	},
 	{
 		pattern: /(OCI runtime|runtime) .*(not found|executable file not found)|crun: .*not found|runc: .*not found/i,
-		what: 'the engine\'s container runtime is missing',
+		what: "the engine's container runtime is missing",
 		fix: 'install the runtime the engine is configured for (Debian: sudo apt-get install runc, or crun for Podman)',
 	},
 ];
@@ -60,12 +61,9 @@ export const knownRefusals: readonly KnownRefusal[] = [
 /** `{statusCode, message}` of an engine error answer, or null when `error` is not one. */
 function engineAnswer(error: unknown): { statusCode: number; message: string } | null {
 	if (!(error instanceof Error)) return null;
-	const statusCode = (error as { statusCode?: unknown }).statusCode;
-	if (typeof statusCode !== 'number' || statusCode < 400) return null;
-	// dockerode: "(HTTP code 500) server error - <engine message>", the engine's own text in json.message
-	const json = (error as { json?: { message?: unknown } }).json;
-	const message = typeof json?.message === 'string' ? json.message : error.message.replace(/^\(HTTP code \d+\) [^-]*- /, '');
-	return { statusCode, message: message.trim() };
+	const statusCode = engineStatus(error);
+	if (statusCode === undefined || statusCode < 400) return null;
+	return { statusCode, message: engineMessage(error) };
 }
 
 /**

@@ -1,7 +1,8 @@
-// The engine's wire for bulk reads: a GET over HTTP/1.0 on a fresh plain socket. The engine then sends
-// the body unchunked, so a log of many small messages arrives in large reads instead of one HTTP chunk
-// per message (Node's HTTP parser would cost more than the logs themselves), and nothing here loads
-// node:http, which keeps short commands fast. TLS endpoints are not handled here (DockerApi.request is).
+// The engine's wire for bulk log reads, below dockerode: a GET over HTTP/1.0 on a fresh plain socket.
+// The engine then sends the body unchunked, so a log of many small messages arrives in large reads
+// instead of one HTTP chunk per message (Node's HTTP parser would cost more than the logs themselves),
+// and nothing here loads node:http or dockerode, which keeps `server logs -n` fast. Same endpoint as
+// DockerApi, at the negotiated API version (apiVersion.ts); TLS endpoints go through dockerode.
 import net from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Endpoint } from './endpoint.js';
@@ -10,6 +11,40 @@ export type PlainEndpoint = Extract<Endpoint, { kind: 'unix' }> | (Extract<Endpo
 
 export function isPlainEndpoint(endpoint: Endpoint): endpoint is PlainEndpoint {
 	return endpoint.kind === 'unix' || endpoint.tls === null;
+}
+
+/** `/v1.xx/path?query`: objects in the query are JSON (filters), undefined values left out. */
+export function versionedPath(apiVersion: string, p: string, query?: Record<string, string | number | boolean | undefined | object>): string {
+	let full = `/v${apiVersion}${p}`;
+	if (query) {
+		const params = new URLSearchParams();
+		for (const [k, v] of Object.entries(query)) {
+			if (v === undefined) continue;
+			params.append(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+		}
+		const qs = params.toString();
+		if (qs) full += `?${qs}`;
+	}
+	return full;
+}
+
+/** An engine error answer: `statusCode` as dockerode's errors have it, the engine's message. */
+export function rawError(status: number, body: Buffer): Error & { statusCode: number } {
+	const text = body.toString('utf8').trim();
+	let message = text || `HTTP ${status}`;
+	try {
+		const parsed = JSON.parse(text) as { message?: string };
+		if (parsed.message) message = parsed.message;
+	} catch {
+		// not JSON: the text
+	}
+	return Object.assign(new Error(message), { statusCode: status });
+}
+
+export async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of stream) chunks.push(chunk);
+	return Buffer.concat(chunks);
 }
 
 export interface RawResponse {

@@ -3,12 +3,12 @@
 // resize events) only while attached and gives everything back on every path; it installs no
 // process signal handlers (Ctrl-C in raw mode is a byte for the shell, not a signal for us).
 import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Exec } from 'dockerode';
 import { notRunningMessage } from '../api/AgentRunnerClient.js';
 import { containerPaths, exitCodes, labels, serviceUser } from '../contract.js';
 import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
-import { DockerApiError, type DockerApi } from './DockerApi.js';
-import { demuxFrames } from './streams.js';
+import { type DockerApi, engineMessage, engineStatus, orNull } from './DockerApi.js';
 
 /** bash when the image has it, else sh. */
 export const defaultShellCommand = ['/bin/sh', '-c', 'if command -v bash >/dev/null; then exec bash; else exec sh; fi'];
@@ -45,7 +45,7 @@ export class ContainerNotRunningError extends UserError {
 
 /** The running agent-runner container of a home (by its name, checked against the home label). */
 export async function findAgentRunnerContainer(api: DockerApi, home: StigmerHome): Promise<string> {
-	const found = await api.jsonOrNull<ContainerInspect>('GET', `/containers/${encodeURIComponent(home.containerName)}/json`);
+	const found = (await orNull(api.docker.getContainer(home.containerName).inspect())) as ContainerInspect | null;
 	if (!found) throw new ContainerNotRunningError(`no container ${home.containerName}`);
 	const owner = found.Config?.Labels?.[labels.home];
 	if (owner !== undefined && owner !== home.hash) throw new UserError(`container ${home.containerName} belongs to another stigmer home (label ${labels.home}=${owner})`);
@@ -56,6 +56,8 @@ export async function findAgentRunnerContainer(api: DockerApi, home: StigmerHome
 /** Runs the shell or command attached to the given streams; resolves with its exit code. */
 export async function runShell(options: ShellOptions): Promise<number> {
 	const { api, stdin, stdout, stderr } = options;
+	// the dashboard's client may not have reached the engine yet: negotiate now (exit 3 when unreachable)
+	await api.ready();
 	let containerId = options.containerId;
 	if (!containerId) {
 		if (!options.home) throw new Error('runShell needs a containerId or a home');
@@ -63,39 +65,38 @@ export async function runShell(options: ShellOptions): Promise<number> {
 	}
 	const tty = stdin.isTTY === true;
 	const term = options.term ?? process.env.TERM ?? (tty ? 'xterm-256color' : undefined);
-	let created: { Id: string };
+	let exec: Exec;
 	try {
-		created = await api.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(containerId)}/exec`, {
-			body: {
-				AttachStdin: true,
-				AttachStdout: true,
-				AttachStderr: true,
-				Tty: tty,
-				Cmd: options.command && options.command.length > 0 ? options.command : defaultShellCommand,
-				WorkingDir: containerPaths.workspace,
-				// as the service, not as the container's root launcher
-				User: `${serviceUser().uid}:${serviceUser().gid}`,
-				Env: term ? [`TERM=${term}`] : [],
-			},
+		exec = await api.docker.getContainer(containerId).exec({
+			AttachStdin: true,
+			AttachStdout: true,
+			AttachStderr: true,
+			Tty: tty,
+			Cmd: options.command && options.command.length > 0 ? options.command : defaultShellCommand,
+			WorkingDir: containerPaths.workspace,
+			// as the service, not as the container's root launcher
+			User: `${serviceUser().uid}:${serviceUser().gid}`,
+			Env: term ? [`TERM=${term}`] : [],
 		});
 	} catch (error) {
 		// 409: the container is stopped or paused; 404: it went away since we looked.
-		if (error instanceof DockerApiError && (error.statusCode === 409 || error.statusCode === 404)) throw new ContainerNotRunningError(error.message);
+		const status = engineStatus(error);
+		if (status === 409 || status === 404) throw new ContainerNotRunningError(engineMessage(error));
 		throw error;
 	}
-	const execId = created.Id;
-	const { socket, head } = await api.hijack(`/exec/${execId}/start`, { Detach: false, Tty: tty });
+	// hijacked: the raw connection after `101 UPGRADED`, stdin included (docker-modem puts back any bytes read with the headers)
+	const socket = (await exec.start({ hijack: true, stdin: true, Detach: false, Tty: tty })) as Duplex;
 
 	const restore: Array<() => void> = [];
 	try {
 		attachInput(stdin, socket, tty, restore);
 		if (tty && stdout.isTTY) {
-			const resize = () => void resizeExec(api, execId, stdout);
+			const resize = () => void resizeExec(exec, stdout);
 			stdout.on('resize', resize);
 			restore.push(() => stdout.off('resize', resize));
-			await resizeExec(api, execId, stdout, 5);
+			await resizeExec(exec, stdout, 5);
 		}
-		await pumpOutput(socket, head, tty, stdout, stderr);
+		await pumpOutput(api, socket, tty, stdout, stderr);
 	} finally {
 		for (const undo of restore.reverse()) {
 			try {
@@ -106,7 +107,7 @@ export async function runShell(options: ShellOptions): Promise<number> {
 		}
 		socket.destroy();
 	}
-	return exitCodeOf(api, execId);
+	return exitCodeOf(exec);
 }
 
 /** Forwards stdin to the exec; raw mode on a TTY. Everything is undone by `restore`. */
@@ -135,11 +136,20 @@ function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: 
 	if (stdin.readableEnded) onEnd();
 }
 
-async function pumpOutput(socket: Duplex, head: Buffer, tty: boolean, stdout: Writable, stderr: Writable): Promise<void> {
+async function pumpOutput(api: DockerApi, socket: Duplex, tty: boolean, stdout: Writable, stderr: Writable): Promise<void> {
 	// A write side that ends early (stdin closed) must not end our reading.
 	socket.on('error', () => undefined);
+	if (!tty) {
+		// 8-byte frame headers tell stdout from stderr
+		const ended = new Promise<void>((resolve) => {
+			socket.once('end', resolve);
+			socket.once('close', resolve);
+		});
+		api.docker.modem.demuxStream(socket, stdout, stderr);
+		await ended;
+		return;
+	}
 	async function* chunks(): AsyncGenerator<Buffer> {
-		if (head.length > 0) yield head;
 		try {
 			for await (const chunk of socket as AsyncIterable<Buffer>) yield chunk;
 		} catch (error) {
@@ -147,11 +157,7 @@ async function pumpOutput(socket: Duplex, head: Buffer, tty: boolean, stdout: Wr
 			if (code !== 'ECONNRESET' && code !== 'EPIPE' && code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
 		}
 	}
-	if (tty) {
-		for await (const chunk of chunks()) await write(stdout, chunk);
-		return;
-	}
-	for await (const frame of demuxFrames(chunks())) await write(frame.stream === 'stderr' ? stderr : stdout, frame.payload);
+	for await (const chunk of chunks()) await write(stdout, chunk);
 }
 
 function write(stream: Writable, chunk: Buffer): Promise<void> | void {
@@ -169,13 +175,13 @@ function write(stream: Writable, chunk: Buffer): Promise<void> | void {
 	});
 }
 
-async function resizeExec(api: DockerApi, execId: string, stdout: OutputStream, attempts = 1): Promise<void> {
+async function resizeExec(exec: Exec, stdout: OutputStream, attempts = 1): Promise<void> {
 	const w = stdout.columns;
 	const h = stdout.rows;
 	if (!w || !h) return;
 	for (let i = 0; i < attempts; i++) {
 		try {
-			await api.json('POST', `/exec/${execId}/resize`, { query: { h, w } });
+			await exec.resize({ h, w });
 			return;
 		} catch {
 			// the exec may not run yet (retry) or has ended (nothing to resize)
@@ -185,10 +191,10 @@ async function resizeExec(api: DockerApi, execId: string, stdout: OutputStream, 
 }
 
 /** The exec's exit code; the engine may need a moment after the stream closes to record it. */
-async function exitCodeOf(api: DockerApi, execId: string): Promise<number> {
+async function exitCodeOf(exec: Exec): Promise<number> {
 	const deadline = Date.now() + 3000;
 	for (;;) {
-		const info = await api.jsonOrNull<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${execId}/json`);
+		const info = await orNull(exec.inspect());
 		if (!info) throw new ContainerNotRunningError('the container went away during the session');
 		if (!info.Running && info.ExitCode !== null) return info.ExitCode;
 		if (Date.now() > deadline) {

@@ -1,38 +1,25 @@
-// Decoders for the Docker API's streaming bodies.
+// Newline-delimited JSON, as the engine streams events, stats, build and pull progress. dockerode hands
+// these over as raw byte streams (its followProgress decodes chunk by chunk, so a character split
+// across two chunks comes out as `Gr��ße`): lines are cut on bytes here and decoded whole.
 import type { Readable } from 'node:stream';
 
 export type StdStream = 'stdout' | 'stderr';
 
-/**
- * Demultiplexes a non-TTY attach/logs stream: 8-byte headers (stream type, 3 zero bytes, big-endian
- * length) followed by the payload. Frames may be split across chunks in any way.
- */
-export async function* demuxFrames(stream: AsyncIterable<Buffer>): AsyncGenerator<{ stream: StdStream; payload: Buffer }> {
-	let pending: Buffer = Buffer.alloc(0);
-	for await (const chunk of stream) {
-		pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-		while (pending.length >= 8) {
-			const length = pending.readUInt32BE(4);
-			if (pending.length < 8 + length) break;
-			const type = pending[0];
-			yield { stream: type === 2 ? 'stderr' : 'stdout', payload: pending.subarray(8, 8 + length) };
-			pending = pending.subarray(8 + length);
-		}
-	}
-}
+const newline = 0x0a;
 
-/** Newline-delimited JSON objects (events, stats, build and pull progress). */
 export async function* jsonLines<T = unknown>(stream: Readable | AsyncIterable<Buffer>): AsyncGenerator<T> {
-	let pending = '';
+	let pending: Buffer = Buffer.alloc(0);
 	for await (const chunk of stream as AsyncIterable<Buffer>) {
-		pending += chunk.toString('utf8');
+		let buffer = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
 		let index: number;
-		while ((index = pending.indexOf('\n')) >= 0) {
-			const line = pending.slice(0, index).trim();
-			pending = pending.slice(index + 1);
+		while ((index = buffer.indexOf(newline)) >= 0) {
+			const line = buffer.toString('utf8', 0, index).trim();
+			buffer = buffer.subarray(index + 1);
 			if (line) yield JSON.parse(line) as T;
 		}
+		// a copy: the rest must not pin the whole chunk
+		pending = buffer.length === 0 ? Buffer.alloc(0) : Buffer.from(buffer);
 	}
-	const rest = pending.trim();
+	const rest = pending.toString('utf8').trim();
 	if (rest) yield JSON.parse(rest) as T;
 }

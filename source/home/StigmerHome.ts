@@ -1,4 +1,4 @@
-// The layout of STIGMER_HOME (product.md, "Home directory"). Every path under the home is built here.
+// The layout of STIGMER_HOME (docs/contract.md, "Home directory"). Every path under the home is built here.
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -78,7 +78,7 @@ export class StigmerHome {
 		return path.join(this.logsDir, `${service}.log`);
 	}
 
-	/** Creates the layout with the modes of product.md; a clear error when the home is unusable. */
+	/** Creates the layout with the modes of docs/contract.md; a clear error when the home is unusable. */
 	ensureLayout(): void {
 		try {
 			for (const dir of [this.dir, this.logsDir, this.runDir, this.workspaceDir, this.dataDir, this.agentRunnerDataDir, this.binDir]) {
@@ -87,11 +87,7 @@ export class StigmerHome {
 			mkdirSync(this.secretsDir, { recursive: true, mode: 0o700 });
 			if ((statSync(this.secretsDir).mode & 0o777) !== 0o700) chmodSync(this.secretsDir, 0o700);
 		} catch (error) {
-			throw new UserError(
-				`cannot use ${this.dir} as the stigmer home: ${errorMessage(error)}`,
-				1,
-				`choose a writable directory with --home DIR or ${cliEnv.home}, or fix its permissions`,
-			);
+			throw new UserError(`cannot use ${this.dir} as the stigmer home: ${errorMessage(error)}`, 1, `choose a writable directory with --home DIR or ${cliEnv.home}, or fix its permissions`);
 		}
 	}
 }

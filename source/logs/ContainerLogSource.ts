@@ -3,9 +3,10 @@
 // (`tail`, `since`); following is a `follow=1` request from the last time seen, re-attached after every
 // restart or recreate (found through /events, with a slow poll as a fallback), with lines at or before
 // the cursor dropped: Docker's `since` is inclusive, so nothing is printed twice and nothing is skipped.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { serviceLabelSelector } from '../contract.js';
-import { DockerApi, DockerApiError, EngineUnreachableError } from '../engine/DockerApi.js';
+import { DockerApi, EngineUnreachableError, abortable, engineStatus, orNull } from '../engine/DockerApi.js';
+import { isPlainEndpoint, rawError, rawGet, readAll, versionedPath } from '../engine/rawHttp.js';
 import { jsonLines } from '../engine/streams.js';
 import { errorMessage } from '../errors.js';
 import { ContainerLogDecoder } from './LogDecoders.js';
@@ -53,17 +54,12 @@ export class ContainerLogSource {
 
 	/** The service's container: the running one, else the most recently created; null when there is none. */
 	async find(api: DockerApi): Promise<ContainerRef | null> {
-		const list = await api.json<{ Id: string; State: string; Created: number }[]>('GET', '/containers/json', {
-			query: { all: true, filters: this.filters },
-			signal: this.options.signal,
-		});
+		const docker = await api.ready();
+		const abortSignal = this.options.signal;
+		const list = await docker.listContainers({ all: true, filters: this.filters, abortSignal });
 		if (list.length === 0) return null;
 		list.sort((a, b) => Number(b.State === 'running') - Number(a.State === 'running') || b.Created - a.Created);
-		const inspect = await api.jsonOrNull<{ Id: string; Config: { Tty?: boolean }; State: { Running: boolean; StartedAt: string } }>(
-			'GET',
-			`/containers/${list[0]!.Id}/json`,
-			{ signal: this.options.signal },
-		);
+		const inspect = await orNull(docker.getContainer(list[0]!.Id).inspect({ abortSignal }));
 		if (!inspect) return null;
 		return { id: inspect.Id, running: inspect.State.Running, tty: inspect.Config.Tty === true, startedAt: inspect.State.StartedAt };
 	}
@@ -115,25 +111,30 @@ export class ContainerLogSource {
 			lines.sort(byTime);
 		} catch (error) {
 			if (this.options.signal.aborted) return { lines, container };
-			if (error instanceof DockerApiError && error.statusCode === 404) onNotice({ kind: 'no-container', service });
+			if (engineStatus(error) === 404) onNotice({ kind: 'no-container', service });
 			else onNotice({ kind: 'engine-unreachable', service, message: errorMessage(error) });
 		}
 		this.advance(lines);
 		return { lines, container };
 	}
 
-	private logs(api: DockerApi, id: string, o: { follow: boolean; tail?: number | undefined; since?: string | undefined }): Promise<Readable> {
-		return api.rawGet(`/containers/${id}/logs`, {
-			query: {
-				stdout: 1,
-				stderr: 1,
-				timestamps: 1,
-				follow: o.follow ? 1 : undefined,
-				tail: o.tail === undefined ? 'all' : o.tail,
-				since: o.since ? dockerSince(o.since) : undefined,
-			},
-			signal: this.options.signal,
-		});
+	/**
+	 * The log body as a byte stream. On a plain socket it is read below dockerode (engine/rawHttp.ts:
+	 * unchunked HTTP/1.0, large reads, which a flood needs); TLS endpoints go through dockerode.
+	 */
+	private async logs(api: DockerApi, id: string, o: { follow: boolean; tail?: number | undefined; since?: string | undefined }): Promise<Readable> {
+		const signal = this.options.signal;
+		const docker = await api.ready();
+		// no `tail`: all of it
+		const query = { stdout: true, stderr: true, timestamps: true, follow: o.follow, ...(o.tail !== undefined ? { tail: o.tail } : {}), ...(o.since ? { since: dockerSince(o.since) } : {}) };
+		if (isPlainEndpoint(api.endpoint) && api.apiVersion) {
+			const res = await rawGet(api.endpoint, versionedPath(api.apiVersion, `/containers/${id}/logs`, query), { signal, headerTimeoutMs: 30_000 });
+			if (res.status >= 400) throw rawError(res.status, await readAll(res.body));
+			return res.body;
+		}
+		const body: unknown = await docker.getContainer(id).logs({ ...query, follow: o.follow as true, abortSignal: signal });
+		// without follow, dockerode hands over the whole body at once
+		return Buffer.isBuffer(body) ? Readable.from([body]) : abortable(body as Readable, signal);
 	}
 
 	private advance(lines: LogLine[]): void {
@@ -191,11 +192,10 @@ export class ContainerLogSource {
 	/** Watches start events of this service's containers (restart and recreate) until aborted. */
 	private async watchEvents(api: DockerApi): Promise<void> {
 		try {
-			const res = await api.request('GET', '/events', {
-				query: { filters: { type: ['container'], event: ['start'], ...this.filters } },
-				signal: this.options.signal,
-			});
-			for await (const _event of jsonLines(res)) this.nudge();
+			const signal = this.options.signal;
+			const docker = await api.ready();
+			const stream = await docker.getEvents({ filters: { type: ['container'], event: ['start'], ...this.filters }, abortSignal: signal });
+			for await (const _event of jsonLines(abortable(stream as unknown as Readable, signal))) this.nudge();
 		} catch {
 			// the poll in follow() covers for a lost events stream
 		}
@@ -271,7 +271,7 @@ export class ContainerLogSource {
 			if (rest.length > 0) await sink(rest);
 		} catch (error) {
 			if (signal.aborted) return;
-			if (!(error instanceof DockerApiError)) onNotice({ kind: 'engine-unreachable', service, message: errorMessage(error), following: true });
+			if (engineStatus(error) === undefined) onNotice({ kind: 'engine-unreachable', service, message: errorMessage(error), following: true });
 		}
 	}
 

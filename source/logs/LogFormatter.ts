@@ -1,4 +1,4 @@
-// Turns batches of LogLines into the text of `stigmer server logs` (product.md, "Logs"): one string per
+// Turns batches of LogLines into the text of `stigmer server logs` (docs/contract.md, "Logs"): one string per
 // batch, so the command writes large chunks instead of one syscall per line.
 //   text:        `SERVICE | line`, names padded to the longest selected one, coloured on a TTY
 //   timestamps:  `SERVICE | 2026-01-22T10:00:00.123456789Z line`
@@ -25,7 +25,9 @@ export class LogFormatter {
 
 	constructor(private readonly format: LogFormat) {
 		this.width = Math.max(0, ...format.services.map((s) => s.length));
-		format.services.forEach((service, i) => this.prefix.set(service, this.makePrefix(service, i)));
+		format.services.forEach((service, i) => {
+			this.prefix.set(service, this.makePrefix(service, i));
+		});
 	}
 
 	private makePrefix(service: string, index: number): string {

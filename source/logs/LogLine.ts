@@ -35,7 +35,7 @@ export function normalizeTime(text: string): string | null {
 
 /** Milliseconds since the epoch of a normalised time (for display and arithmetic, not for ordering). */
 export function timeMs(time: string): number {
-	return Date.parse(time.slice(0, 23) + 'Z');
+	return Date.parse(`${time.slice(0, 23)}Z`);
 }
 
 /** The normalised time of a millisecond instant. */
@@ -45,6 +45,6 @@ export function timeFromMs(ms: number): string {
 
 /** The `since` parameter of the Docker API (seconds.nanoseconds since the epoch) for a normalised time. */
 export function dockerSince(time: string): string {
-	const seconds = Math.floor(Date.parse(time.slice(0, 19) + 'Z') / 1000);
+	const seconds = Math.floor(Date.parse(`${time.slice(0, 19)}Z`) / 1000);
 	return `${seconds}.${time.slice(20, 29)}`;
 }

@@ -1,8 +1,9 @@
 // The fast path of `stigmer server logs` without -f and --json when the container is the only service
 // with stored lines (the natives have no log file): the same output as readLogs + LogFormatter, sooner.
-// - Start-up: no version negotiation round trip first: the container lookup is sent
-//   at once, concurrently with /version (checked before anything is trusted), and the logs request
-//   concurrently with the inspect that says whether the container has a TTY.
+// - Start-up: the engine's API version (GET /_ping, and /version when needed) is asked for at once, before
+//   the config is read, and every later request speaks the version negotiated from it (apiVersion.ts, as DockerApi does; an
+//   engine with a raised minimum, like Docker 29's 1.44, refuses any fixed old one). The logs request goes
+//   out concurrently with the inspect that says whether the container has a TTY. dockerode is not loaded.
 // - Body: HTTP/1.0 over a plain socket (engine/rawHttp.ts: unchunked, large reads); each frame is turned into output bytes
 //   directly (`SERVICE | text\n`), without a LogLine or a string per line, while the engine streams.
 // - Anything unusual (times out of order, a line cut into several messages, no trailing newline, a TTY,
@@ -11,17 +12,15 @@
 //   When even that needs another request (joined long lines with -n), or on any engine error, the
 //   result is null and the caller takes the general path (readLogs), which reports errors properly.
 import { serviceLabelSelector } from '../contract.js';
-import { minApiVersion } from '../engine/DockerApi.js';
+import { chooseApiVersion, needsVersionRange, type EngineVersionRange } from '../engine/apiVersion.js';
 import { resolveEndpoint, type Endpoint } from '../engine/endpoint.js';
-import { isPlainEndpoint, rawGet, type PlainEndpoint } from '../engine/rawHttp.js';
+import { isPlainEndpoint, rawGet, versionedPath, type PlainEndpoint } from '../engine/rawHttp.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { ContainerLogDecoder } from './LogDecoders.js';
 import type { LogFormatter } from './LogFormatter.js';
 import { dockerSince, type LogLine } from './LogLine.js';
 import type { LogNotice } from './LogNotice.js';
 
-/** the oldest API stigmer speaks, which every engine it supports answers */
-const apiPrefix = `/v${minApiVersion}`;
 const outputChunk = 1024 * 1024;
 
 /**
@@ -94,7 +93,8 @@ export class ContainerTextEncoder {
 		for (let i = 0; i < 30; i++) {
 			const c = b[start + i]!;
 			if (c !== previous[i]) {
-				if (c < previous[i]!) this.failed = true; // out of order: the general path sorts
+				if (c < previous[i]!)
+					this.failed = true; // out of order: the general path sorts
 				else for (; i < 30; i++) previous[i] = b[start + i]!;
 				return;
 			}
@@ -173,10 +173,20 @@ async function getJson<T>(endpoint: PlainEndpoint, path: string, signal: AbortSi
 	return JSON.parse(res.body.toString('utf8')) as T;
 }
 
+/** As DockerApi.negotiate(), on the raw wire: /_ping's Api-Version header, /version only when that is not enough. */
+async function negotiate(endpoint: PlainEndpoint, signal: AbortSignal): Promise<string> {
+	const ping = await rawGet(endpoint, '/_ping', { signal, headerTimeoutMs: 3000 });
+	ping.body.resume();
+	const engineMax = /^api-version:[ \t]*(\S+)/im.exec(ping.headers)?.[1] ?? '';
+	if (ping.status < 400 && !needsVersionRange(engineMax)) return chooseApiVersion({ ApiVersion: engineMax });
+	// throws for an engine too old (the general path then says so)
+	return chooseApiVersion((await getJson<EngineVersionRange>(endpoint, '/version', signal)) ?? {});
+}
+
 export interface ContainerLookup {
 	endpoint: PlainEndpoint;
-	/** the service's container (running first, then the newest), null when there is none */
-	container: Promise<{ id: string } | null>;
+	/** the service's container (running first, then the newest) and the negotiated API version; null when there is none */
+	container: Promise<{ id: string; apiVersion: string } | null>;
 	abort(): void;
 }
 
@@ -195,16 +205,15 @@ export function lookUpContainer(homeHash: string, service: string): ContainerLoo
 	const plain = endpoint;
 	const controller = new AbortController();
 	const signal = controller.signal;
-	const version = getJson<{ ApiVersion: string }>(plain, '/version', signal);
-	const filters = JSON.stringify({ label: serviceLabelSelector(homeHash, service) });
-	const list = getJson<{ Id: string; State: string; Created: number }[]>(plain, `${apiPrefix}/containers/json?all=true&filters=${encodeURIComponent(filters)}`, signal);
-	const container = Promise.all([version, list]).then(([v, l]) => {
-		const [major = 0, minor = 0] = (v?.ApiVersion ?? '0').split('.').map(Number);
-		if (!l || major < 1 || (major === 1 && minor < 41)) throw new Error('engine too old for the fast path');
-		if (l.length === 0) return null;
-		l.sort((a, b) => Number(b.State === 'running') - Number(a.State === 'running') || b.Created - a.Created);
-		return { id: l[0]!.Id };
-	});
+	const filters = { label: serviceLabelSelector(homeHash, service) };
+	const container = (async () => {
+		const apiVersion = await negotiate(plain, signal);
+		const list = await getJson<{ Id: string; State: string; Created: number }[]>(plain, versionedPath(apiVersion, '/containers/json', { all: true, filters }), signal);
+		if (!list) throw new Error('no container list');
+		if (list.length === 0) return null;
+		list.sort((a, b) => Number(b.State === 'running') - Number(a.State === 'running') || b.Created - a.Created);
+		return { id: list[0]!.Id, apiVersion };
+	})();
 	container.catch(() => undefined);
 	return { endpoint: plain, container, abort: () => controller.abort() };
 }
@@ -237,16 +246,20 @@ export async function containerTextHistory(lookup: ContainerLookup, o: Container
 		let encoder: ContainerTextEncoder | null = null;
 		// with times even without --timestamps: lines are put in time order as readLogs does (stdout and
 		// stderr may be stamped slightly out of order)
-		const query = `stdout=1&stderr=1&timestamps=1&tail=${ask ?? 'all'}${o.since ? `&since=${dockerSince(o.since)}` : ''}`;
+		const query = { stdout: 1, stderr: 1, timestamps: 1, tail: ask ?? 'all', since: o.since ? dockerSince(o.since) : undefined };
 		const logs =
 			tail === 0
 				? null
-				: get(lookup.endpoint, `${apiPrefix}/containers/${found.id}/logs?${query}`, controller.signal, (chunk) => {
+				: get(lookup.endpoint, versionedPath(found.apiVersion, `/containers/${found.id}/logs`, query), controller.signal, (chunk) => {
 						chunks.push(chunk);
 						encoder?.push(chunk);
 					});
 		logs?.catch(() => undefined);
-		const inspect = await getJson<{ Id: string; Config: { Tty?: boolean }; State: { Running: boolean } }>(lookup.endpoint, `${apiPrefix}/containers/${found.id}/json`, controller.signal);
+		const inspect = await getJson<{ Id: string; Config: { Tty?: boolean }; State: { Running: boolean } }>(
+			lookup.endpoint,
+			versionedPath(found.apiVersion, `/containers/${found.id}/json`),
+			controller.signal,
+		);
 		if (!inspect) return null;
 		const notices: LogNotice[] = inspect.State.Running ? [] : [{ kind: 'container-stopped', service, id: inspect.Id }];
 		if (!logs) return { output: [], notices };

@@ -13,7 +13,7 @@ export function parseSince(text: string, nowMs: number = Date.now()): string | n
 		return timeFromMs(nowMs - total);
 	}
 	const time = normalizeTime(trimmed);
-	if (time !== null && !Number.isNaN(Date.parse(time.slice(0, 23) + 'Z'))) return time;
+	if (time !== null && !Number.isNaN(Date.parse(`${time.slice(0, 23)}Z`))) return time;
 	// a date alone means its midnight UTC
 	if (/^\d{4}-\d{2}-\d{2}$/.test(trimmed) && !Number.isNaN(Date.parse(trimmed))) return `${trimmed}T00:00:00.000000000Z`;
 	return null;

@@ -85,13 +85,22 @@ test('/proc and ps tell the same facts about a process tree, its start time and 
 		assert.equal(facts.info(process.pid)!.startTime, me.startTime, `${facts.kind}: the start time is stable`);
 		assert.equal(facts.info(2 ** 22 + 1), null, facts.kind);
 		assert.deepEqual(
-			facts.tree(child.pid!).map((p) => p.pid).sort(),
-			procfs.tree(child.pid!).map((p) => p.pid).sort(),
+			facts
+				.tree(child.pid!)
+				.map((p) => p.pid)
+				.sort(),
+			procfs
+				.tree(child.pid!)
+				.map((p) => p.pid)
+				.sort(),
 			facts.kind,
 		);
 		assert.equal(facts.tree(child.pid!).length, 3, facts.kind);
 		assert.deepEqual(facts.tree(2 ** 22 + 1), [], facts.kind);
-		assert.ok(facts.all().some((p) => p.pid === child.pid), facts.kind);
+		assert.ok(
+			facts.all().some((p) => p.pid === child.pid),
+			facts.kind,
+		);
 		assert.equal(facts.commandLine(child.pid!), 'sh -c sleep 30 & sleep 30 & wait', facts.kind);
 	}
 	// RSS of the same process, read twice in a row: the page size is right when they agree closely

@@ -1,4 +1,5 @@
-// One row of `stigmer server status --json` (product.md). The dashboard's services table shows the same.
+// One row of `stigmer server status --json` (docs/contract.md). The dashboard's services table shows the same.
+import type { NativeStatus } from '../supervisor/protocol.js';
 
 /** `unknown`: the container engine does not answer, so what the container does cannot be told. */
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed' | 'unknown';
@@ -34,4 +35,13 @@ export interface EngineStatus {
 export interface StackStatus {
 	engine: EngineStatus;
 	services: ServiceStatus[];
+}
+
+/** The status row of a native service, from what the supervisor reports (status and the dashboard alike). */
+export function nativeRow(s: NativeStatus): ServiceStatus {
+	const row: ServiceStatus = { name: s.name, kind: 'native', state: s.state, health: null, restarts: s.restarts, exitCode: s.exitCode };
+	if (s.pid !== undefined) row.pid = s.pid;
+	if (s.startedAt) row.startedAt = s.startedAt;
+	if (s.lastError) row.message = s.lastError;
+	return row;
 }

@@ -4,9 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
-import { agentRunnerService, exitCodes, imageRepository, labels } from '../contract.js';
+import { agentRunnerService, defaultTimeouts, exitCodes, imageRepository, labels } from '../contract.js';
 import {
 	type ContainerInspect,
+	type ContainerPlan,
 	containerStatus,
 	createContainer,
 	currentContainer,
@@ -27,11 +28,10 @@ import { acquireHomeLock } from '../home/HomeLock.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { ensureSupervisor, readNativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
-import type { NativeStatus } from '../supervisor/protocol.js';
 import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
-import type { ServiceStatus, StackStatus } from './ServiceStatus.js';
+import { nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
 import { prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
@@ -52,9 +52,6 @@ export interface StartOptions extends StackOptions {
 	wait?: boolean;
 	services?: string[];
 }
-
-export const defaultStartTimeoutSeconds = 120;
-export const defaultStopTimeoutSeconds = 10;
 
 export function serviceNames(config: StigmerConfig): string[] {
 	return [...config.services.map((s) => s.name), agentRunnerService];
@@ -129,103 +126,132 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	const selected = selectServices(config, options.services);
 	const wantContainer = selected.includes(agentRunnerService);
 	const natives = config.services.filter((s) => selected.includes(s.name));
-	const timeoutSeconds = options.timeoutSeconds ?? defaultStartTimeoutSeconds;
+	const timeoutSeconds = options.timeoutSeconds ?? defaultTimeouts.startSeconds;
 	const wait = options.wait ?? true;
 	const emit = options.onEvent ?? (() => {});
 	ensureApiToken(home);
 
 	// The engine first: when it is unreachable nothing is started (exit 3).
 	const api = wantContainer ? await connectEngine(options) : null;
-	const lock = await acquireHomeLock(home, { what: 'starting', signal: options.signal });
-	const startedNatives: string[] = [];
-	let startedContainer: string | null = null;
-	let forwardOpened: Promise<unknown> | null = null;
 	try {
-		let plan: ReturnType<typeof planContainer> | null = null;
-		let existing: ContainerInspect | null = null;
-		if (api) {
-			// the image and the network (with the supervisor's LLM forward) are independent: side by side,
-			// and both settled before anything else (a failure's rollback then sees all they made)
-			const [image, network] = await Promise.allSettled([ensureImage(api, config, options), prepareNetwork(api, home, config.agentRunner)]);
-			if (image.status === 'rejected') throw image.reason;
-			if (network.status === 'rejected') throw network.reason;
-			forwardOpened = network.value.forward;
+		const run: StartRun = { home, config, options, timeoutSeconds, wait, emit, startedNatives: [], startedContainer: null, forwardOpened: null };
+		const lock = await acquireHomeLock(home, { what: 'starting', signal: options.signal });
+		try {
+			const container = api ? await prepareContainer(api, run) : null;
+			if (natives.length > 0) await startNatives(run, natives);
 			checkAborted(options.signal);
-			plan = planContainer(home, config.agentRunner, image.value, network.value);
-			existing = await currentContainer(api, home);
-			// A running container of ours holds the port itself (it is reused, or replaced below).
-			if (!existing?.State.Running && (await probeTcp(config.agentRunner.port))) {
-				throw new UserError(
-					`port ${config.agentRunner.port} on 127.0.0.1 is taken by another program`,
-					1,
-					`stop it (\`stigmer doctor\` shows which process holds it), or set agentRunner.port in ${home.configFile}`,
-				);
+			if (api && container) await bringUpContainer(api, run, container);
+		} catch (error) {
+			// Ctrl-C or a failure: undo what this start began, so nothing is left half-started.
+			await run.forwardOpened?.catch(() => {}); // settled first, or it could open after the rollback
+			if (options.signal?.aborted || !(error instanceof TimeoutError)) {
+				await rollback(home, api, run.startedContainer, run.startedNatives).catch(() => {});
 			}
+			if (options.signal?.aborted) throw new UserError('interrupted: stopped what this start had begun', exitCodes.interrupted);
+			throw error;
+		} finally {
+			lock.release();
 		}
-
-		if (natives.length > 0) {
-			await ensureSupervisor(home);
-			const before = new Map(readNativeState(home).services.map((s) => [s.name, s.state]));
-			const response = await request(home, { cmd: 'start', services: natives.map((s) => s.name), configs: config.services, wait, timeout: timeoutSeconds }, { timeoutMs: (timeoutSeconds + 30) * 1000 });
-			for (const s of response.services ?? []) {
-				if (s.state === 'not-installed') emit({ service: s.name, phase: 'not-installed', text: s.lastError });
-				else if (before.get(s.name) !== 'running' && natives.some((n) => n.name === s.name)) startedNatives.push(s.name);
-			}
-			if (!response.ok) {
-				const reason = response.error;
-				if (response.timedOut) {
-					throw new TimeoutError(`${response.service ?? 'a native service'} did not become ready within ${timeoutSeconds} s: ${reason}`, await nativeLogHint(home, response.service));
-				}
-				throw new UserError(`${response.service ?? 'a native service'} failed to start: ${reason}`, 1, await nativeLogHint(home, response.service));
-			}
-			for (const s of response.services) if (s.state === 'running') emit({ service: s.name, phase: 'ready' });
-		}
-		checkAborted(options.signal);
-
-		if (api && plan) {
-			const all = await findContainers(api, home);
-			let id: string | null = null;
-			for (const c of all) {
-				if (c.Labels[labels.configHash] === plan.hash && id === null && c.Id === existing?.Id) id = c.Id;
-				else await removeContainer(api, c.Id); // stale: older version, changed config, or a duplicate
-			}
-			if (id === null) {
-				const byName = await inspectContainer(api, plan.name);
-				if (byName) await removeContainer(api, byName.Id); // a leftover without our labels
-				emit({ service: agentRunnerService, phase: existing ? 'recreate' : 'create' });
-				handOverMountedPaths(plan);
-				id = await createContainer(api, plan);
-				startedContainer = id;
-				await startContainer(api, id);
-			} else if (!existing!.State.Running) {
-				emit({ service: agentRunnerService, phase: 'start' });
-				handOverMountedPaths(plan);
-				startedContainer = id;
-				await startContainer(api, id);
-			} else {
-				emit({ service: agentRunnerService, phase: 'reuse' });
-			}
-			await forwardOpened; // the container's LLM path, opened by the supervisor meanwhile
-			if (wait) {
-				emit({ service: agentRunnerService, phase: 'wait' });
-				await waitContainerReady(api, home, id, plan.endpoint, timeoutSeconds, options.signal);
-				emit({ service: agentRunnerService, phase: 'ready' });
-			}
-		}
-	} catch (error) {
-		// Ctrl-C or a failure: undo what this start began, so nothing is left half-started.
-		await forwardOpened?.catch(() => {}); // settled first, or it could open after the rollback
-		if (options.signal?.aborted || !(error instanceof TimeoutError)) {
-			await rollback(home, api, startedContainer, startedNatives).catch(() => {});
-		}
-		if (options.signal?.aborted) throw new UserError('interrupted: stopped what this start had begun', exitCodes.interrupted);
-		throw error;
+		return await stackStatus(home, { api: api ?? undefined, config });
 	} finally {
-		lock.release();
+		if (!options.api) api?.close();
 	}
-	const status = await stackStatus(home, { api: api ?? undefined, config });
-	if (!options.api) api?.close();
-	return status;
+}
+
+/** One `startStack`: its settings, and what it has started so far (undone when it fails). */
+interface StartRun {
+	home: StigmerHome;
+	config: StigmerConfig;
+	options: StartOptions;
+	timeoutSeconds: number;
+	wait: boolean;
+	emit: (event: StackEvent) => void;
+	startedNatives: string[];
+	startedContainer: string | null;
+	/** the supervisor's LLM forward for the container, opening while the rest starts */
+	forwardOpened: Promise<unknown> | null;
+}
+
+interface PreparedContainer {
+	plan: ContainerPlan;
+	/** the home's container before this start (reused when its configuration hash matches) */
+	existing: ContainerInspect | null;
+}
+
+/** Before anything starts: the image (built when missing or stale), the container's plan, and a free port. */
+async function prepareContainer(api: DockerApi, run: StartRun): Promise<PreparedContainer> {
+	const { home, config, options } = run;
+	// the image and the network (with the supervisor's LLM forward) are independent: side by side,
+	// and both settled before anything else (a failure's rollback then sees all they made)
+	const [image, network] = await Promise.allSettled([ensureImage(api, config, options), prepareNetwork(api, home, config.agentRunner)]);
+	if (image.status === 'rejected') throw image.reason;
+	if (network.status === 'rejected') throw network.reason;
+	run.forwardOpened = network.value.forward;
+	checkAborted(options.signal);
+	const plan = planContainer(home, config.agentRunner, image.value, network.value);
+	const existing = await currentContainer(api, home);
+	// A running container of ours holds the port itself (it is reused, or replaced below).
+	if (!existing?.State.Running && (await probeTcp(config.agentRunner.port))) {
+		throw new UserError(
+			`port ${config.agentRunner.port} on 127.0.0.1 is taken by another program`,
+			1,
+			`stop it (\`stigmer doctor\` shows which process holds it), or set agentRunner.port in ${home.configFile}`,
+		);
+	}
+	return { plan, existing };
+}
+
+/** The native services, through the supervisor (started when needed), waiting for readiness when asked. */
+async function startNatives(run: StartRun, natives: StigmerConfig['services']): Promise<void> {
+	const { home, config, wait, timeoutSeconds, emit } = run;
+	await ensureSupervisor(home);
+	const before = new Map(readNativeState(home).services.map((s) => [s.name, s.state]));
+	const response = await request(home, { cmd: 'start', services: natives.map((s) => s.name), configs: config.services, wait, timeout: timeoutSeconds }, { timeoutMs: (timeoutSeconds + 30) * 1000 });
+	for (const s of response.services ?? []) {
+		if (s.state === 'not-installed') emit({ service: s.name, phase: 'not-installed', text: s.lastError });
+		else if (before.get(s.name) !== 'running' && natives.some((n) => n.name === s.name)) run.startedNatives.push(s.name);
+	}
+	if (!response.ok) {
+		const reason = response.error;
+		if (response.timedOut) {
+			throw new TimeoutError(`${response.service ?? 'a native service'} did not become ready within ${timeoutSeconds} s: ${reason}`, await nativeLogHint(home, response.service));
+		}
+		throw new UserError(`${response.service ?? 'a native service'} failed to start: ${reason}`, 1, await nativeLogHint(home, response.service));
+	}
+	for (const s of response.services) if (s.state === 'running') emit({ service: s.name, phase: 'ready' });
+}
+
+/** The agent-runner container: reused, started, or (re)created, stale ones removed; then ready. */
+async function bringUpContainer(api: DockerApi, run: StartRun, { plan, existing }: PreparedContainer): Promise<void> {
+	const { home, emit } = run;
+	const all = await findContainers(api, home);
+	let id: string | null = null;
+	for (const c of all) {
+		if (c.Labels[labels.configHash] === plan.hash && id === null && c.Id === existing?.Id) id = c.Id;
+		else await removeContainer(api, c.Id); // stale: older version, changed config, or a duplicate
+	}
+	if (id === null) {
+		const byName = await inspectContainer(api, plan.name);
+		if (byName) await removeContainer(api, byName.Id); // a leftover without our labels
+		emit({ service: agentRunnerService, phase: existing ? 'recreate' : 'create' });
+		handOverMountedPaths(plan);
+		id = await createContainer(api, plan);
+		run.startedContainer = id;
+		await startContainer(api, id);
+	} else if (!existing!.State.Running) {
+		emit({ service: agentRunnerService, phase: 'start' });
+		handOverMountedPaths(plan);
+		run.startedContainer = id;
+		await startContainer(api, id);
+	} else {
+		emit({ service: agentRunnerService, phase: 'reuse' });
+	}
+	await run.forwardOpened; // the container's LLM path, opened by the supervisor meanwhile
+	if (run.wait) {
+		emit({ service: agentRunnerService, phase: 'wait' });
+		await waitContainerReady(api, home, id, plan.endpoint, run.timeoutSeconds, run.options.signal);
+		emit({ service: agentRunnerService, phase: 'ready' });
+	}
 }
 
 async function nativeLogHint(home: StigmerHome, service: string | undefined): Promise<string> {
@@ -287,7 +313,7 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 	const config = loadConfig(home);
 	const selected = selectServices(config, options.services);
 	const all = !options.services || options.services.length === 0;
-	const timeout = options.timeoutSeconds ?? defaultStopTimeoutSeconds;
+	const timeout = options.timeoutSeconds ?? defaultTimeouts.stopSeconds;
 	const emit = options.onEvent ?? (() => {});
 	home.ensureLayout();
 	const lock = await acquireHomeLock(home, { what: 'stopping', signal: options.signal });
@@ -304,14 +330,17 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 						if (error instanceof EngineUnreachableError) return releaseNetwork(null, home);
 						throw error;
 					}
-					for (const c of await findContainers(api, home)) {
-						emit({ service: agentRunnerService, phase: 'stop' });
-						await stopContainer(api, c.Id, timeout);
-						await removeContainer(api, c.Id);
-						emit({ service: agentRunnerService, phase: 'stopped' });
+					try {
+						for (const c of await findContainers(api, home)) {
+							emit({ service: agentRunnerService, phase: 'stop' });
+							await stopContainer(api, c.Id, timeout);
+							await removeContainer(api, c.Id);
+							emit({ service: agentRunnerService, phase: 'stopped' });
+						}
+						await releaseNetwork(api, home);
+					} finally {
+						if (!options.api) api.close();
 					}
-					await releaseNetwork(api, home);
-					if (!options.api) api.close();
 				})(),
 			);
 		}
@@ -319,7 +348,11 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 		if (all) {
 			const up = readNativeState(home).services.filter((s) => ['running', 'starting', 'restarting'].includes(s.state));
 			for (const n of up) emit({ service: n.name, phase: 'stop' });
-			tasks.push(shutdownSupervisor(home, timeout).then(() => up.forEach((n) => emit({ service: n.name, phase: 'stopped' }))));
+			tasks.push(
+				shutdownSupervisor(home, timeout).then(() => {
+					for (const n of up) emit({ service: n.name, phase: 'stopped' });
+				}),
+			);
 		} else if (natives.length > 0 && supervisorPid(home) !== null) {
 			tasks.push(
 				request(home, { cmd: 'stop', services: natives, timeout }, { timeoutMs: (timeout + 10) * 1000 }).then((r) => {
@@ -346,16 +379,9 @@ export async function restartStack(home: StigmerHome, options: StartOptions = {}
 function configuredNativeRow(home: StigmerHome, name: string, config: StigmerConfig): ServiceStatus {
 	const service = config.services.find((s) => s.name === name)!;
 	const found = resolveExecutable(service.command[0]!, { cwd: service.cwd ?? home.dir, binDir: home.binDir });
-	if (!found && service.optional) return { name, kind: 'native', state: 'not-installed', health: null, restarts: 0, exitCode: null, message: `${service.command[0]} not found on PATH or in ${home.binDir}` };
+	if (!found && service.optional)
+		return { name, kind: 'native', state: 'not-installed', health: null, restarts: 0, exitCode: null, message: `${service.command[0]} not found on PATH or in ${home.binDir}` };
 	return { name, kind: 'native', state: 'stopped', health: null, restarts: 0, exitCode: null };
-}
-
-function nativeRow(s: NativeStatus): ServiceStatus {
-	const row: ServiceStatus = { name: s.name, kind: 'native', state: s.state, health: null, restarts: s.restarts, exitCode: s.exitCode };
-	if (s.pid !== undefined) row.pid = s.pid;
-	if (s.startedAt) row.startedAt = s.startedAt;
-	if (s.lastError) row.message = s.lastError;
-	return row;
 }
 
 /** The truth about every service, read from the engine and the supervisor's state file. */
@@ -372,11 +398,15 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 		}
 	}
 	let containerRow: ServiceStatus;
-	if (api) {
-		const inspect = await currentContainer(api, home);
-		containerRow = await withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect);
-	} else {
-		containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), message: 'container engine unreachable' };
+	try {
+		if (api) {
+			const inspect = await currentContainer(api, home);
+			containerRow = await withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect);
+		} else {
+			containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), state: 'unknown', message: 'container engine unreachable' };
+		}
+	} finally {
+		if (api && !options.api) api.close();
 	}
 	const state = readNativeState(home);
 	const byName = new Map(state.services.map((s) => [s.name, s]));
@@ -390,7 +420,6 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 			: { reachable: false, endpoint: safeEndpointUrl(), version: null, ...(engineError ? { error: engineError } : {}) },
 		services: [containerRow, ...natives],
 	};
-	if (api && !options.api) api.close();
 	return status;
 }
 

@@ -37,11 +37,7 @@ export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: 
 	if (!llm) return { ...base, forward: Promise.resolve(null) };
 	const opening = (async (): Promise<LlmForwardStatus> => {
 		await (supervisor ?? ensureSupervisor(home));
-		const response = await request(
-			home,
-			{ cmd: 'forward', listenHost: network.gateway, port: llm.port, targetHost: llm.host, targetPort: llm.port, allow: network.subnet },
-			{ timeoutMs: 15_000 },
-		);
+		const response = await request(home, { cmd: 'forward', listenHost: network.gateway, port: llm.port, targetHost: llm.host, targetPort: llm.port, allow: network.subnet }, { timeoutMs: 15_000 });
 		if (!response.ok) throw new UserError(`cannot forward the LLM to the container: ${response.error}`);
 		const forward = response.forward ?? null;
 		if (!forward || forward.mode === 'failed') {

@@ -20,7 +20,10 @@ test('overwrites the oldest entries when full', () => {
 	const ring = new LogRing(3);
 	for (let i = 1; i <= 7; i++) ring.push(entry(i));
 	assert.equal(ring.size, 3);
-	assert.deepEqual([0, 1, 2].map((i) => ring.at(i)?.seq), [5, 6, 7]);
+	assert.deepEqual(
+		[0, 1, 2].map((i) => ring.at(i)?.seq),
+		[5, 6, 7],
+	);
 	assert.equal(ring.at(3), undefined);
 	assert.equal(ring.at(-1), undefined);
 });

@@ -11,7 +11,10 @@ const withServices = () => run(initialDashboardState, { type: 'services/replaced
 
 test('orders natives before containers and selects the first row', () => {
 	const state = withServices();
-	assert.deepEqual(state.services.map((s) => s.name), ['stigmer-server', 'workflow-runner', 'agent-runner']);
+	assert.deepEqual(
+		state.services.map((s) => s.name),
+		['stigmer-server', 'workflow-runner', 'agent-runner'],
+	);
 	assert.equal(state.selected, 'stigmer-server');
 });
 
@@ -120,4 +123,14 @@ test('log appends bump the version', () => {
 test('an engine that answers again drops the old error', () => {
 	const state = run(initialDashboardState, { type: 'engine/changed', engine: { reachable: false, error: 'gone' } }, { type: 'engine/changed', engine: { reachable: true } });
 	assert.deepEqual(state.engine, { reachable: true });
+});
+
+test('an unreachable engine makes the container unknown, as server status does; natives stay', () => {
+	const state = run(withServices(), { type: 'engine/changed', engine: { reachable: false, error: 'connect ENOENT' } });
+	const row = state.services.find((s) => s.name === 'agent-runner');
+	assert.equal(row?.state, 'unknown');
+	assert.equal(row?.health, null);
+	assert.equal(state.services.find((s) => s.name === 'stigmer-server')?.state, 'running');
+	const back = run(state, { type: 'engine/changed', engine: { reachable: true, version: '1' } }, { type: 'service/updated', status: container() });
+	assert.equal(back.services.find((s) => s.name === 'agent-runner')?.state, 'running');
 });

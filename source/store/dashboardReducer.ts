@@ -103,7 +103,10 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
 			return { ...state, status: action.status };
 		case 'select/move': {
 			if (state.services.length === 0) return state;
-			const current = Math.max(0, state.services.findIndex((s) => s.name === state.selected));
+			const current = Math.max(
+				0,
+				state.services.findIndex((s) => s.name === state.selected),
+			);
 			const next = Math.min(state.services.length - 1, Math.max(0, current + action.delta));
 			return selectName(state, state.services[next]!.name);
 		}

@@ -9,7 +9,10 @@ const empty = initialDashboardState.executions;
 test('rows are keyed by id, newest first, capped; repeats change nothing', () => {
 	const rows = fixtureExecutions(Date.now(), 6);
 	const view = executionsReducer(empty, { type: 'executions/upserted', summaries: [...rows].reverse() });
-	assert.deepEqual(view.rows.map((r) => r.id), rows.map((r) => r.id));
+	assert.deepEqual(
+		view.rows.map((r) => r.id),
+		rows.map((r) => r.id),
+	);
 	assert.equal(executionsReducer(view, { type: 'executions/upserted', summaries: rows }), view, 'the same picture again: no new state');
 	const many = executionsReducer(empty, { type: 'executions/upserted', summaries: fixtureExecutions(Date.now(), maxExecutions + 50) });
 	assert.equal(many.rows.length, maxExecutions);

@@ -69,7 +69,10 @@ export function executionsReducer(view: ExecutionsView, action: ExecutionsAction
 			return { ...view, detail: { ...view.detail, ended: true, ...(action.error ? { error: action.error } : {}) } };
 		case 'executions/move': {
 			if (view.rows.length === 0) return view;
-			const current = Math.max(0, view.rows.findIndex((r) => r.id === view.selectedId));
+			const current = Math.max(
+				0,
+				view.rows.findIndex((r) => r.id === view.selectedId),
+			);
 			const next = Math.min(view.rows.length - 1, Math.max(0, current + action.delta));
 			const id = view.rows[next]!.id;
 			return id === view.selectedId ? view : { ...view, selectedId: id };
@@ -86,7 +89,10 @@ export function executionsReducer(view: ExecutionsView, action: ExecutionsAction
 /** The rows shown in a table of `height` rows: pages of the list, the one holding the selection. */
 export function executionsWindow(view: ExecutionsView, height: number): { from: number; rows: ExecutionSummary[] } {
 	const size = Math.max(1, height);
-	const selected = Math.max(0, view.rows.findIndex((r) => r.id === view.selectedId));
+	const selected = Math.max(
+		0,
+		view.rows.findIndex((r) => r.id === view.selectedId),
+	);
 	const from = Math.floor(selected / size) * size;
 	return { from, rows: view.rows.slice(from, from + size) };
 }

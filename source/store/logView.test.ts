@@ -50,7 +50,10 @@ test('filtered lines update incrementally and drop what the ring dropped', () =>
 	for (let i = 0; i < 9; i++) push(i % 3 === 0 ? `x${i}` : 'b');
 	filtered.update();
 	// ring now holds seqs 3..12: x2, then x0, x3, x6
-	assert.deepEqual(Array.from({ length: filtered.length }, (_, i) => filtered.at(i)!.line), ['x2', 'x0', 'x3', 'x6']);
+	assert.deepEqual(
+		Array.from({ length: filtered.length }, (_, i) => filtered.at(i)!.line),
+		['x2', 'x0', 'x3', 'x6'],
+	);
 	assert.equal(filtered.lowerBound(seq - 2), 3);
 	assert.equal(filtered.lowerBound(seq), 4);
 });
@@ -59,7 +62,10 @@ test('the view cache reuses the scan for the same ring and filter', () => {
 	const book = bookWith(20);
 	const cache = new LogViewCache();
 	const first = cache.lines(book.all, '/1$/');
-	assert.deepEqual(Array.from({ length: first.list.length }, (_, i) => first.list.at(i)!.line), ['line 1', 'line 11']);
+	assert.deepEqual(
+		Array.from({ length: first.list.length }, (_, i) => first.list.at(i)!.line),
+		['line 1', 'line 11'],
+	);
 	book.append([line(21)]);
 	const second = cache.lines(book.all, '/1$/');
 	assert.equal(second.list, first.list);
@@ -83,7 +89,10 @@ test('a paused view stays on its anchor while lines arrive', () => {
 	const before = visibleWindow(list, options);
 	book.append([line(51), line(52)]);
 	const after = visibleWindow(list, options);
-	assert.deepEqual(after.rows.map((r) => r.text), before.rows.map((r) => r.text));
+	assert.deepEqual(
+		after.rows.map((r) => r.text),
+		before.rows.map((r) => r.text),
+	);
 	assert.equal(after.rows.at(-1)?.text, 'line 30');
 	assert.equal(after.atBottom, false);
 });
@@ -102,10 +111,20 @@ test('wrapping splits long lines into rows and counts them against the height', 
 	const book = new LogBook(10);
 	book.append([line(1, 'short'), line(2, 'x'.repeat(25))]);
 	const window = visibleWindow(ringList(book.all), { follow: true, anchorSeq: null, height: 3, width: 10, wrap: true });
-	assert.deepEqual(window.rows.map((r) => [r.text.length, r.first]), [[10, true], [10, false], [5, false]]);
+	assert.deepEqual(
+		window.rows.map((r) => [r.text.length, r.first]),
+		[
+			[10, true],
+			[10, false],
+			[5, false],
+		],
+	);
 	assert.equal(window.visibleFrom, 1);
 	const tall = visibleWindow(ringList(book.all), { follow: true, anchorSeq: null, height: 2, width: 10, wrap: true });
-	assert.deepEqual(tall.rows.map((r) => r.first), [false, false]);
+	assert.deepEqual(
+		tall.rows.map((r) => r.first),
+		[false, false],
+	);
 	const unwrapped = visibleWindow(ringList(book.all), { follow: true, anchorSeq: null, height: 3, width: 10, wrap: false });
 	assert.equal(unwrapped.rows.length, 2);
 });

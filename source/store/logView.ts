@@ -35,7 +35,13 @@ export interface LineList {
 }
 
 export function ringList(ring: LogRing): LineList {
-	return { get length() { return ring.size; }, at: (i) => ring.at(i), lowerBound: (seq) => ring.lowerBound(seq) };
+	return {
+		get length() {
+			return ring.size;
+		},
+		at: (i) => ring.at(i),
+		lowerBound: (seq) => ring.lowerBound(seq),
+	};
 }
 
 /**

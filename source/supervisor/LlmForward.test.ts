@@ -6,7 +6,9 @@ import { LlmForward, inSubnet, predictForwardPort } from './LlmForward.js';
 // Real sockets on loopback addresses only: the "LLM" on 127.0.0.1, the forward on 127.0.0.2 (its
 // stand-in for a bridge gateway), which Linux routes to lo like all of 127.0.0.0/8.
 const servers: net.Server[] = [];
-after(() => servers.forEach((s) => s.close()));
+after(() => {
+	for (const s of servers) s.close();
+});
 
 async function echoServer(host: string, port = 0): Promise<number> {
 	const server = net.createServer((socket) => socket.pipe(socket));
@@ -95,7 +97,7 @@ test('the LLM already answering on the listen address: direct, no listener', asy
 	}
 });
 
-test('an address that is not (yet) the host\'s: pending, retried until closed', async () => {
+test("an address that is not (yet) the host's: pending, retried until closed", async () => {
 	// 198.51.100.0/24 is TEST-NET-2: assigned to no host, so listening there fails with EADDRNOTAVAIL
 	const forward = await LlmForward.open({ listenHost: '198.51.100.77', port: 11434, targetHost: '127.0.0.1', targetPort: 11434 });
 	assert.equal(forward.status().mode, 'pending');
@@ -104,7 +106,7 @@ test('an address that is not (yet) the host\'s: pending, retried until closed', 
 	assert.equal(forward.status().mode, 'pending');
 });
 
-test('the forward\'s port is known before it opens: free, answered by the LLM itself, or an address still to come', async () => {
+test("the forward's port is known before it opens: free, answered by the LLM itself, or an address still to come", async () => {
 	const free = await echoServer('127.0.0.1');
 	assert.equal(await predictForwardPort('127.0.0.2', free), free);
 	const answered = await echoServer('127.0.0.4');

@@ -22,7 +22,10 @@ test('writes timestamped records and rotates by renaming', (t) => {
 	const parsed = lines.map((line) => record.exec(line)!);
 	assert.ok(parsed.every(Boolean));
 	const numbers = parsed.map((m) => Number(m[3]!.split(' ')[1]));
-	assert.deepEqual(numbers, numbers.map((_, i) => 40 - numbers.length + i)); // the newest, in order
+	assert.deepEqual(
+		numbers,
+		numbers.map((_, i) => 40 - numbers.length + i),
+	); // the newest, in order
 	const times = parsed.map((m) => m[1]!);
 	assert.deepEqual([...times].sort(), times);
 	assert.equal(parsed[0]![2], numbers[0]! % 2 ? 'stderr' : 'stdout');

@@ -165,7 +165,13 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		this.clearRestartTimer();
 		this.generation++;
 		const group = this.guard ?? this.lastGroup;
-		if (group) await terminateGroup(group, () => this.child === null, (waiter) => this.exitWaiters.push(waiter), timeoutMs);
+		if (group)
+			await terminateGroup(
+				group,
+				() => this.child === null,
+				(waiter) => this.exitWaiters.push(waiter),
+				timeoutMs,
+			);
 		this.lastGroup = null;
 		if (this.state !== 'not-installed') this.setState('stopped');
 		else this.emit('change');
@@ -255,7 +261,7 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		let batch: Buffer[] = [];
 		const splitter = new LineSplitter((line) => {
 			batch.push(line);
-			if (this.logProbe && this.logProbe.test(line.toString('utf8'))) {
+			if (this.logProbe?.test(line.toString('utf8'))) {
 				this.logProbe = null;
 				if (this.state === 'starting' && this.child === child) this.setState('running');
 			}
@@ -395,12 +401,7 @@ export function signalGroup(group: ProcessGuard, signal: NodeJS.Signals): boolea
  * SIGTERM, then SIGKILL after `timeoutMs`, to a process group; resolves when its leader has exited (as
  * told by `leaderGone`/`onLeaderExit`) and no live member is left, or after a bounded wait past SIGKILL.
  */
-export async function terminateGroup(
-	group: ProcessGuard,
-	leaderGone: () => boolean,
-	onLeaderExit: (waiter: () => void) => void,
-	timeoutMs: number,
-): Promise<void> {
+export async function terminateGroup(group: ProcessGuard, leaderGone: () => boolean, onLeaderExit: (waiter: () => void) => void, timeoutMs: number): Promise<void> {
 	const gone = () => leaderGone() && !processGroupAlive(group.pid);
 	if (gone()) return;
 	if (!signalGroup(group, 'SIGTERM')) {

@@ -13,9 +13,7 @@ export interface NativeSupervisorOptions {
 	rotateBytes?: number;
 }
 
-export type StartResult =
-	| { ok: true }
-	| { ok: false; service: string; error: string; timedOut: boolean };
+export type StartResult = { ok: true } | { ok: false; service: string; error: string; timedOut: boolean };
 
 export class NativeSupervisor extends EventEmitter<{ change: [NativeStatus[]] }> {
 	private services = new Map<string, NativeService>();

@@ -10,6 +10,7 @@ import { groupStillOurs, terminateGroup } from './NativeService.js';
 import { isSameProcess, processGroupAlive } from '../platform/ProcessFacts.js';
 import type { LlmForwardStatus } from './LlmForward.js';
 import type { NativeStateFile, NativeStatus, SupervisorRequest, SupervisorResponse, SupervisorStateEvent } from './protocol.js';
+import { jsonLine, readJsonLines } from './jsonLines.js';
 import { isSupervisorOf, supervisorArgs } from './supervisorProcess.js';
 
 export type { NativeState, NativeStatus, SupervisorRequest, SupervisorResponse } from './protocol.js';
@@ -95,7 +96,6 @@ export async function ensureSupervisor(home: StigmerHome, options: EnsureSupervi
 export function request(home: StigmerHome, req: SupervisorRequest, options: { timeoutMs?: number } = {}): Promise<SupervisorResponse> {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect(home.supervisorSocket);
-		let buffered = '';
 		let settled = false;
 		const finish = (error: Error | null, response?: SupervisorResponse) => {
 			if (settled) return;
@@ -105,21 +105,14 @@ export function request(home: StigmerHome, req: SupervisorRequest, options: { ti
 			if (error) reject(error);
 			else resolve(response!);
 		};
-		const timer = options.timeoutMs === undefined
-			? null
-			: setTimeout(() => finish(new UserError(`the native services supervisor did not answer ${req.cmd} within ${options.timeoutMs} ms`)), options.timeoutMs);
-		socket.setEncoding('utf8');
-		socket.once('connect', () => socket.write(JSON.stringify(req) + '\n'));
-		socket.on('data', (text: string) => {
-			buffered += text;
-			const newline = buffered.indexOf('\n');
-			if (newline === -1) return;
-			try {
-				finish(null, JSON.parse(buffered.slice(0, newline)) as SupervisorResponse);
-			} catch (error) {
-				finish(new UserError(`unreadable answer from the native services supervisor: ${errorMessage(error)}`));
-			}
-		});
+		const timer =
+			options.timeoutMs === undefined ? null : setTimeout(() => finish(new UserError(`the native services supervisor did not answer ${req.cmd} within ${options.timeoutMs} ms`)), options.timeoutMs);
+		socket.once('connect', () => socket.write(jsonLine(req)));
+		readJsonLines(
+			socket,
+			(response) => finish(null, response as SupervisorResponse),
+			(_line, error) => finish(new UserError(`unreadable answer from the native services supervisor: ${errorMessage(error)}`)),
+		);
 		socket.once('error', (error) => finish(new SupervisorUnavailableError(`the native services supervisor is not running (${errorMessage(error)})`)));
 		socket.once('close', () => finish(new SupervisorUnavailableError('the native services supervisor closed the connection')));
 	});
@@ -132,22 +125,11 @@ export function request(home: StigmerHome, req: SupervisorRequest, options: { ti
 export function subscribe(home: StigmerHome, onState: (services: NativeStatus[]) => void, onClose?: (error?: Error) => void): () => void {
 	const socket = net.connect(home.supervisorSocket);
 	let closedByUs = false;
-	let buffered = '';
-	socket.setEncoding('utf8');
-	socket.once('connect', () => socket.write(JSON.stringify({ cmd: 'subscribe' } satisfies SupervisorRequest) + '\n'));
-	socket.on('data', (text: string) => {
-		buffered += text;
-		let newline: number;
-		while ((newline = buffered.indexOf('\n')) !== -1) {
-			const line = buffered.slice(0, newline);
-			buffered = buffered.slice(newline + 1);
-			try {
-				const event = JSON.parse(line) as SupervisorStateEvent;
-				if (event.event === 'state') onState(event.services);
-			} catch {
-				// a line we do not understand is skipped
-			}
-		}
+	socket.once('connect', () => socket.write(jsonLine({ cmd: 'subscribe' } satisfies SupervisorRequest)));
+	// a line we do not understand is skipped
+	readJsonLines(socket, (value) => {
+		const event = value as SupervisorStateEvent;
+		if (event?.event === 'state') onState(event.services);
 	});
 	let lastError: Error | undefined;
 	socket.on('error', (error) => (lastError = error));
@@ -189,9 +171,7 @@ export function readNativeState(home: StigmerHome): NativeStateSnapshot {
 	} catch {
 		return { supervisorPid: supervisorPid(home), services: [] };
 	}
-	const live = state.supervisor && isSameProcess(state.supervisor.pid, state.supervisor.startTime) && isSupervisorOf(state.supervisor.pid, home.dir)
-		? state.supervisor.pid
-		: null;
+	const live = state.supervisor && isSameProcess(state.supervisor.pid, state.supervisor.startTime) && isSupervisorOf(state.supervisor.pid, home.dir) ? state.supervisor.pid : null;
 	if (live !== null) return { supervisorPid: live, services: state.services };
 	const services = state.services.map((service): NativeStatus => {
 		if (service.state !== 'running' && service.state !== 'starting' && service.state !== 'restarting') return service;
@@ -232,7 +212,12 @@ export async function stopOrphanedNatives(home: StigmerHome, timeoutMs: number):
 		Object.entries(state.guards ?? {}).map(async ([name, guard]) => {
 			if (!groupStillOurs(guard) || !processGroupAlive(guard.pid)) return;
 			stopped.push(name);
-			await terminateGroup(guard, () => !isSameProcess(guard.pid, guard.startTime), () => {}, timeoutMs);
+			await terminateGroup(
+				guard,
+				() => !isSameProcess(guard.pid, guard.startTime),
+				() => {},
+				timeoutMs,
+			);
 		}),
 	);
 	return stopped;

@@ -31,7 +31,9 @@ test(`the walk finds the same tree as a full scan, grandchildren included (${pro
 	const child = spawn('sh', ['-c', 'sleep 30 & sleep 30 & wait'], { stdio: 'ignore' });
 	try {
 		for (let i = 0; i < 50 && processTree(child.pid!).length < 3; i++) await sleep(20);
-		const walked = processTree(child.pid!).map((p) => p.pid).sort();
+		const walked = processTree(child.pid!)
+			.map((p) => p.pid)
+			.sort();
 		assert.deepEqual(walked, scannedTree(child.pid!).sort());
 		assert.equal(walked.length, 3);
 		// from this process down (with ps, each ps run is a short-lived child of its own: compare sh's subtree)

@@ -3,11 +3,12 @@
 // line (a `subscribe` request instead receives a `state` event line now and on every change, until it
 // closes the connection).
 import type { NativeServiceConfig } from '../config/types.js';
+import { defaultTimeouts } from '../contract.js';
 import type { LlmForwardSpec, LlmForwardStatus } from './LlmForward.js';
 
 export type NativeState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed';
 
-/** A row of `stigmer server status --json` for a native service (product.md). */
+/** A row of `stigmer server status --json` for a native service (docs/contract.md). */
 export interface NativeStatus {
 	name: string;
 	kind: 'native';
@@ -53,7 +54,7 @@ export type SupervisorRequest =
 	 * seconds (`timedOut: true`).
 	 */
 	| { cmd: 'start'; services?: string[]; configs?: NativeServiceConfig[]; wait?: boolean; timeout?: number }
-	/** Stops in reverse order: SIGTERM to each process group, SIGKILL after `timeout` seconds (default 10). */
+	/** Stops in reverse order: SIGTERM to each process group, SIGKILL after `timeout` seconds (default defaultStopTimeoutSeconds). */
 	| { cmd: 'stop'; services?: string[]; timeout?: number }
 	| { cmd: 'restart'; services?: string[]; configs?: NativeServiceConfig[]; wait?: boolean; timeout?: number }
 	/** Stops everything, answers, then the supervisor exits. */
@@ -73,5 +74,6 @@ export interface SupervisorStateEvent {
 	services: NativeStatus[];
 }
 
-export const defaultStopTimeoutSeconds = 10;
+/** A request's `timeout` when it names none: stop as `stigmer server stop` (contract.ts), readiness 60 s. */
+export const defaultStopTimeoutSeconds = defaultTimeouts.stopSeconds;
 export const defaultReadyTimeoutSeconds = 60;

@@ -1,5 +1,5 @@
 // argv[0] of a native service: a path is taken as it is (relative to the service's cwd); a bare name
-// is looked up on PATH, then in $STIGMER_HOME/bin (product.md, "config.yaml").
+// is looked up on PATH, then in $STIGMER_HOME/bin (docs/contract.md, "config.yaml").
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 

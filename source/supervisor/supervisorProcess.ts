@@ -10,5 +10,9 @@ export function supervisorArgs(homeDir: string): string[] {
 
 /** Its command line ends with supervisorArgs (as SupervisorClient spawns it; `ps` gives no argument boundaries). */
 export function isSupervisorOf(pid: number, homeDir: string): boolean {
-	return processFacts().commandLine(pid)?.endsWith(` ${supervisorArgs(homeDir).join(' ')}`) === true;
+	return (
+		processFacts()
+			.commandLine(pid)
+			?.endsWith(` ${supervisorArgs(homeDir).join(' ')}`) === true
+	);
 }

@@ -61,7 +61,7 @@ export function sanitizeForTerminal(text: string, color: boolean): string {
 /**
  * A JSON string literal of `text` for JSON-lines output (`--json`): lossless, and terminal-safe as it
  * stands (JSON escapes C0 controls; DEL and C1 controls are escaped here too). Without colour, ANSI
- * sequences are removed first, as product.md asks of output that is not a TTY.
+ * sequences are removed first, as docs/contract.md asks of output that is not a TTY.
  */
 export function jsonStringForTerminal(text: string, color: boolean): string {
 	return jsonForTerminal(color ? text : stripAnsi(text));
@@ -72,4 +72,3 @@ export function jsonForTerminal(value: unknown): string {
 	const json = JSON.stringify(value);
 	return unsafe.test(json) ? json.replace(c1All, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : json;
 }
-

@@ -59,4 +59,3 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
 	if (chars.length > width) return width === 1 ? ellipsis : `${chars.slice(0, width - 1).join('')}${ellipsis}`;
 	return align === 'left' ? text.padEnd(width + (text.length - chars.length)) : text.padStart(width + (text.length - chars.length));
 }
-

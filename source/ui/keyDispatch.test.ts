@@ -7,7 +7,28 @@ import { dashboardReducer } from '../store/dashboardReducer.js';
 import { type DashboardState, initialDashboardState } from '../store/dashboardState.js';
 import { keyEffect, splitKeys } from './keyDispatch.js';
 
-const noKey: Key = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false } as Key;
+const noKey: Key = {
+	upArrow: false,
+	downArrow: false,
+	leftArrow: false,
+	rightArrow: false,
+	pageDown: false,
+	pageUp: false,
+	home: false,
+	end: false,
+	return: false,
+	escape: false,
+	ctrl: false,
+	shift: false,
+	tab: false,
+	backspace: false,
+	delete: false,
+	meta: false,
+	super: false,
+	hyper: false,
+	capsLock: false,
+	numLock: false,
+} as Key;
 const named = (patch: Partial<Key>): Key => ({ ...noKey, ...patch });
 
 function state(...actions: Parameters<typeof dashboardReducer>[1][]): DashboardState {
@@ -62,7 +83,10 @@ test('modes: the filter prompt takes the keys; the help closes on any key', () =
 });
 
 test('a chunk of typed keys is one command each; escape sequences stay whole', () => {
-	assert.deepEqual(splitKeys('jj', noKey).map(([c]) => c), ['j', 'j']);
+	assert.deepEqual(
+		splitKeys('jj', noKey).map(([c]) => c),
+		['j', 'j'],
+	);
 	assert.equal(splitKeys('\x1b[A', noKey).length, 1);
 });
 

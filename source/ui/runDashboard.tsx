@@ -7,7 +7,6 @@ import type { DashboardBackend } from '../dashboard/DashboardBackend.js';
 import { executionCommands } from '../dashboard/executionActions.js';
 import { serviceCommands } from '../dashboard/serviceActions.js';
 import { DashboardStore } from '../store/DashboardStore.js';
-import { capYoungGeneration } from './capYoungGeneration.js';
 import { applyColorChoice } from './inkColor.js';
 import { installInkFrameCache } from './inkFrameCache.js';
 import { Dashboard } from './components/Dashboard.js';
@@ -28,8 +27,6 @@ export interface RunDashboardOptions {
 export const restoreSequence = '\x1b[?2004l\x1b[<u\x1b[?1049l\x1b[?25h';
 
 export async function runDashboard({ backend, stdout = process.stdout, stdin = process.stdin, stderr = process.stderr, title, color = true, statsFile }: RunDashboardOptions): Promise<number> {
-	// RSS stays flat under a log flood (see capYoungGeneration)
-	const stopYoungGenerationCap = capYoungGeneration();
 	await installInkFrameCache();
 	await applyColorChoice(color);
 	const store = new DashboardStore();
@@ -96,7 +93,6 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 	} finally {
 		stopFeed?.();
 		frameStats?.stop();
-		stopYoungGenerationCap();
 		store.dispose();
 		restoreTerminal();
 		for (const signal of signals) process.off(signal, onSignal);
@@ -128,7 +124,19 @@ function recordFrameStats(file: string, stdout: NodeJS.WriteStream) {
 		reportedAt = Date.now();
 		if (renders === 0 && writes === 0) return;
 		const memory = process.memoryUsage();
-		const line = { timeMs: Date.now(), renders, renderMs: Math.round(renderMs * 100) / 100, writes, bytes, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers, spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])) };
+		const line = {
+			timeMs: Date.now(),
+			renders,
+			renderMs: Math.round(renderMs * 100) / 100,
+			writes,
+			bytes,
+			rssBytes: memory.rss,
+			heapUsedBytes: memory.heapUsed,
+			heapTotalBytes: memory.heapTotal,
+			externalBytes: memory.external,
+			arrayBuffersBytes: memory.arrayBuffers,
+			spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])),
+		};
 		appendFileSync(file, `${JSON.stringify(line)}\n`);
 		renders = renderMs = writes = bytes = 0;
 	};

@@ -231,14 +231,18 @@ for (const [signal, code] of [
 		const modes = terminal.modes();
 		assert.ok(!modes.alternate, 'alternate screen left');
 		assert.ok(modes.cursorVisible, 'cursor shown');
-		await waitUntil('the process gone', async () => {
-			try {
-				process.kill(pid, 0);
-				return false;
-			} catch {
-				return true;
-			}
-		}, 5_000);
+		await waitUntil(
+			'the process gone',
+			async () => {
+				try {
+					process.kill(pid, 0);
+					return false;
+				} catch {
+					return true;
+				}
+			},
+			5_000,
+		);
 		terminal.kill();
 	});
 }

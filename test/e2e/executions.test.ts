@@ -110,9 +110,21 @@ test('the executions view follows three runs, shows the tool calls, cancels, and
 		await watcher;
 		record(settled);
 		const seenAll = JSON.stringify(Object.fromEntries(ids.map((id) => [id, statesOf(id)])));
-		assert.deepEqual(statesOf(ok).filter((s) => s !== 'queued'), ['running', 'succeeded'], seenAll);
-		assert.deepEqual(statesOf(failing).filter((s) => s !== 'queued'), ['running', 'failed'], seenAll);
-		assert.deepEqual(statesOf(slow).filter((s) => s !== 'queued'), ['running'], seenAll);
+		assert.deepEqual(
+			statesOf(ok).filter((s) => s !== 'queued'),
+			['running', 'succeeded'],
+			seenAll,
+		);
+		assert.deepEqual(
+			statesOf(failing).filter((s) => s !== 'queued'),
+			['running', 'failed'],
+			seenAll,
+		);
+		assert.deepEqual(
+			statesOf(slow).filter((s) => s !== 'queued'),
+			['running'],
+			seenAll,
+		);
 		const screen = terminal.screen();
 		assert.match(rowOf(screen, slow)!, /slow\s+[-\\|│/] running\s+1 run_command/);
 		assert.match(rowOf(screen, ok)!, /fast-ok\s+succeeded\s+2 -/);

@@ -9,7 +9,10 @@ export class TmuxTerminal {
 	readonly socket: string;
 	private alive = false;
 
-	constructor(name: string, readonly size: { columns: number; rows: number } = { columns: 120, rows: 40 }) {
+	constructor(
+		name: string,
+		readonly size: { columns: number; rows: number } = { columns: 120, rows: 40 },
+	) {
 		this.socket = `stigmer-${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 	}
 

@@ -5,24 +5,16 @@ import { randomBytes } from 'node:crypto';
 export type DockerResult = { stdout: string; stderr: string; code: number };
 
 /** Runs `docker ARGS…`; rejects on a non-zero exit unless `allowFailure`. */
-export function docker(
-	args: string[],
-	options: { allowFailure?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<DockerResult> {
+export function docker(args: string[], options: { allowFailure?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<DockerResult> {
 	return new Promise((resolve, reject) => {
-		execFile(
-			'docker',
-			args,
-			{ maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000, env: options.env ?? process.env },
-			(error, stdout, stderr) => {
-				const code = error ? (typeof (error as any).code === 'number' ? (error as any).code : 1) : 0;
-				if (error && !options.allowFailure) {
-					reject(new Error(`docker ${args.join(' ')} failed (${code}): ${stderr.trim() || error.message}`));
-					return;
-				}
-				resolve({ stdout, stderr, code });
-			},
-		);
+		execFile('docker', args, { maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000, env: options.env ?? process.env }, (error, stdout, stderr) => {
+			const code = error ? (typeof (error as any).code === 'number' ? (error as any).code : 1) : 0;
+			if (error && !options.allowFailure) {
+				reject(new Error(`docker ${args.join(' ')} failed (${code}): ${stderr.trim() || error.message}`));
+				return;
+			}
+			resolve({ stdout, stderr, code });
+		});
 	});
 }
 
@@ -61,8 +53,7 @@ export async function dockerInspect<T = any>(nameOrId: string, kind: 'container'
 
 export const dockerKill = (name: string) => docker(['kill', name], { allowFailure: true });
 export const dockerStart = (name: string) => docker(['start', name]);
-export const dockerStop = (name: string, seconds = 10) =>
-	docker(['stop', '-t', String(seconds), name], { allowFailure: true, timeoutMs: (seconds + 20) * 1000 });
+export const dockerStop = (name: string, seconds = 10) => docker(['stop', '-t', String(seconds), name], { allowFailure: true, timeoutMs: (seconds + 20) * 1000 });
 export const dockerLogs = async (name: string) => {
 	const result = await docker(['logs', name], { allowFailure: true });
 	return result.stdout + result.stderr;

@@ -156,11 +156,14 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
 		waitForRequests(count, timeoutMs = 30_000) {
 			if (requests.length >= count) return Promise.resolve();
 			return new Promise((resolve, reject) => {
-				const timer = setTimeout(
-					() => reject(new Error(`fake LLM: ${requests.length} of ${count} requests after ${timeoutMs} ms`)),
-					timeoutMs,
-				);
-				waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+				const timer = setTimeout(() => reject(new Error(`fake LLM: ${requests.length} of ${count} requests after ${timeoutMs} ms`)), timeoutMs);
+				waiters.push({
+					count,
+					resolve: () => {
+						clearTimeout(timer);
+						resolve();
+					},
+				});
 			});
 		},
 		close() {

@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,8 +122,7 @@ export class RunnerStack {
 
 	/** Peak resident memory of the runner's Python process (`VmHWM: N kB`), read in the container. */
 	async runnerPeakRss(): Promise<string> {
-		const script =
-			"for d in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in python3*stigmer_agent_runner*) grep VmHWM $d/status;; esac; done";
+		const script = "for d in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in python3*stigmer_agent_runner*) grep VmHWM $d/status;; esac; done";
 		const result = await docker(['exec', this.containerName, 'sh', '-c', script], { allowFailure: true });
 		return result.stdout.trim().replace(/\s+/g, ' ') || `unknown (${result.stderr.trim() || 'the process is gone'})`;
 	}

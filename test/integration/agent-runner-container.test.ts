@@ -1,4 +1,4 @@
-// The agent-runner image against a real Docker engine, run with the settings of product.md:
+// The agent-runner image against a real Docker engine, run with the settings of docs/contract.md:
 // read-only root, tmpfs /tmp, no capabilities, no-new-privileges, --init, limits, non-root user,
 // workspace/data/secret mounts. The model is a fake OpenAI-compatible server on the host's 127.0.0.1,
 // reached from the container on its own bridge network through the forward stigmer's supervisor runs
@@ -15,19 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { LlmForward } from '../../source/supervisor/LlmForward.js';
 import { containerEnv, containerHttpPort, containerPaths, containerSecurity, imageTag, imageUser, imageVersionLabel, serviceUser } from '../../source/contract.js';
 import { serviceProcess } from '../helpers/containerProcesses.js';
-import {
-	docker,
-	dockerBuild,
-	dockerInspect,
-	dockerKill,
-	dockerLogs,
-	dockerRunDetached,
-	dockerStart,
-	dockerStop,
-	removeContainersByLabel,
-	uniqueName,
-	waitForHttp,
-} from '../helpers/docker.js';
+import { docker, dockerBuild, dockerInspect, dockerKill, dockerLogs, dockerRunDetached, dockerStart, dockerStop, removeContainersByLabel, uniqueName, waitForHttp } from '../helpers/docker.js';
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../helpers/fakeLlm.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -75,26 +63,43 @@ function makeHome(): { dir: string; workspace: string; data: string; tokenFile: 
 function runArgs(name: string, home: ReturnType<typeof makeHome>, image: string, extra: string[]): string[] {
 	const service = serviceUser();
 	return [
-		'--name', name,
-		'--label', runLabel,
-		'--label', 'ai.stigmer.test=agent-runner-container',
+		'--name',
+		name,
+		'--label',
+		runLabel,
+		'--label',
+		'ai.stigmer.test=agent-runner-container',
 		'--init',
 		'--read-only',
-		'--tmpfs', '/tmp',
-		'--cap-drop', 'ALL',
+		'--tmpfs',
+		'/tmp',
+		'--cap-drop',
+		'ALL',
 		...containerSecurity.capAdd.flatMap((cap) => ['--cap-add', cap]),
-		'--security-opt', 'no-new-privileges',
-		'--memory', '512m',
-		'--cpus', '1',
-		'--user', containerSecurity.user,
-		'-e', `${containerEnv.serviceUid}=${service.uid}`,
-		'-e', `${containerEnv.serviceGid}=${service.gid}`,
-		'--log-opt', 'max-size=10m',
-		'--log-opt', 'max-file=3',
-		'-v', `${home.workspace}:${containerPaths.workspace}`,
-		'-v', `${home.data}:${containerPaths.data}`,
-		'-v', `${home.tokenFile}:${containerPaths.apiToken}:ro`,
-		'-e', `${shutdownGraceEnv}=2`,
+		'--security-opt',
+		'no-new-privileges',
+		'--memory',
+		'512m',
+		'--cpus',
+		'1',
+		'--user',
+		containerSecurity.user,
+		'-e',
+		`${containerEnv.serviceUid}=${service.uid}`,
+		'-e',
+		`${containerEnv.serviceGid}=${service.gid}`,
+		'--log-opt',
+		'max-size=10m',
+		'--log-opt',
+		'max-file=3',
+		'-v',
+		`${home.workspace}:${containerPaths.workspace}`,
+		'-v',
+		`${home.data}:${containerPaths.data}`,
+		'-v',
+		`${home.tokenFile}:${containerPaths.apiToken}:ro`,
+		'-e',
+		`${shutdownGraceEnv}=2`,
 		...extra,
 		image,
 	];
@@ -161,11 +166,10 @@ before(async () => {
 	await docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 15_000 });
 	const iidFile = join(mkdtempSync(join(tmpdir(), 'stigmer-iid-')), 'iid');
 	// The image's own tag, built from this checkout; the test runs the exact image id it built.
-	await dockerBuild(
-		['-f', 'docker/Dockerfile', '--build-arg', `STIGMER_VERSION=${version}`, '--iidfile', iidFile,
-			'-t', imageTag(version), repoRoot.replace(/\/$/, '')],
-		{ timeoutMs: 900_000, verbose: process.env.STIGMER_TEST_VERBOSE === '1' },
-	);
+	await dockerBuild(['-f', 'docker/Dockerfile', '--build-arg', `STIGMER_VERSION=${version}`, '--iidfile', iidFile, '-t', imageTag(version), repoRoot.replace(/\/$/, '')], {
+		timeoutMs: 900_000,
+		verbose: process.env.STIGMER_TEST_VERBOSE === '1',
+	});
 	image = readFileSync(iidFile, 'utf8').trim();
 	rmSync(join(iidFile, '..'), { recursive: true, force: true });
 });
@@ -188,7 +192,10 @@ describe('agent-runner image', () => {
 		// root: the sandbox launcher, which runs the service as a non-root user (checked below)
 		assert.equal(info.Config.User, containerSecurity.user);
 		assert.ok(info.Config.Healthcheck?.Test?.join(' ').includes('/healthz'));
-		assert.equal(info.Config.Env.find((e: string) => e.startsWith(`${containerEnv.httpHost}=`)), `${containerEnv.httpHost}=0.0.0.0`);
+		assert.equal(
+			info.Config.Env.find((e: string) => e.startsWith(`${containerEnv.httpHost}=`)),
+			`${containerEnv.httpHost}=0.0.0.0`,
+		);
 	});
 
 	test('bridge network, port on 127.0.0.1: readiness, health, 401 and 422', async () => {
@@ -219,7 +226,9 @@ describe('agent-runner image', () => {
 		assert.equal(invalid.status, 422);
 		assert.deepEqual(await invalid.json(), { error: 'agent.name is required', field: 'agent.name' });
 		const malformed = await runner.request('/v1/executions', {
-			method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json',
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: '{not json',
 		});
 		assert.equal(malformed.status, 400);
 
@@ -248,14 +257,22 @@ describe('agent-runner image', () => {
 			llmForward = await LlmForward.open({ listenHost: ipam.Gateway, port: fakeLlm.port, targetHost: '127.0.0.1', targetPort: fakeLlm.port, allow: ipam.Subnet });
 			const port = await freePort();
 			runner = new Runner(`http://127.0.0.1:${port}`);
-			await dockerRunDetached(runArgs(name, home, image, [
-				'--network', network,
-				'-p', `127.0.0.1:${port}:${containerHttpPort}`,
-				'-e', `${containerEnv.httpHost}=0.0.0.0`,
-				'-e', `${containerEnv.httpPort}=${containerHttpPort}`,
-				'-e', `${containerEnv.llmBaseUrl}=http://${ipam.Gateway}:${llmForward.status().boundPort}/v1`,
-				'-e', `${containerEnv.llmModel}=fake-model`,
-			]));
+			await dockerRunDetached(
+				runArgs(name, home, image, [
+					'--network',
+					network,
+					'-p',
+					`127.0.0.1:${port}:${containerHttpPort}`,
+					'-e',
+					`${containerEnv.httpHost}=0.0.0.0`,
+					'-e',
+					`${containerEnv.httpPort}=${containerHttpPort}`,
+					'-e',
+					`${containerEnv.llmBaseUrl}=http://${ipam.Gateway}:${llmForward.status().boundPort}/v1`,
+					'-e',
+					`${containerEnv.llmModel}=fake-model`,
+				]),
+			);
 			await waitForHttp(`${runner.base}/readyz`, { timeoutMs: 30_000 });
 		});
 
@@ -290,21 +307,33 @@ describe('agent-runner image', () => {
 			assert.equal(readFileSync(join(dir, 'escape.txt'), 'utf8'), 'must stay inside');
 			assert.equal(existsSync(join(home.workspace, 'escape.txt')), false);
 
-			assert.deepEqual(events.map((e) => e.id), events.map((_, i) => i + 1));
+			assert.deepEqual(
+				events.map((e) => e.id),
+				events.map((_, i) => i + 1),
+			);
 			assert.deepEqual(
 				events.map((e) => (e.event === 'status' ? `status:${e.data.status}` : e.event)),
-				['status:queued', 'status:running', 'tool_call', 'tool_result', 'tool_call', 'tool_result',
-					'tool_call', 'tool_result', 'model_turn', 'final', 'status:succeeded'],
+				['status:queued', 'status:running', 'tool_call', 'tool_result', 'tool_call', 'tool_result', 'tool_call', 'tool_result', 'model_turn', 'final', 'status:succeeded'],
 			);
 			const results = events.filter((e) => e.event === 'tool_result').map((e) => e.data);
-			assert.deepEqual(results.map((r) => [r.name, r.ok]), [['read_file', true], ['write_file', true], ['run_command', true]]);
+			assert.deepEqual(
+				results.map((r) => [r.name, r.ok]),
+				[
+					['read_file', true],
+					['write_file', true],
+					['run_command', true],
+				],
+			);
 			assert.equal(results[0].output, 'the notes say hello');
 			assert.equal(results[2].exit_code, 0);
 			assert.match(results[2].output, /report: the notes say hello\n19\n\d+/);
 			assert.equal(events.find((e) => e.event === 'final')!.data.answer, 'Report written to out/report.txt.');
 
 			const resumed = await runner.events(id, 8);
-			assert.deepEqual(resumed.map((e) => e.id), [9, 10, 11]);
+			assert.deepEqual(
+				resumed.map((e) => e.id),
+				[9, 10, 11],
+			);
 
 			// What the model was sent: the OpenAI tool-calling protocol, non-streaming.
 			assert.equal(llm.requests.length, 4);

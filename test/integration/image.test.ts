@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { imageRepository } from '../../source/contract.ts';
 import { DockerApi } from '../../source/engine/DockerApi.ts';
 import { type BuildProgress, buildImage } from '../../source/engine/ImageBuilder.ts';
 import { UserError } from '../../source/errors.ts';
@@ -21,7 +22,8 @@ const removeImage = (tag: string) => {
 
 test('server start builds a missing image, showing the steps, then runs it', { timeout: 600_000 }, async () => {
 	const home = await makeTestHome();
-	const tag = `stigmer/agent-runner:0.0.0-test-${process.pid}`;
+	// stigmer's own repository (STIGMER_DEV_IMAGE_REPOSITORY in a development checkout): built when missing
+	const tag = `${imageRepository}:0.0.0-test-${process.pid}`;
 	try {
 		home.writeConfig(`agentRunner:\n  port: ${home.port}\n  image: ${tag}\nservices: {}\n`);
 		const r = await home.cli(['server', 'start']);
@@ -42,25 +44,19 @@ test('a failing RUN step ends the build with that step and its output', { timeou
 	mkdirSync(path.join(context, 'docker'));
 	mkdirSync(path.join(context, 'agent-runner'));
 	writeFileSync(path.join(context, 'agent-runner', 'placeholder.txt'), 'x\n');
-	writeFileSync(
-		path.join(context, 'docker', 'Dockerfile'),
-		'FROM debian:trixie-slim AS runtime\nRUN echo "about to fail: missing-module-xyz" && exit 3\n',
-	);
+	writeFileSync(path.join(context, 'docker', 'Dockerfile'), 'FROM debian:trixie-slim AS runtime\nRUN echo "about to fail: missing-module-xyz" && exit 3\n');
 	const tag = `stigmer/agent-runner-broken:${process.pid}`;
 	const api = await DockerApi.connect();
 	const steps: BuildProgress[] = [];
 	try {
-		await assert.rejects(
-			buildImage(api, { image: tag, contextRoot: context, onProgress: (p) => steps.push(p) }),
-			(error: unknown) => {
-				assert.ok(error instanceof UserError);
-				assert.equal(error.exitCode, 1);
-				assert.match(error.message, /failed at step 2\/2/);
-				assert.match(error.message, /about to fail: missing-module-xyz/);
-				assert.match(error.message, /returned a non-zero code: 3|exit status 3/);
-				return true;
-			},
-		);
+		await assert.rejects(buildImage(api, { image: tag, contextRoot: context, onProgress: (p) => steps.push(p) }), (error: unknown) => {
+			assert.ok(error instanceof UserError);
+			assert.equal(error.exitCode, 1);
+			assert.match(error.message, /failed at step 2\/2/);
+			assert.match(error.message, /about to fail: missing-module-xyz/);
+			assert.match(error.message, /returned a non-zero code: 3|exit status 3/);
+			return true;
+		});
 		assert.ok(steps.some((s) => s.kind === 'step' && s.step === 2));
 	} finally {
 		api.close();

@@ -33,13 +33,21 @@ function makeHome(): StigmerHome {
 /** Starts an agent-runner look-alike for `home`; returns its id. */
 function runContainer(home: StigmerHome, script: string, extra: string[] = []): string {
 	return docker(
-		'run', '-d',
-		'--label', `${labels.managed}=true`,
-		'--label', `${labels.service}=agent-runner`,
-		'--label', `${labels.home}=${home.hash}`,
-		'--label', `${runLabel}=${runId}`,
+		'run',
+		'-d',
+		'--label',
+		`${labels.managed}=true`,
+		'--label',
+		`${labels.service}=agent-runner`,
+		'--label',
+		`${labels.home}=${home.hash}`,
+		'--label',
+		`${runLabel}=${runId}`,
 		...extra,
-		baseImage, 'sh', '-c', script,
+		baseImage,
+		'sh',
+		'-c',
+		script,
 	);
 }
 
@@ -158,7 +166,10 @@ describe('stored logs: merge, -n, --since, --json, selection', () => {
 		const r = await run(home, []);
 		assert.equal(r.code, 0, r.stderr);
 		const width = 'workflow-runner'.length; // the longest selected name (all services)
-		assert.deepEqual(r.stdout.split('\n').filter(Boolean), expected.map((e) => `${e.service.padEnd(width)} | ${e.line}`));
+		assert.deepEqual(
+			r.stdout.split('\n').filter(Boolean),
+			expected.map((e) => `${e.service.padEnd(width)} | ${e.line}`),
+		);
 		assert.match(r.stderr, /agent-runner: the container is stopped/);
 		assert.match(r.stderr, /the stack is down/);
 	});
@@ -166,20 +177,32 @@ describe('stored logs: merge, -n, --since, --json, selection', () => {
 	test('--json: one object per line with service, stream, time, line', async () => {
 		const r = await run(home, ['--json']);
 		assert.equal(r.code, 0, r.stderr);
-		assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), expected);
+		assert.deepEqual(
+			r.stdout
+				.trimEnd()
+				.split('\n')
+				.map((l) => JSON.parse(l)),
+			expected,
+		);
 	});
 
 	test('--timestamps puts the RFC 3339 nano time after the separator', async () => {
 		const r = await run(home, ['--timestamps', 'agent-runner']);
 		const lines = r.stdout.trimEnd().split('\n');
 		const container = expected.filter((e) => e.service === 'agent-runner');
-		assert.deepEqual(lines, container.map((e) => `agent-runner | ${e.time} ${e.line}`));
+		assert.deepEqual(
+			lines,
+			container.map((e) => `agent-runner | ${e.time} ${e.line}`),
+		);
 		assert.match(lines[0]!, /^agent-runner \| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z c-out-1$/);
 	});
 
 	test('-n N is per service, then merged', async () => {
 		const r = await run(home, ['-n', '2', '--json']);
-		const got = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).line);
+		const got = r.stdout
+			.trimEnd()
+			.split('\n')
+			.map((l) => JSON.parse(l).line);
 		assert.deepEqual(got, ['c-out-3', 'n-3', 'c-err-4', 'n-4']);
 		const none = await run(home, ['-n', '0']);
 		assert.equal(none.stdout, '');
@@ -188,7 +211,13 @@ describe('stored logs: merge, -n, --since, --json, selection', () => {
 	test('--since: an RFC 3339 time, and a duration', async () => {
 		const from = expected[5]!.time; // c-out-3
 		const r = await run(home, ['--since', from, '--json']);
-		assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).line), ['c-out-3', 'n-3', 'c-err-4', 'n-4']);
+		assert.deepEqual(
+			r.stdout
+				.trimEnd()
+				.split('\n')
+				.map((l) => JSON.parse(l).line),
+			['c-out-3', 'n-3', 'c-err-4', 'n-4'],
+		);
 		const recent = await run(home, ['--since', '10m']);
 		assert.equal(recent.stdout.split('\n').filter(Boolean).length, expected.length);
 		const future = await run(home, ['--since', '2099-01-01T00:00:00Z']);
@@ -199,7 +228,10 @@ describe('stored logs: merge, -n, --since, --json, selection', () => {
 
 	test('SERVICE selects; an unknown name is a usage error listing the known ones', async () => {
 		const r = await run(home, ['stigmer-server']);
-		assert.deepEqual(r.stdout.trimEnd().split('\n'), ['n-0', 'n-1', 'n-2', 'n-3', 'n-4'].map((l) => `stigmer-server | ${l}`));
+		assert.deepEqual(
+			r.stdout.trimEnd().split('\n'),
+			['n-0', 'n-1', 'n-2', 'n-3', 'n-4'].map((l) => `stigmer-server | ${l}`),
+		);
 		const bad = await run(home, ['nope']);
 		assert.equal(bad.code, 2);
 		assert.match(bad.stderr, /unknown service "nope"/);
@@ -233,7 +265,10 @@ describe('real output: long lines, CRLF, invalid UTF-8, ANSI, a closed pipe', ()
 	test('kept whole, terminators removed, invalid bytes replaced, ANSI stripped when not a TTY', async () => {
 		const r = await run(home, ['agent-runner', '--json', '-n', '100004']);
 		assert.equal(r.code, 0, r.stderr);
-		const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+		const lines = r.stdout
+			.trimEnd()
+			.split('\n')
+			.map((l) => JSON.parse(l));
 		assert.equal(lines.length, 100004);
 		assert.equal(lines[0].line, 'x'.repeat(1048576));
 		assert.equal(lines[1].line, 'crlf line');
@@ -245,7 +280,14 @@ describe('real output: long lines, CRLF, invalid UTF-8, ANSI, a closed pipe', ()
 	});
 
 	test('| head -3 ends quietly with status 0', async () => {
-		const out = execFileSync('bash', ['-c', `set -o pipefail; node --import tsx ${JSON.stringify(cli)} server logs --home ${JSON.stringify(home.dir)} 2>/tmp/${runId}.err | head -3; echo "status=$?"; cat /tmp/${runId}.err; rm -f /tmp/${runId}.err`], { cwd: root, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+		const out = execFileSync(
+			'bash',
+			[
+				'-c',
+				`set -o pipefail; node --import tsx ${JSON.stringify(cli)} server logs --home ${JSON.stringify(home.dir)} 2>/tmp/${runId}.err | head -3; echo "status=$?"; cat /tmp/${runId}.err; rm -f /tmp/${runId}.err`,
+			],
+			{ cwd: root, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+		);
 		const lines = out.trimEnd().split('\n');
 		assert.equal(lines.length, 4, out);
 		assert.match(lines[0]!, /^agent-runner +\| x{1000}/);
@@ -307,10 +349,13 @@ describe('following', () => {
 
 			docker('restart', '-t', '5', first);
 			await follower.waitFor('the boot line after the restart', (l) => boots(l).length === 2);
-			assert.ok(follower.lines.some((l) => l.endsWith('| bye')), 'the line written while stopping');
+			assert.ok(
+				follower.lines.some((l) => l.endsWith('| bye')),
+				'the line written while stopping',
+			);
 
 			docker('rm', '-f', first);
-			const second = runContainer(home, 'echo recreated; ' + script);
+			const second = runContainer(home, `echo recreated; ${script}`);
 			await follower.waitFor('the recreated container', (l) => l.some((x) => x.endsWith('| recreated')) && boots(l).length === 3);
 
 			nativeLine('native 1');
@@ -327,8 +372,14 @@ describe('following', () => {
 			const lines = follower.lines.map((l) => l.replace(/^\S+ +\| /, ''));
 			const bootLines = lines.filter((l) => l.startsWith('boot '));
 			assert.equal(new Set(bootLines).size, 3, 'three distinct boots, none repeated');
-			assert.deepEqual(lines.filter((l) => /^\d+$/.test(l)), Array.from({ length: 2000 }, (_, i) => String(i + 1)));
-			assert.deepEqual(lines.filter((l) => l.startsWith('native')), ['native before', 'native 1', 'native 2 after rotation']);
+			assert.deepEqual(
+				lines.filter((l) => /^\d+$/.test(l)),
+				Array.from({ length: 2000 }, (_, i) => String(i + 1)),
+			);
+			assert.deepEqual(
+				lines.filter((l) => l.startsWith('native')),
+				['native before', 'native 1', 'native 2 after rotation'],
+			);
 			assert.equal(lines.filter((l) => l === 'bye').length, 1, 'bye from the restart (rm -f kills without TERM)');
 		} finally {
 			await follower.stop();

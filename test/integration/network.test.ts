@@ -42,7 +42,13 @@ async function agentRuns(command: string): Promise<{ status: string; toolResult:
 	assert.equal(execution.status, 'succeeded', JSON.stringify(execution));
 	// the second model call carries the command's result back to the model
 	const messages = (llm.requests[1]?.body?.messages ?? []) as Array<{ role: string; content: string }>;
-	return { status: execution.status, toolResult: messages.filter((m) => m.role === 'tool').map((m) => m.content).join('\n') };
+	return {
+		status: execution.status,
+		toolResult: messages
+			.filter((m) => m.role === 'tool')
+			.map((m) => m.content)
+			.join('\n'),
+	};
 }
 
 /** Python run in the container: one line per address, "open" or the error. */
@@ -78,16 +84,16 @@ describe('agent-runner network', { timeout: 300_000 }, () => {
 		assert.equal(network.Labels['ai.stigmer.managed'], 'true');
 		assert.equal(network.Labels['ai.stigmer.home'], stack.home.hash);
 		assert.match(gateway, /^\d+\.\d+\.\d+\.\d+$/);
-		assert.deepEqual(listensOn(stack.port), [`127.0.0.1:${stack.port}`], 'the API port is on the host\'s loopback and nowhere else');
+		assert.deepEqual(listensOn(stack.port), [`127.0.0.1:${stack.port}`], "the API port is on the host's loopback and nowhere else");
 		assert.equal((await fetch(`${stack.baseUrl}/healthz`)).status, 200);
 	});
 
-	test('an execution against the LLM on the host\'s 127.0.0.1 succeeds through the supervisor\'s forward', async () => {
+	test("an execution against the LLM on the host's 127.0.0.1 succeeds through the supervisor's forward", async () => {
 		const { toolResult } = await agentRuns('echo reached');
 		assert.match(toolResult, /reached/);
 		const inspect = await dockerInspect(stack.containerName);
 		const url = (inspect.Config.Env as string[]).find((e) => e.startsWith('STIGMER_LLM_BASE_URL='));
-		assert.equal(url, `STIGMER_LLM_BASE_URL=http://${gateway}:${llm.port}/v1`, 'the forward listens on the gateway at the LLM\'s own port');
+		assert.equal(url, `STIGMER_LLM_BASE_URL=http://${gateway}:${llm.port}/v1`, "the forward listens on the gateway at the LLM's own port");
 		const forward = await currentForward(stack.home);
 		assert.equal(forward?.mode, 'forward');
 		assert.equal(forward?.listenHost, gateway);
@@ -101,7 +107,7 @@ describe('agent-runner network', { timeout: 300_000 }, () => {
 		assert.match(check.detail, /from inside the container \(through the supervisor's forward/);
 	});
 
-	test('agent commands cannot reach a server on the host\'s 127.0.0.1', async () => {
+	test("agent commands cannot reach a server on the host's 127.0.0.1", async () => {
 		let connections = 0;
 		const hostOnly = net.createServer((socket) => {
 			connections += 1;
@@ -137,7 +143,10 @@ describe('agent-runner network', { timeout: 300_000 }, () => {
 		assert.deepEqual(listensOn(port), []);
 		const reached = await new Promise<boolean>((resolve) => {
 			const socket = net.connect({ host: '127.0.0.1', port });
-			socket.once('connect', () => (socket.destroy(), resolve(true)));
+			socket.once('connect', () => {
+				socket.destroy();
+				resolve(true);
+			});
 			socket.once('error', () => resolve(false));
 		});
 		assert.equal(reached, false);

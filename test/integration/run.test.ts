@@ -58,7 +58,20 @@ describe('stigmer run', () => {
 		assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
 		const out = result.stdout;
 		const id = idFrom(out);
-		for (const expected of ['agent counter with 2 files', 'model (step 1) I will list the files first.', '→ list_files', '→ read_file path="a.txt"', '→ run_command command="wc -l a.txt b.txt && seq 1 50"', '  ✓ exit 0', '3 a.txt', 'more lines', '→ write_file path="report.md"', '── answer ──', 'a.txt has 3 lines and b.txt has 1.', '✓ succeeded']) {
+		for (const expected of [
+			'agent counter with 2 files',
+			'model (step 1) I will list the files first.',
+			'→ list_files',
+			'→ read_file path="a.txt"',
+			'→ run_command command="wc -l a.txt b.txt && seq 1 50"',
+			'  ✓ exit 0',
+			'3 a.txt',
+			'more lines',
+			'→ write_file path="report.md"',
+			'── answer ──',
+			'a.txt has 3 lines and b.txt has 1.',
+			'✓ succeeded',
+		]) {
 			assert.ok(out.includes(expected), `missing ${JSON.stringify(expected)} in:\n${out}`);
 		}
 		assert.equal(out.match(/a\.txt has 3 lines/g)?.length, 1, 'the final answer is printed once');
@@ -82,7 +95,10 @@ describe('stigmer run', () => {
 			events.map((e) => e.type),
 			['status', 'status', 'tool_call', 'tool_result', 'model_turn', 'final', 'status'],
 		);
-		assert.deepEqual(events.map((e) => e.id), events.map((_, i) => i + 1));
+		assert.deepEqual(
+			events.map((e) => e.id),
+			events.map((_, i) => i + 1),
+		);
 		assert.ok(events.every((e) => e.execution === events[0]!.execution));
 		assert.equal(events.at(-1)!.data.status, 'succeeded');
 		assert.equal(events.at(-2)!.data.answer, 'multi\nline "answer"');

@@ -66,10 +66,8 @@ function send(method: string, pathname: string, body: Buffer | null, headers: Re
 	});
 }
 
-const postMultipart = (body: Buffer) =>
-	send('POST', '/v1/executions', body, { 'content-type': `multipart/form-data; boundary=${boundary}` });
-const postJson = (body: Buffer | string) =>
-	send('POST', '/v1/executions', Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), { 'content-type': 'application/json' });
+const postMultipart = (body: Buffer) => send('POST', '/v1/executions', body, { 'content-type': `multipart/form-data; boundary=${boundary}` });
+const postJson = (body: Buffer | string) => send('POST', '/v1/executions', Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), { 'content-type': 'application/json' });
 
 /** Workspace directories (on the host's mount) and stored executions are the same set. */
 async function assertNoOrphans(): Promise<void> {
@@ -127,13 +125,56 @@ describe('agent-runner requests against the real container', () => {
 		const deep = '['.repeat(200_000) + ']'.repeat(200_000);
 		const cases: Array<[string, () => Promise<Answer>, number]> = [
 			['JSON nested 200,000 deep', () => postJson(deep), 400],
-			['a 400-byte UTF-8 file name', () => postMultipart(multipart([{ name: 'execution', data: execution }, { name: 'files', filename: 'é'.repeat(200), data: 'x' }])), 422],
+			[
+				'a 400-byte UTF-8 file name',
+				() =>
+					postMultipart(
+						multipart([
+							{ name: 'execution', data: execution },
+							{ name: 'files', filename: 'é'.repeat(200), data: 'x' },
+						]),
+					),
+				422,
+			],
 			['a lone surrogate in the input', () => postJson('{"agent": {"name": "t"}, "input": "a\\ud800b"}'), 422],
 			['limit=²', () => send('GET', `/v1/executions?limit=${encodeURIComponent('²')}`, null), 422],
 			['limit out of range', () => send('GET', '/v1/executions?limit=1001', null), 422],
-			['multipart without its closing boundary', () => postMultipart(multipart([{ name: 'execution', data: execution }, { name: 'files', filename: 'a.txt', data: 'alpha' }], false)), 400],
-			['a file name with a terminal escape', () => postMultipart(multipart([{ name: 'execution', data: execution }, { name: 'files', filename: 'a\x1b]0;pwned\x07', data: 'x' }])), 422],
-			['an invalid execution after its files', () => postMultipart(multipart([{ name: 'files', filename: 'f.bin', data: randomBytes(MiB) }, { name: 'execution', data: '{"agent": {}, "input": "x"}' }])), 422],
+			[
+				'multipart without its closing boundary',
+				() =>
+					postMultipart(
+						multipart(
+							[
+								{ name: 'execution', data: execution },
+								{ name: 'files', filename: 'a.txt', data: 'alpha' },
+							],
+							false,
+						),
+					),
+				400,
+			],
+			[
+				'a file name with a terminal escape',
+				() =>
+					postMultipart(
+						multipart([
+							{ name: 'execution', data: execution },
+							{ name: 'files', filename: 'a\x1b]0;pwned\x07', data: 'x' },
+						]),
+					),
+				422,
+			],
+			[
+				'an invalid execution after its files',
+				() =>
+					postMultipart(
+						multipart([
+							{ name: 'files', filename: 'f.bin', data: randomBytes(MiB) },
+							{ name: 'execution', data: '{"agent": {}, "input": "x"}' },
+						]),
+					),
+				422,
+			],
 			['a JSON document over 4 MiB', () => postJson(JSON.stringify({ agent: { name: 't' }, input: 'x'.repeat(5 * MiB) })), 413],
 			['a body over STIGMER_MAX_UPLOAD_BYTES', () => postMultipart(Buffer.alloc(51 * MiB)), 413],
 			['an unsupported content type', () => send('POST', '/v1/executions', Buffer.from('hi'), { 'content-type': 'text/plain' }), 415],
@@ -171,7 +212,10 @@ describe('agent-runner requests against the real container', () => {
 
 	test('the image imports python-multipart under both names', async () => {
 		const result = await docker([
-			'exec', stack.containerName, 'python3', '-c',
+			'exec',
+			stack.containerName,
+			'python3',
+			'-c',
 			'import multipart, multipart.multipart, python_multipart; assert multipart.MultipartParser is python_multipart.MultipartParser; print(multipart.__version__)',
 		]);
 		assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+$/);

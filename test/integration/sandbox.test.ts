@@ -33,7 +33,12 @@ function agentFile(instructions = 'x'): string {
 }
 
 function toolResults(jsonLines: string): ToolResult[] {
-	return jsonLines.trim().split('\n').map((line) => JSON.parse(line) as { type: string; data: ToolResult }).filter((e) => e.type === 'tool_result').map((e) => e.data);
+	return jsonLines
+		.trim()
+		.split('\n')
+		.map((line) => JSON.parse(line) as { type: string; data: ToolResult })
+		.filter((e) => e.type === 'tool_result')
+		.map((e) => e.data);
 }
 
 /** One execution running `commands` in order; its id and the tool results. */
@@ -41,7 +46,10 @@ async function runCommands(commands: Array<string | { command: string; timeout_s
 	llm.reset();
 	llm.push(...commands.map((c) => toolCall('run_command', typeof c === 'string' ? { command: c } : c)), finalAnswer('done'));
 	const run = await stack.cli(['run', agentFile(), 'go', '--json'], { timeoutMs: 240_000 });
-	const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { execution: string; type: string; data: any });
+	const events = run.stdout
+		.trim()
+		.split('\n')
+		.map((line) => JSON.parse(line) as { execution: string; type: string; data: any });
 	const results = toolResults(run.stdout);
 	assert.equal(results.length, commands.length, run.stdout + run.stderr);
 	return { id: events[0]!.execution, status: events.at(-1)!.data.status, results };
@@ -162,9 +170,15 @@ describe('limits that hold', () => {
 		const done = collect(child, 120_000);
 		const first = JSON.parse((await waitForOutput(child, /\n/)).split('\n')[0]!) as { execution: string };
 		await llm.waitForRequests(2, 60_000);
-		assert.ok((await slotProcesses()).some((p) => p.cmdline === 'sleep 300'), 'the background process runs while the execution does');
+		assert.ok(
+			(await slotProcesses()).some((p) => p.cmdline === 'sleep 300'),
+			'the background process runs while the execution does',
+		);
 		assert.equal((await stack.cli(['executions', 'cancel', first.execution])).code, 0);
-		const events = (await done).stdout.trim().split('\n').map((l) => JSON.parse(l));
+		const events = (await done).stdout
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l));
 		const result = events.find((e) => e.type === 'tool_result').data as ToolResult;
 		assert.equal(result.timed_out, false);
 		assert.equal(result.exit_code, 0);
@@ -176,7 +190,7 @@ describe('limits that hold', () => {
 	test('700 MB of output is capped while it streams; the runner stays up', async () => {
 		const { results } = await runCommands([{ command: 'yes | head -c 734003200; echo END', timeout_seconds: 600 }]);
 		assert.equal(results[0]!.exit_code, 0, results[0]!.output);
-		assert.ok(/omitted/.test(results[0]!.output) && results[0]!.output.includes("END"), "capped, head and tail kept");
+		assert.ok(/omitted/.test(results[0]!.output) && results[0]!.output.includes('END'), 'capped, head and tail kept');
 		assert.ok(results[0]!.output.length < 20_000);
 		await assertRunnerUnharmed();
 	});

@@ -50,7 +50,14 @@ test('stdin is forwarded, and its end ends the command input', async () => {
 test('runShell with a TTY: raw mode is set while attached and restored afterwards, resize sent', async () => {
 	const api = await DockerApi.connect();
 	try {
-		const stdin = Object.assign(new PassThrough(), { isTTY: true, isRaw: false, setRawMode(mode: boolean) { this.isRaw = mode; modes.push(mode); } });
+		const stdin = Object.assign(new PassThrough(), {
+			isTTY: true,
+			isRaw: false,
+			setRawMode(mode: boolean) {
+				this.isRaw = mode;
+				modes.push(mode);
+			},
+		});
 		const modes: boolean[] = [];
 		const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 123, rows: 45 });
 		let output = '';

@@ -16,14 +16,7 @@ import { processFacts, processGroupMembers } from '../../source/platform/Process
 import { ProcessTreeSampler } from '../../source/supervisor/processStats.js';
 import type { NativeStateFile, NativeStatus, SupervisorResponse } from '../../source/supervisor/protocol.js';
 import { freePort } from '../helpers/cli.ts';
-import {
-	ensureSupervisor,
-	readNativeState,
-	request,
-	shutdownSupervisor,
-	subscribe,
-	supervisorPid,
-} from '../../source/supervisor/SupervisorClient.js';
+import { ensureSupervisor, readNativeState, request, shutdownSupervisor, subscribe, supervisorPid } from '../../source/supervisor/SupervisorClient.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const server = path.join(fixtures, 'native-server.mjs');
@@ -104,7 +97,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined | null | fals
 	}
 }
 
-
 async function supervise(t: TestContext, env: NodeJS.ProcessEnv = {}): Promise<StigmerHome> {
 	const home = tempHome(t);
 	await ensureSupervisor(home, { env: { ...process.env, ...env } });
@@ -129,11 +121,14 @@ function ok(response: SupervisorResponse): asserts response is Extract<Superviso
 
 function logRecords(home: StigmerHome, name: string): RegExpExecArray[] {
 	const text = readFileSync(home.logFile(name), 'utf8');
-	return text.split('\n').filter((line) => line !== '').map((line) => {
-		const match = record.exec(line);
-		assert.ok(match, `not a log record: ${JSON.stringify(line)}`);
-		return match;
-	});
+	return text
+		.split('\n')
+		.filter((line) => line !== '')
+		.map((line) => {
+			const match = record.exec(line);
+			assert.ok(match, `not a log record: ${JSON.stringify(line)}`);
+			return match;
+		});
 }
 
 function firstTime(home: StigmerHome, name: string, text: string): string {
@@ -162,7 +157,10 @@ test('starts natives in order, each ready (tcp, http, log) before the next', asy
 	];
 	const response = await request(home, { cmd: 'start', configs, timeout: 20 });
 	ok(response);
-	assert.deepEqual(response.services.map((s) => s.state), ['running', 'running', 'running']);
+	assert.deepEqual(
+		response.services.map((s) => s.state),
+		['running', 'running', 'running'],
+	);
 	for (const s of response.services) {
 		assert.ok(s.pid && processFacts().info(s.pid), `${s.name} has a live pid`);
 		assert.equal(processFacts().info(s.pid!)!.pgrp, s.pid, `${s.name} leads its own process group`);
@@ -173,11 +171,17 @@ test('starts natives in order, each ready (tcp, http, log) before the next', asy
 	assert.ok(firstTime(home, 'one', 'listening on') < firstTime(home, 'two', 'started pid'));
 	assert.ok(firstTime(home, 'two', 'listening on') < firstTime(home, 'three', 'started pid'));
 	// status is readable without the socket, and equal
-	assert.deepEqual(readNativeState(home).services.map((s) => s.state), ['running', 'running', 'running']);
+	assert.deepEqual(
+		readNativeState(home).services.map((s) => s.state),
+		['running', 'running', 'running'],
+	);
 	// starting again is a no-op
 	const again = await request(home, { cmd: 'start', configs, timeout: 5 });
 	ok(again);
-	assert.deepEqual(again.services.map((s) => s.pid), response.services.map((s) => s.pid));
+	assert.deepEqual(
+		again.services.map((s) => s.pid),
+		response.services.map((s) => s.pid),
+	);
 });
 
 test('reads config.yaml when the request carries no configs; unknown names are refused', async (t) => {
@@ -236,7 +240,10 @@ test('log files rotate by rename to .1 … .3 and keep every line of the newest 
 	const numbers = lines.map((line) => Number(record.exec(line)![3]!.split(' ')[1]));
 	// per stream the order is kept; the newest line of all is there
 	const odd = numbers.filter((n) => n % 2 === 1);
-	assert.deepEqual(odd, [...odd].sort((a, b) => a - b));
+	assert.deepEqual(
+		odd,
+		[...odd].sort((a, b) => a - b),
+	);
 	assert.ok(numbers.includes(399) && numbers.includes(400));
 });
 
@@ -280,10 +287,14 @@ test('a crash loop ends in failed; restart: never ends in exited', async (t) => 
 		service('once', [server], { args: ['--exit-after', '50', '--exit-code', '4'], restart: 'never' }),
 	];
 	ok(await request(home, { cmd: 'start', configs, wait: false }));
-	const failed = await waitFor('loop failed', async () => {
-		const s = await status(home, 'loop');
-		return s.state === 'failed' ? s : null;
-	}, 15_000);
+	const failed = await waitFor(
+		'loop failed',
+		async () => {
+			const s = await status(home, 'loop');
+			return s.state === 'failed' ? s : null;
+		},
+		15_000,
+	);
 	assert.equal(failed.restarts, 3);
 	assert.equal(failed.exitCode, 3);
 	assert.match(failed.lastError ?? '', /crash loop/);
@@ -303,10 +314,7 @@ test('a crash loop ends in failed; restart: never ends in exited', async (t) => 
 test('a missing optional executable is not-installed; a missing required one fails the start', async (t) => {
 	const home = await supervise(t);
 	const port = await freePort();
-	const configs = [
-		service('ghost', ['stigmer-no-such-binary'], { optional: true }),
-		service('web', [server], { args: ['--port', String(port)], ready: { tcp: port } }),
-	];
+	const configs = [service('ghost', ['stigmer-no-such-binary'], { optional: true }), service('web', [server], { args: ['--port', String(port)], ready: { tcp: port } })];
 	const response = await request(home, { cmd: 'start', configs, timeout: 10 });
 	ok(response);
 	assert.equal(row(response.services, 'ghost').state, 'not-installed');
@@ -329,10 +337,7 @@ test('a missing optional executable is not-installed; a missing required one fai
 
 test('a service that cannot be spawned fails with the reason, the supervisor carries on', async (t) => {
 	const home = await supervise(t);
-	const configs = [
-		service('badcwd', [server], { cwd: path.join(home.dir, 'no-such-dir') }),
-		service('badregex', [server], { ready: { log: '([' } }),
-	];
+	const configs = [service('badcwd', [server], { cwd: path.join(home.dir, 'no-such-dir') }), service('badregex', [server], { ready: { log: '([' } })];
 	const first = await request(home, { cmd: 'start', services: ['badcwd'], configs, timeout: 5 });
 	assert.equal(first.ok, false);
 	assert.match(row(first.services, 'badcwd').lastError ?? '', /cannot start .*ENOENT/);
@@ -484,13 +489,20 @@ test('pid reuse guard: a group whose leader pid now names another process is not
 });
 
 test('process tree stats: CPU of one core, RSS and PIDs of the service and its descendants', async (t) => {
-	const busy = spawn(process.execPath, ['-e', "require('child_process').spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], {stdio:'ignore'}); const end = Date.now() + 60000; while (Date.now() < end) {}"], { detached: true, stdio: 'ignore' });
+	const busy = spawn(
+		process.execPath,
+		['-e', "require('child_process').spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], {stdio:'ignore'}); const end = Date.now() + 60000; while (Date.now() < end) {}"],
+		{ detached: true, stdio: 'ignore' },
+	);
 	t.after(() => killQuietly(-busy.pid!, 'SIGKILL'));
 	const sampler = new ProcessTreeSampler();
-	await waitFor('child spawned', () => (sampler.sample({ busy: busy.pid })['busy']?.pids ?? 0) >= 2);
+	await waitFor('child spawned', () => (sampler.sample({ busy: busy.pid }).busy?.pids ?? 0) >= 2);
 	// the measuring window: procps's `ps -o time` counts whole seconds, so with the portable facts it
 	// lasts until the tree has used two more seconds of CPU
-	const cpuMs = () => processFacts().tree(busy.pid!).reduce((sum, p) => sum + p.cpuMs, 0);
+	const cpuMs = () =>
+		processFacts()
+			.tree(busy.pid!)
+			.reduce((sum, p) => sum + p.cpuMs, 0);
 	const startedAt = performance.now();
 	sampler.sample({ busy: busy.pid });
 	if (processFacts().kind === 'ps') {
@@ -501,8 +513,8 @@ test('process tree stats: CPU of one core, RSS and PIDs of the service and its d
 	}
 	const stats = sampler.sample({ busy: busy.pid, none: undefined })!;
 	const windowMs = performance.now() - startedAt;
-	assert.equal(stats['none'], null);
-	const busyStats = stats['busy']!;
+	assert.equal(stats.none, null);
+	const busyStats = stats.busy!;
 	assert.equal(busyStats.pids, 2);
 	assert.ok(busyStats.rssBytes > 10 * 1024 * 1024, `rss ${busyStats.rssBytes}`);
 	const slack = processFacts().kind === 'ps' ? (1000 / windowMs) * 100 : 0;

@@ -56,7 +56,13 @@ export function renderDashboard({
 	executions,
 	columns = 120,
 	rows = 40,
-}: { store?: DashboardStore; commands?: ServiceCommands; executions?: ExecutionCommands; columns?: number; rows?: number } = {}) {
+}: {
+	store?: DashboardStore;
+	commands?: ServiceCommands;
+	executions?: ExecutionCommands;
+	columns?: number;
+	rows?: number;
+} = {}) {
 	let quits = 0;
 	const element = (c: number, r: number) => <Dashboard store={store} commands={commands} {...(executions ? { executions } : {})} size={{ columns: c, rows: r }} onQuit={() => quits++} />;
 	const instance = render(element(columns, rows));

@@ -20,6 +20,7 @@ test('--help, --version and usage errors', async () => {
 	assert.equal(help.code, 0);
 	assert.match(help.stdout, /server start/);
 	assert.match(help.stdout, /dashboard/);
+	assert.equal(help.stdout.split('Run a Stigmer local stack').length, 2, 'the package description, once');
 	const version = await runCli(['--version']);
 	assert.equal(version.code, 0);
 	assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
@@ -66,8 +67,32 @@ test('non-UI commands never load Ink or React', async () => {
 			cwd: repoRoot,
 			env: { ...process.env, DOCKER_HOST: 'unix:///tmp/stigmer-no-engine.sock' },
 		});
-		const imports = r.stderr.split('\n').filter((l) => l.startsWith('import: ')).map((l) => l.slice(8));
+		const imports = r.stderr
+			.split('\n')
+			.filter((l) => l.startsWith('import: '))
+			.map((l) => l.slice(8));
 		if (args[0] === 'server') assert.ok(imports.includes('yaml'), 'the import trace is active');
-		assert.deepEqual(imports.filter((i) => /^(ink|react|ink-testing-library)(\/|$)/.test(i)), [], `stigmer ${args.join(' ')} loaded ${imports.join(', ')}`);
+		assert.deepEqual(
+			imports.filter((i) => /^(ink|react|ink-testing-library)(\/|$)/.test(i)),
+			[],
+			`stigmer ${args.join(' ')} loaded ${imports.join(', ')}`,
+		);
 	}
+});
+
+test('only commands that talk to the engine load dockerode (not --help, not natives-only paths)', async () => {
+	const { spawnSync } = await import('node:child_process');
+	const { repoRoot } = await import('../helpers/cli.ts');
+	const home = mkdtempSync(path.join(os.tmpdir(), 'stigmer-imports-'));
+	writeFileSync(path.join(home, 'config.yaml'), 'services:\n  api:\n    command: [node, never-started.mjs]\n');
+	const loads = (args: string[]) => {
+		const r = spawnSync(process.execPath, ['--import', path.join(repoRoot, 'test/helpers/traceImports.mjs'), '--import', 'tsx', path.join(repoRoot, 'source/cli.ts'), '--home', home, ...args], {
+			encoding: 'utf8',
+			cwd: repoRoot,
+			env: { ...process.env, DOCKER_HOST: 'unix:///tmp/stigmer-no-engine.sock' },
+		});
+		return r.stderr.split('\n').includes('import: dockerode');
+	};
+	for (const args of [['--help'], ['server', 'logs', 'api', '-n', '1'], ['executions', 'list']]) assert.equal(loads(args), false, `stigmer ${args.join(' ')}`);
+	assert.equal(loads(['server', 'status', '--json']), true, 'the trace sees dockerode where the engine is asked');
 });

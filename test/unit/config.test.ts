@@ -9,15 +9,18 @@ import { StigmerHome } from '../../source/home/StigmerHome.ts';
 const home = new StigmerHome(mkdtempSync(path.join(os.tmpdir(), 'stigmer-config-')), false);
 const parse = (text: string) => parseConfig(text, '/h/config.yaml', home);
 const fails = (text: string, pattern: RegExp) => {
-	assert.throws(() => parse(text), (error: unknown) => {
-		assert.ok(error instanceof ConfigError, String(error));
-		assert.equal(error.exitCode, 2);
-		assert.match(error.message, pattern);
-		return true;
-	});
+	assert.throws(
+		() => parse(text),
+		(error: unknown) => {
+			assert.ok(error instanceof ConfigError, String(error));
+			assert.equal(error.exitCode, 2);
+			assert.match(error.message, pattern);
+			return true;
+		},
+	);
 };
 
-test('an empty file gives the defaults of product.md', () => {
+test('an empty file gives the defaults of docs/contract.md', () => {
 	const config = parse('');
 	const defaults = defaultConfig(home);
 	assert.deepEqual(config.agentRunner, defaults.agentRunner);
@@ -34,7 +37,7 @@ test('an empty file gives the defaults of product.md', () => {
 	assert.match(config.agentRunner.image, /^stigmer\/agent-runner:\d+\.\d+\.\d+/);
 });
 
-test('every key of product.md is read', () => {
+test('every key of docs/contract.md is read', () => {
 	const config = parse(`
 agentRunner:
   image: my/runner:1
@@ -162,14 +165,17 @@ test('every problem is listed, each with file:line and key', () => {
 		'21 services.web.optional',
 		'22 extra',
 	]);
-	assert.throws(() => parse(text), (error: ConfigError) => {
-		const [head, ...rest] = error.message.split('\n');
-		assert.equal(head, '/h/config.yaml: 15 problems');
-		assert.equal(rest.length, 15);
-		assert.match(rest[0]!, /^ {2}\/h\/config\.yaml:2: agentRunner\.port: expected a whole number/);
-		assert.match(rest.at(-1)!, /^ {2}\/h\/config\.yaml:22: extra: unknown key/);
-		return true;
-	});
+	assert.throws(
+		() => parse(text),
+		(error: ConfigError) => {
+			const [head, ...rest] = error.message.split('\n');
+			assert.equal(head, '/h/config.yaml: 15 problems');
+			assert.equal(rest.length, 15);
+			assert.match(rest[0]!, /^ {2}\/h\/config\.yaml:2: agentRunner\.port: expected a whole number/);
+			assert.match(rest.at(-1)!, /^ {2}\/h\/config\.yaml:22: extra: unknown key/);
+			return true;
+		},
+	);
 });
 
 test('syntax errors are listed with their lines, before any validation', () => {
@@ -191,12 +197,15 @@ test('duplicate keys are found in every mapping, in time linear in their number'
 test('a config over the size limit is refused before it is parsed, with a clear error', () => {
 	const big = `agentRunner:\n  env:\n${Array.from({ length: 500_000 }, (_, i) => `    K${i}: v${i}`).join('\n')}\n`;
 	writeFileSync(home.configFile, big);
-	assert.throws(() => loadConfig(home), (error: unknown) => {
-		assert.ok(error instanceof ConfigError);
-		assert.equal(error.exitCode, 2);
-		assert.match(error.message, /config\.yaml: \(file\): \d+ KiB is too large for a config file \(the limit is 256 KiB\)/);
-		return true;
-	});
+	assert.throws(
+		() => loadConfig(home),
+		(error: unknown) => {
+			assert.ok(error instanceof ConfigError);
+			assert.equal(error.exitCode, 2);
+			assert.match(error.message, /config\.yaml: \(file\): \d+ KiB is too large for a config file \(the limit is 256 KiB\)/);
+			return true;
+		},
+	);
 	fails(big, /too large for a config file/);
 	writeFileSync(home.configFile, 'agentRunner:\n  port: 9001\n');
 	assert.equal(loadConfig(home).agentRunner.port, 9001);

@@ -2,22 +2,10 @@ import { exitCodes } from '../../contract.js';
 import { DockerApi } from '../../engine/DockerApi.js';
 import { buildImage } from '../../engine/ImageBuilder.js';
 import { loadConfig } from '../../config/loadConfig.js';
-import { type CommandContext, parseCommandArgs } from '../CommandContext.js';
+import type { CommandContext } from '../CommandContext.js';
 import { ProgressReporter } from '../ProgressReporter.js';
 
-const usage = `
-  Usage: stigmer image build
-
-  Builds the agent-runner image (agentRunner.image, default stigmer/agent-runner:<version>) from the
-  package's docker/ and agent-runner/ directories.
-`;
-
 export default async function build(ctx: CommandContext): Promise<number> {
-	const { values } = parseCommandArgs(ctx, 'image build', {}, false);
-	if (values.help) {
-		ctx.stdout.write(usage);
-		return exitCodes.ok;
-	}
 	const config = loadConfig(ctx.home);
 	const api = await DockerApi.connect();
 	const progress = new ProgressReporter(ctx.stderr, ctx.color && ctx.stderr.isTTY === true);

@@ -1,4 +1,4 @@
-// `stigmer server logs [SERVICE...] [-f] [-n N] [--since T] [--timestamps] [--json]` (product.md, "Logs").
+// `stigmer server logs [SERVICE...] [-f] [-n N] [--since T] [--timestamps] [--json]` (docs/contract.md, "Logs").
 // The reading lives in source/logs/ (shared with the dashboard); this file parses arguments, formats,
 // and writes with backpressure.
 // - A stopped stack: what is stored is printed (native files; a stopped container's logs), then stderr
@@ -19,36 +19,12 @@ import { containerTextHistory, lookUpContainer, type ContainerLookup } from '../
 import { LogFormatter } from '../../logs/LogFormatter.js';
 import type { LogNotice } from '../../logs/LogNotice.js';
 import { parseSince } from '../../logs/parseSince.js';
-import { parseCommandArgs, type CommandContext } from '../CommandContext.js';
-
-const help = `Usage
-  $ stigmer server logs [SERVICE...] [options]
-
-Merged logs of all services (or the named ones), in time order.
-
-Options
-  -f, --follow        keep printing new lines (across restarts, recreates and log rotation)
-  -n, --tail N        the last N lines of each service (default: all)
-  --since T           lines since a duration ago (30s, 10m, 2h, 1d) or an RFC 3339 time
-  -t, --timestamps    print each line's time (RFC 3339 UTC, nanoseconds)
-  --json              one JSON object per line: {"service","stream","time","line"}
-`;
+import type { CommandArgs, CommandContext } from '../CommandContext.js';
 
 /** Lines per write: few large writes instead of one syscall per line, and printing starts early. */
 const linesPerWrite = 16_384;
 
-export default async function logs(ctx: CommandContext): Promise<number> {
-	const { values, positionals } = parseCommandArgs(ctx, 'server logs', {
-		follow: { type: 'boolean', short: 'f' },
-		tail: { type: 'string', short: 'n' },
-		since: { type: 'string' },
-		timestamps: { type: 'boolean', short: 't' },
-		json: { type: 'boolean' },
-	});
-	if (values.help) {
-		ctx.stdout.write(help);
-		return exitCodes.ok;
-	}
+export default async function logs(ctx: CommandContext, { flags: values, input: positionals }: CommandArgs<'server logs'>): Promise<number> {
 	const follow = values.follow === true;
 	const json = values.json === true;
 	// the fast path's container lookup goes out to the engine before the config is read
@@ -63,7 +39,12 @@ export default async function logs(ctx: CommandContext): Promise<number> {
 	}
 }
 
-async function run(ctx: CommandContext, values: { follow?: boolean; tail?: string; since?: string; timestamps?: boolean; json?: boolean }, positionals: string[], lookup: ContainerLookup | null): Promise<number> {
+async function run(
+	ctx: CommandContext,
+	values: { follow?: boolean; tail?: string; since?: string; timestamps?: boolean; json?: boolean },
+	positionals: string[],
+	lookup: ContainerLookup | null,
+): Promise<number> {
 	const known = [agentRunnerService, ...loadConfig(ctx.home).services.map((s) => s.name)];
 	const unknown = positionals.filter((name) => !known.includes(name));
 	if (unknown.length > 0) {
@@ -74,7 +55,8 @@ async function run(ctx: CommandContext, values: { follow?: boolean; tail?: strin
 	let since: string | undefined;
 	if (values.since !== undefined) {
 		since = parseSince(values.since) ?? undefined;
-		if (since === undefined) throw new UsageError(`server logs: --since "${values.since}" is neither a duration nor an RFC 3339 time`, 'for example --since 10m, --since 2h, --since 2026-01-22T10:00:00Z');
+		if (since === undefined)
+			throw new UsageError(`server logs: --since "${values.since}" is neither a duration nor an RFC 3339 time`, 'for example --since 10m, --since 2h, --since 2026-01-22T10:00:00Z');
 	}
 	const follow = values.follow === true;
 	const timestamps = values.timestamps === true;

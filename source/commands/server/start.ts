@@ -1,20 +1,9 @@
-import { exitCodes } from '../../contract.js';
+import { defaultTimeouts, exitCodes } from '../../contract.js';
 import { UsageError } from '../../errors.js';
 import { startStack } from '../../stack/Stack.js';
-import { type CommandContext, parseCommandArgs } from '../CommandContext.js';
+import type { CommandArgs, CommandContext } from '../CommandContext.js';
 import { ProgressReporter } from '../ProgressReporter.js';
 import { printStatusTable } from './statusTable.js';
-
-const usage = `
-  Usage: stigmer server start [SERVICE...] [--build] [--timeout S] [--no-wait]
-
-  Builds the agent-runner image when it is missing, starts the native services in order, then the
-  agent-runner container, and waits until every one is ready. Running services are left as they are.
-
-  --build        rebuild the image first
-  --timeout S    seconds to wait for readiness (default 120); exit 4 when exceeded
-  --no-wait      return once everything is started, without waiting for readiness
-`;
 
 export function parseTimeout(value: string | undefined, fallback: number): number {
 	if (value === undefined) return fallback;
@@ -23,17 +12,8 @@ export function parseTimeout(value: string | undefined, fallback: number): numbe
 	return n;
 }
 
-export default async function start(ctx: CommandContext): Promise<number> {
-	const { values, positionals } = parseCommandArgs(ctx, 'server start', {
-		build: { type: 'boolean' },
-		timeout: { type: 'string' },
-		'no-wait': { type: 'boolean' },
-	});
-	if (values.help) {
-		ctx.stdout.write(usage);
-		return exitCodes.ok;
-	}
-	const timeoutSeconds = parseTimeout(values.timeout, 120);
+export default async function start(ctx: CommandContext, { flags, input }: CommandArgs<'server start'>): Promise<number> {
+	const timeoutSeconds = parseTimeout(flags.timeout, defaultTimeouts.startSeconds);
 	const progress = new ProgressReporter(ctx.stderr, ctx.color && ctx.stderr.isTTY === true);
 	const abort = new AbortController();
 	const onSignal = () => {
@@ -45,10 +25,10 @@ export default async function start(ctx: CommandContext): Promise<number> {
 	process.on('SIGTERM', onSignal);
 	try {
 		const status = await startStack(ctx.home, {
-			build: values.build,
+			build: flags.build === true,
 			timeoutSeconds,
-			wait: !values['no-wait'],
-			services: positionals,
+			wait: flags.wait,
+			services: input,
 			signal: abort.signal,
 			onEvent: (e) => progress.stackEvent(e),
 		});

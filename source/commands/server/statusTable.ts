@@ -11,7 +11,7 @@ export function formatUptime(startedAt: string | null | undefined, now = Date.no
 	return `${Math.floor(seconds / 86400)}d${Math.floor((seconds % 86400) / 3600)}h`;
 }
 
-const stateColours: Record<string, string> = { running: '32', starting: '33', restarting: '33', stopped: '90', exited: '31', failed: '31', 'not-installed': '90' };
+const stateColours: Record<string, string> = { running: '32', starting: '33', restarting: '33', stopped: '90', exited: '31', failed: '31', 'not-installed': '90', unknown: '90' };
 
 function cells(s: ServiceStatus): string[] {
 	const health = s.health ?? '-';

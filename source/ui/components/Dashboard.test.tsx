@@ -64,7 +64,10 @@ test('drops less important columns at 80×24 and redraws on resize', async () =>
 	for (const title of ['SERVICE', 'STATE', 'UPTIME', 'CPU', 'MEM/LIMIT']) assert.ok(frame.includes(title), title);
 	const lines = frame.split('\n');
 	assert.ok(lines.length <= 23, `at most 23 rows, got ${lines.length}`);
-	assert.ok(lines.every((l) => l.length <= 80), 'no line wider than the terminal');
+	assert.ok(
+		lines.every((l) => l.length <= 80),
+		'no line wider than the terminal',
+	);
 	ui.resize(50, 16);
 	const small = await waitForFrame(ui.lastFrame, (f) => !f.includes('MEM/LIMIT'));
 	assert.ok(small.split('\n').length <= 15);
@@ -184,7 +187,12 @@ test('/ filter: substring with match count, regex, invalid regex, Esc clears', a
 	await ui.press('/', 'w', 'o', 'r', 'k', 'f', 'l', 'o', 'w');
 	let frame = ui.frame();
 	assert.match(frame, /\/workflow .*8 matches · Enter keep · Esc clear/);
-	assert.ok(frame.split('\n').filter((l) => l.includes('│')).every((l) => l.includes('workflow')));
+	assert.ok(
+		frame
+			.split('\n')
+			.filter((l) => l.includes('│'))
+			.every((l) => l.includes('workflow')),
+	);
 	await ui.press(keys.enter);
 	frame = ui.frame();
 	assert.match(frame, /filter workflow \(8\)/);

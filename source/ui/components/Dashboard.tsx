@@ -98,12 +98,7 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 
 	if (state.suspended) return null;
 
-	const engineText =
-		state.engine.reachable === true
-			? `engine ${state.engine.version ?? ''}`.trim()
-			: state.engine.reachable === false
-				? 'engine unreachable'
-				: 'connecting to the engine…';
+	const engineText = state.engine.reachable === true ? `engine ${state.engine.version ?? ''}`.trim() : state.engine.reachable === false ? 'engine unreachable' : 'connecting to the engine…';
 	// the log pane's title rule, in stand-ins (see Glyphs) but for the filter, which is the user's text
 	const detail = state.executions.detail;
 	const detailRow = detail ? state.executions.rows.find((r) => r.id === detail.id) : undefined;
@@ -146,19 +141,20 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 								{/* the id and the agent's name are text of others: plain Text, not Glyphs */}
 								<Glyphs dimColor>{`${mark.rule} execution `}</Glyphs>
 								<Text dimColor>{`${detail.id} ${detailRow?.agent ?? ''}`.trimEnd()}</Text>
-								<Glyphs dimColor>{` ${mark.dot} ${detailRow?.status ?? ''}${detail.error ? ' (stream lost)' : ''} ${mark.dot} ${followText} ${mark.dot} Esc back${state.filter.text ? ` ${mark.dot} filter ` : ''}`}</Glyphs>
-		
-				</>
-					) : (
-						<Glyphs dimColor>{`${mark.rule} logs: ${scopeText} ${mark.dot} ${followText}${state.filter.text ? ` ${mark.dot} filter ` : ''}`}</Glyphs>
-					)}
-					{state.filter.text ? <Text dimColor>{state.filter.text}</Text> : null}
-					<Glyphs dimColor>{`${state.filter.text ? ` (${model.filterError ? 'invalid' : model.matchCount})` : ''}${flags}`}</Glyphs>
-					<Box flexGrow={1} flexBasis={0} height={1} overflow="hidden">
-						<Glyphs dimColor>{mark.rule.repeat(columns)}</Glyphs>
+								<Glyphs
+									dimColor
+								>{` ${mark.dot} ${detailRow?.status ?? ''}${detail.error ? ' (stream lost)' : ''} ${mark.dot} ${followText} ${mark.dot} Esc back${state.filter.text ? ` ${mark.dot} filter ` : ''}`}</Glyphs>
+							</>
+						) : (
+							<Glyphs dimColor>{`${mark.rule} logs: ${scopeText} ${mark.dot} ${followText}${state.filter.text ? ` ${mark.dot} filter ` : ''}`}</Glyphs>
+						)}
+						{state.filter.text ? <Text dimColor>{state.filter.text}</Text> : null}
+						<Glyphs dimColor>{`${state.filter.text ? ` (${model.filterError ? 'invalid' : model.matchCount})` : ''}${flags}`}</Glyphs>
+						<Box flexGrow={1} flexBasis={0} height={1} overflow="hidden">
+							<Glyphs dimColor>{mark.rule.repeat(columns)}</Glyphs>
+						</Box>
 					</Box>
-				</Box>
-				<LogPane model={model} height={logHeight} width={columns} emptyText={state.filter.text ? 'no line matches the filter' : detail ? 'no events yet' : 'no log lines yet'} />
+					<LogPane model={model} height={logHeight} width={columns} emptyText={state.filter.text ? 'no line matches the filter' : detail ? 'no events yet' : 'no log lines yet'} />
 				</>
 			)}
 			<StatusLine state={state} matchCount={model.matchCount} {...(model.filterError ? { filterError: model.filterError } : {})} width={columns} />

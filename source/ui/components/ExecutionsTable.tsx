@@ -49,7 +49,8 @@ export function runnerNotice(runner: RunnerFeedView, container: ServiceStatus | 
 	const state = container?.state;
 	if (runner.problem === 'no-token') return { text: `no API token yet: ${runner.message ?? 'start the stack (Tab, select agent-runner, s) or `stigmer server start`'}`, color: 'yellow' };
 	if (runner.problem === 'unauthorized') return { text: 'the agent-runner refused the API token: restart it (Tab, select agent-runner, r)', color: 'red' };
-	if (state === 'starting' || state === 'restarting' || (state === 'running' && container?.health === 'starting')) return { text: 'the agent-runner is starting… the list follows as soon as it answers', color: 'yellow' };
+	if (state === 'starting' || state === 'restarting' || (state === 'running' && container?.health === 'starting'))
+		return { text: 'the agent-runner is starting… the list follows as soon as it answers', color: 'yellow' };
 	if (state === 'unknown') return { text: 'the container engine does not answer: the agent-runner state is unknown (retrying)', color: 'yellow' };
 	if (state !== undefined && state !== 'running') return { text: `the agent-runner is ${state}: start it (Tab, select agent-runner, s) or \`stigmer server start\``, color: 'yellow' };
 	return { text: `the agent-runner does not answer (${runner.message ?? 'no answer'}); retrying`, color: 'yellow' };

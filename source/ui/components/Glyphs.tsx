@@ -18,15 +18,7 @@ export const mark = { rule: '~', dot: '^', bar: '|', pointer: '>', down: '`', el
 /** Stand-ins for the eight sparkline levels, lowest first (▁ … █). */
 export const blockStandIns = '!"#$&*+=';
 
-const glyphs = new Map<string, string>([
-	['~', '─'],
-	['^', '·'],
-	['|', '│'],
-	['>', '›'],
-	['`', '↓'],
-	['{', '…'],
-	...Array.from(blockStandIns, (c, i) => [c, sparklineBlocks[i]!] as [string, string]),
-]);
+const glyphs = new Map<string, string>([['~', '─'], ['^', '·'], ['|', '│'], ['>', '›'], ['`', '↓'], ['{', '…'], ...Array.from(blockStandIns, (c, i) => [c, sparklineBlocks[i]!] as [string, string])]);
 const standIns = new RegExp(`[${[...glyphs.keys()].map((c) => `\\${c}`).join('')}]`, 'g');
 
 const toGlyphs = (line: string) => line.replace(standIns, (c) => glyphs.get(c)!);

@@ -16,6 +16,7 @@ export function HelpOverlay({ height, width }: { height: number; width: number }
 			<Text bold>Keys</Text>
 			<Box>
 				{groups.map((group, i) => (
+					// biome-ignore lint/suspicious/noArrayIndexKey: the columns are positions, recomputed only when the width changes
 					<Box key={i} flexDirection="column" width={columnWidth}>
 						{group.map(({ command, keys, text }) => (
 							<Text key={command} wrap="truncate">

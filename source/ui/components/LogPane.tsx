@@ -30,6 +30,7 @@ export const LogPane = memo(function LogPane({ model, height, width, emptyText }
 		<Box flexDirection="column" height={height}>
 			{rows.length === 0 ? <Text dimColor>{emptyText}</Text> : null}
 			{rows.map((row, i) => (
+				// biome-ignore lint/suspicious/noArrayIndexKey: one entry wraps into several rows; seq names the entry, the index its row
 				<LogRowView key={`${row.entry.seq}:${i}`} row={row} model={model} textWidth={textWidth} />
 			))}
 			{blank > 0 ? <Box height={blank} /> : null}
@@ -46,7 +47,9 @@ function LogRowView({ row, model, textWidth }: { row: LogRow; model: LogPaneMode
 	return (
 		<Box height={1}>
 			{model.timestampWidth > 0 ? <Text dimColor>{row.first ? `${formatClock(entry.timeMs)} ` : ' '.repeat(model.timestampWidth)}</Text> : null}
-			{model.prefixWidth > 0 ? <Glyphs color={serviceColor(entry.service)}>{`${row.first ? fit(entry.service, model.prefixWidth - 3, 'left', mark.ellipsis) : ' '.repeat(model.prefixWidth - 3)} ${mark.bar} `}</Glyphs> : null}
+			{model.prefixWidth > 0 ? (
+				<Glyphs color={serviceColor(entry.service)}>{`${row.first ? fit(entry.service, model.prefixWidth - 3, 'left', mark.ellipsis) : ' '.repeat(model.prefixWidth - 3)} ${mark.bar} `}</Glyphs>
+			) : null}
 			{/* a box of the line's width, so a line of wide characters (cut by code points) is truncated by Ink instead of squeezing the prefix */}
 			<Box width={textWidth}>
 				<Text wrap="truncate" color={entry.stream === 'stderr' ? 'red' : undefined}>

@@ -43,7 +43,12 @@ const stateColors: Record<ServiceStatus['state'], string> = {
 };
 
 // rows are drawn through <Glyphs>: marks and sparklines are written as their stand-ins
-const actionText: Record<ActionInProgress['kind'], string> = { start: `starting${mark.ellipsis}`, stop: `stopping${mark.ellipsis}`, restart: `restarting${mark.ellipsis}`, shell: `shell${mark.ellipsis}` };
+const actionText: Record<ActionInProgress['kind'], string> = {
+	start: `starting${mark.ellipsis}`,
+	stop: `stopping${mark.ellipsis}`,
+	restart: `restarting${mark.ellipsis}`,
+	shell: `shell${mark.ellipsis}`,
+};
 
 const isUp = (s: ServiceStatus) => s.state === 'running' || s.state === 'starting' || s.state === 'restarting';
 
@@ -119,8 +124,22 @@ const columns: Column[] = [
 			return { text: `${formatBytes(latest.networkRxBytes)}/${formatBytes(latest.networkTxBytes)}` };
 		},
 	},
-	{ id: 'pids', title: 'PIDS', width: 5, align: 'right', priority: 7, cell: ({ resources, service }) => ({ text: resources && isUp(service) && resources.latest.pids != null ? String(resources.latest.pids) : '-' }) },
-	{ id: 'cpuHistory', title: 'CPU 60s', width: 12, align: 'left', priority: 6.5, cell: ({ resources }) => ({ text: sparkline(resources?.cpuHistory ?? [], 12, Math.max(5, ...(resources?.cpuHistory ?? [])), blockStandIns), color: 'cyan' }) },
+	{
+		id: 'pids',
+		title: 'PIDS',
+		width: 5,
+		align: 'right',
+		priority: 7,
+		cell: ({ resources, service }) => ({ text: resources && isUp(service) && resources.latest.pids != null ? String(resources.latest.pids) : '-' }),
+	},
+	{
+		id: 'cpuHistory',
+		title: 'CPU 60s',
+		width: 12,
+		align: 'left',
+		priority: 6.5,
+		cell: ({ resources }) => ({ text: sparkline(resources?.cpuHistory ?? [], 12, Math.max(5, ...(resources?.cpuHistory ?? [])), blockStandIns), color: 'cyan' }),
+	},
 	{
 		id: 'memHistory',
 		title: 'MEM 60s',

@@ -42,6 +42,7 @@ export function paneSource(store: DashboardStore, state: DashboardState): PaneSo
 export function useLogWindow(source: PaneSource, state: DashboardState, width: number, height: number): LogPaneModel {
 	const cache = useRef(new LogViewCache());
 	const { ring, service, prefixWidth, version } = source;
+	// biome-ignore lint/correctness/useExhaustiveDependencies: version is the ring's change counter, the trigger that the ring (mutated in place) cannot be
 	return useMemo(() => {
 		const { list, error } = cache.current.lines(ring, state.filter.text);
 		const stamp = state.timestamps ? timestampWidth : 0;

@@ -71,7 +71,33 @@ test('syntax errors carry the line, in YAML and JSON', () => {
 
 test('readAgentSpec: a missing file is a usage error naming it', () => {
 	const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-spec-'));
-	assert.throws(() => readAgentSpec(path.join(dir, 'nope.yaml')), (error: Error & { exitCode?: number }) => /nope\.yaml does not exist/.test(error.message) && error.exitCode === 2);
+	assert.throws(
+		() => readAgentSpec(path.join(dir, 'nope.yaml')),
+		(error: Error & { exitCode?: number }) => /nope\.yaml does not exist/.test(error.message) && error.exitCode === 2,
+	);
 	writeFileSync(path.join(dir, 'ok.yaml'), 'name: a\ninstructions: b\n');
 	assert.equal(readAgentSpec(path.join(dir, 'ok.yaml')).name, 'a');
+});
+
+test('every problem is listed, each with its line, in file order', () => {
+	const error = specError(['name: 42', 'modle: gpt', 'tools: [read_file, rm_rf, read_file]', 'max_steps: 0', ''].join('\n'));
+	assert.deepEqual(
+		error.problems.map((p) => [p.line, p.field]),
+		[
+			[1, 'name'],
+			[1, 'instructions'],
+			[2, 'modle'],
+			[3, 'tools'],
+			[3, 'tools'],
+			[4, 'max_steps'],
+		],
+	);
+	const lines = error.message.split('\n');
+	assert.equal(lines.length, 6);
+	assert.match(lines[0]!, /^agent\.yaml:1: name: must be a string, not a number$/);
+	assert.match(lines[3]!, /^agent\.yaml:3: tools: unknown tool "rm_rf"/);
+	assert.match(lines[4]!, /^agent\.yaml:3: tools: read_file is listed twice$/);
+	assert.match(lines[5]!, /^agent\.yaml:4: max_steps: must be a positive integer$/);
+	assert.equal(error.line, 1);
+	assert.equal(error.field, 'name');
 });

@@ -5,13 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import {
-	AgentRunnerApiError,
-	AgentRunnerClient,
-	AgentRunnerNotRunningError,
-	EventStreamLostError,
-	type EventStreamItem,
-} from '../../../source/api/AgentRunnerClient.js';
+import { type AgentRunnerApiError, AgentRunnerClient, AgentRunnerNotRunningError, EventStreamLostError, type EventStreamItem } from '../../../source/api/AgentRunnerClient.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-client-'));
 const tokenFile = path.join(dir, 'api-token');
@@ -19,7 +13,9 @@ writeFileSync(tokenFile, 'secret-token\n', { mode: 0o600 });
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void;
 const servers: http.Server[] = [];
-after(() => servers.forEach((s) => s.closeAllConnections?.() ?? s.close()));
+after(() => {
+	for (const s of servers) s.closeAllConnections?.() ?? s.close();
+});
 
 async function serve(handler: Handler, port = 0): Promise<{ server: http.Server; url: string; port: number }> {
 	const server = http.createServer((req, res) => {
@@ -89,7 +85,11 @@ test('nothing listening: "agent-runner is not running", exit 1; a missing token 
 	const { server, url } = await serve(() => undefined);
 	await close(server);
 	const client = new AgentRunnerClient({ baseUrl: url, tokenFile });
-	await assert.rejects(client.list(), (error: Error & { exitCode: number }) => error instanceof AgentRunnerNotRunningError && error.message === 'agent-runner is not running — start it with `stigmer server start`' && error.exitCode === 1);
+	await assert.rejects(
+		client.list(),
+		(error: Error & { exitCode: number }) =>
+			error instanceof AgentRunnerNotRunningError && error.message === 'agent-runner is not running — start it with `stigmer server start`' && error.exitCode === 1,
+	);
 	const noToken = new AgentRunnerClient({ baseUrl: url, tokenFile: path.join(dir, 'absent') });
 	await assert.rejects(noToken.list(), (error: AgentRunnerNotRunningError) => /no API token/.test(error.hint ?? ''));
 	assert.equal(await client.ready(200), false);
@@ -104,8 +104,8 @@ test('events: a dropped stream reconnects with Last-Event-ID and misses nothing'
 		res.writeHead(200, { 'content-type': 'text/event-stream' });
 		if (connections === 1) {
 			// split mid-event, then drop the connection
-			res.write('retry: 50\n\n' + sse(1, 'status', { status: 'queued' }) + sse(2, 'status', { status: 'running' }).slice(0, 10));
-			setTimeout(() => res.write(sse(2, 'status', { status: 'running' }).slice(10) + ': keep-alive\n\n'), 20);
+			res.write(`retry: 50\n\n${sse(1, 'status', { status: 'queued' })}${sse(2, 'status', { status: 'running' }).slice(0, 10)}`);
+			setTimeout(() => res.write(`${sse(2, 'status', { status: 'running' }).slice(10)}: keep-alive\n\n`), 20);
 			setTimeout(() => res.socket?.destroy(), 60);
 		} else {
 			res.end(sse(3, 'model_turn', { step: 1, text: 'hi\nthere' }) + sse(4, 'final', { answer: 'hi' }) + sse(5, 'status', { status: 'succeeded', result: 'hi' }));
@@ -177,16 +177,20 @@ test('events: gives up after giveUpAfterMs when the runner stays gone, never han
 
 test('events: a silent connection is dropped after the idle timeout and resumed', async () => {
 	let connections = 0;
-	const { url } = await serve((req, res) => {
+	const { url } = await serve((_req, res) => {
 		connections++;
 		res.writeHead(200, { 'content-type': 'text/event-stream' });
-		if (connections === 1) res.write(sse(1, 'status', { status: 'running' })); // then silence
+		if (connections === 1)
+			res.write(sse(1, 'status', { status: 'running' })); // then silence
 		else res.end(sse(2, 'status', { status: 'succeeded' }));
 	});
 	const client = new AgentRunnerClient({ baseUrl: url, tokenFile });
 	const items = await collect(client.events('ex-1', { idleTimeoutMs: 200 }));
 	client.close();
-	assert.deepEqual(items.map((i) => i.kind), ['event', 'disconnected', 'reconnected', 'event']);
+	assert.deepEqual(
+		items.map((i) => i.kind),
+		['event', 'disconnected', 'reconnected', 'event'],
+	);
 });
 
 test('events: a stream that ends empty for an ended execution yields its status from GET', async () => {

@@ -22,7 +22,10 @@ test('whole stream: events, ids, retry, comments ignored', () => {
 test('split at every byte, UTF-8 sequences included', () => {
 	const bytes = Buffer.from(stream, 'utf8');
 	const parser = new SseParser();
-	const out = feed(parser, [...bytes].map((b) => Uint8Array.of(b)));
+	const out = feed(
+		parser,
+		[...bytes].map((b) => Uint8Array.of(b)),
+	);
 	assert.equal(out.length, 2);
 	assert.equal(JSON.parse(out[1]!.data).text, 'héllo ✓');
 });

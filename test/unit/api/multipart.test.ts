@@ -11,7 +11,13 @@ const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-multipart-'));
 test('exact encoding: headers, CRLFs, closing delimiter, declared length', async () => {
 	const file = path.join(dir, 'a.txt');
 	writeFileSync(file, 'line 1\nline 2\n');
-	const body = buildMultipart([{ name: 'execution', value: '{"input":"x"}', contentType: 'application/json' }, { name: 'files', file }], 'BOUNDARY');
+	const body = buildMultipart(
+		[
+			{ name: 'execution', value: '{"input":"x"}', contentType: 'application/json' },
+			{ name: 'files', file },
+		],
+		'BOUNDARY',
+	);
 	const bytes = await buffer(body.stream());
 	assert.equal(
 		bytes.toString('utf8'),
@@ -31,7 +37,12 @@ test('round trip through a standard multipart parser (undici), binary and odd na
 	writeFileSync(odd, '# title\r\n--not-a-boundary\r\n');
 	const empty = path.join(dir, 'empty');
 	writeFileSync(empty, '');
-	const body = buildMultipart([{ name: 'execution', value: '{"a":1}' }, { name: 'files', file: bin }, { name: 'files', file: odd }, { name: 'files', file: empty }]);
+	const body = buildMultipart([
+		{ name: 'execution', value: '{"a":1}' },
+		{ name: 'files', file: bin },
+		{ name: 'files', file: odd },
+		{ name: 'files', file: empty },
+	]);
 	const bytes = await buffer(body.stream());
 	assert.equal(body.contentLength, bytes.length);
 	const form = await new Response(bytes, { headers: { 'content-type': body.contentType } }).formData();

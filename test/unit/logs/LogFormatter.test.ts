@@ -27,7 +27,10 @@ test('colour: names coloured, ANSI in lines kept', () => {
 
 test('json: one valid object per line with exactly service, stream, time, line', () => {
 	const text = new LogFormatter({ json: true, timestamps: true, color: false, services }).formatBatch(lines);
-	const objects = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+	const objects = text
+		.trimEnd()
+		.split('\n')
+		.map((l) => JSON.parse(l));
 	assert.deepEqual(objects, [
 		{ service: 'agent-runner', stream: 'stdout', time, line: 'hello red' },
 		{ service: 'web', stream: 'stderr', time, line: 'quote " and \\ and \t' },

@@ -34,9 +34,15 @@ test('history reads rotated files when -n needs them', async () => {
 		writeFileSync(`${file}.1`, record(3) + record(4));
 		writeFileSync(file, record(5));
 		const lines = await source(file, new AbortController().signal).history(4, undefined, false);
-		assert.deepEqual(lines.map((l) => l.line), ['line 2', 'line 3', 'line 4', 'line 5']);
+		assert.deepEqual(
+			lines.map((l) => l.line),
+			['line 2', 'line 3', 'line 4', 'line 5'],
+		);
 		const since = await source(file, new AbortController().signal).history(undefined, at(4), false);
-		assert.deepEqual(since.map((l) => l.line), ['line 4', 'line 5']);
+		assert.deepEqual(
+			since.map((l) => l.line),
+			['line 4', 'line 5'],
+		);
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
@@ -49,7 +55,10 @@ test('follow continues across rotation and truncation without loss or duplicates
 		const file = path.join(dir, 'svc.log');
 		writeFileSync(file, record(1));
 		const src = source(file, controller.signal);
-		assert.deepEqual((await src.history(undefined, undefined, true)).map((l) => l.line), ['line 1']);
+		assert.deepEqual(
+			(await src.history(undefined, undefined, true)).map((l) => l.line),
+			['line 1'],
+		);
 		const got: LogLine[] = [];
 		const following = src.follow((lines) => {
 			got.push(...lines);
@@ -59,7 +68,7 @@ test('follow continues across rotation and truncation without loss or duplicates
 			for (let i = 0; i < 100 && got.length < count; i++) await new Promise((r) => setTimeout(r, 20));
 			assert.equal(got.length, count);
 		};
-		appendFileSync(file, record(2) + `${at(3)} stdout half`);
+		appendFileSync(file, `${record(2)}${at(3)} stdout half`);
 		await waitFor(1);
 		appendFileSync(file, ' done\n');
 		await waitFor(2);
@@ -73,7 +82,10 @@ test('follow continues across rotation and truncation without loss or duplicates
 		await waitFor(5);
 		controller.abort();
 		await following;
-		assert.deepEqual(got.map((l) => l.line), ['line 2', 'half done', 'line 4', 'line 5', 'line 6']);
+		assert.deepEqual(
+			got.map((l) => l.line),
+			['line 2', 'half done', 'line 4', 'line 5', 'line 6'],
+		);
 	} finally {
 		controller.abort();
 		rmSync(dir, { recursive: true, force: true });

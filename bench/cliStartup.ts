@@ -1,0 +1,64 @@
+// Start-up cost of short commands, now that dockerode is the engine client (loaded only by commands
+// that talk to the engine): `stigmer --help` (goal ≤ 0.15 s, never loads dockerode) and
+// `server status --json` (goal ≤ 0.3 s) with and without Node's compile cache, beside the docker CLI
+// doing a comparable engine round trip. Wall time and CPU time (user + system of the child, from
+// /proc/self/stat), medians, runs interleaved so a loaded machine weighs on every row alike.
+// Run: npm run build && node --import tsx bench/cliStartup.ts [runs] [--base OTHER_CHECKOUT/dist/cli.js]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const baseIndex = args.indexOf('--base');
+const base = baseIndex >= 0 ? args.splice(baseIndex, 2)[1] : undefined;
+const runs = Number(args[0] ?? 9);
+const cli = path.join(root, 'dist', 'cli.js');
+const home = mkdtempSync(path.join(os.tmpdir(), 'stigmer-bench-startup-'));
+writeFileSync(path.join(home, 'config.yaml'), 'services: {}\n');
+
+/** CPU time of the waited-for children so far, in ms (clock ticks of 10 ms). */
+function childrenCpuMs(): number {
+	const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+	return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+type Case = { program: string; args: string[]; env?: NodeJS.ProcessEnv };
+const node = process.execPath;
+const cases: Record<string, Case> = {
+	'stigmer --help': { program: node, args: [cli, '--help'] },
+	'server status --json': { program: node, args: [cli, '--home', home, 'server', 'status', '--json'] },
+	'server status --json, no compile cache': { program: node, args: [cli, '--home', home, 'server', 'status', '--json'], env: { NODE_DISABLE_COMPILE_CACHE: '1' } },
+	'docker ps -a --filter (docker CLI)': { program: 'docker', args: ['ps', '-a', '--filter', 'label=ai.stigmer.bench=none'] },
+};
+if (base) {
+	cases['base: stigmer --help'] = { program: node, args: [base, '--help'] };
+	cases['base: server status --json'] = { program: node, args: [base, '--home', home, 'server', 'status', '--json'] };
+}
+
+const results = new Map(Object.keys(cases).map((name) => [name, { wall: [] as number[], cpu: [] as number[] }]));
+for (let i = 0; i < runs; i++) {
+	for (const [name, c] of Object.entries(cases)) {
+		const cpu = childrenCpuMs();
+		const started = performance.now();
+		const r = spawnSync(c.program, c.args, { cwd: root, env: { ...process.env, NO_COLOR: '1', ...c.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+		const wall = performance.now() - started;
+		if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr}`);
+		results.get(name)!.wall.push(wall);
+		results.get(name)!.cpu.push(childrenCpuMs() - cpu);
+	}
+}
+const median = (xs: number[]) => {
+	const s = [...xs].sort((a, b) => a - b);
+	return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+console.log(
+	`start-up, median of ${runs} runs (Node ${process.version}, ${os.cpus().length} cores, load ${os
+		.loadavg()
+		.map((l) => l.toFixed(1))
+		.join(' ')})`,
+);
+for (const [name, r] of results) console.log(`${name.padEnd(42)} wall ${s(median(r.wall)).padEnd(9)} cpu ${s(median(r.cpu))}`);

@@ -1,0 +1,94 @@
+// meow parses a command's argv against its definition (definitions.ts) and formats its help.
+// Usage errors are UsageErrors (exit 2) that name the command and point at its --help; meow's own
+// exits (process.exit on unknown flags) are never reached: unknown flags are checked here first.
+import meow from 'meow';
+import { UsageError } from '../errors.js';
+import { type CommandDefinition, type FlagDefinitions, type ParsedArgs, type ParsedFlags, commandHelp, kebab } from './definitions.js';
+
+type MeowFlags = NonNullable<Parameters<typeof meow>[0]['flags']>;
+
+export type ParseResult<F extends FlagDefinitions> = { help: string } | ({ help: null } & ParsedArgs<F>);
+
+/** Parses `argv` (the arguments after the command words); `help` is set when --help / -h was given. */
+export function parseCommand<F extends FlagDefinitions>(definition: CommandDefinition<F>, argv: string[]): ParseResult<F> {
+	const usage = (message: string) => new UsageError(`${definition.name}: ${message}`, `see \`stigmer ${definition.name} --help\``);
+	// flags are checked before `--` (and before the command line of `positionals: 'command'`)
+	let own = argv;
+	let commandLine: string[] = [];
+	if (definition.positionals === 'command') {
+		const at = argv.findIndex((arg) => arg === '--' || !arg.startsWith('-'));
+		if (at !== -1) {
+			own = argv.slice(0, at);
+			commandLine = argv[at] === '--' ? argv.slice(at + 1) : argv.slice(at);
+		}
+	} else {
+		const separator = argv.indexOf('--');
+		if (separator !== -1) own = argv.slice(0, separator);
+	}
+	const unknown = unknownOptions(definition.flags, own);
+	if (unknown) throw usage(`Unknown option '${unknown}'`);
+
+	const flags: Record<string, { type: 'boolean' | 'string'; shortFlag?: string; isMultiple?: boolean; default?: boolean }> = { help: { type: 'boolean', shortFlag: 'h' } };
+	for (const [key, flag] of Object.entries(definition.flags)) {
+		flags[key] = {
+			type: flag.type,
+			...(flag.shortFlag ? { shortFlag: flag.shortFlag } : {}),
+			...(flag.isMultiple ? { isMultiple: true } : {}),
+			...(flag.default !== undefined ? { default: flag.default } : {}),
+		};
+	}
+	let cli: ReturnType<typeof meow>;
+	try {
+		cli = meow(commandHelp(definition), {
+			importMeta: import.meta,
+			argv: definition.positionals === 'command' ? own : argv,
+			flags: flags as MeowFlags,
+			description: false,
+			autoHelp: false,
+			autoVersion: false,
+			booleanDefault: undefined,
+			pkg: {},
+		});
+	} catch (error) {
+		// meow's own checks, e.g. a flag given twice that takes one value
+		throw usage((error as Error).message.replace(/\.$/, ''));
+	}
+	if (cli.flags.help === true) return { help: cli.help };
+	const input = definition.positionals === 'command' ? commandLine : cli.input.map(String);
+	if (definition.positionals === 'none' && input.length > 0) throw usage(`Unexpected argument '${input[0]}'. This command does not take positional arguments`);
+	const { help: _help, ...rest } = cli.flags;
+	return { help: null, flags: rest as ParsedFlags<F>, input };
+}
+
+/** The first option in `argv` that the definition does not know (before any `--`), or null. */
+function unknownOptions(definitions: FlagDefinitions, argv: string[]): string | null {
+	const long = new Set(['help']);
+	const short = new Map<string, 'boolean' | 'string'>([['h', 'boolean']]);
+	const negatable = new Set<string>();
+	for (const [key, flag] of Object.entries(definitions)) {
+		long.add(kebab(key));
+		if (flag.shortFlag) short.set(flag.shortFlag, flag.type);
+		if (flag.type === 'boolean') negatable.add(kebab(key));
+	}
+	const takesValue = (name: string) => Object.entries(definitions).some(([key, flag]) => kebab(key) === name && flag.type === 'string');
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i]!;
+		if (arg === '--') break;
+		if (arg.startsWith('--')) {
+			const name = arg.slice(2).split('=')[0]!;
+			if (!long.has(name) && !(name.startsWith('no-') && negatable.has(name.slice(3)))) return `--${name}`;
+			if (!arg.includes('=') && takesValue(name)) i++;
+		} else if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
+			for (const [n, ch] of [...arg.slice(1)].entries()) {
+				const type = short.get(ch);
+				if (!type) return `-${ch}`;
+				// a short option that takes a value takes the rest of the word, or the next one
+				if (type === 'string') {
+					if (n === arg.length - 2) i++;
+					break;
+				}
+			}
+		}
+	}
+	return null;
+}
