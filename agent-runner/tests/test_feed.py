@@ -201,12 +201,17 @@ def test_a_new_client_gets_reset_snapshot_synced_then_changes_in_order(live, fak
     live_messages = [m for m in reader.take(finished(ids)) if m["event"] == "execution"]
     seqs = [m["id"] for m in live_messages]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) and seqs[0] > synced["id"], seqs
+    steps = 0
     for execution_id in ids:
         states = [m["data"] for m in live_messages if m["data"]["id"] == execution_id]
         ranks = [ORDER[s["status"]] for s in states]
         assert ranks == sorted(ranks), f"{execution_id} went backwards: {[s['status'] for s in states]}"
-        assert states[-1]["status"] == "succeeded" and states[-1]["steps"] == 2 and states[-1]["tool"] is None
+        assert states[-1]["status"] == "succeeded" and states[-1]["tool"] is None
         assert states[-1]["finished_at"] and states[-1]["started_at"] and states[-1]["error"] is None
+        steps += states[-1]["steps"]
+    # The two runs share the fake model's script and run at once, so which run gets which of the four
+    # replies depends on timing; each reply is one step of one run.
+    assert steps == 4
     reader.close()
 
 
