@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
+import { deferDockerodeExtras } from './deferDockerodeExtras.js';
 import path from 'node:path';
 import { type Readable, addAbortSignal } from 'node:stream';
 import type Dockerode from 'dockerode';
@@ -83,6 +84,7 @@ function pingHeaders(docker: Dockerode, abortSignal: AbortSignal): Promise<Incom
 }
 
 function loadDockerode(): typeof Dockerode {
+	deferDockerodeExtras();
 	return require('dockerode') as typeof Dockerode;
 }
 
