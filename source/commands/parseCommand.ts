@@ -38,6 +38,7 @@ export function parseCommand<F extends FlagDefinitions>(definition: CommandDefin
 		};
 	}
 	let cli: ReturnType<typeof meow>;
+	const title = keepProcessTitle();
 	try {
 		cli = meow(commandHelp(definition), {
 			importMeta: import.meta,
@@ -52,6 +53,8 @@ export function parseCommand<F extends FlagDefinitions>(definition: CommandDefin
 	} catch (error) {
 		// meow's own checks, e.g. a flag given twice that takes one value
 		throw usage((error as Error).message.replace(/\.$/, ''));
+	} finally {
+		title.restore();
 	}
 	if (cli.flags.help === true) return { help: cli.help };
 	const input = definition.positionals === 'command' ? commandLine : cli.input.map(String);
@@ -91,4 +94,24 @@ function unknownOptions(definitions: FlagDefinitions, argv: string[]): string | 
 		}
 	}
 	return null;
+}
+
+/**
+ * meow sets `process.title` from the package (to '' without one). Node writes a title over the process's
+ * argument memory and its name, so `ps` and /proc/PID/cmdline would show a blank process where
+ * `node …/stigmer dashboard` (with the dashboard's V8 flags) was: the title is shielded while meow runs.
+ */
+function keepProcessTitle(): { restore: () => void } {
+	const original = Object.getOwnPropertyDescriptor(process, 'title');
+	if (!original?.configurable) return { restore: () => {} };
+	let shown = process.title;
+	Object.defineProperty(process, 'title', {
+		configurable: true,
+		enumerable: original.enumerable ?? true,
+		get: () => shown,
+		set: (value: string) => {
+			shown = value;
+		},
+	});
+	return { restore: () => Object.defineProperty(process, 'title', original) };
 }
