@@ -1,7 +1,11 @@
 // One attempt of a `ready` probe of config.yaml. The service polls these while it is `starting`.
-import http from 'node:http';
-import https from 'node:https';
+import type { ClientRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import net from 'node:net';
+
+// node:http and node:https through require, when a probe runs: an ESM import of node:http reads every
+// export, and its lazy WebSocket/MessageEvent getters load undici (≈23 ms on every `server status`).
+const require = createRequire(import.meta.url);
 
 const attemptTimeoutMs = 2000;
 
@@ -22,9 +26,9 @@ export function probeTcp(port: number, host = '127.0.0.1'): Promise<boolean> {
 /** The status code a GET of `url` answers with, or null when nothing answers within the timeout. */
 export function httpStatus(url: string, timeoutMs = attemptTimeoutMs): Promise<number | null> {
 	return new Promise((resolve) => {
-		let request: http.ClientRequest;
+		let request: ClientRequest;
 		try {
-			const get = url.startsWith('https:') ? https.get : http.get;
+			const get = url.startsWith('https:') ? (require('node:https') as typeof import('node:https')).get : (require('node:http') as typeof import('node:http')).get;
 			request = get(url, { timeout: timeoutMs, agent: false }, (response) => {
 				response.resume();
 				resolve(response.statusCode ?? null);
