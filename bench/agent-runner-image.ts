@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { containerEnv, containerPaths, containerSecurity, imageTag, imageUser, serviceUser } from '../source/contract.js';
-import { docker, dockerBuild, dockerInspect, dockerLogs, dockerRunDetached, removeContainersByLabel, waitForHttp } from '../test/helpers/docker.js';
+import { containerPaths, imageTag, imageUser } from '../source/contract.js';
+import { docker, dockerBuild, dockerInspect, dockerLogs, dockerRunDetached, removeContainersByLabel, runnerUserFlags, waitForHttp } from '../test/helpers/docker.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version as string;
@@ -55,7 +55,6 @@ async function freePort(): Promise<number> {
 }
 
 function runFlags(h: ReturnType<typeof home>, port: number): string[] {
-	const service = serviceUser();
 	return [
 		'--label',
 		runLabel,
@@ -65,13 +64,7 @@ function runFlags(h: ReturnType<typeof home>, port: number): string[] {
 		'/tmp',
 		'--cap-drop',
 		'ALL',
-		...containerSecurity.capAdd.flatMap((cap) => ['--cap-add', cap]),
-		'--user',
-		containerSecurity.user,
-		'-e',
-		`${containerEnv.serviceUid}=${service.uid}`,
-		'-e',
-		`${containerEnv.serviceGid}=${service.gid}`,
+		...runnerUserFlags(),
 		'--security-opt',
 		'no-new-privileges',
 		'--memory',

@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { containerEnv, containerPaths, containerSecurity, imageTag, serviceUser } from '../source/contract.js';
-import { docker, dockerRunDetached, waitForHttp } from '../test/helpers/docker.js';
+import { containerEnv, containerPaths, imageTag, serviceUser } from '../source/contract.js';
+import { docker, dockerRunDetached, runnerUserFlags, waitForHttp } from '../test/helpers/docker.js';
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../test/helpers/fakeLlm.js';
 import { RunnerStack, freePort, repoRoot } from '../test/helpers/runnerStack.js';
 import { packageVersion } from '../source/version.js';
@@ -197,15 +197,7 @@ async function concurrentDirect(fake: FakeLlm, image: string, flags: string[]): 
 
 try {
 	const service = serviceUser();
-	const sandboxed = [
-		...containerSecurity.capAdd.flatMap((c) => ['--cap-add', c]),
-		'--user',
-		containerSecurity.user,
-		'-e',
-		`${containerEnv.serviceUid}=${service.uid}`,
-		'-e',
-		`${containerEnv.serviceGid}=${service.gid}`,
-	];
+	const sandboxed = runnerUserFlags();
 	const before = ['--user', `${service.uid}:${service.gid}`]; // as stigmer ran it: the service's user, no capability
 	const baseline = await baselineImage();
 	const now: number[] = [],

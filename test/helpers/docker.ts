@@ -1,6 +1,7 @@
 // Tiny wrappers over the `docker` CLI for tests and benchmarks that need a real engine.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { containerEnv, containerSecurity, serviceUser } from '../../source/contract.js';
 
 export type DockerResult = { stdout: string; stderr: string; code: number };
 
@@ -85,4 +86,21 @@ export async function waitForHttp(url: string, options: { status?: number; timeo
 		await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
 	}
 	throw new Error(`${url} not answering ${options.status ?? 200} after ${options.timeoutMs ?? 30_000} ms (${last})`);
+}
+
+/**
+ * `docker run` flags that start the agent-runner image as stigmer does: root with the sandbox launcher's
+ * capabilities only, and the service user it drops to (contract.ts owns both).
+ */
+export function runnerUserFlags(): string[] {
+	const service = serviceUser();
+	return [
+		...containerSecurity.capAdd.flatMap((cap) => ['--cap-add', cap]),
+		'--user',
+		containerSecurity.user,
+		'-e',
+		`${containerEnv.serviceUid}=${service.uid}`,
+		'-e',
+		`${containerEnv.serviceGid}=${service.gid}`,
+	];
 }

@@ -15,7 +15,20 @@ import { fileURLToPath } from 'node:url';
 import { LlmForward } from '../../source/supervisor/LlmForward.js';
 import { containerEnv, containerHttpPort, containerPaths, containerSecurity, imageTag, imageUser, imageVersionLabel, serviceUser } from '../../source/contract.js';
 import { serviceProcess } from '../helpers/containerProcesses.js';
-import { docker, dockerBuild, dockerInspect, dockerKill, dockerLogs, dockerRunDetached, dockerStart, dockerStop, removeContainersByLabel, uniqueName, waitForHttp } from '../helpers/docker.js';
+import {
+	docker,
+	dockerBuild,
+	dockerInspect,
+	dockerKill,
+	dockerLogs,
+	dockerRunDetached,
+	dockerStart,
+	dockerStop,
+	removeContainersByLabel,
+	runnerUserFlags,
+	uniqueName,
+	waitForHttp,
+} from '../helpers/docker.js';
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../helpers/fakeLlm.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -61,7 +74,6 @@ function makeHome(): { dir: string; workspace: string; data: string; tokenFile: 
 }
 
 function runArgs(name: string, home: ReturnType<typeof makeHome>, image: string, extra: string[]): string[] {
-	const service = serviceUser();
 	return [
 		'--name',
 		name,
@@ -75,19 +87,13 @@ function runArgs(name: string, home: ReturnType<typeof makeHome>, image: string,
 		'/tmp',
 		'--cap-drop',
 		'ALL',
-		...containerSecurity.capAdd.flatMap((cap) => ['--cap-add', cap]),
+		...runnerUserFlags(),
 		'--security-opt',
 		'no-new-privileges',
 		'--memory',
 		'512m',
 		'--cpus',
 		'1',
-		'--user',
-		containerSecurity.user,
-		'-e',
-		`${containerEnv.serviceUid}=${service.uid}`,
-		'-e',
-		`${containerEnv.serviceGid}=${service.gid}`,
 		'--log-opt',
 		'max-size=10m',
 		'--log-opt',
