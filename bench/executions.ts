@@ -12,9 +12,11 @@
 //   4. the runner with 50 clients on GET /v1/events, idle: its CPU (the container's processes, /proc)
 //      over --idle-seconds, against the same window with no client
 // Usage: npx tsc -p . && npx tsx bench/executions.ts [--changes N] [--load-seconds N] [--idle-seconds N]
-//        [--idle-windows N] [--settle-seconds N] [--presses N]
+//        [--idle-windows N] [--settle-seconds N] [--presses N] [--cpu-prof DIR]
+//   --cpu-prof DIR: the dashboard runs under `node --cpu-prof` (its profile and its frame figures,
+//   frames.jsonl, one line a second, end up in DIR; open the profile in Chrome's DevTools)
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +36,7 @@ const { values } = parseArgs({
 		'idle-windows': { type: 'string', default: '3' },
 		'settle-seconds': { type: 'string', default: '15' },
 		presses: { type: 'string', default: '20' },
+		'cpu-prof': { type: 'string' },
 	},
 });
 const changes = Number(values.changes);
@@ -42,6 +45,7 @@ const idleSeconds = Number(values['idle-seconds']);
 const idleWindows = Math.max(1, Number(values['idle-windows']));
 const settleSeconds = Number(values['settle-seconds']);
 const presses = Number(values.presses);
+const profileDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : null;
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 function cpuTicks(pid: number): number {
@@ -136,7 +140,8 @@ async function main(): Promise<void> {
 	const statsFile = path.join(stack.home.dir, 'frames.jsonl');
 	const streams: http.ClientRequest[] = [];
 	try {
-		const command = ['env', `STIGMER_DASHBOARD_STATS=${statsFile}`, ...cliCommand(), '--home', stack.home.dir, 'dashboard'].map(quote).join(' ');
+		const profileEnv = profileDir ? [`NODE_OPTIONS=--cpu-prof --cpu-prof-dir=${profileDir}`] : [];
+		const command = ['env', `STIGMER_DASHBOARD_STATS=${statsFile}`, ...profileEnv, ...cliCommand(), '--home', stack.home.dir, 'dashboard'].map(quote).join(' ');
 		terminal.start(`cd ${quote(repoRoot)} && ${command}`);
 		await terminal.waitFor('the agent-runner row', (s) => /agent-runner\s+running/.test(s), 60_000);
 		const dashboardPid = terminal.programPid();
@@ -252,6 +257,13 @@ async function main(): Promise<void> {
 		console.log(line(widths.map((w) => '-'.repeat(w))));
 		for (const r of rows) console.log(line(r));
 		writeFileSync(path.join(stack.home.dir, 'done'), '');
+		if (profileDir) {
+			// the profile is written when the dashboard exits: quit it with q, not with a signal
+			terminal.keys('q', true);
+			await terminal.waitFor('the dashboard to exit', (s) => s.includes('STIGMER-EXIT='), 30_000);
+			copyFileSync(statsFile, path.join(profileDir, 'frames.jsonl'));
+			console.log(`profile and frames.jsonl in ${profileDir}`);
+		}
 	} finally {
 		for (const req of streams) req.destroy();
 		terminal.kill();

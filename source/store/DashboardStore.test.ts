@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
+import type { ExecutionSummary } from '../api/AgentRunnerClient.js';
 import { DashboardStore } from './DashboardStore.js';
 
 const sample = { timeMs: 0, cpuPercent: 1, memoryBytes: 2, memoryLimitBytes: 3, networkRxBytes: 4, networkTxBytes: 5, pids: 6 };
@@ -69,5 +70,113 @@ test('samples alone are applied at most once per stats interval; a log line brin
 	await sleep(30);
 	assert.equal(calls, 3);
 	assert.equal(store.getSnapshot().resources.a?.latest.cpuPercent, 8);
+	store.dispose();
+});
+
+const summary = (id: string, status: ExecutionSummary['status'], steps: number): ExecutionSummary => ({
+	id,
+	agent: 'bench',
+	status,
+	steps,
+	tool: status === 'running' ? 'run_command' : null,
+	error: null,
+	created_at: `2026-11-30T10:00:0${id.length % 10}.000Z`,
+	started_at: '2026-11-30T10:00:10.000Z',
+	finished_at: status === 'running' ? null : '2026-11-30T10:00:20.000Z',
+});
+
+/** A store whose executions are watched: each notification's rows, and every executions/upserted action it applied. */
+function watchedStore() {
+	const store = new DashboardStore({ flushMs: 75 });
+	const applied: ExecutionSummary[][] = [];
+	const dispatch = store.dispatch;
+	store.dispatch = (action) => {
+		if (action.type === 'executions/upserted') applied.push(action.summaries);
+		dispatch(action);
+	};
+	let notifications = 0;
+	store.subscribe(() => notifications++);
+	return { store, applied, notifications: () => notifications };
+}
+
+test('executions: the first change after a quiet spell is applied at once; a busy spell is one update per window, with the last state of each execution', (t) => {
+	t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+	const { store, applied, notifications } = watchedStore();
+	store.upsertExecutions([summary('ex-a', 'running', 0)]);
+	assert.equal(notifications(), 1, 'at once');
+	// 20 executions, 10 changes each, within 50 ms
+	for (let step = 1; step <= 10; step++) {
+		t.mock.timers.tick(5);
+		for (let i = 0; i < 20; i++) store.upsertExecutions([summary(`ex-${i}`, 'running', step)]);
+	}
+	assert.equal(notifications(), 1, 'nothing more before the window ends');
+	t.mock.timers.tick(100);
+	assert.equal(notifications(), 2, 'one update for 200 changes');
+	assert.equal(applied.length, 2);
+	assert.equal(applied[1]!.length, 20, 'one summary per execution');
+	assert.ok(
+		applied[1]!.every((s) => s.steps === 10),
+		'the last state of each',
+	);
+	const rows = store.getSnapshot().executions.rows;
+	assert.equal(rows.length, 21);
+	assert.ok(rows.filter((r) => r.id !== 'ex-a').every((r) => r.steps === 10));
+	t.mock.timers.tick(1000);
+	assert.equal(notifications(), 2, 'no timer left behind');
+	store.dispose();
+});
+
+test('executions: a terminal state in a batch is never lost nor overtaken, and a reset drops what was queued before it', (t) => {
+	t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+	const { store, applied } = watchedStore();
+	store.upsertExecutions([summary('ex-a', 'running', 1)]);
+	// within one window: a finishes, b runs on, c fails; b's and a's order interleaved
+	store.upsertExecutions([summary('ex-b', 'running', 1)]);
+	store.upsertExecutions([summary('ex-a', 'running', 2)]);
+	store.upsertExecutions([summary('ex-a', 'succeeded', 3), summary('ex-b', 'running', 2)]);
+	store.upsertExecutions([summary('ex-c', 'running', 1), summary('ex-c', 'failed', 1)]);
+	store.upsertExecutions([summary('ex-b', 'running', 3)]);
+	t.mock.timers.tick(100);
+	assert.equal(applied.length, 2);
+	const byId = new Map(store.getSnapshot().executions.rows.map((r) => [r.id, r]));
+	assert.equal(byId.get('ex-a')?.status, 'succeeded');
+	assert.equal(byId.get('ex-a')?.steps, 3);
+	assert.equal(byId.get('ex-b')?.steps, 3);
+	assert.equal(byId.get('ex-c')?.status, 'failed');
+	// a terminal state that arrives last in a window is the one applied, whatever came before
+	t.mock.timers.tick(200);
+	store.upsertExecutions([summary('ex-d', 'running', 1)]);
+	store.upsertExecutions([summary('ex-d', 'running', 2), summary('ex-d', 'cancelled', 2)]);
+	t.mock.timers.tick(100);
+	assert.equal(store.getSnapshot().executions.rows.find((r) => r.id === 'ex-d')?.status, 'cancelled');
+	// queued changes from before a reset never come back after it
+	store.upsertExecutions([summary('ex-e', 'running', 1)]);
+	store.dispatch({ type: 'executions/reset' });
+	store.upsertExecutions([summary('ex-f', 'running', 1)]);
+	t.mock.timers.tick(100);
+	assert.deepEqual(
+		store.getSnapshot().executions.rows.map((r) => r.id),
+		['ex-f'],
+	);
+	store.dispose();
+});
+
+test('executions: a row that did not change keeps its object (memoised rows are not redrawn)', (t) => {
+	t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+	const { store } = watchedStore();
+	store.upsertExecutions([summary('ex-a', 'running', 1), summary('ex-b', 'running', 1)]);
+	const before = store.getSnapshot().executions.rows;
+	t.mock.timers.tick(200);
+	store.upsertExecutions([summary('ex-a', 'running', 2), summary('ex-b', 'running', 1)]);
+	const after = store.getSnapshot().executions.rows;
+	assert.notEqual(after, before);
+	assert.equal(
+		after.find((r) => r.id === 'ex-b'),
+		before.find((r) => r.id === 'ex-b'),
+	);
+	assert.notEqual(
+		after.find((r) => r.id === 'ex-a'),
+		before.find((r) => r.id === 'ex-a'),
+	);
 	store.dispose();
 });

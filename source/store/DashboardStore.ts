@@ -10,8 +10,12 @@ import type { ExecutionSummary } from '../api/AgentRunnerClient.js';
 import { type IncomingLogLine, LogBook } from './LogBook.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 
-/** Changes of executions are applied this soon at most (20 running executions: ≤ 33 batches a second). */
-const executionsFlushMs = 30;
+/**
+ * Changes of executions after the first one of a busy spell wait this long at most, so they land in
+ * the same batch as the log lines (20 busy executions send ~360 changes a second: ~10 batches, not
+ * one redraw per change). The first change after a quiet spell is applied at once.
+ */
+const executionsFlushMs = 100;
 
 /** Event lines of the open execution that the pane keeps (its scrollback). */
 const executionLogLines = 5000;
@@ -37,7 +41,8 @@ export class DashboardStore implements DashboardSink {
 	readonly logs: LogBook;
 	/** the open execution's event lines, one ring under its id (a new book for each execution opened) */
 	executionLog = new LogBook(executionLogLines);
-	private pendingSummaries: ExecutionSummary[] = [];
+	/** the last summary of each execution that changed since the last flush (a summary is the whole current picture of one execution) */
+	private pendingSummaries = new Map<string, ExecutionSummary>();
 	private lastExecutionsFlushAt = Number.NEGATIVE_INFINITY;
 	private pendingExecutionLines: IncomingLogLine[] = [];
 	private state: DashboardState;
@@ -71,7 +76,7 @@ export class DashboardStore implements DashboardSink {
 
 	dispatch = (action: DashboardAction): void => {
 		// a fresh picture: changes queued from before it must not come back after it
-		if (action.type === 'executions/reset') this.pendingSummaries = [];
+		if (action.type === 'executions/reset') this.pendingSummaries.clear();
 		const next = dashboardReducer(this.state, action);
 		if (next === this.state) return;
 		this.state = next;
@@ -107,17 +112,18 @@ export class DashboardStore implements DashboardSink {
 
 	upsertExecutions = (summaries: ExecutionSummary[]): void => {
 		if (summaries.length === 0) return;
-		for (const summary of summaries) this.pendingSummaries.push(terminalSafeSummary(summary));
+		// the stream sends an execution's changes in order: its last summary is its newest state
+		for (const summary of summaries) this.pendingSummaries.set(summary.id, summary);
 		// A state change is news the user waits for (≤ 200 ms to the screen): the first one after a quiet
-		// spell is applied at once (a timer fires late on a busy machine), those that follow within
-		// executionsFlushMs in one batch.
+		// spell is applied at once (a timer fires late on a busy machine), those that follow in one batch
+		// by executionsFlushMs after the last one (or sooner, with log lines due before).
 		const now = Date.now();
-		if (!this.flushTimer && now - this.lastExecutionsFlushAt >= executionsFlushMs) {
-			this.lastExecutionsFlushAt = now;
+		const quietFor = now - this.lastExecutionsFlushAt;
+		if (!this.flushTimer && quietFor >= executionsFlushMs) {
 			this.flush();
 			return;
 		}
-		this.scheduleFlush(Math.min(this.flushMs, executionsFlushMs));
+		this.scheduleFlush(Math.max(0, executionsFlushMs - quietFor));
 	};
 
 	/** A fresh, empty log for the execution about to be opened. */
@@ -143,10 +149,10 @@ export class DashboardStore implements DashboardSink {
 		const lines = this.pendingLines;
 		const samples = this.pendingSamples;
 		const hasSamples = this.hasPendingSamples;
-		const summaries = this.pendingSummaries;
+		const summaries = this.pendingSummaries.size > 0 ? Array.from(this.pendingSummaries.values(), terminalSafeSummary) : [];
 		const executionLines = this.pendingExecutionLines;
 		if (summaries.length > 0) this.lastExecutionsFlushAt = Date.now();
-		this.pendingSummaries = [];
+		this.pendingSummaries.clear();
 		this.pendingExecutionLines = [];
 		this.pendingLines = [];
 		this.pendingSamples = {};

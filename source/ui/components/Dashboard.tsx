@@ -1,6 +1,7 @@
 // The dashboard's root: reads the store, lays the screen out for the terminal's size, maps keys to
 // commands. It never talks to the engine: actions go through ServiceCommands.
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
+import { useEffect } from 'react';
 import type { ExecutionCommands } from '../../dashboard/executionActions.js';
 import type { ServiceCommands } from '../../dashboard/serviceActions.js';
 import type { DashboardStore } from '../../store/DashboardStore.js';
@@ -15,6 +16,7 @@ import { Glyphs, mark } from './Glyphs.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { LogPane } from './LogPane.js';
 import { ServicesTable } from './ServicesTable.js';
+import { spinnerClock } from './Spinner.js';
 import { StatusLine } from './StatusLine.js';
 
 export interface DashboardProps {
@@ -35,6 +37,8 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 	// One row short of the terminal: a frame of the exact height makes Ink clear the whole screen each time.
 	const rows = Math.max(8, (size?.rows ?? terminal.rows) - 1);
 	const state = useDashboardState(store);
+	// the spinners move with the store's updates (one commit, one frame) rather than between them
+	useEffect(() => store.subscribe(spinnerClock.nudge), [store]);
 	const { exit, suspendTerminal } = useApp();
 
 	const banner = state.engine.reachable === false ? 1 : 0;
@@ -42,9 +46,11 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 	const tableHeight = showExecutions ? executionsTableHeight(state.executions, rows) : 1 + Math.max(1, state.services.length);
 	const logHeight = Math.max(1, rows - 1 - banner - tableHeight - 1 - 1);
 	const model = useLogWindow(paneSource(store, state), state, columns, logHeight);
-	const anyUptime = state.services.some((s) => s.startedAt && (s.state === 'running' || s.state === 'starting' || s.state === 'restarting'));
-	const anyRunning = showExecutions && state.executions.rows.some((r) => r.status === 'running');
-	const nowMs = useNow((anyUptime || anyRunning) && !state.suspended);
+	// the clock runs only for what the table on screen shows: uptimes of services, durations of running executions
+	const clockShown = showExecutions
+		? state.executions.rows.some((r) => r.status === 'running')
+		: state.services.some((s) => s.startedAt && (s.state === 'running' || s.state === 'starting' || s.state === 'restarting'));
+	const nowMs = useNow(clockShown && !state.suspended);
 
 	// Carries out what a key means (keyDispatch decides that from the state alone). A new function each
 	// render: it sees this render's pane window, which scrolling needs.

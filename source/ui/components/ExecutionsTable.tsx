@@ -1,9 +1,9 @@
 // The agent-runner's executions, newest first: short id, agent, state (a spinner while running), steps
 // so far, the tool being called, duration and start time. Only the page of rows that holds the
-// selection is drawn, so 1,000 executions cost what 50 do. Above the rows, when the runner's stream is
-// not live, one line says why and what to do.
+// selection is drawn, so 1,000 executions cost what 50 do. Rows are memoised on what they show: a
+// batch of changes redraws the rows whose cells changed, the spinners tick on their own (Spinner.tsx).
+// Above the rows, when the runner's stream is not live, one line says why and what to do.
 import { Box, Text } from 'ink';
-import Spinner from 'ink-spinner';
 import { memo } from 'react';
 import type { ExecutionSummary } from '../../api/AgentRunnerClient.js';
 import type { ExecutionsView, RunnerFeedView } from '../../store/dashboardState.js';
@@ -11,6 +11,7 @@ import { executionsWindow } from '../../store/executionsReducer.js';
 import type { ServiceStatus } from '../../stack/ServiceStatus.js';
 import { fit, formatClock, formatUptime } from '../format.js';
 import { Glyphs, mark } from './Glyphs.js';
+import { Spinner } from './Spinner.js';
 
 const statusColors: Record<string, string> = { queued: 'yellow', running: 'cyan', succeeded: 'green', failed: 'red', cancelled: 'magenta', interrupted: 'red' };
 
@@ -83,7 +84,7 @@ export const ExecutionsTable = memo(function ExecutionsTable({ view, container, 
 			) : null}
 			{view.rows.length === 0 ? <Text dimColor>{view.runner.state === 'live' ? '  no executions yet: start one with `stigmer run AGENT_FILE PROMPT`' : '  no executions known yet'}</Text> : null}
 			{page.rows.map((row) => (
-				<ExecutionRow key={row.id} row={row} selected={row.id === view.selectedId} toolWidth={toolWidth} nowMs={nowMs} />
+				<ExecutionRow key={row.id} row={row} selected={row.id === view.selectedId} toolWidth={toolWidth} duration={duration(row, nowMs)} />
 			))}
 		</Box>
 	);
@@ -95,7 +96,8 @@ function duration(row: ExecutionSummary, nowMs: number): string {
 	return formatUptime(row.started_at, Date.parse(row.finished_at));
 }
 
-function ExecutionRow({ row, selected, toolWidth, nowMs }: { row: ExecutionSummary; selected: boolean; toolWidth: number; nowMs: number }) {
+/** One row; `row` is the same object as long as the execution does not change (executionsReducer), `duration` its text. */
+const ExecutionRow = memo(function ExecutionRow({ row, selected, toolWidth, duration }: { row: ExecutionSummary; selected: boolean; toolWidth: number; duration: string }) {
 	const running = row.status === 'running';
 	const started = row.started_at ?? row.created_at;
 	const color = statusColors[row.status];
@@ -105,19 +107,19 @@ function ExecutionRow({ row, selected, toolWidth, nowMs }: { row: ExecutionSumma
 			<Glyphs inverse={selected}>{selected ? `${mark.pointer} ` : '  '}</Glyphs>
 			<Text inverse={selected} bold={selected}>{`${fit(shortId(row.id), columns.id.width)} `}</Text>
 			<Text inverse={selected}>{`${fit(row.agent ?? '?', columns.agent.width)} `}</Text>
-			{/* ink-spinner, mounted only while the execution runs (its timer ends with it) */}
+			{/* mounted only while the execution runs: with no running row the spinners' clock stops */}
 			{running ? (
 				<Text color={color} inverse={selected}>
-					<Spinner type="line" />{' '}
+					<Spinner />{' '}
 				</Text>
 			) : null}
 			<Text color={color} inverse={selected}>{`${fit(row.status, columns.state.width - (running ? 2 : 0))} `}</Text>
 			<Text inverse={selected}>{`${fit(String(row.steps), columns.steps.width, 'right')} `}</Text>
 			<Text color="cyan" inverse={selected}>{`${fit(row.tool ?? (running ? '(model)' : '-'), toolWidth)} `}</Text>
-			<Text inverse={selected}>{`${fit(duration(row, nowMs), columns.duration.width, 'right')} `}</Text>
+			<Text inverse={selected}>{`${fit(duration, columns.duration.width, 'right')} `}</Text>
 			<Text dimColor inverse={selected}>
 				{fit(formatClock(Date.parse(started)).slice(0, 8), columns.started.width)}
 			</Text>
 		</Box>
 	);
-}
+});

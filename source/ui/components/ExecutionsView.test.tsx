@@ -42,13 +42,13 @@ test('Tab shows the executions, newest first, with a spinner on the running one'
 	for (const title of ['ID', 'AGENT', 'STATE', 'STEPS', 'TOOL', 'DURATION', 'STARTED']) assert.ok(frame.includes(title), title);
 	const rows = rowLines(frame);
 	assert.equal(rows.length, 6);
-	assert.match(rows[0]!, /^› a1b2c3d4e5 code-reviewer +[-\\│/] running +3 run_command +\d+s \d\d:\d\d:\d\d/);
+	assert.match(rows[0]!, /^› a1b2c3d4e5 code-reviewer +[-\\|│/] running +3 run_command +\d+s \d\d:\d\d:\d\d/);
 	assert.match(rows[1]!, /test-writer +queued +0 -/);
 	assert.match(rows[2]!, /doc-fixer +failed +2/);
 	assert.match(rows[3]!, /refactorer +succeeded +4 - +\d+s/);
 	assert.match(rows[4]!, /cancelled/);
 	assert.match(rows[5]!, /interrupted/);
-	assert.ok(!/[-\\│/] (queued|failed|succeeded)/.test(frame), 'a spinner only while running');
+	assert.ok(!/[-\\|│/] (queued|failed|succeeded)/.test(frame), 'a spinner only while running');
 	assert.match(frame, /Tab services/);
 	await ui.press('j', 'j');
 	assert.match(selectedRow(ui.frame()), /doc-fixer/);

@@ -1,7 +1,43 @@
-import { useSyncExternalStore } from 'react';
+import { useCallback, useRef, useSyncExternalStore } from 'react';
 import type { DashboardStore } from '../../store/DashboardStore.js';
 import type { DashboardState } from '../../store/dashboardState.js';
 
+/**
+ * The store's state, for the dashboard's root. A change the screen does not show keeps the previous
+ * snapshot, so nothing is drawn for it: every commit costs Ink a whole frame, even an identical one.
+ */
 export function useDashboardState(store: DashboardStore): DashboardState {
-	return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+	const shown = useRef<DashboardState | null>(null);
+	const getSnapshot = useCallback((): DashboardState => {
+		const next = store.getSnapshot();
+		const previous = shown.current;
+		if (previous !== null && previous !== next && !visibleChange(previous, next)) return previous;
+		shown.current = next;
+		return next;
+	}, [store]);
+	return useSyncExternalStore(store.subscribe, getSnapshot, getSnapshot);
+}
+
+/**
+ * Whether going from `previous` (on the screen) to `next` changes what is drawn. Only what the
+ * current view certainly does not draw is ignored: stats in the executions view (the services table
+ * draws them, every 2 s), the logs while an execution's events fill the pane, and executions in the
+ * services view while none is open.
+ */
+export function visibleChange(previous: DashboardState, next: DashboardState): boolean {
+	for (const key of Object.keys(next) as Array<keyof DashboardState>) {
+		if (Object.is(previous[key], next[key])) continue;
+		if (key === 'resources' && next.view === 'executions') continue;
+		if (key === 'logsVersion' && next.executions.detail !== null) continue;
+		if (key === 'executions' && next.view === 'services' && onlyRowsChanged(previous, next)) continue;
+		return true;
+	}
+	return false;
+}
+
+/** Only the executions' rows (and the selection that follows them) changed, with no execution open and no cancellation asked. */
+function onlyRowsChanged(previous: DashboardState, next: DashboardState): boolean {
+	const a = previous.executions;
+	const b = next.executions;
+	return b.detail === null && a.detail === null && b.confirmCancel === null && a.confirmCancel === null && a.runner === b.runner;
 }
