@@ -3,10 +3,18 @@
 // pane (--line-length), then one stats sample per frame, the frame an idle stack costs every 2 s. Prints the median CPU time per frame over several
 // rounds (process.cpuUsage, so React, layout, Ink's output and GC all count).
 //
+// --executions: the executions view under load instead (bench/executions.ts's load, in memory): 20
+// running executions that all change on every frame (steps, tool) and --lines-per-frame (50) new log
+// lines, the frame 20 busy executions cost about ten times a second.
+//
 // Usage: npx tsx bench/dashboard-frame.ts [--frames N] [--rounds N] [--line-length N] [--no-frame-cache]
+//        [--executions [--lines-per-frame N]]
+//        (node --no-turbofan --max-semi-space-size=8 --heap-growing-percent=25 --import tsx … for the
+//        dashboard's own V8 flags, see commands/dashboard.ts)
 import { PassThrough, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { fixtureLog, fixtureSample, seedFixture } from '../source/dashboard/FixtureBackend.js';
+import { fixtureExecutions } from '../source/dashboard/fixtureExecutions.js';
 import { DashboardStore } from '../source/store/DashboardStore.js';
 import { installInkFrameCache } from '../source/ui/inkFrameCache.js';
 
@@ -16,11 +24,20 @@ const { values } = parseArgs({
 		rounds: { type: 'string', default: '5' },
 		'line-length': { type: 'string', default: '100' },
 		'no-frame-cache': { type: 'boolean', default: false },
+		executions: { type: 'boolean', default: false },
+		'lines-per-frame': { type: 'string', default: '50' },
 	},
 });
 const lineLength = Number(values['line-length']);
 const frames = Number(values.frames);
 const rounds = Number(values.rounds);
+const executions = values.executions;
+const linesPerFrame = Number(values['lines-per-frame']);
+const paddedLog = (i: number) => {
+	const line = fixtureLog(i);
+	return { ...line, line: `${line.line} `.padEnd(lineLength, 'abcdefghij0123456789'[i % 20]) };
+};
+const busy = fixtureExecutions(Date.now(), 20).map((e) => ({ ...e, status: 'running' as const, finished_at: null, error: null }));
 
 class FakeTerminal extends Writable {
 	readonly isTTY = true;
@@ -56,12 +73,12 @@ async function main(): Promise<void> {
 	const frameCache = !values['no-frame-cache'] && (await installInkFrameCache());
 	const store = new DashboardStore({ statsIntervalMs: 0, flushMs: 0 });
 	seedFixture(store, { lines: 0, samples: 60 });
-	store.appendLogs(
-		Array.from({ length: 40 }, (_, i) => {
-			const line = fixtureLog(i);
-			return { ...line, line: `${line.line} `.padEnd(lineLength, 'abcdefghij0123456789'[i % 20]) };
-		}),
-	);
+	store.appendLogs(Array.from({ length: 40 }, (_, i) => paddedLog(i)));
+	if (executions) {
+		store.dispatch({ type: 'executions/runner', runner: { state: 'live' } });
+		store.upsertExecutions(busy);
+		store.dispatch({ type: 'view/toggle' });
+	}
 	store.flush();
 	const stdout = new FakeTerminal() as unknown as NodeJS.WriteStream;
 	let rendered = 0;
@@ -89,8 +106,13 @@ async function main(): Promise<void> {
 		const start = rendered;
 		for (let f = 0; f < frames; f++) {
 			const drawn = new Promise<void>((resolve) => (onFrame = resolve));
-			store.recordSample('agent-runner', fixtureSample('agent-runner', i));
-			store.recordSample('stigmer-server', fixtureSample('stigmer-server', i));
+			if (executions) {
+				store.upsertExecutions(busy.map((e) => ({ ...e, steps: i, tool: i % 2 ? 'run_command' : null })));
+				store.appendLogs(Array.from({ length: linesPerFrame }, (_, n) => paddedLog(i * linesPerFrame + n)));
+			} else {
+				store.recordSample('agent-runner', fixtureSample('agent-runner', i));
+				store.recordSample('stigmer-server', fixtureSample('stigmer-server', i));
+			}
 			i++;
 			store.flush();
 			await drawn;
@@ -100,10 +122,14 @@ async function main(): Promise<void> {
 		if (round > 0) perFrame.push(ms); // the first round warms the JIT up
 	}
 	app.unmount();
+	const what = executions
+		? `executions view, 20 running executions changing and ${linesPerFrame} new log lines of ${lineLength} characters per frame`
+		: `fixture (3 services, 40 lines of ${lineLength} characters)`;
 	console.log(
-		`dashboard frame, 120×40, ${frameCache ? 'with' : 'without'} the frame cache, fixture (3 services, 40 lines of ${lineLength} characters): ${median(perFrame).toFixed(2)} ms CPU per frame (median of ${rounds} rounds of ${frames}; rounds: ${perFrame.map((v) => v.toFixed(2)).join(' ')})`,
+		`dashboard frame, 120×40, ${frameCache ? 'with' : 'without'} the frame cache, ${what}: ${median(perFrame).toFixed(2)} ms CPU per frame (median of ${rounds} rounds of ${frames}; rounds: ${perFrame.map((v) => v.toFixed(2)).join(' ')})`,
 	);
-	console.log(`at one frame per 2 s: ${(median(perFrame) / 20).toFixed(3)} % of one core`);
+	if (executions) console.log(`at ten frames a second: ${((median(perFrame) * 10) / 10).toFixed(1)} % of one core`);
+	else console.log(`at one frame per 2 s: ${(median(perFrame) / 20).toFixed(3)} % of one core`);
 	process.exit(0);
 }
 

@@ -1,6 +1,7 @@
 // The store between the backend and the UI: a snapshot plus subscribe (for useSyncExternalStore).
 // Keys dispatch at once; the firehose (log lines, stats frames) is queued and applied in one batch
-// every `flushMs`, so a 5,000 lines/s flood costs ~12 state changes a second, not 5,000. Samples
+// every `flushMs` (100 ms), so a 5,000 lines/s flood costs ~10 state changes a second, not 5,000, and
+// so do 20 busy executions (~360 changes a second, each execution's last one applied). Samples
 // alone (stats streams and the process sampler, each about once a second but out of phase) are applied
 // at most once per `statsIntervalMs`, so an idle stack costs one redraw a second, not one per source.
 // No timer runs while nothing arrives.
@@ -9,13 +10,6 @@ import { type DashboardState, type ResourceSample, initialDashboardState } from 
 import type { ExecutionSummary } from '../api/AgentRunnerClient.js';
 import { type IncomingLogLine, LogBook } from './LogBook.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
-
-/**
- * Changes of executions after the first one of a busy spell wait this long at most, so they land in
- * the same batch as the log lines (20 busy executions send ~360 changes a second: ~10 batches, not
- * one redraw per change). The first change after a quiet spell is applied at once.
- */
-const executionsFlushMs = 100;
 
 /** Event lines of the open execution that the pane keeps (its scrollback). */
 const executionLogLines = 5000;
@@ -59,7 +53,8 @@ export class DashboardStore implements DashboardSink {
 	private changedInBatch = false;
 
 	constructor(options: DashboardStoreOptions = {}) {
-		this.flushMs = options.flushMs ?? 75;
+		// every batch costs Ink a whole frame: 75 ms made ~13 frames a second under a flood, 100 ms makes 10
+		this.flushMs = options.flushMs ?? 100;
 		// Stats reach the screen every 2 s: each frame costs Ink a full redraw (~6 ms at 120×40), and once a
 		// second kept an idle dashboard above 1 % of a core. Logs, keys and state changes are not delayed.
 		this.statsIntervalMs = options.statsIntervalMs ?? 2000;
@@ -116,14 +111,13 @@ export class DashboardStore implements DashboardSink {
 		for (const summary of summaries) this.pendingSummaries.set(summary.id, summary);
 		// A state change is news the user waits for (≤ 200 ms to the screen): the first one after a quiet
 		// spell is applied at once (a timer fires late on a busy machine), those that follow in one batch
-		// by executionsFlushMs after the last one (or sooner, with log lines due before).
-		const now = Date.now();
-		const quietFor = now - this.lastExecutionsFlushAt;
-		if (!this.flushTimer && quietFor >= executionsFlushMs) {
+		// flushMs after the last one (or sooner, with log lines due before).
+		const quietFor = Date.now() - this.lastExecutionsFlushAt;
+		if (!this.flushTimer && quietFor >= this.flushMs) {
 			this.flush();
 			return;
 		}
-		this.scheduleFlush(Math.max(0, executionsFlushMs - quietFor));
+		this.scheduleFlush(Math.max(0, this.flushMs - quietFor));
 	};
 
 	/** A fresh, empty log for the execution about to be opened. */
