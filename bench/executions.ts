@@ -15,6 +15,7 @@
 //        [--idle-windows N] [--settle-seconds N] [--presses N] [--cpu-prof DIR]
 //   --cpu-prof DIR: the dashboard runs under `node --cpu-prof` (its profile and its frame figures,
 //   frames.jsonl, one line a second, end up in DIR; open the profile in Chrome's DevTools)
+//   BENCH_KEEP_FRAMES=FILE keeps the frame figures (renders, writes, keys → screen, GC pauses per second)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -257,6 +258,7 @@ async function main(): Promise<void> {
 		console.log(line(widths.map((w) => '-'.repeat(w))));
 		for (const r of rows) console.log(line(r));
 		writeFileSync(path.join(stack.home.dir, 'done'), '');
+		if (process.env.BENCH_KEEP_FRAMES) copyFileSync(statsFile, process.env.BENCH_KEEP_FRAMES);
 		if (profileDir) {
 			// the profile is written when the dashboard exits: quit it with q, not with a signal
 			terminal.keys('q', true);

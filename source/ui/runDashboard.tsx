@@ -1,6 +1,7 @@
 // Runs the dashboard full screen: Ink on the alternate screen with the cursor hidden, and the terminal
 // given back on every way out (q, Ctrl-C, SIGTERM, SIGHUP, SIGINT from outside, an uncaught error).
 import { appendFileSync, writeSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { render } from 'ink';
 import type { DashboardBackend } from '../dashboard/DashboardBackend.js';
@@ -30,7 +31,7 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 	await installInkFrameCache();
 	await applyColorChoice(color);
 	const store = new DashboardStore();
-	const frameStats = statsFile ? recordFrameStats(statsFile, stdout) : null;
+	const frameStats = statsFile ? recordFrameStats(statsFile, stdout, stdin) : null;
 	const commands = serviceCommands(store, backend);
 	const executions = executionCommands(store, backend.executions);
 	let restored = false;
@@ -103,19 +104,42 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 
 /**
  * Frame figures for benchmarks: renders (Ink's onRender), writes and bytes that reached the terminal,
- * render time and RSS, appended as one JSON line at the first render a second or more after the last
- * line (no timer of its own: an idle dashboard measured with it must not wake up more than without).
+ * render time and RSS, keys (input read → the next write to the terminal, ms) and garbage collections
+ * (count, pause total and longest, ms), appended as one JSON line at the first render a second or more
+ * after the last line (no timer of its own: an idle dashboard measured with it must not wake up more
+ * than without).
  */
-function recordFrameStats(file: string, stdout: NodeJS.WriteStream) {
+function recordFrameStats(file: string, stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream) {
 	let renders = 0;
 	let renderMs = 0;
 	let writes = 0;
 	let bytes = 0;
+	let keyAt: number | null = null;
+	let keys: number[] = [];
+	let gcs = 0;
+	let gcMs = 0;
+	let gcMaxMs = 0;
+	const gc = new PerformanceObserver((list) => {
+		for (const entry of list.getEntries()) {
+			gcs++;
+			gcMs += entry.duration;
+			gcMaxMs = Math.max(gcMaxMs, entry.duration);
+		}
+	});
+	gc.observe({ entryTypes: ['gc'] });
+	// with Ink reading on 'readable', a 'data' listener is called as Ink reads and changes nothing
+	stdin.on('data', () => {
+		keyAt ??= performance.now();
+	});
 	const write = stdout.write.bind(stdout) as (...args: unknown[]) => boolean;
 	stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
 		if (chunk.length > 0) {
 			writes++;
 			bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+			if (keyAt !== null) {
+				keys.push(Math.round(performance.now() - keyAt));
+				keyAt = null;
+			}
 		}
 		return write(chunk, ...rest);
 	}) as typeof stdout.write;
@@ -135,10 +159,15 @@ function recordFrameStats(file: string, stdout: NodeJS.WriteStream) {
 			heapTotalBytes: memory.heapTotal,
 			externalBytes: memory.external,
 			arrayBuffersBytes: memory.arrayBuffers,
+			keys,
+			gcs,
+			gcMs: Math.round(gcMs * 10) / 10,
+			gcMaxMs: Math.round(gcMaxMs * 10) / 10,
 			spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])),
 		};
 		appendFileSync(file, `${JSON.stringify(line)}\n`);
-		renders = renderMs = writes = bytes = 0;
+		renders = renderMs = writes = bytes = gcs = gcMs = gcMaxMs = 0;
+		keys = [];
 	};
 	return {
 		onRender: ({ renderTime }: { renderTime: number }) => {
@@ -146,6 +175,9 @@ function recordFrameStats(file: string, stdout: NodeJS.WriteStream) {
 			renders++;
 			renderMs += renderTime;
 		},
-		stop: report,
+		stop: () => {
+			gc.disconnect();
+			report();
+		},
 	};
 }
