@@ -26,16 +26,29 @@ function sameSummary(a: ExecutionSummary, b: ExecutionSummary): boolean {
 	return a.status === b.status && a.steps === b.steps && a.tool === b.tool && a.error === b.error && a.started_at === b.started_at && a.finished_at === b.finished_at && a.agent === b.agent;
 }
 
+/** Each rows array's id → position, built once per array (a batch of changes to known rows reuses it). */
+const rowPositions = new WeakMap<readonly ExecutionSummary[], Map<string, number>>();
+
+function positions(rows: readonly ExecutionSummary[]): Map<string, number> {
+	let index = rowPositions.get(rows);
+	if (!index) {
+		index = new Map(rows.map((row, i) => [row.id, i]));
+		rowPositions.set(rows, index);
+	}
+	return index;
+}
+
 export function executionsReducer(view: ExecutionsView, action: ExecutionsAction): ExecutionsView {
 	switch (action.type) {
 		case 'executions/reset':
 			return view.rows.length === 0 ? view : { ...view, rows: [] };
 		case 'executions/upserted': {
-			const index = new Map(view.rows.map((row, i) => [row.id, i]));
+			const index = positions(view.rows);
 			let rows: ExecutionSummary[] | null = null;
-			let added = false;
+			// executions new to the list, at the end until sorted (the index of view.rows stays as it is)
+			let added: Map<string, number> | null = null;
 			for (const summary of action.summaries) {
-				const at = index.get(summary.id);
+				const at = index.get(summary.id) ?? added?.get(summary.id);
 				if (at !== undefined) {
 					const current = (rows ?? view.rows)[at]!;
 					if (sameSummary(current, summary)) continue;
@@ -43,20 +56,23 @@ export function executionsReducer(view: ExecutionsView, action: ExecutionsAction
 					rows[at] = summary;
 				} else {
 					rows ??= [...view.rows];
-					index.set(summary.id, rows.length);
+					added ??= new Map();
+					added.set(summary.id, rows.length);
 					rows.push(summary);
-					added = true;
 				}
 			}
 			if (!rows) return view;
 			if (added) {
 				rows.sort(newestFirst);
 				if (rows.length > maxExecutions) rows.length = maxExecutions;
+			} else {
+				// rows replaced in place: the same positions (no index rebuilt for a batch of changes)
+				rowPositions.set(rows, index);
 			}
 			// a selection on the newest row follows the newest (as a log pane follows its tail); one the user
 			// moved elsewhere stays on its execution
 			const onNewest = view.selectedId === null || view.rows[0]?.id === view.selectedId;
-			const selectedId = !onNewest && rows.some((r) => r.id === view.selectedId) ? view.selectedId : (rows[0]?.id ?? null);
+			const selectedId = !onNewest && view.selectedId !== null && positions(rows).has(view.selectedId) ? view.selectedId : (rows[0]?.id ?? null);
 			return { ...view, rows, selectedId };
 		}
 		case 'executions/runner': {
@@ -89,10 +105,7 @@ export function executionsReducer(view: ExecutionsView, action: ExecutionsAction
 /** The rows shown in a table of `height` rows: pages of the list, the one holding the selection. */
 export function executionsWindow(view: ExecutionsView, height: number): { from: number; rows: ExecutionSummary[] } {
 	const size = Math.max(1, height);
-	const selected = Math.max(
-		0,
-		view.rows.findIndex((r) => r.id === view.selectedId),
-	);
+	const selected = (view.selectedId !== null ? positions(view.rows).get(view.selectedId) : undefined) ?? 0;
 	const from = Math.floor(selected / size) * size;
 	return { from, rows: view.rows.slice(from, from + size) };
 }
