@@ -83,7 +83,10 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 		interactive: true,
 		alternateScreen: true,
 		exitOnCtrlC: false,
-		maxFps: 30,
+		// The store's batches (100 ms) and the spinners' clock bound the frames a flood or busy executions
+		// cause (~10 a second); Ink's own cap only makes a key's frame wait behind the previous one (up to
+		// 1000 / maxFps ms), so it is set high enough not to add to a key's latency.
+		maxFps: 60,
 		incrementalRendering: true,
 		...(frameStats ? { onRender: frameStats.onRender } : {}),
 	});
