@@ -46,7 +46,7 @@ test('renders every state, the exit code and OOM kills', () => {
 	store.dispatch({ type: 'services/replaced', services: states });
 	const ui = renderDashboard({ store });
 	const frame = ui.frame();
-	// a row in transition carries a spinner (ink-spinner's `line`: - \ │ /) before its state
+	// a row in transition carries a spinner (Spinner.tsx, cli-spinners' `line`: - \ | /, | drawn as │ there) before its state
 	assert.match(frame, /c-restarting +[-\\│/] restarting .* 4 +1 /);
 	assert.match(frame, /b-starting +[-\\│/] starting/);
 	assert.match(frame, /d-stopped +stopped/, 'no spinner on a settled row');
