@@ -2,11 +2,11 @@
 // a minute of CPU/memory history. Columns that do not fit the terminal's width are left out, least
 // important first, so the table reads at 80 columns and shows everything at 120.
 import { Box, Text } from 'ink';
+import InkSpinner from 'ink-spinner';
 import type { ServiceStatus } from '../../stack/ServiceStatus.js';
 import type { ActionInProgress, ServiceResources } from '../../store/dashboardState.js';
 import { fit, formatBytes, formatPercent, formatUptime, sparkline } from '../format.js';
 import { blockStandIns, Glyphs, mark } from './Glyphs.js';
-import { Spinner } from './Spinner.js';
 
 interface Cell {
 	text: string;
@@ -199,11 +199,13 @@ export function ServicesTable({ services, resources, actions, selected, width, n
 						{shown.map((column, i) => {
 							const cell = column.cell(row);
 							if (column.id === 'state' && inTransition(row)) {
-								// mounted only while the transition lasts: with no spinner mounted their clock stops (idle CPU unchanged)
+								// ink-spinner, mounted only while the transition lasts: its timer ends with it (idle CPU unchanged).
+								// A transition is one row for a second or two; the executions table, with up to a screenful
+								// of running rows, shares one clock instead (Spinner.tsx says why)
 								return (
 									<Text key={column.id} color={cell.color}>
 										{i > 0 ? ' ' : ''}
-										<Spinner />
+										<InkSpinner type="line" />
 										{` ${fit(cell.text, column.width - 2, column.align, mark.ellipsis)}`}
 									</Text>
 								);

@@ -1,4 +1,5 @@
-// The spinner of running rows (executions, services in transition). Every spinner on the screen
+// The spinner of the executions table's running rows (the services table's transitions use
+// ink-spinner itself: one row, for a second or two). Every spinner on the screen
 // follows ONE clock, which runs only while some spinner is mounted and moves them all in one React
 // update that re-renders only the spinners. ink-spinner gave each its own setInterval, out of phase:
 // 16 running executions were ~120 commits a second, and every commit costs Ink a whole frame. And
