@@ -13,15 +13,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerPaths, imageUser } from '../../source/contract.js';
-import { LlmForward } from '../../source/supervisor/LlmForward.js';
 import { docker, dockerInspect } from '../helpers/docker.js';
-import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../helpers/fakeLlm.js';
+import { type BridgeLlm, startBridgeLlm } from '../helpers/bridgeLlm.js';
+import { finalAnswer, toolCall } from '../helpers/fakeLlm.js';
 import { RunnerStack } from '../helpers/runnerStack.js';
 
 process.env.STIGMER_ENGINE_REMOTE = '1';
 
-let llm: FakeLlm;
-let llmForward: LlmForward;
+let bridgeLlm: BridgeLlm;
 let stack: RunnerStack;
 let volumes: string[] = [];
 
@@ -58,10 +57,8 @@ async function executionIds(): Promise<string[]> {
 }
 
 before(async () => {
-	llm = await startFakeLlm({ host: '127.0.0.1', script: [] });
-	const bridge = (await dockerInspect<{ IPAM: { Config: Array<{ Subnet: string; Gateway: string }> } }>('bridge', 'network'))!.IPAM.Config[0]!;
-	llmForward = await LlmForward.open({ listenHost: bridge.Gateway, port: 0, targetHost: '127.0.0.1', targetPort: llm.port, allow: bridge.Subnet });
-	stack = await RunnerStack.start({ llmUrl: `http://${bridge.Gateway}:${llmForward.status().boundPort}/v1` });
+	bridgeLlm = await startBridgeLlm();
+	stack = await RunnerStack.start({ llmUrl: bridgeLlm.url });
 	volumes = [stack.home.volumeName('workspace'), stack.home.volumeName('data')];
 });
 
@@ -70,8 +67,7 @@ after(async () => {
 	await stack?.dispose();
 	const left = stack ? (await homeVolumes()).split('\n').filter(Boolean) : [];
 	if (left.length > 0) await docker(['volume', 'rm', '-f', ...left], { allowFailure: true });
-	await llmForward?.close();
-	await llm?.close();
+	await bridgeLlm?.close();
 });
 
 describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
@@ -121,6 +117,7 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 	});
 
 	test('stigmer run and executions work through the forward; the files land in the workspace volume', async () => {
+		const { llm } = bridgeLlm;
 		llm.reset();
 		llm.push(toolCall('write_file', { path: 'out.txt', content: 'remote\n' }), toolCall('run_command', { command: 'cat notes.txt out.txt' }), finalAnswer('done remotely'));
 		const agent = path.join(stack.home.dir, 'agent.yaml');
