@@ -4,9 +4,10 @@ import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
 import { type Readable, Writable } from 'node:stream';
 import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contract.js';
-import { currentContainer } from '../engine/ContainerService.js';
+import { currentContainer, listRemoteVolumes } from '../engine/ContainerService.js';
 import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
+import { engineIsRemote } from '../engine/locality.js';
 import { processFacts } from '../platform/ProcessFacts.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { type UserError, errorMessage } from '../errors.js';
@@ -98,6 +99,19 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 			else checks.push({ name: 'disk', status: 'ok', detail: `${(free / 1e9).toFixed(1)} GB free under ${dir}` });
 		} catch (error) {
 			checks.push({ name: 'disk', status: 'warn', detail: errorMessage(error) });
+		}
+	}
+
+	if (api && engineIsRemote(api.endpoint)) {
+		// a remote engine keeps the workspace and data in the home's volumes (docs/architecture.md, "Remote engines")
+		try {
+			const volumes = (await listRemoteVolumes(api, home)).filter((v) => v.holds !== 'secrets');
+			const detail = volumes.length
+				? `${volumes.map((v) => `${v.name} (${v.holds})`).join(', ')} on the remote engine; \`stigmer server stop --volumes\` removes them`
+				: `none yet: \`stigmer server start\` creates ${home.volumeName('workspace')} and ${home.volumeName('data')}`;
+			checks.push({ name: 'volumes', status: 'ok', detail });
+		} catch (error) {
+			checks.push({ name: 'volumes', status: 'warn', detail: errorMessage(error) });
 		}
 	}
 

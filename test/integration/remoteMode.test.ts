@@ -100,6 +100,12 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		const row = (JSON.parse(status.stdout) as { services: Array<{ name: string; state: string; health: string | null; volumes?: Array<{ name: string; holds: string }> }> }).services[0]!;
 		assert.equal(row.state, 'running');
 		assert.deepEqual(row.volumes?.map((v) => v.name).sort(), [...volumes].sort());
+		const doctor = await stack.cli(['doctor', '--json']);
+		const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks;
+		const volumeCheck = checks.find((c) => c.name === 'volumes');
+		assert.equal(volumeCheck?.status, 'ok', JSON.stringify(checks));
+		for (const volume of volumes) assert.ok(volumeCheck?.detail.includes(volume), volumeCheck?.detail);
+		assert.equal(checks.find((c) => c.name === 'llm')?.status, 'ok', 'doctor reaches the LLM from inside the container');
 	});
 
 	test('the API token is a file in the container (root:10001 0440), in neither its environment nor its inspect', async () => {
