@@ -139,6 +139,19 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		assert.equal(await asService(`cat ${containerPaths.workspace}/${id}/out.txt`), 'remote\n');
 	});
 
+	test('a container restarted under the forward: its spare bridge died with it, the first request still gets through', async () => {
+		const before = await executionIds(); // an answer: the forward now keeps a spare bridge in this container
+		await docker(['restart', '-t', '2', stack.containerName], { timeoutMs: 60_000 });
+		// ready again, seen from inside (not through the forward, which would replace the spare)
+		const deadline = Date.now() + 60_000;
+		const readyz = `import urllib.request as u; u.urlopen('http://127.0.0.1:7480/readyz', timeout=2)`;
+		while ((await docker(['exec', stack.containerName, 'python3', '-c', readyz], { allowFailure: true })).code !== 0) {
+			assert.ok(Date.now() < deadline, 'the runner did not become ready after docker restart');
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		assert.deepEqual(await executionIds(), before);
+	});
+
 	test('restart keeps the volumes and their data; server stop keeps the volumes', async () => {
 		const before = await executionIds();
 		assert.ok(before.length > 0);
