@@ -49,7 +49,7 @@ interface Bridge {
 }
 
 /** The engine's 8-byte frame headers (stream type, size) of a non-TTY exec, cut back into bytes. */
-class StdioFrames {
+export class StdioFrames {
 	private pending: Buffer = Buffer.alloc(0);
 
 	/** The payloads in `chunk` (with what earlier chunks left), as [stream, bytes]: 1 stdout, 2 stderr. */
