@@ -169,6 +169,17 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		assert.deepEqual(await executionIds(), before);
 	});
 
+	test('a new API token recreates the container with it (the token is copied in, not mounted)', async () => {
+		const token = `rotated-${Date.now()}`;
+		writeFileSync(stack.home.apiTokenFile, `${token}\n`, { mode: 0o600 });
+		const started = await stack.cli(['server', 'start', '--timeout', '60']);
+		assert.equal(started.code, 0, started.stderr);
+		assert.match(started.stderr, /configuration changed, recreating container/);
+		const seen = await docker(['exec', stack.containerName, 'cat', containerPaths.apiToken]);
+		assert.equal(seen.stdout.trim(), token);
+		assert.ok((await executionIds()).length > 0, 'the CLI is let in with the new token; the data volume kept the store');
+	});
+
 	test('the container gone under the forward: a clear error, not a reset connection', async () => {
 		await docker(['rm', '-f', stack.containerName]); // without -v: its secrets volume is left for server stop to find
 		const listed = await stack.cli(['executions', 'list']);
