@@ -9,7 +9,7 @@
 // through an LlmForward on the default bridge's gateway (as an LLM on the remote host's network would be):
 // `llm.baseUrl` is then an address as seen from the container, used as it is.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerPaths, imageUser } from '../../source/contract.js';
@@ -100,6 +100,10 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		const row = (JSON.parse(status.stdout) as { services: Array<{ name: string; state: string; health: string | null; volumes?: Array<{ name: string; holds: string }> }> }).services[0]!;
 		assert.equal(row.state, 'running');
 		assert.deepEqual(row.volumes?.map((v) => v.name).sort(), [...volumes].sort());
+		const supervisorState = JSON.parse(readFileSync(stack.home.nativeStateFile, 'utf8')) as { forward: unknown; apiForward: { mode: string; port: number } | null };
+		assert.equal(supervisorState.forward, null, 'no LLM forward: the runner is on another machine');
+		assert.equal(supervisorState.apiForward?.mode, 'listening');
+		assert.equal(supervisorState.apiForward?.port, stack.port);
 		const doctor = await stack.cli(['doctor', '--json']);
 		const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks;
 		const volumeCheck = checks.find((c) => c.name === 'volumes');
@@ -125,7 +129,11 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 	test('stigmer run and executions work through the forward; the files land in the workspace volume', async () => {
 		const { llm } = bridgeLlm;
 		llm.reset();
-		llm.push(toolCall('write_file', { path: 'out.txt', content: 'remote\n' }), toolCall('run_command', { command: 'cat notes.txt out.txt' }), finalAnswer('done remotely'));
+		llm.push(
+			toolCall('write_file', { path: 'out.txt', content: 'remote\n' }),
+			toolCall('run_command', { command: 'cat notes.txt out.txt && echo sandboxed > made.txt' }),
+			finalAnswer('done remotely'),
+		);
 		const agent = path.join(stack.home.dir, 'agent.yaml');
 		writeFileSync(agent, 'name: remote\ninstructions: Do it.\n');
 		const notes = path.join(stack.home.dir, 'notes.txt');
@@ -137,6 +145,17 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		const id = /(ex-[0-9a-f]+-[0-9a-f]+)/.exec(result.stdout)![1]!;
 		assert.ok((await executionIds()).includes(id));
 		assert.equal(await asService(`cat ${containerPaths.workspace}/${id}/out.txt`), 'remote\n');
+		// the sandbox's permission handling on a volume: what the command made (as its own uid) is handed
+		// back to the service when the execution ends, and the roots have the sandbox's modes
+		const service = `${imageUser.uid}:${imageUser.gid}`;
+		const deadline = Date.now() + 30_000;
+		let owner = '';
+		while ((owner = (await asService(`stat -c '%u:%g' ${containerPaths.workspace}/${id}/made.txt`)).trim()) !== service && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		assert.equal(owner, service);
+		const roots = await docker(['exec', stack.containerName, 'stat', '-c', '%n %u:%g %a', containerPaths.workspace, containerPaths.data]);
+		assert.equal(roots.stdout.trim(), `${containerPaths.workspace} ${service} 711\n${containerPaths.data} ${service} 700`);
 	});
 
 	test('a container restarted under the forward: its spare bridge died with it, the first request still gets through', async () => {
