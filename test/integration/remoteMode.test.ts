@@ -213,4 +213,18 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		for (const volume of volumes) assert.equal(await volumeExists(volume), false, `${volume} is removed`);
 		assert.equal(await homeVolumes(), '', 'nothing of the home is left, the secrets volume the removal without -v left included');
 	});
+
+	test('the same home, now on a local engine while the remote-mode stack runs: start takes the port back from the forward', async () => {
+		const remote = await stack.cli(['server', 'start', '--timeout', '60']);
+		assert.equal(remote.code, 0, remote.stderr);
+		const local = await stack.cli(['server', 'start', '--timeout', '60'], { env: { STIGMER_ENGINE_REMOTE: '0' } });
+		assert.equal(local.code, 0, local.stderr);
+		const inspect = await inspectRunner();
+		assert.ok((inspect.HostConfig.Binds ?? []).length > 0, 'local mode: the home is bind-mounted');
+		assert.equal((inspect.NetworkSettings.Ports['7480/tcp'] ?? [])[0]?.HostPort, String(stack.port), 'and the API published again');
+		const listed = await stack.cli(['executions', 'list'], { env: { STIGMER_ENGINE_REMOTE: '0' } });
+		assert.equal(listed.code, 0, listed.stderr);
+		const stopped = await stack.cli(['server', 'stop', '--timeout', '2'], { env: { STIGMER_ENGINE_REMOTE: '0' } });
+		assert.equal(stopped.code, 0, stopped.stderr);
+	});
 });
