@@ -125,7 +125,8 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				continue;
 			}
 			if (port === config.agentRunner.port && ourContainer?.State.Running) {
-				checks.push({ name: `port ${port}`, status: 'ok', detail: `held by this stack's ${agentRunnerService}` });
+				const how = api && engineIsRemote(api.endpoint) ? `API forward (the supervisor's, to ${agentRunnerService} on the remote engine)` : agentRunnerService;
+				checks.push({ name: `port ${port}`, status: 'ok', detail: `held by this stack's ${how}` });
 				continue;
 			}
 			const owner = processFacts().portOwner(port);

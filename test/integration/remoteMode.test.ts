@@ -110,6 +110,7 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		assert.equal(volumeCheck?.status, 'ok', JSON.stringify(checks));
 		for (const volume of volumes) assert.ok(volumeCheck?.detail.includes(volume), volumeCheck?.detail);
 		assert.equal(checks.find((c) => c.name === 'llm')?.status, 'ok', 'doctor reaches the LLM from inside the container');
+		assert.match(checks.find((c) => c.name === `port ${stack.port}`)?.detail ?? '', /held by this stack's API forward \(the supervisor's, to agent-runner on the remote engine\)/);
 	});
 
 	test('the API token is a file in the container (root:10001 0440), in neither its environment nor its inspect', async () => {
