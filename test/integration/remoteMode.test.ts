@@ -155,6 +155,17 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 			await new Promise((resolve) => setTimeout(resolve, 100));
 		}
 		assert.equal(owner, service);
+		// the bridges (the spare one at least) run as nobody: they need none of the service's files
+		const bridges = await docker([
+			'exec',
+			stack.containerName,
+			'sh',
+			'-c',
+			`for d in /proc/[0-9]*; do case "$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)" in *[a]pi_bridge.py*) grep '^Uid:' $d/status;; esac; done`,
+		]);
+		const uids = bridges.stdout.trim().split('\n').filter(Boolean);
+		assert.ok(uids.length > 0, 'a spare bridge waits in the container');
+		for (const line of uids) assert.match(line, /^Uid:\s+65534\s+65534/);
 		const roots = await docker(['exec', stack.containerName, 'stat', '-c', '%n %u:%g %a', containerPaths.workspace, containerPaths.data]);
 		assert.equal(roots.stdout.trim(), `${containerPaths.workspace} ${service} 711\n${containerPaths.data} ${service} 700`);
 	});
