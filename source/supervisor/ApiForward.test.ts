@@ -26,8 +26,8 @@ test('the exec stream is cut back into stdout and stderr, whatever the chunking'
 
 test('no bridge: the container gone or stopped reads as "not running", anything else names the engine', () => {
 	const engine = (statusCode: number, message: string) => Object.assign(new Error(`(HTTP code ${statusCode}) - ${message}`), { statusCode, json: { message } });
-	assert.equal(bridgeFailure(engine(404, 'No such container: c'), 'c'), 'agent-runner is not running: its container c does not exist (start it with `stigmer server start`)');
-	assert.equal(bridgeFailure(engine(409, 'Container c is not running'), 'c'), 'agent-runner is not running: its container c is stopped (start it with `stigmer server start`)');
-	assert.equal(bridgeFailure(engine(500, 'OCI runtime exec failed'), 'c'), 'cannot reach agent-runner through the container engine: the exec of its API bridge failed (OCI runtime exec failed)');
+	assert.equal(bridgeFailure(engine(404, 'No such container: c'), 'c'), 'not running: its container c does not exist (start it with `stigmer server start`)');
+	assert.equal(bridgeFailure(engine(409, 'Container c is not running'), 'c'), 'not running: its container c is stopped (start it with `stigmer server start`)');
+	assert.equal(bridgeFailure(engine(500, 'OCI runtime exec failed'), 'c'), 'not reachable through the container engine: the exec of its API bridge failed (OCI runtime exec failed)');
 	assert.match(bridgeFailure(Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }), 'c'), /exec of its API bridge failed \(connect ECONNREFUSED/);
 });

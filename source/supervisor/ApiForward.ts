@@ -12,7 +12,7 @@
 // with the reason in the API's error shape ({"error": …}); anything else is closed.
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { agentRunnerService, containerPaths } from '../contract.js';
+import { containerPaths } from '../contract.js';
 import { DockerApi, engineMessage, engineStatus } from '../engine/DockerApi.js';
 import type { Endpoint } from '../engine/endpoint.js';
 import { errorMessage } from '../errors.js';
@@ -249,7 +249,7 @@ export class ApiForward {
 				);
 				return;
 			}
-			this.refuse(client, `agent-runner does not answer: ${stderr.trim() || 'the API bridge ended without an answer'}`, true);
+			this.refuse(client, `not answering: ${stderr.trim() || 'the API bridge ended without an answer'}`, true);
 		};
 		stream.once('end', finish);
 		stream.once('close', finish);
@@ -271,11 +271,14 @@ export class ApiForward {
 	}
 }
 
-/** Why no bridge could be made, as a user reads it. */
+/**
+ * Why no bridge could be made, as a user reads it after the client's `agent-runner: ` (the 502's `error`;
+ * its `type` is `stigmer_api_forward`).
+ */
 export function bridgeFailure(error: unknown, container: string): string {
 	const status = engineStatus(error);
-	if (status === 404) return `${agentRunnerService} is not running: its container ${container} does not exist (start it with \`stigmer server start\`)`;
-	if (status === 409) return `${agentRunnerService} is not running: its container ${container} is stopped (start it with \`stigmer server start\`)`;
+	if (status === 404) return `not running: its container ${container} does not exist (start it with \`stigmer server start\`)`;
+	if (status === 409) return `not running: its container ${container} is stopped (start it with \`stigmer server start\`)`;
 	const message = status === undefined ? errorMessage(error) : engineMessage(error);
-	return `cannot reach ${agentRunnerService} through the container engine: the exec of its API bridge failed (${message})`;
+	return `not reachable through the container engine: the exec of its API bridge failed (${message})`;
 }

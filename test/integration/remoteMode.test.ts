@@ -215,7 +215,7 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		await docker(['rm', '-f', stack.containerName]); // without -v: its secrets volume is left for server stop to find
 		const listed = await stack.cli(['executions', 'list']);
 		assert.equal(listed.code, 1);
-		assert.match(listed.stderr, new RegExp(`agent-runner is not running: its container ${stack.containerName} does not exist`));
+		assert.match(listed.stderr, new RegExp(`agent-runner: not running: its container ${stack.containerName} does not exist \\(start it with`));
 	});
 
 	test('server stop --volumes removes the volumes', async () => {
