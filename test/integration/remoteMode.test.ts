@@ -21,6 +21,7 @@ import { RunnerStack } from '../helpers/runnerStack.js';
 process.env.STIGMER_ENGINE_REMOTE = '1';
 
 let bridgeLlm: BridgeLlm;
+const llmKey = 'sk-remote-test-key';
 let stack: RunnerStack;
 let volumes: string[] = [];
 
@@ -58,7 +59,7 @@ async function executionIds(): Promise<string[]> {
 
 before(async () => {
 	bridgeLlm = await startBridgeLlm();
-	stack = await RunnerStack.start({ llmUrl: bridgeLlm.url });
+	stack = await RunnerStack.start({ llmUrl: bridgeLlm.url, llmApiKey: llmKey });
 	volumes = [stack.home.volumeName('workspace'), stack.home.volumeName('data')];
 });
 
@@ -113,9 +114,12 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		assert.match(checks.find((c) => c.name === `port ${stack.port}`)?.detail ?? '', /held by this stack's API forward \(the supervisor's, to agent-runner on the remote engine\)/);
 	});
 
-	test('the API token is a file in the container (root:10001 0440), in neither its environment nor its inspect', async () => {
+	test('the API token and the LLM key are files in the container (root:10001 0440), in neither its environment nor its inspect', async () => {
 		const inspect = await inspectRunner();
 		assert.ok(!JSON.stringify(inspect).includes(stack.token), 'docker inspect shows no token');
+		assert.ok(!JSON.stringify(inspect).includes(llmKey), 'nor the LLM key');
+		const key = await docker(['exec', stack.containerName, 'sh', '-c', `stat -c '%u:%g %a' ${containerPaths.llmApiKey}; cat ${containerPaths.llmApiKey}`]);
+		assert.equal(key.stdout.trim(), `0:${imageUser.gid} 440\n${llmKey}`);
 		assert.ok(!inspect.Config.Env.some((e) => e.includes(stack.token)));
 		const seen = await docker(['exec', stack.containerName, 'sh', '-c', `stat -c '%u:%g %a' ${containerPaths.apiToken}; cat ${containerPaths.apiToken}`]);
 		const [owner, content] = seen.stdout.split('\n');
@@ -143,6 +147,7 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
 		assert.match(result.stdout, /uploaded\n +remote/);
 		assert.match(result.stdout, /done remotely/);
+		assert.equal(llm.requests[0]?.headers.authorization, `Bearer ${llmKey}`, 'the LLM key reached the runner as a file');
 		const id = /(ex-[0-9a-f]+-[0-9a-f]+)/.exec(result.stdout)![1]!;
 		assert.ok((await executionIds()).includes(id));
 		assert.equal(await asService(`cat ${containerPaths.workspace}/${id}/out.txt`), 'remote\n');
