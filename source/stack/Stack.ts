@@ -277,6 +277,8 @@ async function bringUpContainer(api: DockerApi, run: StartRun, { plan, existing 
 		emit({ service: agentRunnerService, phase: 'start' });
 		handOverMountedPaths(plan);
 		run.startedContainer = id;
+		// remote: again (one request), in case a start interrupted before it left the volume without them
+		if (run.remote) await deliverSecrets(api, id, run.config.agentRunner, run.apiToken);
 		await startContainer(api, id);
 	} else {
 		emit({ service: agentRunnerService, phase: 'reuse' });

@@ -188,6 +188,15 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		assert.deepEqual(await executionIds(), before);
 	});
 
+	test('a container stopped outside stigmer is started again, its secrets copied in again', async () => {
+		const before = await executionIds();
+		await docker(['stop', '-t', '2', stack.containerName], { timeoutMs: 60_000 });
+		const started = await stack.cli(['server', 'start', '--timeout', '60']);
+		assert.equal(started.code, 0, started.stderr);
+		assert.match(started.stderr, /starting container/);
+		assert.deepEqual(await executionIds(), before);
+	});
+
 	test('restart keeps the volumes and their data; server stop keeps the volumes', async () => {
 		const before = await executionIds();
 		assert.ok(before.length > 0);
