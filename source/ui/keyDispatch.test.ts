@@ -31,9 +31,12 @@ const noKey: Key = {
 } as Key;
 const named = (patch: Partial<Key>): Key => ({ ...noKey, ...patch });
 
+/** One moment for every fixture of a test: the executions' ids derive from it */
+const fixtureNow = Date.now();
+
 function state(...actions: Parameters<typeof dashboardReducer>[1][]): DashboardState {
 	let s = dashboardReducer(initialDashboardState, { type: 'services/replaced', services: fixtureServices() });
-	s = dashboardReducer(s, { type: 'executions/upserted', summaries: fixtureExecutions() });
+	s = dashboardReducer(s, { type: 'executions/upserted', summaries: fixtureExecutions(fixtureNow) });
 	for (const action of actions) s = dashboardReducer(s, action);
 	return s;
 }
@@ -55,7 +58,7 @@ test('services view: keys map to lifecycle actions on the selected service', () 
 
 test('executions view: select, open, back, cancel with a confirmation', () => {
 	const s = state({ type: 'view/toggle' });
-	const [running, , failed] = fixtureExecutions();
+	const [running, , failed] = fixtureExecutions(fixtureNow);
 	assert.deepEqual(keyEffect(s, 'j', noKey), { type: 'dispatch', action: { type: 'executions/move', delta: 1 } });
 	assert.deepEqual(keyEffect(s, '', named({ return: true })), { type: 'openExecution', id: running!.id });
 	assert.deepEqual(keyEffect(s, 'x', noKey), { type: 'dispatch', action: { type: 'executions/confirmCancel', id: running!.id } });
