@@ -9,13 +9,14 @@ import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { deferDockerodeExtras } from './deferDockerodeExtras.js';
 import path from 'node:path';
-import { type Readable, addAbortSignal } from 'node:stream';
+import { type Duplex, type Readable, addAbortSignal } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type DockerModem from 'docker-modem';
 import { exitCodes } from '../contract.js';
 import { UserError } from '../errors.js';
 import { ApiVersionError, chooseApiVersion, minApiVersion, needsVersionRange, type EngineVersionRange } from './apiVersion.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
+import { engineDialer } from './engineDialer.js';
 import { engineMessage } from './engineErrors.js';
 import { engineInfoFromPing } from './enginePing.js';
 
@@ -43,18 +44,38 @@ export interface EngineInfo {
 
 /**
  * docker-modem's options for an endpoint. Every field is set (undefined included), because docker-modem
- * merges them over what it reads from DOCKER_HOST itself. An ssh:// endpoint (issue 12) maps to
- * `protocol: 'ssh'` here.
+ * merges them over what it reads from DOCKER_HOST itself. An ssh:// endpoint is plain HTTP to a
+ * placeholder host: the agent's connections are ssh's (engineDialer.ts), never docker-modem's ssh2 path
+ * (which opens a new ssh connection per request and ignores ~/.ssh/config).
  */
 export function dockerodeOptions(endpoint: Endpoint, agent?: Agent): DockerModem.ConstructorOptions {
 	const common = { version: undefined, timeout: undefined, headers: {}, agent };
-	if (endpoint.kind === 'unix') return { ...common, socketPath: endpoint.socketPath, host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined };
+	const noTls = { ca: undefined, cert: undefined, key: undefined };
+	if (endpoint.kind === 'unix') return { ...common, socketPath: endpoint.socketPath, host: undefined, port: undefined, protocol: 'http', ...noTls };
+	if (endpoint.kind === 'ssh') return { ...common, socketPath: undefined, host: 'docker', port: undefined, protocol: 'http', ...noTls };
 	const tls = endpoint.tls;
 	return { ...common, socketPath: undefined, host: endpoint.host, port: endpoint.port, protocol: tls ? 'https' : 'http', ca: tls?.ca, cert: tls?.cert, key: tls?.key };
 }
 
-/** A keep-alive agent of our own (close() ends its sockets); TLS verification as the endpoint says. */
+/**
+ * A keep-alive agent of our own (close() ends its sockets); TLS verification as the endpoint says; over
+ * ssh, connections from the endpoint's dialer (one ssh connection, a session per engine connection).
+ */
 function agentFor(endpoint: Endpoint): Agent {
+	if (endpoint.kind === 'ssh') {
+		const http: typeof import('node:http') = require('node:http');
+		const agent = new http.Agent({ keepAlive: true });
+		const dialer = engineDialer(endpoint);
+		// Node's agent takes the connection from a callback when createConnection returns nothing
+		agent.createConnection = ((_options: unknown, done: (error: Error | null, socket?: Duplex) => void) => {
+			dialer.dial().then(
+				(socket) => done(null, socket),
+				(error: Error) => done(error),
+			);
+			return undefined;
+		}) as unknown as Agent['createConnection'];
+		return agent;
+	}
 	if (endpoint.kind === 'tcp' && endpoint.tls) {
 		const https: typeof import('node:https') = require('node:https');
 		const { ca, cert, key, verify } = endpoint.tls;
@@ -184,6 +205,7 @@ export class DockerApi {
 	close(): void {
 		this.agentInstance?.destroy();
 		this.agentInstance = null;
+		if (this.endpoint.kind === 'ssh') engineDialer(this.endpoint).close();
 	}
 }
 
@@ -204,6 +226,9 @@ const isMac = process.platform === 'darwin';
 
 /** Turns a failed first contact into "not installed", "not running" or "permission denied", with the fix. */
 export function diagnoseUnreachable(endpoint: Endpoint, error: unknown): EngineUnreachableError {
+	// ssh's own words and the fix (sshDialer.ts); node's http may wrap the connection's error
+	const sshError = [error, (error as { cause?: unknown } | null)?.cause].find((e) => (e as Error | null)?.name === 'SshDialError') as (Error & { hint: string }) | undefined;
+	if (sshError) return new EngineUnreachableError(sshError.message, sshError.hint);
 	const code = (error as NodeJS.ErrnoException).code;
 	const where = endpointUrl(endpoint);
 	if (code === 'EACCES' || code === 'EPERM') {
@@ -229,6 +254,13 @@ export function diagnoseUnreachable(endpoint: Endpoint, error: unknown): EngineU
 			isMac
 				? 'install Docker Desktop, Colima (brew install colima docker) or OrbStack, and start it'
 				: 'install Docker: sudo apt-get install docker.io (Debian/Ubuntu) or see https://docs.docker.com/engine/install/, then sudo systemctl start docker',
+		);
+	}
+	// Node's TLS codes: a certificate the CA files do not vouch for, a name mismatch, an expired one
+	if (endpoint.kind === 'tcp' && endpoint.tls && typeof code === 'string' && /CERT|SSL|TLS|SIGNATURE/.test(code)) {
+		return new EngineUnreachableError(
+			`TLS with the engine at ${where} (${endpoint.source}) failed: ${engineMessage(error)}`,
+			'point DOCKER_CERT_PATH at the directory holding the ca.pem, cert.pem and key.pem made for this engine (or use its docker context)',
 		);
 	}
 	// AbortSignal.timeout() in negotiate(): node's http reports an AbortError caused by a TimeoutError
