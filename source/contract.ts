@@ -60,6 +60,8 @@ export const labels = {
 	home: 'ai.stigmer.home',
 	configHash: 'ai.stigmer.config-hash',
 	version: 'ai.stigmer.version',
+	/** on the volumes of a remote engine: what the volume holds (`workspace`, `data`, `secrets`) */
+	volume: 'ai.stigmer.volume',
 } as const;
 
 /** Label selector of one service's containers in one home (engine filters `label=`). */
@@ -118,6 +120,8 @@ export const containerPaths = {
 	secrets: '/run/secrets',
 	apiToken: '/run/secrets/api-token',
 	llmApiKey: '/run/secrets/llm-api-key',
+	/** the API bridge a remote engine's connections are exec'd into (agent-runner/stigmer_agent_runner/api_bridge.py) */
+	apiBridge: '/opt/stigmer/stigmer_agent_runner/api_bridge.py',
 } as const;
 
 /** uid:gid of the non-root user baked into the image (docker/Dockerfile creates it). */
@@ -169,6 +173,19 @@ export function containerName(homeDir: string, isDefaultHome: boolean): string {
  */
 export function networkName(homeDir: string, isDefaultHome: boolean): string {
 	return isDefaultHome ? 'stigmer' : `stigmer-${homeHash(homeDir)}`;
+}
+
+/** What a remote engine keeps in volumes instead of the home's directories (docs/architecture.md, "Remote engines"). */
+export const remoteVolumes = ['workspace', 'data'] as const;
+export type RemoteVolume = (typeof remoteVolumes)[number];
+
+/**
+ * A named volume of a remote engine, where the home's directories do not exist: `stigmer-workspace` and
+ * `stigmer-data` for the default home, with the home's hash otherwise (`stigmer-<hash>-workspace`), so two
+ * homes never share one. Labelled like the container; they outlive `server stop` (`--volumes` removes them).
+ */
+export function volumeName(homeDir: string, isDefaultHome: boolean, volume: RemoteVolume): string {
+	return isDefaultHome ? `stigmer-${volume}` : `stigmer-${homeHash(homeDir)}-${volume}`;
 }
 
 /** Native log line format written by the supervisor: `<RFC 3339 nano> <stdout|stderr> <line>`. */

@@ -56,6 +56,7 @@ class Settings:
         self.max_memory = names._int(env, names.SANDBOX_MAX_MEMORY_BYTES, 512 << 20, 16 << 20, 1 << 44)
         self.max_file = names._int(env, names.SANDBOX_MAX_FILE_BYTES, 1 << 30, 1 << 20, 1 << 50)
         self.workspace = os.path.realpath(env.get(names.WORKSPACE, "").strip() or "/workspace")
+        self.data = os.path.realpath(env.get(names.DATA, "").strip() or "/data")
         if self.service_uid in range(self.uid_base, self.uid_base + self.slots):
             raise names.ConfigError(f"{names.SERVICE_UID}={self.service_uid} is inside the sandbox uid range")
 
@@ -171,6 +172,22 @@ def chown_tree(top: str, to_uid: int, to_gid: int) -> None:
             except OSError:
                 pass
     os.chown(top, to_uid, to_gid, follow_symlinks=False)
+
+
+def hand_roots_to_service(settings: Settings) -> None:
+    """The workspace and data roots belong to the service uid:gid (it sets their modes itself).
+
+    A bind mount of the user's home already does; a named volume (a remote engine) starts as a copy of
+    the image's directory, owned by the image's user, which the service may not be. Only the roots: what
+    lies below is the service's own from earlier runs.
+    """
+    for top in (settings.workspace, settings.data):
+        try:
+            st = os.lstat(top)
+            if stat.S_ISDIR(st.st_mode) and (st.st_uid, st.st_gid) != (settings.service_uid, settings.service_gid):
+                os.chown(top, settings.service_uid, settings.service_gid, follow_symlinks=False)
+        except OSError as error:
+            print(f"sandbox launcher: cannot hand {top} to the service: {error.strerror}", file=sys.stderr, flush=True)
 
 
 def set_limits(settings: Settings) -> None:
@@ -458,6 +475,7 @@ def main(argv: List[str]) -> int:
     if problem:
         # No sandbox possible: the service runs as this process is, and run_command refuses with this reason.
         os.execvpe(service[0], service, service_environment(settings, None, problem))
+    hand_roots_to_service(settings)
     parent_end, service_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     slot_groups = [settings.slot_id(s) for s in range(settings.slots)]
     pid = os.fork()

@@ -92,6 +92,9 @@ export class ProgressReporter {
 			case 'restart':
 				this.activity(`${s}: restarting`);
 				return;
+			case 'volume-removed':
+				this.done(`✔ ${s}: volume ${event.text} removed`);
+				return;
 		}
 	}
 }

@@ -61,13 +61,16 @@ agent-runner container, and waits until every one is ready. Running services are
 	}),
 	'server stop': define({
 		name: 'server stop',
-		synopsis: '[SERVICE...] [--timeout S]',
+		synopsis: '[SERVICE...] [--timeout S] [--volumes]',
 		summary: 'stop all or named services',
 		help: `
 Stops all or the named services: SIGTERM to natives and \`docker stop\` to the container, then kills
 what is still running after the timeout (default ${defaultStopTimeoutSeconds} s). The container is removed; its data stays in
-the stigmer home.`,
-		flags: { timeout: timeoutFlag(`seconds before what still runs is killed (default ${defaultStopTimeoutSeconds})`) },
+the stigmer home, or on a remote engine in the home's volumes, which --volumes removes too.`,
+		flags: {
+			timeout: timeoutFlag(`seconds before what still runs is killed (default ${defaultStopTimeoutSeconds})`),
+			volumes: { type: 'boolean', help: "also remove the agent-runner's volumes on a remote engine (workspace and data are lost)" },
+		},
 		positionals: 'any',
 	}),
 	'server restart': define({

@@ -2,15 +2,28 @@
 // finding it by labels, reusing it when its configuration hash matches, recreating it otherwise,
 // stopping, removing, and reading its state as a status row.
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { AgentRunnerConfig } from '../config/types.js';
-import { agentRunnerService, containerEnv, containerHttpPort, containerPaths, containerSecurity, imageUser, labels, serviceLabelSelector, serviceUser } from '../contract.js';
+import {
+	agentRunnerService,
+	containerEnv,
+	containerHttpPort,
+	containerPaths,
+	containerSecurity,
+	imageUser,
+	labels,
+	type RemoteVolume,
+	remoteVolumes,
+	serviceLabelSelector,
+	serviceUser,
+} from '../contract.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
 import { packageVersion } from '../version.js';
 import { type DockerApi, engineStatus, orNull } from './DockerApi.js';
+import { engineIsRemote } from './locality.js';
 import { unqualifiedImage } from './podmanNames.js';
 
 export interface ContainerInspect {
@@ -57,13 +70,13 @@ export interface NetworkChoice {
  * engine the home's own network is used (HomeNetwork.ts says why); elsewhere the engine's default bridge.
  */
 export async function chooseNetwork(api: DockerApi): Promise<NetworkChoice> {
-	const info = (await api.docker.info()) as { OperatingSystem?: string; Name?: string; SecurityOptions?: string[] };
 	// negotiation already named the engine (/_ping's Server header, or /version's Components)
 	const podman = /podman/i.test(api.info?.platform ?? '');
+	if (engineIsRemote(api.endpoint)) return { mode: 'bridge', reason: 'default bridge (remote engine)', podman };
+	const info = (await api.docker.info()) as { OperatingSystem?: string; Name?: string; SecurityOptions?: string[] };
 	const os = info.OperatingSystem ?? '';
 	const endpoint = api.endpoint.kind === 'unix' ? api.endpoint.socketPath : '';
 	const vm = /Docker Desktop|OrbStack/i.test(os) || endpoint.startsWith(path.join(homedir(), '.colima')) || endpoint.includes('/.docker/') || endpoint.includes('/.orbstack/');
-	if (api.endpoint.kind !== 'unix') return { mode: 'bridge', reason: 'default bridge (remote engine)', podman };
 	if (process.platform !== 'linux' || vm) return { mode: 'bridge', reason: `default bridge (${os || 'engine in a VM'})`, podman };
 	// rootless engines keep their bridges in a namespace of their own: its gateway is no host address
 	if ((info.SecurityOptions ?? []).some((o) => /rootless/.test(o))) return { mode: 'bridge', reason: 'default bridge (rootless engine)', podman };
@@ -126,7 +139,20 @@ export interface ContainerPlan {
 	ownedPaths: string[];
 }
 
-export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: ContainerNetwork): ContainerPlan {
+export interface PlanOptions {
+	/**
+	 * A remote engine (engine/locality.ts): nothing of this machine's file system or loopback is used. The
+	 * workspace and data live in the home's named volumes, the secrets in an anonymous volume filled by
+	 * `deliverSecrets` before the container starts, the API is not published (the supervisor's API
+	 * forward reaches it through the engine), and the service runs as the image's user.
+	 */
+	remote?: boolean;
+	/** the API token (remote: its digest is part of the configuration hash, so a new token recreates the container) */
+	apiToken?: string;
+}
+
+export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: ContainerNetwork, options: PlanOptions = {}): ContainerPlan {
+	const remote = options.remote ?? false;
 	const port = config.port;
 	const env: Record<string, string> = {
 		HOME: '/tmp',
@@ -141,24 +167,28 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		[containerEnv.llmModel]: config.llm.model,
 		[containerEnv.maxConcurrency]: String(config.maxConcurrency),
 	};
-	const binds = [`${home.workspaceDir}:${containerPaths.workspace}`, `${home.agentRunnerDataDir}:${containerPaths.data}`, `${home.apiTokenFile}:${containerPaths.apiToken}:ro`];
-	const ownedPaths = [home.workspaceDir, home.agentRunnerDataDir, home.apiTokenFile];
+	const binds = remote ? [] : [`${home.workspaceDir}:${containerPaths.workspace}`, `${home.agentRunnerDataDir}:${containerPaths.data}`, `${home.apiTokenFile}:${containerPaths.apiToken}:ro`];
+	const ownedPaths = remote ? [] : [home.workspaceDir, home.agentRunnerDataDir, home.apiTokenFile];
 	if (config.llm.apiKeyFile) {
 		env[containerEnv.llmApiKeyFile] = containerPaths.llmApiKey;
-		binds.push(`${config.llm.apiKeyFile}:${containerPaths.llmApiKey}:ro`);
-		ownedPaths.push(config.llm.apiKeyFile);
+		if (!remote) {
+			binds.push(`${config.llm.apiKeyFile}:${containerPaths.llmApiKey}:ro`);
+			ownedPaths.push(config.llm.apiKeyFile);
+		}
 	}
 	// The sandbox launcher starts as root with three capabilities and runs the service as the invoking
 	// user on Linux (workspace files are theirs), as the image's user when that is root (stigmer hands
-	// it the mounted paths); each execution's commands get their own uid (README, "Security").
-	const service = serviceUser();
+	// it the mounted paths) or when the engine is remote (the volumes are filled as that user); each
+	// execution's commands get their own uid (README, "Security").
+	const service = remote ? { uid: imageUser.uid, gid: imageUser.gid } : serviceUser();
 	env[containerEnv.serviceUid] = String(service.uid);
 	env[containerEnv.serviceGid] = String(service.gid);
 	const hostConfig: Record<string, unknown> = {
-		Binds: binds,
-		// its own network namespace; the API is published on the host's loopback only
+		...(remote ? { Mounts: remoteMounts(home) } : { Binds: binds }),
+		// its own network namespace; the API is published on the host's loopback only (on a remote
+		// engine not at all: the supervisor's API forward reaches it through the engine)
 		NetworkMode: network.networkMode,
-		PortBindings: { [`${containerHttpPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+		...(remote ? {} : { PortBindings: { [`${containerHttpPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] } }),
 		ExtraHosts: network.extraHosts,
 		Init: true,
 		CapDrop: ['ALL'],
@@ -184,7 +214,13 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		StopTimeout: 10,
 		HostConfig: hostConfig,
 	};
-	const hash = createHash('sha256').update(JSON.stringify({ imageId, body })).digest('hex').slice(0, 16);
+	// remote: the secrets are copied in at creation, so a new token (or LLM key) must make a new container
+	const secrets = remote
+		? createHash('sha256')
+				.update(JSON.stringify([options.apiToken ?? '', config.llm.apiKeyFile ? readFileSync(config.llm.apiKeyFile, 'utf8') : '']))
+				.digest('hex')
+		: undefined;
+	const hash = createHash('sha256').update(JSON.stringify({ imageId, body, secrets })).digest('hex').slice(0, 16);
 	body.Labels = {
 		[labels.managed]: 'true',
 		[labels.service]: agentRunnerService,
@@ -193,6 +229,55 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		[labels.version]: packageVersion,
 	};
 	return { name: home.containerName, image: config.image, imageId, hash, endpoint: `http://127.0.0.1:${port}`, network, body, ownedPaths };
+}
+
+/**
+ * A remote engine's mounts: the home's named volumes (`ensureRemoteVolumes` creates them, labelled) and an
+ * anonymous volume for the secrets, which goes with the container. A fresh volume starts as a copy of the
+ * image's directory (owner and mode included: /workspace and /data belong to the image's user,
+ * /run/secrets is root:10001 0750); a volume is also the one place of a read-only root file system that an
+ * archive may be extracted into before the container starts.
+ */
+function remoteMounts(home: StigmerHome): Array<Record<string, unknown>> {
+	return [
+		{ Type: 'volume', Source: home.volumeName('workspace'), Target: containerPaths.workspace },
+		{ Type: 'volume', Source: home.volumeName('data'), Target: containerPaths.data },
+		{ Type: 'volume', Target: containerPaths.secrets },
+	];
+}
+
+/** The labels of the home's named volumes (the container's, plus what the volume holds). */
+export function volumeLabels(home: StigmerHome, volume: RemoteVolume): Record<string, string> {
+	return { [labels.managed]: 'true', [labels.service]: agentRunnerService, [labels.home]: home.hash, [labels.volume]: volume };
+}
+
+/** Creates the home's named volumes that are missing; returns those it created. */
+export async function ensureRemoteVolumes(api: DockerApi, home: StigmerHome): Promise<string[]> {
+	const created = await Promise.all(remoteVolumes.map(async (v) => ((await api.ensureVolume(home.volumeName(v), volumeLabels(home, v))) ? home.volumeName(v) : null)));
+	return created.filter((name): name is string => name !== null);
+}
+
+/** The home's named volumes in the engine (by label), with what each holds. */
+export async function listRemoteVolumes(api: DockerApi, home: StigmerHome): Promise<Array<{ name: string; holds: string; createdAt: string | null }>> {
+	const found = await api.listVolumes([...serviceLabelSelector(home.hash, agentRunnerService), labels.volume]);
+	return found.map((v) => ({ name: v.Name, holds: v.Labels?.[labels.volume] ?? '', createdAt: v.CreatedAt ?? null })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The API token (and the LLM key, when configured) into a created container's secrets volume, as files
+ * owned by root and readable by the image's group (the service is in it; the sandboxes are not), before
+ * it starts: never an environment variable, never a bind mount of a local file.
+ */
+export async function deliverSecrets(api: DockerApi, id: string, config: AgentRunnerConfig, apiToken: string): Promise<void> {
+	const { pack } = await import('tar-stream');
+	const archive = pack();
+	const add = (name: string, text: string) => archive.entry({ name, mode: 0o440, uid: 0, gid: imageUser.gid, mtime: new Date(0) }, text);
+	add(path.posix.basename(containerPaths.apiToken), `${apiToken}\n`);
+	if (config.llm.apiKeyFile) add(path.posix.basename(containerPaths.llmApiKey), readFileSync(config.llm.apiKeyFile, 'utf8'));
+	archive.finalize();
+	const chunks: Buffer[] = [];
+	for await (const chunk of archive as AsyncIterable<Buffer>) chunks.push(chunk);
+	await api.putArchive(id, containerPaths.secrets, Buffer.concat(chunks));
 }
 
 /** Root invocations: the image's user gets the mounted paths; nobody else gains access. */

@@ -17,7 +17,7 @@ import { UserError } from '../errors.js';
 import { ApiVersionError, chooseApiVersion, minApiVersion, needsVersionRange, type EngineVersionRange } from './apiVersion.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
 import { engineDialer } from './engineDialer.js';
-import { engineMessage } from './engineErrors.js';
+import { engineMessage, engineStatus, orNull } from './engineErrors.js';
 import { engineInfoFromPing } from './enginePing.js';
 
 export { compareApiVersions, maxApiVersion, minApiVersion } from './apiVersion.js';
@@ -206,6 +206,51 @@ export class DockerApi {
 		this.agentInstance?.destroy();
 		this.agentInstance = null;
 		if (this.endpoint.kind === 'ssh') engineDialer(this.endpoint).close();
+	}
+
+	// -- Remote engines (remstack, docs/architecture.md "Remote engines"): exec with hijacked stdio,
+	// -- archives into a container, and the home's named volumes.
+
+	/**
+	 * Runs `cmd` in a running container with stdin, stdout and stderr on one hijacked connection (the raw
+	 * socket after `101 UPGRADED`; stdout and stderr arrive in the engine's 8-byte framed form, Tty off).
+	 */
+	async execAttached(container: string, cmd: string[], options: { user?: string } = {}): Promise<{ stream: Duplex; exec: Dockerode.Exec }> {
+		const exec = await this.docker.getContainer(container).exec({ Cmd: cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false, User: options.user });
+		const stream = (await exec.start({ hijack: true, stdin: true, Detach: false, Tty: false })) as Duplex;
+		return { stream, exec };
+	}
+
+	/** Extracts a tar archive into a container (created or running) at `path`: owners and modes as the archive says. */
+	async putArchive(container: string, path: string, tar: Buffer): Promise<void> {
+		await this.docker.getContainer(container).putArchive(tar, { path });
+	}
+
+	/** Creates the named volume with these labels unless it exists; true when it was created. */
+	async ensureVolume(name: string, volumeLabels: Record<string, string>): Promise<boolean> {
+		const existing = await orNull(this.docker.getVolume(name).inspect());
+		if (existing) return false;
+		await this.docker.createVolume({ Name: name, Labels: volumeLabels });
+		return true;
+	}
+
+	/** The volumes whose labels match every `key=value` of the selector. */
+	async listVolumes(labelSelector: string[]): Promise<Array<{ Name: string; Labels: Record<string, string> | null; CreatedAt?: string }>> {
+		const answer = (await this.docker.listVolumes({ filters: JSON.stringify({ label: labelSelector }) })) as {
+			Volumes: Array<{ Name: string; Labels: Record<string, string> | null; CreatedAt?: string }> | null;
+		};
+		return answer.Volumes ?? [];
+	}
+
+	/** Removes a volume; false when it did not exist. A volume still in use is the engine's error (409). */
+	async removeVolume(name: string): Promise<boolean> {
+		try {
+			await this.docker.getVolume(name).remove();
+			return true;
+		} catch (error) {
+			if (engineStatus(error) === 404) return false;
+			throw error;
+		}
 	}
 }
 

@@ -2,7 +2,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { cliEnv, containerName, homeHash, networkName } from '../contract.js';
+import { cliEnv, containerName, homeHash, networkName, type RemoteVolume, volumeName } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
 
 export class StigmerHome {
@@ -31,6 +31,11 @@ export class StigmerHome {
 
 	get networkName(): string {
 		return networkName(this.dir, this.isDefault);
+	}
+
+	/** the named volume holding `volume` on a remote engine */
+	volumeName(volume: RemoteVolume): string {
+		return volumeName(this.dir, this.isDefault, volume);
 	}
 
 	get configFile(): string {

@@ -23,6 +23,8 @@ export interface ServiceStatus {
 	oomKilled?: boolean;
 	/** why it is failed / not-installed, for humans */
 	message?: string;
+	/** agent-runner on a remote engine: the home's named volumes (workspace, data) that exist */
+	volumes?: Array<{ name: string; holds: string }>;
 }
 
 export interface EngineStatus {

@@ -11,17 +11,21 @@ import {
 	containerStatus,
 	createContainer,
 	currentContainer,
+	deliverSecrets,
+	ensureRemoteVolumes,
 	findContainers,
 	handOverMountedPaths,
 	inspectContainer,
+	listRemoteVolumes,
 	planContainer,
 	removeContainer,
 	startContainer,
 	stopContainer,
 } from '../engine/ContainerService.js';
-import { DockerApi, EngineUnreachableError } from '../engine/DockerApi.js';
+import { DockerApi, EngineUnreachableError, engineMessage } from '../engine/DockerApi.js';
 import { endpointUrl, resolveEndpoint } from '../engine/endpoint.js';
 import { withHealthFallback } from '../engine/healthFallback.js';
+import { engineIsRemote } from '../engine/locality.js';
 import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBuilder.js';
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
@@ -32,11 +36,11 @@ import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
 import { nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
-import { prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
+import { openApiForward, prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
 	| { service: string; phase: 'build'; progress: BuildProgress }
-	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart'; text?: string };
+	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string };
 
 export interface StackOptions {
 	onEvent?: (event: StackEvent) => void;
@@ -129,12 +133,13 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	const timeoutSeconds = options.timeoutSeconds ?? defaultTimeouts.startSeconds;
 	const wait = options.wait ?? true;
 	const emit = options.onEvent ?? (() => {});
-	ensureApiToken(home);
+	const apiToken = ensureApiToken(home);
 
 	// The engine first: when it is unreachable nothing is started (exit 3).
 	const api = wantContainer ? await connectEngine(options) : null;
 	try {
-		const run: StartRun = { home, config, options, timeoutSeconds, wait, emit, startedNatives: [], startedContainer: null, forwardOpened: null };
+		const remote = api ? engineIsRemote(api.endpoint) : false;
+		const run: StartRun = { home, config, options, timeoutSeconds, wait, emit, remote, apiToken, startedNatives: [], startedContainer: null, forwardOpened: null, apiForwardOpened: null };
 		const lock = await acquireHomeLock(home, { what: 'starting', signal: options.signal });
 		try {
 			const container = api ? await prepareContainer(api, run) : null;
@@ -144,6 +149,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 		} catch (error) {
 			// Ctrl-C or a failure: undo what this start began, so nothing is left half-started.
 			await run.forwardOpened?.catch(() => {}); // settled first, or it could open after the rollback
+			await run.apiForwardOpened?.catch(() => {});
 			if (options.signal?.aborted || !(error instanceof TimeoutError)) {
 				await rollback(home, api, run.startedContainer, run.startedNatives).catch(() => {});
 			}
@@ -166,10 +172,15 @@ interface StartRun {
 	timeoutSeconds: number;
 	wait: boolean;
 	emit: (event: StackEvent) => void;
+	/** the engine is remote (engine/locality.ts): volumes, secrets copied in, the API through the supervisor */
+	remote: boolean;
+	apiToken: string;
 	startedNatives: string[];
 	startedContainer: string | null;
 	/** the supervisor's LLM forward for the container, opening while the rest starts */
 	forwardOpened: Promise<unknown> | null;
+	/** remote engines: the supervisor's forward to the API, opening while the rest starts */
+	apiForwardOpened: Promise<unknown> | null;
 }
 
 interface PreparedContainer {
@@ -183,15 +194,27 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 	const { home, config, options } = run;
 	// the image and the network (with the supervisor's LLM forward) are independent: side by side,
 	// and both settled before anything else (a failure's rollback then sees all they made)
-	const [image, network] = await Promise.allSettled([ensureImage(api, config, options), prepareNetwork(api, home, config.agentRunner)]);
+	// (and on a remote engine the home's volumes)
+	const [image, network, volumes] = await Promise.allSettled([
+		ensureImage(api, config, options),
+		prepareNetwork(api, home, config.agentRunner),
+		run.remote ? ensureRemoteVolumes(api, home) : Promise.resolve([]),
+	]);
 	if (image.status === 'rejected') throw image.reason;
 	if (network.status === 'rejected') throw network.reason;
+	if (volumes.status === 'rejected') throw volumes.reason;
 	run.forwardOpened = network.value.forward;
 	checkAborted(options.signal);
-	const plan = planContainer(home, config.agentRunner, image.value, network.value);
+	const plan = planContainer(home, config.agentRunner, image.value, network.value, { remote: run.remote, apiToken: run.apiToken });
+	if (run.remote) {
+		// the API's port on this machine is the supervisor's forward (it says when another program has it)
+		const opening = openApiForward(api, home, config.agentRunner);
+		opening.catch(() => {}); // awaited before the container is waited for
+		run.apiForwardOpened = opening;
+	}
 	const existing = await currentContainer(api, home);
 	// A running container of ours holds the port itself (it is reused, or replaced below).
-	if (!existing?.State.Running && (await probeTcp(config.agentRunner.port))) {
+	if (!run.remote && !existing?.State.Running && (await probeTcp(config.agentRunner.port))) {
 		throw new UserError(
 			`port ${config.agentRunner.port} on 127.0.0.1 is taken by another program`,
 			1,
@@ -237,6 +260,8 @@ async function bringUpContainer(api: DockerApi, run: StartRun, { plan, existing 
 		handOverMountedPaths(plan);
 		id = await createContainer(api, plan);
 		run.startedContainer = id;
+		// remote: the token goes into the created container's secrets volume (a new token is a new plan)
+		if (run.remote) await deliverSecrets(api, id, run.config.agentRunner, run.apiToken);
 		await startContainer(api, id);
 	} else if (!existing!.State.Running) {
 		emit({ service: agentRunnerService, phase: 'start' });
@@ -247,6 +272,7 @@ async function bringUpContainer(api: DockerApi, run: StartRun, { plan, existing 
 		emit({ service: agentRunnerService, phase: 'reuse' });
 	}
 	await run.forwardOpened; // the container's LLM path, opened by the supervisor meanwhile
+	await run.apiForwardOpened; // remote: the CLI's path to the API, likewise
 	if (run.wait) {
 		emit({ service: agentRunnerService, phase: 'wait' });
 		await waitContainerReady(api, home, id, plan.endpoint, run.timeoutSeconds, run.options.signal);
@@ -308,13 +334,24 @@ export async function waitContainerReady(api: DockerApi, home: StigmerHome, id: 
 	}
 }
 
+export interface StopOptions extends StackOptions {
+	services?: string[];
+	timeoutSeconds?: number;
+	/**
+	 * Also remove the home's named volumes (a remote engine's workspace and data), as `docker compose down
+	 * --volumes` does: their content is lost. Only when agent-runner is among the services stopped.
+	 */
+	volumes?: boolean;
+}
+
 /** Stops all or the named services: SIGTERM / docker stop, then kill after the timeout. */
-export async function stopStack(home: StigmerHome, options: StackOptions & { services?: string[]; timeoutSeconds?: number } = {}): Promise<void> {
+export async function stopStack(home: StigmerHome, options: StopOptions = {}): Promise<void> {
 	const config = loadConfig(home);
 	const selected = selectServices(config, options.services);
 	const all = !options.services || options.services.length === 0;
 	const timeout = options.timeoutSeconds ?? defaultTimeouts.stopSeconds;
 	const emit = options.onEvent ?? (() => {});
+	if (options.volumes && !selected.includes(agentRunnerService)) throw new UsageError(`--volumes removes ${agentRunnerService}'s volumes: stop ${agentRunnerService} too (or name no service)`);
 	home.ensureLayout();
 	const lock = await acquireHomeLock(home, { what: 'stopping', signal: options.signal });
 	try {
@@ -327,7 +364,7 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 						api = await connectEngine(options);
 					} catch (error) {
 						// Nothing of ours can run in an engine that is down; natives are still stopped.
-						if (error instanceof EngineUnreachableError) return releaseNetwork(null, home);
+						if (error instanceof EngineUnreachableError && !options.volumes) return releaseNetwork(null, home);
 						throw error;
 					}
 					try {
@@ -338,6 +375,7 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 							emit({ service: agentRunnerService, phase: 'stopped' });
 						}
 						await releaseNetwork(api, home);
+						if (options.volumes) await removeHomeVolumes(api, home, emit);
 					} finally {
 						if (!options.api) api.close();
 					}
@@ -366,6 +404,18 @@ export async function stopStack(home: StigmerHome, options: StackOptions & { ser
 		if (failed) throw (failed as PromiseRejectedResult).reason;
 	} finally {
 		lock.release();
+	}
+}
+
+/** The home's named volumes, gone for good (`server stop --volumes`). */
+async function removeHomeVolumes(api: DockerApi, home: StigmerHome, emit: (event: StackEvent) => void): Promise<void> {
+	for (const volume of await listRemoteVolumes(api, home)) {
+		try {
+			await api.removeVolume(volume.name);
+		} catch (error) {
+			throw new UserError(`cannot remove the volume ${volume.name}: ${engineMessage(error)}`, 1, `a container outside stigmer may use it: \`docker ps -a --filter volume=${volume.name}\``);
+		}
+		emit({ service: agentRunnerService, phase: 'volume-removed', text: volume.name });
 	}
 }
 
@@ -400,8 +450,10 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 	let containerRow: ServiceStatus;
 	try {
 		if (api) {
-			const inspect = await currentContainer(api, home);
+			const remote = engineIsRemote(api.endpoint);
+			const [inspect, volumes] = await Promise.all([currentContainer(api, home), remote ? listRemoteVolumes(api, home) : Promise.resolve(null)]);
 			containerRow = await withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect);
+			if (volumes) containerRow.volumes = volumes.map((v) => ({ name: v.name, holds: v.holds }));
 		} else {
 			containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), state: 'unknown', message: 'container engine unreachable' };
 		}

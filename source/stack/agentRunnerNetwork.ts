@@ -2,11 +2,14 @@
 // the network it joins (ContainerService.chooseNetwork), and on a local Linux engine with an LLM on the
 // host's loopback, the supervisor's forward to it (supervisor/LlmForward.ts).
 import type { AgentRunnerConfig } from '../config/types.js';
+import { imageUser } from '../contract.js';
 import { type ContainerNetwork, chooseNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm } from '../engine/ContainerService.js';
 import type { DockerApi } from '../engine/DockerApi.js';
 import { ensureHomeNetwork, removeHomeNetwork } from '../engine/HomeNetwork.js';
+import { engineIsRemote } from '../engine/locality.js';
 import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
+import type { ApiForwardStatus } from '../supervisor/ApiForward.js';
 import { type LlmForwardStatus, predictForwardPort } from '../supervisor/LlmForward.js';
 import { ensureSupervisor, request, supervisorPid } from '../supervisor/SupervisorClient.js';
 
@@ -22,7 +25,7 @@ export interface PreparedNetwork extends ContainerNetwork {
 export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: AgentRunnerConfig): Promise<PreparedNetwork> {
 	const llm = loopbackLlm(config.llm.baseUrl);
 	// a local Linux engine will most likely want the forward: its supervisor starts meanwhile
-	const supervisor = llm && process.platform === 'linux' && api.endpoint.kind === 'unix' ? ensureSupervisor(home) : null;
+	const supervisor = llm && process.platform === 'linux' && !engineIsRemote(api.endpoint) ? ensureSupervisor(home) : null;
 	supervisor?.catch(() => {}); // awaited below when needed
 	const choice = await chooseNetwork(api);
 	if (choice.mode === 'bridge') return { ...defaultBridgeNetwork(config.llm.baseUrl, choice), forward: Promise.resolve(null) };
@@ -66,8 +69,32 @@ export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: 
 	return { ...base, llmUrl: containerLlmUrl(config.llm.baseUrl, network.gateway, predicted), forward: confirmed };
 }
 
-/** After the container is gone: the forward is closed and the home's network removed. */
+/**
+ * A remote engine: the supervisor's forward from this machine's 127.0.0.1:agentRunner.port to the API in
+ * the container (an exec'd bridge per connection, supervisor/ApiForward.ts). It needs only the
+ * container's name, so it opens while the container is made. A port taken by another program fails here.
+ */
+export async function openApiForward(api: DockerApi, home: StigmerHome, config: AgentRunnerConfig): Promise<ApiForwardStatus> {
+	await ensureSupervisor(home);
+	const spec = { port: config.port, container: home.containerName, endpoint: api.endpoint, user: `${imageUser.uid}:${imageUser.gid}` };
+	const response = await request(home, { cmd: 'apiForward', ...spec }, { timeoutMs: 15_000 });
+	if (!response.ok) throw new UserError(`cannot open the forward to the agent-runner's API: ${response.error}`);
+	const forward = response.apiForward ?? null;
+	if (!forward || forward.mode === 'failed') {
+		throw new UserError(
+			forward?.error ?? 'the supervisor opened no forward to the agent-runner API',
+			1,
+			`stop it (\`stigmer doctor\` shows which process holds it), or set agentRunner.port in ${home.configFile}`,
+		);
+	}
+	return forward;
+}
+
+/** After the container is gone: the forwards are closed and the home's network removed. */
 export async function releaseNetwork(api: DockerApi | null, home: StigmerHome): Promise<void> {
-	const closing = supervisorPid(home) !== null ? request(home, { cmd: 'unforward' }, { timeoutMs: 10_000 }).catch(() => undefined) : Promise.resolve();
+	const closing =
+		supervisorPid(home) !== null
+			? Promise.all([request(home, { cmd: 'unforward' }, { timeoutMs: 10_000 }), request(home, { cmd: 'apiUnforward' }, { timeoutMs: 10_000 })]).catch(() => undefined)
+			: Promise.resolve();
 	await Promise.all([closing, api ? removeHomeNetwork(api, home) : Promise.resolve()]);
 }

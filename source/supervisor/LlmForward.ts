@@ -5,6 +5,7 @@
 // The supervisor owns it (it outlives every CLI command) and closes it with the stack.
 import net from 'node:net';
 import { probeTcp } from './readiness.js';
+import { refuseHttp } from './refuseHttp.js';
 
 export interface LlmForwardSpec {
 	/** address to listen on: the home network's gateway */
@@ -157,23 +158,8 @@ export class LlmForward {
 	 */
 	private refuse(client: net.Socket, reason: string): void {
 		const target = `${this.spec.targetHost.includes(':') ? `[${this.spec.targetHost}]` : this.spec.targetHost}:${this.spec.targetPort}`;
-		let answered = false;
-		const answer = (first: Buffer | null) => {
-			if (answered) return;
-			answered = true;
-			clearTimeout(timer);
-			const head = first?.subarray(0, 16).toString('latin1') ?? '';
-			if (!/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /.test(head)) {
-				client.destroy();
-				return;
-			}
-			const body = JSON.stringify({ error: { message: `cannot reach the LLM at ${target} on the host (${reason} through stigmer's forward): is the LLM server running?`, type: 'stigmer_forward' } });
-			client.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-		};
-		// the request line may not have arrived yet: loopback refuses faster than the client writes
-		const timer = setTimeout(() => answer(null), 2000);
-		client.once('data', (chunk: Buffer) => answer(chunk));
-		client.resume();
+		const body = JSON.stringify({ error: { message: `cannot reach the LLM at ${target} on the host (${reason} through stigmer's forward): is the LLM server running?`, type: 'stigmer_forward' } });
+		refuseHttp(client, body);
 	}
 }
 

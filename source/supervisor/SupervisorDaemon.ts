@@ -9,6 +9,7 @@ import type { NativeServiceConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { jsonLine, readJsonLines } from './jsonLines.js';
+import { ApiForward, type ApiForwardSpec } from './ApiForward.js';
 import { LlmForward, type LlmForwardSpec } from './LlmForward.js';
 import { NativeSupervisor, type StartResult } from './NativeSupervisor.js';
 import { groupStillOurs, terminateGroup } from './NativeService.js';
@@ -24,6 +25,7 @@ export class SupervisorDaemon {
 	private readonly orphansCleared: Promise<void>;
 	private shuttingDown: Promise<void> | null = null;
 	private forward: LlmForward | null = null;
+	private apiForward: ApiForward | null = null;
 	private finished = false;
 	private resolveClosed: () => void = () => {};
 	private readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -77,6 +79,7 @@ export class SupervisorDaemon {
 			services: this.supervisor.status(),
 			guards: this.supervisor.guards(),
 			forward: this.forward?.status() ?? null,
+			apiForward: this.apiForward?.status() ?? null,
 		};
 		writeFileAtomic(this.home.nativeStateFile, `${JSON.stringify(state, null, '\t')}\n`);
 	}
@@ -118,7 +121,7 @@ export class SupervisorDaemon {
 	}
 
 	private ok(): SupervisorResponse {
-		return { ok: true, services: this.supervisor.status(), supervisorPid: process.pid, forward: this.forward?.status() ?? null };
+		return { ok: true, services: this.supervisor.status(), supervisorPid: process.pid, forward: this.forward?.status() ?? null, apiForward: this.apiForward?.status() ?? null };
 	}
 
 	private fromStart(result: StartResult): SupervisorResponse {
@@ -170,6 +173,17 @@ export class SupervisorDaemon {
 				await this.closeForward();
 				this.writeState();
 				return this.ok();
+			case 'apiForward': {
+				if (this.shuttingDown) return { ok: false, error: 'the supervisor is shutting down' };
+				const { cmd: _cmd, ...spec } = request;
+				await this.openApiForward(spec);
+				this.writeState();
+				return this.ok();
+			}
+			case 'apiUnforward':
+				await this.closeApiForward();
+				this.writeState();
+				return this.ok();
 			case 'subscribe':
 				return null;
 			default:
@@ -197,11 +211,30 @@ export class SupervisorDaemon {
 		}
 	}
 
+	/** Opens the API forward, or keeps the open one when its spec is unchanged and it listens. */
+	private async openApiForward(spec: ApiForwardSpec): Promise<void> {
+		const open = this.apiForward;
+		if (open?.sameSpec(spec) && open.status().mode === 'listening') return;
+		await this.closeApiForward();
+		this.apiForward = await ApiForward.open(spec);
+		const s = this.apiForward.status();
+		say(`API forward 127.0.0.1:${spec.port} -> ${spec.container} (exec'd bridge): ${s.mode}${s.error ? ` (${s.error})` : ''}`);
+	}
+
+	private async closeApiForward(): Promise<void> {
+		const open = this.apiForward;
+		this.apiForward = null;
+		if (open) {
+			await open.close();
+			say(`API forward 127.0.0.1:${open.spec.port} closed`);
+		}
+	}
+
 	/** Stops every native and the forward (once, however often it is asked) and records that no supervisor runs. */
 	private shutdown(timeoutSeconds: number): Promise<void> {
 		this.shuttingDown ??= (async () => {
 			say('shutting down');
-			await Promise.all([this.supervisor.stop([], timeoutSeconds * 1000), this.closeForward()]);
+			await Promise.all([this.supervisor.stop([], timeoutSeconds * 1000), this.closeForward(), this.closeApiForward()]);
 			this.writeState();
 		})();
 		return this.shuttingDown;

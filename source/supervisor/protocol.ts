@@ -4,6 +4,7 @@
 // closes the connection).
 import type { NativeServiceConfig } from '../config/types.js';
 import { defaultTimeouts } from '../contract.js';
+import type { ApiForwardSpec, ApiForwardStatus } from './ApiForward.js';
 import type { LlmForwardSpec, LlmForwardStatus } from './LlmForward.js';
 
 export type NativeState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed';
@@ -42,6 +43,8 @@ export interface NativeStateFile {
 	guards: Record<string, ProcessGuard>;
 	/** the agent-runner's path to an LLM on the host's loopback, while it is open */
 	forward?: LlmForwardStatus | null;
+	/** the CLI's path to the agent-runner's API on a remote engine, while it is open */
+	apiForward?: ApiForwardStatus | null;
 }
 
 export type SupervisorRequest =
@@ -63,10 +66,17 @@ export type SupervisorRequest =
 	| ({ cmd: 'forward' } & LlmForwardSpec)
 	/** Closes the LLM forward (the agent-runner stopped). */
 	| { cmd: 'unforward' }
+	/**
+	 * Remote engines: opens (or keeps, when unchanged) the forward from this machine's 127.0.0.1:port to the
+	 * agent-runner's API, through an exec'd bridge per connection; the answer carries its status.
+	 */
+	| ({ cmd: 'apiForward' } & ApiForwardSpec)
+	/** Closes the API forward (the agent-runner stopped). */
+	| { cmd: 'apiUnforward' }
 	| { cmd: 'subscribe' };
 
 export type SupervisorResponse =
-	| { ok: true; services: NativeStatus[]; supervisorPid: number; forward?: LlmForwardStatus | null }
+	| { ok: true; services: NativeStatus[]; supervisorPid: number; forward?: LlmForwardStatus | null; apiForward?: ApiForwardStatus | null }
 	| { ok: false; error: string; service?: string; timedOut?: boolean; services?: NativeStatus[] };
 
 export interface SupervisorStateEvent {

@@ -7,7 +7,7 @@ import { parseTimeout } from './start.js';
 export default async function stop(ctx: CommandContext, { flags, input }: CommandArgs<'server stop'>): Promise<number> {
 	const progress = new ProgressReporter(ctx.stderr, ctx.color && ctx.stderr.isTTY === true);
 	try {
-		await stopStack(ctx.home, { services: input, timeoutSeconds: parseTimeout(flags.timeout, defaultTimeouts.stopSeconds), onEvent: (e) => progress.stackEvent(e) });
+		await stopStack(ctx.home, { services: input, timeoutSeconds: parseTimeout(flags.timeout, defaultTimeouts.stopSeconds), volumes: flags.volumes === true, onEvent: (e) => progress.stackEvent(e) });
 	} finally {
 		progress.stop();
 	}

@@ -1,0 +1,243 @@
+// The CLI's path to the agent-runner's API when the engine is remote (docs/architecture.md, "Remote
+// engines"). The API is not published there: this forward listens on this machine's 127.0.0.1:<port>
+// and, for each connection, runs the API bridge in the container through the engine's exec (stdin and
+// stdout on one hijacked connection: the bytes travel over the engine connection, ssh or TLS), so
+// `stigmer run`, `executions`, the dashboard's feed and the readiness probe keep using
+// http://127.0.0.1:<port> unchanged. The supervisor owns it, as it owns the LLM forward.
+//
+// A bridge is started ahead (one spare, idle in the container until its first bytes), so a new
+// connection does not wait for an exec and a Python start: the spare is made after each connection
+// that found the runner, never in a loop. When no bridge can be made (the container is gone or stopped,
+// the engine refuses the exec) or the bridge cannot reach the runner, an HTTP client is answered 502
+// with the reason in the API's error shape ({"error": …}); anything else is closed.
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { agentRunnerService, containerPaths } from '../contract.js';
+import { DockerApi, engineMessage, engineStatus } from '../engine/DockerApi.js';
+import type { Endpoint } from '../engine/endpoint.js';
+import { errorMessage } from '../errors.js';
+import { badGateway, refuseHttp } from './refuseHttp.js';
+
+export interface ApiForwardSpec {
+	/** the port on this machine's 127.0.0.1 (agentRunner.port) */
+	port: number;
+	/** the agent-runner container's name */
+	container: string;
+	/** the engine, as the CLI resolved it */
+	endpoint: Endpoint;
+	/** uid:gid the bridge runs as in the container (no capability) */
+	user: string;
+}
+
+export interface ApiForwardStatus {
+	port: number;
+	container: string;
+	/** `listening` on 127.0.0.1:port; `failed`: that port could not be had (see error) */
+	mode: 'listening' | 'failed';
+	/** connections accepted, and those that found no way to the runner */
+	accepted: number;
+	failed: number;
+	error?: string;
+	/** the last reason a connection found no way to the runner */
+	lastFailure?: string;
+}
+
+interface Bridge {
+	stream: Duplex;
+	/** the exec's connection ended (the bridge exited, or the container went away) */
+	ended: boolean;
+}
+
+/** The engine's 8-byte frame headers (stream type, size) of a non-TTY exec, cut back into bytes. */
+class StdioFrames {
+	private pending: Buffer = Buffer.alloc(0);
+
+	/** The payloads in `chunk` (with what earlier chunks left), as [stream, bytes]: 1 stdout, 2 stderr. */
+	push(chunk: Buffer): Array<[number, Buffer]> {
+		let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+		const out: Array<[number, Buffer]> = [];
+		while (buffer.length >= 8) {
+			const size = buffer.readUInt32BE(4);
+			if (buffer.length < 8 + size) break;
+			out.push([buffer[0]!, buffer.subarray(8, 8 + size)]);
+			buffer = buffer.subarray(8 + size);
+		}
+		this.pending = buffer;
+		return out;
+	}
+}
+
+export class ApiForward {
+	private server: net.Server | null = null;
+	private api: DockerApi | null = null;
+	private spare: Promise<Bridge> | null = null;
+	private readonly streams = new Set<Duplex | net.Socket>();
+	private closed = false;
+	private state: ApiForwardStatus;
+
+	private constructor(readonly spec: ApiForwardSpec) {
+		this.state = { port: spec.port, container: spec.container, mode: 'listening', accepted: 0, failed: 0 };
+	}
+
+	/** Listens on 127.0.0.1:spec.port; the status says `failed` (with the reason) when the port is taken. */
+	static async open(spec: ApiForwardSpec): Promise<ApiForward> {
+		const forward = new ApiForward(spec);
+		const server = net.createServer({ noDelay: true }, (socket) => forward.accept(socket));
+		const code = await new Promise<string | null>((resolve) => {
+			server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+			server.listen({ host: '127.0.0.1', port: spec.port }, () => resolve(null));
+		});
+		if (code !== null) {
+			forward.state = {
+				...forward.state,
+				mode: 'failed',
+				error: code === 'EADDRINUSE' ? `port ${spec.port} on 127.0.0.1 is taken by another program` : `cannot listen on 127.0.0.1:${spec.port} (${code})`,
+			};
+			return forward;
+		}
+		server.removeAllListeners('error');
+		server.on('error', () => {});
+		forward.server = server;
+		return forward;
+	}
+
+	status(): ApiForwardStatus {
+		return { ...this.state };
+	}
+
+	sameSpec(spec: ApiForwardSpec): boolean {
+		return this.spec.port === spec.port && this.spec.container === spec.container && this.spec.user === spec.user && JSON.stringify(this.spec.endpoint) === JSON.stringify(spec.endpoint);
+	}
+
+	async close(): Promise<void> {
+		this.closed = true;
+		for (const stream of this.streams) stream.destroy();
+		this.spare?.then((b) => b.stream.destroy()).catch(() => {});
+		this.spare = null;
+		const server = this.server;
+		this.server = null;
+		if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+		this.api?.close();
+		this.api = null;
+	}
+
+	private async engine(): Promise<DockerApi> {
+		if (!this.api) {
+			const api = new DockerApi(this.spec.endpoint);
+			await api.negotiate(10_000);
+			this.api = api;
+		}
+		return this.api;
+	}
+
+	/** A new bridge in the container: the exec is made and started (hijacked), the bridge waits for bytes. */
+	private async startBridge(): Promise<Bridge> {
+		const api = await this.engine();
+		const { stream } = await api.execAttached(this.spec.container, ['python3', '-I', '-S', containerPaths.apiBridge], { user: this.spec.user });
+		const bridge: Bridge = { stream, ended: false };
+		const ended = () => (bridge.ended = true);
+		stream.once('end', ended);
+		stream.once('close', ended);
+		stream.on('error', ended);
+		this.streams.add(stream);
+		stream.once('close', () => this.streams.delete(stream));
+		return bridge;
+	}
+
+	/** The spare when it is alive, else a new bridge. */
+	private async takeBridge(): Promise<Bridge> {
+		const spare = this.spare;
+		this.spare = null;
+		if (spare) {
+			const bridge = await spare.catch(() => null);
+			if (bridge && !bridge.ended) return bridge;
+		}
+		return this.startBridge();
+	}
+
+	private warmSpare(): void {
+		if (this.closed || this.spare) return;
+		const spare = this.startBridge();
+		spare.catch(() => {}); // a failed spare is replaced by a fresh bridge when taken
+		this.spare = spare;
+	}
+
+	private accept(client: net.Socket): void {
+		this.state.accepted += 1;
+		client.on('error', () => {});
+		client.pause();
+		this.streams.add(client);
+		client.once('close', () => this.streams.delete(client));
+		this.takeBridge().then(
+			(bridge) => this.wire(client, bridge),
+			(error: unknown) => this.refuse(client, bridgeFailure(error, this.spec.container)),
+		);
+	}
+
+	/** Bytes both ways, with back-pressure; a bridge that could not reach the runner is answered 502. */
+	private wire(client: net.Socket, bridge: Bridge): void {
+		const { stream } = bridge;
+		if (client.destroyed) {
+			// the client left while the bridge started: keep it as the spare
+			if (!this.spare && !bridge.ended) this.spare = Promise.resolve(bridge);
+			else stream.destroy();
+			return;
+		}
+		const frames = new StdioFrames();
+		let answered = false;
+		let stderr = '';
+		stream.on('data', (chunk: Buffer) => {
+			for (const [kind, bytes] of frames.push(chunk)) {
+				if (kind === 1) {
+					if (!answered) {
+						answered = true;
+						this.warmSpare(); // the runner answered: the next connection will want a bridge too
+					}
+					if (!client.write(bytes)) stream.pause();
+				} else if (kind === 2 && stderr.length < 4096) stderr += bytes.toString('utf8');
+			}
+		});
+		client.on('drain', () => stream.resume());
+		client.on('data', (chunk: Buffer) => {
+			if (!stream.write(chunk)) client.pause();
+		});
+		stream.on('drain', () => client.resume());
+		client.once('end', () => stream.end());
+		client.once('close', () => stream.destroy());
+		let finished = false;
+		const finish = () => {
+			if (finished) return;
+			finished = true;
+			if (!answered && !client.destroyed) {
+				const reason = stderr.trim() || 'the API bridge ended without an answer';
+				this.refuse(client, `agent-runner does not answer: ${reason}`, true);
+			} else client.end();
+		};
+		stream.once('end', finish);
+		stream.once('close', finish);
+		stream.on('error', () => {});
+		client.resume();
+	}
+
+	/**
+	 * No way to the runner. An HTTP client is answered 502 with the reason in the API's error shape, so
+	 * `stigmer run` and the dashboard show it; anything else is closed. `seen`: the request was already
+	 * read by the bridge (its first bytes are not waited for).
+	 */
+	private refuse(client: net.Socket, reason: string, seen = false): void {
+		this.state.failed += 1;
+		this.state.lastFailure = reason;
+		const body = JSON.stringify({ error: reason, type: 'stigmer_api_forward' });
+		if (seen) client.end(badGateway(body));
+		else refuseHttp(client, body);
+	}
+}
+
+/** Why no bridge could be made, as a user reads it. */
+export function bridgeFailure(error: unknown, container: string): string {
+	const status = engineStatus(error);
+	if (status === 404) return `${agentRunnerService} is not running: its container ${container} does not exist (start it with \`stigmer server start\`)`;
+	if (status === 409) return `${agentRunnerService} is not running: its container ${container} is stopped (start it with \`stigmer server start\`)`;
+	const message = status === undefined ? errorMessage(error) : engineMessage(error);
+	return `cannot reach ${agentRunnerService} through the container engine: the exec of its API bridge failed (${message})`;
+}
