@@ -24,6 +24,8 @@ export { compareApiVersions, maxApiVersion, minApiVersion } from './apiVersion.j
 export { engineMessage, engineStatus, orNull } from './engineErrors.js';
 
 const require = createRequire(import.meta.url);
+/** the first contact's time limit over ssh, handshake included (the docker CLI gives ssh 30 s to connect) */
+const sshConnectTimeoutMs = 20_000;
 
 export class EngineUnreachableError extends UserError {
 	constructor(message: string, hint: string) {
@@ -104,6 +106,23 @@ function pingHeaders(docker: Dockerode, abortSignal: AbortSignal): Promise<Incom
 	});
 }
 
+/**
+ * docker-modem's constructor reads DOCKER_HOST and, for a non-unix one, the three files of
+ * DOCKER_CERT_PATH, throwing ENOENT when one is missing, before our options (which set everything)
+ * override it all. It constructs with both hidden: a CA-less DOCKER_CERT_PATH is then refused by TLS
+ * with our message, not taken for an engine that is not running. Synchronous, so nothing else runs meanwhile.
+ */
+function withoutModemEnv<T>(construct: () => T): T {
+	const saved = { DOCKER_HOST: process.env.DOCKER_HOST, DOCKER_CERT_PATH: process.env.DOCKER_CERT_PATH };
+	delete process.env.DOCKER_HOST;
+	delete process.env.DOCKER_CERT_PATH;
+	try {
+		return construct();
+	} finally {
+		for (const [key, value] of Object.entries(saved)) if (value !== undefined) process.env[key] = value;
+	}
+}
+
 function loadDockerode(): typeof Dockerode {
 	deferDockerodeExtras();
 	return require('dockerode') as typeof Dockerode;
@@ -160,11 +179,13 @@ export class DockerApi {
 
 	/** Asks the engine for its version range (unversioned GET /version) and picks ours; again after a reconnect. */
 	async negotiate(timeoutMs = 3000): Promise<EngineInfo> {
+		// over ssh the first contact includes ssh's handshake (ssh reports its own failures at once)
+		if (this.endpoint.kind === 'ssh') timeoutMs = Math.max(timeoutMs, sshConnectTimeoutMs);
 		const Docker = loadDockerode();
 		const options = dockerodeOptions(this.endpoint, this.agent);
 		let version: EngineVersionRange & { Version: string; Os: string; Arch: string; Platform?: { Name?: string } };
 		try {
-			const unversioned = new Docker(options as Dockerode.DockerOptions);
+			const unversioned = withoutModemEnv(() => new Docker(options as Dockerode.DockerOptions));
 			const signal = AbortSignal.timeout(timeoutMs);
 			// /_ping's headers name the engine and its API version; /version (slow on Podman: see
 			// enginePing.ts) only when they do not, when the engine is too old (its refusal's wording),
@@ -189,7 +210,7 @@ export class DockerApi {
 				'upgrade Docker Engine to 20.10 or later (or Podman to 4 or later)',
 			);
 		}
-		this.client = new Docker({ ...options, version: `v${chosen}` } as Dockerode.DockerOptions);
+		this.client = withoutModemEnv(() => new Docker({ ...options, version: `v${chosen}` } as Dockerode.DockerOptions));
 		this.apiVersion = chosen;
 		this.info = {
 			endpoint: this.endpointUrl,

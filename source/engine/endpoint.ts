@@ -51,6 +51,8 @@ export function parseDockerHost(host: string, source: string, env: NodeJS.Proces
 		const tlsWanted = host.startsWith('https://') || verify || (env.DOCKER_TLS ?? '') !== '';
 		let tls: TlsFiles | null = null;
 		if (tlsWanted) {
+			if (env.DOCKER_CERT_PATH && !existsSync(env.DOCKER_CERT_PATH))
+				throw new EndpointError(`${source}: DOCKER_CERT_PATH=${env.DOCKER_CERT_PATH} does not exist; it names the directory holding ca.pem, cert.pem and key.pem`);
 			const certDir = env.DOCKER_CERT_PATH || dockerConfigDir(env);
 			tls = { ...readTlsFiles(certDir), verify };
 		}

@@ -4,7 +4,9 @@
 // and no ssh process left behind. Skipped when no remote test host is given.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 
@@ -58,7 +60,7 @@ test('ssh://: status and doctor reach the engine through ssh, and leave no ssh p
 	}
 });
 
-test("ssh://: what ssh or the remote said, with the fix, exit 3, no stack trace", { skip }, async () => {
+test('ssh://: what ssh or the remote said, with the fix, exit 3, no stack trace', { skip }, async () => {
 	const cases: Array<[string, RegExp, RegExp]> = [
 		['unknown-key', /Host key verification failed/, /accept it once/],
 		['refused', /Permission denied \(publickey\)/, /ssh-copy-id/],
@@ -66,8 +68,8 @@ test("ssh://: what ssh or the remote said, with the fix, exit 3, no stack trace"
 		['no-socket', /docker\.sock: connect: permission denied/, /usermod -aG docker/],
 	];
 	const host = sshHost!.replace(/^ssh:\/\//, '');
-	await Promise.all(
-		cases.map(async ([alias, said, fix]) => {
+	for (const [alias, said, fix] of cases) {
+		{
 			const mark = `STIGMER_TEST_MARK_${randomBytes(4).toString('hex')}`;
 			const result = await runCli(['doctor'], { env: engineEnv({ DOCKER_HOST: `ssh://${host}-${alias}`, [mark]: '1' }), timeoutMs: 60_000 });
 			const out = result.stdout + result.stderr;
@@ -77,8 +79,8 @@ test("ssh://: what ssh or the remote said, with the fix, exit 3, no stack trace"
 			const status = await runCli(['server', 'status'], { env: engineEnv({ DOCKER_HOST: `ssh://${host}-${alias}`, [mark]: '1' }), timeoutMs: 60_000 });
 			assert.match(status.stdout + status.stderr, said, `${alias}: status says it too`);
 			assert.deepEqual(await noneLeft(mark), [], `${alias}: ssh processes left`);
-		}),
-	);
+		}
+	}
 	const noSsh = await runCli(['server', 'status', '--json'], { env: engineEnv({ DOCKER_HOST: sshHost!, PATH: '/nonexistent' }), timeoutMs: 60_000 });
 	assert.match(noSsh.stdout + noSsh.stderr, /ssh:\/\/ needs the ssh client/);
 });
@@ -93,8 +95,13 @@ test('tcp+TLS: DOCKER_TLS_VERIFY with DOCKER_CERT_PATH, a docker context with it
 		assert.equal(viaContext.code, 0, viaContext.stderr);
 		assert.deepEqual([JSON.parse(viaContext.stdout).engine.reachable, JSON.parse(viaContext.stdout).engine.endpoint], [true, tlsHost!.replace(/^tcp:/, 'https:')]);
 	}
-	// the engine's certificate without its CA: refused, with the fix
-	const noCa = await runCli(['doctor'], { env: engineEnv({ DOCKER_HOST: tlsHost!, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' }), timeoutMs: 60_000 });
-	assert.match(noCa.stdout, /TLS with the engine at https:\/\/\S+ \(DOCKER_HOST\) failed/);
-	assert.match(noCa.stdout, /fix: point DOCKER_CERT_PATH at/);
+	// the client's files without the CA that signed the engine's certificate: refused, with the fix
+	const noCa = mkdtempSync(path.join(os.tmpdir(), 'stigmer-no-ca-'));
+	for (const file of ['cert.pem', 'key.pem']) copyFileSync(path.join(certPath!, file), path.join(noCa, file));
+	const refused = await runCli(['doctor'], { env: engineEnv({ DOCKER_HOST: tlsHost!, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: noCa }), timeoutMs: 60_000 });
+	rmSync(noCa, { recursive: true, force: true });
+	assert.match(refused.stdout, /TLS with the engine at https:\/\/\S+ \(DOCKER_HOST\) failed/);
+	assert.match(refused.stdout, /fix: point DOCKER_CERT_PATH at/);
+	const missing = await runCli(['doctor'], { env: engineEnv({ DOCKER_HOST: tlsHost!, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' }), timeoutMs: 60_000 });
+	assert.match(missing.stdout, /DOCKER_CERT_PATH=\/nonexistent does not exist/);
 });
