@@ -242,12 +242,13 @@ function remoteMounts(home: StigmerHome): Array<Record<string, unknown>> {
 	return [
 		{ Type: 'volume', Source: home.volumeName('workspace'), Target: containerPaths.workspace },
 		{ Type: 'volume', Source: home.volumeName('data'), Target: containerPaths.data },
-		{ Type: 'volume', Target: containerPaths.secrets },
+		// labelled, so that one a removal without -v left behind is found and removed by `server stop`
+		{ Type: 'volume', Target: containerPaths.secrets, VolumeOptions: { Labels: volumeLabels(home, 'secrets') } },
 	];
 }
 
 /** The labels of the home's named volumes (the container's, plus what the volume holds). */
-export function volumeLabels(home: StigmerHome, volume: RemoteVolume): Record<string, string> {
+export function volumeLabels(home: StigmerHome, volume: RemoteVolume | 'secrets'): Record<string, string> {
 	return { [labels.managed]: 'true', [labels.service]: agentRunnerService, [labels.home]: home.hash, [labels.volume]: volume };
 }
 
@@ -257,7 +258,7 @@ export async function ensureRemoteVolumes(api: DockerApi, home: StigmerHome): Pr
 	return created.filter((name): name is string => name !== null);
 }
 
-/** The home's named volumes in the engine (by label), with what each holds. */
+/** The home's volumes in the engine (by label: the named ones, and the secrets volume of each container), with what each holds. */
 export async function listRemoteVolumes(api: DockerApi, home: StigmerHome): Promise<Array<{ name: string; holds: string; createdAt: string | null }>> {
 	const found = await api.listVolumes([...serviceLabelSelector(home.hash, agentRunnerService), labels.volume]);
 	return found.map((v) => ({ name: v.Name, holds: v.Labels?.[labels.volume] ?? '', createdAt: v.CreatedAt ?? null })).sort((a, b) => a.name.localeCompare(b.name));

@@ -375,7 +375,7 @@ export async function stopStack(home: StigmerHome, options: StopOptions = {}): P
 							emit({ service: agentRunnerService, phase: 'stopped' });
 						}
 						await releaseNetwork(api, home);
-						if (options.volumes) await removeHomeVolumes(api, home, emit);
+						if (options.volumes || engineIsRemote(api.endpoint)) await removeHomeVolumes(api, home, options.volumes ? emit : null);
 					} finally {
 						if (!options.api) api.close();
 					}
@@ -407,15 +407,19 @@ export async function stopStack(home: StigmerHome, options: StopOptions = {}): P
 	}
 }
 
-/** The home's named volumes, gone for good (`server stop --volumes`). */
-async function removeHomeVolumes(api: DockerApi, home: StigmerHome, emit: (event: StackEvent) => void): Promise<void> {
+/**
+ * Once the home's containers are gone: the secrets volumes a container removed without its volumes left
+ * behind (`docker rm -f` without -v), and with `emit` (`server stop --volumes`) the named volumes too.
+ */
+async function removeHomeVolumes(api: DockerApi, home: StigmerHome, emit: ((event: StackEvent) => void) | null): Promise<void> {
 	for (const volume of await listRemoteVolumes(api, home)) {
+		if (!emit && volume.holds !== 'secrets') continue;
 		try {
 			await api.removeVolume(volume.name);
 		} catch (error) {
 			throw new UserError(`cannot remove the volume ${volume.name}: ${engineMessage(error)}`, 1, `a container outside stigmer may use it: \`docker ps -a --filter volume=${volume.name}\``);
 		}
-		emit({ service: agentRunnerService, phase: 'volume-removed', text: volume.name });
+		if (volume.holds !== 'secrets') emit?.({ service: agentRunnerService, phase: 'volume-removed', text: volume.name });
 	}
 }
 
@@ -453,7 +457,7 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 			const remote = engineIsRemote(api.endpoint);
 			const [inspect, volumes] = await Promise.all([currentContainer(api, home), remote ? listRemoteVolumes(api, home) : Promise.resolve(null)]);
 			containerRow = await withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect);
-			if (volumes) containerRow.volumes = volumes.map((v) => ({ name: v.name, holds: v.holds }));
+			if (volumes) containerRow.volumes = volumes.filter((v) => v.holds !== 'secrets').map((v) => ({ name: v.name, holds: v.holds }));
 		} else {
 			containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), state: 'unknown', message: 'container engine unreachable' };
 		}

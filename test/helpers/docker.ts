@@ -46,7 +46,7 @@ export async function dockerRunDetached(args: string[]): Promise<string> {
 	return (await docker(['run', '-d', ...args])).stdout.trim();
 }
 
-export async function dockerInspect<T = any>(nameOrId: string, kind: 'container' | 'image' | 'network' = 'container'): Promise<T | null> {
+export async function dockerInspect<T = any>(nameOrId: string, kind: 'container' | 'image' | 'network' | 'volume' = 'container'): Promise<T | null> {
 	const result = await docker([kind, 'inspect', nameOrId], { allowFailure: true });
 	if (result.code !== 0) return null;
 	return (JSON.parse(result.stdout) as T[])[0] ?? null;
