@@ -76,7 +76,11 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 			info.os = version.Os ?? info.os;
 			info.arch = version.Arch ?? '';
 		}
-		checks.push({ name: 'engine', status: 'ok', detail: `${info.platform} ${info.version} at ${info.endpoint} (${engineIsRemote(api.endpoint) ? 'remote' : 'local'}; API ${info.apiVersion}, ${info.os}/${info.arch})` });
+		checks.push({
+			name: 'engine',
+			status: 'ok',
+			detail: `${info.platform} ${info.version} at ${info.endpoint} (${engineIsRemote(api.endpoint) ? 'remote' : 'local'}; API ${info.apiVersion}, ${info.os}/${info.arch})`,
+		});
 	} catch (error) {
 		checks.push({ name: 'engine', status: 'fail', detail: errorMessage(error), fix: (error as UserError).hint });
 	}
