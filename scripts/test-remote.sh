@@ -17,10 +17,12 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 read -r -a endpoints <<<"${STIGMER_REMOTE_ENDPOINTS:-ssh tls}"
-# Both endpoints: what a user does first on a remote box (start/stop/status/logs, shell, run), and the
-# ways of connecting. Over ssh only (the endpoint users ask for, and the slower one): the dashboard.
-read -r -a files <<<"${STIGMER_REMOTE_TEST_FILES:-test/integration/remoteEndpoints.test.ts test/integration/shell.test.ts test/integration/run.test.ts test/integration/logs.test.ts}"
-read -r -a ssh_files <<<"${STIGMER_REMOTE_SSH_ONLY_FILES:-test/e2e/dashboard.test.ts test/integration/lifecycle.test.ts}"
+# Both endpoints: shell and run (start, stop, the API forward, exec, executions). Over ssh only (the
+# endpoint users ask for, with the most moving parts): the ways of connecting and their errors (ssh and
+# TLS both), logs, the dashboard. Left out by default for CI's time budget: lifecycle.test.ts (passes
+# over ssh; STIGMER_REMOTE_SSH_ONLY_FILES adds it).
+read -r -a files <<<"${STIGMER_REMOTE_TEST_FILES-test/integration/shell.test.ts test/integration/run.test.ts}"
+read -r -a ssh_files <<<"${STIGMER_REMOTE_SSH_ONLY_FILES-test/integration/remoteEndpoints.test.ts test/integration/logs.test.ts test/e2e/dashboard.test.ts}"
 logdir=${STIGMER_REMOTE_LOG_DIR:-$(mktemp -d /tmp/stigmer-remote.XXXXXX)}
 mkdir -p "$logdir"
 
@@ -43,7 +45,7 @@ for endpoint in "${endpoints[@]}"; do
   echo "== remote engine over $endpoint (${engine_env[0]})"
   t0=$(date +%s)
   env -u DOCKER_CONTEXT PATH="$STIGMER_ENGINE_BIN:$PATH" "${engine_env[@]}" \
-    STIGMER_TEST_REMOTE="$endpoint" STIGMER_TEST_REMOTE_SSH_HOST="${STIGMER_REMOTE_SSH#ssh://}" STIGMER_TEST_ENGINE="remote-$endpoint" \
+    STIGMER_TEST_REMOTE_ENDPOINT="$endpoint" STIGMER_TEST_REMOTE_SSH_HOST="${STIGMER_REMOTE_SSH#ssh://}" STIGMER_TEST_ENGINE="remote-$endpoint" \
     STIGMER_REMOTE_SSH="$STIGMER_REMOTE_SSH" STIGMER_REMOTE_TLS="$STIGMER_REMOTE_TLS" STIGMER_REMOTE_CERT_PATH="$STIGMER_REMOTE_CERT_PATH" \
     STIGMER_REMOTE_CONTEXT_TLS="$STIGMER_REMOTE_CONTEXT_TLS" NO_COLOR=1 CI="${CI:-}" \
     STIGMER_DEV_IMAGE_REPOSITORY="${STIGMER_DEV_IMAGE_REPOSITORY:-}" \

@@ -1,7 +1,7 @@
 // What the tests need when scripts/test-remote.sh runs them against the remote test host
 // (scripts/engines/remote.sh) over ssh:// or tcp+TLS: nothing here changes a run on a local engine.
-// - STIGMER_TEST_REMOTE names the endpoint kind (ssh or tls); tests skip what only a local engine has
-//   (bind mounts, a published port, the host's processes) with `skipOnRemote`.
+// - STIGMER_TEST_REMOTE_ENDPOINT names the endpoint kind (ssh or tls); the few checks that differ on a
+//   remote engine (no published port, the LLM's address as the container sees it) ask `remoteEngine`.
 // - A server on this machine's 127.0.0.1 (the fake LLM) is reached by the remote's containers as the
 //   user's would be: `ssh -R` opens the same port on the remote host (sshd's GatewayPorts
 //   clientspecified), where the container's host.docker.internal (the bridge's gateway) finds it, so
@@ -14,14 +14,9 @@ import { containerPaths, imageUser } from '../../source/contract.js';
 import { docker } from './docker.js';
 
 /** 'ssh' or 'tls' when the tests run against the remote test host; null on a local engine. */
-export const remoteEngine = process.env.STIGMER_TEST_REMOTE || null;
+export const remoteEngine = process.env.STIGMER_TEST_REMOTE_ENDPOINT || null;
 /** the ssh host of the remote test host (for the LLM's remote forward) */
 const remoteSshHost = process.env.STIGMER_TEST_REMOTE_SSH_HOST || null;
-
-/** A test's `skip` option: the reason on a remote engine, false on a local one. */
-export function skipOnRemote(reason: string): string | false {
-	return remoteEngine ? `remote engine (${remoteEngine}): ${reason}` : false;
-}
 
 /**
  * On a remote test run, makes this machine's 127.0.0.1:`port` answer on the remote host's `port` (all its
