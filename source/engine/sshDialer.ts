@@ -100,12 +100,18 @@ export class SshConnection extends Duplex {
 		});
 		child.stdin!.on('error', () => undefined); // EPIPE once ssh is gone: reported by 'close' below
 		child.once('error', (error) => this.destroy(spawnError(endpoint, error as NodeJS.ErrnoException)));
+		// The engine closed its side (an HTTP/1.0 answer ends so): the end of our reading, at once. ssh itself
+		// ends only once its stdin ends too, which follows (allowHalfOpen is off). Before any byte, wait for
+		// ssh's exit: an end then may be ssh's failure.
+		stdout.once('end', () => {
+			if (this.received) this.end_();
+		});
 		child.once('close', (code, signal) => {
 			this.clearIdle();
 			if (this.destroyed) return;
 			// ssh's own failure (255) or the remote command's, before any byte of the engine's: the user's to fix
 			if (!this.received && (code !== 0 || this.stderr.trim())) this.destroy(sshFailure(endpoint, this.stderr, code ?? (signal ? 255 : null)));
-			else this.push(null);
+			else this.end_();
 		});
 	}
 
@@ -162,6 +168,14 @@ export class SshConnection extends Duplex {
 		this.child.ref();
 		for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as unknown as { ref?: () => void } | null)?.ref?.();
 		return this;
+	}
+
+	private ended = false;
+
+	private end_(): void {
+		if (this.ended) return;
+		this.ended = true;
+		this.push(null);
 	}
 
 	private touch(): void {
@@ -259,6 +273,10 @@ export class SshDialer {
 			this.master = master;
 			master.stdout!.resume();
 			master.stderr!.resume();
+			// the master alone must not keep this process alive (commands end when their work is done); the
+			// process's exit ends it (track())
+			master.unref();
+			for (const stream of [master.stdin, master.stdout, master.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
 			master.on('error', () => undefined);
 			master.stdin!.on('error', () => undefined);
 			let done = false;

@@ -15,11 +15,10 @@ const tlsHost = process.env.STIGMER_REMOTE_TLS;
 const certPath = process.env.STIGMER_REMOTE_CERT_PATH;
 const skip = !sshHost || !tlsHost || !certPath ? 'no remote test host (scripts/test-remote.sh provisions one)' : false;
 
-/** An environment with only this engine chosen (no DOCKER_* of the caller's). */
+/** An environment with only this engine chosen: the caller's DOCKER_* unset (undefined: left out by spawn). */
 function engineEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
-	const env: NodeJS.ProcessEnv = { ...process.env };
-	for (const key of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_TLS', 'DOCKER_CERT_PATH']) delete env[key];
-	return { ...env, ...settings };
+	const unset = Object.fromEntries(['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_TLS', 'DOCKER_CERT_PATH'].map((key) => [key, undefined]));
+	return { ...unset, ...settings };
 }
 
 /** Processes (pids) whose environment holds `mark=1`: the children of one CLI run, reparented or not. */
