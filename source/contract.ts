@@ -128,6 +128,12 @@ export const containerPaths = {
 export const imageUser = { uid: 10001, gid: 10001, name: 'stigmer' } as const;
 
 /**
+ * uid:gid the API bridge of a remote engine runs as in the container (`nobody`): it only connects to the
+ * runner's port on the container's loopback, so it needs none of the service's files or groups.
+ */
+export const apiBridgeUser = '65534:65534';
+
+/**
  * The container's security settings (README, "Security"): its main process, the sandbox launcher, runs
  * as root with these capabilities only (all others dropped, no-new-privileges); the HTTP service runs
  * as `serviceUser()` with none, and each execution's commands under their own uid.

@@ -4,10 +4,11 @@ import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
 import { type Readable, Writable } from 'node:stream';
 import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contract.js';
-import { currentContainer } from '../engine/ContainerService.js';
+import { currentContainer, listRemoteVolumes } from '../engine/ContainerService.js';
 import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
+import { engineIsRemote } from '../engine/locality.js';
 import { processFacts } from '../platform/ProcessFacts.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { type UserError, errorMessage } from '../errors.js';
@@ -106,6 +107,19 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 		}
 	}
 
+	if (api && engineIsRemote(api.endpoint)) {
+		// a remote engine keeps the workspace and data in the home's volumes (docs/architecture.md, "Remote engines")
+		try {
+			const volumes = (await listRemoteVolumes(api, home)).filter((v) => v.holds !== 'secrets');
+			const detail = volumes.length
+				? `${volumes.map((v) => `${v.name} (${v.holds})`).join(', ')} on the remote engine; \`stigmer server stop --volumes\` removes them`
+				: `none yet: \`stigmer server start\` creates ${home.volumeName('workspace')} and ${home.volumeName('data')}`;
+			checks.push({ name: 'volumes', status: 'ok', detail });
+		} catch (error) {
+			checks.push({ name: 'volumes', status: 'warn', detail: errorMessage(error) });
+		}
+	}
+
 	if (config) {
 		const ourContainer = api ? await currentContainer(api, home).catch(() => null) : null;
 		const ports: Array<{ port: number; what: string }> = [{ port: config.agentRunner.port, what: `${agentRunnerService} (agentRunner.port)` }];
@@ -116,7 +130,8 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 				continue;
 			}
 			if (port === config.agentRunner.port && ourContainer?.State.Running) {
-				checks.push({ name: `port ${port}`, status: 'ok', detail: `held by this stack's ${agentRunnerService}` });
+				const how = api && engineIsRemote(api.endpoint) ? `API forward (the supervisor's, to ${agentRunnerService} on the remote engine)` : agentRunnerService;
+				checks.push({ name: `port ${port}`, status: 'ok', detail: `held by this stack's ${how}` });
 				continue;
 			}
 			const owner = processFacts().portOwner(port);

@@ -213,8 +213,9 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 		run.apiForwardOpened = opening;
 	}
 	const existing = await currentContainer(api, home);
-	// A running container of ours holds the port itself (it is reused, or replaced below).
-	if (!run.remote && !existing?.State.Running && (await probeTcp(config.agentRunner.port))) {
+	// A running container of ours holds the port itself (it is reused, or replaced below); so may the API
+	// forward of this home's remote-mode stack (the engine changed under it): closed, then looked at again.
+	if (!run.remote && (await probeTcp(config.agentRunner.port)) && !(await closedOwnApiForward(home, config.agentRunner.port)) && !existing?.State.Running) {
 		throw new UserError(
 			`port ${config.agentRunner.port} on 127.0.0.1 is taken by another program`,
 			1,
@@ -222,6 +223,15 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 		);
 	}
 	return { plan, existing };
+}
+
+/** Whether the home's supervisor held `port` with an API forward, now closed (a stack that was remote). */
+async function closedOwnApiForward(home: StigmerHome, port: number): Promise<boolean> {
+	if (supervisorPid(home) === null) return false;
+	const status = await request(home, { cmd: 'status' }, { timeoutMs: 5000 }).catch(() => null);
+	if (!status?.ok || status.apiForward?.port !== port || status.apiForward.mode !== 'listening') return false;
+	await request(home, { cmd: 'apiUnforward' }, { timeoutMs: 10_000 });
+	return !(await probeTcp(port));
 }
 
 /** The native services, through the supervisor (started when needed), waiting for readiness when asked. */
@@ -267,6 +277,8 @@ async function bringUpContainer(api: DockerApi, run: StartRun, { plan, existing 
 		emit({ service: agentRunnerService, phase: 'start' });
 		handOverMountedPaths(plan);
 		run.startedContainer = id;
+		// remote: again (one request), in case a start interrupted before it left the volume without them
+		if (run.remote) await deliverSecrets(api, id, run.config.agentRunner, run.apiToken);
 		await startContainer(api, id);
 	} else {
 		emit({ service: agentRunnerService, phase: 'reuse' });

@@ -2,7 +2,7 @@
 // the network it joins (ContainerService.chooseNetwork), and on a local Linux engine with an LLM on the
 // host's loopback, the supervisor's forward to it (supervisor/LlmForward.ts).
 import type { AgentRunnerConfig } from '../config/types.js';
-import { imageUser } from '../contract.js';
+import { apiBridgeUser } from '../contract.js';
 import { type ContainerNetwork, chooseNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm } from '../engine/ContainerService.js';
 import type { DockerApi } from '../engine/DockerApi.js';
 import { ensureHomeNetwork, removeHomeNetwork } from '../engine/HomeNetwork.js';
@@ -76,7 +76,7 @@ export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: 
  */
 export async function openApiForward(api: DockerApi, home: StigmerHome, config: AgentRunnerConfig): Promise<ApiForwardStatus> {
 	await ensureSupervisor(home);
-	const spec = { port: config.port, container: home.containerName, endpoint: api.endpoint, user: `${imageUser.uid}:${imageUser.gid}` };
+	const spec = { port: config.port, container: home.containerName, endpoint: api.endpoint, user: apiBridgeUser };
 	const response = await request(home, { cmd: 'apiForward', ...spec }, { timeoutMs: 15_000 });
 	if (!response.ok) throw new UserError(`cannot open the forward to the agent-runner's API: ${response.error}`);
 	const forward = response.apiForward ?? null;

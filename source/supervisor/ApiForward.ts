@@ -12,7 +12,7 @@
 // with the reason in the API's error shape ({"error": …}); anything else is closed.
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { agentRunnerService, containerPaths } from '../contract.js';
+import { containerPaths } from '../contract.js';
 import { DockerApi, engineMessage, engineStatus } from '../engine/DockerApi.js';
 import type { Endpoint } from '../engine/endpoint.js';
 import { errorMessage } from '../errors.js';
@@ -49,7 +49,7 @@ interface Bridge {
 }
 
 /** The engine's 8-byte frame headers (stream type, size) of a non-TTY exec, cut back into bytes. */
-class StdioFrames {
+export class StdioFrames {
 	private pending: Buffer = Buffer.alloc(0);
 
 	/** The payloads in `chunk` (with what earlier chunks left), as [stream, bytes]: 1 stdout, 2 stderr. */
@@ -66,6 +66,9 @@ class StdioFrames {
 		return out;
 	}
 }
+
+/** Bytes of a request kept until the first answer, to hand them to a fresh bridge when a spare was dead. */
+const replayLimit = 1 << 20;
 
 export class ApiForward {
 	private server: net.Server | null = null;
@@ -144,15 +147,15 @@ export class ApiForward {
 		return bridge;
 	}
 
-	/** The spare when it is alive, else a new bridge. */
-	private async takeBridge(): Promise<Bridge> {
+	/** The spare when it is alive (`spare: true`), else a new bridge. */
+	private async takeBridge(): Promise<{ bridge: Bridge; spare: boolean }> {
 		const spare = this.spare;
 		this.spare = null;
 		if (spare) {
 			const bridge = await spare.catch(() => null);
-			if (bridge && !bridge.ended) return bridge;
+			if (bridge && !bridge.ended) return { bridge, spare: true };
 		}
-		return this.startBridge();
+		return { bridge: await this.startBridge(), spare: false };
 	}
 
 	private warmSpare(): void {
@@ -169,49 +172,84 @@ export class ApiForward {
 		this.streams.add(client);
 		client.once('close', () => this.streams.delete(client));
 		this.takeBridge().then(
-			(bridge) => this.wire(client, bridge),
+			({ bridge, spare }) => this.wire(client, bridge, { retry: spare, replay: [], clientEnded: false }),
 			(error: unknown) => this.refuse(client, bridgeFailure(error, this.spec.container)),
 		);
 	}
 
-	/** Bytes both ways, with back-pressure; a bridge that could not reach the runner is answered 502. */
-	private wire(client: net.Socket, bridge: Bridge): void {
+	/**
+	 * Bytes both ways, with back-pressure; a bridge that could not reach the runner is answered 502. Until
+	 * the first answer the client's bytes are kept (up to replayLimit), so that a spare found dead only
+	 * once it was used (its container restarted meanwhile: it ends without a word) is replaced, once, by a
+	 * fresh bridge that gets the same bytes.
+	 */
+	private wire(client: net.Socket, bridge: Bridge, attempt: { retry: boolean; replay: Buffer[]; clientEnded: boolean }): void {
 		const { stream } = bridge;
 		if (client.destroyed) {
 			// the client left while the bridge started: keep it as the spare
-			if (!this.spare && !bridge.ended) this.spare = Promise.resolve(bridge);
+			if (!this.spare && !bridge.ended && attempt.replay.length === 0) this.spare = Promise.resolve(bridge);
 			else stream.destroy();
 			return;
 		}
 		const frames = new StdioFrames();
 		let answered = false;
 		let stderr = '';
+		let kept = attempt.replay.reduce((n, b) => n + b.length, 0);
+		let replay: Buffer[] | null = attempt.retry ? attempt.replay : null;
+		let clientEnded = attempt.clientEnded;
 		stream.on('data', (chunk: Buffer) => {
 			for (const [kind, bytes] of frames.push(chunk)) {
 				if (kind === 1) {
 					if (!answered) {
 						answered = true;
+						replay = null;
 						this.warmSpare(); // the runner answered: the next connection will want a bridge too
 					}
 					if (!client.write(bytes)) stream.pause();
 				} else if (kind === 2 && stderr.length < 4096) stderr += bytes.toString('utf8');
 			}
 		});
-		client.on('drain', () => stream.resume());
-		client.on('data', (chunk: Buffer) => {
+		const onDrain = () => stream.resume();
+		const onData = (chunk: Buffer) => {
+			if (replay) {
+				kept += chunk.length;
+				if (kept <= replayLimit) replay.push(chunk);
+				else replay = null;
+			}
 			if (!stream.write(chunk)) client.pause();
-		});
+		};
+		const onEnd = () => {
+			clientEnded = true;
+			stream.end();
+		};
+		const onClose = () => stream.destroy();
+		client.on('drain', onDrain);
+		client.on('data', onData);
+		client.once('end', onEnd);
+		client.once('close', onClose);
 		stream.on('drain', () => client.resume());
-		client.once('end', () => stream.end());
-		client.once('close', () => stream.destroy());
+		for (const chunk of attempt.replay) stream.write(chunk);
+		if (clientEnded) stream.end();
 		let finished = false;
 		const finish = () => {
 			if (finished) return;
 			finished = true;
-			if (!answered && !client.destroyed) {
-				const reason = stderr.trim() || 'the API bridge ended without an answer';
-				this.refuse(client, `agent-runner does not answer: ${reason}`, true);
-			} else client.end();
+			if (answered || client.destroyed) {
+				client.end();
+				return;
+			}
+			if (replay && !stderr.trim()) {
+				// a dead spare: the same bytes to a fresh bridge (once)
+				client.off('drain', onDrain).off('data', onData).off('end', onEnd).off('close', onClose);
+				client.pause();
+				const bytes = replay;
+				this.startBridge().then(
+					(fresh) => this.wire(client, fresh, { retry: false, replay: bytes, clientEnded }),
+					(error: unknown) => this.refuse(client, bridgeFailure(error, this.spec.container), bytes.length > 0),
+				);
+				return;
+			}
+			this.refuse(client, `not answering: ${stderr.trim() || 'the API bridge ended without an answer'}`, true);
 		};
 		stream.once('end', finish);
 		stream.once('close', finish);
@@ -233,11 +271,14 @@ export class ApiForward {
 	}
 }
 
-/** Why no bridge could be made, as a user reads it. */
+/**
+ * Why no bridge could be made, as a user reads it after the client's `agent-runner: ` (the 502's `error`;
+ * its `type` is `stigmer_api_forward`).
+ */
 export function bridgeFailure(error: unknown, container: string): string {
 	const status = engineStatus(error);
-	if (status === 404) return `${agentRunnerService} is not running: its container ${container} does not exist (start it with \`stigmer server start\`)`;
-	if (status === 409) return `${agentRunnerService} is not running: its container ${container} is stopped (start it with \`stigmer server start\`)`;
+	if (status === 404) return `not running: its container ${container} does not exist (start it with \`stigmer server start\`)`;
+	if (status === 409) return `not running: its container ${container} is stopped (start it with \`stigmer server start\`)`;
 	const message = status === undefined ? errorMessage(error) : engineMessage(error);
-	return `cannot reach ${agentRunnerService} through the container engine: the exec of its API bridge failed (${message})`;
+	return `not reachable through the container engine: the exec of its API bridge failed (${message})`;
 }

@@ -9,7 +9,7 @@
 // through an LlmForward on the default bridge's gateway (as an LLM on the remote host's network would be):
 // `llm.baseUrl` is then an address as seen from the container, used as it is.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerPaths, imageUser } from '../../source/contract.js';
@@ -21,6 +21,7 @@ import { RunnerStack } from '../helpers/runnerStack.js';
 process.env.STIGMER_ENGINE_REMOTE = '1';
 
 let bridgeLlm: BridgeLlm;
+const llmKey = 'sk-remote-test-key';
 let stack: RunnerStack;
 let volumes: string[] = [];
 
@@ -58,7 +59,7 @@ async function executionIds(): Promise<string[]> {
 
 before(async () => {
 	bridgeLlm = await startBridgeLlm();
-	stack = await RunnerStack.start({ llmUrl: bridgeLlm.url });
+	stack = await RunnerStack.start({ llmUrl: bridgeLlm.url, llmApiKey: llmKey });
 	volumes = [stack.home.volumeName('workspace'), stack.home.volumeName('data')];
 });
 
@@ -100,11 +101,25 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		const row = (JSON.parse(status.stdout) as { services: Array<{ name: string; state: string; health: string | null; volumes?: Array<{ name: string; holds: string }> }> }).services[0]!;
 		assert.equal(row.state, 'running');
 		assert.deepEqual(row.volumes?.map((v) => v.name).sort(), [...volumes].sort());
+		const supervisorState = JSON.parse(readFileSync(stack.home.nativeStateFile, 'utf8')) as { forward: unknown; apiForward: { mode: string; port: number } | null };
+		assert.equal(supervisorState.forward, null, 'no LLM forward: the runner is on another machine');
+		assert.equal(supervisorState.apiForward?.mode, 'listening');
+		assert.equal(supervisorState.apiForward?.port, stack.port);
+		const doctor = await stack.cli(['doctor', '--json']);
+		const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks;
+		const volumeCheck = checks.find((c) => c.name === 'volumes');
+		assert.equal(volumeCheck?.status, 'ok', JSON.stringify(checks));
+		for (const volume of volumes) assert.ok(volumeCheck?.detail.includes(volume), volumeCheck?.detail);
+		assert.equal(checks.find((c) => c.name === 'llm')?.status, 'ok', 'doctor reaches the LLM from inside the container');
+		assert.match(checks.find((c) => c.name === `port ${stack.port}`)?.detail ?? '', /held by this stack's API forward \(the supervisor's, to agent-runner on the remote engine\)/);
 	});
 
-	test('the API token is a file in the container (root:10001 0440), in neither its environment nor its inspect', async () => {
+	test('the API token and the LLM key are files in the container (root:10001 0440), in neither its environment nor its inspect', async () => {
 		const inspect = await inspectRunner();
 		assert.ok(!JSON.stringify(inspect).includes(stack.token), 'docker inspect shows no token');
+		assert.ok(!JSON.stringify(inspect).includes(llmKey), 'nor the LLM key');
+		const key = await docker(['exec', stack.containerName, 'sh', '-c', `stat -c '%u:%g %a' ${containerPaths.llmApiKey}; cat ${containerPaths.llmApiKey}`]);
+		assert.equal(key.stdout.trim(), `0:${imageUser.gid} 440\n${llmKey}`);
 		assert.ok(!inspect.Config.Env.some((e) => e.includes(stack.token)));
 		const seen = await docker(['exec', stack.containerName, 'sh', '-c', `stat -c '%u:%g %a' ${containerPaths.apiToken}; cat ${containerPaths.apiToken}`]);
 		const [owner, content] = seen.stdout.split('\n');
@@ -119,7 +134,11 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 	test('stigmer run and executions work through the forward; the files land in the workspace volume', async () => {
 		const { llm } = bridgeLlm;
 		llm.reset();
-		llm.push(toolCall('write_file', { path: 'out.txt', content: 'remote\n' }), toolCall('run_command', { command: 'cat notes.txt out.txt' }), finalAnswer('done remotely'));
+		llm.push(
+			toolCall('write_file', { path: 'out.txt', content: 'remote\n' }),
+			toolCall('run_command', { command: 'cat notes.txt out.txt && echo sandboxed > made.txt' }),
+			finalAnswer('done remotely'),
+		);
 		const agent = path.join(stack.home.dir, 'agent.yaml');
 		writeFileSync(agent, 'name: remote\ninstructions: Do it.\n');
 		const notes = path.join(stack.home.dir, 'notes.txt');
@@ -128,9 +147,54 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
 		assert.match(result.stdout, /uploaded\n +remote/);
 		assert.match(result.stdout, /done remotely/);
+		assert.equal(llm.requests[0]?.headers.authorization, `Bearer ${llmKey}`, 'the LLM key reached the runner as a file');
 		const id = /(ex-[0-9a-f]+-[0-9a-f]+)/.exec(result.stdout)![1]!;
 		assert.ok((await executionIds()).includes(id));
 		assert.equal(await asService(`cat ${containerPaths.workspace}/${id}/out.txt`), 'remote\n');
+		// the sandbox's permission handling on a volume: what the command made (as its own uid) is handed
+		// back to the service when the execution ends, and the roots have the sandbox's modes
+		const service = `${imageUser.uid}:${imageUser.gid}`;
+		const deadline = Date.now() + 30_000;
+		let owner = '';
+		while ((owner = (await asService(`stat -c '%u:%g' ${containerPaths.workspace}/${id}/made.txt`)).trim()) !== service && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		assert.equal(owner, service);
+		// the bridges (the spare one at least) run as nobody: they need none of the service's files
+		const bridges = await docker([
+			'exec',
+			stack.containerName,
+			'sh',
+			'-c',
+			`for d in /proc/[0-9]*; do case "$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)" in *[a]pi_bridge.py*) grep '^Uid:' $d/status;; esac; done`,
+		]);
+		const uids = bridges.stdout.trim().split('\n').filter(Boolean);
+		assert.ok(uids.length > 0, 'a spare bridge waits in the container');
+		for (const line of uids) assert.match(line, /^Uid:\s+65534\s+65534/);
+		const roots = await docker(['exec', stack.containerName, 'stat', '-c', '%n %u:%g %a', containerPaths.workspace, containerPaths.data]);
+		assert.equal(roots.stdout.trim(), `${containerPaths.workspace} ${service} 711\n${containerPaths.data} ${service} 700`);
+	});
+
+	test('a container restarted under the forward: its spare bridge died with it, the first request still gets through', async () => {
+		const before = await executionIds(); // an answer: the forward now keeps a spare bridge in this container
+		await docker(['restart', '-t', '2', stack.containerName], { timeoutMs: 60_000 });
+		// ready again, seen from inside (not through the forward, which would replace the spare)
+		const deadline = Date.now() + 60_000;
+		const readyz = `import urllib.request as u; u.urlopen('http://127.0.0.1:7480/readyz', timeout=2)`;
+		while ((await docker(['exec', stack.containerName, 'python3', '-c', readyz], { allowFailure: true })).code !== 0) {
+			assert.ok(Date.now() < deadline, 'the runner did not become ready after docker restart');
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		assert.deepEqual(await executionIds(), before);
+	});
+
+	test('a container stopped outside stigmer is started again, its secrets copied in again', async () => {
+		const before = await executionIds();
+		await docker(['stop', '-t', '2', stack.containerName], { timeoutMs: 60_000 });
+		const started = await stack.cli(['server', 'start', '--timeout', '60']);
+		assert.equal(started.code, 0, started.stderr);
+		assert.match(started.stderr, /starting container/);
+		assert.deepEqual(await executionIds(), before);
 	});
 
 	test('restart keeps the volumes and their data; server stop keeps the volumes', async () => {
@@ -150,11 +214,22 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		assert.deepEqual(await executionIds(), before);
 	});
 
+	test('a new API token recreates the container with it (the token is copied in, not mounted)', async () => {
+		const token = `rotated-${Date.now()}`;
+		writeFileSync(stack.home.apiTokenFile, `${token}\n`, { mode: 0o600 });
+		const started = await stack.cli(['server', 'start', '--timeout', '60']);
+		assert.equal(started.code, 0, started.stderr);
+		assert.match(started.stderr, /configuration changed, recreating container/);
+		const seen = await docker(['exec', stack.containerName, 'cat', containerPaths.apiToken]);
+		assert.equal(seen.stdout.trim(), token);
+		assert.ok((await executionIds()).length > 0, 'the CLI is let in with the new token; the data volume kept the store');
+	});
+
 	test('the container gone under the forward: a clear error, not a reset connection', async () => {
 		await docker(['rm', '-f', stack.containerName]); // without -v: its secrets volume is left for server stop to find
 		const listed = await stack.cli(['executions', 'list']);
 		assert.equal(listed.code, 1);
-		assert.match(listed.stderr, new RegExp(`agent-runner is not running: its container ${stack.containerName} does not exist`));
+		assert.match(listed.stderr, new RegExp(`agent-runner: not running: its container ${stack.containerName} does not exist \\(start it with`));
 	});
 
 	test('server stop --volumes removes the volumes', async () => {
@@ -163,5 +238,19 @@ describe('remote mode (STIGMER_ENGINE_REMOTE=1 on the local engine)', () => {
 		assert.match(stopped.stderr, /volume .*-workspace removed/);
 		for (const volume of volumes) assert.equal(await volumeExists(volume), false, `${volume} is removed`);
 		assert.equal(await homeVolumes(), '', 'nothing of the home is left, the secrets volume the removal without -v left included');
+	});
+
+	test('the same home, now on a local engine while the remote-mode stack runs: start takes the port back from the forward', async () => {
+		const remote = await stack.cli(['server', 'start', '--timeout', '60']);
+		assert.equal(remote.code, 0, remote.stderr);
+		const local = await stack.cli(['server', 'start', '--timeout', '60'], { env: { STIGMER_ENGINE_REMOTE: '0' } });
+		assert.equal(local.code, 0, local.stderr);
+		const inspect = await inspectRunner();
+		assert.ok((inspect.HostConfig.Binds ?? []).length > 0, 'local mode: the home is bind-mounted');
+		assert.equal((inspect.NetworkSettings.Ports['7480/tcp'] ?? [])[0]?.HostPort, String(stack.port), 'and the API published again');
+		const listed = await stack.cli(['executions', 'list'], { env: { STIGMER_ENGINE_REMOTE: '0' } });
+		assert.equal(listed.code, 0, listed.stderr);
+		const stopped = await stack.cli(['server', 'stop', '--timeout', '2'], { env: { STIGMER_ENGINE_REMOTE: '0' } });
+		assert.equal(stopped.code, 0, stopped.stderr);
 	});
 });
