@@ -129,8 +129,9 @@ async function measureOne(endpoint: string): Promise<void> {
 		}
 		figures.firstEventMs = median(first);
 
-		// 3. logs -f latency: a container stamping lines every 50 ms for 15 s
+		// 3. logs -f latency: a container stamping lines every 50 ms for 15 s, followed from its start (as bench/logs.ts)
 		const followHome = new StigmerHome(mkdtempSync(path.join(scratch, 'follow-')), false);
+		const stamping = logContainer(followHome, 'sleep 3; i=0; while [ $i -lt 300 ]; do echo "lat $(date +%s%N)"; sleep 0.05; i=$((i+1)); done; sleep 3600');
 		const follower = spawn(cli[0]!, [...cli.slice(1), '--home', followHome.dir, 'server', 'logs', '-f', '-n', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
 		const latencies: number[] = [];
 		let pending = '';
@@ -144,12 +145,10 @@ async function measureOne(endpoint: string): Promise<void> {
 				pending = pending.slice(i + 1);
 			}
 		});
-		await sleep(2000); // the follower is waiting for the container to appear
-		const stamping = logContainer(followHome, 'sleep 2; i=0; while [ $i -lt 300 ]; do echo "lat $(date +%s%N)"; sleep 0.05; i=$((i+1)); done');
-		docker('wait', stamping);
-		await sleep(1000);
+		for (let waited = 0; latencies.length < 300 && waited < 40_000; waited += 100) await sleep(100);
 		follower.kill('SIGINT');
 		await new Promise((resolve) => follower.on('close', resolve));
+		docker('rm', '-f', stamping);
 		figures.followP50 = percentile(latencies, 50);
 		figures.followP99 = percentile(latencies, 99);
 		figures.followLines = latencies.length;

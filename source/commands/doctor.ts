@@ -8,7 +8,6 @@ import { currentContainer, listRemoteVolumes } from '../engine/ContainerService.
 import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
-import { engineIsRemote } from '../engine/locality.js';
 import { processFacts } from '../platform/ProcessFacts.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { type UserError, errorMessage } from '../errors.js';

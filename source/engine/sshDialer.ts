@@ -159,8 +159,7 @@ export class SshConnection extends Duplex {
 
 	/** An idle kept-alive connection must not keep the process alive (Node's http agent unrefs free sockets). */
 	unref(): this {
-		this.child.unref();
-		for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+		unrefChild(this.child);
 		return this;
 	}
 
@@ -190,6 +189,12 @@ export class SshConnection extends Duplex {
 		if (this.idleTimer) clearTimeout(this.idleTimer);
 		this.idleTimer = null;
 	}
+}
+
+/** A child (and its pipes) that must not keep this process alive. */
+function unrefChild(child: ChildProcess): void {
+	child.unref();
+	for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
 }
 
 /** Every ssh this process started and has not seen end: ended on process exit (synchronously, as 'exit' allows). */
@@ -250,8 +255,27 @@ export class SshDialer {
 	 */
 	async dial(): Promise<SshConnection> {
 		const shared = this.multiplex ? await this.shared() : false;
+		const spare = this.spare;
+		this.spare = null;
+		const child = spare && spare.exitCode === null && spare.signalCode === null ? spare : this.session(shared);
+		// A process that dials again (the dashboard, the supervisor's API forward, a command's second
+		// request) will likely dial once more: one session is started ahead, so the next dial skips
+		// ssh's and the remote docker's start-up. Idle, it holds nothing open (unref'd).
+		if (shared && ++this.dials >= 2) {
+			this.spare = this.session(true);
+			unrefChild(this.spare);
+		}
+		const connection = new SshConnection(child, this.endpoint);
+		connection.ref();
+		return connection;
+	}
+
+	private spare: ChildProcess | null = null;
+	private dials = 0;
+
+	private session(shared: boolean): ChildProcess {
 		const options = shared ? ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`] : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
-		return new SshConnection(this.spawn([...batchOptions, ...options, ...sshTarget(this.endpoint), ...remoteCommand]), this.endpoint);
+		return this.spawn([...batchOptions, ...options, ...sshTarget(this.endpoint), ...remoteCommand]);
 	}
 
 	/**
@@ -275,8 +299,7 @@ export class SshDialer {
 			master.stderr!.resume();
 			// the master alone must not keep this process alive (commands end when their work is done); the
 			// process's exit ends it (track())
-			master.unref();
-			for (const stream of [master.stdin, master.stdout, master.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+			unrefChild(master);
 			master.on('error', () => undefined);
 			master.stdin!.on('error', () => undefined);
 			let done = false;
@@ -315,6 +338,7 @@ export class SshDialer {
 		for (const child of this.children) if (child !== this.master) child.kill('SIGTERM');
 		this.master?.kill('SIGTERM');
 		this.master = null;
+		this.spare = null;
 		this.masterReady = null;
 	}
 }
