@@ -258,10 +258,10 @@ export class SshDialer {
 		const spare = this.spare;
 		this.spare = null;
 		const child = spare && spare.exitCode === null && spare.signalCode === null ? spare : this.session(shared);
-		// A process that dials again (the dashboard, the supervisor's API forward, a command's second
-		// request) will likely dial once more: one session is started ahead, so the next dial skips
-		// ssh's and the remote docker's start-up. Idle, it holds nothing open (unref'd).
-		if (shared && ++this.dials >= 2) {
+		// One session is kept started ahead, so the next dial skips ssh's and the remote docker's start-up
+		// (the logs fast path's requests follow each other; the dashboard and the supervisor's API forward
+		// dial all along). Idle, it holds nothing open (unref'd), and it ends with the rest.
+		if (shared) {
 			this.spare = this.session(true);
 			unrefChild(this.spare);
 		}
@@ -271,7 +271,6 @@ export class SshDialer {
 	}
 
 	private spare: ChildProcess | null = null;
-	private dials = 0;
 
 	private session(shared: boolean): ChildProcess {
 		const options = shared ? ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`] : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
