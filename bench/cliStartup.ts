@@ -1,11 +1,13 @@
 // Start-up cost of short commands, now that dockerode is the engine client (loaded only by commands
 // that talk to the engine): `stigmer --help` (goal ≤ 0.15 s, never loads dockerode) and
-// `server status --json` (goal ≤ 0.3 s) with and without Node's compile cache, beside the docker CLI
-// doing a comparable engine round trip. Wall time and CPU time (user + system of the child, from
-// /proc/self/stat), medians, runs interleaved so a loaded machine weighs on every row alike.
+// `server status --json` (goal ≤ 0.3 s) with Node's compile cache (the user's own, compileCache.ts),
+// on a first run (an empty cache directory each time) and without it, beside the docker CLI doing a
+// comparable engine round trip (and the ratio to it). Wall time and CPU time (user + system of the child,
+// from /proc/self/stat), medians, runs interleaved so a loaded machine weighs on every row alike.
+// The engine is the one DOCKER_HOST names (default: the local socket).
 // Run: npm run build && node --import tsx bench/cliStartup.ts [runs] [--base OTHER_CHECKOUT/dist/cli.js]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,7 @@ const base = baseIndex >= 0 ? args.splice(baseIndex, 2)[1] : undefined;
 const runs = Number(args[0] ?? 9);
 const cli = path.join(root, 'dist', 'cli.js');
 const home = mkdtempSync(path.join(os.tmpdir(), 'stigmer-bench-startup-'));
+const made = [home];
 writeFileSync(path.join(home, 'config.yaml'), 'services: {}\n');
 
 /** CPU time of the waited-for children so far, in ms (clock ticks of 10 ms). */
@@ -25,11 +28,20 @@ function childrenCpuMs(): number {
 	return (Number(fields[13]) + Number(fields[14])) * 10;
 }
 
-type Case = { program: string; args: string[]; env?: NodeJS.ProcessEnv };
+type Case = { program: string; args: string[]; env?: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv) };
 const node = process.execPath;
 const cases: Record<string, Case> = {
 	'stigmer --help': { program: node, args: [cli, '--help'] },
 	'server status --json': { program: node, args: [cli, '--home', home, 'server', 'status', '--json'] },
+	'server status --json, first run (empty cache)': {
+		program: node,
+		args: [cli, '--home', home, 'server', 'status', '--json'],
+		env: () => {
+			const dir = mkdtempSync(path.join(os.tmpdir(), 'stigmer-bench-cache-'));
+			made.push(dir);
+			return { XDG_CACHE_HOME: dir };
+		},
+	},
 	'server status --json, no compile cache': { program: node, args: [cli, '--home', home, 'server', 'status', '--json'], env: { NODE_DISABLE_COMPILE_CACHE: '1' } },
 	'docker ps -a --filter (docker CLI)': { program: 'docker', args: ['ps', '-a', '--filter', 'label=ai.stigmer.bench=none'] },
 };
@@ -43,7 +55,8 @@ for (let i = 0; i < runs; i++) {
 	for (const [name, c] of Object.entries(cases)) {
 		const cpu = childrenCpuMs();
 		const started = performance.now();
-		const r = spawnSync(c.program, c.args, { cwd: root, env: { ...process.env, NO_COLOR: '1', ...c.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+		const env = typeof c.env === 'function' ? c.env() : c.env;
+		const r = spawnSync(c.program, c.args, { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
 		const wall = performance.now() - started;
 		if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr}`);
 		results.get(name)!.wall.push(wall);
@@ -61,4 +74,6 @@ console.log(
 		.map((l) => l.toFixed(1))
 		.join(' ')})`,
 );
-for (const [name, r] of results) console.log(`${name.padEnd(42)} wall ${s(median(r.wall)).padEnd(9)} cpu ${s(median(r.cpu))}`);
+const reference = median(results.get('docker ps -a --filter (docker CLI)')!.wall);
+for (const [name, r] of results) console.log(`${name.padEnd(46)} wall ${s(median(r.wall)).padEnd(9)} cpu ${s(median(r.cpu)).padEnd(9)} ${(median(r.wall) / reference).toFixed(1)} × docker ps`);
+for (const dir of made) rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // Entry point. Everything else is loaded lazily by main.ts, per command.
-import module from 'node:module';
+import { enableCompileCache } from './compileCache.js';
 
-// V8's compiled code of every module loaded from here on (meow's bundled dependencies, the command,
-// dockerode: ≈110 ms on an idle machine) is kept on disk (os.tmpdir()/node-compile-cache;
-// NODE_DISABLE_COMPILE_CACHE=1 turns it off) and reused by the next run: see docs/architecture.md.
-module.enableCompileCache?.();
+// V8's compiled code of every module loaded from here on (the command, dockerode, meow when it parses)
+// is kept on disk, in the user's own cache directory, and reused by the next run: see compileCache.ts.
+enableCompileCache();
 const { exitCodes } = await import('./contract.js');
 const { main, reportError } = await import('./main.js');
 

@@ -6,6 +6,7 @@ import { UserError, UsageError, errorMessage } from './errors.js';
 import { StigmerHome } from './home/StigmerHome.js';
 import type { Command, CommandContext } from './commands/CommandContext.js';
 import { type CommandName, commandDefinitions, commandList } from './commands/definitions.js';
+import { parsePlainFlags } from './commands/plainFlags.js';
 
 type Loader = () => Promise<{ default: Command<never> }>;
 
@@ -118,8 +119,9 @@ export async function main(argv: string[]): Promise<number> {
 		}
 		throw new UsageError(`unknown command "${word}"`, 'see `stigmer --help`');
 	}
-	const { parseCommand } = await import('./commands/parseCommand.js');
-	const parsed = parseCommand(commandDefinitions[found.name], found.argv);
+	const definition = commandDefinitions[found.name];
+	// meow (loaded only when needed) parses anything but an argv of plain boolean flags
+	const parsed = parsePlainFlags(definition, found.argv) ?? (await import('./commands/parseCommand.js')).parseCommand(definition, found.argv);
 	if (parsed.help !== null) {
 		process.stdout.write(`${parsed.help}\n`);
 		return exitCodes.ok;

@@ -2,13 +2,18 @@
 // in time linear in the file's size. The yaml package's own duplicate-key check (`uniqueKeys`) compares
 // every key of a mapping with every other: O(n²), 6.9 s for 32k keys and a hang past 120 s for a 10 MB
 // file (issue 10). It is off here; duplicates are found with one hash set per mapping instead.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { Document, LineCounter, Node } from 'yaml';
 
-// yaml takes ~30 ms to load: only commands that have a YAML file to parse load it
+// yaml is loaded only by commands that have a YAML file to parse. The package is 72 files, and loading
+// them one by one cost most of its ≈30 ms: the built CLI loads the one-file bundle the build makes of the
+// installed package (scripts/postbuild.mjs), ≈5 ms. Run from sources (the tests), the package itself.
+const require = createRequire(import.meta.url);
+const bundled = new URL('../vendor/yaml.cjs', import.meta.url);
 let yamlModule: typeof Yaml | undefined;
-export const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+export const yaml = (): typeof Yaml => (yamlModule ??= require(existsSync(bundled) ? '../vendor/yaml.cjs' : 'yaml') as typeof Yaml);
 
 /** One problem at a place in the file: `line` (1-based) when known, `key` a dotted path like `agentRunner.port`. */
 export interface YamlProblem {

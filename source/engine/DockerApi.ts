@@ -14,7 +14,7 @@ import type Dockerode from 'dockerode';
 import type DockerModem from 'docker-modem';
 import { exitCodes } from '../contract.js';
 import { UserError } from '../errors.js';
-import { ApiVersionError, chooseApiVersion, minApiVersion, needsVersionRange, type EngineVersionRange } from './apiVersion.js';
+import { ApiVersionError, chooseApiVersion, maxApiVersion, minApiVersion, needsVersionRange, newerThanMax, type EngineVersionRange } from './apiVersion.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
 import { engineDialer } from './engineDialer.js';
 import { engineMessage, engineStatus, orNull } from './engineErrors.js';
@@ -94,10 +94,13 @@ export function engineVersion(docker: Dockerode, abortSignal: AbortSignal): Prom
 	return ask.call(docker, { abortSignal });
 }
 
-/** GET /_ping's response headers, through docker-modem's dial (dockerode's ping() gives the body only). */
-function pingHeaders(docker: Dockerode, abortSignal: AbortSignal): Promise<IncomingHttpHeaders> {
+/**
+ * GET /_ping's response headers, through docker-modem's dial (dockerode's ping() gives the body only);
+ * `/v1.47/_ping` asks whether the engine accepts that version (Docker refuses one below its minimum).
+ */
+function pingHeaders(docker: Dockerode, abortSignal: AbortSignal, path = '/_ping'): Promise<IncomingHttpHeaders> {
 	return new Promise((resolve, reject) => {
-		docker.modem.dial({ path: '/_ping', method: 'GET', isStream: true, statusCodes: { 200: true }, abortSignal }, (error, response) => {
+		docker.modem.dial({ path, method: 'GET', isStream: true, statusCodes: { 200: true }, abortSignal }, (error, response) => {
 			if (error) return reject(error);
 			const res = response as IncomingMessage;
 			res.resume();
@@ -177,7 +180,7 @@ export class DockerApi {
 		return this.agentInstance;
 	}
 
-	/** Asks the engine for its version range (unversioned GET /version) and picks ours; again after a reconnect. */
+	/** Asks the engine which API versions it speaks (/_ping; GET /version only when that cannot tell) and picks ours; again after a reconnect. */
 	async negotiate(timeoutMs = 3000): Promise<EngineInfo> {
 		// over ssh the first contact includes ssh's handshake (ssh reports its own failures at once)
 		if (this.endpoint.kind === 'ssh') timeoutMs = Math.max(timeoutMs, sshConnectTimeoutMs);
@@ -187,12 +190,19 @@ export class DockerApi {
 		try {
 			const unversioned = withoutModemEnv(() => new Docker(options as Dockerode.DockerOptions));
 			const signal = AbortSignal.timeout(timeoutMs);
-			// /_ping's headers name the engine and its API version; /version (slow on Podman: see
-			// enginePing.ts) only when they do not, when the engine is too old (its refusal's wording),
-			// or when it speaks more than we do (its MinAPIVersion may then exceed our max; Docker answers
-			// /version in a millisecond)
+			// /_ping's headers name the engine and its API version. An engine that speaks more than we do
+			// may refuse our max (its minimum above it): a versioned /_ping asks. /version (slow: see
+			// enginePing.ts) only when the headers do not tell, when the engine is too old (its refusal's
+			// wording), or when it refuses our max (its MinAPIVersion then decides)
 			const pinged = engineInfoFromPing(await pingHeaders(unversioned, signal), this.endpointUrl);
-			if (pinged && !needsVersionRange(pinged.apiVersion)) {
+			let fromPing = pinged !== null && !needsVersionRange(pinged.apiVersion);
+			if (pinged && !fromPing && newerThanMax(pinged.apiVersion)) {
+				fromPing = await pingHeaders(unversioned, signal, `/v${maxApiVersion}/_ping`).then(
+					() => true,
+					() => false,
+				);
+			}
+			if (pinged && fromPing) {
 				version = { Version: pinged.version, ApiVersion: pinged.apiVersion, Os: pinged.os, Arch: pinged.arch, Platform: { Name: pinged.platform } };
 			} else {
 				version = (await engineVersion(unversioned, signal)) as unknown as typeof version;

@@ -30,12 +30,22 @@ export class ApiVersionError extends Error {
 const versionPattern = /^\d+\.\d+$/;
 
 /**
- * Whether the engine's whole range (GET /version) is needed, given its max (/_ping's Api-Version header):
- * for an engine older than we support (to say so), or newer than our max (its minimum may be above our
- * max). Within our range the engine's own max is spoken, which its minimum never exceeds.
+ * Whether /_ping's Api-Version header (the engine's max) does not settle the choice alone: for an engine
+ * older than we support (GET /version, to say so), or newer than our max (its minimum may be above our
+ * max: DockerApi asks with a versioned /_ping, and GET /version when that is refused). Within our range
+ * the engine's own max is spoken, which its minimum never exceeds.
  */
 export function needsVersionRange(engineMax: string): boolean {
 	return !versionPattern.test(engineMax) || compareApiVersions(engineMax, minApiVersion) < 0 || compareApiVersions(engineMax, maxApiVersion) > 0;
+}
+
+/**
+ * Whether the engine speaks more than we do (/_ping's Api-Version above our max): then a versioned
+ * `/v<our max>/_ping` tells whether it still accepts our max (Docker refuses a version below its
+ * minimum), which is all the choice needs; GET /version only when that is refused.
+ */
+export function newerThanMax(engineMax: string): boolean {
+	return versionPattern.test(engineMax) && compareApiVersions(engineMax, maxApiVersion) > 0;
 }
 
 /**

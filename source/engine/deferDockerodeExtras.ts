@@ -1,6 +1,7 @@
 // dockerode loads two large libraries at require time that stigmer never uses on a unix socket or a
 // tcp(+TLS) engine: ssh2 (docker-modem's ssh transport, ≈90 ms) and gRPC with its proto loader
 // (dockerode's BuildKit session, ≈100 ms). That was most of what dockerode added to `server status`.
+// tar-fs (builds from a directory, which stigmer does not ask dockerode for) is deferred the same way.
 // This module puts lazy stand-ins for them in `require.cache` (a documented, writable cache: "adding or
 // replacing entries is also possible") before dockerode is required; the real library is loaded on the
 // first use of a property, and only then. Below dockerode's public API: deferDockerodeExtras.test.ts
@@ -17,6 +18,9 @@ const deferred = [
 	// dockerode/lib/session.js: `grpc = require('@grpc/grpc-js')`, `protoLoader = require(...)`, used per build
 	{ request: '@grpc/grpc-js', from: 'dockerode', constructors: [] },
 	{ request: '@grpc/proto-loader', from: 'dockerode', constructors: [] },
+	// dockerode/lib/util.js: `var tar = require('tar-fs')` at load, `tar.pack(...)` per build from a
+	// directory (stigmer sends its own tar stream): tar-fs with tar-stream, bl, pump… is 14 files
+	{ request: 'tar-fs', from: 'dockerode', constructors: [] },
 ] as const;
 
 export interface DeferredModule {

@@ -2,8 +2,10 @@
 // "Libpod/4.3.1 (linux)"), enough to negotiate. GET /version costs Podman 0.3 s and more (it runs
 // `conmon --version` and the OCI runtime's `--version` on every call: most of the 0.46 s `server status`
 // took on Podman 4.3, and over 3 s on a loaded machine, where our connect timeout then called the engine
-// unreachable); Docker answers either in a millisecond. /_ping lacks the architecture (and Podman's the
-// OS): `stigmer doctor`, which prints them, asks /version.
+// unreachable); Docker 28.5 takes 20–100 ms (it asks containerd and runc for their versions), Docker
+// 20.10 about 10 ms, against a millisecond for /_ping. An engine newer than stigmer is asked with a
+// versioned /_ping whether it still speaks our newest version. /_ping lacks the architecture (and
+// Podman's the OS): `stigmer doctor`, which prints them, asks /version.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EngineInfo } from './DockerApi.js';
 

@@ -12,7 +12,7 @@
 //   When even that needs another request (joined long lines with -n), or on any engine error, the
 //   result is null and the caller takes the general path (readLogs), which reports errors properly.
 import { serviceLabelSelector } from '../contract.js';
-import { chooseApiVersion, needsVersionRange, type EngineVersionRange } from '../engine/apiVersion.js';
+import { chooseApiVersion, maxApiVersion, needsVersionRange, newerThanMax, type EngineVersionRange } from '../engine/apiVersion.js';
 import { resolveEndpoint, type Endpoint } from '../engine/endpoint.js';
 import { rawGet, versionedPath } from '../engine/rawHttp.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
@@ -173,12 +173,17 @@ async function getJson<T>(endpoint: Endpoint, path: string, signal: AbortSignal)
 	return JSON.parse(res.body.toString('utf8')) as T;
 }
 
-/** As DockerApi.negotiate(), on the raw wire: /_ping's Api-Version header, /version only when that is not enough. */
+/** As DockerApi.negotiate(), on the raw wire: /_ping's Api-Version header (a versioned /_ping for an engine newer than us), /version only when that is not enough. */
 async function negotiate(endpoint: Endpoint, signal: AbortSignal): Promise<string> {
 	const ping = await rawGet(endpoint, '/_ping', { signal, headerTimeoutMs: 3000 });
 	ping.body.resume();
 	const engineMax = /^api-version:[ \t]*(\S+)/im.exec(ping.headers)?.[1] ?? '';
 	if (ping.status < 400 && !needsVersionRange(engineMax)) return chooseApiVersion({ ApiVersion: engineMax });
+	if (ping.status < 400 && newerThanMax(engineMax)) {
+		const versioned = await rawGet(endpoint, `/v${maxApiVersion}/_ping`, { signal, headerTimeoutMs: 3000 });
+		versioned.body.resume();
+		if (versioned.status < 400) return maxApiVersion;
+	}
 	// throws for an engine too old (the general path then says so)
 	return chooseApiVersion((await getJson<EngineVersionRange>(endpoint, '/version', signal)) ?? {});
 }

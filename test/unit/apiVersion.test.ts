@@ -2,7 +2,7 @@
 // MinAPIVersion, as real engines send them). No version is fixed: the engine's range decides.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiVersionError, chooseApiVersion, maxApiVersion, minApiVersion, needsVersionRange } from '../../source/engine/apiVersion.ts';
+import { ApiVersionError, chooseApiVersion, maxApiVersion, minApiVersion, needsVersionRange, newerThanMax } from '../../source/engine/apiVersion.ts';
 
 test("each engine's range gives the newest version both sides speak", () => {
 	// Debian 12's Docker 20.10 (the engine here)
@@ -35,15 +35,17 @@ test('an engine older than stigmer supports, or one that names no version, is re
 	assert.equal(chooseApiVersion({ ApiVersion: minApiVersion }), minApiVersion, 'no MinAPIVersion (older engines): only the max matters');
 });
 
-test("/_ping's Api-Version header suffices within our range; /version is asked outside it", () => {
+test("/_ping's Api-Version header suffices within our range; the engine is asked more outside it", () => {
 	// Docker 20.10 and Podman 4.3 (Api-Version: 1.41), Docker 26.1 (1.45): their own max, no /version
 	for (const header of ['1.41', '1.45', maxApiVersion]) {
 		assert.equal(needsVersionRange(header), false, header);
 		assert.equal(chooseApiVersion({ ApiVersion: header }), header);
 	}
-	// Docker 28.5 (1.51), 29 (1.52): their MinAPIVersion may exceed our max, so /version is read
+	// Docker 28.5 (1.51), 29 (1.52): their MinAPIVersion may exceed our max, so they are asked (a versioned /_ping)
 	assert.equal(needsVersionRange('1.51'), true);
 	assert.equal(needsVersionRange('1.52'), true);
+	for (const header of ['1.51', '1.52']) assert.equal(newerThanMax(header), true, header);
+	for (const header of ['1.41', maxApiVersion, '1.40', '', 'x']) assert.equal(newerThanMax(header), false, JSON.stringify(header));
 	// too old (to word the refusal), or a header that is missing or garbled
 	for (const header of ['1.40', '', 'x']) assert.equal(needsVersionRange(header), true, JSON.stringify(header));
 });
