@@ -6,8 +6,9 @@
 #      formatter and linter (npm run lint)
 #   4. the agent-runner image, and its Python tests in the Dockerfile's test stage (pytest)
 #   5. the TypeScript tests: unit and component, integration against the real engine, end-to-end in tmux
-#   6. as root: the engine-dependent tests on Podman 4.3 (scripts/test-engines.sh), and a part of the
-#      suite as a non-root user in the docker group (scripts/test-nonroot.sh)
+#   6. as root: the engine-dependent tests on Podman 4.3 (scripts/test-engines.sh), a part of the
+#      suite as a non-root user in the docker group (scripts/test-nonroot.sh), and part of it against a
+#      remote engine over ssh:// and tcp+TLS (scripts/test-remote.sh)
 # Node 24 comes from the `node` devDependency, first on the PATH of npm scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,7 @@ node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --t
 # STIGMER_TEST_ENGINES=none and STIGMER_TEST_NONROOT=0 skip either part.
 matrix=0
 nonroot=0
+remote=0
 if [ "$(id -u)" = 0 ]; then
   engines=${STIGMER_TEST_ENGINES:-podman}
   [ "$engines" = all ] && engines="podman docker26 docker28"
@@ -68,7 +70,12 @@ if [ "$(id -u)" = 0 ]; then
     echo "== as a non-root user in the docker group"
     bash scripts/test-nonroot.sh docker || nonroot=$?
   fi
+  # a remote engine (Docker 28.5 in its own namespaces) over ssh:// and tcp+TLS; STIGMER_TEST_REMOTE=0 skips it
+  if [ "${STIGMER_TEST_REMOTE:-1}" != 0 ]; then
+    echo "== remote engine over ssh:// and tcp+TLS"
+    bash scripts/test-remote.sh || remote=$?
+  fi
 fi
 
-echo "== npm test: suite $([ $suite = 0 ] && echo ok || echo FAILED), engine matrix $([ $matrix = 0 ] && echo ok || echo FAILED), non-root $([ $nonroot = 0 ] && echo ok || echo FAILED)"
-[ $suite = 0 ] && [ $matrix = 0 ] && [ $nonroot = 0 ]
+echo "== npm test: suite $([ $suite = 0 ] && echo ok || echo FAILED), engine matrix $([ $matrix = 0 ] && echo ok || echo FAILED), non-root $([ $nonroot = 0 ] && echo ok || echo FAILED), remote $([ $remote = 0 ] && echo ok || echo FAILED)"
+[ $suite = 0 ] && [ $matrix = 0 ] && [ $nonroot = 0 ] && [ $remote = 0 ]

@@ -6,8 +6,8 @@ import { type Readable, Writable } from 'node:stream';
 import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contract.js';
 import { currentContainer, listRemoteVolumes } from '../engine/ContainerService.js';
 import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
-import { inspectImage } from '../engine/ImageBuilder.js';
 import { engineIsRemote } from '../engine/locality.js';
+import { inspectImage } from '../engine/ImageBuilder.js';
 import { processFacts } from '../platform/ProcessFacts.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { type UserError, errorMessage } from '../errors.js';
@@ -76,7 +76,11 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 			info.os = version.Os ?? info.os;
 			info.arch = version.Arch ?? '';
 		}
-		checks.push({ name: 'engine', status: 'ok', detail: `${info.platform} ${info.version} at ${info.endpoint} (API ${info.apiVersion}, ${info.os}/${info.arch})` });
+		checks.push({
+			name: 'engine',
+			status: 'ok',
+			detail: `${info.platform} ${info.version} at ${info.endpoint} (${engineIsRemote(api.endpoint) ? 'remote' : 'local'}; API ${info.apiVersion}, ${info.os}/${info.arch})`,
+		});
 	} catch (error) {
 		checks.push({ name: 'engine', status: 'fail', detail: errorMessage(error), fix: (error as UserError).hint });
 	}

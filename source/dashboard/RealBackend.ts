@@ -19,6 +19,7 @@ import { containerStatus, currentContainer } from '../engine/ContainerService.js
 import { DockerApi } from '../engine/DockerApi.js';
 import { subscribeEngineEvents } from '../engine/dockerEvents.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
+import { engineIsRemote } from '../engine/locality.js';
 import { engineRunsNoHealthChecks, healthRecheckMs, withHealthFallback } from '../engine/healthFallback.js';
 import { runShell } from '../engine/shell.js';
 import { errorMessage } from '../errors.js';
@@ -266,7 +267,10 @@ export class RealBackend implements DashboardBackend {
 			{ api, homeHash: this.home.hash, signal },
 			{
 				onReachable: async (connected) => {
-					sink.dispatch({ type: 'engine/changed', engine: { reachable: true, endpoint: connected.info?.endpoint ?? connected.endpointUrl, version: connected.info?.version ?? null } });
+					sink.dispatch({
+						type: 'engine/changed',
+						engine: { reachable: true, endpoint: connected.info?.endpoint ?? connected.endpointUrl, remote: engineIsRemote(connected.endpoint), version: connected.info?.version ?? null },
+					});
 					resync();
 				},
 				onUnreachable: (error) => {

@@ -16,6 +16,7 @@ import { exitCodes } from '../contract.js';
 import { UserError } from '../errors.js';
 import { ApiVersionError, chooseApiVersion, maxApiVersion, minApiVersion, needsVersionRange, newerThanMax, type EngineVersionRange } from './apiVersion.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
+import { engineDialer } from './engineDialer.js';
 import { engineMessage, engineStatus, orNull } from './engineErrors.js';
 import { engineInfoFromPing } from './enginePing.js';
 
@@ -23,6 +24,8 @@ export { compareApiVersions, maxApiVersion, minApiVersion } from './apiVersion.j
 export { engineMessage, engineStatus, orNull } from './engineErrors.js';
 
 const require = createRequire(import.meta.url);
+/** the first contact's time limit over ssh, handshake included (the docker CLI gives ssh 30 s to connect) */
+const sshConnectTimeoutMs = 20_000;
 
 export class EngineUnreachableError extends UserError {
 	constructor(message: string, hint: string) {
@@ -43,18 +46,38 @@ export interface EngineInfo {
 
 /**
  * docker-modem's options for an endpoint. Every field is set (undefined included), because docker-modem
- * merges them over what it reads from DOCKER_HOST itself. An ssh:// endpoint (issue 12) maps to
- * `protocol: 'ssh'` here.
+ * merges them over what it reads from DOCKER_HOST itself. An ssh:// endpoint is plain HTTP to a
+ * placeholder host: the agent's connections are ssh's (engineDialer.ts), never docker-modem's ssh2 path
+ * (which opens a new ssh connection per request and ignores ~/.ssh/config).
  */
 export function dockerodeOptions(endpoint: Endpoint, agent?: Agent): DockerModem.ConstructorOptions {
 	const common = { version: undefined, timeout: undefined, headers: {}, agent };
-	if (endpoint.kind === 'unix') return { ...common, socketPath: endpoint.socketPath, host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined };
+	const noTls = { ca: undefined, cert: undefined, key: undefined };
+	if (endpoint.kind === 'unix') return { ...common, socketPath: endpoint.socketPath, host: undefined, port: undefined, protocol: 'http', ...noTls };
+	if (endpoint.kind === 'ssh') return { ...common, socketPath: undefined, host: 'docker', port: undefined, protocol: 'http', ...noTls };
 	const tls = endpoint.tls;
 	return { ...common, socketPath: undefined, host: endpoint.host, port: endpoint.port, protocol: tls ? 'https' : 'http', ca: tls?.ca, cert: tls?.cert, key: tls?.key };
 }
 
-/** A keep-alive agent of our own (close() ends its sockets); TLS verification as the endpoint says. */
+/**
+ * A keep-alive agent of our own (close() ends its sockets); TLS verification as the endpoint says; over
+ * ssh, connections from the endpoint's dialer (one ssh connection, a session per engine connection).
+ */
 function agentFor(endpoint: Endpoint): Agent {
+	if (endpoint.kind === 'ssh') {
+		const http: typeof import('node:http') = require('node:http');
+		const agent = new http.Agent({ keepAlive: true });
+		const dialer = engineDialer(endpoint);
+		// Node's agent takes the connection from a callback when createConnection returns nothing
+		agent.createConnection = ((_options: unknown, done: (error: Error | null, socket?: Duplex) => void) => {
+			dialer.dial().then(
+				(socket) => done(null, socket),
+				(error: Error) => done(error),
+			);
+			return undefined;
+		}) as unknown as Agent['createConnection'];
+		return agent;
+	}
 	if (endpoint.kind === 'tcp' && endpoint.tls) {
 		const https: typeof import('node:https') = require('node:https');
 		const { ca, cert, key, verify } = endpoint.tls;
@@ -84,6 +107,23 @@ function pingHeaders(docker: Dockerode, abortSignal: AbortSignal, path = '/_ping
 			resolve(res.headers);
 		});
 	});
+}
+
+/**
+ * docker-modem's constructor reads DOCKER_HOST and, for a non-unix one, the three files of
+ * DOCKER_CERT_PATH, throwing ENOENT when one is missing, before our options (which set everything)
+ * override it all. It constructs with both hidden: a CA-less DOCKER_CERT_PATH is then refused by TLS
+ * with our message, not taken for an engine that is not running. Synchronous, so nothing else runs meanwhile.
+ */
+function withoutModemEnv<T>(construct: () => T): T {
+	const saved = { DOCKER_HOST: process.env.DOCKER_HOST, DOCKER_CERT_PATH: process.env.DOCKER_CERT_PATH };
+	delete process.env.DOCKER_HOST;
+	delete process.env.DOCKER_CERT_PATH;
+	try {
+		return construct();
+	} finally {
+		for (const [key, value] of Object.entries(saved)) if (value !== undefined) process.env[key] = value;
+	}
 }
 
 function loadDockerode(): typeof Dockerode {
@@ -142,11 +182,13 @@ export class DockerApi {
 
 	/** Asks the engine which API versions it speaks (/_ping; GET /version only when that cannot tell) and picks ours; again after a reconnect. */
 	async negotiate(timeoutMs = 3000): Promise<EngineInfo> {
+		// over ssh the first contact includes ssh's handshake (ssh reports its own failures at once)
+		if (this.endpoint.kind === 'ssh') timeoutMs = Math.max(timeoutMs, sshConnectTimeoutMs);
 		const Docker = loadDockerode();
 		const options = dockerodeOptions(this.endpoint, this.agent);
 		let version: EngineVersionRange & { Version: string; Os: string; Arch: string; Platform?: { Name?: string } };
 		try {
-			const unversioned = new Docker(options as Dockerode.DockerOptions);
+			const unversioned = withoutModemEnv(() => new Docker(options as Dockerode.DockerOptions));
 			const signal = AbortSignal.timeout(timeoutMs);
 			// /_ping's headers name the engine and its API version. An engine that speaks more than we do
 			// may refuse our max (its minimum above it): a versioned /_ping asks. /version (slow: see
@@ -178,7 +220,7 @@ export class DockerApi {
 				'upgrade Docker Engine to 20.10 or later (or Podman to 4 or later)',
 			);
 		}
-		this.client = new Docker({ ...options, version: `v${chosen}` } as Dockerode.DockerOptions);
+		this.client = withoutModemEnv(() => new Docker({ ...options, version: `v${chosen}` } as Dockerode.DockerOptions));
 		this.apiVersion = chosen;
 		this.info = {
 			endpoint: this.endpointUrl,
@@ -194,6 +236,7 @@ export class DockerApi {
 	close(): void {
 		this.agentInstance?.destroy();
 		this.agentInstance = null;
+		if (this.endpoint.kind === 'ssh') engineDialer(this.endpoint).close();
 	}
 
 	// -- Remote engines (remstack, docs/architecture.md "Remote engines"): exec with hijacked stdio,
@@ -259,6 +302,9 @@ const isMac = process.platform === 'darwin';
 
 /** Turns a failed first contact into "not installed", "not running" or "permission denied", with the fix. */
 export function diagnoseUnreachable(endpoint: Endpoint, error: unknown): EngineUnreachableError {
+	// ssh's own words and the fix (sshDialer.ts); node's http may wrap the connection's error
+	const sshError = [error, (error as { cause?: unknown } | null)?.cause].find((e) => (e as Error | null)?.name === 'SshDialError') as (Error & { hint: string }) | undefined;
+	if (sshError) return new EngineUnreachableError(sshError.message, sshError.hint);
 	const code = (error as NodeJS.ErrnoException).code;
 	const where = endpointUrl(endpoint);
 	if (code === 'EACCES' || code === 'EPERM') {
@@ -284,6 +330,13 @@ export function diagnoseUnreachable(endpoint: Endpoint, error: unknown): EngineU
 			isMac
 				? 'install Docker Desktop, Colima (brew install colima docker) or OrbStack, and start it'
 				: 'install Docker: sudo apt-get install docker.io (Debian/Ubuntu) or see https://docs.docker.com/engine/install/, then sudo systemctl start docker',
+		);
+	}
+	// Node's TLS codes: a certificate the CA files do not vouch for, a name mismatch, an expired one
+	if (endpoint.kind === 'tcp' && endpoint.tls && typeof code === 'string' && /CERT|SSL|TLS|SIGNATURE/.test(code)) {
+		return new EngineUnreachableError(
+			`TLS with the engine at ${where} (${endpoint.source}) failed: ${engineMessage(error)}`,
+			'point DOCKER_CERT_PATH at the directory holding the ca.pem, cert.pem and key.pem made for this engine (or use its docker context)',
 		);
 	}
 	// AbortSignal.timeout() in negotiate(): node's http reports an AbortError caused by a TimeoutError

@@ -7,7 +7,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
-export type Endpoint = { kind: 'unix'; socketPath: string; source: string } | { kind: 'tcp'; host: string; port: number; tls: TlsFiles | null; source: string };
+export type Endpoint =
+	| { kind: 'unix'; socketPath: string; source: string }
+	| { kind: 'tcp'; host: string; port: number; tls: TlsFiles | null; source: string }
+	/** `ssh://[user@]host[:port]`: user and port null when ssh's own config decides them */
+	| { kind: 'ssh'; host: string; user: string | null; port: number | null; source: string };
 
 export interface TlsFiles {
 	ca?: string;
@@ -17,7 +21,12 @@ export interface TlsFiles {
 }
 
 export function endpointUrl(endpoint: Endpoint): string {
-	return endpoint.kind === 'unix' ? `unix://${endpoint.socketPath}` : `${endpoint.tls ? 'https' : 'tcp'}://${endpoint.host}:${endpoint.port}`;
+	if (endpoint.kind === 'unix') return `unix://${endpoint.socketPath}`;
+	if (endpoint.kind === 'ssh') {
+		const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+		return `ssh://${endpoint.user ? `${endpoint.user}@` : ''}${host}${endpoint.port ? `:${endpoint.port}` : ''}`;
+	}
+	return `${endpoint.tls ? 'https' : 'tcp'}://${endpoint.host}:${endpoint.port}`;
 }
 
 export class EndpointError extends Error {}
@@ -42,16 +51,33 @@ export function parseDockerHost(host: string, source: string, env: NodeJS.Proces
 		const tlsWanted = host.startsWith('https://') || verify || (env.DOCKER_TLS ?? '') !== '';
 		let tls: TlsFiles | null = null;
 		if (tlsWanted) {
+			if (env.DOCKER_CERT_PATH && !existsSync(env.DOCKER_CERT_PATH))
+				throw new EndpointError(`${source}: DOCKER_CERT_PATH=${env.DOCKER_CERT_PATH} does not exist; it names the directory holding ca.pem, cert.pem and key.pem`);
 			const certDir = env.DOCKER_CERT_PATH || dockerConfigDir(env);
 			tls = { ...readTlsFiles(certDir), verify };
 		}
 		return { kind: 'tcp', host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)), tls, source };
 	}
 	if (host.startsWith('npipe://')) throw new EndpointError(`${source}: Windows named pipes (${host}) are not supported; use WSL with a unix socket or tcp://`);
-	if (host.startsWith('ssh://'))
-		throw new EndpointError(`${source}: ssh:// engines are not supported; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock …) and set DOCKER_HOST=unix:///tmp/docker.sock`);
+	if (host.startsWith('ssh://')) return parseSshHost(host, source);
 	if (host.startsWith('/')) return { kind: 'unix', socketPath: host, source };
-	throw new EndpointError(`${source}: cannot understand engine address "${host}"; expected unix:///path or tcp://host:port`);
+	throw new EndpointError(`${source}: cannot understand engine address "${host}"; expected unix:///path, tcp://host:port or ssh://[user@]host[:port]`);
+}
+
+/** `ssh://[user@]host[:port]`, refused as the docker CLI refuses it: no password, no path. */
+function parseSshHost(host: string, source: string): Endpoint {
+	let url: URL;
+	try {
+		url = new URL(host);
+	} catch {
+		throw new EndpointError(`${source}: cannot understand engine address "${host}"; expected ssh://[user@]host[:port]`);
+	}
+	if (!url.hostname) throw new EndpointError(`${source}: "${host}" names no host; expected ssh://[user@]host[:port]`);
+	if (url.password) throw new EndpointError(`${source}: "${url.protocol}//${url.username}:***@${url.host}" holds a password; ssh:// takes none (use a key: ssh-copy-id, ssh-add)`);
+	if (url.pathname && url.pathname !== '/') throw new EndpointError(`${source}: "${host}" has a path (${url.pathname}); ssh:// takes none (the remote engine is the one \`docker\` reaches there)`);
+	if (url.search || url.hash) throw new EndpointError(`${source}: "${host}" has a query or fragment; expected ssh://[user@]host[:port]`);
+	const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+	return { kind: 'ssh', host: hostname, user: url.username ? decodeURIComponent(url.username) : null, port: url.port ? Number(url.port) : null, source };
 }
 
 function contextEndpoint(name: string, source: string, env: NodeJS.ProcessEnv): Endpoint | null {

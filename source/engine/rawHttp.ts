@@ -1,17 +1,12 @@
-// The engine's wire for bulk log reads, below dockerode: a GET over HTTP/1.0 on a fresh plain socket.
+// The engine's wire for bulk log reads, below dockerode: a GET over HTTP/1.0 on a fresh connection.
 // The engine then sends the body unchunked, so a log of many small messages arrives in large reads
 // instead of one HTTP chunk per message (Node's HTTP parser would cost more than the logs themselves),
 // and nothing here loads node:http or dockerode, which keeps `server logs -n` fast. Same endpoint as
-// DockerApi, at the negotiated API version (apiVersion.ts); TLS endpoints go through dockerode.
-import net from 'node:net';
+// DockerApi, dialed the same way on every kind (engineDialer.ts: unix, tcp, TLS, ssh), at the
+// negotiated API version (apiVersion.ts).
 import { PassThrough, type Readable } from 'node:stream';
 import type { Endpoint } from './endpoint.js';
-
-export type PlainEndpoint = Extract<Endpoint, { kind: 'unix' }> | (Extract<Endpoint, { kind: 'tcp' }> & { tls: null });
-
-export function isPlainEndpoint(endpoint: Endpoint): endpoint is PlainEndpoint {
-	return endpoint.kind === 'unix' || endpoint.tls === null;
-}
+import { engineDialer } from './engineDialer.js';
 
 /** `/v1.xx/path?query`: objects in the query are JSON (filters), undefined values left out. */
 export function versionedPath(apiVersion: string, p: string, query?: Record<string, string | number | boolean | undefined | object>): string {
@@ -54,8 +49,9 @@ export interface RawResponse {
 }
 
 /** Resolves once the status line and headers are in; the body streams after. */
-export function rawGet(endpoint: PlainEndpoint, path: string, options: { signal?: AbortSignal; headerTimeoutMs?: number } = {}): Promise<RawResponse> {
-	const socket = endpoint.kind === 'unix' ? net.connect(endpoint.socketPath) : net.connect(endpoint.port, endpoint.host);
+export async function rawGet(endpoint: Endpoint, path: string, options: { signal?: AbortSignal; headerTimeoutMs?: number } = {}): Promise<RawResponse> {
+	options.signal?.throwIfAborted();
+	const socket = (await engineDialer(endpoint).dial()) as import('node:net').Socket;
 	const abort = () => socket.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
 	const { signal } = options;
 	if (signal?.aborted) abort();

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { serviceLabelSelector } from '../contract.js';
 import { DockerApi, EngineUnreachableError, abortable, engineStatus, orNull } from '../engine/DockerApi.js';
-import { isPlainEndpoint, rawError, rawGet, readAll, versionedPath } from '../engine/rawHttp.js';
+import { rawError, rawGet, readAll, versionedPath } from '../engine/rawHttp.js';
 import { jsonLines } from '../engine/streams.js';
 import { errorMessage } from '../errors.js';
 import { ContainerLogDecoder } from './LogDecoders.js';
@@ -119,15 +119,15 @@ export class ContainerLogSource {
 	}
 
 	/**
-	 * The log body as a byte stream. On a plain socket it is read below dockerode (engine/rawHttp.ts:
-	 * unchunked HTTP/1.0, large reads, which a flood needs); TLS endpoints go through dockerode.
+	 * The log body as a byte stream, read below dockerode on every endpoint (engine/rawHttp.ts: unchunked
+	 * HTTP/1.0, large reads, which a flood needs).
 	 */
 	private async logs(api: DockerApi, id: string, o: { follow: boolean; tail?: number | undefined; since?: string | undefined }): Promise<Readable> {
 		const signal = this.options.signal;
 		const docker = await api.ready();
 		// no `tail`: all of it
 		const query = { stdout: true, stderr: true, timestamps: true, follow: o.follow, ...(o.tail !== undefined ? { tail: o.tail } : {}), ...(o.since ? { since: dockerSince(o.since) } : {}) };
-		if (isPlainEndpoint(api.endpoint) && api.apiVersion) {
+		if (api.apiVersion) {
 			const res = await rawGet(api.endpoint, versionedPath(api.apiVersion, `/containers/${id}/logs`, query), { signal, headerTimeoutMs: 30_000 });
 			if (res.status >= 400) throw rawError(res.status, await readAll(res.body));
 			return res.body;

@@ -4,7 +4,7 @@
 //   the config is read, and every later request speaks the version negotiated from it (apiVersion.ts, as DockerApi does; an
 //   engine with a raised minimum, like Docker 29's 1.44, refuses any fixed old one). The logs request goes
 //   out concurrently with the inspect that says whether the container has a TTY. dockerode is not loaded.
-// - Body: HTTP/1.0 over a plain socket (engine/rawHttp.ts: unchunked, large reads); each frame is turned into output bytes
+// - Body: HTTP/1.0 on a fresh engine connection (engine/rawHttp.ts: unchunked, large reads); each frame is turned into output bytes
 //   directly (`SERVICE | text\n`), without a LogLine or a string per line, while the engine streams.
 // - Anything unusual (times out of order, a line cut into several messages, no trailing newline, a TTY,
 //   a timestamp of another shape, more lines than asked for) makes ContainerTextEncoder give up; the
@@ -14,7 +14,7 @@
 import { serviceLabelSelector } from '../contract.js';
 import { chooseApiVersion, maxApiVersion, needsVersionRange, newerThanMax, type EngineVersionRange } from '../engine/apiVersion.js';
 import { resolveEndpoint, type Endpoint } from '../engine/endpoint.js';
-import { isPlainEndpoint, rawGet, versionedPath, type PlainEndpoint } from '../engine/rawHttp.js';
+import { rawGet, versionedPath } from '../engine/rawHttp.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { ContainerLogDecoder } from './LogDecoders.js';
 import type { LogFormatter } from './LogFormatter.js';
@@ -156,7 +156,7 @@ interface Response {
  * A GET on a fresh connection (engine/rawHttp.ts). With `onBody`, a successful body is handed over chunk
  * by chunk as it arrives (the response then has an empty body); an error body is always collected.
  */
-async function get(endpoint: PlainEndpoint, path: string, signal: AbortSignal, onBody?: (chunk: Buffer) => void): Promise<Response> {
+async function get(endpoint: Endpoint, path: string, signal: AbortSignal, onBody?: (chunk: Buffer) => void): Promise<Response> {
 	const res = await rawGet(endpoint, path, { signal, headerTimeoutMs: 3000 });
 	const body: Buffer[] = [];
 	for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -166,7 +166,7 @@ async function get(endpoint: PlainEndpoint, path: string, signal: AbortSignal, o
 	return { status: res.status, body: Buffer.concat(body) };
 }
 
-async function getJson<T>(endpoint: PlainEndpoint, path: string, signal: AbortSignal): Promise<T | null> {
+async function getJson<T>(endpoint: Endpoint, path: string, signal: AbortSignal): Promise<T | null> {
 	const res = await get(endpoint, path, signal);
 	if (res.status === 404) return null;
 	if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
@@ -174,7 +174,7 @@ async function getJson<T>(endpoint: PlainEndpoint, path: string, signal: AbortSi
 }
 
 /** As DockerApi.negotiate(), on the raw wire: /_ping's Api-Version header (a versioned /_ping for an engine newer than us), /version only when that is not enough. */
-async function negotiate(endpoint: PlainEndpoint, signal: AbortSignal): Promise<string> {
+async function negotiate(endpoint: Endpoint, signal: AbortSignal): Promise<string> {
 	const ping = await rawGet(endpoint, '/_ping', { signal, headerTimeoutMs: 3000 });
 	ping.body.resume();
 	const engineMax = /^api-version:[ \t]*(\S+)/im.exec(ping.headers)?.[1] ?? '';
@@ -189,15 +189,15 @@ async function negotiate(endpoint: PlainEndpoint, signal: AbortSignal): Promise<
 }
 
 export interface ContainerLookup {
-	endpoint: PlainEndpoint;
+	endpoint: Endpoint;
 	/** the service's container (running first, then the newest) and the negotiated API version; null when there is none */
 	container: Promise<{ id: string; apiVersion: string } | null>;
 	abort(): void;
 }
 
 /**
- * Starts looking the container up at once (before the config is read, say). Null when the endpoint is
- * not a plain socket (TLS: the general path) or cannot be resolved. The promise rejects on any error.
+ * Starts looking the container up at once (before the config is read, say). Null when the endpoint
+ * cannot be resolved. The promise rejects on any error.
  */
 export function lookUpContainer(homeHash: string, service: string): ContainerLookup | null {
 	let endpoint: Endpoint;
@@ -206,7 +206,6 @@ export function lookUpContainer(homeHash: string, service: string): ContainerLoo
 	} catch {
 		return null;
 	}
-	if (!isPlainEndpoint(endpoint)) return null;
 	const plain = endpoint;
 	const controller = new AbortController();
 	const signal = controller.signal;

@@ -44,6 +44,8 @@ export interface EngineView {
 	/** null until the first answer */
 	reachable: boolean | null;
 	endpoint?: string;
+	/** the engine does not share this machine's files and loopback (engine/locality.ts) */
+	remote?: boolean;
 	version?: string | null;
 	error?: string;
 }

@@ -7,39 +7,52 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { type TestHome, cliCommand, fixtureServiceYaml, makeTestHome, repoRoot } from '../helpers/cli.js';
 import { dashboardV8Flags } from '../../source/commands/dashboard.js';
 import { TmuxTerminal } from '../helpers/TmuxTerminal.js';
+import { engineDialer } from '../../source/engine/engineDialer.js';
+import { resolveEndpoint } from '../../source/engine/endpoint.js';
+import { remoteEngine } from '../helpers/remoteEngine.js';
 
 const columns = 120;
 const rows = 40;
 
-/** A unix socket that forwards every connection to the real engine, and can be closed and reopened. */
+/**
+ * A unix socket that forwards every connection to the real engine, and can be closed and reopened. The
+ * engine is the one DOCKER_HOST names (the engine matrix and the remote runs use this file on each),
+ * dialed as stigmer dials it (a unix socket, or ssh and TLS for the remote test host).
+ */
 class EngineProxy {
 	private server: net.Server | null = null;
-	private readonly sockets = new Set<net.Socket>();
-	constructor(
-		readonly socketPath: string,
-		// the engine DOCKER_HOST names (the engine matrix runs this file on each), else the local one
-		private readonly target = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock',
-	) {}
+	private readonly sockets = new Set<Duplex>();
+	private readonly dialer = engineDialer(resolveEndpoint(process.env));
+	constructor(readonly socketPath: string) {}
 
 	async open(): Promise<void> {
 		rmSync(this.socketPath, { force: true });
 		const server = net.createServer((client) => {
-			const upstream = net.connect(this.target);
-			this.sockets.add(client).add(upstream);
-			const drop = () => {
-				client.destroy();
-				upstream.destroy();
-				this.sockets.delete(client);
-				this.sockets.delete(upstream);
-			};
-			client.on('error', drop).on('close', drop);
-			upstream.on('error', drop).on('close', drop);
-			client.pipe(upstream).pipe(client);
+			this.sockets.add(client);
+			client.pause();
+			client.on('error', () => client.destroy()).on('close', () => this.sockets.delete(client));
+			this.dialer.dial().then(
+				(upstream) => {
+					if (client.destroyed) return upstream.destroy();
+					this.sockets.add(upstream);
+					const drop = () => {
+						client.destroy();
+						upstream.destroy();
+						this.sockets.delete(upstream);
+					};
+					client.on('close', drop);
+					upstream.on('error', drop).on('close', drop);
+					client.pipe(upstream).pipe(client);
+					client.resume();
+				},
+				() => client.destroy(),
+			);
 		});
 		await new Promise<void>((resolve, reject) => {
 			server.once('error', reject);
@@ -97,7 +110,9 @@ async function openDashboard(): Promise<Terminal> {
 	const terminal = new Terminal();
 	terminals.push(terminal);
 	const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-	const command = ['env', `DOCKER_HOST=unix://${proxy.socketPath}`, 'NO_COLOR=1', ...cliCommand(), '--home', home.dir, 'dashboard'].map(quote).join(' ');
+	// the proxy's unix socket reaches a remote engine there: stigmer is told it is remote
+	const remote = remoteEngine ? ['STIGMER_ENGINE_REMOTE=1'] : [];
+	const command = ['env', `DOCKER_HOST=unix://${proxy.socketPath}`, ...remote, 'NO_COLOR=1', ...cliCommand(), '--home', home.dir, 'dashboard'].map(quote).join(' ');
 	terminal.start(`cd ${quote(repoRoot)} && ${command}`);
 	await terminal.waitFor('both rows running', (s) => /agent-runner\s+running/.test(s) && /fixture-web\s+running/.test(s));
 	return terminal;

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeHomeVolumes } from './remoteEngine.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = path.join(repoRoot, 'dist', 'cli.js');
@@ -97,6 +98,7 @@ export async function makeTestHome(prefix = 'stigmer-test-'): Promise<TestHome> 
 			if (ids) execFileSync('docker', ['rm', '-f', ...ids.split('\n')], { stdio: 'ignore' });
 			const networks = execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=ai.stigmer.home=${homeHash(dir)}`], { encoding: 'utf8' }).trim();
 			if (networks) execFileSync('docker', ['network', 'rm', ...networks.split('\n')], { stdio: 'ignore' });
+			await removeHomeVolumes(homeHash(dir));
 		},
 	};
 	home.writeConfig(`agentRunner:\n  port: ${port}\nservices: {}\n`);

@@ -3,6 +3,7 @@
 // script of assistant turns and records every request, so tests can assert what the model was sent.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forwardToRemoteHost } from './remoteEngine.js';
 
 export type FakeToolCall = { name: string; arguments: Record<string, unknown> | string; id?: string };
 
@@ -139,6 +140,8 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
 	});
 	const { port } = server.address() as AddressInfo;
 	const urlHost = host.includes(':') ? `[${host}]` : host;
+	// against the remote test host, its containers reach this loopback server through ssh -R
+	const unforward = host === '127.0.0.1' ? await forwardToRemoteHost(port) : () => undefined;
 
 	return {
 		url: `http://${urlHost}:${port}/v1`,
@@ -167,6 +170,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
 			});
 		},
 		close() {
+			unforward();
 			return new Promise((resolve) => {
 				server.closeAllConnections();
 				server.close(() => resolve());

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { StigmerHome } from '../../source/home/StigmerHome.js';
 import { cliCommand, freePort, runCli } from './cli.js';
 import { docker, dockerLogs, waitForHttp } from './docker.js';
+import { removeHomeVolumes } from './remoteEngine.js';
 
 export { freePort };
 
@@ -153,6 +154,7 @@ export class RunnerStack {
 			await runCli(['--home', this.home.dir, 'server', 'stop', '--timeout', '2'], { timeoutMs: 60_000 }).catch(() => undefined);
 			await docker(['rm', '-f', '-v', this.containerName], { allowFailure: true });
 			await docker(['network', 'rm', this.home.networkName], { allowFailure: true });
+			await removeHomeVolumes(this.home.hash);
 		}
 		// Files the container wrote belong to its user; root (or the same uid) removes them all.
 		rmSync(this.home.dir, { recursive: true, force: true });

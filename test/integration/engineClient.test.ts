@@ -111,7 +111,7 @@ test('tcp + TLS from DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, throug
 		const other = makeTlsMaterial();
 		const wrongCa = await startEngineProxy({ tls: { ...other.server, ca: material.server.ca } });
 		try {
-			await assert.rejects(DockerApi.connect({ ...env, DOCKER_HOST: wrongCa.dockerHost }), /cannot reach the container engine/);
+			await assert.rejects(DockerApi.connect({ ...env, DOCKER_HOST: wrongCa.dockerHost }), /TLS with the engine at https:\/\/\S+ \(DOCKER_HOST\) failed/);
 			// DOCKER_TLS alone (no verification) accepts it, with the same client certificate
 			const unverified = await DockerApi.connect({ ...env, DOCKER_HOST: wrongCa.dockerHost, DOCKER_TLS_VERIFY: undefined, DOCKER_TLS: '1' });
 			unverified.close();

@@ -1,11 +1,12 @@
 // `stigmer run` and `stigmer executions` against the real agent-runner container; the model is the
 // fake OpenAI-compatible server on the host (the one thing that cannot run here for real).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { docker } from '../helpers/docker.js';
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../helpers/fakeLlm.js';
+import { readWorkspaceFile, remoteEngine } from '../helpers/remoteEngine.js';
 import { RunnerStack, freePort, waitForOutput, collect } from '../helpers/runnerStack.js';
 
 let llm: FakeLlm;
@@ -76,10 +77,10 @@ describe('stigmer run', () => {
 		}
 		assert.equal(out.match(/a\.txt has 3 lines/g)?.length, 1, 'the final answer is printed once');
 		// The files reached the execution's workspace, and the agent's file too.
-		const workspace = path.join(stack.home.workspaceDir, id);
-		assert.equal(readFileSync(path.join(workspace, 'a.txt'), 'utf8'), 'one\ntwo\nthree\n');
-		assert.equal(readFileSync(path.join(workspace, 'b.txt'), 'utf8'), 'only\n');
-		assert.equal(readFileSync(path.join(workspace, 'report.md'), 'utf8'), 'a.txt: 3 lines\nb.txt: 1 line\n');
+		const workspaceFile = (name: string) => readWorkspaceFile(stack.home.workspaceDir, stack.containerName, path.join(id, name));
+		assert.equal(await workspaceFile('a.txt'), 'one\ntwo\nthree\n');
+		assert.equal(await workspaceFile('b.txt'), 'only\n');
+		assert.equal(await workspaceFile('report.md'), 'a.txt: 3 lines\nb.txt: 1 line\n');
 		assert.deepEqual((await showJson(id)).files.sort(), ['a.txt', 'b.txt']);
 		assert.equal(llm.requests.length, 5);
 	});
@@ -198,8 +199,10 @@ describe('stigmer run', () => {
 		try {
 			const result = await offline.cli(['run', write('agent.yaml', agentYaml()), 'go']);
 			assert.equal(result.code, 1, result.stdout);
-			// the container reaches it through the supervisor's forward, which names the host's address
-			assert.match(result.stdout, new RegExp(`✗ failed.*cannot reach the LLM at 127\\.0\\.0\\.1:${closedPort} on the host`));
+			// the container reaches it through the supervisor's forward, which names the host's address; a
+			// remote engine's container reaches the URL as it maps it (host.docker.internal: the remote host)
+			if (remoteEngine) assert.match(result.stdout, new RegExp(`✗ failed.*cannot reach the LLM at http://host\\.docker\\.internal:${closedPort}/`));
+			else assert.match(result.stdout, new RegExp(`✗ failed.*cannot reach the LLM at 127\\.0\\.0\\.1:${closedPort} on the host`));
 			assert.match(result.stderr, new RegExp(`agentRunner\\.llm\\.baseUrl \\(now http://127\\.0\\.0\\.1:${closedPort}/v1\\)`));
 			const json = await offline.cli(['run', write('agent.yaml', agentYaml()), 'go', '--json']);
 			assert.equal(json.code, 1);

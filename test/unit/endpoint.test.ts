@@ -6,13 +6,21 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { dockerodeOptions } from '../../source/engine/DockerApi.ts';
 import { endpointUrl, parseDockerHost, resolveEndpoint } from '../../source/engine/endpoint.ts';
+import { sshFailure, sshTarget } from '../../source/engine/sshDialer.ts';
 
-function dockerConfig(contexts: Record<string, string>, current?: string): string {
+function dockerConfig(contexts: Record<string, string>, current?: string, tls: Record<string, { skipVerify?: boolean }> = {}): string {
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'stigmer-dockercfg-'));
 	for (const [name, host] of Object.entries(contexts)) {
-		const meta = path.join(dir, 'contexts', 'meta', createHash('sha256').update(name).digest('hex'));
+		const id = createHash('sha256').update(name).digest('hex');
+		const meta = path.join(dir, 'contexts', 'meta', id);
 		mkdirSync(meta, { recursive: true });
-		writeFileSync(path.join(meta, 'meta.json'), JSON.stringify({ Name: name, Endpoints: { docker: { Host: host } } }));
+		writeFileSync(path.join(meta, 'meta.json'), JSON.stringify({ Name: name, Endpoints: { docker: { Host: host, SkipTLSVerify: tls[name]?.skipVerify ?? false } } }));
+		if (tls[name]) {
+			// as `docker context create NAME --docker host=…,ca=…,cert=…,key=…` stores them
+			const files = path.join(dir, 'contexts', 'tls', id, 'docker');
+			mkdirSync(files, { recursive: true });
+			for (const file of ['ca', 'cert', 'key']) writeFileSync(path.join(files, `${file}.pem`), `${file} of ${name}`);
+		}
 	}
 	if (current) writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ currentContext: current }));
 	return dir;
@@ -45,8 +53,61 @@ test('a missing context is an error naming it', () => {
 test('tcp and unsupported schemes', () => {
 	const tcp = parseDockerHost('tcp://10.0.0.1:2375', 'test', {});
 	assert.deepEqual([tcp.kind, endpointUrl(tcp)], ['tcp', 'tcp://10.0.0.1:2375']);
-	assert.throws(() => parseDockerHost('ssh://me@host', 'DOCKER_HOST', {}), /ssh:\/\/ engines are not supported/);
 	assert.throws(() => parseDockerHost('npipe:////./pipe/docker_engine', 'DOCKER_HOST', {}), /named pipes/);
+});
+
+test('ssh://[user@]host[:port]: user and port left to ssh when absent', () => {
+	const full = parseDockerHost('ssh://me@box.example:2222', 'DOCKER_HOST', {});
+	assert.deepEqual(full, { kind: 'ssh', host: 'box.example', user: 'me', port: 2222, source: 'DOCKER_HOST' });
+	assert.equal(endpointUrl(full), 'ssh://me@box.example:2222');
+	const bare = parseDockerHost('ssh://box', 'DOCKER_HOST', {});
+	assert.deepEqual([bare.kind, endpointUrl(bare)], ['ssh', 'ssh://box']);
+	assert.ok(bare.kind === 'ssh' && bare.user === null && bare.port === null);
+	assert.equal(endpointUrl(parseDockerHost('ssh://box/', 'DOCKER_HOST', {})), 'ssh://box', 'a trailing slash is no path');
+	const v6 = parseDockerHost('ssh://me@[::1]:22', 'DOCKER_HOST', {});
+	assert.ok(v6.kind === 'ssh' && v6.host === '::1', 'ssh gets the address without brackets');
+	assert.equal(endpointUrl(v6), 'ssh://me@[::1]:22');
+	assert.deepEqual(sshTarget(full as Extract<typeof full, { kind: 'ssh' }>), ['-l', 'me', '-p', '2222', '--', 'box.example']);
+	assert.deepEqual(sshTarget(bare as Extract<typeof bare, { kind: 'ssh' }>), ['--', 'box']);
+});
+
+test('ssh:// refusals name the problem: a password, a path, no host', () => {
+	assert.throws(
+		() => parseDockerHost('ssh://me:secret@box', 'DOCKER_HOST', {}),
+		(e: Error) => /holds a password/.test(e.message) && !e.message.includes('secret'),
+	);
+	assert.throws(() => parseDockerHost('ssh://box/var/run/docker.sock', 'DOCKER_HOST', {}), /has a path \(\/var\/run\/docker.sock\)/);
+	assert.throws(() => parseDockerHost('ssh://', 'DOCKER_HOST', {}), /expected ssh:\/\/\[user@\]host\[:port\]/);
+});
+
+test('docker contexts: an ssh one, and a tcp one with its TLS material (verification as the context says)', () => {
+	const cfg = dockerConfig({ box: 'ssh://me@box:2222', tlsbox: 'tcp://10.0.0.2:2376', insecure: 'tcp://10.0.0.3:2376' }, 'box', { tlsbox: {}, insecure: { skipVerify: true } });
+	const ssh = resolveEndpoint({ DOCKER_CONFIG: cfg });
+	assert.deepEqual([endpointUrl(ssh), ssh.source], ['ssh://me@box:2222', `${path.join(cfg, 'config.json')} (context box)`]);
+	const tls = resolveEndpoint({ DOCKER_CONTEXT: 'tlsbox', DOCKER_CONFIG: cfg });
+	assert.ok(tls.kind === 'tcp' && tls.tls);
+	assert.deepEqual(tls.tls, { ca: 'ca of tlsbox', cert: 'cert of tlsbox', key: 'key of tlsbox', verify: true });
+	assert.equal(endpointUrl(tls), 'https://10.0.0.2:2376');
+	const insecure = resolveEndpoint({ DOCKER_CONTEXT: 'insecure', DOCKER_CONFIG: cfg });
+	assert.ok(insecure.kind === 'tcp' && insecure.tls?.verify === false);
+});
+
+test("ssh's failures become the user's fix", () => {
+	const box = parseDockerHost('ssh://me@box', 'DOCKER_HOST', {}) as Extract<ReturnType<typeof parseDockerHost>, { kind: 'ssh' }>;
+	const cases: Array<[string, number, RegExp]> = [
+		['No ED25519 host key is known for box and you have requested strict checking.\nHost key verification failed.\n', 255, /accept it once: ssh me@box true/],
+		['me@box: Permission denied (publickey).\n', 255, /ssh-copy-id me@box/],
+		['ssh: Could not resolve hostname box: Name or service not known\n', 255, /reachable with ssh/],
+		['sh: 1: docker: not found\n', 127, /install the docker CLI on box/],
+		['failed to open the raw stream connection: dial unix /var/run/docker.sock: connect: permission denied\n', 1, /usermod -aG docker me/],
+		['', 1, /ssh me@box docker system dial-stdio/],
+	];
+	for (const [stderr, code, hint] of cases) {
+		const error = sshFailure(box, stderr, code);
+		assert.match(error.hint, hint, stderr);
+		assert.match(error.message, /^ssh to me@box \(DOCKER_HOST\): /);
+		assert.ok(!error.message.includes('\n'), 'one line');
+	}
 });
 
 function certDir(): string {
@@ -89,6 +150,9 @@ test("dockerode's options carry the endpoint whole, overriding what docker-modem
 	// set, though undefined: docker-modem merges our options over its own reading of DOCKER_HOST
 	for (const key of ['host', 'port', 'ca', 'cert', 'key', 'version'] as const) assert.ok(key in unix, key);
 	assert.deepEqual([unix.protocol, unix.socketPath, unix.host], ['http', '/run/x.sock', undefined]);
+	// ssh: plain HTTP through our agent, never docker-modem's own ssh2 transport
+	const ssh = dockerodeOptions(parseDockerHost('ssh://me@box', 'DOCKER_HOST', {}));
+	assert.deepEqual([ssh.protocol, ssh.socketPath, ssh.ca], ['http', undefined, undefined]);
 });
 
 // Below docker-modem's typed API: it reads DOCKER_HOST (and DOCKER_CERT_PATH, DOCKER_TLS_VERIFY) by
@@ -104,6 +168,9 @@ test('docker-modem takes our endpoint, whatever DOCKER_HOST says', async () => {
 		assert.deepEqual([unix.socketPath, unix.host, unix.port, unix.protocol, unix.version], ['/run/ours.sock', undefined, undefined, 'http', undefined]);
 		const tcp = new Docker({ ...dockerodeOptions(parseDockerHost('tcp://127.0.0.1:2375', 'test', {})), version: 'v1.41' } as object).modem as unknown as Record<string, unknown>;
 		assert.deepEqual([tcp.socketPath, tcp.host, tcp.port, tcp.protocol, tcp.version], [undefined, '127.0.0.1', 2375, 'http', 'v1.41']);
+		process.env.DOCKER_HOST = 'ssh://them@elsewhere:2200';
+		const ssh = new Docker(dockerodeOptions(parseDockerHost('ssh://me@box', 'test', {})) as object).modem as unknown as Record<string, unknown>;
+		assert.deepEqual([ssh.socketPath, ssh.host, ssh.port, ssh.protocol], [undefined, 'docker', undefined, 'http'], "not docker-modem's ssh");
 	} finally {
 		for (const [key, value] of Object.entries(saved)) {
 			if (value === undefined) delete process.env[key];

@@ -126,7 +126,7 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 				</Box>
 				{state.engine.endpoint ? (
 					<Text dimColor wrap="truncate">
-						{state.engine.endpoint}
+						{state.engine.remote ? `${state.engine.endpoint} (remote)` : state.engine.endpoint}
 					</Text>
 				) : null}
 			</Box>

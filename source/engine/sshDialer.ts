@@ -1,0 +1,343 @@
+// Engine connections over ssh (`DOCKER_HOST=ssh://[user@]host[:port]`), as the docker CLI dials them:
+// the system `ssh` runs `docker system dial-stdio` on the remote host, and its stdin/stdout carry the
+// HTTP of one engine connection (docs/architecture.md, "Remote engines"). The system ssh, not dockerode's
+// ssh2, because it honours everything the user already set up: ~/.ssh/config (Host aliases, ProxyJump,
+// IdentityFile), the agent, known_hosts, and multiplexing.
+//
+// Connections share one ssh connection (a ControlMaster owned by this process, in a private directory):
+// the first dial pays the ssh handshake, later ones a session on it. Every ssh is our child and reads its
+// stdin from us, so it ends with this process even when it dies; close() and process exit end them at once.
+// ssh runs in batch mode: it never prompts (the dashboard owns the terminal), and an unknown host key or a
+// refused key is an error with the fix, not a question.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Duplex } from 'node:stream';
+import type { Endpoint } from './endpoint.js';
+
+export type SshEndpoint = Extract<Endpoint, { kind: 'ssh' }>;
+
+/** ssh could not give us an engine connection: what went wrong, in ssh's words, and the fix. */
+export class SshDialError extends Error {
+	constructor(
+		message: string,
+		readonly hint: string,
+	) {
+		super(message);
+		this.name = 'SshDialError';
+	}
+}
+
+/** `[-l user] [-p port] host` for ssh. */
+export function sshTarget(endpoint: SshEndpoint): string[] {
+	return [...(endpoint.user ? ['-l', endpoint.user] : []), ...(endpoint.port ? ['-p', String(endpoint.port)] : []), '--', endpoint.host];
+}
+
+const remoteCommand = ['docker', 'system', 'dial-stdio'];
+/** never prompt; give up on an unreachable host in 30 s (as the docker CLI) */
+const batchOptions = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', '-T'];
+
+/** The user's fix for what ssh (or the remote command) printed before it gave up. */
+export function sshFailure(endpoint: SshEndpoint, stderr: string, code: number | null): SshDialError {
+	const where = `${endpoint.user ? `${endpoint.user}@` : ''}${endpoint.host}`;
+	const said = stderr
+		.split('\n')
+		.map((line) => line.trim())
+		.filter((line) => line && !/^Warning: Permanently added/.test(line))
+		.join('; ');
+	const detail = said || `ssh exited with code ${code}`;
+	const message = `ssh to ${where} (${endpoint.source}): ${detail}`;
+	if (/host key verification failed|no .* host key is known|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(stderr))
+		return new SshDialError(message, `check the host key of ${endpoint.host} and accept it once: ssh ${where} true (stigmer never prompts)`);
+	if (/permission denied \((publickey|password|keyboard)/i.test(stderr) || /too many authentication failures/i.test(stderr))
+		return new SshDialError(message, `set up key authentication for ${where}: ssh-copy-id ${where}, and ssh-add your key (stigmer runs ssh in batch mode: no password prompt)`);
+	if (/could not resolve hostname|connection refused|connection timed out|no route to host|network is unreachable|operation timed out/i.test(stderr))
+		return new SshDialError(message, `check that ${endpoint.host} is reachable with ssh (ssh ${where} true), or fix DOCKER_HOST / the docker context`);
+	if (code === 127 || /docker: (command )?not found|command not found|no such file or directory/i.test(stderr))
+		return new SshDialError(
+			`${message} (docker is not on the PATH of a non-interactive ssh session there)`,
+			`install the docker CLI on ${endpoint.host}, or put it on the PATH that \`ssh ${where} docker version\` sees`,
+		);
+	if (/docker\.sock.*permission denied|permission denied.*docker.*sock|docker daemon socket/i.test(stderr))
+		return new SshDialError(message, `let ${endpoint.user ?? 'your user'} use Docker on ${endpoint.host}: sudo usermod -aG docker ${endpoint.user ?? '$USER'} there, then reconnect`);
+	if (/cannot connect to the docker daemon|is the docker daemon running/i.test(stderr)) return new SshDialError(message, `start Docker on ${endpoint.host} (sudo systemctl start docker there)`);
+	return new SshDialError(message, `check that \`ssh ${where} docker system dial-stdio\` works from this shell`);
+}
+
+function spawnError(endpoint: SshEndpoint, error: NodeJS.ErrnoException): SshDialError {
+	if (error.code === 'ENOENT')
+		return new SshDialError(`${endpoint.source}: ssh:// needs the ssh client, and there is none on the PATH`, "install OpenSSH's client: sudo apt-get install openssh-client (macOS ships it)");
+	return new SshDialError(`${endpoint.source}: cannot run ssh: ${error.message}`, 'check that `ssh` runs from this shell');
+}
+
+/**
+ * One engine connection: the stdio of an `ssh … docker system dial-stdio`, as the socket Node's http
+ * client and the raw logs path expect (setTimeout, setKeepAlive, ref/unref included).
+ */
+export class SshConnection extends Duplex {
+	private received = false;
+	private stderr = '';
+	private idleMs = 0;
+	private idleTimer: NodeJS.Timeout | null = null;
+	readonly remoteAddress: string;
+
+	constructor(
+		private readonly child: ChildProcess,
+		endpoint: SshEndpoint,
+	) {
+		super({ allowHalfOpen: false });
+		this.remoteAddress = endpoint.host;
+		const stdout = child.stdout!;
+		stdout.on('data', (chunk: Buffer) => {
+			this.received = true;
+			this.touch();
+			if (!this.push(chunk)) stdout.pause();
+		});
+		child.stderr!.on('data', (chunk: Buffer) => {
+			if (this.stderr.length < 8192) this.stderr += chunk.toString('utf8');
+		});
+		child.stdin!.on('error', () => undefined); // EPIPE once ssh is gone: reported by 'close' below
+		child.once('error', (error) => this.destroy(spawnError(endpoint, error as NodeJS.ErrnoException)));
+		// The engine closed its side (an HTTP/1.0 answer ends so): the end of our reading, at once. ssh itself
+		// ends only once its stdin ends too, which follows (allowHalfOpen is off). Before any byte, wait for
+		// ssh's exit: an end then may be ssh's failure.
+		stdout.once('end', () => {
+			if (this.received) this.end_();
+		});
+		child.once('close', (code, signal) => {
+			this.clearIdle();
+			if (this.destroyed) return;
+			// ssh's own failure (255) or the remote command's, before any byte of the engine's: the user's to fix
+			if (!this.received && (code !== 0 || this.stderr.trim())) this.destroy(sshFailure(endpoint, this.stderr, code ?? (signal ? 255 : null)));
+			else this.end_();
+		});
+	}
+
+	override _read(): void {
+		this.child.stdout?.resume();
+	}
+
+	override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+		this.touch();
+		const stdin = this.child.stdin;
+		if (!stdin || stdin.destroyed) {
+			callback(Object.assign(new Error('the ssh connection is closed'), { code: 'EPIPE' }));
+			return;
+		}
+		stdin.write(chunk, (error) => callback(error ?? null));
+	}
+
+	override _final(callback: (error?: Error | null) => void): void {
+		this.child.stdin?.end();
+		callback();
+	}
+
+	override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+		this.clearIdle();
+		this.child.stdin?.destroy();
+		if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+		callback(error);
+	}
+
+	/** As net.Socket: emits 'timeout' after `ms` without traffic (0 turns it off). */
+	setTimeout(ms: number, onTimeout?: () => void): this {
+		if (onTimeout) this.once('timeout', onTimeout);
+		this.idleMs = ms;
+		this.touch();
+		return this;
+	}
+
+	setKeepAlive(): this {
+		return this;
+	}
+
+	setNoDelay(): this {
+		return this;
+	}
+
+	/** An idle kept-alive connection must not keep the process alive (Node's http agent unrefs free sockets). */
+	unref(): this {
+		unrefChild(this.child);
+		return this;
+	}
+
+	ref(): this {
+		this.child.ref();
+		for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as unknown as { ref?: () => void } | null)?.ref?.();
+		return this;
+	}
+
+	private ended = false;
+
+	private end_(): void {
+		if (this.ended) return;
+		this.ended = true;
+		this.push(null);
+	}
+
+	private touch(): void {
+		this.clearIdle();
+		if (this.idleMs > 0 && !this.destroyed) {
+			this.idleTimer = setTimeout(() => this.emit('timeout'), this.idleMs);
+			this.idleTimer.unref();
+		}
+	}
+
+	private clearIdle(): void {
+		if (this.idleTimer) clearTimeout(this.idleTimer);
+		this.idleTimer = null;
+	}
+}
+
+/** A child (and its pipes) that must not keep this process alive. */
+function unrefChild(child: ChildProcess): void {
+	child.unref();
+	for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+}
+
+/** Every ssh this process started and has not seen end: ended on process exit (synchronously, as 'exit' allows). */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function track(child: ChildProcess): ChildProcess {
+	live.add(child);
+	child.once('exit', () => live.delete(child));
+	if (!exitHookInstalled) {
+		exitHookInstalled = true;
+		process.once('exit', () => {
+			for (const c of live) c.kill('SIGTERM');
+		});
+	}
+	return child;
+}
+
+/** The number of ssh processes this process runs now (tests). */
+export function liveSshProcesses(): number {
+	return live.size;
+}
+
+function runtimeDir(): string {
+	const base = process.env.XDG_RUNTIME_DIR && existsSync(process.env.XDG_RUNTIME_DIR) ? process.env.XDG_RUNTIME_DIR : os.tmpdir();
+	const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+	return path.join(base, `stigmer-ssh-${uid}`);
+}
+
+export interface SshDialerOptions {
+	/** share one ssh connection between engine connections (default: on; STIGMER_SSH_MULTIPLEX=0 turns it off) */
+	multiplex?: boolean;
+	/** the ssh program (tests: a missing one) */
+	ssh?: string;
+}
+
+/** Dials engine connections over ssh for one endpoint; close() ends every ssh it started. */
+export class SshDialer {
+	private readonly multiplex: boolean;
+	private readonly ssh: string;
+	private master: ChildProcess | null = null;
+	private masterReady: Promise<boolean> | null = null;
+	private controlPath: string | null = null;
+	private readonly children = new Set<ChildProcess>();
+
+	constructor(
+		readonly endpoint: SshEndpoint,
+		options: SshDialerOptions = {},
+	) {
+		this.multiplex = options.multiplex ?? process.env.STIGMER_SSH_MULTIPLEX !== '0';
+		this.ssh = options.ssh ?? 'ssh';
+	}
+
+	/**
+	 * A new engine connection, once the shared ssh connection is up (the first dial waits for the ssh
+	 * handshake); bytes written before the remote command runs wait in ssh's stdin. ssh's failures arrive as
+	 * the connection's error (SshDialError).
+	 */
+	async dial(): Promise<SshConnection> {
+		const shared = this.multiplex ? await this.shared() : false;
+		const spare = this.spare;
+		this.spare = null;
+		const child = spare && spare.exitCode === null && spare.signalCode === null ? spare : this.session(shared);
+		// One session is kept started ahead, so the next dial skips ssh's and the remote docker's start-up
+		// (the logs fast path's requests follow each other; the dashboard and the supervisor's API forward
+		// dial all along). Idle, it holds nothing open (unref'd), and it ends with the rest.
+		if (shared) {
+			this.spare = this.session(true);
+			unrefChild(this.spare);
+		}
+		const connection = new SshConnection(child, this.endpoint);
+		connection.ref();
+		return connection;
+	}
+
+	private spare: ChildProcess | null = null;
+
+	private session(shared: boolean): ChildProcess {
+		const options = shared ? ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`] : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
+		return this.spawn([...batchOptions, ...options, ...sshTarget(this.endpoint), ...remoteCommand]);
+	}
+
+	/**
+	 * Starts the master once: an ssh whose own session is an idle dial-stdio (so it lives as long as our
+	 * pipe to it), listening on a control socket in a private directory. True once that socket exists;
+	 * false when the master failed (connections then dial on their own, and report ssh's error).
+	 */
+	private shared(): Promise<boolean> {
+		this.masterReady ??= new Promise<boolean>((resolve) => {
+			const dir = runtimeDir();
+			try {
+				mkdirSync(dir, { recursive: true, mode: 0o700 });
+			} catch {
+				return resolve(false);
+			}
+			this.controlPath = path.join(dir, `${process.pid}-${randomBytes(4).toString('hex')}`);
+			const control = this.controlPath;
+			const master = this.spawn([...batchOptions, '-o', 'ControlMaster=yes', '-o', `ControlPath=${control}`, '-o', 'ControlPersist=no', ...sshTarget(this.endpoint), ...remoteCommand]);
+			this.master = master;
+			master.stdout!.resume();
+			master.stderr!.resume();
+			// the master alone must not keep this process alive (commands end when their work is done); the
+			// process's exit ends it (track())
+			unrefChild(master);
+			master.on('error', () => undefined);
+			master.stdin!.on('error', () => undefined);
+			let done = false;
+			const finish = (ok: boolean) => {
+				if (done) return;
+				done = true;
+				clearInterval(poll);
+				resolve(ok);
+			};
+			// ssh makes the socket after authentication; nothing announces it, so look (bounded by ConnectTimeout)
+			const started = Date.now();
+			const poll = setInterval(() => {
+				if (existsSync(control)) finish(true);
+				else if (Date.now() - started > 35_000) finish(false);
+			}, 5);
+			master.once('exit', () => {
+				finish(false);
+				this.master = null;
+				this.masterReady = null; // the next dial starts a new one
+				rmSync(control, { force: true });
+			});
+		});
+		return this.masterReady;
+	}
+
+	private spawn(args: string[]): ChildProcess {
+		const child = track(spawn(this.ssh, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+		this.children.add(child);
+		child.once('exit', () => this.children.delete(child));
+		child.on('error', () => this.children.delete(child));
+		return child;
+	}
+
+	/** Ends every ssh this dialer started (the master last). */
+	close(): void {
+		for (const child of this.children) if (child !== this.master) child.kill('SIGTERM');
+		this.master?.kill('SIGTERM');
+		this.master = null;
+		this.spare = null;
+		this.masterReady = null;
+	}
+}
