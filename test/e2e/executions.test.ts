@@ -96,11 +96,11 @@ test('the executions view follows three runs, shows the tool calls, cancels, and
 			await sleep(50);
 		}
 	})();
-	const [ok, failing, slow] = (await Promise.all([
-		startRun('fast-ok', 'task-ok: list the files'),
-		sleep(300).then(() => startRun('fails', 'task-fail: call a model that refuses')),
-		sleep(600).then(() => startRun('slow', 'task-slow: sleep a while')),
-	])) as [string, string, string];
+	// one after the other, so their creation order is known (started 300 ms apart, a loaded machine's CLI
+	// start-ups could swap them, and 'newest first' would then fail for the wrong reason)
+	const ok = await startRun('fast-ok', 'task-ok: list the files');
+	const failing = await startRun('fails', 'task-fail: call a model that refuses');
+	const slow = await startRun('slow', 'task-slow: sleep a while');
 	const ids = [ok, failing, slow];
 	const statesOf = (id: string) => seen.get(shortOf(id)) ?? [];
 
