@@ -50,15 +50,25 @@ source scripts/test-files.sh
 suite=0
 node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec "${unit_test_files[@]}" "${engine_test_files[@]}" || suite=$?
 
-# The engine matrix: the engine-dependent tests on the other engines (scripts/test-engines.sh), then a
-# part of the suite as a non-root user in the docker group (scripts/test-nonroot.sh). As root only (they
-# install and start engines, and create the user). STIGMER_TEST_ENGINES picks the engines (default:
-# podman; `all` adds Docker 26.1 and 28.5, which `npm run test:engines` runs on their own);
+# The engine matrix: the engine-dependent tests on the other engines (scripts/test-engines.sh), and at
+# the same time a part of the suite as a non-root user in the docker group (scripts/test-nonroot.sh, on
+# the local Docker: another engine, other homes and ports; its output is printed whole after). As root
+# only (they install and start engines, and create the user). STIGMER_TEST_ENGINES picks the engines
+# (default: podman; `all` adds Docker 26.1 and 28.5, which `npm run test:engines` runs on their own);
 # STIGMER_TEST_ENGINES=none and STIGMER_TEST_NONROOT=0 skip either part.
 matrix=0
 nonroot=0
 remote=0
 if [ "$(id -u)" = 0 ]; then
+  nonroot_pid=
+  # both parts would create the group that the engines' sockets are given to: made once, before either
+  getent group stigmer-engines >/dev/null || groupadd --system stigmer-engines
+  if [ "${STIGMER_TEST_NONROOT:-1}" != 0 ]; then
+    nonroot_log=$(mktemp /tmp/stigmer-nonroot.XXXXXX)
+    echo "== as a non-root user in the docker group (beside the engine matrix; log: $nonroot_log)"
+    bash scripts/test-nonroot.sh docker </dev/null >"$nonroot_log" 2>&1 &
+    nonroot_pid=$!
+  fi
   engines=${STIGMER_TEST_ENGINES:-podman}
   [ "$engines" = all ] && engines="podman docker26 docker28"
   if [ "$engines" != none ]; then
@@ -66,9 +76,10 @@ if [ "$(id -u)" = 0 ]; then
     # shellcheck disable=SC2086
     bash scripts/test-engines.sh $engines || matrix=$?
   fi
-  if [ "${STIGMER_TEST_NONROOT:-1}" != 0 ]; then
-    echo "== as a non-root user in the docker group"
-    bash scripts/test-nonroot.sh docker || nonroot=$?
+  if [ -n "$nonroot_pid" ]; then
+    wait "$nonroot_pid" || nonroot=$?
+    echo "== as a non-root user in the docker group: its output"
+    cat "$nonroot_log"
   fi
   # a remote engine (Docker 28.5 in its own namespaces) over ssh:// and tcp+TLS; STIGMER_TEST_REMOTE=0 skips it
   if [ "${STIGMER_TEST_REMOTE:-1}" != 0 ]; then
