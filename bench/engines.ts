@@ -9,7 +9,6 @@
 // the docker-in-docker ones are measured inside their network namespace, as the tests run there.
 // Usage: npx tsc -p . && npx tsx bench/engines.ts [--runs N] [--idle-seconds N] [ENGINE...]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -17,6 +16,7 @@ import { followContainerStats } from '../source/engine/containerStats.js';
 import { DockerApi } from '../source/engine/DockerApi.js';
 import { cliCommand, makeTestHome, repoRoot } from '../test/helpers/cli.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
+import { cpuTicks, median } from './benchStats.js';
 
 const { values, positionals } = parseArgs({
 	allowPositionals: true,
@@ -41,17 +41,6 @@ interface Figures {
 	cpuMedianDiff: number;
 	cpuSamples: string;
 	dashboardIdleCpu: number;
-}
-
-const median = (xs: number[]) => {
-	const s = [...xs].sort((a, b) => a - b);
-	return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-function cpuTicks(pid: number): number {
-	const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-	const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-	return Number(fields[11]) + Number(fields[12]);
 }
 
 /** One engine, the one DOCKER_HOST names; prints its figures as one JSON line. */

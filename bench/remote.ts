@@ -22,6 +22,7 @@ import { cliCommand, repoRoot } from '../test/helpers/cli.js';
 import { startFakeLlm } from '../test/helpers/fakeLlm.js';
 import { RunnerStack } from '../test/helpers/runnerStack.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
+import { cpuTicks, median, percentile } from './benchStats.js';
 
 const { values, positionals } = parseArgs({
 	allowPositionals: true,
@@ -44,17 +45,10 @@ interface Figures {
 	dashboardSshCpu: number;
 }
 
-const median = (xs: number[]) => {
-	const s = [...xs].sort((a, b) => a - b);
-	return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
-
-function cpuTicks(pid: number): number {
+/** cpuTicks, 0 for a process that is gone (an ssh that ended). */
+function cpuTicksOrZero(pid: number): number {
 	try {
-		const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-		const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-		return Number(fields[11]) + Number(fields[12]);
+		return cpuTicks(pid);
 	} catch {
 		return 0;
 	}
@@ -175,14 +169,14 @@ async function measureOne(endpoint: string): Promise<void> {
 			await terminal.waitFor('the agent-runner row', (screen) => /agent-runner\s+running/.test(screen), 60_000);
 			await sleep(10_000);
 			const pid = terminal.programPid();
-			const sshBefore = new Map(children(pid).map((p) => [p, cpuTicks(p)]));
-			const before = cpuTicks(pid);
+			const sshBefore = new Map(children(pid).map((p) => [p, cpuTicksOrZero(p)]));
+			const before = cpuTicksOrZero(pid);
 			const t0 = performance.now();
 			await sleep(idleSeconds * 1000);
 			const seconds = (performance.now() - t0) / 1000;
-			figures.dashboardIdleCpu = ((cpuTicks(pid) - before) / 100 / seconds) * 100;
+			figures.dashboardIdleCpu = ((cpuTicksOrZero(pid) - before) / 100 / seconds) * 100;
 			let ssh = 0;
-			for (const p of children(pid)) ssh += cpuTicks(p) - (sshBefore.get(p) ?? 0);
+			for (const p of children(pid)) ssh += cpuTicksOrZero(p) - (sshBefore.get(p) ?? 0);
 			figures.dashboardSshCpu = (ssh / 100 / seconds) * 100;
 		} finally {
 			terminal.kill();
