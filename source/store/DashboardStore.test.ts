@@ -180,3 +180,46 @@ test('executions: a row that did not change keeps its object (memoised rows are 
 	);
 	store.dispose();
 });
+
+test('while changes keep coming, a batch every busyFlushMs; a state change keeps the short window; quiet again, the short one', (t) => {
+	t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+	const store = new DashboardStore({ flushMs: 100, busyFlushMs: 200 });
+	const at: number[] = [];
+	store.subscribe(() => at.push(Date.now() - 1_000_000));
+	// in 10 ms steps: a mocked Date reads the end of a tick in the timers that tick fires
+	const advance = (ms: number) => {
+		for (let done = 0; done < ms; done += 10) t.mock.timers.tick(10);
+	};
+	const line = (i: number) => ({ service: 'a', stream: 'stdout' as const, time: '', timeMs: i, line: `l${i}` });
+	// a flood: a line every 10 ms for 1 s
+	for (let ms = 0; ms < 1000; ms += 10) {
+		store.appendLogs([line(ms)]);
+		t.mock.timers.tick(10);
+	}
+	assert.deepEqual(at, [100, 300, 500, 700, 900], 'the first batch 100 ms after the first line, then one each 200 ms');
+	advance(500);
+	assert.deepEqual(at.slice(5), [1100], 'the rest of the flood');
+	assert.equal(store.logs.all.size, 100);
+	// quiet: one line shows 100 ms after it arrives
+	at.length = 0;
+	store.appendLogs([line(2000)]);
+	advance(100);
+	assert.deepEqual(at, [1600]);
+
+	// 3 running executions changing every 10 ms (steps), then one of them finishes mid-window
+	at.length = 0;
+	advance(1000);
+	store.upsertExecutions([summary('ex-a', 'running', 0), summary('ex-b', 'running', 0), summary('ex-c', 'running', 0)]);
+	assert.deepEqual(at, [2600], 'the first change after a quiet spell: at once');
+	for (let step = 1; step <= 30; step++) {
+		t.mock.timers.tick(10);
+		store.upsertExecutions([summary('ex-a', 'running', step), summary('ex-b', 'running', step)]);
+		if (step === 25) store.upsertExecutions([summary('ex-c', 'succeeded', 1)]);
+	}
+	advance(1000);
+	assert.deepEqual(at, [2600, 2800, 2900, 3100], 'steps at the busy beat; the state change (at 2850) 100 ms after the last batch (2800)');
+	const rows = new Map(store.getSnapshot().executions.rows.map((r) => [r.id, r]));
+	assert.equal(rows.get('ex-c')?.status, 'succeeded');
+	assert.equal(rows.get('ex-a')?.steps, 30);
+	store.dispose();
+});

@@ -38,6 +38,12 @@ function positions(rows: readonly ExecutionSummary[]): Map<string, number> {
 	return index;
 }
 
+/** The row of execution `id`, if the list holds it. */
+export function executionRow(view: ExecutionsView, id: string): ExecutionSummary | undefined {
+	const at = positions(view.rows).get(id);
+	return at === undefined ? undefined : view.rows[at];
+}
+
 export function executionsReducer(view: ExecutionsView, action: ExecutionsAction): ExecutionsView {
 	switch (action.type) {
 		case 'executions/reset':

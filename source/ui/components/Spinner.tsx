@@ -3,8 +3,9 @@
 // follows ONE clock, which runs only while some spinner is mounted and moves them all in one React
 // update that re-renders only the spinners. ink-spinner gave each its own setInterval, out of phase:
 // 16 running executions were ~120 commits a second, and every commit costs Ink a whole frame. And
-// when the screen is drawn anyway (the store's batches, ~12 a second under load), `nudge` moves the
-// spinners in that same update, so the clock's own timer fires only while nothing else draws.
+// when the screen is drawn anyway (the store's batches, 5 a second under load), `nudge` moves the
+// spinners in that same update, so the clock's own timer fires only while nothing else draws: it
+// waits two intervals after the last draw, or the spinners would add a frame between every two batches.
 import { Text } from 'ink';
 import { useSyncExternalStore } from 'react';
 
@@ -16,6 +17,8 @@ export const spinnerIntervalMs = 130;
 export class SpinnerClock {
 	private frame = 0;
 	private lastTickAt = 0;
+	/** the last time something else drew (a nudge) */
+	private lastNudgeAt = Number.NEGATIVE_INFINITY;
 	private timer: NodeJS.Timeout | null = null;
 	private readonly listeners = new Set<() => void>();
 
@@ -48,7 +51,9 @@ export class SpinnerClock {
 	 * spinners move with it if half their interval has passed, and their own timer waits again.
 	 */
 	nudge = (): void => {
-		if (this.timer && Date.now() - this.lastTickAt >= this.intervalMs / 2) this.tick();
+		if (!this.timer) return;
+		this.lastNudgeAt = Date.now();
+		if (this.lastNudgeAt - this.lastTickAt >= this.intervalMs / 2) this.tick();
 	};
 
 	private arm(delayMs: number): void {
@@ -57,8 +62,8 @@ export class SpinnerClock {
 	}
 
 	private onTimer = (): void => {
-		const wait = this.lastTickAt + this.intervalMs - Date.now();
-		// a nudge moved the spinners since: wait for the rest of the interval
+		const wait = Math.max(this.lastTickAt + this.intervalMs, this.lastNudgeAt + 2 * this.intervalMs) - Date.now();
+		// a nudge moved the spinners since, or something else still draws: wait
 		if (wait > 1) {
 			this.arm(wait);
 			return;
