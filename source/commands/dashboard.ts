@@ -41,13 +41,20 @@ export default async function dashboard(ctx: CommandContext): Promise<number> {
  */
 export const dashboardV8Flags = ['--no-turbofan', '--max-semi-space-size=8', '--heap-growing-percent=25'];
 
+/** The flags this run uses: STIGMER_DASHBOARD_V8_FLAGS (space-separated, may be empty) replaces them, for benchmarks. */
+function chosenV8Flags(): string[] {
+	const override = process.env.STIGMER_DASHBOARD_V8_FLAGS;
+	return override === undefined ? dashboardV8Flags : override.split(/\s+/).filter(Boolean);
+}
+
 /**
  * V8 reads these flags only at start-up (setting them later crashes it), so the dashboard executes
  * itself again with them, before anything is loaded or drawn: execve keeps the pid, the terminal, the
  * environment and the arguments. Where Node has no process.execve (Windows, Node < 22.15) it runs as is.
  */
 function reexecWithDashboardFlags(): void {
-	if (typeof process.execve !== 'function' || dashboardV8Flags.every((flag) => process.execArgv.includes(flag))) return;
-	const argv = [process.execPath, ...dashboardV8Flags, ...process.execArgv, ...process.argv.slice(1)];
+	const flags = chosenV8Flags();
+	if (typeof process.execve !== 'function' || flags.every((flag) => process.execArgv.includes(flag))) return;
+	const argv = [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)];
 	process.execve(process.execPath, argv, process.env);
 }
