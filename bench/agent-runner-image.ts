@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 import { containerPaths, imageTag, imageUser } from '../source/contract.js';
 import { docker, dockerBuild, dockerInspect, dockerLogs, dockerRunDetached, removeContainersByLabel, runnerUserFlags, waitForHttp } from '../test/helpers/docker.js';
+import { median, percentile } from './benchStats.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version as string;
@@ -24,13 +25,6 @@ const loadClients = 50;
 const loadSeconds = 10;
 const loadMaxRequests = 2_000_000;
 
-const median = (values: number[]) => percentile(values, 50);
-function percentile(values: number[], p: number): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	if (sorted.length === 0) return NaN;
-	const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-	return sorted[rank]!;
-}
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const seconds = (value: number) => `${(value / 1000).toFixed(2)} s`;
 

@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { RunnerStack, waitForOutput } from '../test/helpers/runnerStack.js';
+import { percentile } from './benchStats.js';
 
 const remoteEnv = { STIGMER_ENGINE_REMOTE: '1' };
 const localEnv = { STIGMER_ENGINE_REMOTE: '0' };
@@ -28,7 +29,6 @@ function get(port: number, agent: http.Agent | false): Promise<number> {
 	});
 }
 
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const row = (name: string, xs: number[]) => `${name.padEnd(46)} p50 ${percentile(xs, 50).toFixed(1).padStart(6)} ms   p95 ${percentile(xs, 95).toFixed(1).padStart(6)} ms   (${xs.length})`;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './benchStats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -63,10 +64,6 @@ for (let i = 0; i < runs; i++) {
 		results.get(name)!.cpu.push(childrenCpuMs() - cpu);
 	}
 }
-const median = (xs: number[]) => {
-	const s = [...xs].sort((a, b) => a - b);
-	return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 console.log(
 	`start-up, median of ${runs} runs (Node ${process.version}, ${os.cpus().length} cores, load ${os

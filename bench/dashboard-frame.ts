@@ -18,6 +18,7 @@ import { fixtureLog, fixtureSample, seedFixture } from '../source/dashboard/Fixt
 import { fixtureExecutions } from '../source/dashboard/fixtureExecutions.js';
 import { DashboardStore } from '../source/store/DashboardStore.js';
 import { installInkFrameCache } from '../source/ui/inkFrameCache.js';
+import { median } from './benchStats.js';
 
 const { values } = parseArgs({
 	options: {
@@ -61,7 +62,6 @@ function fakeKeyboard(): NodeJS.ReadStream {
 	return stdin;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {

@@ -5,8 +5,8 @@
 //      own PM2_HOME) on the same native fixture; --idle-windows (3) windows in a row, median reported
 //   2. a native printing 5,000 lines/s for --flood-seconds (30): dashboard CPU, frames/s (renders and
 //      terminal writes, from STIGMER_DASHBOARD_STATS), RSS every 5 s, and how far the screen lags
-//   3. key press → screen updated (`t` toggles timestamps in the log title), p50/p95 of --presses (20),
-//      idle and during the flood
+//   3. key press → screen updated (`t` toggles timestamps in the log title; bench/keyProbe.ts), p50/p95
+//      of --presses (20), idle and during the flood
 // Usage: npx tsc -p . && npx tsx bench/dashboard.ts [--idle-seconds N] [--idle-windows N] [--settle-seconds N]
 //        [--flood-seconds N] [--presses N] [--no-pm2]; BENCH_KEEP_FRAMES=FILE keeps the per-second frame figures
 import { execFileSync } from 'node:child_process';
@@ -17,6 +17,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { cliCommand, fixture, fixtureServiceYaml, makeTestHome, repoRoot } from '../test/helpers/cli.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
+import { cpuTicks, percentile, rssMb } from './benchStats.js';
+import { keyLatencies } from './keyProbe.js';
 
 const { values } = parseArgs({
 	options: {
@@ -41,18 +43,6 @@ class Terminal extends TmuxTerminal {
 	constructor(name: string) {
 		super(`bench-${name}`, { columns: 120, rows: 40 });
 	}
-}
-
-/** utime + stime of a process, in clock ticks (1/100 s). */
-function cpuTicks(pid: number): number {
-	const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-	const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-	return Number(fields[11]) + Number(fields[12]);
-}
-
-function rssMb(pid: number): number {
-	const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-	return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
 /** CPU % of one core of each pid over the same `seconds`. */
@@ -85,30 +75,6 @@ function frameLines(file: string, fromMs: number, toMs: number): FrameLine[] {
 		.filter(Boolean)
 		.map((line) => JSON.parse(line) as FrameLine)
 		.filter((l) => l.timeMs > fromMs && l.timeMs <= toMs);
-}
-
-function percentile(values: number[], p: number): number {
-	if (values.length === 0) return Number.NaN;
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const timestampsOn = (screen: string) => /─ logs: .*· time/.test(screen);
-
-/** `t` toggles the timestamps flag in the log title: the time until the screen shows the new state. */
-async function keyLatencies(terminal: Terminal, count: number): Promise<number[]> {
-	const latencies: number[] = [];
-	for (let i = 0; i < count; i++) {
-		const was = timestampsOn(terminal.screen());
-		const sent = performance.now();
-		terminal.keys('t', true);
-		const deadline = sent + 5000;
-		while (performance.now() < deadline && timestampsOn(terminal.screen()) === was) await sleep(2);
-		latencies.push(performance.now() - sent);
-		await sleep(150);
-	}
-	if (timestampsOn(terminal.screen())) terminal.keys('t', true);
-	return latencies;
 }
 
 const newestFlood = (screen: string) => Math.max(0, ...[...screen.matchAll(/flood (\d+) x/g)].map((m) => Number(m[1])));
@@ -187,7 +153,7 @@ async function main(): Promise<void> {
 				)
 			: undefined;
 		const idleRss = rssMb(dashboardPid);
-		const idleKeys = await keyLatencies(dashboard, presses);
+		const { latencies: idleKeys, polled: idlePolled } = await keyLatencies(dashboard, presses);
 
 		// 2. flood
 		process.stderr.write(`flood: ${floodRate} lines/s for ${floodSeconds} s…\n`);
@@ -222,7 +188,7 @@ async function main(): Promise<void> {
 		// the newest line in the (possibly rotated) log file: its last "flood N"
 		const tail = readFileSync(floodLogFile, 'latin1').slice(-4096);
 		const written = Math.max(0, ...[...tail.matchAll(/flood (\d+) x/g)].map((m) => Number(m[1])));
-		const floodKeys = await keyLatencies(dashboard, presses);
+		const { latencies: floodKeys, polled: floodPolled } = await keyLatencies(dashboard, presses);
 		await home.cli(['server', 'stop', 'flood']);
 
 		// report
@@ -260,13 +226,13 @@ async function main(): Promise<void> {
 			],
 			[
 				'key → screen updated, idle (p50 / p95)',
-				`${cell(percentile(idleKeys, 50), 0)} / ${cell(percentile(idleKeys, 95), 0)} ms (${idleKeys.length} presses)`,
+				`${cell(percentile(idleKeys, 50), 0)} / ${cell(percentile(idleKeys, 95), 0)} ms (${idleKeys.length} presses; polled ${cell(percentile(idlePolled, 50), 0)} / ${cell(percentile(idlePolled, 95), 0)})`,
 				'p95 ≤ 100 ms',
 				percentile(idleKeys, 95) <= 100 ? 'met' : 'NOT met',
 			],
 			[
 				'key → screen updated, flood (p50 / p95)',
-				`${cell(percentile(floodKeys, 50), 0)} / ${cell(percentile(floodKeys, 95), 0)} ms (${floodKeys.length} presses)`,
+				`${cell(percentile(floodKeys, 50), 0)} / ${cell(percentile(floodKeys, 95), 0)} ms (${floodKeys.length} presses; polled ${cell(percentile(floodPolled, 50), 0)} / ${cell(percentile(floodPolled, 95), 0)})`,
 				'p95 ≤ 100 ms',
 				percentile(floodKeys, 95) <= 100 ? 'met' : 'NOT met',
 			],

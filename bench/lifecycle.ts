@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { median } from './benchStats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.argv[2] ?? 7);
@@ -27,10 +28,6 @@ function time(program: string, args: string[], env: NodeJS.ProcessEnv = {}): num
 	return ms;
 }
 const stigmer = (...args: string[]) => time(process.execPath, [cli, '--home', home, ...args]);
-const median = (xs: number[]) => {
-	const s = [...xs].sort((a, b) => a - b);
-	return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 
 async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {

@@ -6,6 +6,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { LlmForward } from '../source/supervisor/LlmForward.js';
 import { startFakeLlm } from '../test/helpers/fakeLlm.js';
+import { percentile } from './benchStats.js';
 
 const requests = Number(process.argv[2] ?? 300);
 const body = JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'x'.repeat(2000) }] });
@@ -21,8 +22,6 @@ function post(host: string, port: number, agent: http.Agent | false): Promise<nu
 		req.end(body);
 	});
 }
-
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function series(host: string, port: number, keepAlive: boolean): Promise<number[]> {
 	const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;

@@ -8,7 +8,7 @@
 // The CLI runs compiled (tsc into node_modules/.cache, not dist/), as `npx stigmer` would after a build.
 // Usage: npx tsx bench/logs.ts [--runs N] [--seconds S]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { baseImage, labels } from '../source/contract.js';
 import { StigmerHome } from '../source/home/StigmerHome.js';
 import { formatRfc3339Nano } from '../source/supervisor/NanoClock.js';
+import { median, percentile, rssMb } from './benchStats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, seconds: { type: 'string', default: '30' } } });
@@ -69,11 +70,6 @@ function build(): string {
 	return path.join(out, 'dist/cli.js');
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const percentile = (xs: number[], p: number) => {
-	const sorted = [...xs].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-};
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 
 function timed(command: string, args: string[]): number {
@@ -83,12 +79,12 @@ function timed(command: string, args: string[]): number {
 	return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-function rssMb(pid: number): number {
+/** rssMb, NaN for a process that is gone. */
+function rssMbOrNaN(pid: number): number {
 	try {
-		const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-		return match ? Number(match[1]) / 1024 : NaN;
+		return rssMb(pid);
 	} catch {
-		return NaN;
+		return Number.NaN;
 	}
 }
 
@@ -181,7 +177,7 @@ async function throughputFigure(cli: string): Promise<void> {
 	for (let s = 5; s <= producerSeconds + 5; s += 5) {
 		for (let k = 0; k < 5; k++) {
 			await sleep(1000);
-			rss.push(rssMb(child.pid!));
+			rss.push(rssMbOrNaN(child.pid!));
 		}
 		const w = window;
 		window = { lines: 0, lags: [] };

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { StigmerHome } from '../source/home/StigmerHome.js';
 import { supervisorPid } from '../source/supervisor/SupervisorClient.js';
 import { freePort } from '../test/helpers/cli.js';
+import { median } from './benchStats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -29,10 +30,6 @@ function time(program: string, argv: string[]): number {
 	if (r.status !== 0) throw new Error(`${program} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
 	return ms;
 }
-const median = (xs: number[]) => {
-	const s = [...xs].sort((a, b) => a - b);
-	return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 const listeners = () => execFileSync('ss', ['-ltnH'], { encoding: 'utf8' });
 

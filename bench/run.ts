@@ -11,14 +11,11 @@ import path from 'node:path';
 import { AgentRunnerClient } from '../source/api/AgentRunnerClient.js';
 import { startFakeLlm, type FakeLlmStep } from '../test/helpers/fakeLlm.js';
 import { RunnerStack, repoRoot } from '../test/helpers/runnerStack.js';
+import { percentile } from './benchStats.js';
 
 const firstEventRuns = 15;
 const concurrentRuns = 20;
 
-function percentile(values: number[], p: number): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 
 /** The built CLI, as users run it after `npm install` (which builds dist/ through `prepare`). */

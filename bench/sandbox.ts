@@ -17,16 +17,11 @@ import { docker, dockerRunDetached, runnerUserFlags, waitForHttp } from '../test
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../test/helpers/fakeLlm.js';
 import { RunnerStack, freePort, repoRoot } from '../test/helpers/runnerStack.js';
 import { packageVersion } from '../source/version.js';
+import { median, percentile } from './benchStats.js';
 
 const commands = 30;
 const rounds = 3;
 const concurrent = 20;
-
-function percentile(values: number[], p: number): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-const median = (values: number[]) => percentile(values, 50);
 
 const unsandboxed = `
 import asyncio, json, time
