@@ -78,6 +78,7 @@ function spawnError(endpoint: SshEndpoint, error: NodeJS.ErrnoException): SshDia
  */
 export class SshConnection extends Duplex {
 	private received = false;
+	private sshClosed = false;
 	private stderr = '';
 	private idleMs = 0;
 	private idleTimer: NodeJS.Timeout | null = null;
@@ -107,6 +108,7 @@ export class SshConnection extends Duplex {
 			if (this.received) this.end_();
 		});
 		child.once('close', (code, signal) => {
+			this.sshClosed = true;
 			this.clearIdle();
 			if (this.destroyed) return;
 			// ssh's own failure (255) or the remote command's, before any byte of the engine's: the user's to fix
@@ -123,10 +125,30 @@ export class SshConnection extends Duplex {
 		this.touch();
 		const stdin = this.child.stdin;
 		if (!stdin || stdin.destroyed) {
-			callback(Object.assign(new Error('the ssh connection is closed'), { code: 'EPIPE' }));
+			this.failWrite(callback, Object.assign(new Error('the ssh connection is closed'), { code: 'EPIPE' }));
 			return;
 		}
-		stdin.write(chunk, (error) => callback(error ?? null));
+		stdin.write(chunk, (error) => (error ? this.failWrite(callback, error) : callback(null)));
+	}
+
+	/**
+	 * A write that failed because ssh is gone or going (EPIPE): its 'close' says why (ssh's failure or the
+	 * remote command's, with the fix), so the write's error waits for it and only surfaces if 'close' had
+	 * nothing to say. Reported at once, the EPIPE won the race and the user read "write EPIPE" instead of
+	 * "docker: not found" (a request written to a session whose remote command had already failed).
+	 */
+	private failWrite(callback: (error?: Error | null) => void, error: Error): void {
+		if (this.sshClosed) {
+			callback(error);
+			return;
+		}
+		const timer = setTimeout(() => callback(error), 2000);
+		timer.unref();
+		this.child.once('close', () => {
+			clearTimeout(timer);
+			// the 'close' handler above ran first: the connection is destroyed with ssh's own failure, or ended
+			if (!this.destroyed) callback(error);
+		});
 	}
 
 	override _final(callback: (error?: Error | null) => void): void {
