@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, defaultConfig, loadConfig, maxConfigBytes, parseConfig, parseMemory } from '../../source/config/loadConfig.ts';
+import { imageRepository } from '../../source/contract.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
 
 const home = new StigmerHome(mkdtempSync(path.join(os.tmpdir(), 'stigmer-config-')), false);
@@ -34,7 +35,10 @@ test('an empty file gives the defaults of docs/contract.md', () => {
 	assert.deepEqual(config.services[0]!.ready, { tcp: 50051 });
 	assert.equal(config.agentRunner.port, 7480);
 	assert.equal(config.agentRunner.memory, 1024 ** 3);
-	assert.match(config.agentRunner.image, /^stigmer\/agent-runner:\d+\.\d+\.\d+/);
+	// stigmer/agent-runner, or the repository STIGMER_DEV_IMAGE_REPOSITORY names (tests of several checkouts on one engine)
+	assert.ok(config.agentRunner.image.startsWith(`${imageRepository}:`), config.agentRunner.image);
+	assert.match(config.agentRunner.image, /:\d+\.\d+\.\d+/);
+	if (!process.env.STIGMER_DEV_IMAGE_REPOSITORY) assert.equal(imageRepository, 'stigmer/agent-runner');
 });
 
 test('every key of docs/contract.md is read', () => {
