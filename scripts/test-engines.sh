@@ -28,8 +28,7 @@ logdir=${STIGMER_ENGINE_LOG_DIR:-$(mktemp -d /tmp/stigmer-engines.XXXXXX)}
 mkdir -p "$logdir"
 declare -A result
 
-# count NAME LOG: the number after "ℹ NAME" in Node's summary
-count() { sed -n "s/^ℹ $1 \([0-9]*\)$/\1/p" "$2" | tail -1; }
+source scripts/test-summary.sh
 
 run_engine() {
   local engine=$1 log=$logdir/$engine.log prefix=() settings
@@ -66,13 +65,8 @@ for engine in "${engines[@]}"; do
   code=$?
   seconds=$(( $(date +%s) - started ))
   log=$logdir/$engine.log
-  if [ -s "$log" ] && [ -n "$(count tests "$log")" ]; then
-    summary="$(count pass "$log") passed, $(count fail "$log") failed, $(count skipped "$log") skipped of $(count tests "$log")"
-  else
-    summary="not run (provisioning failed)"
-  fi
-  if [ "$code" = 0 ]; then status=ok; else status=FAILED; failed=1; fi
-  result[$engine]="$(printf '%-9s %-7s %4ss  %s' "$engine" "$status" "$seconds" "$summary")"
+  [ "$code" = 0 ] || failed=1
+  result[$engine]="$(summary_line "$engine" 9 "$code" "$seconds" "$log" "not run (provisioning failed)")"
 done
 
 echo

@@ -32,7 +32,7 @@ settings=$(bash scripts/engines/remote.sh) || { echo "test-remote: provisioning 
 eval "$(grep '^STIGMER_' <<<"$settings")"
 echo "== remote test host ready in $(( $(date +%s) - started ))s"
 
-count() { sed -n "s/^ℹ $1 \([0-9]*\)$/\1/p" "$2" | tail -1; }
+source scripts/test-summary.sh
 
 # one endpoint's files; its output goes to $logdir/ENDPOINT.log, its exit code and seconds beside it
 run_endpoint() {
@@ -78,13 +78,8 @@ for endpoint in "${endpoints[@]}"; do
   echo "== remote engine over $endpoint: its output"
   cat "$log"
   read -r code seconds <"$log.status" 2>/dev/null || { code=1; seconds=0; }
-  if [ -n "$(count tests "$log")" ]; then
-    summary="$(count pass "$log") passed, $(count fail "$log") failed, $(count skipped "$log") skipped of $(count tests "$log")"
-  else
-    summary="not run"
-  fi
-  if [ "$code" = 0 ]; then status=ok; else status=FAILED; failed=1; fi
-  result[$endpoint]="$(printf '%-4s %-7s %4ss  %s' "$endpoint" "$status" "$seconds" "$summary")"
+  [ "$code" = 0 ] || failed=1
+  result[$endpoint]="$(summary_line "$endpoint" 4 "$code" "$seconds" "$log" "not run")"
 done
 
 echo
