@@ -8,7 +8,9 @@
 //   3. key press → screen updated (`t` toggles timestamps in the log title; bench/keyProbe.ts), p50/p95
 //      of --presses (20), idle and during the flood
 // Usage: npx tsc -p . && npx tsx bench/dashboard.ts [--idle-seconds N] [--idle-windows N] [--settle-seconds N]
-//        [--flood-seconds N] [--presses N] [--no-pm2]; BENCH_KEEP_FRAMES=FILE keeps the per-second frame figures
+//        [--flood-seconds N] [--presses N] [--no-pm2] [--cpu-prof DIR]; BENCH_KEEP_FRAMES=FILE keeps the
+//        per-second frame figures; --cpu-prof DIR: the dashboard runs under `node --cpu-prof`, its profile
+//        written to DIR when it quits at the end
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
 		presses: { type: 'string', default: '20' },
 		rate: { type: 'string', default: '5000' },
 		'no-pm2': { type: 'boolean', default: false },
+		'cpu-prof': { type: 'string' },
 	},
 });
 const idleSeconds = Number(values['idle-seconds']);
@@ -120,7 +123,8 @@ async function main(): Promise<void> {
 			await monit.waitFor('pm2 monit', (s) => /fixture-web/.test(s));
 		}
 
-		const dashboardCommand = ['env', `STIGMER_DASHBOARD_STATS=${statsFile}`, ...cliCommand(), '--home', home.dir, 'dashboard'].map(quote).join(' ');
+		const profileEnv = values['cpu-prof'] ? [`NODE_OPTIONS=--cpu-prof --cpu-prof-dir=${path.resolve(values['cpu-prof'])}`] : [];
+		const dashboardCommand = ['env', `STIGMER_DASHBOARD_STATS=${statsFile}`, ...profileEnv, ...cliCommand(), '--home', home.dir, 'dashboard'].map(quote).join(' ');
 		dashboard.start(`cd ${quote(repoRoot)} && ${dashboardCommand}`);
 		await dashboard.waitFor('both rows running', (s) => /agent-runner\s+running/.test(s) && /fixture-web\s+running/.test(s), 60_000);
 		const dashboardPid = dashboard.programPid();
@@ -244,6 +248,12 @@ async function main(): Promise<void> {
 		console.log(line(widths.map((w) => '-'.repeat(w))));
 		for (const r of rows) console.log(line(r));
 		writeFileSync(path.join(scratch, 'done'), '');
+		if (values['cpu-prof']) {
+			// the profile is written when the dashboard exits: quit it with q, not with a signal
+			dashboard.keys('q', true);
+			await dashboard.waitFor('the dashboard to exit', (s) => s.includes('STIGMER-EXIT='), 30_000);
+			console.log(`profile in ${path.resolve(values['cpu-prof'])}`);
+		}
 	} finally {
 		dashboard.kill();
 		monit.kill();
