@@ -16,7 +16,8 @@
 //        [--idle-windows N] [--settle-seconds N] [--presses N] [--cpu-prof DIR]
 //   --cpu-prof DIR: the dashboard runs under `node --cpu-prof` (its profile and its frame figures,
 //   frames.jsonl, one line a second, end up in DIR; open the profile in Chrome's DevTools)
-//   BENCH_KEEP_FRAMES=FILE keeps the frame figures (renders, writes, keys → screen, GC pauses per second)
+//   BENCH_KEEP_FRAMES=FILE keeps the frame figures (renders, writes, keys → screen, GC pauses per second);
+//   BENCH_SHOW_SCREEN=1 prints the screen at the end of the load
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
