@@ -83,8 +83,8 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 		interactive: true,
 		alternateScreen: true,
 		exitOnCtrlC: false,
-		// The store's batches (100 ms) and the spinners' clock bound the frames a flood or busy executions
-		// cause (~10 a second); Ink's own cap only makes a key's frame wait behind the previous one (up to
+		// The store's batches (every 200 ms while changes keep coming) and the spinners' clock bound the
+		// frames a flood or busy executions cause (~5 a second); Ink's own cap only makes a key's frame wait behind the previous one (up to
 		// 1000 / maxFps ms), so it is set high enough not to add to a key's latency.
 		maxFps: 60,
 		incrementalRendering: true,
