@@ -7,7 +7,7 @@
 //      the row succeeded (tmux polled every 5 ms), p50/p95
 //   2. 20 executions at once, each streaming tool calls (run_command, a model turn every 150 ms) for
 //      --load-seconds (30): dashboard CPU (% of one core), key → screen (`t` toggles timestamps in the
-//      pane title; bench/keyProbe.ts) p50/p95, RSS every 5 s
+//      pane title; bench/keyProbe.ts) p50/p95 of --presses (40), RSS every 5 s
 //   3. idle, the view open, nothing running: dashboard CPU over --idle-windows (3) windows of
 //      --idle-seconds (30) after --settle-seconds (15), median (the method of bench/dashboard.ts)
 //   4. the runner with 50 clients on GET /v1/events, idle: its CPU (the container's processes, /proc)
@@ -40,7 +40,8 @@ const { values } = parseArgs({
 		'idle-seconds': { type: 'string', default: '30' },
 		'idle-windows': { type: 'string', default: '3' },
 		'settle-seconds': { type: 'string', default: '15' },
-		presses: { type: 'string', default: '20' },
+		// a p95 of 20 presses is their second-largest value: 40 make it a percentile
+		presses: { type: 'string', default: '40' },
 		'cpu-prof': { type: 'string' },
 	},
 });
@@ -158,7 +159,8 @@ async function main(): Promise<void> {
 		for (const req of streams) req.destroy();
 
 		// 2. 20 executions at once, each streaming tool calls
-		const turns = Math.ceil((loadSeconds + 15) / 0.2);
+		// enough turns to last through the measure and both rounds of presses
+		const turns = Math.ceil((loadSeconds + 15 + presses * 0.6) / 0.2);
 		process.stderr.write(`load: 20 executions × ${turns} tool calls, ${loadSeconds} s measured…\n`);
 		const loadIds = await Promise.all(Array.from({ length: 20 }, (_, i) => client.submit({ agent: { ...agent, max_steps: 1000 }, input: `bench-load ${turns} #${i}` }).then((r) => r.id)));
 		await terminal.waitFor('20 running', (s) => (s.match(/ running /g) ?? []).length >= 15, 30_000);
@@ -192,7 +194,7 @@ async function main(): Promise<void> {
 			],
 			[
 				'20 executions: key → screen (p50 / p95)',
-				`${cell(median(loadKeys), 0)} / ${cell(percentile(loadKeys, 95), 0)} ms (${loadKeys.length} presses; polled ${cell(median(loadPolled), 0)} / ${cell(percentile(loadPolled, 95), 0)})`,
+				`${cell(median(loadKeys), 0)} / ${cell(percentile(loadKeys, 95), 0)} ms (${loadKeys.length} presses, ${loadKeys.filter((k) => k > 100).length} over 100 ms, max ${cell(Math.max(...loadKeys), 0)}; polled ${cell(median(loadPolled), 0)} / ${cell(percentile(loadPolled, 95), 0)})`,
 				'p95 ≤ 100 ms',
 				percentile(loadKeys, 95) <= 100 ? 'met' : 'NOT met',
 			],
