@@ -36,7 +36,9 @@ if ! api_answers "$sock"; then
   say podman "starting podman system service on $sock (log: $log)"
   mkdir -p "$(dirname "$sock")"
   rm -f "$sock"
-  setsid nohup podman system service --time=0 "unix://$sock" >"$log" 2>&1 </dev/null &
+  # from /: the service hands its working directory to conmon, which fails every container ("write
+  # child: broken pipe") once that directory is gone (a checkout removed while the service runs on)
+  (cd / && setsid nohup podman system service --time=0 "unix://$sock" >"$log" 2>&1 </dev/null &)
   wait_api podman "$sock" 60 "$log"
 fi
 # Non-root members of the `stigmer-engines` group (CI's non-root user) may use the socket too.
