@@ -4,7 +4,7 @@
 // arrives; while changes keep coming (one arrives within `flushMs` of the last batch) a batch is
 // applied every `busyFlushMs` (200 ms). Every batch costs Ink a whole frame whatever it holds (~25 ms
 // of a core at 120×40 with 20 busy executions and their log lines): at 10 batches a second 20 busy
-// executions took 31–34 % of a core, at 5 a second they take about half of that, and a flood of 5,000
+// executions took 31–34 % of a core, at 5 a second 19–22 % (bench/executions.ts), and a flood of 5,000
 // lines/s costs 5 state changes a second, not 5,000. An execution's state change (a new execution or
 // a new status: news the user waits for, ≤ 200 ms to the screen) keeps the short window, busy or not.
 // Samples alone (stats streams and the process sampler, each about once a second but out of phase) are
