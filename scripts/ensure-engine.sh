@@ -39,7 +39,7 @@ if ! engine_answers; then
   echo "ensure-engine: starting dockerd (log: $log)"
   rm -f "$sock"
   # from /, so the daemon never runs in a directory that may be removed (a CI checkout)
-  (cd / && nohup dockerd >"$log" 2>&1 </dev/null &)
+  (cd / && exec nohup dockerd) >"$log" 2>&1 </dev/null &
   for _ in $(seq 1 120); do
     engine_answers && break
     sleep 0.5

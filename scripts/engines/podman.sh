@@ -38,7 +38,8 @@ if ! api_answers "$sock"; then
   rm -f "$sock"
   # from /: the service hands its working directory to conmon, which fails every container ("write
   # child: broken pipe") once that directory is gone (a checkout removed while the service runs on)
-  (cd / && setsid nohup podman system service --time=0 "unix://$sock" >"$log" 2>&1 </dev/null &)
+  # (the subshell's own output goes to the log: a caller reading ours to its end must not wait for the service)
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$sock") >"$log" 2>&1 </dev/null &
   wait_api podman "$sock" 60 "$log"
 fi
 # Non-root members of the `stigmer-engines` group (CI's non-root user) may use the socket too.
