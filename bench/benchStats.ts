@@ -1,5 +1,6 @@
 // What several benches compute alike: medians, percentiles and a process's CPU ticks and RSS from /proc.
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The middle value (the mean of the two middle ones for an even count); NaN for none. */
 export const median = (xs: number[]): number => {
@@ -26,4 +27,14 @@ export function cpuTicks(pid: number): number {
 export function rssMb(pid: number): number {
 	const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
 	return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** CPU % of one core of each group of pids (a group's ticks summed) over the same `seconds` (ticks are 1/100 s). */
+export async function measureCpu(groups: number[][], seconds: number): Promise<number[]> {
+	const sum = (pids: number[]) => pids.reduce((total, pid) => total + cpuTicks(pid), 0);
+	const before = groups.map(sum);
+	const started = performance.now();
+	await sleep(seconds * 1000);
+	const wall = (performance.now() - started) / 1000;
+	return groups.map((pids, i) => (sum(pids) - before[i]!) / wall);
 }

@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { cliCommand, fixture, fixtureServiceYaml, makeTestHome, repoRoot } from '../test/helpers/cli.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
-import { cpuTicks, percentile, rssMb } from './benchStats.js';
+import { measureCpu, percentile, rssMb } from './benchStats.js';
 import { keyLatencies } from './keyProbe.js';
 
 const { values } = parseArgs({
@@ -46,15 +46,6 @@ class Terminal extends TmuxTerminal {
 	constructor(name: string) {
 		super(`bench-${name}`, { columns: 120, rows: 40 });
 	}
-}
-
-/** CPU % of one core of each pid over the same `seconds`. */
-async function measureCpu(pids: number[], seconds: number): Promise<number[]> {
-	const before = pids.map(cpuTicks);
-	const started = performance.now();
-	await sleep(seconds * 1000);
-	const wall = (performance.now() - started) / 1000;
-	return pids.map((pid, i) => (cpuTicks(pid) - before[i]!) / wall);
 }
 
 interface FrameLine {
@@ -137,7 +128,7 @@ async function main(): Promise<void> {
 		for (let w = 0; w < idleWindows; w++) {
 			process.stderr.write(`idle: window ${w + 1}/${idleWindows}, ${idleSeconds} s…\n`);
 			const from = Date.now();
-			const [cpu, monit, daemon] = await measureCpu([dashboardPid, ...(monitPid ? [monitPid] : []), ...(pm2DaemonPid ? [pm2DaemonPid] : [])], idleSeconds);
+			const [cpu, monit, daemon] = await measureCpu([[dashboardPid], ...(monitPid ? [[monitPid]] : []), ...(pm2DaemonPid ? [[pm2DaemonPid]] : [])], idleSeconds);
 			const renders = frameLines(statsFile, from, Date.now()).reduce((sum, l) => sum + l.renders, 0) / idleSeconds;
 			windows.push({ cpu: cpu!, ...(monit !== undefined ? { monit } : {}), ...(daemon !== undefined ? { daemon } : {}), renders });
 		}
@@ -167,7 +158,7 @@ async function main(): Promise<void> {
 		await sleep(2000);
 		const floodFrom = Date.now();
 		const rssSeries: number[] = [];
-		const cpuPromise = measureCpu([dashboardPid], floodSeconds);
+		const cpuPromise = measureCpu([[dashboardPid]], floodSeconds);
 		for (let t = 0; t < floodSeconds; t += 5) {
 			rssSeries.push(rssMb(dashboardPid));
 			await sleep(Math.min(5, floodSeconds - t) * 1000);

@@ -19,7 +19,7 @@
 //   BENCH_KEEP_FRAMES=FILE keeps the frame figures (renders, writes, keys → screen, GC pauses per second);
 //   BENCH_SHOW_SCREEN=1 prints the screen at the end of the load
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,7 @@ import { AgentRunnerClient } from '../source/api/AgentRunnerClient.js';
 import { cliCommand, repoRoot } from '../test/helpers/cli.js';
 import { RunnerStack } from '../test/helpers/runnerStack.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
-import { cpuTicks, median, percentile, rssMb } from './benchStats.js';
+import { measureCpu, median, percentile, rssMb } from './benchStats.js';
 import { startModelWorker } from './executionsModel.js';
 import { keyLatencies } from './keyProbe.js';
 
@@ -67,7 +67,7 @@ function tree(pid: number): number[] {
 }
 function safeList(dir: string): string[] {
 	try {
-		return execFileSync('ls', [dir], { encoding: 'utf8' }).split('\n').filter(Boolean);
+		return readdirSync(dir);
 	} catch {
 		return [];
 	}
@@ -78,16 +78,6 @@ function safeRead(file: string): string {
 	} catch {
 		return '';
 	}
-}
-
-/** CPU % of one core of each group of pids over the same `seconds`. */
-async function measureCpu(groups: number[][], seconds: number): Promise<number[]> {
-	const sum = (pids: number[]) => pids.reduce((total, pid) => total + cpuTicks(pid), 0);
-	const before = groups.map(sum);
-	const started = performance.now();
-	await sleep(seconds * 1000);
-	const wall = (performance.now() - started) / 1000;
-	return groups.map((pids, i) => (sum(pids) - before[i]!) / wall);
 }
 
 const agent = { name: 'bench', instructions: 'Do what the user asks.' };
