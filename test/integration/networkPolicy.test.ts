@@ -226,6 +226,15 @@ describe('network policy none: an execution opens no connection to anything', { 
 	test("the runner's own API, the gateway, the engine, a UDP datagram and DNS: refused (the container's network reaches them)", async () => {
 		const api = `tcp:127.0.0.1:${containerHttpPort}`;
 		const own = `tcp:${gateway}:${stack.port}`; // the published port, through the gateway
+		// The control of the DNS refusal: the container's own name, which Docker's DNS on a user network
+		// answers (no query leaves the machine). Podman writes the name into /etc/hosts instead (no DNS), and
+		// on the default bridge (a remote engine) no DNS knows it: there the refusal has no control.
+		const ownName = `dns:${stack.containerName}`;
+		const inHosts = (await docker(['exec', stack.containerName, 'cat', '/etc/hosts'])).stdout.includes(stack.containerName);
+		const control = await probeInContainer([api, ownName]);
+		assert.equal(control.lines.get(api), 'open', "the container's network reaches the runner's API");
+		const dnsControl = !inHosts && control.lines.get(ownName)?.startsWith('resolved ');
+		if (!dnsControl) console.log(`# the DNS refusal has no control on this engine (${inHosts ? 'the name is in /etc/hosts' : control.lines.get(ownName)})`);
 		const targets = [
 			api,
 			`tcp:::1:${containerHttpPort}`,
@@ -234,26 +243,19 @@ describe('network policy none: an execution opens no connection to anything', { 
 			`tcp:${gateway}:2376`,
 			`udp:${gateway}:53`,
 			'dns:deb.debian.org',
-			`dns:${stack.containerName}`,
+			...(dnsControl ? [ownName] : []),
 			'unix:/var/run/docker.sock',
 			'unix:/run/podman/podman.sock',
 		];
-		const control = await probeInContainer([api]);
-		assert.equal(control.lines.get(api), 'open', "the container's network reaches the runner's API");
 		const result = await probeInSandbox(targets);
 		assertAllRefused(result, targets, {
 			// glibc's resolver could not open its UDP socket
 			'dns:deb.debian.org': /^EAI-\d+$/,
-			[`dns:${stack.containerName}`]: /^EAI-\d+$/,
+			[ownName]: /^EAI-\d+$/,
 			// no engine socket is in the container at all
 			'unix:/var/run/docker.sock': /^ENOENT$/,
 			'unix:/run/podman/podman.sock': /^ENOENT$/,
 		});
-		// the control of the DNS refusal: the engine's DNS answers the container's own name on its network
-		// (no query leaves the machine); an engine without that DNS (Podman's default) has no control here
-		const name = `dns:${stack.containerName}`;
-		const dns = (await probeInContainer([name])).lines.get(name) ?? '';
-		if (!dns.startsWith('resolved')) console.log(`# the engine's DNS does not resolve the container's name here (${dns}): the DNS refusal has no control`);
 	});
 
 	test("services on 0.0.0.0 of the user's machine, at the home network's gateway and the default bridge's: refused", async (t) => {

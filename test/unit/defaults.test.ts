@@ -124,6 +124,7 @@ for (const doc of ['README.md', 'docs/config.md']) {
 		assert.equal(example.agentRunner.memory, agentRunnerDefaults.memory);
 		assert.equal(example.agentRunner.cpus, agentRunnerDefaults.cpus);
 		assert.equal(example.agentRunner.maxConcurrency, agentRunnerDefaults.maxConcurrency);
+		assert.deepEqual(example.agentRunner.sandbox, agentRunnerDefaults.sandbox);
 		assert.equal(example.agentRunner.llm.provider, agentRunnerDefaults.llm.provider);
 		assert.equal(example.agentRunner.llm.baseUrl, agentRunnerDefaults.llm.baseUrl);
 		assert.equal(example.agentRunner.llm.model, agentRunnerDefaults.llm.model);
