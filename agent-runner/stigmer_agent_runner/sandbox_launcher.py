@@ -491,10 +491,6 @@ def main(argv: List[str]) -> int:
         # No sandbox possible: the service runs as this process is, and run_command refuses with this reason.
         os.execvpe(service[0], service, service_environment(settings, None, problem))
     hand_roots_to_service(settings)
-    network = netpolicy.prepare(settings.network)
-    print(f"sandbox launcher: commands' network policy {settings.network}: "
-          + (f"enforced (seccomp filter, {network[0].arch})" if network[0] else f"NOT ENFORCED, no command will run: {network[1]}"),
-          file=sys.stderr, flush=True)
     parent_end, service_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     slot_groups = [settings.slot_id(s) for s in range(settings.slots)]
     pid = os.fork()
@@ -512,6 +508,11 @@ def main(argv: List[str]) -> int:
     service_end.close()
     # Root walks the slots' directories through their groups (it has no DAC capability).
     os.setgroups(slot_groups)
+    # While the service imports (about a second), not before: ctypes, the program and a probe child.
+    network = netpolicy.prepare(settings.network)
+    print(f"sandbox launcher: commands' network policy {settings.network}: "
+          + (f"enforced (seccomp filter, {network[0].arch})" if network[0] else f"NOT ENFORCED, no command will run: {network[1]}"),
+          file=sys.stderr, flush=True)
     return Launcher(settings, parent_end, pid, network).serve()
 
 
