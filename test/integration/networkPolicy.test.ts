@@ -287,6 +287,80 @@ describe('network policy none: an execution opens no connection to anything', { 
 		assertAllRefused(await probeInSandbox(targets), targets);
 	});
 
+	test('an engine whose seccomp profile forbids installing the filter: no command runs, and run_command says why', async () => {
+		const image = (await dockerInspect(stack.containerName)).Config.Image as string;
+		// what a restrictive profile does: prctl(PR_SET_SECCOMP) and seccomp() fail with EPERM, the rest is allowed
+		const profile = path.join(stack.home.dir, 'no-seccomp.json');
+		writeFileSync(
+			profile,
+			JSON.stringify({
+				defaultAction: 'SCMP_ACT_ALLOW',
+				syscalls: [
+					{ names: ['seccomp'], action: 'SCMP_ACT_ERRNO' },
+					{ names: ['prctl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 22, op: 'SCMP_CMP_EQ' }] },
+				],
+			}),
+		);
+		// the launcher as the container's main process, a small service in place of the runner's that runs one command
+		const service = `import asyncio, os
+from stigmer_agent_runner.sandbox import Sandbox
+from stigmer_agent_runner.tools import ToolError, Workspace
+ws = Workspace("/workspace/x", output_limit=4000, command_timeout=10, sandbox=Sandbox.from_env(os.environ))
+async def main():
+    try:
+        print("RAN", (await ws.run_command("echo hello")).output.replace(chr(10), " "))
+    except ToolError as e:
+        print("REFUSED", e)
+    finally:
+        await ws.close()
+asyncio.run(main())`;
+		const run = (extra: string[]) =>
+			docker(
+				[
+					'run',
+					'--rm',
+					'--network',
+					'none',
+					'--read-only',
+					'--tmpfs',
+					'/tmp',
+					'--tmpfs',
+					'/workspace',
+					'--cap-drop',
+					'ALL',
+					'--cap-add',
+					'CHOWN',
+					'--cap-add',
+					'SETUID',
+					'--cap-add',
+					'SETGID',
+					'--user',
+					'0:0',
+					'--security-opt',
+					'no-new-privileges',
+					...extra,
+					image,
+					'python3',
+					'-c',
+					service,
+				],
+				{
+					allowFailure: true,
+					timeoutMs: 60_000,
+				},
+			);
+		const allowed = await run([]);
+		assert.match(allowed.stdout, /^RAN exit code 0 stdout: hello/m, allowed.stdout + allowed.stderr);
+		const refused = await run(['--security-opt', `seccomp=${profile}`]);
+		assert.match(refused.stderr, /commands' network policy none: NOT ENFORCED, no command will run: .*could not be installed \(prctl\(PR_SET_SECCOMP\): Operation not permitted\)/);
+		assert.match(
+			refused.stdout,
+			/^REFUSED sandbox: the command was not run: network policy 'none' cannot be enforced: .*; run the agent-runner container with the engine's default seccomp profile/m,
+			refused.stdout + refused.stderr,
+		);
+		assert.doesNotMatch(refused.stdout, /hello/);
+	});
+
 	test('nothing in the container listens on a unix socket (those stay open to commands)', async () => {
 		// /proc/net/unix of the container's namespace: flags 00010000 is a listening socket (abstract or bound)
 		const table = (await docker(['exec', stack.containerName, 'cat', '/proc/net/unix'])).stdout.trim().split('\n').slice(1);
