@@ -11,10 +11,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerEnv, containerHttpPort } from '../../source/contract.js';
+import { DockerApi } from '../../source/engine/DockerApi.js';
 import { docker, dockerInspect } from '../helpers/docker.js';
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../helpers/fakeLlm.js';
 import { remoteEngine } from '../helpers/remoteEngine.js';
@@ -314,44 +315,40 @@ async def main():
     finally:
         await ws.close()
 asyncio.run(main())`;
-		const run = (extra: string[]) =>
-			docker(
-				[
-					'run',
-					'--rm',
-					'--network',
-					'none',
-					'--read-only',
-					'--tmpfs',
-					'/tmp',
-					'--tmpfs',
-					'/workspace',
-					'--cap-drop',
-					'ALL',
-					'--cap-add',
-					'CHOWN',
-					'--cap-add',
-					'SETUID',
-					'--cap-add',
-					'SETGID',
-					'--user',
-					'0:0',
-					'--security-opt',
-					'no-new-privileges',
-					...extra,
-					image,
-					'python3',
-					'-c',
-					service,
-				],
-				{
-					allowFailure: true,
-					timeoutMs: 60_000,
+		// Created through the engine's API: Podman 4.3's compat API opens a profile by its path on the
+		// engine's host (this machine, for the matrix's Podman), Docker takes the profile's text (the docker
+		// CLI would always send the text).
+		const api = await DockerApi.connect();
+		const podman = (api.info?.platform ?? '').toLowerCase().includes('podman');
+		const run = async (withProfile: boolean) => {
+			const name = `stigmer-test-seccomp-${randomBytes(4).toString('hex')}`;
+			const seccomp = withProfile ? [`seccomp=${podman ? profile : readFileSync(profile, 'utf8')}`] : [];
+			await api.docker.createContainer({
+				name,
+				Image: image,
+				User: '0:0',
+				Cmd: ['python3', '-c', service],
+				HostConfig: {
+					NetworkMode: 'none',
+					ReadonlyRootfs: true,
+					Tmpfs: { '/tmp': '', '/workspace': '' },
+					CapDrop: ['ALL'],
+					CapAdd: ['CHOWN', 'SETUID', 'SETGID'],
+					SecurityOpt: ['no-new-privileges', ...seccomp],
 				},
-			);
-		const allowed = await run([]);
+			});
+			try {
+				await docker(['start', name]);
+				await docker(['wait', name], { timeoutMs: 60_000 });
+				return await docker(['logs', name]);
+			} finally {
+				await docker(['rm', '-f', name], { allowFailure: true });
+			}
+		};
+		const allowed = await run(false);
 		assert.match(allowed.stdout, /^RAN exit code 0 stdout: hello/m, allowed.stdout + allowed.stderr);
-		const refused = await run(['--security-opt', `seccomp=${profile}`]);
+		const refused = await run(true);
+		api.close();
 		assert.match(refused.stderr, /commands' network policy none: NOT ENFORCED, no command will run: .*could not be installed \(prctl\(PR_SET_SECCOMP\): Operation not permitted\)/);
 		assert.match(
 			refused.stdout,
