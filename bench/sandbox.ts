@@ -1,13 +1,3 @@
-// Figures of issue 10 for the command sandbox, against the real agent-runner container and the fake model:
-//   1. run_command of `true`: p50/p95 of the tool's own duration (duration_ms of tool_result), against the
-//      old unsandboxed path measured in the same container (asyncio subprocess `sh -c true` as the service
-//      ran it before, through `docker exec`: there is no unsandboxed production path to switch on).
-//   2. 20 concurrent executions each running a command, STIGMER_MAX_CONCURRENCY=4: all succeed; total time.
-//   3. runner idle memory (docker stats), and after a 700 MB-output command: running, OOMKilled, restarts.
-//   4. the same 20 concurrent executions through the HTTP API against this image and against the image of
-//      the commit before the sandbox (built from git), each started by `docker run` with its own settings.
-// Run: PATH=node_modules/.bin:$PATH node --import tsx bench/sandbox.ts
-import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,8 +5,10 @@ import path from 'node:path';
 import { containerEnv, containerPaths, imageTag, serviceUser } from '../source/contract.js';
 import { docker, dockerRunDetached, runnerUserFlags, waitForHttp } from '../test/helpers/docker.js';
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../test/helpers/fakeLlm.js';
-import { RunnerStack, freePort, repoRoot } from '../test/helpers/runnerStack.js';
+import { RunnerStack, freePort } from '../test/helpers/runnerStack.js';
 import { packageVersion } from '../source/version.js';
+import { imageBefore } from './baselineImage.js';
+import { commandDurations } from './commandDurations.js';
 import { median, percentile } from './benchStats.js';
 
 const commands = 30;
@@ -47,15 +39,7 @@ try {
 		oldP50s: number[] = [],
 		oldP95s: number[] = [];
 	for (let round = 0; round < rounds; round++) {
-		llm.reset();
-		llm.push(...Array.from({ length: commands }, () => toolCall('run_command', { command: 'true' })), finalAnswer('done'));
-		const run = await stack.cli(['run', agent, 'go', '--json'], { timeoutMs: 120_000 });
-		const durations = run.stdout
-			.trim()
-			.split('\n')
-			.map((l) => JSON.parse(l))
-			.filter((e) => e.type === 'tool_result')
-			.map((e) => e.data.duration_ms as number);
+		const durations = await commandDurations(stack, llm, 'true', commands);
 		p50s.push(percentile(durations, 50));
 		p95s.push(percentile(durations, 95));
 		const old = JSON.parse((await docker(['exec', '-u', '10001', stack.containerName, 'python3', '-c', unsandboxed])).stdout) as number[];
@@ -96,18 +80,6 @@ try {
 	console.log(`after 700 MB of output (${duration} ms): running ${inspect.State.Running}, OOMKilled ${inspect.State.OOMKilled}, restarts ${inspect.RestartCount}, exit ${flood.code}`);
 } finally {
 	await stack.dispose();
-}
-
-/** The image of the commit before the sandbox was added, built from `git archive` (its own tag). */
-async function baselineImage(): Promise<string> {
-	const added = execFileSync('git', ['log', '--format=%H', '--diff-filter=A', '-1', '--', 'agent-runner/stigmer_agent_runner/sandbox_launcher.py'], { cwd: repoRoot }).toString().trim();
-	const tag = `${imageTag(packageVersion).replace(/:.*$/, '')}-baseline:${added.slice(0, 12)}`;
-	const archive = spawn('git', ['archive', `${added}^`, 'agent-runner', 'docker', '.dockerignore'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-	const build = spawn('docker', ['build', '-q', '--target', 'runtime', '-f', 'docker/Dockerfile', '-t', tag, '-'], { stdio: ['pipe', 'ignore', 'inherit'] });
-	archive.stdout.pipe(build.stdin);
-	const code = await new Promise<number | null>((resolve) => build.on('close', resolve));
-	if (code !== 0) throw new Error(`building ${tag} failed`);
-	return tag;
 }
 
 /** `docker run` of `image` on the host network with `flags`; 20 concurrent executions through the API. */
@@ -194,7 +166,7 @@ try {
 	const service = serviceUser();
 	const sandboxed = runnerUserFlags();
 	const before = ['--user', `${service.uid}:${service.gid}`]; // as stigmer ran it: the service's user, no capability
-	const baseline = await baselineImage();
+	const baseline = await imageBefore('agent-runner/stigmer_agent_runner/sandbox_launcher.py');
 	const now: number[] = [],
 		then: number[] = [];
 	let ok = 0;

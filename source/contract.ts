@@ -31,6 +31,11 @@ export const agentRunnerDefaults = {
 	memory: '1g',
 	cpus: 2,
 	maxConcurrency: 4,
+	/** config.yaml's `agentRunner.sandbox`: what an execution's commands may do (README, "Security") */
+	sandbox: {
+		/** STIGMER_SANDBOX_NETWORK: `none`, no socket but unix ones (agent-runner/stigmer_agent_runner/netpolicy.py) */
+		network: 'none',
+	},
 	llm: {
 		provider: 'openai',
 		model: 'qwen2.5-coder:7b',
@@ -92,7 +97,13 @@ export const containerEnv = {
 	/** uid:gid the HTTP service runs as (the sandbox launcher stays root and drops it to these) */
 	serviceUid: 'STIGMER_SERVICE_UID',
 	serviceGid: 'STIGMER_SERVICE_GID',
+	/** the network policy of the executions' commands (agentRunner.sandbox.network) */
+	sandboxNetwork: 'STIGMER_SANDBOX_NETWORK',
 } as const;
+
+/** The values of agentRunner.sandbox.network this version enforces; `internet` and `allow` are planned. */
+export const sandboxNetworkPolicies = ['none'] as const;
+export type SandboxNetworkPolicy = (typeof sandboxNetworkPolicies)[number];
 
 /**
  * Tuning variables the agent-runner also reads (not set by stigmer; users may set them through

@@ -57,7 +57,7 @@ def main() -> int:
     log.info(
         f"agent-runner listening on {config.http_host}:{config.http_port}; workspace {config.workspace}; "
         f"data {config.data}; LLM {config.llm_provider} at {config.llm_base_url} (model {config.llm_model}); "
-        f"max concurrency {config.max_concurrency}"
+        f"max concurrency {config.max_concurrency}; commands' network: {config.sandbox_network}"
     )
     server_config = uvicorn.Config(
         application,

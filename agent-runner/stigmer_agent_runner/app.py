@@ -20,6 +20,7 @@ def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, 
     os.makedirs(config.workspace, exist_ok=True)
     clean_staging(config.workspace)
     sandbox = Sandbox.from_env(os.environ)
+    sandbox.network = config.sandbox_network
     if sandbox.available:
         close_to_others(config.workspace, config.data)
     else:

@@ -42,6 +42,8 @@ SANDBOX_MAX_PROCESSES = "STIGMER_SANDBOX_MAX_PROCESSES"
 SANDBOX_MAX_MEMORY_BYTES = "STIGMER_SANDBOX_MAX_MEMORY_BYTES"
 SANDBOX_MAX_FILE_BYTES = "STIGMER_SANDBOX_MAX_FILE_BYTES"
 SANDBOX_UID_BASE = "STIGMER_SANDBOX_UID_BASE"
+# What the commands may reach (netpolicy.py): set by stigmer from agentRunner.sandbox.network.
+SANDBOX_NETWORK = "STIGMER_SANDBOX_NETWORK"
 # Set by the launcher for the service only: the inherited socket, or why there is none.
 SANDBOX_FD = "STIGMER_SANDBOX_FD"
 SANDBOX_UNAVAILABLE = "STIGMER_SANDBOX_UNAVAILABLE"
@@ -70,6 +72,7 @@ class Config:
     llm_timeout_seconds: float = 300.0
     max_uploads_inflight_bytes: int = 512 * 1024 * 1024
     llm_max_retries: int = 4
+    sandbox_network: str = "none"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -109,6 +112,17 @@ def _secret(name: str, path: str) -> str:
     if not value:
         raise ConfigError(f"{name}: file {path} is empty")
     return value
+
+
+def sandbox_network(env: Mapping[str, str]) -> str:
+    """The commands' network policy (netpolicy.py): `none` unless set; anything else is refused."""
+    from .netpolicy import PolicyError, check
+
+    raw = env.get(SANDBOX_NETWORK, "").strip() or Config.sandbox_network
+    try:
+        return check(raw)
+    except PolicyError as error:
+        raise ConfigError(f"{SANDBOX_NETWORK}: {error}") from None
 
 
 def load(env: Mapping[str, str] = os.environ, read_secrets: bool = True) -> Config:
@@ -158,4 +172,5 @@ def load(env: Mapping[str, str] = os.environ, read_secrets: bool = True) -> Conf
         llm_timeout_seconds=_float(env, LLM_TIMEOUT_SECONDS, defaults.llm_timeout_seconds, 1, 86400),
         max_uploads_inflight_bytes=_int(env, MAX_UPLOADS_INFLIGHT_BYTES, defaults.max_uploads_inflight_bytes, 1, 1 << 40),
         llm_max_retries=_int(env, LLM_MAX_RETRIES, defaults.llm_max_retries, 0, 20),
+        sandbox_network=sandbox_network(env),
     )

@@ -143,6 +143,8 @@ class Sandbox:
         self._exits: Dict[int, "asyncio.Future[Dict[str, Any]]"] = {}
         self._buffer = b""
         self._send_lock: Optional[asyncio.Lock] = None
+        # the commands' network policy, sent with each run (one per execution once there are several)
+        self.network = "none"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Sandbox":
@@ -294,7 +296,8 @@ class Sandbox:
         readers = (_PipeReader(loop, out_r, caps[0]), _PipeReader(loop, err_r, caps[1]))
         try:
             try:
-                _, exited = await self._request({"op": "run", "slot": lease.slot, "command": command}, (out_w, err_w), True)
+                _, exited = await self._request({"op": "run", "slot": lease.slot, "command": command,
+                                                   "network": self.network}, (out_w, err_w), True)
             finally:
                 os.close(out_w)
                 os.close(err_w)

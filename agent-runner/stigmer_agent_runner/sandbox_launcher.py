@@ -8,8 +8,9 @@ and does four things, all on request of the HTTP service over an inherited socke
 - `acquire`: gives an execution a slot, i.e. its own uid:gid (base + slot), from a pool of 2 × max
   concurrency;
 - `run`: runs `sh -c COMMAND` as the slot's uid with no supplementary groups, a clean environment, its
-  workspace as cwd and HOME, umask 007, oom_score_adj 1000 and rlimits (processes per uid, memory and file
-  size per process, no core); stdout/stderr are the pipes the service passed with SCM_RIGHTS;
+  workspace as cwd and HOME, umask 007, oom_score_adj 1000, rlimits (processes per uid, memory and file
+  size per process, no core) and the network policy's seccomp filter (netpolicy.py: no socket but AF_UNIX);
+  stdout/stderr are the pipes the service passed with SCM_RIGHTS;
 - `kill` / `release`: ends every process of the slot's uid (a child that becomes that uid and sends
   kill(-1, SIGKILL), which the kernel applies atomically, so setsid and double forks die too); release
   then hands the workspace back to the service uid:gid and frees the slot.
@@ -31,6 +32,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import config as names
+from . import netpolicy
 
 # Capabilities the launcher needs (bit numbers of linux/capability.h).
 CAP_CHOWN, CAP_SETGID, CAP_SETUID = 0, 6, 7
@@ -57,6 +59,7 @@ class Settings:
         self.max_file = names._int(env, names.SANDBOX_MAX_FILE_BYTES, 1 << 30, 1 << 20, 1 << 50)
         self.workspace = os.path.realpath(env.get(names.WORKSPACE, "").strip() or "/workspace")
         self.data = os.path.realpath(env.get(names.DATA, "").strip() or "/data")
+        self.network = names.sandbox_network(env)
         if self.service_uid in range(self.uid_base, self.uid_base + self.slots):
             raise names.ConfigError(f"{names.SERVICE_UID}={self.service_uid} is inside the sandbox uid range")
 
@@ -199,8 +202,11 @@ def set_limits(settings: Settings) -> None:
 
 
 class Launcher:
-    def __init__(self, settings: Settings, sock: socket.socket, service_pid: int) -> None:
+    def __init__(self, settings: Settings, sock: socket.socket, service_pid: int,
+                 network: Tuple[Optional[netpolicy.Filter], Optional[str]] = (None, "not prepared")) -> None:
         self.settings = settings
+        # the filter of the network policy, or why it cannot be enforced (then no command runs)
+        self.network_filter, self.network_problem = network
         self.sock = sock
         self.service_pid = service_pid
         self.slot_execution: Dict[int, str] = {}  # slot -> workspace directory
@@ -227,7 +233,7 @@ class Launcher:
             if op == "acquire":
                 self.acquire(request_id, message.get("directory"))
             elif op == "run":
-                self.run(request_id, self.slot(message), message.get("command"), fds)  # the child has its copies
+                self.run(request_id, self.slot(message), message.get("command"), message.get("network"), fds)
             elif op in ("kill", "release"):
                 self.start_helper(op, request_id, self.slot(message))
             elif op == "reclaim":
@@ -279,11 +285,18 @@ class Launcher:
         self.slot_execution[slot] = directory
         self.start_helper("release", request_id, slot)
 
-    def run(self, request_id: Any, slot: int, command: Any, fds: List[int]) -> None:
+    def run(self, request_id: Any, slot: int, command: Any, network: Any, fds: List[int]) -> None:
+        """The child has its own copies of `fds`."""
         if not isinstance(command, str) or "\x00" in command:
             raise ValueError("command must be a string without NUL bytes")
         if len(fds) != 2:
             raise ValueError("run needs the stdout and stderr pipes")
+        try:
+            netpolicy.check(self.settings.network if network is None else str(network))
+        except netpolicy.PolicyError as error:
+            raise ValueError(str(error)) from None
+        if self.network_filter is None:
+            raise ValueError(f"the command was not run: {self.network_problem}")
         directory = self.slot_execution[slot]
         ident = self.settings.slot_id(slot)
         pid = os.fork()
@@ -307,6 +320,8 @@ class Launcher:
             with open("/proc/self/oom_score_adj", "w") as handle:
                 handle.write("1000")  # the OOM killer takes sandbox processes before the service
             set_limits(self.settings)
+            assert self.network_filter is not None
+            self.network_filter.install()  # inherited by every descendant; setuid below keeps it
             become(ident, ident, [])
             os.umask(0o007)
             os.chdir(directory)
@@ -493,7 +508,12 @@ def main(argv: List[str]) -> int:
     service_end.close()
     # Root walks the slots' directories through their groups (it has no DAC capability).
     os.setgroups(slot_groups)
-    return Launcher(settings, parent_end, pid).serve()
+    # While the service imports (about a second), not before: ctypes, the program and a probe child.
+    network = netpolicy.prepare(settings.network)
+    print(f"sandbox launcher: commands' network policy {settings.network}: "
+          + (f"enforced (seccomp filter, {network[0].arch})" if network[0] else f"NOT ENFORCED, no command will run: {network[1]}"),
+          file=sys.stderr, flush=True)
+    return Launcher(settings, parent_end, pid, network).serve()
 
 
 if __name__ == "__main__":

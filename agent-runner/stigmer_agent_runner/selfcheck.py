@@ -19,7 +19,7 @@ MODULES = (
     "stigmer_agent_runner.tools", "stigmer_agent_runner.llm", "stigmer_agent_runner.engine",
     "stigmer_agent_runner.errors", "stigmer_agent_runner.validation", "stigmer_agent_runner.uploads",
     "stigmer_agent_runner.api", "stigmer_agent_runner.app", "stigmer_agent_runner.__main__",
-    "stigmer_agent_runner.sandbox", "stigmer_agent_runner.sandbox_launcher",
+    "stigmer_agent_runner.sandbox", "stigmer_agent_runner.sandbox_launcher", "stigmer_agent_runner.netpolicy",
 )
 
 

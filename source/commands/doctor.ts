@@ -121,6 +121,7 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 
 	if (config) {
 		const ourContainer = api ? await currentContainer(api, home).catch(() => null) : null;
+		checks.push(networkPolicyCheck(config, ourContainer?.State.Running ? (ourContainer.Config.Env ?? []) : null));
 		const ports: Array<{ port: number; what: string }> = [{ port: config.agentRunner.port, what: `${agentRunnerService} (agentRunner.port)` }];
 		for (const s of config.services) if (s.ready && 'tcp' in s.ready) ports.push({ port: s.ready.tcp, what: `${s.name} (ready.tcp)` });
 		for (const { port, what } of ports) {
@@ -231,4 +232,19 @@ export default async function doctor(ctx: CommandContext, { flags }: CommandArgs
 		ctx.stdout.write(failed ? '\nsome checks failed: apply the fixes above, then run `stigmer doctor` again\n' : '\nall checks passed\n');
 	}
 	return failed ? exitCodes.failure : exitCodes.ok;
+}
+
+/** What the executions' commands may reach: the configured policy, and the running container's when it differs. */
+function networkPolicyCheck(config: StigmerConfig, runningEnv: string[] | null): Check {
+	const policy = config.agentRunner.sandbox.network;
+	const detail = `${policy}: commands open no network connection (unix sockets only); agentRunner.sandbox.network`;
+	const prefix = `${containerEnv.sandboxNetwork}=`;
+	const running = runningEnv?.find((e) => e.startsWith(prefix))?.slice(prefix.length);
+	if (runningEnv === null || running === policy) return { name: 'network policy', status: 'ok', detail };
+	return {
+		name: 'network policy',
+		status: 'warn',
+		detail: `the running container has ${running ? `policy ${running}` : 'no network policy (it predates it)'}; config.yaml says ${policy}`,
+		fix: 'stigmer server restart',
+	};
 }

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import { agentRunnerDefaults, agentRunnerService, containerEnv, imageTag } from '../contract.js';
+import { agentRunnerDefaults, agentRunnerService, containerEnv, imageTag, sandboxNetworkPolicies, type SandboxNetworkPolicy } from '../contract.js';
 import { UsageError, errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { packageVersion } from '../version.js';
@@ -51,6 +51,7 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 			env: {},
 			llm: { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null },
 			maxConcurrency: agentRunnerDefaults.maxConcurrency,
+			sandbox: { ...agentRunnerDefaults.sandbox },
 		},
 		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
 	};
@@ -248,8 +249,8 @@ class Validator {
 	}
 
 	agentRunner(map: YAMLMap, base: AgentRunnerConfig): AgentRunnerConfig {
-		this.onlyKeys(map, 'agentRunner', ['image', 'port', 'memory', 'cpus', 'env', 'llm', 'maxConcurrency']);
-		const out: AgentRunnerConfig = { ...base, llm: { ...base.llm } };
+		this.onlyKeys(map, 'agentRunner', ['image', 'port', 'memory', 'cpus', 'env', 'llm', 'maxConcurrency', 'sandbox']);
+		const out: AgentRunnerConfig = { ...base, llm: { ...base.llm }, sandbox: { ...base.sandbox } };
 		for (const pair of map.items) this.attempt(() => this.agentRunnerKey(pair.key as Node, pair.value as Node, out));
 		return out;
 	}
@@ -285,6 +286,19 @@ class Validator {
 			case 'maxConcurrency':
 				out.maxConcurrency = this.int(node, key, 1, 256);
 				break;
+			case 'sandbox': {
+				const sandbox = this.map(node, key);
+				// one line per key: its name and how it is read
+				const keys: Record<string, (n: Node, kk: string) => void> = {
+					network: (n, kk) => (out.sandbox.network = this.networkPolicy(n, kk)),
+				};
+				this.onlyKeys(sandbox, key, Object.keys(keys));
+				for (const p of sandbox.items) {
+					const k = String((p.key as { value?: unknown }).value);
+					this.attempt(() => keys[k]?.(p.value as Node, `${key}.${k}`));
+				}
+				break;
+			}
 			case 'llm': {
 				const llm = this.map(node, key);
 				this.onlyKeys(llm, key, ['provider', 'baseUrl', 'model', 'apiKeyFile']);
@@ -315,6 +329,14 @@ class Validator {
 				break;
 			}
 		}
+	}
+
+	/** `none` today; `internet` and `allow: [...]` are refused with what this version does instead. */
+	private networkPolicy(node: Node, key: string): SandboxNetworkPolicy {
+		const value = isMap(node) ? (this.get(node, 'allow') !== null ? 'allow' : 'a mapping') : this.scalar(node, key);
+		if ((sandboxNetworkPolicies as readonly unknown[]).includes(value)) return value as SandboxNetworkPolicy;
+		if (value === 'internet' || value === 'allow') throw this.error(node, key, `"${value}" is not available in this version: only none is, and commands have no network (README, "Security")`);
+		throw this.error(node, key, `expected ${sandboxNetworkPolicies.join(' or ')} (commands have no network)`);
 	}
 
 	native(name: string, node: Node | null, base: NativeServiceConfig): NativeServiceConfig {

@@ -1,3 +1,5 @@
+import type { SandboxNetworkPolicy } from '../contract.js';
+
 // The validated shape of config.yaml (docs/contract.md, "config.yaml"). Defaults are applied by
 // loadConfig, so every field here is present.
 
@@ -27,6 +29,11 @@ export interface LlmConfig {
 	apiKeyFile: string | null;
 }
 
+/** What an execution's commands may do (agentRunner.sandbox). */
+export interface SandboxConfig {
+	network: SandboxNetworkPolicy;
+}
+
 export interface AgentRunnerConfig {
 	image: string;
 	port: number;
@@ -36,6 +43,7 @@ export interface AgentRunnerConfig {
 	env: Record<string, string>;
 	llm: LlmConfig;
 	maxConcurrency: number;
+	sandbox: SandboxConfig;
 }
 
 export interface StigmerConfig {

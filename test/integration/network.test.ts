@@ -1,6 +1,7 @@
 // The agent-runner's network against the real engine: its own bridge network, the API published on the
-// host's 127.0.0.1 only, no reach from agent commands to the host's loopback nor listeners on the
-// host's interfaces, and the LLM on the host's 127.0.0.1 still reached through the supervisor's forward.
+// host's 127.0.0.1 only, no reach from the container's network to the host's loopback nor listeners in it
+// on the host's interfaces, and the LLM on the host's 127.0.0.1 still reached through the supervisor's
+// forward. Agent commands have no network at all (networkPolicy.test.ts); this is the layer beneath.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
@@ -107,7 +108,7 @@ describe('agent-runner network', { timeout: 300_000 }, () => {
 		assert.match(check.detail, /from inside the container \(through the supervisor's forward/);
 	});
 
-	test("agent commands cannot reach a server on the host's 127.0.0.1", async () => {
+	test("the container's network cannot reach a server on the host's 127.0.0.1 (agent commands reach nothing)", async () => {
 		let connections = 0;
 		const hostOnly = net.createServer((socket) => {
 			connections += 1;
@@ -116,12 +117,16 @@ describe('agent-runner network', { timeout: 300_000 }, () => {
 		await new Promise<void>((resolve) => hostOnly.listen(0, '127.0.0.1', resolve));
 		const port = (hostOnly.address() as net.AddressInfo).port;
 		try {
-			const { toolResult } = await agentRuns(connectProbe([`127.0.0.1:${port}`, `${gateway}:${port}`, `host.docker.internal:${port}`, `${gateway}:${llm.port}`]));
-			assert.match(toolResult, new RegExp(`127\\.0\\.0\\.1:${port} ConnectionRefusedError`));
-			assert.match(toolResult, new RegExp(`${gateway.replaceAll('.', '\\.')}:${port} ConnectionRefusedError`));
-			assert.match(toolResult, new RegExp(`host\\.docker\\.internal:${port} ConnectionRefusedError`));
-			assert.match(toolResult, new RegExp(`${gateway.replaceAll('.', '\\.')}:${llm.port} open`), 'the LLM forward is the one way through');
+			const targets = [`127.0.0.1:${port}`, `${gateway}:${port}`, `host.docker.internal:${port}`, `${gateway}:${llm.port}`];
+			// the runner's own namespace, without the commands' filter (docker exec)
+			const seen = (await docker(['exec', stack.containerName, 'sh', '-c', connectProbe(targets)])).stdout;
+			assert.match(seen, new RegExp(`127\\.0\\.0\\.1:${port} ConnectionRefusedError`));
+			assert.match(seen, new RegExp(`${gateway.replaceAll('.', '\\.')}:${port} ConnectionRefusedError`));
+			assert.match(seen, new RegExp(`host\\.docker\\.internal:${port} ConnectionRefusedError`));
+			assert.match(seen, new RegExp(`${gateway.replaceAll('.', '\\.')}:${llm.port} open`), 'the LLM forward is the one way through');
 			assert.equal(connections, 0);
+			const { toolResult: fromCommand } = await agentRuns(connectProbe(targets));
+			for (const target of targets) assert.match(fromCommand, new RegExp(`${target.replaceAll('.', '\\.')} PermissionError`));
 		} finally {
 			hostOnly.close();
 		}

@@ -105,6 +105,26 @@ test('services: {} means no native services', () => {
 	assert.deepEqual(parse('services: {}\n').services, []);
 });
 
+test('agentRunner.sandbox.network: none is the default and the one policy; internet and allow say they are not available yet', () => {
+	assert.deepEqual(parse('').agentRunner.sandbox, { network: 'none' });
+	assert.deepEqual(parse('agentRunner:\n  sandbox:\n    network: none\n').agentRunner.sandbox, { network: 'none' });
+	const refused = (text: string) => {
+		try {
+			parse(text);
+		} catch (error) {
+			return (error as Error).message;
+		}
+		assert.fail(`accepted: ${text}`);
+	};
+	assert.match(
+		refused('agentRunner:\n  sandbox:\n    network: internet\n'),
+		/:3: agentRunner\.sandbox\.network: "internet" is not available in this version: only none is, and commands have no network/,
+	);
+	assert.match(refused('agentRunner:\n  sandbox:\n    network:\n      allow: [pypi.org:443]\n'), /agentRunner\.sandbox\.network: "allow" is not available in this version: only none is/);
+	assert.match(refused('agentRunner:\n  sandbox:\n    network: open\n'), /agentRunner\.sandbox\.network: expected none \(commands have no network\)/);
+	assert.match(refused('agentRunner:\n  sandbox:\n    netwrok: none\n'), /agentRunner\.sandbox\.netwrok: unknown key \(known: network/);
+});
+
 test('memory sizes', () => {
 	assert.equal(parseMemory('1g'), 1024 ** 3);
 	assert.equal(parseMemory('512M'), 512 * 1024 ** 2);

@@ -43,6 +43,7 @@ test('own network: never the host network; the API binds 0.0.0.0 in the containe
 	assert.equal(e[containerEnv.httpHost], '0.0.0.0');
 	assert.equal(e[containerEnv.httpPort], '7480');
 	assert.equal(e[containerEnv.llmBaseUrl], 'http://172.18.0.1:11434/v1');
+	assert.equal(e[containerEnv.sandboxNetwork], 'none');
 	assert.equal(hc.NetworkMode, 'stigmer-test');
 	assert.deepEqual(hc.PortBindings, { '7480/tcp': [{ HostIp: '127.0.0.1', HostPort: '7777' }] });
 	assert.deepEqual(hc.ExtraHosts, ['host.docker.internal:172.18.0.1']);
@@ -101,6 +102,8 @@ test('the configuration hash: stable when nothing changes, different when anythi
 	assert.equal(planContainer(home, config, 'sha256:abc', own).hash, a);
 	assert.notEqual(planContainer(home, { ...config, memory: 2 * 1024 ** 3 }, 'sha256:abc', own).hash, a);
 	assert.notEqual(planContainer(home, { ...config, env: { X: '1' } }, 'sha256:abc', own).hash, a);
+	// a later policy (only none exists today) must recreate the container, as every variable does
+	assert.notEqual(planContainer(home, { ...config, sandbox: { network: 'internet' as 'none' } }, 'sha256:abc', own).hash, a);
 	assert.notEqual(planContainer(home, config, 'sha256:def', own).hash, a, 'a rebuilt image recreates');
 	assert.notEqual(planContainer(home, config, 'sha256:abc', bridge).hash, a);
 	assert.notEqual(planContainer(home, config, 'sha256:abc', { ...own, llmUrl: 'http://172.18.0.1:40000/v1' }).hash, a, 'a forward on another port recreates');

@@ -29,6 +29,7 @@ const imageEnv: Record<keyof typeof containerEnv, string | undefined> = {
 	// the image leaves them to the sandbox launcher, whose default is the image's user
 	serviceUid: undefined,
 	serviceGid: undefined,
+	sandboxNetwork: agentRunnerDefaults.sandbox.network,
 };
 
 test("docker/Dockerfile: the runtime stage's ENV and EXPOSE, and the image's user, are the contract's", () => {
@@ -88,6 +89,7 @@ test("agent-runner's config.py: the Config dataclass defaults", () => {
 		llm_model: agentRunnerDefaults.llm.model,
 		llm_api_key_file: undefined,
 		max_concurrency: agentRunnerDefaults.maxConcurrency,
+		sandbox_network: agentRunnerDefaults.sandbox.network,
 		shutdown_grace_seconds: containerTuningDefaults.shutdownGraceSeconds,
 		max_upload_bytes: containerTuningDefaults.maxUploadBytes,
 		command_timeout_seconds: containerTuningDefaults.commandTimeoutSeconds,
@@ -108,6 +110,7 @@ test('loadConfig: the defaults of a home without config.yaml', () => {
 	assert.equal(config.agentRunner.memory, 1024 ** 3);
 	assert.equal(config.agentRunner.cpus, agentRunnerDefaults.cpus);
 	assert.equal(config.agentRunner.maxConcurrency, agentRunnerDefaults.maxConcurrency);
+	assert.deepEqual(config.agentRunner.sandbox, agentRunnerDefaults.sandbox);
 	assert.deepEqual(config.agentRunner.llm, { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null });
 });
 
@@ -121,6 +124,7 @@ for (const doc of ['README.md', 'docs/config.md']) {
 		assert.equal(example.agentRunner.memory, agentRunnerDefaults.memory);
 		assert.equal(example.agentRunner.cpus, agentRunnerDefaults.cpus);
 		assert.equal(example.agentRunner.maxConcurrency, agentRunnerDefaults.maxConcurrency);
+		assert.deepEqual(example.agentRunner.sandbox, agentRunnerDefaults.sandbox);
 		assert.equal(example.agentRunner.llm.provider, agentRunnerDefaults.llm.provider);
 		assert.equal(example.agentRunner.llm.baseUrl, agentRunnerDefaults.llm.baseUrl);
 		assert.equal(example.agentRunner.llm.model, agentRunnerDefaults.llm.model);
