@@ -18,6 +18,7 @@ import {
 	type ExecutionSummary,
 	type RunnerProblem,
 	type SubmitRequest,
+	eventId,
 	isTerminal,
 	statusData,
 	toEvent,
@@ -116,7 +117,7 @@ export class AgentRunnerClient {
 		for await (const item of stream) {
 			let problem: EventStreamItem | null = null;
 			if (item.kind === 'open') {
-				if (downSince !== null) yield { kind: 'reconnected', after: item.lastEventId === null ? null : Number(item.lastEventId), downMs: Date.now() - downSince };
+				if (downSince !== null) yield { kind: 'reconnected', after: eventId(item.lastEventId), downMs: Date.now() - downSince };
 				downSince = null;
 			} else if (item.kind === 'message') {
 				const event = toEvent(item.message);

@@ -111,8 +111,12 @@ export function toEvent(message: SseMessage): ExecutionEvent {
 	} catch {
 		data = { text: message.data };
 	}
-	const id = message.id !== null && /^\d+$/.test(message.id) ? Number(message.id) : null;
-	return { id, type: message.event, data };
+	return { id: eventId(message.id), type: message.event, data };
+}
+
+/** An SSE id as the runner's event sequence number; null when it is none. */
+export function eventId(id: string | null): number | null {
+	return id !== null && /^\d+$/.test(id) ? Number(id) : null;
 }
 
 /** The `status` event an ended execution's stream would have carried, from `GET /v1/executions/{id}`. */
