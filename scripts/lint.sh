@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `npm run lint` (also run by `npm test`): Biome's formatter check and linter over the whole tree
-# (biome.json says which files). `npx biome check --write .` applies the formatting and safe fixes.
+# `npm run lint` (also run by `npm test`): the layer rule of docs/architecture.md over source/
+# (scripts/check-layers.mjs), then Biome's formatter check and linter over the whole tree (biome.json
+# says which files). `npx biome check --write .` applies the formatting and safe fixes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+node scripts/check-layers.mjs
 exec biome check .

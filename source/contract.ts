@@ -231,3 +231,12 @@ export const exitCodes = {
 	timeout: 4,
 	interrupted: 130,
 } as const;
+
+/** An execution's `status` in the runner's API (docs/http-api.md), and those it never leaves. */
+export const executionStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+export const terminalStatuses: ReadonlySet<string> = new Set<ExecutionStatus>(['succeeded', 'failed', 'cancelled', 'interrupted']);
+
+export function isTerminal(status: string | undefined | null): boolean {
+	return status != null && terminalStatuses.has(status);
+}

@@ -2,19 +2,11 @@
 // JSON is parsed by the YAML parser too, so both report the file, the line and the field at fault.
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import { type AgentSpec, type AgentToolName, agentToolNames } from '../api/executionTypes.js';
 import { UsageError, errorMessage } from '../errors.js';
 
-export const agentToolNames = ['list_files', 'read_file', 'write_file', 'run_command'] as const;
-export type AgentToolName = (typeof agentToolNames)[number];
-
-/** The `agent` object of `POST /v1/executions`. */
-export interface AgentSpec {
-	name: string;
-	instructions: string;
-	model?: string;
-	tools?: AgentToolName[];
-	max_steps?: number;
-}
+// The spec's shape is the API's (api/ owns it; this module reads it from a file).
+export { type AgentSpec, type AgentToolName, agentToolNames };
 
 const fields = ['name', 'instructions', 'model', 'tools', 'max_steps'] as const;
 

@@ -10,7 +10,6 @@
 //   actions          ← startStack/stopStack/restartStack of the stack module, as the CLI
 //   shell            ← runShell of engine/shell.ts, as `stigmer shell`
 import { type FSWatcher, watch } from 'node:fs';
-import type { CommandContext } from '../commands/CommandContext.js';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService } from '../contract.js';
@@ -38,7 +37,7 @@ import { AgentRunnerClient } from '../api/AgentRunnerClient.js';
 const nativeSampleMs = 2000;
 import { ProcessTreeSampler } from '../supervisor/processStats.js';
 
-export async function createRealBackend(ctx: CommandContext): Promise<DashboardBackend> {
+export async function createRealBackend(ctx: { home: StigmerHome }): Promise<DashboardBackend> {
 	// a broken config.yaml is reported before the UI opens, like every other command
 	const config = loadConfig(ctx.home);
 	let api: DockerApi | null = null;

@@ -4,7 +4,7 @@
 // the effect out; nothing here touches the store, the engine or the terminal, so every key's meaning
 // is tested without rendering.
 import type { Key } from 'ink';
-import { isTerminal } from '../api/AgentRunnerClient.js';
+import { isTerminal } from '../contract.js';
 import type { LifecycleAction } from '../dashboard/serviceActions.js';
 import type { DashboardAction } from '../store/dashboardReducer.js';
 import type { DashboardState } from '../store/dashboardState.js';
