@@ -161,6 +161,16 @@ export const cliEnv = {
 } as const;
 
 /**
+ * Set by the supervisor on every native it spawns: which home and service the process belongs to. When
+ * the state file is lost (a crash mid-write, a supervisor killed), the natives are found again by these,
+ * read from the processes themselves (/proc/PID/environ).
+ */
+export const nativeMarkerEnv = {
+	home: 'STIGMER_NATIVE_HOME',
+	service: 'STIGMER_NATIVE_SERVICE',
+} as const;
+
+/**
  * Short, stable hash of a home directory's absolute path: labels and name suffixes. node:crypto is
  * taken when a hash is made: every command imports this module, and loading crypto costs `--help` ≈6 ms.
  */

@@ -69,6 +69,42 @@ export class ProcFsFacts implements ProcessFacts {
 		}
 	}
 
+	commandLines(): Map<number, string> {
+		const lines = new Map<number, string>();
+		for (const pid of listPids()) {
+			const line = this.commandLine(pid);
+			if (line) lines.set(pid, line);
+		}
+		return lines;
+	}
+
+	withEnv(name: string, value: string): number[] {
+		const wanted = Buffer.from(`${name}=${value}\0`);
+		const found: number[] = [];
+		for (const pid of listPids()) {
+			let environ: Buffer;
+			try {
+				environ = readFileSync(`/proc/${pid}/environ`);
+			} catch {
+				continue;
+			}
+			const at = environ.indexOf(wanted);
+			if (at === 0 || (at > 0 && environ[at - 1] === 0)) found.push(pid);
+		}
+		return found;
+	}
+
+	envValue(pid: number, name: string): string | null {
+		try {
+			const entry = readFileSync(`/proc/${pid}/environ`, 'utf8')
+				.split('\0')
+				.find((e) => e.startsWith(`${name}=`));
+			return entry === undefined ? null : entry.slice(name.length + 1);
+		} catch {
+			return null;
+		}
+	}
+
 	/** /proc/net/tcp{,6} gives the socket inode of a LISTEN entry, /proc/<pid>/fd links give its owner. */
 	portOwner(port: number): PortOwner | null {
 		const inodes = listeningInodes(port);
@@ -136,4 +172,14 @@ function listeningInodes(port: number): Set<string> {
 		}
 	}
 	return inodes;
+}
+
+function listPids(): number[] {
+	try {
+		return readdirSync('/proc')
+			.filter((d) => /^\d+$/.test(d))
+			.map(Number);
+	} catch {
+		return [];
+	}
 }

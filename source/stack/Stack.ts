@@ -1,7 +1,7 @@
 // The one implementation of start, stop, restart and status, used by the CLI commands and the
 // dashboard alike. Natives go through the supervisor, the container through ContainerService.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService, defaultTimeouts, exitCodes, imageRepository, labels } from '../contract.js';
@@ -28,10 +28,11 @@ import { withHealthFallback } from '../engine/healthFallback.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBuilder.js';
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
+import { writeFileAtomic } from '../home/atomicFile.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
-import { ensureSupervisor, readNativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
+import { ensureSupervisor, nativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
 import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
@@ -83,7 +84,7 @@ export function ensureApiToken(home: StigmerHome): string {
 		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read ${home.apiTokenFile}: ${errorMessage(error)}`);
 	}
 	const token = randomBytes(32).toString('hex');
-	writeFileSync(home.apiTokenFile, `${token}\n`, { mode: 0o600 });
+	writeFileAtomic(home.apiTokenFile, `${token}\n`, 0o600);
 	return token;
 }
 
@@ -238,7 +239,7 @@ async function closedOwnApiForward(home: StigmerHome, port: number): Promise<boo
 async function startNatives(run: StartRun, natives: StigmerConfig['services']): Promise<void> {
 	const { home, config, wait, timeoutSeconds, emit } = run;
 	await ensureSupervisor(home);
-	const before = new Map(readNativeState(home).services.map((s) => [s.name, s.state]));
+	const before = new Map((await nativeState(home)).services.map((s) => [s.name, s.state]));
 	const response = await request(home, { cmd: 'start', services: natives.map((s) => s.name), configs: config.services, wait, timeout: timeoutSeconds }, { timeoutMs: (timeoutSeconds + 30) * 1000 });
 	for (const s of response.services ?? []) {
 		if (s.state === 'not-installed') emit({ service: s.name, phase: 'not-installed', text: s.lastError });
@@ -310,7 +311,7 @@ async function rollback(home: StigmerHome, api: DockerApi | null, container: str
 		await request(home, { cmd: 'stop', services: natives, timeout: 5 }).catch(() => {});
 	}
 	// a supervisor started only for the forward goes too, once nothing of the stack runs
-	const nativeUp = readNativeState(home).services.some((s) => ['running', 'starting', 'restarting'].includes(s.state));
+	const nativeUp = (await nativeState(home)).services.some((s) => ['running', 'starting', 'restarting'].includes(s.state));
 	if (!containerLeft && !nativeUp && supervisorPid(home) !== null) await shutdownSupervisor(home, 5);
 }
 
@@ -396,7 +397,7 @@ export async function stopStack(home: StigmerHome, options: StopOptions = {}): P
 		}
 		const natives = config.services.map((s) => s.name).filter((n) => selected.includes(n));
 		if (all) {
-			const up = readNativeState(home).services.filter((s) => ['running', 'starting', 'restarting'].includes(s.state));
+			const up = (await nativeState(home)).services.filter((s) => ['running', 'starting', 'restarting'].includes(s.state));
 			for (const n of up) emit({ service: n.name, phase: 'stop' });
 			tasks.push(
 				shutdownSupervisor(home, timeout).then(() => {
@@ -476,7 +477,7 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 	} finally {
 		if (api && !options.api) api.close();
 	}
-	const state = readNativeState(home);
+	const state = await nativeState(home);
 	const byName = new Map(state.services.map((s) => [s.name, s]));
 	const natives = config.services.map((s) => {
 		const known = byName.get(s.name);

@@ -2,18 +2,19 @@
 // (NativeSupervisor), the agent-runner's LLM forward (LlmForward), the socket's clients and subscribers
 // (JSON lines, protocol.ts), the state file mirrored on every change, and the way down (a `shutdown`
 // request or SIGTERM/SIGINT).
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type net from 'node:net';
 import { loadConfig } from '../config/loadConfig.js';
 import type { NativeServiceConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
+import { writeFileAtomic } from '../home/atomicFile.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
+import { stopLeftNatives } from './homeNatives.js';
 import { jsonLine, readJsonLines } from './jsonLines.js';
 import { ApiForward, type ApiForwardSpec } from './ApiForward.js';
 import { LlmForward, type LlmForwardSpec } from './LlmForward.js';
 import { NativeSupervisor, type StartResult } from './NativeSupervisor.js';
-import { groupStillOurs, terminateGroup } from './NativeService.js';
-import { isSameProcess, processGroupAlive, processStartTime } from '../platform/ProcessFacts.js';
+import { processStartTime } from '../platform/ProcessFacts.js';
 import { defaultReadyTimeoutSeconds, defaultStopTimeoutSeconds, type NativeStateFile, type SupervisorRequest, type SupervisorResponse, type SupervisorStateEvent } from './protocol.js';
 
 export class SupervisorDaemon {
@@ -27,6 +28,7 @@ export class SupervisorDaemon {
 	private forward: LlmForward | null = null;
 	private apiForward: ApiForward | null = null;
 	private finished = false;
+	private stateWriteFailing = false;
 	private resolveClosed: () => void = () => {};
 	private readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
 
@@ -37,12 +39,12 @@ export class SupervisorDaemon {
 	) {
 		this.supervisor = new NativeSupervisor(home, options);
 		this.supervisor.on('change', (services) => this.onChange(services));
-		this.orphansCleared = clearOrphans(home);
+		this.orphansCleared = stopLeftNatives(home, 2000, (native) => say(`stopping ${native.service} (pid ${native.guard.pid}) left by a previous supervisor`)).then(() => {});
 		try {
 			this.reloadConfig(undefined);
 		} catch (error) {
 			say(`config not loaded yet: ${errorMessage(error)}`);
-			this.writeState();
+			this.tryWriteState();
 		}
 		server.on('connection', (socket) => this.accept(socket));
 	}
@@ -82,13 +84,16 @@ export class SupervisorDaemon {
 			apiForward: this.apiForward?.status() ?? null,
 		};
 		writeFileAtomic(this.home.nativeStateFile, `${JSON.stringify(state, null, '\t')}\n`);
+		this.stateWriteFailing = false;
 	}
 
 	private tryWriteState(): void {
 		try {
 			this.writeState();
 		} catch (error) {
-			say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}`);
+			// said once per failing spell, not on every change (a full disk fails them all)
+			if (!this.stateWriteFailing) say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}`);
+			this.stateWriteFailing = true;
 		}
 	}
 
@@ -166,23 +171,23 @@ export class SupervisorDaemon {
 				if (this.shuttingDown) return { ok: false, error: 'the supervisor is shutting down' };
 				const { cmd: _cmd, ...spec } = request;
 				await this.openForward(spec);
-				this.writeState();
+				this.tryWriteState();
 				return this.ok();
 			}
 			case 'unforward':
 				await this.closeForward();
-				this.writeState();
+				this.tryWriteState();
 				return this.ok();
 			case 'apiForward': {
 				if (this.shuttingDown) return { ok: false, error: 'the supervisor is shutting down' };
 				const { cmd: _cmd, ...spec } = request;
 				await this.openApiForward(spec);
-				this.writeState();
+				this.tryWriteState();
 				return this.ok();
 			}
 			case 'apiUnforward':
 				await this.closeApiForward();
-				this.writeState();
+				this.tryWriteState();
 				return this.ok();
 			case 'subscribe':
 				return null;
@@ -235,7 +240,13 @@ export class SupervisorDaemon {
 		this.shuttingDown ??= (async () => {
 			say('shutting down');
 			await Promise.all([this.supervisor.stop([], timeoutSeconds * 1000), this.closeForward(), this.closeApiForward()]);
-			this.writeState();
+			try {
+				this.writeState();
+			} catch (error) {
+				// a full disk: a state file that still says "running" would be worse than none (everything is stopped)
+				say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}; removing it`);
+				rmSync(this.home.nativeStateFile, { force: true });
+			}
 		})();
 		return this.shuttingDown;
 	}
@@ -253,27 +264,6 @@ export class SupervisorDaemon {
 	}
 }
 
-async function clearOrphans(home: StigmerHome): Promise<void> {
-	let previous: NativeStateFile;
-	try {
-		previous = JSON.parse(readFileSync(home.nativeStateFile, 'utf8')) as NativeStateFile;
-	} catch {
-		return;
-	}
-	await Promise.all(
-		Object.entries(previous.guards ?? {}).map(async ([name, guard]) => {
-			if (!groupStillOurs(guard) || !processGroupAlive(guard.pid)) return;
-			say(`stopping ${name} (pid ${guard.pid}) left by a previous supervisor`);
-			await terminateGroup(
-				guard,
-				() => !isSameProcess(guard.pid, guard.startTime),
-				() => {},
-				2000,
-			);
-		}),
-	);
-}
-
 export function readPid(file: string): number | null {
 	try {
 		const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
@@ -281,12 +271,6 @@ export function readPid(file: string): number | null {
 	} catch {
 		return null;
 	}
-}
-
-export function writeFileAtomic(file: string, text: string): void {
-	const temporary = `${file}.${process.pid}.tmp`;
-	writeFileSync(temporary, text, { mode: 0o644 });
-	renameSync(temporary, file);
 }
 
 /** One line of logs/supervisor.log. */
