@@ -37,6 +37,11 @@ export interface EngineStatus {
 export interface StackStatus {
 	engine: EngineStatus;
 	services: ServiceStatus[];
+	/**
+	 * Present when config.yaml is invalid: its first problem as `file:line: key: problem`. The rows then come
+	 * from what runs (the supervisor's state, the engine's labels), not from the configuration.
+	 */
+	configError?: string;
 }
 
 /** The status row of a native service, from what the supervisor reports (status and the dashboard alike). */

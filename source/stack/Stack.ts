@@ -2,7 +2,7 @@
 // dashboard alike. Natives go through the supervisor, the container through ContainerService.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
-import { loadConfig } from '../config/loadConfig.js';
+import { ConfigError, defaultConfig, loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService, defaultTimeouts, exitCodes, imageRepository, labels } from '../contract.js';
 import {
@@ -41,9 +41,13 @@ import { openApiForward, prepareNetwork, releaseNetwork } from './agentRunnerNet
 
 export type StackEvent =
 	| { service: string; phase: 'build'; progress: BuildProgress }
-	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string };
+	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string }
+	/** stop with an invalid config.yaml: `text` is its first problem (file:line) */
+	| { service: 'config'; phase: 'config-invalid'; text: string };
 
 export interface StackOptions {
+	/** config.yaml, when the caller has read it already (a file is read once per command) */
+	config?: StigmerConfig;
 	onEvent?: (event: StackEvent) => void;
 	signal?: AbortSignal;
 	/** an already connected engine client (the dashboard keeps one) */
@@ -127,7 +131,7 @@ async function ensureImage(api: DockerApi, config: StigmerConfig, options: Start
 /** Brings the selected services up in order (natives, then agent-runner) and waits until each is ready. */
 export async function startStack(home: StigmerHome, options: StartOptions = {}): Promise<StackStatus> {
 	home.ensureLayout();
-	const config = loadConfig(home);
+	const config = options.config ?? loadConfig(home);
 	const selected = selectServices(config, options.services);
 	const wantContainer = selected.includes(agentRunnerService);
 	const natives = config.services.filter((s) => selected.includes(s.name));
@@ -359,7 +363,10 @@ export interface StopOptions extends StackOptions {
 
 /** Stops all or the named services: SIGTERM / docker stop, then kill after the timeout. */
 export async function stopStack(home: StigmerHome, options: StopOptions = {}): Promise<void> {
-	const config = loadConfig(home);
+	// an invalid config.yaml does not keep the user from stopping what runs: the services are then the
+	// supervisor's (its state) and the container (the engine's labels), all of which belong to this home
+	const { config, invalid } = options.config ? { config: options.config, invalid: null } : await configOrRunning(home);
+	if (invalid) options.onEvent?.({ service: 'config', phase: 'config-invalid', text: invalid.oneLine() });
 	const selected = selectServices(config, options.services);
 	const all = !options.services || options.services.length === 0;
 	const timeout = options.timeoutSeconds ?? defaultTimeouts.stopSeconds;
@@ -437,10 +444,25 @@ async function removeHomeVolumes(api: DockerApi, home: StigmerHome, emit: ((even
 }
 
 export async function restartStack(home: StigmerHome, options: StartOptions = {}): Promise<StackStatus> {
-	const config = loadConfig(home);
+	const config = options.config ?? loadConfig(home);
 	const selected = selectServices(config, options.services);
-	await stopStack(home, { ...options, services: selected.length === serviceNames(config).length ? undefined : selected });
-	return startStack(home, { ...options, services: selected });
+	await stopStack(home, { ...options, config, services: selected.length === serviceNames(config).length ? undefined : selected });
+	return startStack(home, { ...options, config, services: selected });
+}
+
+/**
+ * config.yaml, or when it is invalid a stand-in built from what runs: the defaults for the container, and
+ * as natives the services the supervisor (or the processes, homeNatives.ts) knows of. `invalid` says why.
+ */
+async function configOrRunning(home: StigmerHome): Promise<{ config: StigmerConfig; invalid: ConfigError | null }> {
+	try {
+		return { config: loadConfig(home), invalid: null };
+	} catch (error) {
+		if (!(error instanceof ConfigError)) throw error;
+		const known = (await nativeState(home)).services;
+		const services = known.map((s) => ({ name: s.name, command: s.command ?? [s.name], args: [], cwd: null, env: {}, ready: null, optional: false, restart: 'never' as const }));
+		return { config: { ...defaultConfig(home), services }, invalid: error };
+	}
 }
 
 function configuredNativeRow(home: StigmerHome, name: string, config: StigmerConfig): ServiceStatus {
@@ -453,7 +475,7 @@ function configuredNativeRow(home: StigmerHome, name: string, config: StigmerCon
 
 /** The truth about every service, read from the engine and the supervisor's state file. */
 export async function stackStatus(home: StigmerHome, options: { api?: DockerApi; config?: StigmerConfig } = {}): Promise<StackStatus> {
-	const config = options.config ?? loadConfig(home);
+	const { config, invalid } = options.config ? { config: options.config, invalid: null } : await configOrRunning(home);
 	const endpoint = `http://127.0.0.1:${config.agentRunner.port}`;
 	let api = options.api ?? null;
 	let engineError: string | undefined;
@@ -489,6 +511,11 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 			: { reachable: false, endpoint: safeEndpointUrl(), version: null, ...(engineError ? { error: engineError } : {}) },
 		services: [containerRow, ...natives],
 	};
+	if (invalid) {
+		status.configError = invalid.oneLine();
+		// the port comes from the container itself: the configured one cannot be read
+		if (containerRow.state !== 'unknown' && !containerRow.id) delete containerRow.endpoint;
+	}
 	return status;
 }
 

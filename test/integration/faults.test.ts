@@ -188,12 +188,51 @@ describe('crash-safe state', { timeout: 180_000 }, () => {
 			assert.doesNotMatch(r.stderr, /svc ready/);
 			assert.match(r.stderr, new RegExp(`port ${port} is held by pid ${squatter.pid}`));
 			assert.notEqual(row(await status(home), 'svc').state, 'running');
-			console.log(r.stderr);
 		} finally {
 			squatter.kill('SIGKILL');
 			await home.cli(['server', 'stop', '--timeout', '3']).catch(() => undefined);
 			killAll(supervisorsOf(home));
 			await home.cleanup();
+		}
+	});
+});
+
+describe('an invalid config.yaml', { timeout: 120_000 }, () => {
+	test('status and stop work from what runs, say where the config is wrong; other commands still refuse', async () => {
+		const { home, portA, portB, cleanup } = await twoNatives();
+		try {
+			const started = await home.cli(['server', 'start', 'svc-a', 'svc-b']);
+			assert.equal(started.code, 0, started.stderr);
+			const pids = await status(home);
+			const configFile = path.join(home.dir, 'config.yaml');
+			writeFileSync(configFile, `${readFileSync(configFile, 'utf8')}bogusKey: 1\n`);
+			const badLine = readFileSync(configFile, 'utf8').split('\n').indexOf('bogusKey: 1') + 1;
+
+			const table = await home.cli(['server', 'status']);
+			assert.ok(table.code === 0 || table.code === 3, table.stderr);
+			assert.match(table.stdout, new RegExp(`config: invalid \\(${configFile.replaceAll('/', '\\/')}:${badLine}: bogusKey`));
+			const json = await home.cli(['server', 'status', '--json']);
+			const parsed = JSON.parse(json.stdout) as { configError?: string; services: StatusRow[] };
+			assert.match(parsed.configError ?? '', new RegExp(`:${badLine}: bogusKey`));
+			assert.equal(row(parsed.services, 'svc-a').state, 'running');
+			assert.equal(row(parsed.services, 'svc-a').pid, row(pids, 'svc-a').pid);
+			assert.equal(row(parsed.services, 'svc-b').pid, row(pids, 'svc-b').pid);
+
+			const start = await home.cli(['server', 'start']);
+			assert.equal(start.code, 2, start.stderr);
+			assert.match(start.stderr, /bogusKey/);
+
+			const stop = await home.cli(['server', 'stop']);
+			assert.equal(stop.code, 0, stop.stderr);
+			assert.match(stop.stderr, new RegExp(`config.yaml is invalid \\(.*config.yaml:${badLine}: bogusKey`));
+			assert.deepEqual([...supervisorsOf(home), ...nativesOn(portA), ...nativesOn(portB)], [], 'everything of the home is stopped');
+			const after = await status(home);
+			assert.equal(
+				after.find((r) => r.name === 'svc-a' && r.state === 'running'),
+				undefined,
+			);
+		} finally {
+			await cleanup();
 		}
 	});
 });

@@ -33,6 +33,7 @@ export function printStatusTable(ctx: CommandContext, status: StackStatus): void
 			.join('  ')
 			.trimEnd();
 	const out = [line(header, false), ...rows.map((r) => line(r, true))];
+	if (status.configError) out.push(`config: invalid (${status.configError}); shown: what runs. Fix it to start or change the stack`);
 	if (!status.engine.reachable) out.push(`engine: unreachable (${status.engine.endpoint}) — ${status.engine.error ?? 'run `stigmer doctor`'}`);
 	ctx.stdout.write(`${out.join('\n')}\n`);
 }
