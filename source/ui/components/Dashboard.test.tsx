@@ -227,6 +227,24 @@ test('t shows timestamps, w wraps long lines', async () => {
 	assert.match(endRow, /^ {13} {15} │ x* END/, 'continuation rows are indented under the line');
 });
 
+test('w wraps wide characters, emoji and ZWJ sequences by cell width without losing text', async () => {
+	const store = seeded({ lines: 1 });
+	const line = `${'全角文字のテスト'.repeat(4)}👦👨‍👩‍👧‍👦${'漢字'.repeat(10)} END`;
+	store.appendLogs([{ service: 'agent-runner', stream: 'stdout', time: '', timeMs: now, line }]);
+	store.flush();
+	const ui = renderDashboard({ store, columns: 47 });
+	await waitForInputReady();
+	await ui.press('w');
+	const rows = ui.frame().split('\n');
+	const first = rows.findIndex((l) => l.includes('全角文字のテ'));
+	assert.ok(first !== -1, ui.frame());
+	const text = rows
+		.slice(first)
+		.map((l) => l.replace(/^.*? │ /, '').trimEnd())
+		.join('');
+	assert.ok(text.includes(line), `wrapped rows lost text:\n${rows.slice(first, first + 8).join('\n')}`);
+});
+
 test('? shows the keys; any key closes the help', async () => {
 	const ui = renderDashboard({ store: seeded() });
 	await waitForInputReady();
