@@ -1,7 +1,7 @@
 // The one implementation of start, stop, restart and status, used by the CLI commands and the
 // dashboard alike. Natives go through the supervisor, the container through ContainerService.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { ConfigError, defaultConfig, loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService, defaultTimeouts, exitCodes, imageRepository, labels } from '../contract.js';
@@ -30,6 +30,7 @@ import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBui
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
 import { writeFileAtomic } from '../home/atomicFile.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
+import { fileSystemOf, formatBytes } from '../platform/fileSystem.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { ensureSupervisor, nativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
@@ -131,6 +132,7 @@ async function ensureImage(api: DockerApi, config: StigmerConfig, options: Start
 /** Brings the selected services up in order (natives, then agent-runner) and waits until each is ready. */
 export async function startStack(home: StigmerHome, options: StartOptions = {}): Promise<StackStatus> {
 	home.ensureLayout();
+	ensureRoom(home);
 	const config = options.config ?? loadConfig(home);
 	const selected = selectServices(config, options.services);
 	const wantContainer = selected.includes(agentRunnerService);
@@ -167,6 +169,20 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	} finally {
 		if (!options.api) api?.close();
 	}
+}
+
+/** Below this much free space on the home's file system, start refuses: state and logs could not be written. */
+const minimumFreeBytes = 1024 * 1024;
+
+/** A full disk under the home is said as such before anything starts (stop still works there). */
+function ensureRoom(home: StigmerHome): void {
+	const fs = fileSystemOf(home.dir);
+	if (fs.freeBytes === null || fs.freeBytes >= minimumFreeBytes) return;
+	throw new UserError(
+		`no space left on ${fs.mountPoint} (${formatBytes(fs.freeBytes)} free${fs.totalBytes ? ` of ${formatBytes(fs.totalBytes)}` : ''}): the stack's state and logs under ${home.dir} cannot be written`,
+		1,
+		`free some space there (\`stigmer doctor\` shows it; old logs in ${home.logsDir} can go), then start again; \`stigmer server stop\` and \`status\` work meanwhile`,
+	);
 }
 
 /** One `startStack`: its settings, and what it has started so far (undone when it fails). */
@@ -339,7 +355,7 @@ export async function waitContainerReady(api: DockerApi, home: StigmerHome, id: 
 				throw new UserError(
 					`${agentRunnerService} exited with code ${inspect.State.ExitCode}${inspect.State.OOMKilled ? ' (killed: out of memory; raise agentRunner.memory)' : ''} while starting`,
 					1,
-					`its last lines:\n${logs || '(no output)'}`,
+					`its last lines:\n${logs || '(no output)'}${dataFullHint(home, logs)}`,
 				);
 			}
 		}
@@ -349,6 +365,13 @@ export async function waitContainerReady(api: DockerApi, home: StigmerHome, id: 
 		}
 		await new Promise((r) => setTimeout(r, 50));
 	}
+}
+
+/** The runner names its own /data when that is full: say where that is on this machine. */
+function dataFullHint(home: StigmerHome, logs: string): string {
+	if (!/no space left on the file system of \/data\b/.test(logs) || !existsSync(home.agentRunnerDataDir)) return '';
+	const fs = fileSystemOf(home.agentRunnerDataDir);
+	return `\n/data is ${home.agentRunnerDataDir} on this machine, on ${fs.mountPoint}${fs.freeBytes === null ? '' : ` (${formatBytes(fs.freeBytes)} free)`}: free space there, then \`stigmer server start\``;
 }
 
 export interface StopOptions extends StackOptions {

@@ -276,10 +276,16 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 			if (batch.length === 0) return;
 			const lines = batch;
 			batch = [];
-			try {
-				this.log.write(stream, lines);
-			} catch (error) {
-				this.lastError = `cannot write ${this.options.logFile}: ${errorMessage(error)}`;
+			this.log.write(stream, lines);
+			const dropped = this.log.dropped;
+			const showing = this.lastError?.startsWith('log: ') === true;
+			// said on the status row while it lasts (the service itself keeps running); the count goes to the log
+			if (dropped && (this.lastError === undefined || showing)) {
+				this.lastError = `log: lines dropped (${dropped.reason})`;
+				if (!showing) this.emit('change');
+			} else if (!dropped && showing) {
+				this.lastError = undefined;
+				this.emit('change');
 			}
 		};
 		readable.on('data', (chunk: Buffer) => {

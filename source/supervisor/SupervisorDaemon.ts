@@ -92,8 +92,10 @@ export class SupervisorDaemon {
 			this.writeState();
 		} catch (error) {
 			// said once per failing spell, not on every change (a full disk fails them all)
-			if (!this.stateWriteFailing) say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}`);
+			if (!this.stateWriteFailing) say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}; removed until it can be`);
 			this.stateWriteFailing = true;
+			// a stale file would be read as the truth; without one, clients ask this supervisor (readNativeState)
+			removeQuietly(this.home.nativeStateFile);
 		}
 	}
 
@@ -245,7 +247,7 @@ export class SupervisorDaemon {
 			} catch (error) {
 				// a full disk: a state file that still says "running" would be worse than none (everything is stopped)
 				say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}; removing it`);
-				rmSync(this.home.nativeStateFile, { force: true });
+				removeQuietly(this.home.nativeStateFile);
 			}
 		})();
 		return this.shuttingDown;
@@ -270,6 +272,14 @@ export function readPid(file: string): number | null {
 		return Number.isInteger(pid) && pid > 0 ? pid : null;
 	} catch {
 		return null;
+	}
+}
+
+function removeQuietly(file: string): void {
+	try {
+		rmSync(file, { force: true });
+	} catch {
+		// a read-only home: there is nothing to do about it here
 	}
 }
 

@@ -4,10 +4,12 @@
 // real files, the real CLI; the file-system faults mount a small tmpfs (root only, skipped otherwise).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
-import { fixtureServiceYaml, freePort, makeTestHome, type TestHome } from '../helpers/cli.ts';
+import { describe, type TestContext, test } from 'node:test';
+import { homeHash } from '../../source/contract.ts';
+import { fixtureServiceYaml, freePort, makeTestHome, runCli, type TestHome } from '../helpers/cli.ts';
 
 type StatusRow = { name: string; state: string; pid?: number; message?: string };
 
@@ -237,5 +239,144 @@ describe('an invalid config.yaml', { timeout: 120_000 }, () => {
 	});
 });
 
-// keep execFileSync for the file-system scenarios below
-void execFileSync;
+/** A tmpfs of `size` (mount -o size=) at a new directory, unmounted after the test; null when not root. */
+function smallFileSystem(t: TestContext, size: string): string | null {
+	if (process.getuid?.() !== 0) return null;
+	const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-fs-'));
+	execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+	t.after(() => {
+		execFileSync('umount', ['-l', dir]);
+		rmSync(dir, { recursive: true, force: true });
+	});
+	return dir;
+}
+
+/** Writes a filler file until the file system says ENOSPC; returns its path. */
+function fill(dir: string): string {
+	const file = path.join(dir, 'filler');
+	const fd = openSync(file, 'a');
+	const chunk = Buffer.alloc(64 * 1024, 1);
+	try {
+		for (let i = 0; i < 1_000_000; i++) writeSync(fd, chunk);
+	} catch (error) {
+		assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
+	} finally {
+		closeSync(fd);
+	}
+	// what is left below a page
+	try {
+		writeFileSync(path.join(dir, 'crumbs'), Buffer.alloc(4096));
+	} catch {
+		// full
+	}
+	return file;
+}
+
+describe('a full disk under the home', { timeout: 180_000 }, () => {
+	test('natives keep running, doctor says the disk is full, status stays fresh, stop completes, start refuses clearly; once there is room, one start brings the home back', async (t) => {
+		const mount = smallFileSystem(t, '8m');
+		if (mount === null) return t.skip('needs root to mount a small tmpfs');
+		const home = await makeTestHome('stigmer-faults-');
+		const dir = path.join(mount, 'home');
+		const [portA, portB] = [await freePort(), await freePort()];
+		const cli = (args: string[]) => runCli(['--home', dir, ...args], { timeoutMs: 120_000 });
+		mkdirSync(dir);
+		writeFileSync(
+			path.join(dir, 'config.yaml'),
+			[
+				'agentRunner:',
+				`  port: ${home.port}`,
+				'services:',
+				...fixtureServiceYaml('svc-a', 'native-server.mjs', ['--port', String(portA), '--log-interval', '20'], [`ready: { tcp: ${portA} }`]),
+				...fixtureServiceYaml('svc-b', 'native-server.mjs', ['--port', String(portB)], [`ready: { tcp: ${portB} }`]),
+				'',
+			].join('\n'),
+		);
+		const stack = () => [...processesWith('__supervisor', dir), ...nativesOn(portA), ...nativesOn(portB)];
+		t.after(() => killAll(stack()));
+		const statusOf = async () => {
+			const r = await cli(['server', 'status', '--json']);
+			assert.ok(r.code === 0 || r.code === 3, r.stderr);
+			return (JSON.parse(r.stdout) as { services: StatusRow[] }).services;
+		};
+
+		const started = await cli(['server', 'start', 'svc-a', 'svc-b']);
+		assert.equal(started.code, 0, started.stderr);
+		const pidA = row(await statusOf(), 'svc-a').pid;
+		const filler = fill(mount);
+
+		// svc-a logs every 20 ms: its lines are dropped and counted, it keeps running, and status says why
+		const full = await until('status to show the dropped log lines', async () => {
+			const rows = await statusOf();
+			return /lines dropped \(no space left on /.test(row(rows, 'svc-a').message ?? '') ? rows : null;
+		});
+		assert.equal(row(full, 'svc-a').state, 'running');
+		assert.equal(row(full, 'svc-a').pid, pidA);
+		assert.match(row(full, 'svc-a').message!, new RegExp(`no space left on ${mount}`));
+
+		const doctor = await cli(['doctor']);
+		assert.equal(doctor.code, 1, doctor.stdout);
+		assert.match(doctor.stdout, new RegExp(`home disk.*free of .* on ${mount}`));
+		assert.doesNotMatch(doctor.stdout, /all checks passed/);
+
+		const refused = await cli(['server', 'start', 'svc-a', 'svc-b']);
+		assert.equal(refused.code, 1);
+		assert.match(refused.stderr, new RegExp(`no space left on ${mount} \\(.* free of `));
+		assert.doesNotMatch(refused.stderr, /Traceback|\n\s+at /);
+
+		const stopped = await cli(['server', 'stop']);
+		assert.equal(stopped.code, 0, stopped.stderr);
+		assert.deepEqual(stack(), [], 'supervisor and natives are gone after stop');
+		assert.deepEqual(
+			readdirSync(path.join(dir, 'run')).filter((f) => f.endsWith('.tmp')),
+			[],
+		);
+		const after = await statusOf();
+		assert.notEqual(row(after, 'svc-a').state, 'running', JSON.stringify(after));
+		assert.notEqual(row(after, 'svc-b').state, 'running');
+
+		rmSync(filler);
+		const again = await cli(['server', 'start', 'svc-a', 'svc-b']);
+		assert.equal(again.code, 0, again.stderr);
+		assert.equal(processesWith('__supervisor', dir).length, 1);
+		assert.equal(nativesOn(portA).length, 1);
+		assert.equal(nativesOn(portB).length, 1);
+		assert.match(readFileSync(path.join(dir, 'logs', 'svc-a.log'), 'utf8'), /\[stigmer\] \d+ lines dropped: no space left on /);
+		assert.equal((await cli(['server', 'stop'])).code, 0);
+		assert.deepEqual(stack(), []);
+	});
+});
+
+describe("a full disk under the runner's data", { timeout: 300_000 }, () => {
+	test('start ends with one clear line naming the file system, no traceback, and stop leaves nothing', async (t) => {
+		if (process.getuid?.() !== 0) return t.skip('needs root to mount a small tmpfs');
+		const home = await makeTestHome('stigmer-faults-');
+		t.after(() => home.cleanup());
+		const data = path.join(home.dir, 'data', 'agent-runner');
+		mkdirSync(data, { recursive: true });
+		execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=1777', 'tmpfs', data]);
+		t.after(() => execFileSync('umount', ['-l', data]));
+		fill(data);
+		const r = await home.cli(['server', 'start', '--timeout', '60']);
+		assert.equal(r.code, 1, r.stderr);
+		assert.match(r.stderr, /agent-runner exited with code 1 while starting/);
+		assert.match(r.stderr, /cannot open the store \/data\/agent-runner\.sqlite3: no space left on the file system of \/data \(.* free of /);
+		assert.doesNotMatch(r.stderr, /Traceback|OperationalError/);
+		assert.match(r.stderr, new RegExp(`/data is ${data} on this machine, on ${data} \\(0 B free\\)`));
+		const stopped = await home.cli(['server', 'stop']);
+		assert.equal(stopped.code, 0, stopped.stderr);
+		assert.equal(execFileSync('docker', ['ps', '-aq', '--filter', `label=ai.stigmer.home=${homeHash(home.dir)}`], { encoding: 'utf8' }).trim(), '');
+	});
+});
+
+describe('a read-only home', () => {
+	test('is reported as a read-only file system naming the path', async (t) => {
+		const mount = smallFileSystem(t, '1m');
+		if (mount === null) return t.skip('needs root to mount a read-only file system');
+		execFileSync('mount', ['-o', 'remount,ro', mount]);
+		const r = await runCli(['--home', path.join(mount, 'home'), 'server', 'start']);
+		assert.equal(r.code, 1, r.stderr);
+		assert.match(r.stderr, new RegExp(`read-only file system at ${mount}`));
+		assert.doesNotMatch(r.stderr, /ENOENT/);
+	});
+});
