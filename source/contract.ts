@@ -88,6 +88,8 @@ export const containerEnv = {
 	llmBaseUrl: 'STIGMER_LLM_BASE_URL',
 	llmModel: 'STIGMER_LLM_MODEL',
 	llmApiKeyFile: 'STIGMER_LLM_API_KEY_FILE',
+	/** `1` when llmBaseUrl is stigmer's forward (supervisor/LlmForward.ts): its failure then names the forward and its fix */
+	llmViaForward: 'STIGMER_LLM_VIA_FORWARD',
 	maxConcurrency: 'STIGMER_MAX_CONCURRENCY',
 	/** uid:gid the HTTP service runs as (the sandbox launcher stays root and drops it to these) */
 	serviceUid: 'STIGMER_SERVICE_UID',

@@ -29,7 +29,7 @@ import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, s
 import { nativeRow, type ServiceStatus } from '../stack/ServiceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
-import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
+import { readNativeState, subscribe, supervisorLoss } from '../supervisor/SupervisorClient.js';
 import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
 import { type ExecutionsBackend, followExecutions } from './executionActions.js';
 import { AgentRunnerClient } from '../api/AgentRunnerClient.js';
@@ -98,6 +98,8 @@ export class RealBackend implements DashboardBackend {
 			(status) => {
 				if (signal.aborted) return;
 				sink.dispatch({ type: 'services/replaced', services: status.services });
+				const loss = supervisorLoss(this.home);
+				if (loss) sink.dispatch({ type: 'status/set', status: { kind: 'error', text: loss } });
 				if (status.engine.reachable === false)
 					sink.dispatch({ type: 'engine/changed', engine: { reachable: false, endpoint: status.engine.endpoint, ...(status.engine.error ? { error: status.engine.error } : {}) } });
 			},
@@ -162,6 +164,9 @@ export class RealBackend implements DashboardBackend {
 				if (!opened || signal.aborted) return;
 				opened = false;
 				onState(readNativeState(this.home).services);
+				// it died (a shutdown clears what it ran): natives unsupervised, the LLM forward down
+				const loss = supervisorLoss(this.home);
+				if (loss) sink.dispatch({ type: 'status/set', status: { kind: 'error', text: loss } });
 			});
 		};
 		connect();

@@ -33,16 +33,18 @@ import { acquireHomeLock } from '../home/HomeLock.js';
 import { fileSystemOf, formatBytes } from '../platform/fileSystem.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
-import { ensureSupervisor, nativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
+import { ensureSupervisor, nativeState, request, shutdownSupervisor, supervisorLoss, supervisorPid } from '../supervisor/SupervisorClient.js';
 import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
-import { nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
+import { llmForwardRow, nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
 import { openApiForward, prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
 	| { service: string; phase: 'build'; progress: BuildProgress }
 	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string }
+	/** start found the supervisor dead (it died while natives or the LLM forward ran): `text` says what was lost */
+	| { service: 'supervisor'; phase: 'supervisor-lost'; text: string }
 	/** stop with an invalid config.yaml: `text` is its first problem (file:line) */
 	| { service: 'config'; phase: 'config-invalid'; text: string };
 
@@ -140,6 +142,8 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	const timeoutSeconds = options.timeoutSeconds ?? defaultTimeouts.startSeconds;
 	const wait = options.wait ?? true;
 	const emit = options.onEvent ?? (() => {});
+	const loss = supervisorLoss(home);
+	if (loss) emit({ service: 'supervisor', phase: 'supervisor-lost', text: loss.replace(/ — run .*$/, '') });
 	const apiToken = ensureApiToken(home);
 
 	// The engine first: when it is unreachable nothing is started (exit 3).
@@ -534,6 +538,9 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 			: { reachable: false, endpoint: safeEndpointUrl(), version: null, ...(engineError ? { error: engineError } : {}) },
 		services: [containerRow, ...natives],
 	};
+	status.supervisor = { pid: state.supervisorPid };
+	const forward = llmForwardRow(state.forward, state.supervisorPid !== null, ['running', 'starting', 'restarting'].includes(containerRow.state));
+	if (forward) status.llmForward = forward;
 	if (invalid) {
 		status.configError = invalid.oneLine();
 		// the port comes from the container itself: the configured one cannot be read

@@ -171,6 +171,8 @@ export interface NativeStateSnapshot {
 	services: NativeStatus[];
 	/** a supervisor runs but the state file is not its own (lost, truncated): ask it (nativeState does) */
 	stale?: boolean;
+	/** the LLM forward the supervisor runs, or (no supervisor) the one it ran when it died; null when none */
+	forward: LlmForwardStatus | null;
 }
 
 const unsupervised = 'the supervisor is not running: this process is unsupervised (`stigmer server start` replaces it)';
@@ -186,9 +188,10 @@ const activeStates: ReadonlySet<string> = new Set(['running', 'starting', 'resta
 export function readNativeState(home: StigmerHome): NativeStateSnapshot {
 	const state = readStateFile(home);
 	const recorded = state?.supervisor;
-	if (recorded && isSameProcess(recorded.pid, recorded.startTime) && isSupervisorOf(recorded.pid, home.dir)) return { supervisorPid: recorded.pid, services: state.services };
+	const forward = state?.forward ?? null;
+	if (recorded && isSameProcess(recorded.pid, recorded.startTime) && isSupervisorOf(recorded.pid, home.dir)) return { supervisorPid: recorded.pid, services: state.services, forward };
 	const live = supervisorPid(home);
-	if (live !== null) return { supervisorPid: live, services: state?.services ?? [], stale: true };
+	if (live !== null) return { supervisorPid: live, services: state?.services ?? [], stale: true, forward };
 	const mayRun = state === null || existsSync(home.supervisorSocket) || state.services.some((s) => activeStates.has(s.state)) || Object.keys(state.guards ?? {}).length > 0;
 	const found = new Map((mayRun ? leftNatives(home) : []).map((native) => [native.service, native]));
 	const services = (state?.services ?? []).map((service): NativeStatus => {
@@ -202,7 +205,20 @@ export function readNativeState(home: StigmerHome): NativeStateSnapshot {
 	for (const native of found.values()) {
 		services.push({ name: native.service, kind: 'native', state: 'running', health: null, pid: native.guard.pid, restarts: 0, exitCode: null, lastError: unsupervised });
 	}
-	return { supervisorPid: null, services };
+	// a forward recorded by a supervisor that did not shut down (its shutdown clears it): it died with it
+	return { supervisorPid: null, services, forward: recorded ? forward : null };
+}
+
+/**
+ * Why the stack is missing its supervisor, when it is: it died (SIGKILL, OOM) while it ran natives or the
+ * agent-runner's LLM forward, which are then unsupervised or down. Null when it runs or was shut down.
+ */
+export function supervisorLoss(home: StigmerHome): string | null {
+	const snapshot = readNativeState(home);
+	if (snapshot.supervisorPid !== null) return null;
+	const unsupervised = snapshot.services.filter((s) => s.state === 'running').map((s) => s.name);
+	const parts = [...(snapshot.forward ? ['the LLM forward is down (agents cannot reach the LLM)'] : []), ...(unsupervised.length > 0 ? [`${unsupervised.join(', ')} run unsupervised`] : [])];
+	return parts.length === 0 ? null : `the stigmer supervisor is not running: ${parts.join('; ')} — run \`stigmer server start\``;
 }
 
 /** readNativeState, and when the state file is not the live supervisor's, the supervisor's own answer. */
@@ -211,7 +227,7 @@ export async function nativeState(home: StigmerHome): Promise<NativeStateSnapsho
 	if (!snapshot.stale) return snapshot;
 	try {
 		const response = await request(home, { cmd: 'status' }, { timeoutMs: 2000 });
-		if (response.ok) return { supervisorPid: response.supervisorPid, services: response.services };
+		if (response.ok) return { supervisorPid: response.supervisorPid, services: response.services, forward: response.forward ?? null };
 	} catch {
 		// it went away meanwhile: what the file says, as it is
 	}

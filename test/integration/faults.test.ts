@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { homeHash } from '../../source/contract.ts';
+import { finalAnswer, startFakeLlm } from '../helpers/fakeLlm.ts';
+import { RunnerStack } from '../helpers/runnerStack.ts';
 import { fixtureServiceYaml, freePort, makeTestHome, runCli, type TestHome } from '../helpers/cli.ts';
 
 type StatusRow = { name: string; state: string; pid?: number; message?: string };
@@ -271,6 +273,60 @@ function fill(dir: string): string {
 	}
 	return file;
 }
+
+describe('the LLM forward when its owner dies', { timeout: 600_000 }, () => {
+	test('status shows it down, run says what failed and how to fix it, and start brings it back without recreating the container', async (t) => {
+		const llm = await startFakeLlm({ script: [], host: '127.0.0.1' });
+		t.after(() => llm.close());
+		const stack = await RunnerStack.start({ llmUrl: llm.url });
+		t.after(() => stack.dispose());
+		const statusJson = async () => {
+			const r = await stack.cli(['server', 'status', '--json']);
+			assert.equal(r.code, 0, r.stderr);
+			return JSON.parse(r.stdout) as { services: Array<StatusRow & { id?: string }>; llmForward?: { state: string; listen: string; target: string }; supervisor?: { pid: number | null } };
+		};
+		const before = await statusJson();
+		assert.equal(before.llmForward?.state, 'forward', JSON.stringify(before));
+		assert.equal(before.llmForward?.target, `127.0.0.1:${llm.port}`);
+		const containerId = before.services.find((s) => s.name === 'agent-runner')?.id;
+		assert.ok(containerId);
+		const agent = path.join(stack.home.dir, 'agent.yaml');
+		writeFileSync(agent, 'name: hello\ninstructions: say hi\n');
+
+		const [supervisor] = processesWith('__supervisor', stack.home.dir);
+		assert.ok(supervisor);
+		process.kill(supervisor, 'SIGKILL');
+		await until('the supervisor to die', () => processesWith('__supervisor', stack.home.dir).length === 0);
+
+		const down = await statusJson();
+		assert.equal(down.llmForward?.state, 'down');
+		assert.equal(down.supervisor?.pid, null);
+		const table = await stack.cli(['server', 'status']);
+		assert.match(table.stdout, /LLM forward: down .*the supervisor that runs it is not running; agents cannot reach the LLM — run `stigmer server start`/);
+
+		llm.push(finalAnswer('hi'));
+		const failed = await stack.cli(['run', agent, 'hello']);
+		assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+		assert.match(failed.stderr, /the stigmer supervisor is not running: the LLM forward is down/);
+		assert.match(`${failed.stdout}${failed.stderr}`, /stigmer's LLM forward at .* is down/);
+		assert.match(failed.stderr, /`stigmer server start` starts both again/);
+		assert.doesNotMatch(`${failed.stdout}${failed.stderr}`, /set llm\.baseUrl/);
+
+		const started = await stack.cli(['server', 'start'], { timeoutMs: 300_000 });
+		assert.equal(started.code, 0, started.stderr);
+		assert.match(started.stderr, /the stigmer supervisor is not running: the LLM forward is down.*: starting it again/);
+		assert.equal(processesWith('__supervisor', stack.home.dir).length, 1);
+		const back = await statusJson();
+		assert.equal(back.llmForward?.state, 'forward');
+		assert.equal(back.services.find((s) => s.name === 'agent-runner')?.id, containerId, 'the container is kept');
+
+		llm.reset();
+		llm.push(finalAnswer('hi again'));
+		const ok = await stack.cli(['run', agent, 'hello']);
+		assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+		assert.match(ok.stdout, /hi again/);
+	});
+});
 
 describe('a full disk under the home', { timeout: 180_000 }, () => {
 	test('natives keep running, doctor says the disk is full, status stays fresh, stop completes, start refuses clearly; once there is room, one start brings the home back', async (t) => {
