@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { cleanup } from 'ink-testing-library';
+import stringWidth from 'string-width';
 import { keys, renderDashboard, waitForFrame, waitForInputReady } from '../../../test/ui/harness.js';
 import { FixtureBackend, seedFixture } from '../../dashboard/FixtureBackend.js';
 import { serviceCommands } from '../../dashboard/serviceActions.js';
@@ -298,4 +299,23 @@ test('a line of wide characters is cut at the pane edge without squeezing the se
 	const lines = ui.frame().split('\n');
 	assert.match(lines.find((l) => l.includes('漢字'))!, /^agent-runner +│ 漢字/);
 	assert.match(lines.find((l) => l.includes('after the wide line'))!, /^stigmer-server +│ after the wide line/);
+});
+
+test('at 20×5 the header stays and the status line does not wrap; every size up to 40×10 fits its terminal', async () => {
+	for (const [columns, rows] of [
+		[20, 5],
+		[20, 8],
+		[30, 6],
+		[40, 10],
+	] as const) {
+		const ui = renderDashboard({ store: seeded(), columns, rows });
+		await waitForInputReady();
+		const lines = ui.frame().split('\n');
+		assert.ok(lines.length <= rows - 1, `${columns}×${rows}: ${lines.length} lines\n${ui.frame()}`);
+		assert.match(lines[0]!, /^stigmer dashboard/, `${columns}×${rows}: the header is the first line`);
+		assert.match(lines.at(-1)!, /\? help/, `${columns}×${rows}: the status line is the last line`);
+		assert.ok(!lines.some((l) => /^\s*(quit|q quit|executions)/.test(l)), `${columns}×${rows}: the status line wrapped\n${ui.frame()}`);
+		for (const line of lines) assert.ok(stringWidth(line) <= columns, `${columns}×${rows}: ${JSON.stringify(line)} is wider than the terminal`);
+		cleanup();
+	}
 });
