@@ -109,31 +109,14 @@ export class ProcFsFacts implements ProcessFacts {
 	portOwner(port: number): PortOwner | null {
 		const inodes = listeningInodes(port);
 		if (inodes.size === 0) return null;
-		let pids: string[] = [];
-		try {
-			pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-		} catch {
-			return null;
-		}
-		for (const pid of pids) {
-			let fds: string[];
-			try {
-				fds = readdirSync(`/proc/${pid}/fd`);
-			} catch {
-				continue;
-			}
-			for (const fd of fds) {
-				let target = '';
-				try {
-					target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-				} catch {
-					continue;
-				}
-				const m = /^socket:\[(\d+)\]$/.exec(target);
-				if (m && inodes.has(m[1]!)) return { pid: Number(pid), command: this.commandLine(Number(pid)) ?? '' };
-			}
-		}
-		return null;
+		const pid = listPids().find((p) => holdsSocket(p, inodes));
+		return pid === undefined ? null : { pid, command: this.commandLine(pid) ?? '' };
+	}
+
+	listenerAmong(port: number, pids: number[]): boolean | null {
+		const inodes = listeningInodes(port);
+		if (inodes.size === 0) return null;
+		return pids.some((pid) => holdsSocket(pid, inodes));
 	}
 }
 
@@ -172,6 +155,27 @@ function listeningInodes(port: number): Set<string> {
 		}
 	}
 	return inodes;
+}
+
+/** Whether process `pid` has one of the socket `inodes` open (its /proc/<pid>/fd links). */
+function holdsSocket(pid: number, inodes: Set<string>): boolean {
+	let fds: string[];
+	try {
+		fds = readdirSync(`/proc/${pid}/fd`);
+	} catch {
+		return false;
+	}
+	for (const fd of fds) {
+		let target = '';
+		try {
+			target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+		} catch {
+			continue;
+		}
+		const m = /^socket:\[(\d+)\]$/.exec(target);
+		if (m && inodes.has(m[1]!)) return true;
+	}
+	return false;
 }
 
 function listPids(): number[] {

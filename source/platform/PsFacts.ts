@@ -135,6 +135,11 @@ export class PsFacts implements ProcessFacts {
 		return new RegExp(`(?:^| )${name}=(\\S*)`).exec(line)?.[1] ?? null;
 	}
 
+	listenerAmong(port: number, pids: number[]): boolean | null {
+		const owner = this.portOwner(port);
+		return owner === null ? null : pids.includes(owner.pid);
+	}
+
 	/** `lsof` lists the listening socket's process; null when lsof is missing or finds none. */
 	portOwner(port: number): PortOwner | null {
 		let out: string | null;

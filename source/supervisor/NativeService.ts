@@ -334,10 +334,18 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		const group = this.guard;
 		if (!group) return null;
 		const facts = processFacts();
+		// the service itself listens (the usual case: one process's fds), else one of its children
+		if (facts.listenerAmong(port, [group.pid]) !== false) return null;
+		if (
+			facts.listenerAmong(
+				port,
+				facts.tree(group.pid).map((p) => p.pid),
+			) === true
+		)
+			return null;
 		const owner = facts.portOwner(port);
 		if (!owner) return null;
-		if (owner.pid === group.pid || facts.info(owner.pid)?.pgrp === group.pid) return null;
-		if (facts.tree(group.pid).some((p) => p.pid === owner.pid)) return null;
+		if (facts.info(owner.pid)?.pgrp === group.pid) return null;
 		return `port ${port} is held by pid ${owner.pid} (${owner.command || 'unknown command'}), not by ${this.name}`;
 	}
 

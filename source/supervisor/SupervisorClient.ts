@@ -192,8 +192,7 @@ export function readNativeState(home: StigmerHome): NativeStateSnapshot {
 	if (recorded && isSameProcess(recorded.pid, recorded.startTime) && isSupervisorOf(recorded.pid, home.dir)) return { supervisorPid: recorded.pid, services: state.services, forward };
 	const live = supervisorPid(home);
 	if (live !== null) return { supervisorPid: live, services: state?.services ?? [], stale: true, forward };
-	const mayRun = state === null || existsSync(home.supervisorSocket) || state.services.some((s) => activeStates.has(s.state)) || Object.keys(state.guards ?? {}).length > 0;
-	const found = new Map((mayRun ? leftNatives(home) : []).map((native) => [native.service, native]));
+	const found = new Map(leftNatives(home, state).map((native) => [native.service, native]));
 	const services = (state?.services ?? []).map((service): NativeStatus => {
 		const native = found.get(service.name);
 		found.delete(service.name);

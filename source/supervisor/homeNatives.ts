@@ -43,12 +43,24 @@ export function markedNatives(home: StigmerHome): HomeNative[] {
 }
 
 /**
+ * Whether natives of this home may run without a supervisor: the state file is missing or unreadable, or
+ * it was left by a supervisor that did not shut down (a clean shutdown records no supervisor, no guards
+ * and nothing up). Only then is the process table searched (it reads every process's environment).
+ */
+export function mayHaveLeftNatives(state: NativeStateFile | null): boolean {
+	return (
+		state === null || state.supervisor !== null || Object.keys(state.guards ?? {}).length > 0 || state.services.some((s) => s.state === 'running' || s.state === 'starting' || s.state === 'restarting')
+	);
+}
+
+/**
  * What runs of this home's natives without a live supervisor: the groups the state file recorded that are
  * still ours, and every group carrying the home's marker.
  */
-export function leftNatives(home: StigmerHome): HomeNative[] {
+export function leftNatives(home: StigmerHome, state: NativeStateFile | null = readStateFile(home)): HomeNative[] {
+	if (!mayHaveLeftNatives(state)) return [];
 	const found = new Map<number, HomeNative>();
-	for (const [service, guard] of Object.entries(readStateFile(home)?.guards ?? {})) {
+	for (const [service, guard] of Object.entries(state?.guards ?? {})) {
 		if (groupStillOurs(guard) && processGroupAlive(guard.pid)) found.set(guard.pid, { service, guard });
 	}
 	for (const native of markedNatives(home)) if (!found.has(native.guard.pid)) found.set(native.guard.pid, native);

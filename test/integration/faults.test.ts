@@ -11,7 +11,7 @@ import { describe, type TestContext, test } from 'node:test';
 import { homeHash } from '../../source/contract.ts';
 import { finalAnswer, startFakeLlm } from '../helpers/fakeLlm.ts';
 import { RunnerStack } from '../helpers/runnerStack.ts';
-import { fixtureServiceYaml, freePort, makeTestHome, runCli, type TestHome } from '../helpers/cli.ts';
+import { configWithServices, fixtureServiceYaml, freePort, makeTestHome, runCli, type TestHome } from '../helpers/cli.ts';
 
 type StatusRow = { name: string; state: string; pid?: number; message?: string };
 
@@ -66,25 +66,25 @@ async function until<T>(what: string, probe: () => T | null | undefined | false 
 	}
 }
 
-/** A home with two fixture natives listening on their own ports (readiness: tcp and http). */
+/** A home with two fixture natives listening on their own ports (readiness: tcp and http), started. */
 async function twoNatives(): Promise<{ home: TestHome; portA: number; portB: number; cleanup: () => Promise<void> }> {
 	const home = await makeTestHome('stigmer-faults-');
 	const [portA, portB] = [await freePort(), await freePort()];
 	home.writeConfig(
-		[
-			'agentRunner:',
-			`  port: ${home.port}`,
-			'services:',
-			...fixtureServiceYaml('svc-a', 'native-server.mjs', ['--port', String(portA)], [`ready: { tcp: ${portA} }`]),
-			...fixtureServiceYaml('svc-b', 'native-server.mjs', ['--port', String(portB)], [`ready: { http: "http://127.0.0.1:${portB}/healthz" }`]),
-			'',
-		].join('\n'),
+		configWithServices(
+			home.port,
+			fixtureServiceYaml('svc-a', 'native-server.mjs', ['--port', String(portA)], [`ready: { tcp: ${portA} }`]),
+			fixtureServiceYaml('svc-b', 'native-server.mjs', ['--port', String(portB)], [`ready: { http: "http://127.0.0.1:${portB}/healthz" }`]),
+		),
 	);
 	const cleanup = async () => {
 		await home.cli(['server', 'stop', '--timeout', '3'], { timeoutMs: 60_000 }).catch(() => undefined);
 		killAll([...supervisorsOf(home), ...nativesOn(portA), ...nativesOn(portB)]);
 		await home.cleanup();
 	};
+	const started = await home.cli(['server', 'start', 'svc-a', 'svc-b']);
+	if (started.code !== 0) await cleanup();
+	assert.equal(started.code, 0, started.stderr);
 	return { home, portA, portB, cleanup };
 }
 
@@ -97,8 +97,6 @@ describe('crash-safe state', { timeout: 180_000 }, () => {
 	test('a supervisor killed with natives.json half-written: status shows the natives that still run, start makes no duplicate', async () => {
 		const { home, portA, portB, cleanup } = await twoNatives();
 		try {
-			const started = await home.cli(['server', 'start', 'svc-a', 'svc-b']);
-			assert.equal(started.code, 0, started.stderr);
 			const before = await status(home);
 			const [pidA, pidB] = [row(before, 'svc-a').pid!, row(before, 'svc-b').pid!];
 			assert.ok(pidA > 0 && pidB > 0);
@@ -146,8 +144,6 @@ describe('crash-safe state', { timeout: 180_000 }, () => {
 	test('an empty natives.json and a garbage supervisor.pid while the supervisor lives: status still tells the truth', async () => {
 		const { home, portA, portB, cleanup } = await twoNatives();
 		try {
-			const started = await home.cli(['server', 'start', 'svc-a', 'svc-b']);
-			assert.equal(started.code, 0, started.stderr);
 			const before = await status(home);
 			writeFileSync(path.join(home.dir, 'run', 'natives.json'), '');
 			writeFileSync(path.join(home.dir, 'run', 'supervisor.pid'), 'garbage\n');
@@ -178,15 +174,7 @@ describe('crash-safe state', { timeout: 180_000 }, () => {
 		const squatter = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
 		try {
 			await new Promise((resolve) => squatter.stdout!.once('data', resolve));
-			home.writeConfig(
-				[
-					'agentRunner:',
-					`  port: ${home.port}`,
-					'services:',
-					...fixtureServiceYaml('svc', 'native-server.mjs', ['--port', String(port), '--listen-delay', '300'], [`ready: { tcp: ${port} }`]),
-					'',
-				].join('\n'),
-			);
+			home.writeConfig(configWithServices(home.port, fixtureServiceYaml('svc', 'native-server.mjs', ['--port', String(port), '--listen-delay', '300'], [`ready: { tcp: ${port} }`])));
 			const r = await home.cli(['server', 'start', 'svc', '--timeout', '20']);
 			assert.notEqual(r.code, 0, `start passed on another process's listener:\n${r.stderr}`);
 			assert.doesNotMatch(r.stderr, /svc ready/);
@@ -205,8 +193,6 @@ describe('an invalid config.yaml', { timeout: 120_000 }, () => {
 	test('status and stop work from what runs, say where the config is wrong; other commands still refuse', async () => {
 		const { home, portA, portB, cleanup } = await twoNatives();
 		try {
-			const started = await home.cli(['server', 'start', 'svc-a', 'svc-b']);
-			assert.equal(started.code, 0, started.stderr);
 			const pids = await status(home);
 			const configFile = path.join(home.dir, 'config.yaml');
 			writeFileSync(configFile, `${readFileSync(configFile, 'utf8')}bogusKey: 1\n`);
@@ -339,14 +325,11 @@ describe('a full disk under the home', { timeout: 180_000 }, () => {
 		mkdirSync(dir);
 		writeFileSync(
 			path.join(dir, 'config.yaml'),
-			[
-				'agentRunner:',
-				`  port: ${home.port}`,
-				'services:',
-				...fixtureServiceYaml('svc-a', 'native-server.mjs', ['--port', String(portA), '--log-interval', '20'], [`ready: { tcp: ${portA} }`]),
-				...fixtureServiceYaml('svc-b', 'native-server.mjs', ['--port', String(portB)], [`ready: { tcp: ${portB} }`]),
-				'',
-			].join('\n'),
+			configWithServices(
+				home.port,
+				fixtureServiceYaml('svc-a', 'native-server.mjs', ['--port', String(portA), '--log-interval', '20'], [`ready: { tcp: ${portA} }`]),
+				fixtureServiceYaml('svc-b', 'native-server.mjs', ['--port', String(portB)], [`ready: { tcp: ${portB} }`]),
+			),
 		);
 		const stack = () => [...processesWith('__supervisor', dir), ...nativesOn(portA), ...nativesOn(portB)];
 		t.after(() => killAll(stack()));
