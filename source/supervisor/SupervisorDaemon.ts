@@ -29,6 +29,8 @@ export class SupervisorDaemon {
 	private apiForward: ApiForward | null = null;
 	private finished = false;
 	private stateWriteFailing = false;
+	/** a change not yet in the state file (onChange) */
+	private statePending = false;
 	private resolveClosed: () => void = () => {};
 	private readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
 
@@ -69,9 +71,20 @@ export class SupervisorDaemon {
 	}
 
 	private onChange(services: ReturnType<NativeSupervisor['status']>): void {
-		this.tryWriteState();
+		// a burst of changes (a stop of every native) is one durable write (each is an fsync, ~10 ms), made
+		// before the next answer goes out, so a client that got an answer reads a file at least as new
+		if (!this.statePending) {
+			this.statePending = true;
+			setImmediate(() => this.flushState());
+		}
 		const line = jsonLine({ event: 'state', services } satisfies SupervisorStateEvent);
 		for (const socket of this.subscribers) socket.write(line);
+	}
+
+	private flushState(): void {
+		if (!this.statePending) return;
+		this.statePending = false;
+		this.tryWriteState();
 	}
 
 	private writeState(): void {
@@ -85,6 +98,7 @@ export class SupervisorDaemon {
 		};
 		writeFileAtomic(this.home.nativeStateFile, `${JSON.stringify(state, null, '\t')}\n`);
 		this.stateWriteFailing = false;
+		this.statePending = false;
 	}
 
 	private tryWriteState(): void {
@@ -119,8 +133,14 @@ export class SupervisorDaemon {
 					return;
 				}
 				this.handle(request).then(
-					(response) => response && send(response),
-					(error: unknown) => send({ ok: false, error: errorMessage(error) }),
+					(response) => {
+						this.flushState();
+						if (response) send(response);
+					},
+					(error: unknown) => {
+						this.flushState();
+						send({ ok: false, error: errorMessage(error) });
+					},
 				);
 			},
 			() => send({ ok: false, error: 'request is not JSON' }),
