@@ -319,3 +319,15 @@ test('at 20×5 the header stays and the status line does not wrap; every size up
 		cleanup();
 	}
 });
+
+test("the header shows the LLM forward's state, down in red when the supervisor that ran it is gone", async () => {
+	const store = seeded();
+	store.dispatch({ type: 'llmForward/changed', forward: { state: 'forward', listen: '172.18.0.1:11434', target: '127.0.0.1:11434' } });
+	const ui = renderDashboard({ store });
+	await waitForInputReady();
+	assert.match(ui.frame().split('\n')[0]!, /LLM forward up/);
+	store.dispatch({ type: 'llmForward/changed', forward: { state: 'down', listen: '172.18.0.1:11434', target: '127.0.0.1:11434', error: 'the supervisor that runs it is not running' } });
+	await waitForFrame(ui.lastFrame, (frame) => /LLM forward down/.test(frame.split('\n')[0]!));
+	store.dispatch({ type: 'llmForward/changed', forward: null });
+	await waitForFrame(ui.lastFrame, (frame) => !frame.includes('LLM forward'));
+});

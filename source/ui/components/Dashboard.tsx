@@ -127,6 +127,16 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 					</Text>
 					<Glyphs dimColor>{` ${mark.dot} `}</Glyphs>
 					<Text dimColor>{engineText}</Text>
+					{state.llmForward ? <Glyphs dimColor>{` ${mark.dot} `}</Glyphs> : null}
+					{state.llmForward ? (
+						// the agent-runner's path to the host's LLM: red when its owner, the supervisor, is gone
+						<Text
+							color={state.llmForward.state === 'down' || state.llmForward.state === 'failed' ? 'red' : undefined}
+							dimColor={state.llmForward.state !== 'down' && state.llmForward.state !== 'failed'}
+						>
+							{`LLM forward ${state.llmForward.state === 'forward' ? 'up' : state.llmForward.state}`}
+						</Text>
+					) : null}
 					{state.engine.endpoint ? <Glyphs dimColor>{` ${mark.dot} `}</Glyphs> : null}
 				</Box>
 				{state.engine.endpoint ? (
