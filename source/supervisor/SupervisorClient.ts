@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { nativeMarkerEnv } from '../contract.js';
 import { errorMessage, UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { isSameProcess, processFacts } from '../platform/ProcessFacts.js';
@@ -66,9 +67,13 @@ export async function ensureSupervisor(home: StigmerHome, options: EnsureSupervi
 	const out = openSync(logFile, 'a', 0o644);
 	let exited: { code: number | null } | null = null;
 	try {
+		// a CLI run by a native (a script calling stigmer) has the native's marker: the supervisor must not
+		const env = { ...(options.env ?? process.env) };
+		delete env[nativeMarkerEnv.home];
+		delete env[nativeMarkerEnv.service];
 		const child = spawn(program!, [...prefix, ...supervisorArgs(home.dir)], {
 			cwd: home.dir,
-			env: options.env ?? process.env,
+			env,
 			detached: true,
 			stdio: ['ignore', out, out],
 		});

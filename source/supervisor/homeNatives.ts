@@ -31,7 +31,8 @@ export function markedNatives(home: StigmerHome): HomeNative[] {
 	const groups = new Map<number, HomeNative>();
 	for (const pid of facts.withEnv(nativeMarkerEnv.home, home.dir)) {
 		const info = facts.info(pid);
-		if (!info || info.state === 'Z') continue;
+		// never this process (a CLI started by a native inherits its marker), nor a zombie
+		if (!info || info.state === 'Z' || pid === process.pid) continue;
 		const known = groups.get(info.pgrp);
 		if (known && known.guard.startTime !== '') continue;
 		const service = facts.envValue(pid, nativeMarkerEnv.service);
