@@ -264,7 +264,13 @@ describe('the LLM forward when its owner dies', { timeout: 600_000 }, () => {
 	test('status shows it down, run says what failed and how to fix it, and start brings it back without recreating the container', async (t) => {
 		const llm = await startFakeLlm({ script: [], host: '127.0.0.1' });
 		t.after(() => llm.close());
-		const stack = await RunnerStack.start({ llmUrl: llm.url });
+		const nativePort = await freePort();
+		const stack = await RunnerStack.start({ llmUrl: llm.url, services: fixtureServiceYaml('svc', 'native-server.mjs', ['--port', String(nativePort)], [`ready: { tcp: ${nativePort} }`]) });
+		t.after(() => killAll([...processesWith('__supervisor', stack.home.dir), ...nativesOn(nativePort)]));
+		const containersOfHome = () =>
+			execFileSync('docker', ['ps', '-aq', '--filter', `label=ai.stigmer.home=${homeHash(stack.home.dir)}`], { encoding: 'utf8' })
+				.split('\n')
+				.filter(Boolean);
 		t.after(() => stack.dispose());
 		const statusJson = async () => {
 			const r = await stack.cli(['server', 'status', '--json']);
@@ -311,6 +317,22 @@ describe('the LLM forward when its owner dies', { timeout: 600_000 }, () => {
 		const ok = await stack.cli(['run', agent, 'hello']);
 		assert.equal(ok.code, 0, ok.stdout + ok.stderr);
 		assert.match(ok.stdout, /hi again/);
+
+		// the same again with natives.json half-written: one start, and the home is whole
+		const [second] = processesWith('__supervisor', stack.home.dir);
+		process.kill(second!, 'SIGKILL');
+		await until('the supervisor to die', () => processesWith('__supervisor', stack.home.dir).length === 0);
+		const stateFile = path.join(stack.home.dir, 'run', 'natives.json');
+		writeFileSync(stateFile, readFileSync(stateFile, 'utf8').slice(0, 40));
+		const whole = await stack.cli(['server', 'start'], { timeoutMs: 300_000 });
+		assert.equal(whole.code, 0, whole.stderr);
+		assert.equal(processesWith('__supervisor', stack.home.dir).length, 1, 'one supervisor');
+		assert.equal(nativesOn(nativePort).length, 1, 'one copy of the native');
+		assert.deepEqual(containersOfHome().length, 1, 'one container');
+		const final = await statusJson();
+		assert.equal(final.llmForward?.state, 'forward');
+		assert.equal(final.services.find((s) => s.name === 'agent-runner')?.id, containerId);
+		assert.deepEqual(nativesOn(nativePort), [final.services.find((s) => s.name === 'svc')?.pid]);
 	});
 });
 
