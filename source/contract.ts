@@ -93,6 +93,8 @@ export const containerEnv = {
 	llmBaseUrl: 'STIGMER_LLM_BASE_URL',
 	llmModel: 'STIGMER_LLM_MODEL',
 	llmApiKeyFile: 'STIGMER_LLM_API_KEY_FILE',
+	/** `1` when llmBaseUrl is stigmer's forward (supervisor/LlmForward.ts): its failure then names the forward and its fix */
+	llmViaForward: 'STIGMER_LLM_VIA_FORWARD',
 	maxConcurrency: 'STIGMER_MAX_CONCURRENCY',
 	/** uid:gid the HTTP service runs as (the sandbox launcher stays root and drops it to these) */
 	serviceUid: 'STIGMER_SERVICE_UID',
@@ -169,6 +171,16 @@ export const cliEnv = {
 	home: 'STIGMER_HOME',
 	noColor: 'NO_COLOR',
 	debug: 'STIGMER_DEBUG',
+} as const;
+
+/**
+ * Set by the supervisor on every native it spawns: which home and service the process belongs to. When
+ * the state file is lost (a crash mid-write, a supervisor killed), the natives are found again by these,
+ * read from the processes themselves (/proc/PID/environ).
+ */
+export const nativeMarkerEnv = {
+	home: 'STIGMER_NATIVE_HOME',
+	service: 'STIGMER_NATIVE_SERVICE',
 } as const;
 
 /**

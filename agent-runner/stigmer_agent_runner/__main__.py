@@ -11,6 +11,7 @@ from . import app as app_module
 from . import config as config_module
 from . import log
 from .api import Api
+from .store import StoreUnavailable
 
 
 class RunnerServer(uvicorn.Server):
@@ -51,7 +52,8 @@ def main() -> int:
         return 2
     try:
         application, api = app_module.create(config)
-    except OSError as error:
+    except (OSError, StoreUnavailable) as error:
+        # one line, no traceback: the CLI shows the container's last lines when it exits while starting
         log.error(f"cannot start: {error}")
         return 1
     log.info(

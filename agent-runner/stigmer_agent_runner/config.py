@@ -26,6 +26,8 @@ LLM_PROVIDER = "STIGMER_LLM_PROVIDER"
 LLM_BASE_URL = "STIGMER_LLM_BASE_URL"
 LLM_MODEL = "STIGMER_LLM_MODEL"
 LLM_API_KEY_FILE = "STIGMER_LLM_API_KEY_FILE"
+# "1" when LLM_BASE_URL is stigmer's forward to an LLM on the host's loopback (run by stigmer's supervisor)
+LLM_VIA_FORWARD = "STIGMER_LLM_VIA_FORWARD"
 MAX_CONCURRENCY = "STIGMER_MAX_CONCURRENCY"
 # Service tuning (not part of the contract's table; defaults suit the container settings).
 SHUTDOWN_GRACE_SECONDS = "STIGMER_SHUTDOWN_GRACE_SECONDS"

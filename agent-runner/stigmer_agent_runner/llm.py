@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -151,6 +152,12 @@ def _forward_refusal(response: "httpx.Response") -> LlmError:
 
 def _unreachable(url: str, error: Exception) -> LlmError:
     reason = str(error) or type(error).__name__
+    if os.environ.get(config_module.LLM_VIA_FORWARD) == "1":
+        # nothing listens at the forward's address: its owner, stigmer's supervisor on the host, is gone
+        return LlmError(
+            f"cannot reach the LLM: stigmer's LLM forward at {url} is down ({reason}); it runs in stigmer's "
+            "supervisor on the host, which is not running — run `stigmer server start`"
+        )
     return LlmError(
         f"cannot reach the LLM at {url} ({reason}) — set llm.baseUrl in config.yaml / "
         f"{config_module.LLM_BASE_URL}"

@@ -5,6 +5,7 @@ its execution, which is also its SSE `id:`.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -85,16 +86,52 @@ class Event:
     data: Dict[str, Any]
 
 
+class StoreUnavailable(Exception):
+    """The store cannot be opened: the message names the file system and its free space when it is full."""
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" or value >= 10 else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def describe_storage_failure(error: BaseException, directory: str) -> str:
+    """One sentence for a failure to write under `directory`: a full or read-only file system says so."""
+    try:
+        stat = os.statvfs(directory)
+        room = f" ({_size(stat.f_bavail * stat.f_frsize)} free of {_size(stat.f_blocks * stat.f_frsize)})"
+    except OSError:
+        room = ""
+    text = str(error)
+    code = error.errno if isinstance(error, OSError) else None
+    if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text or "disk I/O error" in text and room.startswith(" (0 B"):
+        return f"no space left on the file system of {directory}{room}"
+    if code == errno.EROFS or "readonly database" in text:
+        return f"the file system of {directory} is read-only"
+    return f"{text} ({directory}{room})"
+
+
 class Store:
     def __init__(self, data_dir: str) -> None:
-        os.makedirs(data_dir, exist_ok=True)
         self.path = os.path.join(data_dir, "agent-runner.sqlite3")
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        db: Optional[sqlite3.Connection] = None
+        try:
+            os.makedirs(data_dir, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as error:
+            if db is not None:
+                db.close()
+            raise StoreUnavailable(f"cannot open the store {self.path}: {describe_storage_failure(error, data_dir)}") from None
+        self._db = db
 
     def close(self) -> None:
         with self._lock:

@@ -53,3 +53,23 @@ def test_the_forwards_refusal_fails_at_once_with_its_message(client_for, forward
     assert "cannot reach the LLM at 127.0.0.1:11434 on the host" in final["error"]
     assert "answered 502" not in final["error"]
     assert len(forward_refusing.requests) == 1
+
+
+def test_a_forward_that_is_down_names_the_forward_and_the_command_that_fixes_it(client_for, monkeypatch):
+    # nothing listens at the forward's address: its owner (stigmer's supervisor) is not running
+    import socket
+
+    from stigmer_agent_runner import config as config_module
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv(config_module.LLM_VIA_FORWARD, "1")
+    policy = RetryPolicy(max_retries=0, base_delay=0.01, max_delay=0.05)
+    client = client_for(llm=OpenAiClient(f"http://127.0.0.1:{closed}/v1", None, 10, policy))
+    execution_id = client.post("/v1/executions", json={"agent": AGENT, "input": "x"}).json()["id"]
+    final = wait_for(client, execution_id)
+    assert final["status"] == "failed"
+    assert f"stigmer's LLM forward at http://127.0.0.1:{closed}/v1/chat/completions is down" in final["error"]
+    assert "`stigmer server start`" in final["error"]
+    assert "set llm.baseUrl" not in final["error"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from stigmer_agent_runner import config
-from stigmer_agent_runner.store import INTERRUPTED, QUEUED, RUNNING, SUCCEEDED, Store
+from stigmer_agent_runner.store import INTERRUPTED, QUEUED, RUNNING, SUCCEEDED, Store, StoreUnavailable
 
 
 def test_executions_and_events_persist_in_order(tmp_path):
@@ -74,3 +74,17 @@ def test_missing_or_empty_secret_files_name_the_variable(tmp_path):
     key = tmp_path / "key"
     key.write_text("sk-1")
     assert config.load({config.API_TOKEN_FILE: str(token), config.LLM_API_KEY_FILE: str(key)}).llm_api_key == "sk-1"
+
+
+def test_a_full_disk_at_store_init_is_one_sentence_naming_the_file_system(tmp_path, monkeypatch):
+    import sqlite3
+
+    def full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sqlite3, "connect", full)
+    with pytest.raises(StoreUnavailable) as raised:
+        Store(str(tmp_path))
+    message = str(raised.value)
+    assert f"no space left on the file system of {tmp_path}" in message
+    assert " free of " in message and "Traceback" not in message

@@ -95,6 +95,12 @@ export class ProgressReporter {
 			case 'volume-removed':
 				this.done(`✔ ${s}: volume ${event.text} removed`);
 				return;
+			case 'supervisor-lost':
+				this.done(`! ${event.text}: starting it again`);
+				return;
+			case 'config-invalid':
+				this.done(`! config.yaml is invalid (${event.text}); stopping what runs of this home`);
+				return;
 		}
 	}
 }

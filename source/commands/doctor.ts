@@ -8,6 +8,7 @@ import { currentContainer, listRemoteVolumes } from '../engine/ContainerService.
 import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
+import { fileSystemOf, formatBytes } from '../platform/fileSystem.js';
 import { processFacts } from '../platform/ProcessFacts.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { type UserError, errorMessage } from '../errors.js';
@@ -45,6 +46,21 @@ async function execInContainer(api: DockerApi, id: string, cmd: string[], timeou
 	return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(parts).toString('utf8').trim() };
 }
 
+/** Below this, state files and logs will soon fail to be written; below the warning level, a busy day's logs do not fit. */
+const homeFailBytes = 16 * 1024 * 1024;
+const homeWarnBytes = 256 * 1024 * 1024;
+
+/** Free space on the home's file system: a full disk is a state of its own, not "all checks passed". */
+export function homeDiskCheck(dir: string): Check {
+	const fs = fileSystemOf(dir);
+	if (fs.freeBytes === null) return { name: 'home disk', status: 'skip', detail: `cannot tell the free space under ${dir}` };
+	const detail = `${formatBytes(fs.freeBytes)} free${fs.totalBytes ? ` of ${formatBytes(fs.totalBytes)}` : ''} on ${fs.mountPoint} (the home, ${dir})`;
+	const fix = `free space on ${fs.mountPoint} (logs under ${dir}/logs can go), or choose another home with --home`;
+	if (fs.freeBytes < homeFailBytes) return { name: 'home disk', status: 'fail', detail: `${detail}: logs and state cannot be written`, fix };
+	if (fs.freeBytes < homeWarnBytes) return { name: 'home disk', status: 'warn', detail, fix };
+	return { name: 'home disk', status: 'ok', detail };
+}
+
 export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 	const checks: Check[] = [];
 	const home = ctx.home;
@@ -65,6 +81,7 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 	} catch (error) {
 		checks.push({ name: 'home', status: 'fail', detail: errorMessage(error), fix: (error as UserError).hint ?? `make ${home.dir} writable or choose another with --home` });
 	}
+	checks.push(homeDiskCheck(home.dir));
 
 	let api: DockerApi | null = null;
 	try {

@@ -6,6 +6,8 @@ import { readAgentSpec } from '../agents/agentSpec.js';
 import { ExecutionPrinter } from '../agents/ExecutionPrinter.js';
 import { AgentRunnerApiError, AgentRunnerClient, isTerminal, type ExecutionEvent } from '../api/AgentRunnerClient.js';
 import { loadConfig } from '../config/loadConfig.js';
+import type { StigmerConfig } from '../config/types.js';
+import { supervisorLoss, supervisorPid } from '../supervisor/SupervisorClient.js';
 import { exitCodes } from '../contract.js';
 import { UsageError, UserError, errorMessage } from '../errors.js';
 import { jsonForTerminal, sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
@@ -15,6 +17,16 @@ import type { Command, CommandContext } from './CommandContext.js';
 const cancelWaitMs = 15_000;
 
 /** Checks the files before anything is submitted: each must be a readable regular file, names unique. */
+/** The longest upload name the agent-runner takes (validation.py, MAX_FILE_NAME_BYTES), as file systems do. */
+const maxUploadNameBytes = 255;
+
+const controlEscapes: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Control characters as escapes (\n, \x07): a name shown in an error must not act on the terminal. */
+function escapeControls(text: string): string {
+	return text.replace(/[\x00-\x1f\x7f]/g, (c) => controlEscapes[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function checkUploads(files: string[]): string[] {
 	const byName = new Map<string, string>();
 	return files.map((file) => {
@@ -27,6 +39,16 @@ export function checkUploads(files: string[]): string[] {
 		}
 		if (!stat.isFile()) throw new UsageError(`--file ${file}: not a regular file`, 'upload the files of a directory one by one (--file DIR/a --file DIR/b)');
 		const name = path.basename(file);
+		// the agent-runner's rule for upload names (validation.py, safe_filename): refused here, before any upload
+		const control = /[\x00-\x1f\x7f]/.exec(name);
+		if (control) {
+			throw new UsageError(
+				`--file "${escapeControls(file)}": the file name holds a control character (${escapeControls(control[0])} at position ${control.index + 1}), which the agent-runner refuses`,
+				'rename the file (or copy it to a name without control characters) and upload that',
+			);
+		}
+		if (Buffer.byteLength(name) > maxUploadNameBytes)
+			throw new UsageError(`--file ${file}: the file name is longer than ${maxUploadNameBytes} bytes, which the agent-runner refuses`, 'rename the file and upload that');
 		const other = byName.get(name);
 		if (other !== undefined) throw new UsageError(`--file ${file}: another file is also named ${name} (${other})`, 'each file lands in the workspace under its base name; rename one of them');
 		byName.set(name, file);
@@ -47,15 +69,24 @@ const run: Command<'run'> = async (ctx, { flags, input: positionals }) => {
 	const input = promptArg === '-' ? readFileSync(0, 'utf8') : promptArg;
 	if (input.trim() === '') throw new UsageError('PROMPT is empty');
 
-	const client = AgentRunnerClient.forHome(ctx.home);
+	const config = loadConfig(ctx.home);
+	const client = AgentRunnerClient.forHome(ctx.home, config.agentRunner.port);
+	const loss = supervisorLoss(ctx.home);
+	if (loss) ctx.stderr.write(`stigmer: ${loss}\n`);
 	try {
-		return await follow(ctx, client, { agent, input, files }, { detach: flags.detach === true, json: flags.json === true });
+		return await follow(ctx, client, config, { agent, input, files }, { detach: flags.detach === true, json: flags.json === true });
 	} finally {
 		client.close();
 	}
 };
 
-async function follow(ctx: CommandContext, client: AgentRunnerClient, request: Parameters<AgentRunnerClient['submit']>[0], options: { detach: boolean; json: boolean }): Promise<number> {
+async function follow(
+	ctx: CommandContext,
+	client: AgentRunnerClient,
+	config: StigmerConfig,
+	request: Parameters<AgentRunnerClient['submit']>[0],
+	options: { detach: boolean; json: boolean },
+): Promise<number> {
 	const stop = new AbortController();
 	let interrupts = 0;
 	let executionId: string | null = null;
@@ -136,7 +167,7 @@ async function follow(ctx: CommandContext, client: AgentRunnerClient, request: P
 		const reason = typeof last?.data.error === 'string' ? last.data.error : '';
 		if (interrupts > 0 && status === 'cancelled') return exitCodes.interrupted;
 		if (options.json) ctx.stderr.write(`stigmer: execution ${submitted.id} ${status}${reason ? `: ${sanitizeForTerminal(reason, false)}` : ''}\n`);
-		const hint = llmHint(ctx, reason);
+		const hint = llmHint(ctx, config, reason);
 		if (hint) ctx.stderr.write(`  ${hint}\n`);
 		return exitCodes.failure;
 	} finally {
@@ -154,16 +185,16 @@ function explainSubmitError(error: unknown): unknown {
 	return error;
 }
 
-/** When the LLM is the problem, names the setting that points at it and its current value. */
-function llmHint(ctx: CommandContext, reason: string): string | null {
+/** When the LLM is the problem, names what failed: the forward (and its owner), or the setting that points at the LLM. */
+function llmHint(ctx: CommandContext, config: StigmerConfig, reason: string): string | null {
 	if (!/\bLLM\b/.test(reason)) return null;
-	try {
-		const config = loadConfig(ctx.home);
-		const where = config.file ?? ctx.home.configFile;
-		return `the LLM is agentRunner.llm.baseUrl (now ${config.agentRunner.llm.baseUrl}) and agentRunner.llm.model (now ${config.agentRunner.llm.model}) in ${where}; change them, then \`stigmer server restart agent-runner\``;
-	} catch {
-		return `the LLM is agentRunner.llm.baseUrl in ${ctx.home.configFile}; change it, then \`stigmer server restart agent-runner\``;
+	if (/LLM forward .* is down/.test(reason)) {
+		return supervisorPid(ctx.home) === null
+			? 'the LLM forward runs in the stigmer supervisor, which is not running: `stigmer server start` starts both again (the container is kept)'
+			: 'the supervisor runs again now: run the agent again';
 	}
+	const where = config.file ?? ctx.home.configFile;
+	return `the LLM is agentRunner.llm.baseUrl (now ${config.agentRunner.llm.baseUrl}) and agentRunner.llm.model (now ${config.agentRunner.llm.model}) in ${where}; change them, then \`stigmer server restart agent-runner\``;
 }
 
 export default run;

@@ -29,6 +29,17 @@ export class ConfigError extends UsageError {
 		super(problems.length === 1 ? where(problems[0]!) : `${file}: ${problems.length} problems\n${listed.join('\n')}`, configHint);
 		this.name = 'ConfigError';
 		this.problems = problems;
+		this.file = file;
+	}
+
+	readonly file: string;
+
+	/** One line: the first problem with its file:line, and how many more there are. */
+	oneLine(): string {
+		const first = this.problems[0];
+		if (!first) return `${this.file}: invalid`;
+		const more = this.problems.length > 1 ? ` (and ${this.problems.length - 1} more)` : '';
+		return `${this.file}${first.line ? `:${first.line}` : ''}: ${first.key}: ${first.problem}${more}`;
 	}
 }
 
@@ -74,7 +85,7 @@ export function loadConfig(home: StigmerHome): StigmerConfig {
 	} catch (error) {
 		if (error instanceof ConfigError) throw error;
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig(home);
-		throw new UsageError(`cannot read ${home.configFile}: ${errorMessage(error)}`);
+		throw new ConfigError(home.configFile, [{ line: undefined, key: '(file)', problem: `cannot be read: ${errorMessage(error)}` }]);
 	}
 	return parseConfig(text, home.configFile, home);
 }

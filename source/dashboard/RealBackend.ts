@@ -25,10 +25,10 @@ import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
-import { nativeRow, type ServiceStatus } from '../stack/ServiceStatus.js';
+import { llmForwardRow, nativeRow, type ServiceStatus } from '../stack/ServiceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
-import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
+import { readNativeState, subscribe, supervisorLoss } from '../supervisor/SupervisorClient.js';
 import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
 import { type ExecutionsBackend, followExecutions } from './executionActions.js';
 import { AgentRunnerClient } from '../api/AgentRunnerClient.js';
@@ -97,6 +97,9 @@ export class RealBackend implements DashboardBackend {
 			(status) => {
 				if (signal.aborted) return;
 				sink.dispatch({ type: 'services/replaced', services: status.services });
+				sink.dispatch({ type: 'llmForward/changed', forward: status.llmForward ?? null });
+				const loss = supervisorLoss(this.home);
+				if (loss) sink.dispatch({ type: 'status/set', status: { kind: 'error', text: loss } });
 				if (status.engine.reachable === false)
 					sink.dispatch({ type: 'engine/changed', engine: { reachable: false, endpoint: status.engine.endpoint, ...(status.engine.error ? { error: status.engine.error } : {}) } });
 			},
@@ -115,6 +118,13 @@ export class RealBackend implements DashboardBackend {
 			this.api?.close();
 			this.runner.close();
 		};
+	}
+
+	/** The LLM forward as the state file (or the dead supervisor's last record) says, in the header. */
+	private showForward(sink: DashboardSink): void {
+		const snapshot = readNativeState(this.home);
+		// a forward recorded by a supervisor that died: the container it served may still run, shown as down
+		sink.dispatch({ type: 'llmForward/changed', forward: llmForwardRow(snapshot.forward, snapshot.supervisorPid !== null, true) ?? null });
 	}
 
 	/** Native rows from the supervisor's stream; CPU/RSS/PIDs of their process trees from /proc. */
@@ -155,13 +165,25 @@ export class RealBackend implements DashboardBackend {
 		const connect = () => {
 			if (signal.aborted || unsubscribe) return;
 			let opened = true;
-			unsubscribe = subscribe(this.home, onState, () => {
-				// the supervisor went away (or was never there): show what its state file says, wait for the next one
-				unsubscribe = null;
-				if (!opened || signal.aborted) return;
-				opened = false;
-				onState(readNativeState(this.home).services);
-			});
+			unsubscribe = subscribe(
+				this.home,
+				(services) => {
+					onState(services);
+					// the forward's changes come with the supervisor's (its state file), not in the stream
+					this.showForward(sink);
+				},
+				() => {
+					// the supervisor went away (or was never there): show what its state file says, wait for the next one
+					unsubscribe = null;
+					if (!opened || signal.aborted) return;
+					opened = false;
+					onState(readNativeState(this.home).services);
+					// it died (a shutdown clears what it ran): natives unsupervised, the LLM forward down
+					const loss = supervisorLoss(this.home);
+					if (loss) sink.dispatch({ type: 'status/set', status: { kind: 'error', text: loss } });
+					this.showForward(sink);
+				},
+			);
 		};
 		connect();
 		try {

@@ -90,6 +90,8 @@ export interface ContainerNetwork {
 	networkMode: string;
 	/** the LLM base URL as the container sees it */
 	llmUrl: string;
+	/** llmUrl is the supervisor's forward to the host's loopback LLM */
+	viaForward?: boolean;
 	extraHosts: string[];
 }
 
@@ -168,6 +170,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		[containerEnv.maxConcurrency]: String(config.maxConcurrency),
 		// in the configuration hash with the rest of the body: a change of policy recreates the container
 		[containerEnv.sandboxNetwork]: config.sandbox.network,
+		...(network.viaForward ? { [containerEnv.llmViaForward]: '1' } : {}),
 	};
 	const binds = remote ? [] : [`${home.workspaceDir}:${containerPaths.workspace}`, `${home.agentRunnerDataDir}:${containerPaths.data}`, `${home.apiTokenFile}:${containerPaths.apiToken}:ro`];
 	const ownedPaths = remote ? [] : [home.workspaceDir, home.agentRunnerDataDir, home.apiTokenFile];

@@ -1,9 +1,10 @@
 // Serialises `start`, `stop` and `restart` of one home across processes: two at once never make two
-// containers. An exclusive-create lock file holds the owner's pid and process start time, so a lock
-// left by a killed CLI is recognised as stale and taken over.
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+// containers. The lock (home/lockLink.ts: a symbolic link created in one step) names the owner's pid and
+// process start time, so a lock left by a killed CLI is recognised as stale and taken over.
+import { renameSync, unlinkSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { isSameProcess, processStartTime } from '../platform/ProcessFacts.js';
+import { createLockLink, readLockLink, removeLockLink } from './lockLink.js';
 import type { StigmerHome } from './StigmerHome.js';
 
 export interface HeldLock {
@@ -13,44 +14,29 @@ export interface HeldLock {
 export async function acquireHomeLock(home: StigmerHome, options: { timeoutMs?: number; what?: string; signal?: AbortSignal } = {}): Promise<HeldLock> {
 	const file = home.lockFile;
 	const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-	const me = `${process.pid} ${processStartTime(process.pid) || '-'}\n`;
+	const me = `${process.pid} ${processStartTime(process.pid) || '-'}`;
 	let waitMs = 20;
 	for (;;) {
-		try {
-			const fd = openSync(file, 'wx', 0o644);
-			writeSync(fd, me);
-			closeSync(fd);
+		if (createLockLink(file, me)) {
 			let released = false;
 			return {
 				release() {
 					if (released) return;
 					released = true;
-					try {
-						if (readFileSync(file, 'utf8') === me) unlinkSync(file);
-					} catch {
-						// already gone
-					}
+					removeLockLink(file, me);
 				},
 			};
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-				throw new UserError(`cannot create the lock file ${file}: ${(error as Error).message}`, 1, 'check that the stigmer home is writable');
-			}
 		}
-		let owner = '';
-		try {
-			owner = readFileSync(file, 'utf8');
-		} catch {
-			continue; // released meanwhile
-		}
-		const [pidText, start] = owner.trim().split(' ');
+		const owner = readLockLink(file);
+		if (owner === null) continue; // released meanwhile
+		const [pidText, start] = owner.split(' ');
 		const pid = Number(pidText);
 		if (!Number.isInteger(pid) || pid <= 0 || !isSameProcess(pid, start === '-' ? null : (start ?? null))) {
 			// Stale: move it aside atomically so only one waiter takes it over.
 			try {
 				const aside = `${file}.stale.${process.pid}`;
 				renameSync(file, aside);
-				if (readFileSync(aside, 'utf8') !== owner) renameSync(aside, file);
+				if (readLockLink(aside) !== owner) renameSync(aside, file);
 				else unlinkSync(aside);
 			} catch {
 				// someone else took it over first

@@ -4,6 +4,8 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { cliEnv, containerName, homeHash, networkName, type RemoteVolume, volumeName } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
+import { describeFileSystemRefusal, readOnlyRefusal } from '../platform/fileSystem.js';
+import { removeLeftoverTempFiles } from './atomicFile.js';
 
 export class StigmerHome {
 	readonly dir: string;
@@ -92,7 +94,11 @@ export class StigmerHome {
 			mkdirSync(this.secretsDir, { recursive: true, mode: 0o700 });
 			if ((statSync(this.secretsDir).mode & 0o777) !== 0o700) chmodSync(this.secretsDir, 0o700);
 		} catch (error) {
+			const refusal = describeFileSystemRefusal(error, this.dir) ?? readOnlyRefusal(this.dir);
+			if (refusal) throw new UserError(`cannot use ${this.dir} as the stigmer home: ${refusal}`, 1, `choose a writable directory with --home DIR or ${cliEnv.home}, or free some space there`);
 			throw new UserError(`cannot use ${this.dir} as the stigmer home: ${errorMessage(error)}`, 1, `choose a writable directory with --home DIR or ${cliEnv.home}, or fix its permissions`);
 		}
+		// what writers that died left half-written (home/atomicFile.ts)
+		for (const dir of [this.runDir, this.secretsDir]) removeLeftoverTempFiles(dir);
 	}
 }

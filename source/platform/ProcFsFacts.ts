@@ -69,35 +69,54 @@ export class ProcFsFacts implements ProcessFacts {
 		}
 	}
 
+	commandLines(): Map<number, string> {
+		const lines = new Map<number, string>();
+		for (const pid of listPids()) {
+			const line = this.commandLine(pid);
+			if (line) lines.set(pid, line);
+		}
+		return lines;
+	}
+
+	withEnv(name: string, value: string): number[] {
+		const wanted = Buffer.from(`${name}=${value}\0`);
+		const found: number[] = [];
+		for (const pid of listPids()) {
+			let environ: Buffer;
+			try {
+				environ = readFileSync(`/proc/${pid}/environ`);
+			} catch {
+				continue;
+			}
+			const at = environ.indexOf(wanted);
+			if (at === 0 || (at > 0 && environ[at - 1] === 0)) found.push(pid);
+		}
+		return found;
+	}
+
+	envValue(pid: number, name: string): string | null {
+		try {
+			const entry = readFileSync(`/proc/${pid}/environ`, 'utf8')
+				.split('\0')
+				.find((e) => e.startsWith(`${name}=`));
+			return entry === undefined ? null : entry.slice(name.length + 1);
+		} catch {
+			return null;
+		}
+	}
+
 	/** /proc/net/tcp{,6} gives the socket inode of a LISTEN entry, /proc/<pid>/fd links give its owner. */
 	portOwner(port: number): PortOwner | null {
 		const inodes = listeningInodes(port);
 		if (inodes.size === 0) return null;
-		let pids: string[] = [];
-		try {
-			pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-		} catch {
-			return null;
-		}
-		for (const pid of pids) {
-			let fds: string[];
-			try {
-				fds = readdirSync(`/proc/${pid}/fd`);
-			} catch {
-				continue;
-			}
-			for (const fd of fds) {
-				let target = '';
-				try {
-					target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-				} catch {
-					continue;
-				}
-				const m = /^socket:\[(\d+)\]$/.exec(target);
-				if (m && inodes.has(m[1]!)) return { pid: Number(pid), command: this.commandLine(Number(pid)) ?? '' };
-			}
-		}
-		return null;
+		const pid = listPids().find((p) => holdsSocket(p, inodes));
+		return pid === undefined ? null : { pid, command: this.commandLine(pid) ?? '' };
+	}
+
+	listenerAmong(port: number, pids: number[]): boolean | null {
+		const inodes = listeningInodes(port);
+		if (inodes.size === 0) return null;
+		return pids.some((pid) => holdsSocket(pid, inodes));
 	}
 }
 
@@ -136,4 +155,35 @@ function listeningInodes(port: number): Set<string> {
 		}
 	}
 	return inodes;
+}
+
+/** Whether process `pid` has one of the socket `inodes` open (its /proc/<pid>/fd links). */
+function holdsSocket(pid: number, inodes: Set<string>): boolean {
+	let fds: string[];
+	try {
+		fds = readdirSync(`/proc/${pid}/fd`);
+	} catch {
+		return false;
+	}
+	for (const fd of fds) {
+		let target = '';
+		try {
+			target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+		} catch {
+			continue;
+		}
+		const m = /^socket:\[(\d+)\]$/.exec(target);
+		if (m && inodes.has(m[1]!)) return true;
+	}
+	return false;
+}
+
+function listPids(): number[] {
+	try {
+		return readdirSync('/proc')
+			.filter((d) => /^\d+$/.test(d))
+			.map(Number);
+	} catch {
+		return [];
+	}
 }

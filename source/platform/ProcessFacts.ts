@@ -43,6 +43,14 @@ export interface ProcessFacts {
 	commandLine(pid: number): string | null;
 	/** The local process that listens on TCP `port`, null when none (or it cannot be told). */
 	portOwner(port: number): PortOwner | null;
+	/** Whether one of `pids` holds the socket listening on TCP `port`; null when that cannot be told. Cheaper than portOwner. */
+	listenerAmong(port: number, pids: number[]): boolean | null;
+	/** Every readable process's command line (arguments joined by single spaces), by pid. */
+	commandLines(): Map<number, string>;
+	/** Pids of the processes whose environment holds `name` = `value` (only those whose environment can be read). */
+	withEnv(name: string, value: string): number[];
+	/** The value of `name` in the environment of `pid`, null when unset or unreadable. */
+	envValue(pid: number, name: string): string | null;
 }
 
 export type ProcessFactsKind = ProcessFacts['kind'];

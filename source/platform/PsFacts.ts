@@ -108,6 +108,38 @@ export class PsFacts implements ProcessFacts {
 		}
 	}
 
+	commandLines(): Map<number, string> {
+		const lines = new Map<number, string>();
+		for (const row of (run('ps', ['-ww', '-A', '-o', 'pid=,command=']) ?? '').split('\n')) {
+			const m = /^\s*(\d+)\s+(.*)$/.exec(row);
+			if (m) lines.set(Number(m[1]), m[2]!.trim());
+		}
+		return lines;
+	}
+
+	/** `ps e` appends the environment to the command line (procps and BSD alike); a value holding a space is not found. */
+	withEnv(name: string, value: string): number[] {
+		const found: number[] = [];
+		const token = ` ${name}=${value}`;
+		for (const row of (run('ps', ['eww', '-A', '-o', 'pid=,command=']) ?? '').split('\n')) {
+			const m = /^\s*(\d+)\s+(.*)$/.exec(row);
+			if (!m) continue;
+			const at = m[2]!.indexOf(token);
+			if (at !== -1 && [' ', undefined].includes(m[2]![at + token.length])) found.push(Number(m[1]));
+		}
+		return found;
+	}
+
+	envValue(pid: number, name: string): string | null {
+		const line = run('ps', ['eww', '-p', String(pid), '-o', 'command=']) ?? '';
+		return new RegExp(`(?:^| )${name}=(\\S*)`).exec(line)?.[1] ?? null;
+	}
+
+	listenerAmong(port: number, pids: number[]): boolean | null {
+		const owner = this.portOwner(port);
+		return owner === null ? null : pids.includes(owner.pid);
+	}
+
 	/** `lsof` lists the listening socket's process; null when lsof is missing or finds none. */
 	portOwner(port: number): PortOwner | null {
 		let out: string | null;

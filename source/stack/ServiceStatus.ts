@@ -1,4 +1,5 @@
 // One row of `stigmer server status --json` (docs/contract.md). The dashboard's services table shows the same.
+import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 
 /** `unknown`: the container engine does not answer, so what the container does cannot be told. */
@@ -37,6 +38,28 @@ export interface EngineStatus {
 export interface StackStatus {
 	engine: EngineStatus;
 	services: ServiceStatus[];
+	/**
+	 * Present when config.yaml is invalid: its first problem as `file:line: key: problem`. The rows then come
+	 * from what runs (the supervisor's state, the engine's labels), not from the configuration.
+	 */
+	configError?: string;
+	/** the native services supervisor; pid null when it is not running (it runs the natives and the LLM forward) */
+	supervisor?: { pid: number | null };
+	/**
+	 * The agent-runner's path to an LLM on the host's loopback (supervisor/LlmForward.ts), when it has one:
+	 * `forward`, `direct`, `pending` or `failed` as the supervisor reports it, `down` when the supervisor that
+	 * ran it is gone (agents cannot reach the LLM until `stigmer server start`).
+	 */
+	llmForward?: { state: 'forward' | 'direct' | 'pending' | 'failed' | 'down'; listen: string; target: string; error?: string };
+}
+
+/** The status's llmForward from what the supervisor reports (or, dead, what it last recorded). */
+export function llmForwardRow(forward: LlmForwardStatus | null, supervisorAlive: boolean, containerUp: boolean): StackStatus['llmForward'] {
+	if (!forward) return undefined;
+	const listen = `${forward.listenHost}:${forward.boundPort}`;
+	const target = `${forward.targetHost}:${forward.targetPort}`;
+	if (!supervisorAlive) return containerUp ? { state: 'down', listen, target, error: 'the supervisor that runs it is not running' } : undefined;
+	return { state: forward.mode, listen, target, ...(forward.error ? { error: forward.error } : {}) };
 }
 
 /** The status row of a native service, from what the supervisor reports (status and the dashboard alike). */

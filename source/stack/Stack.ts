@@ -1,8 +1,8 @@
 // The one implementation of start, stop, restart and status, used by the CLI commands and the
 // dashboard alike. Natives go through the supervisor, the container through ContainerService.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { loadConfig } from '../config/loadConfig.js';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { ConfigError, defaultConfig, loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService, defaultTimeouts, exitCodes, imageRepository, labels } from '../contract.js';
 import {
@@ -28,21 +28,29 @@ import { withHealthFallback } from '../engine/healthFallback.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBuilder.js';
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
+import { writeFileAtomic } from '../home/atomicFile.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
+import { fileSystemOf, formatBytes } from '../platform/fileSystem.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
-import { ensureSupervisor, readNativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
+import { ensureSupervisor, nativeState, request, shutdownSupervisor, supervisorLoss, supervisorPid } from '../supervisor/SupervisorClient.js';
 import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
-import { nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
+import { llmForwardRow, nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
 import { openApiForward, prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
 	| { service: string; phase: 'build'; progress: BuildProgress }
-	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string };
+	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string }
+	/** start found the supervisor dead (it died while natives or the LLM forward ran): `text` says what was lost */
+	| { service: 'supervisor'; phase: 'supervisor-lost'; text: string }
+	/** stop with an invalid config.yaml: `text` is its first problem (file:line) */
+	| { service: 'config'; phase: 'config-invalid'; text: string };
 
 export interface StackOptions {
+	/** config.yaml, when the caller has read it already (a file is read once per command) */
+	config?: StigmerConfig;
 	onEvent?: (event: StackEvent) => void;
 	signal?: AbortSignal;
 	/** an already connected engine client (the dashboard keeps one) */
@@ -83,7 +91,7 @@ export function ensureApiToken(home: StigmerHome): string {
 		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read ${home.apiTokenFile}: ${errorMessage(error)}`);
 	}
 	const token = randomBytes(32).toString('hex');
-	writeFileSync(home.apiTokenFile, `${token}\n`, { mode: 0o600 });
+	writeFileAtomic(home.apiTokenFile, `${token}\n`, 0o600);
 	return token;
 }
 
@@ -126,13 +134,16 @@ async function ensureImage(api: DockerApi, config: StigmerConfig, options: Start
 /** Brings the selected services up in order (natives, then agent-runner) and waits until each is ready. */
 export async function startStack(home: StigmerHome, options: StartOptions = {}): Promise<StackStatus> {
 	home.ensureLayout();
-	const config = loadConfig(home);
+	ensureRoom(home);
+	const config = options.config ?? loadConfig(home);
 	const selected = selectServices(config, options.services);
 	const wantContainer = selected.includes(agentRunnerService);
 	const natives = config.services.filter((s) => selected.includes(s.name));
 	const timeoutSeconds = options.timeoutSeconds ?? defaultTimeouts.startSeconds;
 	const wait = options.wait ?? true;
 	const emit = options.onEvent ?? (() => {});
+	const loss = supervisorLoss(home);
+	if (loss) emit({ service: 'supervisor', phase: 'supervisor-lost', text: loss.replace(/ — run .*$/, '') });
 	const apiToken = ensureApiToken(home);
 
 	// The engine first: when it is unreachable nothing is started (exit 3).
@@ -162,6 +173,20 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	} finally {
 		if (!options.api) api?.close();
 	}
+}
+
+/** Below this much free space on the home's file system, start refuses: state and logs could not be written. */
+const minimumFreeBytes = 1024 * 1024;
+
+/** A full disk under the home is said as such before anything starts (stop still works there). */
+function ensureRoom(home: StigmerHome): void {
+	const fs = fileSystemOf(home.dir);
+	if (fs.freeBytes === null || fs.freeBytes >= minimumFreeBytes) return;
+	throw new UserError(
+		`no space left on ${fs.mountPoint} (${formatBytes(fs.freeBytes)} free${fs.totalBytes ? ` of ${formatBytes(fs.totalBytes)}` : ''}): the stack's state and logs under ${home.dir} cannot be written`,
+		1,
+		`free some space there (\`stigmer doctor\` shows it; old logs in ${home.logsDir} can go), then start again; \`stigmer server stop\` and \`status\` work meanwhile`,
+	);
 }
 
 /** One `startStack`: its settings, and what it has started so far (undone when it fails). */
@@ -238,7 +263,7 @@ async function closedOwnApiForward(home: StigmerHome, port: number): Promise<boo
 async function startNatives(run: StartRun, natives: StigmerConfig['services']): Promise<void> {
 	const { home, config, wait, timeoutSeconds, emit } = run;
 	await ensureSupervisor(home);
-	const before = new Map(readNativeState(home).services.map((s) => [s.name, s.state]));
+	const before = new Map((await nativeState(home)).services.map((s) => [s.name, s.state]));
 	const response = await request(home, { cmd: 'start', services: natives.map((s) => s.name), configs: config.services, wait, timeout: timeoutSeconds }, { timeoutMs: (timeoutSeconds + 30) * 1000 });
 	for (const s of response.services ?? []) {
 		if (s.state === 'not-installed') emit({ service: s.name, phase: 'not-installed', text: s.lastError });
@@ -310,7 +335,7 @@ async function rollback(home: StigmerHome, api: DockerApi | null, container: str
 		await request(home, { cmd: 'stop', services: natives, timeout: 5 }).catch(() => {});
 	}
 	// a supervisor started only for the forward goes too, once nothing of the stack runs
-	const nativeUp = readNativeState(home).services.some((s) => ['running', 'starting', 'restarting'].includes(s.state));
+	const nativeUp = (await nativeState(home)).services.some((s) => ['running', 'starting', 'restarting'].includes(s.state));
 	if (!containerLeft && !nativeUp && supervisorPid(home) !== null) await shutdownSupervisor(home, 5);
 }
 
@@ -334,7 +359,7 @@ export async function waitContainerReady(api: DockerApi, home: StigmerHome, id: 
 				throw new UserError(
 					`${agentRunnerService} exited with code ${inspect.State.ExitCode}${inspect.State.OOMKilled ? ' (killed: out of memory; raise agentRunner.memory)' : ''} while starting`,
 					1,
-					`its last lines:\n${logs || '(no output)'}`,
+					`its last lines:\n${logs || '(no output)'}${dataFullHint(home, logs)}`,
 				);
 			}
 		}
@@ -344,6 +369,13 @@ export async function waitContainerReady(api: DockerApi, home: StigmerHome, id: 
 		}
 		await new Promise((r) => setTimeout(r, 50));
 	}
+}
+
+/** The runner names its own /data when that is full: say where that is on this machine. */
+function dataFullHint(home: StigmerHome, logs: string): string {
+	if (!/no space left on the file system of \/data\b/.test(logs) || !existsSync(home.agentRunnerDataDir)) return '';
+	const fs = fileSystemOf(home.agentRunnerDataDir);
+	return `\n/data is ${home.agentRunnerDataDir} on this machine, on ${fs.mountPoint}${fs.freeBytes === null ? '' : ` (${formatBytes(fs.freeBytes)} free)`}: free space there, then \`stigmer server start\``;
 }
 
 export interface StopOptions extends StackOptions {
@@ -358,7 +390,10 @@ export interface StopOptions extends StackOptions {
 
 /** Stops all or the named services: SIGTERM / docker stop, then kill after the timeout. */
 export async function stopStack(home: StigmerHome, options: StopOptions = {}): Promise<void> {
-	const config = loadConfig(home);
+	// an invalid config.yaml does not keep the user from stopping what runs: the services are then the
+	// supervisor's (its state) and the container (the engine's labels), all of which belong to this home
+	const { config, invalid } = options.config ? { config: options.config, invalid: null } : await configOrRunning(home);
+	if (invalid) options.onEvent?.({ service: 'config', phase: 'config-invalid', text: invalid.oneLine() });
 	const selected = selectServices(config, options.services);
 	const all = !options.services || options.services.length === 0;
 	const timeout = options.timeoutSeconds ?? defaultTimeouts.stopSeconds;
@@ -396,7 +431,7 @@ export async function stopStack(home: StigmerHome, options: StopOptions = {}): P
 		}
 		const natives = config.services.map((s) => s.name).filter((n) => selected.includes(n));
 		if (all) {
-			const up = readNativeState(home).services.filter((s) => ['running', 'starting', 'restarting'].includes(s.state));
+			const up = (await nativeState(home)).services.filter((s) => ['running', 'starting', 'restarting'].includes(s.state));
 			for (const n of up) emit({ service: n.name, phase: 'stop' });
 			tasks.push(
 				shutdownSupervisor(home, timeout).then(() => {
@@ -436,10 +471,25 @@ async function removeHomeVolumes(api: DockerApi, home: StigmerHome, emit: ((even
 }
 
 export async function restartStack(home: StigmerHome, options: StartOptions = {}): Promise<StackStatus> {
-	const config = loadConfig(home);
+	const config = options.config ?? loadConfig(home);
 	const selected = selectServices(config, options.services);
-	await stopStack(home, { ...options, services: selected.length === serviceNames(config).length ? undefined : selected });
-	return startStack(home, { ...options, services: selected });
+	await stopStack(home, { ...options, config, services: selected.length === serviceNames(config).length ? undefined : selected });
+	return startStack(home, { ...options, config, services: selected });
+}
+
+/**
+ * config.yaml, or when it is invalid a stand-in built from what runs: the defaults for the container, and
+ * as natives the services the supervisor (or the processes, homeNatives.ts) knows of. `invalid` says why.
+ */
+async function configOrRunning(home: StigmerHome): Promise<{ config: StigmerConfig; invalid: ConfigError | null }> {
+	try {
+		return { config: loadConfig(home), invalid: null };
+	} catch (error) {
+		if (!(error instanceof ConfigError)) throw error;
+		const known = (await nativeState(home)).services;
+		const services = known.map((s) => ({ name: s.name, command: s.command ?? [s.name], args: [], cwd: null, env: {}, ready: null, optional: false, restart: 'never' as const }));
+		return { config: { ...defaultConfig(home), services }, invalid: error };
+	}
 }
 
 function configuredNativeRow(home: StigmerHome, name: string, config: StigmerConfig): ServiceStatus {
@@ -452,7 +502,7 @@ function configuredNativeRow(home: StigmerHome, name: string, config: StigmerCon
 
 /** The truth about every service, read from the engine and the supervisor's state file. */
 export async function stackStatus(home: StigmerHome, options: { api?: DockerApi; config?: StigmerConfig } = {}): Promise<StackStatus> {
-	const config = options.config ?? loadConfig(home);
+	const { config, invalid } = options.config ? { config: options.config, invalid: null } : await configOrRunning(home);
 	const endpoint = `http://127.0.0.1:${config.agentRunner.port}`;
 	let api = options.api ?? null;
 	let engineError: string | undefined;
@@ -476,7 +526,7 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 	} finally {
 		if (api && !options.api) api.close();
 	}
-	const state = readNativeState(home);
+	const state = await nativeState(home);
 	const byName = new Map(state.services.map((s) => [s.name, s]));
 	const natives = config.services.map((s) => {
 		const known = byName.get(s.name);
@@ -488,6 +538,14 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 			: { reachable: false, endpoint: safeEndpointUrl(), version: null, ...(engineError ? { error: engineError } : {}) },
 		services: [containerRow, ...natives],
 	};
+	status.supervisor = { pid: state.supervisorPid };
+	const forward = llmForwardRow(state.forward, state.supervisorPid !== null, ['running', 'starting', 'restarting'].includes(containerRow.state));
+	if (forward) status.llmForward = forward;
+	if (invalid) {
+		status.configError = invalid.oneLine();
+		// the port comes from the container itself: the configured one cannot be read
+		if (containerRow.state !== 'unknown' && !containerRow.id) delete containerRow.endpoint;
+	}
 	return status;
 }
 

@@ -57,7 +57,7 @@ export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: 
 	const predicted = await predictForwardPort(network.gateway, llm.port);
 	if (predicted === null) {
 		const forward = await opening;
-		return { ...base, llmUrl: containerLlmUrl(config.llm.baseUrl, network.gateway, forward.boundPort), forward: Promise.resolve(forward) };
+		return { ...base, llmUrl: containerLlmUrl(config.llm.baseUrl, network.gateway, forward.boundPort), viaForward: forward.mode !== 'direct', forward: Promise.resolve(forward) };
 	}
 	const confirmed = opening.then((forward) => {
 		if (forward.boundPort !== predicted) {
@@ -66,7 +66,7 @@ export async function prepareNetwork(api: DockerApi, home: StigmerHome, config: 
 		return forward;
 	});
 	confirmed.catch(() => {}); // the caller awaits it
-	return { ...base, llmUrl: containerLlmUrl(config.llm.baseUrl, network.gateway, predicted), forward: confirmed };
+	return { ...base, llmUrl: containerLlmUrl(config.llm.baseUrl, network.gateway, predicted), viaForward: true, forward: confirmed };
 }
 
 /**

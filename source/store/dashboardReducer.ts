@@ -15,6 +15,7 @@ import { type ExecutionsAction, executionsReducer } from './executionsReducer.js
 export type DashboardAction =
 	// from the backend
 	| { type: 'engine/changed'; engine: EngineView }
+	| { type: 'llmForward/changed'; forward: DashboardState['llmForward'] }
 	| { type: 'services/replaced'; services: ServiceStatus[]; kind?: ServiceStatus['kind'] }
 	| { type: 'service/updated'; status: ServiceStatus }
 	| { type: 'stats/sampled'; samples: Record<string, ResourceSample> }
@@ -44,6 +45,8 @@ export type DashboardAction =
 
 export function dashboardReducer(state: DashboardState, action: DashboardAction): DashboardState {
 	switch (action.type) {
+		case 'llmForward/changed':
+			return { ...state, llmForward: action.forward };
 		case 'engine/changed': {
 			const engine = { ...state.engine, ...action.engine };
 			// an engine that answers again has no error left to show

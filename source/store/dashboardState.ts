@@ -2,7 +2,7 @@
 // looking at (fed by keys). Log lines themselves live in LogBook rings beside it (see DashboardStore);
 // the state only carries `logsVersion`, which changes whenever they do.
 import type { ExecutionSummary, RunnerProblem } from '../api/AgentRunnerClient.js';
-import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import type { ServiceStatus, StackStatus } from '../stack/ServiceStatus.js';
 
 /** One measurement of a service's resources (containers: a stats frame; natives: the process table). */
 export interface ResourceSample {
@@ -90,6 +90,8 @@ export interface ExecutionsView {
 
 export interface DashboardState {
 	engine: EngineView;
+	/** the agent-runner's LLM forward (as `server status` shows it), null when it has none */
+	llmForward: NonNullable<StackStatus['llmForward']> | null;
 	services: ServiceStatus[];
 	resources: Record<string, ServiceResources>;
 	actions: Record<string, ActionInProgress>;
@@ -115,6 +117,7 @@ export interface DashboardState {
 
 export const initialDashboardState: DashboardState = {
 	engine: { reachable: null },
+	llmForward: null,
 	services: [],
 	resources: {},
 	actions: {},

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import stringWidth from 'string-width';
 import { test } from 'node:test';
 import { LogBook, cleanLine } from './LogBook.js';
 import { LogRing, type LogEntry } from './LogRing.js';
@@ -141,4 +142,13 @@ test('scrolling up anchors, scrolling back down to the tail resumes following', 
 	// the top: the first line stays at the top of a full pane
 	assert.equal(scrollAnchor(list, paused, -1000), 10);
 	assert.equal(scrollAnchor(ringList(new LogRing(2)), paused, -1), null);
+});
+
+test('wrapRows cuts by terminal cells: wide characters fill a row by their width, and the rows give the line back', () => {
+	const line = '全角文字👦👨‍👩‍👧‍👦e\u0301x';
+	for (const width of [2, 3, 5, 8]) {
+		const rows = wrapRows(line, width);
+		assert.equal(rows.join(''), line);
+		for (const row of rows) assert.ok(stringWidth(row) <= width, `width ${width}: ${JSON.stringify(rows)}`);
+	}
 });

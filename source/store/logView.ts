@@ -1,6 +1,7 @@
 // Derived views of the log rings: the lines of the chosen scope that match the filter (kept
 // incrementally, so a flood costs O(new lines) per flush, not O(ring)), and the window of them that
 // fits the pane (visibleFrom/visibleTo, as cli-kit's scrollable lists).
+import { wrapCells } from '../terminal/cellWidth.js';
 import type { LogEntry, LogRing } from './LogRing.js';
 
 export interface CompiledFilter {
@@ -139,13 +140,9 @@ export interface WindowOptions {
 	wrap: boolean;
 }
 
-/** Splits a line into screen rows of `width` characters (by code point). */
+/** Splits a line into screen rows of at most `width` terminal cells, between graphemes (terminal/cellWidth.ts). */
 export function wrapRows(line: string, width: number): string[] {
-	const chars = Array.from(line);
-	if (chars.length <= width || width <= 0) return [line];
-	const rows: string[] = [];
-	for (let i = 0; i < chars.length; i += width) rows.push(chars.slice(i, i + width).join(''));
-	return rows;
+	return wrapCells(line, width);
 }
 
 /**

@@ -2,9 +2,13 @@
 // `<RFC 3339 nano UTC> <stdout|stderr> <line>\n`. Rotation is rename-based (`.log` → `.log.1` → … →
 // `.log.<keep>`, then a new `.log` at the same path), so a reader that follows the path by inode sees the
 // old file end and a new one appear. Writes are synchronous: records of one service never interleave
-// and the order in the file is the order of arrival.
+// and the order in the file is the order of arrival. A write that fails (a full disk) never throws and
+// never blocks: its lines are dropped and counted, and once writing works again a record says how many
+// were lost and why.
 import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { nativeLogFile } from '../contract.js';
+import { errorMessage } from '../errors.js';
+import { describeFileSystemRefusal } from '../platform/fileSystem.js';
 import { NanoClock } from './NanoClock.js';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -33,9 +37,34 @@ export class NativeLogWriter {
 		this.clock = options.clock ?? sharedClock;
 	}
 
-	/** Writes lines that arrived together; each gets its own timestamp. */
+	/** lines lost to failed writes since the last record saying so */
+	private droppedLines = 0;
+	private dropReason: string | null = null;
+
+	/** Lines dropped since writing last worked, and why (null when none are). */
+	get dropped(): { lines: number; reason: string } | null {
+		return this.droppedLines > 0 && this.dropReason !== null ? { lines: this.droppedLines, reason: this.dropReason } : null;
+	}
+
+	/** Writes lines that arrived together; each gets its own timestamp. On failure they are dropped and counted. */
 	write(stream: LogStream, lines: Buffer[]): void {
 		if (lines.length === 0) return;
+		try {
+			if (this.droppedLines > 0) {
+				this.writeRecords('stderr', [Buffer.from(`[stigmer] ${this.droppedLines} lines dropped: ${this.dropReason ?? 'write failed'}`)]);
+				this.droppedLines = 0;
+				this.dropReason = null;
+			}
+			this.writeRecords(stream, lines);
+		} catch (error) {
+			this.droppedLines += lines.length;
+			this.dropReason = describeFileSystemRefusal(error, this.file) ?? `cannot write ${this.file}: ${errorMessage(error)}`;
+			// the next write reopens (the file may have been removed to make room)
+			this.close();
+		}
+	}
+
+	private writeRecords(stream: LogStream, lines: Buffer[]): void {
 		this.open();
 		let batch: Buffer[] = [];
 		let batchBytes = 0;
@@ -55,7 +84,13 @@ export class NativeLogWriter {
 	}
 
 	close(): void {
-		if (this.fd !== null) closeSync(this.fd);
+		if (this.fd !== null) {
+			try {
+				closeSync(this.fd);
+			} catch {
+				// nothing more to lose
+			}
+		}
 		this.fd = null;
 	}
 

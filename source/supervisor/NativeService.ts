@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import type { NativeServiceConfig } from '../config/types.js';
+import { nativeMarkerEnv } from '../contract.js';
 import { errorMessage } from '../errors.js';
 import { Backoff, CrashLoopDetector, defaultBackoff, defaultCrashLoop, type BackoffOptions, type CrashLoopOptions } from './Backoff.js';
 import { LineSplitter } from './LineSplitter.js';
@@ -21,6 +22,8 @@ export interface NativeServiceOptions {
 	binDir: string;
 	/** cwd when the config has none */
 	defaultCwd: string;
+	/** the home it belongs to: set in its environment (nativeMarkerEnv) so it can be found without the state file */
+	homeDir: string;
 	backoff?: BackoffOptions;
 	crashLoop?: CrashLoopOptions;
 	rotateBytes?: number;
@@ -55,6 +58,8 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 	private stopping: Promise<void> | null = null;
 	private exitWaiters: Array<() => void> = [];
 	private logProbe: RegExp | null = null;
+	/** while starting: another process answers on the ready port (see pollProbe) */
+	private portConflict: string | null = null;
 
 	constructor(config: NativeServiceConfig, options: NativeServiceOptions) {
 		super();
@@ -181,7 +186,7 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		const generation = ++this.generation;
 		const config = this.config;
 		const cwd = config.cwd ?? this.options.defaultCwd;
-		const env = { ...process.env, ...config.env };
+		const env = { ...process.env, ...config.env, [nativeMarkerEnv.home]: this.options.homeDir, [nativeMarkerEnv.service]: config.name };
 		const executable = this.resolve();
 		if (executable === null) {
 			this.command = undefined;
@@ -228,6 +233,7 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		this.startedAt = new Date(this.runStartedMs).toISOString();
 		this.exitCode = null;
 		this.logProbe = logProbe;
+		this.portConflict = null;
 
 		const ready = config.ready;
 		const outputEnded = Promise.all([this.pipe(child, 'stdout'), this.pipe(child, 'stderr')]);
@@ -242,8 +248,8 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 			this.setState('running');
 		} else {
 			this.setState('starting');
-			if ('tcp' in ready) void this.pollProbe(generation, () => probeTcp(ready.tcp));
-			else if ('http' in ready) void this.pollProbe(generation, () => probeHttp(ready.http));
+			if ('tcp' in ready) void this.pollProbe(generation, ready.tcp, () => probeTcp(ready.tcp));
+			else if ('http' in ready) void this.pollProbe(generation, loopbackPort(ready.http), () => probeHttp(ready.http));
 		}
 	}
 
@@ -270,10 +276,16 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 			if (batch.length === 0) return;
 			const lines = batch;
 			batch = [];
-			try {
-				this.log.write(stream, lines);
-			} catch (error) {
-				this.lastError = `cannot write ${this.options.logFile}: ${errorMessage(error)}`;
+			this.log.write(stream, lines);
+			const dropped = this.log.dropped;
+			const showing = this.lastError?.startsWith('log: ') === true;
+			// said on the status row while it lasts (the service itself keeps running); the count goes to the log
+			if (dropped && (this.lastError === undefined || showing)) {
+				this.lastError = `log: lines dropped (${dropped.reason})`;
+				if (!showing) this.emit('change');
+			} else if (!dropped && showing) {
+				this.lastError = undefined;
+				this.emit('change');
 			}
 		};
 		readable.on('data', (chunk: Buffer) => {
@@ -290,16 +302,51 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		});
 	}
 
-	private async pollProbe(generation: number, attempt: () => Promise<boolean>): Promise<void> {
+	/**
+	 * Polls the probe while starting. An answer counts only when the listener on `port` is this service's
+	 * process (or cannot be told): someone else's process on the port (an orphan of a killed supervisor,
+	 * another program) is reported by pid and command instead of passing for this service.
+	 */
+	private async pollProbe(generation: number, port: number | null, attempt: () => Promise<boolean>): Promise<void> {
 		let intervalMs = 50;
 		while (generation === this.generation && this.state === 'starting') {
 			if (await attempt()) {
-				if (generation === this.generation && this.state === 'starting') this.setState('running');
-				return;
+				const foreign = port === null ? null : this.foreignListener(port);
+				if (generation !== this.generation || this.state !== 'starting') return;
+				if (foreign === null) {
+					this.portConflict = null;
+					this.setState('running');
+					return;
+				}
+				if (this.portConflict !== foreign) {
+					this.portConflict = foreign;
+					this.lastError = foreign;
+					this.emit('change');
+				}
 			}
 			await new Promise((resolve) => setTimeout(resolve, intervalMs));
 			intervalMs = Math.min(intervalMs * 2, 1000);
 		}
+	}
+
+	/** "port N is held by pid P (command), not by <service>" when another process listens there; else null. */
+	private foreignListener(port: number): string | null {
+		const group = this.guard;
+		if (!group) return null;
+		const facts = processFacts();
+		// the service itself listens (the usual case: one process's fds), else one of its children
+		if (facts.listenerAmong(port, [group.pid]) !== false) return null;
+		if (
+			facts.listenerAmong(
+				port,
+				facts.tree(group.pid).map((p) => p.pid),
+			) === true
+		)
+			return null;
+		const owner = facts.portOwner(port);
+		if (!owner) return null;
+		if (facts.info(owner.pid)?.pgrp === group.pid) return null;
+		return `port ${port} is held by pid ${owner.pid} (${owner.command || 'unknown command'}), not by ${this.name}`;
 	}
 
 	private onExit(child: ChildProcess, generation: number, code: number | null, signal: NodeJS.Signals | null): void {
@@ -327,6 +374,14 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		if (failed) this.lastError = signal ? `killed by ${signal}` : `exited with code ${this.exitCode}`;
 		// what the service left in its group (daemonised helpers, a child holding its port) goes too
 		this.killLeftovers(this.options.leftoverGraceMs ?? 2000);
+		const conflict = this.portConflict;
+		this.portConflict = null;
+		if (conflict) {
+			// a restart cannot help while another process holds the port
+			this.lastError = `${this.lastError ?? `exited with code ${this.exitCode}`}: ${conflict}`;
+			this.setState('failed');
+			return;
+		}
 		if (!restart) {
 			this.setState('exited');
 			return;
@@ -428,4 +483,15 @@ async function waitFor(done: () => boolean, onLeaderExit: (waiter: () => void) =
 		intervalMs = Math.min(intervalMs * 2, 100);
 	}
 	return true;
+}
+
+/** The port of a ready.http URL on this machine's loopback, whose listener can be checked; else null. */
+function loopbackPort(url: string): number | null {
+	try {
+		const parsed = new URL(url);
+		if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) return null;
+		return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+	} catch {
+		return null;
+	}
 }

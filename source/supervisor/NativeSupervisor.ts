@@ -45,6 +45,7 @@ export class NativeSupervisor extends EventEmitter<{ change: [NativeStatus[]] }>
 				logFile: this.home.logFile(config.name),
 				binDir: this.home.binDir,
 				defaultCwd: this.home.dir,
+				homeDir: this.home.dir,
 				...(this.options.backoff && { backoff: this.options.backoff }),
 				...(this.options.crashLoop && { crashLoop: this.options.crashLoop }),
 				...(this.options.rotateBytes !== undefined && { rotateBytes: this.options.rotateBytes }),
@@ -88,7 +89,7 @@ export class NativeSupervisor extends EventEmitter<{ change: [NativeStatus[]] }>
 			if (state === 'running' || state === 'not-installed') continue;
 			const status = service.status();
 			if (state === 'timeout') {
-				return { ok: false, service: service.name, timedOut: true, error: `${service.name} not ready after ${Math.round(readyTimeoutMs! / 1000)} s` };
+				return { ok: false, service: service.name, timedOut: true, error: `${service.name} not ready after ${Math.round(readyTimeoutMs! / 1000)} s${status.lastError ? `: ${status.lastError}` : ''}` };
 			}
 			return { ok: false, service: service.name, timedOut: false, error: `${service.name} ${state}${status.lastError ? `: ${status.lastError}` : ''}` };
 		}

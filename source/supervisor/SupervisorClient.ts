@@ -1,15 +1,16 @@
 // How the CLI and the dashboard talk to the native services supervisor of a home: start it when it is
 // not running, send it requests, follow its state, and read its state file when it is gone.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { nativeMarkerEnv } from '../contract.js';
 import { errorMessage, UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
-import { groupStillOurs, terminateGroup } from './NativeService.js';
-import { isSameProcess, processGroupAlive } from '../platform/ProcessFacts.js';
+import { isSameProcess, processFacts } from '../platform/ProcessFacts.js';
+import { leftNatives, readStateFile, stopLeftNatives } from './homeNatives.js';
 import type { LlmForwardStatus } from './LlmForward.js';
-import type { NativeStateFile, NativeStatus, SupervisorRequest, SupervisorResponse, SupervisorStateEvent } from './protocol.js';
+import type { NativeStatus, SupervisorRequest, SupervisorResponse, SupervisorStateEvent } from './protocol.js';
 import { jsonLine, readJsonLines } from './jsonLines.js';
 import { isSupervisorOf, supervisorArgs } from './supervisorProcess.js';
 
@@ -66,9 +67,13 @@ export async function ensureSupervisor(home: StigmerHome, options: EnsureSupervi
 	const out = openSync(logFile, 'a', 0o644);
 	let exited: { code: number | null } | null = null;
 	try {
+		// a CLI run by a native (a script calling stigmer) has the native's marker: the supervisor must not
+		const env = { ...(options.env ?? process.env) };
+		delete env[nativeMarkerEnv.home];
+		delete env[nativeMarkerEnv.service];
 		const child = spawn(program!, [...prefix, ...supervisorArgs(home.dir)], {
 			cwd: home.dir,
-			env: options.env ?? process.env,
+			env,
 			detached: true,
 			stdio: ['ignore', out, out],
 		});
@@ -142,47 +147,95 @@ export function subscribe(home: StigmerHome, onState: (services: NativeStatus[])
 	};
 }
 
-/** Pid of the home's live supervisor (checked against the process facts, not just the pid file), or null. */
+/**
+ * Pid of the home's live supervisor (checked against the process facts, not just the pid file), or null.
+ * A pid file that is missing or garbage while the socket is still there (a supervisor killed, or one whose
+ * pid file was lost) is not trusted alone: the supervisor is then looked for among the processes.
+ */
 export function supervisorPid(home: StigmerHome): number | null {
-	let pid: number;
+	const recorded = readPidFile(home.supervisorPidFile);
+	if (recorded !== null && isSameProcess(recorded, null) && isSupervisorOf(recorded, home.dir)) return recorded;
+	if (!existsSync(home.supervisorSocket)) return null;
+	const suffix = ` ${supervisorArgs(home.dir).join(' ')}`;
+	for (const [pid, line] of processFacts().commandLines()) if (line.endsWith(suffix) && isSameProcess(pid, null)) return pid;
+	return null;
+}
+
+function readPidFile(file: string): number | null {
 	try {
-		pid = Number.parseInt(readFileSync(home.supervisorPidFile, 'utf8').trim(), 10);
+		const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+		return Number.isInteger(pid) && pid > 0 ? pid : null;
 	} catch {
 		return null;
 	}
-	return Number.isInteger(pid) && pid > 0 && isSameProcess(pid, null) && isSupervisorOf(pid, home.dir) ? pid : null;
 }
 
 export interface NativeStateSnapshot {
 	/** null when no supervisor runs: the rows are then corrected from the process facts */
 	supervisorPid: number | null;
 	services: NativeStatus[];
+	/** a supervisor runs but the state file is not its own (lost, truncated): ask it (nativeState does) */
+	stale?: boolean;
+	/** the LLM forward the supervisor runs, or (no supervisor) the one it ran when it died; null when none */
+	forward: LlmForwardStatus | null;
 }
+
+const unsupervised = 'the supervisor is not running: this process is unsupervised (`stigmer server start` replaces it)';
+const activeStates: ReadonlySet<string> = new Set(['running', 'starting', 'restarting']);
 
 /**
  * The services' state without talking to the supervisor (fast, for `status`). When the supervisor is
- * dead, a service it reported up is shown `running` only if its process is still there (then with a
- * lastError saying nobody supervises it), else `exited`; never falsely `running`.
+ * dead, the rows come from the state file corrected by the processes themselves: a native still running
+ * (found by its recorded process group or by the home's marker in its environment, homeNatives.ts) is
+ * shown `running` with its real pid and a note that nobody supervises it; one the file says was up but
+ * is gone is `exited`. Never falsely `running`, never falsely `stopped`.
  */
 export function readNativeState(home: StigmerHome): NativeStateSnapshot {
-	let state: NativeStateFile;
-	try {
-		state = JSON.parse(readFileSync(home.nativeStateFile, 'utf8')) as NativeStateFile;
-	} catch {
-		return { supervisorPid: supervisorPid(home), services: [] };
-	}
-	const live = state.supervisor && isSameProcess(state.supervisor.pid, state.supervisor.startTime) && isSupervisorOf(state.supervisor.pid, home.dir) ? state.supervisor.pid : null;
-	if (live !== null) return { supervisorPid: live, services: state.services };
-	const services = state.services.map((service): NativeStatus => {
-		if (service.state !== 'running' && service.state !== 'starting' && service.state !== 'restarting') return service;
-		const guard = state.guards?.[service.name];
-		if (guard && service.pid === guard.pid && isSameProcess(guard.pid, guard.startTime)) {
-			return { ...service, state: 'running', lastError: 'the supervisor is not running: this process is unsupervised' };
-		}
+	const state = readStateFile(home);
+	const recorded = state?.supervisor;
+	const forward = state?.forward ?? null;
+	if (recorded && isSameProcess(recorded.pid, recorded.startTime) && isSupervisorOf(recorded.pid, home.dir)) return { supervisorPid: recorded.pid, services: state.services, forward };
+	const live = supervisorPid(home);
+	if (live !== null) return { supervisorPid: live, services: state?.services ?? [], stale: true, forward };
+	const found = new Map(leftNatives(home, state).map((native) => [native.service, native]));
+	const services = (state?.services ?? []).map((service): NativeStatus => {
+		const native = found.get(service.name);
+		found.delete(service.name);
+		if (native) return { ...service, state: 'running', pid: native.guard.pid, lastError: unsupervised };
+		if (!activeStates.has(service.state)) return service;
 		const { pid: _pid, ...rest } = service;
 		return { ...rest, state: 'exited' };
 	});
-	return { supervisorPid: null, services };
+	for (const native of found.values()) {
+		services.push({ name: native.service, kind: 'native', state: 'running', health: null, pid: native.guard.pid, restarts: 0, exitCode: null, lastError: unsupervised });
+	}
+	// a forward recorded by a supervisor that did not shut down (its shutdown clears it): it died with it
+	return { supervisorPid: null, services, forward: recorded ? forward : null };
+}
+
+/**
+ * Why the stack is missing its supervisor, when it is: it died (SIGKILL, OOM) while it ran natives or the
+ * agent-runner's LLM forward, which are then unsupervised or down. Null when it runs or was shut down.
+ */
+export function supervisorLoss(home: StigmerHome): string | null {
+	const snapshot = readNativeState(home);
+	if (snapshot.supervisorPid !== null) return null;
+	const unsupervised = snapshot.services.filter((s) => s.state === 'running').map((s) => s.name);
+	const parts = [...(snapshot.forward ? ['the LLM forward is down (agents cannot reach the LLM)'] : []), ...(unsupervised.length > 0 ? [`${unsupervised.join(', ')} run unsupervised`] : [])];
+	return parts.length === 0 ? null : `the stigmer supervisor is not running: ${parts.join('; ')} — run \`stigmer server start\``;
+}
+
+/** readNativeState, and when the state file is not the live supervisor's, the supervisor's own answer. */
+export async function nativeState(home: StigmerHome): Promise<NativeStateSnapshot> {
+	const snapshot = readNativeState(home);
+	if (!snapshot.stale) return snapshot;
+	try {
+		const response = await request(home, { cmd: 'status' }, { timeoutMs: 2000 });
+		if (response.ok) return { supervisorPid: response.supervisorPid, services: response.services, forward: response.forward ?? null };
+	} catch {
+		// it went away meanwhile: what the file says, as it is
+	}
+	return snapshot;
 }
 
 /** The supervisor's LLM forward with its live counters, or null when there is none (or no supervisor). */
@@ -196,41 +249,16 @@ export async function currentForward(home: StigmerHome): Promise<LlmForwardStatu
 	}
 }
 
-/**
- * Stops whatever a dead supervisor left running (the process groups recorded in the state file):
- * SIGTERM, then SIGKILL after `timeoutMs`. A live supervisor is asked with `request(shutdown)` instead.
- */
-export async function stopOrphanedNatives(home: StigmerHome, timeoutMs: number): Promise<string[]> {
-	let state: NativeStateFile;
-	try {
-		state = JSON.parse(readFileSync(home.nativeStateFile, 'utf8')) as NativeStateFile;
-	} catch {
-		return [];
-	}
-	const stopped: string[] = [];
-	await Promise.all(
-		Object.entries(state.guards ?? {}).map(async ([name, guard]) => {
-			if (!groupStillOurs(guard) || !processGroupAlive(guard.pid)) return;
-			stopped.push(name);
-			await terminateGroup(
-				guard,
-				() => !isSameProcess(guard.pid, guard.startTime),
-				() => {},
-				timeoutMs,
-			);
-		}),
-	);
-	return stopped;
-}
-
 /** Asks the supervisor to stop every native and exit; resolves when its process is gone. */
 export async function shutdownSupervisor(home: StigmerHome, timeoutSeconds: number): Promise<void> {
-	const pid = supervisorPid(home);
+	let pid = supervisorPid(home);
 	try {
-		await request(home, { cmd: 'shutdown', timeout: timeoutSeconds });
+		const response = await request(home, { cmd: 'shutdown', timeout: timeoutSeconds });
+		if (response.ok) pid = response.supervisorPid;
 	} catch (error) {
 		if (!(error instanceof SupervisorUnavailableError)) throw error;
-		await stopOrphanedNatives(home, timeoutSeconds * 1000);
+		// what a dead supervisor left running (the state file's groups, and the processes marked as this home's)
+		await stopLeftNatives(home, timeoutSeconds * 1000);
 		return;
 	}
 	const deadline = Date.now() + 5000;

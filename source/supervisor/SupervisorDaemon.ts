@@ -2,18 +2,19 @@
 // (NativeSupervisor), the agent-runner's LLM forward (LlmForward), the socket's clients and subscribers
 // (JSON lines, protocol.ts), the state file mirrored on every change, and the way down (a `shutdown`
 // request or SIGTERM/SIGINT).
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type net from 'node:net';
 import { loadConfig } from '../config/loadConfig.js';
 import type { NativeServiceConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
+import { writeFileAtomic } from '../home/atomicFile.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
+import { stopLeftNatives } from './homeNatives.js';
 import { jsonLine, readJsonLines } from './jsonLines.js';
 import { ApiForward, type ApiForwardSpec } from './ApiForward.js';
 import { LlmForward, type LlmForwardSpec } from './LlmForward.js';
 import { NativeSupervisor, type StartResult } from './NativeSupervisor.js';
-import { groupStillOurs, terminateGroup } from './NativeService.js';
-import { isSameProcess, processGroupAlive, processStartTime } from '../platform/ProcessFacts.js';
+import { processStartTime } from '../platform/ProcessFacts.js';
 import { defaultReadyTimeoutSeconds, defaultStopTimeoutSeconds, type NativeStateFile, type SupervisorRequest, type SupervisorResponse, type SupervisorStateEvent } from './protocol.js';
 
 export class SupervisorDaemon {
@@ -27,6 +28,9 @@ export class SupervisorDaemon {
 	private forward: LlmForward | null = null;
 	private apiForward: ApiForward | null = null;
 	private finished = false;
+	private stateWriteFailing = false;
+	/** a change not yet in the state file (onChange) */
+	private statePending = false;
 	private resolveClosed: () => void = () => {};
 	private readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
 
@@ -37,12 +41,12 @@ export class SupervisorDaemon {
 	) {
 		this.supervisor = new NativeSupervisor(home, options);
 		this.supervisor.on('change', (services) => this.onChange(services));
-		this.orphansCleared = clearOrphans(home);
+		this.orphansCleared = stopLeftNatives(home, 2000, (native) => say(`stopping ${native.service} (pid ${native.guard.pid}) left by a previous supervisor`)).then(() => {});
 		try {
 			this.reloadConfig(undefined);
 		} catch (error) {
 			say(`config not loaded yet: ${errorMessage(error)}`);
-			this.writeState();
+			this.tryWriteState();
 		}
 		server.on('connection', (socket) => this.accept(socket));
 	}
@@ -67,9 +71,20 @@ export class SupervisorDaemon {
 	}
 
 	private onChange(services: ReturnType<NativeSupervisor['status']>): void {
-		this.tryWriteState();
+		// a burst of changes (a stop of every native) is one durable write (each is an fsync, ~10 ms), made
+		// before the next answer goes out, so a client that got an answer reads a file at least as new
+		if (!this.statePending) {
+			this.statePending = true;
+			setImmediate(() => this.flushState());
+		}
 		const line = jsonLine({ event: 'state', services } satisfies SupervisorStateEvent);
 		for (const socket of this.subscribers) socket.write(line);
+	}
+
+	private flushState(): void {
+		if (!this.statePending) return;
+		this.statePending = false;
+		this.tryWriteState();
 	}
 
 	private writeState(): void {
@@ -82,13 +97,19 @@ export class SupervisorDaemon {
 			apiForward: this.apiForward?.status() ?? null,
 		};
 		writeFileAtomic(this.home.nativeStateFile, `${JSON.stringify(state, null, '\t')}\n`);
+		this.stateWriteFailing = false;
+		this.statePending = false;
 	}
 
 	private tryWriteState(): void {
 		try {
 			this.writeState();
 		} catch (error) {
-			say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}`);
+			// said once per failing spell, not on every change (a full disk fails them all)
+			if (!this.stateWriteFailing) say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}; removed until it can be`);
+			this.stateWriteFailing = true;
+			// a stale file would be read as the truth; without one, clients ask this supervisor (readNativeState)
+			removeQuietly(this.home.nativeStateFile);
 		}
 	}
 
@@ -112,8 +133,14 @@ export class SupervisorDaemon {
 					return;
 				}
 				this.handle(request).then(
-					(response) => response && send(response),
-					(error: unknown) => send({ ok: false, error: errorMessage(error) }),
+					(response) => {
+						this.flushState();
+						if (response) send(response);
+					},
+					(error: unknown) => {
+						this.flushState();
+						send({ ok: false, error: errorMessage(error) });
+					},
 				);
 			},
 			() => send({ ok: false, error: 'request is not JSON' }),
@@ -166,23 +193,23 @@ export class SupervisorDaemon {
 				if (this.shuttingDown) return { ok: false, error: 'the supervisor is shutting down' };
 				const { cmd: _cmd, ...spec } = request;
 				await this.openForward(spec);
-				this.writeState();
+				this.tryWriteState();
 				return this.ok();
 			}
 			case 'unforward':
 				await this.closeForward();
-				this.writeState();
+				this.tryWriteState();
 				return this.ok();
 			case 'apiForward': {
 				if (this.shuttingDown) return { ok: false, error: 'the supervisor is shutting down' };
 				const { cmd: _cmd, ...spec } = request;
 				await this.openApiForward(spec);
-				this.writeState();
+				this.tryWriteState();
 				return this.ok();
 			}
 			case 'apiUnforward':
 				await this.closeApiForward();
-				this.writeState();
+				this.tryWriteState();
 				return this.ok();
 			case 'subscribe':
 				return null;
@@ -235,7 +262,13 @@ export class SupervisorDaemon {
 		this.shuttingDown ??= (async () => {
 			say('shutting down');
 			await Promise.all([this.supervisor.stop([], timeoutSeconds * 1000), this.closeForward(), this.closeApiForward()]);
-			this.writeState();
+			try {
+				this.writeState();
+			} catch (error) {
+				// a full disk: a state file that still says "running" would be worse than none (everything is stopped)
+				say(`cannot write ${this.home.nativeStateFile}: ${errorMessage(error)}; removing it`);
+				removeQuietly(this.home.nativeStateFile);
+			}
 		})();
 		return this.shuttingDown;
 	}
@@ -253,27 +286,6 @@ export class SupervisorDaemon {
 	}
 }
 
-async function clearOrphans(home: StigmerHome): Promise<void> {
-	let previous: NativeStateFile;
-	try {
-		previous = JSON.parse(readFileSync(home.nativeStateFile, 'utf8')) as NativeStateFile;
-	} catch {
-		return;
-	}
-	await Promise.all(
-		Object.entries(previous.guards ?? {}).map(async ([name, guard]) => {
-			if (!groupStillOurs(guard) || !processGroupAlive(guard.pid)) return;
-			say(`stopping ${name} (pid ${guard.pid}) left by a previous supervisor`);
-			await terminateGroup(
-				guard,
-				() => !isSameProcess(guard.pid, guard.startTime),
-				() => {},
-				2000,
-			);
-		}),
-	);
-}
-
 export function readPid(file: string): number | null {
 	try {
 		const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
@@ -283,10 +295,12 @@ export function readPid(file: string): number | null {
 	}
 }
 
-export function writeFileAtomic(file: string, text: string): void {
-	const temporary = `${file}.${process.pid}.tmp`;
-	writeFileSync(temporary, text, { mode: 0o644 });
-	renameSync(temporary, file);
+function removeQuietly(file: string): void {
+	try {
+		rmSync(file, { force: true });
+	} catch {
+		// a read-only home: there is nothing to do about it here
+	}
 }
 
 /** One line of logs/supervisor.log. */

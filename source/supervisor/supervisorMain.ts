@@ -3,14 +3,16 @@
 // check-pid-file/bind-socket step, so two racing starts leave one supervisor and the other exits 0.
 // It serves JSON lines on home.supervisorSocket (protocol.ts), mirrors every state change into
 // home.nativeStateFile, ignores SIGHUP, and on SIGTERM/SIGINT or `shutdown` stops all natives and exits.
-import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../home/atomicFile.js';
+import { breakLockLink, createLockLink, readLockLink, removeLockLink } from '../home/lockLink.js';
 import { StigmerHome } from '../home/StigmerHome.js';
 import type { NativeSupervisor } from './NativeSupervisor.js';
 import { isSameProcess } from '../platform/ProcessFacts.js';
-import { SupervisorDaemon, readPid, say, writeFileAtomic } from './SupervisorDaemon.js';
+import { SupervisorDaemon, readPid, say } from './SupervisorDaemon.js';
 import { isSupervisorOf, supervisorCommand } from './supervisorProcess.js';
 
 /** Milliseconds; tests shorten them with STIGMER_SUPERVISOR_BACKOFF="initial,max,reset,failures,window". */
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
 		say('usage: __supervisor --home DIR');
 		return 2;
 	}
+	// logs/supervisor.log on a full disk: lines are lost, the supervisor is not (an 'error' on stderr unhandled would end it)
+	process.stderr.on('error', () => {});
 	const home = StigmerHome.resolve(homeDir);
 	home.ensureLayout();
 
@@ -50,25 +54,22 @@ export async function main(argv: string[]): Promise<number> {
 async function becomeTheSupervisor(home: StigmerHome): Promise<net.Server | 'other'> {
 	const lockFile = path.join(home.runDir, 'supervisor.lock');
 	const deadline = Date.now() + 10_000;
+	const me = `${process.pid}`;
 	for (;;) {
-		let fd: number;
-		try {
-			fd = openSync(lockFile, 'wx', 0o600);
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-			// a lock whose owner is dead was left by a process that died inside this function; an empty one is
-			// being written right now, unless it is old
-			const owner = readPid(lockFile);
-			const stale = owner === null ? ageMs(lockFile) > 2000 : !isSameProcess(owner, null);
-			if (stale || Date.now() > deadline) rmSync(lockFile, { force: true });
+		if (!createLockLink(lockFile, me)) {
+			// a lock whose owner is dead was left by a process that died inside this function
+			const owner = readLockLink(lockFile);
+			const pid = owner === null ? null : Number.parseInt(owner, 10);
+			const stale = owner !== null && (!Number.isInteger(pid) || !isSameProcess(pid!, null));
+			if (stale || Date.now() > deadline) breakLockLink(lockFile);
 			else await new Promise((resolve) => setTimeout(resolve, 20));
 			continue;
 		}
 		try {
-			writeSync(fd, `${process.pid}\n`);
-			closeSync(fd);
 			const existing = readPid(home.supervisorPidFile);
 			if (existing !== null && existing !== process.pid && isSameProcess(existing, null) && isSupervisorOf(existing, home.dir)) return 'other';
+			// a pid file that is missing or garbage while a supervisor of this home answers on the socket
+			if (existing !== process.pid && (await socketAnswers(home.supervisorSocket))) return 'other';
 			writeFileAtomic(home.supervisorPidFile, `${process.pid}\n`);
 			rmSync(home.supervisorSocket, { force: true });
 			const server = net.createServer();
@@ -81,17 +82,23 @@ async function becomeTheSupervisor(home: StigmerHome): Promise<net.Server | 'oth
 			});
 			return server;
 		} finally {
-			rmSync(lockFile, { force: true });
+			removeLockLink(lockFile, me);
 		}
 	}
 }
 
-function ageMs(file: string): number {
-	try {
-		return Date.now() - statSync(file).mtimeMs;
-	} catch {
-		return 0;
-	}
+/** Whether something accepts connections on the socket (a live supervisor whose pid file was lost). */
+function socketAnswers(socketPath: string): Promise<boolean> {
+	return new Promise((resolve) => {
+		const socket = net.connect(socketPath);
+		const done = (answers: boolean) => {
+			socket.destroy();
+			resolve(answers);
+		};
+		socket.setTimeout(1000, () => done(false));
+		socket.once('connect', () => done(true));
+		socket.once('error', () => done(false));
+	});
 }
 
 // Runnable on its own (`node supervisorMain.js __supervisor --home DIR`), which is how SupervisorClient

@@ -107,6 +107,11 @@ export async function makeTestHome(prefix = 'stigmer-test-'): Promise<TestHome> 
 
 export const fixture = (name: string) => path.join(repoRoot, 'test', 'fixtures', name);
 
+/** A config.yaml with the agent-runner on `port` and the `services:` entries given (fixtureServiceYaml's lines). */
+export function configWithServices(port: number, ...services: string[][]): string {
+	return ['agentRunner:', `  port: ${port}`, 'services:', ...services.flat(), ''].join('\n');
+}
+
 /** A `services:` entry (YAML lines) that runs test/fixtures/`script` with this Node; `more` are further lines of the entry. */
 export function fixtureServiceYaml(name: string, script: string, args: string[], more: string[] = []): string[] {
 	return [`  ${name}:`, `    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture(script))}]`, `    args: ${JSON.stringify(args)}`, ...more.map((line) => `    ${line}`)];

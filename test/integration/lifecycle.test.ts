@@ -374,9 +374,13 @@ services:
 			assert.equal(r.code, 2);
 			assert.match(r.stderr, /config\.yaml:3: agentRunner\.memroy: unknown key/);
 			home.writeConfig('agentRunner:\n  port: "high"\n');
-			const r2 = await home.cli(['server', 'status']);
+			const r2 = await home.cli(['server', 'restart']);
 			assert.equal(r2.code, 2);
 			assert.match(r2.stderr, /config\.yaml:2: agentRunner\.port/);
+			// status works from what runs (issue 25), saying where the config is wrong
+			const r3 = await home.cli(['server', 'status']);
+			assert.equal(r3.code, 0, r3.stderr);
+			assert.match(r3.stdout, /config: invalid \(.*config\.yaml:2: agentRunner\.port/);
 		} finally {
 			await home.cleanup();
 		}

@@ -25,6 +25,7 @@ const imageEnv: Record<keyof typeof containerEnv, string | undefined> = {
 	llmBaseUrl: agentRunnerDefaults.llm.containerBaseUrl,
 	llmModel: agentRunnerDefaults.llm.model,
 	llmApiKeyFile: undefined,
+	llmViaForward: undefined,
 	maxConcurrency: String(agentRunnerDefaults.maxConcurrency),
 	// the image leaves them to the sandbox launcher, whose default is the image's user
 	serviceUid: undefined,

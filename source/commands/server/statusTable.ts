@@ -33,6 +33,10 @@ export function printStatusTable(ctx: CommandContext, status: StackStatus): void
 			.join('  ')
 			.trimEnd();
 	const out = [line(header, false), ...rows.map((r) => line(r, true))];
+	const forward = status.llmForward;
+	if (forward?.state === 'down') out.push(`LLM forward: down (${forward.listen} -> ${forward.target}): ${forward.error}; agents cannot reach the LLM — run \`stigmer server start\``);
+	else if (forward) out.push(`LLM forward: ${forward.state} (${forward.listen} -> ${forward.target})${forward.error ? `: ${forward.error}` : ''}`);
+	if (status.configError) out.push(`config: invalid (${status.configError}); shown: what runs. Fix it to start or change the stack`);
 	if (!status.engine.reachable) out.push(`engine: unreachable (${status.engine.endpoint}) — ${status.engine.error ?? 'run `stigmer doctor`'}`);
 	ctx.stdout.write(`${out.join('\n')}\n`);
 }

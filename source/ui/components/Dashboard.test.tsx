@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { cleanup } from 'ink-testing-library';
+import stringWidth from 'string-width';
 import { keys, renderDashboard, waitForFrame, waitForInputReady } from '../../../test/ui/harness.js';
 import { FixtureBackend, seedFixture } from '../../dashboard/FixtureBackend.js';
 import { serviceCommands } from '../../dashboard/serviceActions.js';
@@ -227,6 +228,24 @@ test('t shows timestamps, w wraps long lines', async () => {
 	assert.match(endRow, /^ {13} {15} │ x* END/, 'continuation rows are indented under the line');
 });
 
+test('w wraps wide characters, emoji and ZWJ sequences by cell width without losing text', async () => {
+	const store = seeded({ lines: 1 });
+	const line = `${'全角文字のテスト'.repeat(4)}👦👨‍👩‍👧‍👦${'漢字'.repeat(10)} END`;
+	store.appendLogs([{ service: 'agent-runner', stream: 'stdout', time: '', timeMs: now, line }]);
+	store.flush();
+	const ui = renderDashboard({ store, columns: 47 });
+	await waitForInputReady();
+	await ui.press('w');
+	const rows = ui.frame().split('\n');
+	const first = rows.findIndex((l) => l.includes('全角文字のテ'));
+	assert.ok(first !== -1, ui.frame());
+	const text = rows
+		.slice(first)
+		.map((l) => l.replace(/^.*? │ /, '').trimEnd())
+		.join('');
+	assert.ok(text.includes(line), `wrapped rows lost text:\n${rows.slice(first, first + 8).join('\n')}`);
+});
+
 test('? shows the keys; any key closes the help', async () => {
 	const ui = renderDashboard({ store: seeded() });
 	await waitForInputReady();
@@ -280,4 +299,35 @@ test('a line of wide characters is cut at the pane edge without squeezing the se
 	const lines = ui.frame().split('\n');
 	assert.match(lines.find((l) => l.includes('漢字'))!, /^agent-runner +│ 漢字/);
 	assert.match(lines.find((l) => l.includes('after the wide line'))!, /^stigmer-server +│ after the wide line/);
+});
+
+test('at 20×5 the header stays and the status line does not wrap; every size up to 40×10 fits its terminal', async () => {
+	for (const [columns, rows] of [
+		[20, 5],
+		[20, 8],
+		[30, 6],
+		[40, 10],
+	] as const) {
+		const ui = renderDashboard({ store: seeded(), columns, rows });
+		await waitForInputReady();
+		const lines = ui.frame().split('\n');
+		assert.ok(lines.length <= rows - 1, `${columns}×${rows}: ${lines.length} lines\n${ui.frame()}`);
+		assert.match(lines[0]!, /^stigmer dashboard/, `${columns}×${rows}: the header is the first line`);
+		assert.match(lines.at(-1)!, /\? help/, `${columns}×${rows}: the status line is the last line`);
+		assert.ok(!lines.some((l) => /^\s*(quit|q quit|executions)/.test(l)), `${columns}×${rows}: the status line wrapped\n${ui.frame()}`);
+		for (const line of lines) assert.ok(stringWidth(line) <= columns, `${columns}×${rows}: ${JSON.stringify(line)} is wider than the terminal`);
+		cleanup();
+	}
+});
+
+test("the header shows the LLM forward's state, down in red when the supervisor that ran it is gone", async () => {
+	const store = seeded();
+	store.dispatch({ type: 'llmForward/changed', forward: { state: 'forward', listen: '172.18.0.1:11434', target: '127.0.0.1:11434' } });
+	const ui = renderDashboard({ store });
+	await waitForInputReady();
+	assert.match(ui.frame().split('\n')[0]!, /LLM forward up/);
+	store.dispatch({ type: 'llmForward/changed', forward: { state: 'down', listen: '172.18.0.1:11434', target: '127.0.0.1:11434', error: 'the supervisor that runs it is not running' } });
+	await waitForFrame(ui.lastFrame, (frame) => /LLM forward down/.test(frame.split('\n')[0]!));
+	store.dispatch({ type: 'llmForward/changed', forward: null });
+	await waitForFrame(ui.lastFrame, (frame) => !frame.includes('LLM forward'));
 });

@@ -35,7 +35,8 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 	const terminal = useWindowSize();
 	const columns = Math.max(20, size?.columns ?? terminal.columns);
 	// One row short of the terminal: a frame of the exact height makes Ink clear the whole screen each time.
-	const rows = Math.max(8, (size?.rows ?? terminal.rows) - 1);
+	// A tiny terminal gets a frame no taller than itself (a taller one scrolls the header away).
+	const rows = Math.max(3, (size?.rows ?? terminal.rows) - 1);
 	const state = useDashboardState(store);
 	// the spinners move with the store's updates (one commit, one frame) rather than between them
 	useEffect(() => store.subscribe(spinnerClock.nudge), [store]);
@@ -43,8 +44,12 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 
 	const banner = state.engine.reachable === false ? 1 : 0;
 	const showExecutions = state.view === 'executions';
-	const tableHeight = showExecutions ? executionsTableHeight(state.executions, rows) : 1 + Math.max(1, state.services.length);
-	const logHeight = Math.max(1, rows - 1 - banner - tableHeight - 1 - 1);
+	const tableWanted = showExecutions ? executionsTableHeight(state.executions, rows) : 1 + Math.max(1, state.services.length);
+	// header, banner and status line first; then the table, the pane's rule and at least one log row when
+	// they fit; in a few rows the table gets what is left and the pane none (no frame taller than the terminal)
+	const middle = Math.max(0, rows - 1 - banner - 1);
+	const logHeight = middle >= tableWanted + 2 ? middle - tableWanted - 1 : 0;
+	const tableHeight = logHeight > 0 ? tableWanted : middle;
 	const model = useLogWindow(paneSource(store, state), state, columns, logHeight);
 	// the clock runs only for what the table on screen shows: uptimes of services, durations of running executions
 	const clockShown = showExecutions
@@ -122,6 +127,16 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 					</Text>
 					<Glyphs dimColor>{` ${mark.dot} `}</Glyphs>
 					<Text dimColor>{engineText}</Text>
+					{state.llmForward ? <Glyphs dimColor>{` ${mark.dot} `}</Glyphs> : null}
+					{state.llmForward ? (
+						// the agent-runner's path to the host's LLM: red when its owner, the supervisor, is gone
+						<Text
+							color={state.llmForward.state === 'down' || state.llmForward.state === 'failed' ? 'red' : undefined}
+							dimColor={state.llmForward.state !== 'down' && state.llmForward.state !== 'failed'}
+						>
+							{`LLM forward ${state.llmForward.state === 'forward' ? 'up' : state.llmForward.state}`}
+						</Text>
+					) : null}
 					{state.engine.endpoint ? <Glyphs dimColor>{` ${mark.dot} `}</Glyphs> : null}
 				</Box>
 				{state.engine.endpoint ? (
@@ -133,15 +148,20 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 			{banner ? <EngineBanner engine={state.engine} width={columns} /> : null}
 			{/* the help takes the table's and the pane's rows: every key fits a 24-row terminal */}
 			{state.help ? (
-				<HelpOverlay height={tableHeight + 1 + logHeight} width={columns} />
+				<HelpOverlay height={middle} width={columns} />
 			) : (
 				<>
-					{showExecutions ? (
-						<ExecutionsTable view={state.executions} container={state.services.find((s) => s.kind === 'container')} height={tableHeight} width={columns} nowMs={nowMs} />
-					) : (
-						<ServicesTable services={state.services} resources={state.resources} actions={state.actions} selected={state.selected} width={columns} nowMs={nowMs} />
-					)}
-					<Box height={1} width={columns} overflow="hidden">
+					{/* cut at its height, its rows kept whole (not squeezed) */}
+					<Box height={tableHeight} flexDirection="column" overflow="hidden" flexShrink={0}>
+						<Box flexDirection="column" flexShrink={0}>
+							{showExecutions ? (
+								<ExecutionsTable view={state.executions} container={state.services.find((s) => s.kind === 'container')} height={Math.min(tableHeight, tableWanted)} width={columns} nowMs={nowMs} />
+							) : (
+								<ServicesTable services={state.services} resources={state.resources} actions={state.actions} selected={state.selected} width={columns} nowMs={nowMs} />
+							)}
+						</Box>
+					</Box>
+					<Box height={logHeight > 0 ? 1 : 0} width={columns} overflow="hidden">
 						{detail ? (
 							<>
 								{/* the id and the agent's name are text of others: plain Text, not Glyphs */}
@@ -160,7 +180,9 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 							<Glyphs dimColor>{mark.rule.repeat(columns)}</Glyphs>
 						</Box>
 					</Box>
-					<LogPane model={model} height={logHeight} width={columns} emptyText={state.filter.text ? 'no line matches the filter' : detail ? 'no events yet' : 'no log lines yet'} />
+					{logHeight > 0 ? (
+						<LogPane model={model} height={logHeight} width={columns} emptyText={state.filter.text ? 'no line matches the filter' : detail ? 'no events yet' : 'no log lines yet'} />
+					) : null}
 				</>
 			)}
 			<StatusLine state={state} matchCount={model.matchCount} {...(model.filterError ? { filterError: model.filterError } : {})} width={columns} />

@@ -3,6 +3,7 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { LogRow } from '../../store/logView.js';
+import { truncateCells } from '../../terminal/cellWidth.js';
 import { fit, formatClock } from '../format.js';
 import type { LogPaneModel } from '../hooks/useLogWindow.js';
 import { Glyphs, mark } from './Glyphs.js';
@@ -40,8 +41,8 @@ export const LogPane = memo(function LogPane({ model, height, width, emptyText }
 
 function LogRowView({ row, model, textWidth }: { row: LogRow; model: LogPaneModel; textWidth: number }) {
 	const { entry } = row;
-	// long lines are cut here, not by Ink, so a 100 kB line costs one slice
-	const text = row.text.length > textWidth ? Array.from(row.text).slice(0, textWidth).join('') : row.text;
+	// long lines are cut here, not by Ink, so a 100 kB line costs one slice; by cells, between graphemes
+	const text = truncateCells(row.text, textWidth);
 	// one Text per part: string-width measures each text node as a whole, so an ASCII line stays on its
 	// fast path whatever the prefix holds (and the prefix's │ is a stand-in, see Glyphs)
 	return (
@@ -50,7 +51,7 @@ function LogRowView({ row, model, textWidth }: { row: LogRow; model: LogPaneMode
 			{model.prefixWidth > 0 ? (
 				<Glyphs color={serviceColor(entry.service)}>{`${row.first ? fit(entry.service, model.prefixWidth - 3, 'left', mark.ellipsis) : ' '.repeat(model.prefixWidth - 3)} ${mark.bar} `}</Glyphs>
 			) : null}
-			{/* a box of the line's width, so a line of wide characters (cut by code points) is truncated by Ink instead of squeezing the prefix */}
+			{/* a box of the line's width, so the prefix is never squeezed */}
 			<Box width={textWidth}>
 				<Text wrap="truncate" color={entry.stream === 'stderr' ? 'red' : undefined}>
 					{text}

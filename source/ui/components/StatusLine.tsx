@@ -40,12 +40,14 @@ export function StatusLine({ state, matchCount, filterError, width }: StatusLine
 		.filter(([, a]) => a.progress)
 		.map(([name, a]) => `${name}: ${a.progress}`)
 		.join(' · ');
-	const hint = `? help ${mark.dot} Tab ${state.view === 'services' ? 'executions' : 'services'} ${mark.dot} q quit`;
+	// the longest hint that fits: the line never wraps, whatever the width
+	const hints = [`? help ${mark.dot} Tab ${state.view === 'services' ? 'executions' : 'services'} ${mark.dot} q quit`, `? help ${mark.dot} q quit`, '? help', ''];
+	const hint = hints.find((h) => h.length + 1 <= width) ?? '';
 	const message = progress || state.status?.text || '';
 	const color = progress ? 'cyan' : state.status?.kind === 'error' ? 'red' : undefined;
 	const room = Math.max(0, width - hint.length - 1);
 	return (
-		<Box width={width}>
+		<Box width={width} height={1} overflow="hidden">
 			<Box width={room}>
 				<Text wrap="truncate" color={color}>
 					{message}
