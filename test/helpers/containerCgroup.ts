@@ -1,0 +1,83 @@
+// The kernel's own figures of a container, read on the host from its cgroup: the reference the
+// dashboard's CPU and memory are checked against (never `docker stats`, which can be wrong on the
+// same engine). Found from the container's main pid (/proc/PID/cgroup), so it works whatever the
+// engine names its cgroups: Docker's /docker/ID or system.slice/docker-ID.scope, Podman's
+// /libpod_parent/libpod-ID or machine.slice/libpod-ID.scope, a docker-in-docker engine's with
+// --cgroupns host. Reads cgroup v1 (cpuacct.usage, memory.usage_in_bytes) and v2 (cpu.stat usage_usec,
+// memory.current), from the host's /sys/fs/cgroup; a local engine only.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface CgroupSample {
+	/** wall clock, ms since the epoch (with sub-ms precision) */
+	atMs: number;
+	/** CPU time the cgroup used since it was made, in ns */
+	cpuNs: number;
+	/** usage minus the page cache that can be reclaimed, as the docker CLI counts it */
+	memoryBytes: number;
+	/** usage as the kernel counts it, page cache included (memory.usage_in_bytes, memory.current) */
+	memoryUsageBytes: number;
+}
+
+const root = '/sys/fs/cgroup';
+
+function statValue(text: string, key: string): number | undefined {
+	const line = text.split('\n').find((l) => l.startsWith(`${key} `));
+	return line ? Number(line.slice(key.length + 1)) : undefined;
+}
+
+export class ContainerCgroup {
+	private constructor(
+		readonly version: 1 | 2,
+		/** v1: [cpuacct dir, memory dir]; v2: [dir, dir] */
+		private readonly cpuDir: string,
+		private readonly memoryDir: string,
+	) {}
+
+	/** The cgroup of the process `pid` (a container's State.Pid, a host pid on a local engine). */
+	static ofPid(pid: number): ContainerCgroup {
+		const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+		const controllers = new Map<string, string>();
+		for (const line of lines) {
+			const [, names, where] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+			if (names === undefined || where === undefined) continue;
+			for (const name of names.split(',')) controllers.set(name, where);
+		}
+		const cpuacct = controllers.get('cpuacct');
+		const memory = controllers.get('memory');
+		if (cpuacct !== undefined && memory !== undefined) {
+			const cpuDir = ['cpuacct', 'cpu,cpuacct', 'cpuacct,cpu'].map((m) => path.join(root, m, cpuacct)).find((d) => existsSync(path.join(d, 'cpuacct.usage')));
+			const memoryDir = path.join(root, 'memory', memory);
+			if (!cpuDir || !existsSync(path.join(memoryDir, 'memory.usage_in_bytes'))) throw new Error(`pid ${pid}: its cgroup v1 directories (${cpuacct}, ${memory}) are not under ${root}`);
+			return new ContainerCgroup(1, cpuDir, memoryDir);
+		}
+		const unified = controllers.get('');
+		const dir = unified === undefined ? '' : path.join(root, unified);
+		if (!dir || !existsSync(path.join(dir, 'cpu.stat'))) throw new Error(`pid ${pid}: no cgroup v1 cpuacct/memory and no cgroup v2 cpu.stat found (${lines.join('; ')})`);
+		return new ContainerCgroup(2, dir, dir);
+	}
+
+	/** The v1 memory directory (memory.oom_control, memory.failcnt) or the v2 one (memory.events). */
+	get memoryPath(): string {
+		return this.memoryDir;
+	}
+
+	read(): CgroupSample {
+		const atMs = performance.timeOrigin + performance.now();
+		if (this.version === 1) {
+			const cpuNs = Number(readFileSync(path.join(this.cpuDir, 'cpuacct.usage'), 'utf8'));
+			const usage = Number(readFileSync(path.join(this.memoryDir, 'memory.usage_in_bytes'), 'utf8'));
+			const inactive = statValue(readFileSync(path.join(this.memoryDir, 'memory.stat'), 'utf8'), 'total_inactive_file') ?? 0;
+			return { atMs, cpuNs, memoryBytes: inactive < usage ? usage - inactive : usage, memoryUsageBytes: usage };
+		}
+		const cpuNs = (statValue(readFileSync(path.join(this.cpuDir, 'cpu.stat'), 'utf8'), 'usage_usec') ?? 0) * 1000;
+		const usage = Number(readFileSync(path.join(this.memoryDir, 'memory.current'), 'utf8'));
+		const inactive = statValue(readFileSync(path.join(this.memoryDir, 'memory.stat'), 'utf8'), 'inactive_file') ?? 0;
+		return { atMs, cpuNs, memoryBytes: inactive < usage ? usage - inactive : usage, memoryUsageBytes: usage };
+	}
+}
+
+/** Percent of one core between two samples. */
+export function cgroupCpuPercent(before: CgroupSample, after: CgroupSample): number {
+	return ((after.cpuNs - before.cpuNs) / ((after.atMs - before.atMs) * 1e6)) * 100;
+}
