@@ -215,15 +215,16 @@ export class RealBackend implements DashboardBackend {
 		// no health_status event will come from an engine that runs no health checks: look again
 		const scheduleHealth = (found: Awaited<ReturnType<typeof currentContainer>>) => {
 			if (healthTimer) clearTimeout(healthTimer);
-			const recheckMs = healthRecheckMs(found);
+			const recheckMs = healthRecheckMs(found, Date.now(), shown?.row.health ?? 'starting');
 			healthTimer = recheckMs === null ? null : setTimeout(recheckHealth, recheckMs);
 		};
-		// Once the fallback decides the health (Podman without systemd timers), a recheck is the readiness
-		// probe alone, and the row is redrawn only when the health changed: listing and inspecting the
-		// container every 5 s cost the idle dashboard ≈0.9 % of a core on Podman. State changes come as events.
+		// Once the probe decides the health (Podman without systemd timers, or the engine's first check not
+		// run yet), a recheck is the readiness probe alone, and the row is redrawn only when the health
+		// changed: listing and inspecting the container every 5 s cost the idle dashboard ≈0.9 % of a core on
+		// Podman. State changes, and the engine's own health, come as events.
 		const recheckHealth = async () => {
 			const before = shown;
-			if (inspecting || !before?.found || !engineRunsNoHealthChecks(before.found)) return resync();
+			if (inspecting || !before?.found || (!engineRunsNoHealthChecks(before.found) && before.row.health !== 'healthy')) return resync();
 			const row = await withHealthFallback(before.row, before.found);
 			if (signal.aborted || shown !== before) return; // an event's inspection came meanwhile: it rules
 			if (row.health !== before.row.health) {

@@ -12,6 +12,7 @@ import {
 	createContainer,
 	currentContainer,
 	deliverSecrets,
+	engineHasStartInterval,
 	ensureRemoteVolumes,
 	findContainers,
 	handOverMountedPaths,
@@ -205,7 +206,8 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 	if (volumes.status === 'rejected') throw volumes.reason;
 	run.forwardOpened = network.value.forward;
 	checkAborted(options.signal);
-	const plan = planContainer(home, config.agentRunner, image.value, network.value, { remote: run.remote, apiToken: run.apiToken });
+	const startInterval = engineHasStartInterval(api.apiVersion, network.value.choice.podman ?? false);
+	const plan = planContainer(home, config.agentRunner, image.value, network.value, { remote: run.remote, apiToken: run.apiToken, startInterval });
 	if (run.remote) {
 		// the API's port on this machine is the supervisor's forward (it says when another program has it)
 		const opening = openApiForward(api, home, config.agentRunner);

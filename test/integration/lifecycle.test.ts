@@ -6,6 +6,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerSecurity, homeHash, serviceUser } from '../../source/contract.ts';
+import { healthStart } from '../../source/engine/ContainerService.ts';
+import { compareApiVersions } from '../../source/engine/apiVersion.ts';
 import { serviceProcess } from '../helpers/containerProcesses.ts';
 import { collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } from '../helpers/cli.ts';
 import { finalAnswer, startFakeLlm, toolCall } from '../helpers/fakeLlm.ts';
@@ -56,6 +58,8 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		assert.equal(first.code, 0, first.stderr);
 		const s1 = await status(home);
 		assert.equal(row(s1, 'agent-runner').state, 'running');
+		// start said ready: status right after it agrees, whether or not the engine's own check has run
+		assert.equal(row(s1, 'agent-runner').health, 'healthy');
 		assert.equal(s1.engine.reachable, true);
 		const second = await home.cli(['server', 'start']);
 		assert.equal(second.code, 0, second.stderr);
@@ -64,6 +68,20 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		assert.equal(containersOf(home.dir).length, 1);
 		const readyz = await fetch(`http://127.0.0.1:${home.port}/readyz`);
 		assert.equal(readyz.status, 200);
+	});
+
+	test("the health check: the image's, every 30 s, with Docker 25+'s start interval where the engine has one", async () => {
+		const [id] = containersOf(home.dir);
+		const config = JSON.parse(docker('inspect', '-f', '{{json .Config.Healthcheck}}', id!)) as { Test: string[]; Interval: number; StartInterval?: number };
+		assert.ok(!config.Test.join(' ').includes('python'), `no interpreter per check: ${config.Test.join(' ')}`);
+		assert.equal(config.Interval, 30e9);
+		const api = JSON.parse(docker('version', '-f', '{{json .Server}}')) as { ApiVersion: string; Platform?: { Name?: string } };
+		const hasStartInterval = !/podman/i.test(api.Platform?.Name ?? '') && compareApiVersions(api.ApiVersion, '1.44') >= 0;
+		if (hasStartInterval) assert.equal(config.StartInterval, healthStart.intervalNs);
+		// and the check itself answers: run as the engine runs it
+		const [kind, ...command] = config.Test;
+		assert.equal(kind, 'CMD');
+		docker('exec', id!, ...command);
 	});
 
 	test('the container runs with the hardening of docs/contract.md', async () => {
