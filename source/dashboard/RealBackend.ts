@@ -27,6 +27,9 @@ import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
 import { nativeRow, type ServiceStatus } from '../stack/ServiceStatus.js';
+import { oomNote, refreshOomRecord, withOom } from '../stack/oomStatus.js';
+import { dieWindowMs } from '../engine/oomEvents.js';
+import { normalizeTime } from '../logs/LogLine.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe } from '../supervisor/SupervisorClient.js';
@@ -233,11 +236,32 @@ export class RealBackend implements DashboardBackend {
 			}
 			scheduleHealth(before.found);
 		};
+		let oomTimer: NodeJS.Timeout | null = null;
+		signal.addEventListener('abort', () => oomTimer && clearTimeout(oomTimer), { once: true });
+		let oomShown: string | null = null;
 		const inspect = async () => {
 			const found = await currentContainer(api, this.home);
 			if (signal.aborted) return;
-			const row = await withHealthFallback(containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image), found);
+			const [healthRow, oom] = await Promise.all([
+				withHealthFallback(containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image), found),
+				refreshOomRecord(api, this.home, found),
+			]);
 			if (signal.aborted) return;
+			const row = withOom(healthRow, oom.record);
+			// an `oom` with no `die` yet: the main process's, or one inside? Known once the window has passed
+			if (oom.undecided && !oomTimer) {
+				oomTimer = setTimeout(() => {
+					oomTimer = null;
+					resync();
+				}, dieWindowMs + 100);
+			}
+			// the log pane says it too, once, at the time it happened
+			const note = oomNote(row);
+			if (note && note !== oomShown) {
+				const at = row.oomKills && (!row.oomKilledAt || row.oomKills.lastAt > row.oomKilledAt) ? row.oomKills.lastAt : row.oomKilledAt!;
+				sink.appendLogs([{ service: agentRunnerService, stream: 'stderr', time: normalizeTime(at) ?? normalizeTime(new Date().toISOString())!, line: `stigmer: ${note}` }]);
+			}
+			oomShown = note;
 			shown = { found, row };
 			sink.dispatch({ type: 'service/updated', status: row });
 			scheduleHealth(found);

@@ -30,6 +30,7 @@ import { engineIsRemote } from '../engine/locality.js';
 import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBuilder.js';
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
+import { clearOomRecord } from '../home/OomRecord.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { ensureSupervisor, readNativeState, request, shutdownSupervisor, supervisorPid } from '../supervisor/SupervisorClient.js';
@@ -37,6 +38,7 @@ import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
 import { nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
+import { refreshOomRecord, withOom } from './oomStatus.js';
 import { openApiForward, prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
@@ -259,6 +261,7 @@ async function startNatives(run: StartRun, natives: StigmerConfig['services']): 
 /** The agent-runner container: reused, started, or (re)created, stale ones removed; then ready. */
 async function bringUpContainer(api: DockerApi, run: StartRun, { plan, existing }: PreparedContainer): Promise<void> {
 	const { home, emit } = run;
+	clearOomRecord(home); // the user started it: an earlier OOM kill is no longer news
 	const all = await findContainers(api, home);
 	let id: string | null = null;
 	for (const c of all) {
@@ -470,7 +473,8 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 		if (api) {
 			const remote = engineIsRemote(api.endpoint);
 			const [inspect, volumes] = await Promise.all([currentContainer(api, home), remote ? listRemoteVolumes(api, home) : Promise.resolve(null)]);
-			containerRow = await withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect);
+			const [row, oom] = await Promise.all([withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect), refreshOomRecord(api, home, inspect)]);
+			containerRow = withOom(row, oom.record);
 			if (volumes) containerRow.volumes = volumes.filter((v) => v.holds !== 'secrets').map((v) => ({ name: v.name, holds: v.holds }));
 		} else {
 			containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), state: 'unknown', message: 'container engine unreachable' };
