@@ -81,3 +81,37 @@ export class ContainerCgroup {
 export function cgroupCpuPercent(before: CgroupSample, after: CgroupSample): number {
 	return ((after.cpuNs - before.cpuNs) / ((after.atMs - before.atMs) * 1e6)) * 100;
 }
+
+/** Samples of `cgroup` every `everyMs` until stop() (which takes one last sample and returns them all). */
+export function sampleCgroup(cgroup: ContainerCgroup, everyMs = 50): { samples: CgroupSample[]; stop(): CgroupSample[] } {
+	const samples: CgroupSample[] = [cgroup.read()];
+	const timer = setInterval(() => samples.push(cgroup.read()), everyMs);
+	return {
+		samples,
+		stop() {
+			clearInterval(timer);
+			samples.push(cgroup.read());
+			return samples;
+		},
+	};
+}
+
+/** The cgroup's CPU counter at `ms`, interpolated between the samples around it (null outside them). */
+export function cpuNsAt(samples: CgroupSample[], ms: number): number | null {
+	for (let i = 1; i < samples.length; i++) {
+		const a = samples[i - 1]!;
+		const b = samples[i]!;
+		if (a.atMs <= ms && ms <= b.atMs) return b.atMs === a.atMs ? a.cpuNs : a.cpuNs + ((b.cpuNs - a.cpuNs) * (ms - a.atMs)) / (b.atMs - a.atMs);
+	}
+	return null;
+}
+
+/**
+ * A load of about half a core for `docker exec -d C bash -c …`: a bash duty cycle, 50 ms busy and 50 ms
+ * asleep in `read -t` on a pipe nobody writes to, with no fork per period (a forked `sleep` would make the
+ * memory jump by its own pages ten times a second). `stopHalfCoreLoop` ends it (the image has no pkill).
+ */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: bash's parameter expansion, not a template
+export const halfCoreLoop = 'exec 9<> <(:); while :; do s=${EPOCHREALTIME/./}; while (( ${EPOCHREALTIME/./} - s < 50000 )); do :; done; read -t 0.05 -u 9; done';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: bash's parameter expansion, not a template
+export const stopHalfCoreLoop = 'for p in /proc/[0-9]*; do grep -q EPOCHREALTIME $p/cmdline 2>/dev/null && kill ${p#/proc/}; done; true';

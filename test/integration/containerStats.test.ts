@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import os from 'node:os';
 import { type ContainerStats, followContainerStats } from '../../source/engine/containerStats.js';
 import { DockerApi } from '../../source/engine/DockerApi.js';
-import { type CgroupSample, ContainerCgroup, cgroupCpuPercent } from '../helpers/containerCgroup.js';
+import { type CgroupSample, ContainerCgroup, cgroupCpuPercent, halfCoreLoop, sampleCgroup } from '../helpers/containerCgroup.js';
 import { docker, dockerInspect, removeContainersByLabel, uniqueName } from '../helpers/docker.js';
 
 const label = `ai.stigmer.test=container-stats-${process.pid}`;
@@ -45,8 +45,7 @@ interface Frame extends ContainerStats {
 
 /** The stream's frames and the cgroup's samples until the frames with a figure cover `windowMs`. */
 async function measure(windowMs: number): Promise<{ frames: Frame[]; samples: CgroupSample[] }> {
-	const samples: CgroupSample[] = [cgroup.read()];
-	const sampler = setInterval(() => samples.push(cgroup.read()), sampleMs);
+	const sampler = sampleCgroup(cgroup, sampleMs);
 	const frames: Frame[] = [];
 	const controller = new AbortController();
 	const deadline = setTimeout(() => controller.abort(), windowMs + 60_000);
@@ -66,10 +65,8 @@ async function measure(windowMs: number): Promise<{ frames: Frame[]; samples: Cg
 		clearTimeout(deadline);
 		// one more sample after the last frame's read time
 		await new Promise((r) => setTimeout(r, sampleMs * 2));
-		clearInterval(sampler);
-		samples.push(cgroup.read());
 	}
-	return { frames, samples };
+	return { frames, samples: sampler.stop() };
 }
 
 /** The last sample at or before `ms` and the first at or after it. */
@@ -130,11 +127,7 @@ test('idle: the dashboard CPU and memory of a container are its cgroup’s over 
 });
 
 test('at about half a core: the dashboard CPU is the cgroup’s over the same window', { skip }, async (t) => {
-	// a duty cycle in bash: 50 ms busy, 50 ms asleep in `read -t` on a pipe nobody writes to, with no fork
-	// per period (a forked `sleep` would make the memory jump by its own pages ten times a second)
-	// biome-ignore lint/suspicious/noTemplateCurlyInString: bash's parameter expansion, not a template
-	const loop = 'exec 9<> <(:); while :; do s=${EPOCHREALTIME/./}; while (( ${EPOCHREALTIME/./} - s < 50000 )); do :; done; read -t 0.05 -u 9; done';
-	await docker(['exec', '-d', name, 'bash', '-c', loop]);
+	await docker(['exec', '-d', name, 'bash', '-c', halfCoreLoop]);
 	// measured once it runs (an engine may start a detached exec a moment later)
 	for (let tries = 0; tries < 50; tries++) {
 		const first = cgroup.read();
