@@ -114,4 +114,4 @@ export function cpuNsAt(samples: CgroupSample[], ms: number): number | null {
 // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's parameter expansion, not a template
 export const halfCoreLoop = 'exec 9<> <(:); while :; do s=${EPOCHREALTIME/./}; while (( ${EPOCHREALTIME/./} - s < 50000 )); do :; done; read -t 0.05 -u 9; done';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's parameter expansion, not a template
-export const stopHalfCoreLoop = 'for p in /proc/[0-9]*; do grep -q EPOCHREALTIME $p/cmdline 2>/dev/null && kill ${p#/proc/}; done; true';
+export const stopHalfCoreLoop = 'for p in /proc/[0-9]*; do n=${p#/proc/}; [ "$n" = "$$" ] || ! grep -q EPOCHREALTIME $p/cmdline 2>/dev/null || kill $n; done; true';
