@@ -115,3 +115,28 @@ export function cpuNsAt(samples: CgroupSample[], ms: number): number | null {
 export const halfCoreLoop = 'exec 9<> <(:); while :; do s=${EPOCHREALTIME/./}; while (( ${EPOCHREALTIME/./} - s < 50000 )); do :; done; read -t 0.05 -u 9; done';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's parameter expansion, not a template
 export const stopHalfCoreLoop = 'for p in /proc/[0-9]*; do n=${p#/proc/}; [ "$n" = "$$" ] || ! grep -q EPOCHREALTIME $p/cmdline 2>/dev/null || kill $n; done; true';
+
+/** A scheduler tick at HZ=100, the coarsest Linux kernel: how late cpuacct may count a running task. */
+const tickNs = 10e6;
+
+/**
+ * The cgroup's CPU time between `startMs` and `endMs` as the samples bound it: at least what the samples
+ * inside the window saw, at most what those around it saw, ± a tick per CPU for the kernel's lazy
+ * accounting. Throws when the samples do not cover the window.
+ */
+export function cpuNsBetween(samples: CgroupSample[], startMs: number, endMs: number, cpus: number): { lower: number; upper: number } {
+	const around = (ms: number): [CgroupSample, CgroupSample] => {
+		let below: CgroupSample | undefined;
+		let above: CgroupSample | undefined;
+		for (const s of samples) {
+			if (s.atMs <= ms) below = s;
+			if (s.atMs >= ms && (above === undefined || s.atMs < above.atMs)) above = s;
+		}
+		if (!below || !above) throw new Error(`the cgroup samples (${samples[0]?.atMs}–${samples.at(-1)?.atMs}) do not cover ${ms}`);
+		return [below, above];
+	};
+	const [startBelow, startAbove] = around(startMs);
+	const [endBelow, endAbove] = around(endMs);
+	const slack = 2 * tickNs * cpus;
+	return { lower: endBelow.cpuNs - startAbove.cpuNs - slack, upper: endAbove.cpuNs - startBelow.cpuNs + slack };
+}

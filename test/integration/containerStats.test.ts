@@ -9,15 +9,13 @@ import { after, before, test } from 'node:test';
 import os from 'node:os';
 import { type ContainerStats, followContainerStats } from '../../source/engine/containerStats.js';
 import { DockerApi } from '../../source/engine/DockerApi.js';
-import { type CgroupSample, ContainerCgroup, cgroupCpuPercent, halfCoreLoop, sampleCgroup } from '../helpers/containerCgroup.js';
+import { type CgroupSample, ContainerCgroup, cgroupCpuPercent, cpuNsAt, cpuNsBetween, halfCoreLoop, sampleCgroup } from '../helpers/containerCgroup.js';
 import { docker, dockerInspect, removeContainersByLabel, uniqueName } from '../helpers/docker.js';
 
 const label = `ai.stigmer.test=container-stats-${process.pid}`;
 const remote = (process.env.STIGMER_TEST_ENGINE ?? '').startsWith('remote');
 const skip = remote && 'the cgroup is read on the engine host; a remote engine is not this machine';
 const sampleMs = 50;
-/** a scheduler tick at HZ=100, the coarsest Linux kernel: how late cpuacct may count a running task */
-const tickNs = 10e6;
 
 let api: DockerApi;
 let name: string;
@@ -69,18 +67,6 @@ async function measure(windowMs: number): Promise<{ frames: Frame[]; samples: Cg
 	return { frames, samples: sampler.stop() };
 }
 
-/** The last sample at or before `ms` and the first at or after it. */
-function around(samples: CgroupSample[], ms: number): [CgroupSample, CgroupSample] {
-	let below = samples[0]!;
-	let above = samples.at(-1)!;
-	for (const s of samples) {
-		if (s.atMs <= ms) below = s;
-		if (s.atMs >= ms && s.atMs < above.atMs) above = s;
-	}
-	assert.ok(below.atMs <= ms && above.atMs >= ms, `the cgroup samples (${samples[0]!.atMs}–${samples.at(-1)!.atMs}) do not cover ${ms}`);
-	return [below, above];
-}
-
 function checkCpu(frames: Frame[], samples: CgroupSample[], what: string): { dashboard: number; cgroup: number } {
 	const counted = frames.filter((f) => Number.isFinite(f.cpuPercent));
 	assert.ok(counted.length >= 2, `${what}: fewer than two frames with a CPU figure (${frames.length} frames)`);
@@ -88,14 +74,12 @@ function checkCpu(frames: Frame[], samples: CgroupSample[], what: string): { das
 	const end = counted.at(-1)!.readMs;
 	// the dashboard's CPU time over the window: each figure × its window (they chain: preread = previous read)
 	const dashboardNs = counted.reduce((sum, f) => sum + (f.cpuPercent / 100) * (f.readMs - f.prereadMs) * 1e6, 0);
-	const [startBelow, startAbove] = around(samples, start);
-	const [endBelow, endAbove] = around(samples, end);
-	const slack = 2 * tickNs * os.availableParallelism() + 0.002 * dashboardNs; // + the ms rounding of `read`
-	const lower = endBelow.cpuNs - startAbove.cpuNs - slack;
-	const upper = endAbove.cpuNs - startBelow.cpuNs + slack;
+	const bracket = cpuNsBetween(samples, start, end, os.availableParallelism());
+	const lower = bracket.lower - 0.002 * dashboardNs; // the ms rounding of `read`
+	const upper = bracket.upper + 0.002 * dashboardNs;
 	const seconds = (end - start) / 1000;
 	const dashboard = dashboardNs / 1e7 / seconds;
-	const kernel = (endAbove.cpuNs - startBelow.cpuNs) / 1e7 / seconds;
+	const kernel = (cpuNsAt(samples, end)! - cpuNsAt(samples, start)!) / 1e7 / seconds;
 	assert.ok(
 		dashboardNs >= lower && dashboardNs <= upper,
 		`${what}: the dashboard says ${dashboard.toFixed(3)} % of a core over ${seconds.toFixed(1)} s, the cgroup ${kernel.toFixed(3)} % (allowed ${(lower / 1e7 / seconds).toFixed(3)}–${(upper / 1e7 / seconds).toFixed(3)} %)`,
