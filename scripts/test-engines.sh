@@ -51,6 +51,12 @@ left_out() {
         echo "its fixtures assume Docker's default bridge (the LLM forward on its gateway: port 0 on Podman's 10.88.0.1) and Docker's inspect (Podman lists named volumes in HostConfig.Binds): 2 of 10 fail there"; return 0 ;;
     esac
   fi
+  if [ "$engine" = docker26 ] || [ "$engine" = docker28 ]; then
+    case "$file" in
+      test/integration/agent-runner-container.test.ts)
+        echo "it builds the image, whose test stage fails one Python test in docker in docker's builder (test_sandbox.py: the launcher's refusal wording, its RUN has no stdio pipes)"; return 0 ;;
+    esac
+  fi
   return 1
 }
 
