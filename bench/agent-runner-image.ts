@@ -3,6 +3,7 @@
 //   idle memory; GET /v1/executions/{id} p50/p99 with 50 concurrent clients for 10 s (loopback);
 //   rebuild time after a Python source change and whether the dependency layer was reused.
 // Run: node --import tsx bench/agent-runner-image.ts   (npm's node_modules/.bin first on PATH for Node 24)
+//   [--only size,rebuild,start,memory,load] [--image IMG: an image already in the engine, not built]
 import { randomBytes } from 'node:crypto';
 import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -199,8 +200,9 @@ async function main(): Promise<void> {
 	const figures: Figures = {};
 	const tidy: string[] = [];
 	try {
-		const build = await buildTimed(repoRoot, ['-t', imageTag(version)]);
-		const image = build.id;
+		// --image IMG: measure an image already in the engine (one copied to Podman or docker in docker), no build
+		const given = process.argv.indexOf('--image');
+		const image = given >= 0 ? process.argv[given + 1]! : (await buildTimed(repoRoot, ['-t', imageTag(version)])).id;
 		if (wanted('size')) {
 			const size = (await dockerInspect(image, 'image')).Size as number;
 			figures['image size'] = `${(size / 1e6).toFixed(1)} MB (${(size / 2 ** 20).toFixed(1)} MiB)  goal ≤ 140 MB`;

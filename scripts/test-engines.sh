@@ -6,10 +6,11 @@
 #   docker26  Docker 26.1 in a container (scripts/engines/dind.sh 26)
 #   docker28  Docker 28.5 in a container with DOCKER_MIN_API_VERSION=1.44 (scripts/engines/dind.sh 28)
 # Default: podman docker26 docker28 (`npm test` already runs everything on the host's engine).
+# Files: every engine-dependent test file (scripts/test-files.sh) but those left_out() names, each with
+# its reason; STIGMER_ENGINE_TEST_FILES overrides them.
 # Each engine is provisioned first (cached: a later run reuses its packages, images and containers).
 # The docker-in-docker engines run the tests inside their network namespace (nsenter --net), so the
 # host loopback the tests use (the API port, the fake LLM) is the one their containers share.
-# STIGMER_ENGINE_TEST_FILES overrides the test files (space-separated).
 # STIGMER_ENGINE_TEST_USER=NAME runs the tests as that (non-root) user instead (see scripts/test-nonroot.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,15 +21,44 @@ engines=("$@")
 if [ -n "${STIGMER_ENGINE_TEST_FILES:-}" ]; then
   read -r -a files <<<"$STIGMER_ENGINE_TEST_FILES"
 else
-  files=(test/integration/engines.test.ts test/integration/lifecycle.test.ts test/integration/logs.test.ts
-         test/integration/shell.test.ts test/integration/run.test.ts test/integration/image.test.ts
-         test/integration/networkPolicy.test.ts test/integration/faults.test.ts test/e2e/dashboard.test.ts)
+  # every engine-dependent test file (scripts/test-files.sh), less those left_out names below
+  source scripts/test-files.sh
+  files=("${engine_test_files[@]}")
 fi
 logdir=${STIGMER_ENGINE_LOG_DIR:-$(mktemp -d /tmp/stigmer-engines.XXXXXX)}
 mkdir -p "$logdir"
 declare -A result
 
 source scripts/test-summary.sh
+
+# A file left out on an engine prints why (one line; README's "Supported engines" lists them) and
+# succeeds; a file that runs there fails. Files that use no engine at all run once, in the main suite.
+left_out() {
+  local engine=$1 file=$2
+  case "$file" in
+    test/integration/supervisor.test.ts | test/integration/supervisor-ps.test.ts)
+      echo "native services only: no container engine involved (run once, in the main suite)"; return 0 ;;
+    test/integration/remoteEndpoints.test.ts)
+      echo "needs the remote test host (scripts/test-remote.sh runs it over ssh and TLS)"; return 0 ;;
+  esac
+  if [ "$engine" = podman ]; then
+    case "$file" in
+      test/integration/logs.test.ts)
+        echo "Podman 4.3 stamps container log lines to the second, so merging them in time order with natives and --since are exact to the second only"; return 0 ;;
+      test/integration/agent-runner-container.test.ts)
+        echo "Podman 4.3 builds OCI images, which keep no HEALTHCHECK, and lists CapDrop ALL expanded in inspect (CapEff is 0 all the same): 2 of 5 fail there"; return 0 ;;
+      test/integration/remoteMode.test.ts)
+        echo "its fixtures assume Docker's default bridge (the LLM forward on its gateway: port 0 on Podman's 10.88.0.1) and Docker's inspect (Podman lists named volumes in HostConfig.Binds): 2 of 10 fail there"; return 0 ;;
+    esac
+  fi
+  if [ "$engine" = docker26 ] || [ "$engine" = docker28 ]; then
+    case "$file" in
+      test/integration/agent-runner-container.test.ts)
+        echo "it builds the image, whose test stage fails one Python test in docker in docker's builder (test_sandbox.py: the launcher's refusal wording, its RUN has no stdio pipes)"; return 0 ;;
+    esac
+  fi
+  return 1
+}
 
 run_engine() {
   local engine=$1 log=$logdir/$engine.log prefix=() settings
@@ -41,11 +71,10 @@ run_engine() {
   if [ -n "${STIGMER_ENGINE_TEST_USER:-}" ]; then
     as_user=(setpriv "--reuid=$STIGMER_ENGINE_TEST_USER" "--regid=$(id -g "$STIGMER_ENGINE_TEST_USER")" --init-groups --reset-env)
   fi
-  # Known differences of an engine, documented in README's "Supported engines": files left out on it.
-  local run_files=() f
+  local run_files=() f reason
   for f in "${files[@]}"; do
-    if [ "$engine" = podman ] && [ "$f" = test/integration/logs.test.ts ]; then
-      echo "== $engine: $f left out: Podman 4.3 stamps container log lines to the second, so merging them in time order with natives and --since are exact to the second only"
+    if reason=$(left_out "$engine" "$f"); then
+      echo "== $engine: $f left out: $reason"
       continue
     fi
     run_files+=("$f")

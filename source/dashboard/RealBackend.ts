@@ -26,6 +26,9 @@ import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
 import { llmForwardRow, nativeRow, type ServiceStatus } from '../stack/ServiceStatus.js';
+import { oomNote, refreshOomRecord, withOom } from '../stack/oomStatus.js';
+import { dieWindowMs } from '../engine/oomEvents.js';
+import { normalizeTime } from '../logs/LogLine.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe, supervisorLoss } from '../supervisor/SupervisorClient.js';
@@ -236,15 +239,16 @@ export class RealBackend implements DashboardBackend {
 		// no health_status event will come from an engine that runs no health checks: look again
 		const scheduleHealth = (found: Awaited<ReturnType<typeof currentContainer>>) => {
 			if (healthTimer) clearTimeout(healthTimer);
-			const recheckMs = healthRecheckMs(found);
+			const recheckMs = healthRecheckMs(found, Date.now(), shown?.row.health ?? 'starting');
 			healthTimer = recheckMs === null ? null : setTimeout(recheckHealth, recheckMs);
 		};
-		// Once the fallback decides the health (Podman without systemd timers), a recheck is the readiness
-		// probe alone, and the row is redrawn only when the health changed: listing and inspecting the
-		// container every 5 s cost the idle dashboard ≈0.9 % of a core on Podman. State changes come as events.
+		// Once the probe decides the health (Podman without systemd timers, or the engine's first check not
+		// run yet), a recheck is the readiness probe alone, and the row is redrawn only when the health
+		// changed: listing and inspecting the container every 5 s cost the idle dashboard ≈0.9 % of a core on
+		// Podman. State changes, and the engine's own health, come as events.
 		const recheckHealth = async () => {
 			const before = shown;
-			if (inspecting || !before?.found || !engineRunsNoHealthChecks(before.found)) return resync();
+			if (inspecting || !before?.found || (!engineRunsNoHealthChecks(before.found) && before.row.health !== 'healthy')) return resync();
 			const row = await withHealthFallback(before.row, before.found);
 			if (signal.aborted || shown !== before) return; // an event's inspection came meanwhile: it rules
 			if (row.health !== before.row.health) {
@@ -253,11 +257,32 @@ export class RealBackend implements DashboardBackend {
 			}
 			scheduleHealth(before.found);
 		};
+		let oomTimer: NodeJS.Timeout | null = null;
+		signal.addEventListener('abort', () => oomTimer && clearTimeout(oomTimer), { once: true });
+		let oomShown: string | null = null;
 		const inspect = async () => {
 			const found = await currentContainer(api, this.home);
 			if (signal.aborted) return;
-			const row = await withHealthFallback(containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image), found);
+			const [healthRow, oom] = await Promise.all([
+				withHealthFallback(containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image), found),
+				refreshOomRecord(api, this.home, found),
+			]);
 			if (signal.aborted) return;
+			const row = withOom(healthRow, oom.record);
+			// an `oom` with no `die` yet: the main process's, or one inside? Known once the window has passed
+			if (oom.undecided && !oomTimer) {
+				oomTimer = setTimeout(() => {
+					oomTimer = null;
+					resync();
+				}, dieWindowMs + 100);
+			}
+			// the log pane says it too, once, at the time it happened
+			const note = oomNote(row);
+			if (note && note !== oomShown) {
+				const at = row.oomKills && (!row.oomKilledAt || row.oomKills.lastAt > row.oomKilledAt) ? row.oomKills.lastAt : row.oomKilledAt!;
+				sink.appendLogs([{ service: agentRunnerService, stream: 'stderr', time: normalizeTime(at) ?? normalizeTime(new Date().toISOString())!, line: `stigmer: ${note}` }]);
+			}
+			oomShown = note;
 			shown = { found, row };
 			sink.dispatch({ type: 'service/updated', status: row });
 			scheduleHealth(found);

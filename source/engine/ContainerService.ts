@@ -22,7 +22,7 @@ import {
 import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
 import { packageVersion } from '../version.js';
-import { type DockerApi, engineStatus, orNull } from './DockerApi.js';
+import { compareApiVersions, type DockerApi, engineStatus, orNull } from './DockerApi.js';
 import { engineIsRemote } from './locality.js';
 import { unqualifiedImage } from './podmanNames.js';
 
@@ -151,6 +151,20 @@ export interface PlanOptions {
 	remote?: boolean;
 	/** the API token (remote: its digest is part of the configuration hash, so a new token recreates the container) */
 	apiToken?: string;
+	/**
+	 * The engine honours HealthConfig.StartInterval (Docker 25+, API 1.44+): the image's check then runs
+	 * every `startInterval` until the first success instead of waiting its 30 s interval. Podman and
+	 * older Docker ignore the field; there stigmer's own /readyz probe answers meanwhile (healthFallback.ts).
+	 */
+	startInterval?: boolean;
+}
+
+/** The health check's first answers: every 0.5 s for up to 60 s after the start, then the image's 30 s. */
+export const healthStart = { periodNs: 60e9, intervalNs: 0.5e9 };
+
+/** True when the engine runs a HEALTHCHECK's start interval: Docker at API 1.44 or later (not Podman). */
+export function engineHasStartInterval(apiVersion: string | null, podman: boolean): boolean {
+	return !podman && apiVersion !== null && compareApiVersions(apiVersion, '1.44') >= 0;
 }
 
 export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: ContainerNetwork, options: PlanOptions = {}): ContainerPlan {
@@ -218,6 +232,8 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		ExposedPorts: { [`${containerHttpPort}/tcp`]: {} },
 		StopTimeout: 10,
 		HostConfig: hostConfig,
+		// the image's test, interval, timeout and retries stay (the engine merges a HealthConfig without a test)
+		...(options.startInterval ? { Healthcheck: { StartPeriod: healthStart.periodNs, StartInterval: healthStart.intervalNs } } : {}),
 	};
 	// remote: the secrets are copied in at creation, so a new token (or LLM key) must make a new container
 	const secrets = remote

@@ -208,7 +208,10 @@ export class DockerApi {
 				version = (await engineVersion(unversioned, signal)) as unknown as typeof version;
 			}
 		} catch (error) {
-			throw diagnoseUnreachable(this.endpoint, error);
+			// a local socket connects at once or fails at once: no answer in time there means an engine that
+			// runs but is busy (Podman 4.3 took 7 s under load), not one that is gone. It gets longer, once.
+			if (this.endpoint.kind === 'unix' && timedOut(error) && timeoutMs < busyEngineTimeoutMs) return this.negotiate(busyEngineTimeoutMs);
+			throw diagnoseUnreachable(this.endpoint, error, timeoutMs);
 		}
 		let chosen: string;
 		try {
@@ -301,7 +304,18 @@ function onPath(program: string): boolean {
 const isMac = process.platform === 'darwin';
 
 /** Turns a failed first contact into "not installed", "not running" or "permission denied", with the fix. */
-export function diagnoseUnreachable(endpoint: Endpoint, error: unknown): EngineUnreachableError {
+/**
+ * How long a local engine that took the connection gets to answer in all, once the caller's own
+ * timeout (2–3 s) has passed: a busy engine is slow, not unreachable.
+ */
+export const busyEngineTimeoutMs = 20_000;
+
+/** AbortSignal.timeout() in negotiate(): node's http reports an AbortError caused by a TimeoutError. */
+function timedOut(error: unknown): boolean {
+	return [error, (error as { cause?: unknown } | null)?.cause].some((e) => (e as Error | null)?.name === 'TimeoutError');
+}
+
+export function diagnoseUnreachable(endpoint: Endpoint, error: unknown, timeoutMs?: number): EngineUnreachableError {
 	// ssh's own words and the fix (sshDialer.ts); node's http may wrap the connection's error
 	const sshError = [error, (error as { cause?: unknown } | null)?.cause].find((e) => (e as Error | null)?.name === 'SshDialError') as (Error & { hint: string }) | undefined;
 	if (sshError) return new EngineUnreachableError(sshError.message, sshError.hint);
@@ -339,9 +353,13 @@ export function diagnoseUnreachable(endpoint: Endpoint, error: unknown): EngineU
 			'point DOCKER_CERT_PATH at the directory holding the ca.pem, cert.pem and key.pem made for this engine (or use its docker context)',
 		);
 	}
-	// AbortSignal.timeout() in negotiate(): node's http reports an AbortError caused by a TimeoutError
-	const timedOut = [error, (error as { cause?: unknown } | null)?.cause].some((e) => (e as Error | null)?.name === 'TimeoutError');
-	const reason = timedOut ? 'no answer in time' : engineMessage(error);
+	if (endpoint.kind === 'unix' && timedOut(error)) {
+		return new EngineUnreachableError(
+			`the container engine at ${where} (${endpoint.source}) took the connection but did not answer within ${Math.round((timeoutMs ?? busyEngineTimeoutMs) / 1000)} s: it runs, but is busy or hung`,
+			'try again once the machine is less busy; if it never answers, restart the engine (sudo systemctl restart docker, or the podman service); `stigmer doctor` checks each step',
+		);
+	}
+	const reason = timedOut(error) ? 'no answer in time' : engineMessage(error);
 	return new EngineUnreachableError(
 		`cannot reach the container engine at ${where} (${endpoint.source}): ${reason}`,
 		'check that the engine is running and DOCKER_HOST / DOCKER_CONTEXT point at it; `stigmer doctor` checks each step',

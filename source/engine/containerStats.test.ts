@@ -5,6 +5,7 @@ import { type StatsFrame, containerStats, cpuPercent, memoryUsage, networkBytes 
 // Shaped like the frames of Docker 20.10 on cgroup v1 (this machine's engine), trimmed.
 const cgroupV1: StatsFrame = {
 	read: '2026-01-22T10:00:01.123456789Z',
+	preread: '2026-01-22T10:00:00.123456666Z',
 	pids_stats: { current: 9 },
 	cpu_stats: {
 		cpu_usage: { total_usage: 2_350_000_000, percpu_usage: [1_200_000_000, 1_150_000_000, 0, 0] },
@@ -27,6 +28,7 @@ const cgroupV1: StatsFrame = {
 // Docker 23+ on cgroup v2: no total_* keys, no percpu_usage.
 const cgroupV2: StatsFrame = {
 	read: '2026-01-22T10:00:01Z',
+	preread: '2026-01-22T10:00:00Z',
 	pids_stats: { current: 4, limit: 18_000 },
 	cpu_stats: { cpu_usage: { total_usage: 5_000_000 }, system_cpu_usage: 20_000_000, online_cpus: 2 },
 	precpu_stats: { cpu_usage: { total_usage: 4_000_000 }, system_cpu_usage: 10_000_000, online_cpus: 2 },
@@ -34,21 +36,20 @@ const cgroupV2: StatsFrame = {
 	networks: { eth0: { rx_bytes: 10, tx_bytes: 20 } },
 };
 
-test('CPU %: cpu delta / system delta × online CPUs × 100', () => {
-	// (250e6 / 4e9) × 4 × 100 = 25
-	assert.equal(cpuPercent(cgroupV1), 25);
-	// (1e6 / 10e6) × 2 × 100 = 20
-	assert.equal(cpuPercent(cgroupV2), 20);
+test('CPU %: cpu delta over the wall-clock window between preread and read, in percent of one core', () => {
+	// 250e6 ns of CPU over 1.000000123 s
+	assert.equal(cpuPercent(cgroupV1).toFixed(6), ((250e6 / 1_000_000_123) * 100).toFixed(6));
+	// 1e6 ns over 1 s: the system delta (10e6 ns) plays no part
+	assert.equal(cpuPercent(cgroupV2), 0.1);
+	// two busy cores read 200
+	assert.equal(cpuPercent({ ...cgroupV2, cpu_stats: { cpu_usage: { total_usage: 2_004_000_000 } } }), 200);
+	assert.equal(cpuPercent({ ...cgroupV1, precpu_stats: cgroupV1.cpu_stats! }), 0);
 });
 
-test('CPU %: online CPUs fall back to the per-CPU list; no delta gives 0', () => {
-	const noOnline = structuredClone(cgroupV1);
-	delete noOnline.cpu_stats!.online_cpus;
-	assert.equal(cpuPercent(noOnline), 25);
-	// the first frame of a stream has an empty precpu_stats
-	assert.equal(cpuPercent({ ...cgroupV1, precpu_stats: {} }), (2_350_000_000 / 98_000_000_000) * 4 * 100);
-	assert.equal(cpuPercent({ ...cgroupV1, precpu_stats: cgroupV1.cpu_stats! }), 0);
-	assert.equal(cpuPercent({}), 0);
+test("CPU %: no figure (NaN) for a frame without a window: Docker's first frame, or no times at all", () => {
+	assert.ok(Number.isNaN(cpuPercent({ ...cgroupV1, preread: '0001-01-01T00:00:00Z', precpu_stats: {} })));
+	assert.ok(Number.isNaN(cpuPercent({ ...cgroupV1, preread: undefined })));
+	assert.ok(Number.isNaN(cpuPercent({})));
 });
 
 test('memory: usage − total_inactive_file on cgroup v1, − inactive_file on v2', () => {
@@ -68,7 +69,8 @@ test('network: summed over interfaces', () => {
 test('a whole frame', () => {
 	assert.deepEqual(containerStats(cgroupV1), {
 		timeMs: Date.parse('2026-01-22T10:00:01.123Z'),
-		cpuPercent: 25,
+		cpuPercent: cpuPercent(cgroupV1),
+		cpuWindowMs: 1000.000123,
 		memoryBytes: 190_000_000,
 		memoryLimitBytes: 1_073_741_824,
 		networkRxBytes: 2_000,
@@ -79,23 +81,25 @@ test('a whole frame', () => {
 	assert.equal(containerStats({}, 42).timeMs, 42);
 });
 
-// Podman 4.3's first frame of a stream (recorded, with a 1 ms burst of the container in the window):
-// its precpu_stats were sampled 9.8 ms before, so the deltas cover one or two of /proc/stat's ticks.
-const podmanFirstFrame = {
-	read: '2026-11-30T10:36:04.434934036Z',
-	preread: '2026-11-30T10:36:04.425121381Z',
-	cpu_stats: { cpu_usage: { total_usage: 524_329_815 }, system_cpu_usage: 736_017_096_657, online_cpus: 2 },
-	precpu_stats: { cpu_usage: { total_usage: 523_329_815 }, system_cpu_usage: 735_999_268_050, online_cpus: 2 },
+// Podman 4.3's frames (recorded on this machine): system_cpu_usage is the root cgroup's cpuacct.usage,
+// the host's busy time (here 7.4 s of 10 possible over 5 s), and the first frame's window is 18.6 ms.
+const podmanFirstFrame: StatsFrame = {
+	read: '2026-12-06T21:35:36.280238378Z',
+	preread: '2026-12-06T21:35:36.261595536Z',
+	cpu_stats: { cpu_usage: { total_usage: 79_711_037 }, system_cpu_usage: 295_058_676_458, online_cpus: 2 },
+	precpu_stats: { cpu_usage: { total_usage: 79_711_037 }, system_cpu_usage: 295_033_147_000, online_cpus: 2 },
+};
+const podmanLaterFrame: StatsFrame = {
+	read: '2026-12-06T21:35:46.287529295Z',
+	preread: '2026-12-06T21:35:41.283810916Z',
+	cpu_stats: { cpu_usage: { total_usage: 319_877_794 }, system_cpu_usage: 312_406_626_072, online_cpus: 2 },
+	precpu_stats: { cpu_usage: { total_usage: 204_242_173 }, system_cpu_usage: 305_031_388_844, online_cpus: 2 },
 };
 
-test("CPU %: a frame whose precpu window is milliseconds long (Podman's first) reads as Docker's first frame does", () => {
-	// over the 9.8 ms window it would read (1e6 / 17.8e6) × 2 × 100 = 11.2 % for an idle runner
-	assert.ok(cpuPercent(podmanFirstFrame) > 10);
-	// read as `docker stats --no-stream` reads Podman's one frame: the share since the host booted
-	assert.equal(containerStats(podmanFirstFrame).cpuPercent.toFixed(3), ((524_329_815 / 736_017_096_657) * 2 * 100).toFixed(3));
-	// Podman's later frames are 5 s apart and count as they are
-	const later = { ...podmanFirstFrame, read: '2026-11-30T10:36:09.456780492Z', preread: '2026-11-30T10:36:04.434934036Z' };
-	assert.equal(containerStats(later).cpuPercent, cpuPercent(later));
-	// Docker's first frame (zero preread) is left as it is
-	assert.equal(containerStats({ ...podmanFirstFrame, preread: '0001-01-01T00:00:00Z' }).cpuPercent, cpuPercent(podmanFirstFrame));
+test("CPU %: Podman's frames, against the wall clock and not against its system_cpu_usage (the host's busy time)", () => {
+	// the first frame's 18.6 ms window is no measurement
+	assert.ok(Number.isNaN(containerStats(podmanFirstFrame).cpuPercent));
+	// 115.6 ms of CPU over 5.0037 s = 2.31 % of a core; the docker CLI's formula would say
+	// (115.6e6 / 7.375e9) × 2 × 100 = 3.14 % here, and more the quieter the host
+	assert.equal(containerStats(podmanLaterFrame).cpuPercent.toFixed(2), '2.31');
 });

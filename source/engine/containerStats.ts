@@ -1,14 +1,17 @@
-// Container resource figures from the engine's stats stream, computed as the docker CLI does
-// (docker/cli cli/command/container/stats_helpers.go), so the dashboard agrees with `docker stats`.
+// Container resource figures from the engine's stats stream. Memory is computed as the docker CLI does
+// (docker/cli cli/command/container/stats_helpers.go); CPU is the container's cgroup counter over the
+// engine's own sampling times (statsWindow.ts says why not the CLI's formula: Podman's
+// system_cpu_usage is the host's busy time, not wall time). Both agree with the container's cgroup read
+// on the host (test/integration/containerStats.test.ts checks that on every engine).
 import type { Readable } from 'node:stream';
 import { type DockerApi, abortable } from './DockerApi.js';
-import { withUsableCpuWindow } from './statsWindow.js';
+import { cpuWindowNs } from './statsWindow.js';
 import { jsonLines } from './streams.js';
 
 /** The fields of a /containers/{id}/stats frame that the figures need (cgroup v1 and v2 engines). */
 export interface StatsFrame {
 	read?: string;
-	/** when precpu_stats were sampled (Podman's first frame: milliseconds before `read`; see statsWindow.ts) */
+	/** when precpu_stats were sampled (Docker's first frame: 0001-01-01; Podman's: milliseconds before `read`) */
 	preread?: string;
 	cpu_stats?: CpuStats;
 	precpu_stats?: CpuStats;
@@ -25,7 +28,10 @@ interface CpuStats {
 
 export interface ContainerStats {
 	timeMs: number;
+	/** percent of one core over the frame's window; NaN for a frame without one (a stream's first) */
 	cpuPercent: number;
+	/** that window (the frame's read − preread), in ms; NaN when it has none */
+	cpuWindowMs: number;
 	memoryBytes: number;
 	memoryLimitBytes: number;
 	networkRxBytes: number;
@@ -33,19 +39,22 @@ export interface ContainerStats {
 	pids: number;
 }
 
-/** (cpu delta / system delta) × online CPUs × 100; 0 when either delta is not positive (the first frame). */
+/**
+ * Percent of ONE core over the frame's window: cpu delta / wall-clock window × 100 (200 = two cores busy).
+ * NaN when the frame has no window (a stream's first frame): no figure rather than a wrong one.
+ */
 export function cpuPercent(frame: StatsFrame): number {
-	const cpu = frame.cpu_stats;
-	const pre = frame.precpu_stats;
-	const cpuDelta = (cpu?.cpu_usage?.total_usage ?? 0) - (pre?.cpu_usage?.total_usage ?? 0);
-	const systemDelta = (cpu?.system_cpu_usage ?? 0) - (pre?.system_cpu_usage ?? 0);
-	let online = cpu?.online_cpus ?? 0;
-	if (online === 0) online = cpu?.cpu_usage?.percpu_usage?.length ?? 0;
-	if (systemDelta > 0 && cpuDelta > 0) return (cpuDelta / systemDelta) * online * 100;
-	return 0;
+	const windowNs = cpuWindowNs(frame);
+	if (windowNs === null) return Number.NaN;
+	const cpuDelta = (frame.cpu_stats?.cpu_usage?.total_usage ?? 0) - (frame.precpu_stats?.cpu_usage?.total_usage ?? 0);
+	return cpuDelta > 0 ? (cpuDelta / windowNs) * 100 : 0;
 }
 
-/** Usage without the page cache that can be reclaimed: − total_inactive_file (cgroup v1) or − inactive_file (v2). */
+/**
+ * Usage without the page cache that can be reclaimed: − total_inactive_file (cgroup v1) or − inactive_file
+ * (v2). Podman 4.3 sends `usage` alone (no `stats`): its figure keeps that cache (at most a few MB for
+ * the runner; the kernel's memory.usage_in_bytes as it is).
+ */
 export function memoryUsage(frame: StatsFrame): number {
 	const memory = frame.memory_stats;
 	const usage = memory?.usage ?? 0;
@@ -75,7 +84,8 @@ export function containerStats(frame: StatsFrame, nowMs = Date.now()): Container
 	const read = frame.read ? Date.parse(frame.read) : Number.NaN;
 	return {
 		timeMs: Number.isFinite(read) && read > 0 ? read : nowMs,
-		cpuPercent: cpuPercent(withUsableCpuWindow(frame)),
+		cpuPercent: cpuPercent(frame),
+		cpuWindowMs: (cpuWindowNs(frame) ?? Number.NaN) / 1e6,
 		memoryBytes: memoryUsage(frame),
 		memoryLimitBytes: frame.memory_stats?.limit ?? 0,
 		networkRxBytes: rx,

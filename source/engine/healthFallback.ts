@@ -1,9 +1,11 @@
-// Health when the engine runs no health checks. Docker runs the image's HEALTHCHECK itself; Podman runs
-// it from systemd timers, and where there are none (containers, CI, WSL, many servers) the container's
-// health stays `starting` for good. When a running container's health is still `starting` although the
-// engine should have recorded a check by now (its first interval and timeout have passed, plus a margin)
-// and has none on record, the health comes from our own readiness probe: /readyz answering 200 is
-// `healthy`, anything else `unhealthy`.
+// Health while the engine still says `starting`. The engine's own check answers late or never: Docker
+// before 25 runs the image's first check one interval (30 s) after the start; Docker 25+ after its start
+// interval (0.5 s, set at create); Podman runs it from systemd timers only, and where there are none
+// (containers, CI, WSL, many servers) the health stays `starting` for good. So while it says `starting`,
+// our own readiness probe decides: /readyz answering 200 is `healthy` (the service answers, as `server
+// start` said when it returned); anything else leaves `starting`, or is `unhealthy` once the engine's
+// first check was due (its interval and timeout, plus a margin) and none is on record: it runs none.
+// An engine's `unhealthy` or `healthy` always stands.
 import type { ServiceStatus } from '../stack/ServiceStatus.js';
 import { probeHttp } from '../supervisor/readiness.js';
 
@@ -32,19 +34,27 @@ export function engineRunsNoHealthChecks(inspect: HealthInspect, nowMs = Date.no
 	return Number.isFinite(started) && nowMs - started >= firstCheckDueMs(inspect);
 }
 
-/** The row with its health from the readiness probe when the engine runs no health checks. */
+/** The row with its health from the readiness probe while the engine says `starting`. */
 export async function withHealthFallback(row: ServiceStatus, inspect: HealthInspect | null, nowMs = Date.now()): Promise<ServiceStatus> {
-	if (!inspect || !row.endpoint || !engineRunsNoHealthChecks(inspect, nowMs)) return row;
-	return { ...row, health: (await probeHttp(`${row.endpoint}/readyz`, 1000)) ? 'healthy' : 'unhealthy' };
+	if (!inspect || !row.endpoint || !inspect.State.Running || inspect.State.Health?.Status !== 'starting') return row;
+	if (await probeHttp(`${row.endpoint}/readyz`, 1000)) return { ...row, health: 'healthy' };
+	return engineRunsNoHealthChecks(inspect, nowMs) ? { ...row, health: 'unhealthy' } : row;
 }
+
+/** While the service starts, the dashboard asks the probe this often (a cold start takes ≈0.5–1 s). */
+const startingRecheckMs = 500;
+/** ...for this long after the container's start; then every 5 s */
+const startingWindowMs = 60_000;
 
 /**
  * While health reads `starting`, or comes from the probe, nothing from the engine will tell the
- * dashboard that it changed (no health_status event): it looks again after this many ms.
+ * dashboard that it changed (no health_status event until its own check runs): it looks again after
+ * this many ms. `shown` is the health the dashboard shows now (the probe's, when it answered).
  */
-export function healthRecheckMs(inspect: HealthInspect | null, nowMs = Date.now()): number | null {
+export function healthRecheckMs(inspect: HealthInspect | null, nowMs = Date.now(), shown: ServiceStatus['health'] = 'starting'): number | null {
 	if (!inspect?.State.Running || inspect.State.Health?.Status !== 'starting') return null;
 	const started = Date.parse(inspect.State.StartedAt);
+	if (shown === 'starting' && Number.isFinite(started) && nowMs - started < startingWindowMs) return startingRecheckMs;
 	const due = Number.isFinite(started) ? started + firstCheckDueMs(inspect) - nowMs : 0;
 	return due > 0 ? Math.min(due + 50, 5000) : 5000;
 }

@@ -22,6 +22,13 @@ export interface ServiceStatus {
 	restarts?: number;
 	exitCode?: number | null;
 	oomKilled?: boolean;
+	/**
+	 * RFC 3339: when the kernel's OOM killer ended the container's main process. Kept (in the home) after
+	 * the restart policy started it again, until the user starts or restarts it (stack/oomStatus.ts).
+	 */
+	oomKilledAt?: string;
+	/** processes inside the container the OOM killer ended while it lived on: how many, the last when */
+	oomKills?: { count: number; lastAt: string };
 	/** why it is failed / not-installed, for humans */
 	message?: string;
 	/** agent-runner on a remote engine: the home's named volumes (workspace, data) that exist */

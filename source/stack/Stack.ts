@@ -12,6 +12,7 @@ import {
 	createContainer,
 	currentContainer,
 	deliverSecrets,
+	engineHasStartInterval,
 	ensureRemoteVolumes,
 	findContainers,
 	handOverMountedPaths,
@@ -30,6 +31,7 @@ import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBui
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
 import { writeFileAtomic } from '../home/atomicFile.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
+import { clearOomRecord } from '../home/OomRecord.js';
 import { fileSystemOf, formatBytes } from '../platform/fileSystem.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
@@ -38,6 +40,7 @@ import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import { packageVersion } from '../version.js';
 import { llmForwardRow, nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
+import { refreshOomRecord, withOom } from './oomStatus.js';
 import { openApiForward, prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
@@ -230,7 +233,8 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 	if (volumes.status === 'rejected') throw volumes.reason;
 	run.forwardOpened = network.value.forward;
 	checkAborted(options.signal);
-	const plan = planContainer(home, config.agentRunner, image.value, network.value, { remote: run.remote, apiToken: run.apiToken });
+	const startInterval = engineHasStartInterval(api.apiVersion, network.value.choice.podman ?? false);
+	const plan = planContainer(home, config.agentRunner, image.value, network.value, { remote: run.remote, apiToken: run.apiToken, startInterval });
 	if (run.remote) {
 		// the API's port on this machine is the supervisor's forward (it says when another program has it)
 		const opening = openApiForward(api, home, config.agentRunner);
@@ -282,6 +286,7 @@ async function startNatives(run: StartRun, natives: StigmerConfig['services']): 
 /** The agent-runner container: reused, started, or (re)created, stale ones removed; then ready. */
 async function bringUpContainer(api: DockerApi, run: StartRun, { plan, existing }: PreparedContainer): Promise<void> {
 	const { home, emit } = run;
+	clearOomRecord(home); // the user started it: an earlier OOM kill is no longer news
 	const all = await findContainers(api, home);
 	let id: string | null = null;
 	for (const c of all) {
@@ -518,7 +523,8 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 		if (api) {
 			const remote = engineIsRemote(api.endpoint);
 			const [inspect, volumes] = await Promise.all([currentContainer(api, home), remote ? listRemoteVolumes(api, home) : Promise.resolve(null)]);
-			containerRow = await withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect);
+			const [row, oom] = await Promise.all([withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect), refreshOomRecord(api, home, inspect)]);
+			containerRow = withOom(row, oom.record);
 			if (volumes) containerRow.volumes = volumes.filter((v) => v.holds !== 'secrets').map((v) => ({ name: v.name, holds: v.holds }));
 		} else {
 			containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), state: 'unknown', message: 'container engine unreachable' };

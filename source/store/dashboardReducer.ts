@@ -181,7 +181,8 @@ function orderServices(services: ServiceStatus[]): ServiceStatus[] {
 }
 
 function addSample(current: ServiceResources | undefined, sample: ResourceSample): ServiceResources {
-	const cpuHistory = [...(current?.cpuHistory ?? []), sample.cpuPercent].slice(-historySeconds);
+	// a stream's first frame has no CPU figure (NaN): it shows as '-' and leaves no mark in the sparkline
+	const cpuHistory = Number.isFinite(sample.cpuPercent) ? [...(current?.cpuHistory ?? []), sample.cpuPercent].slice(-historySeconds) : (current?.cpuHistory ?? []);
 	const memoryHistory = [...(current?.memoryHistory ?? []), sample.memoryBytes].slice(-historySeconds);
 	return { latest: sample, cpuHistory, memoryHistory };
 }

@@ -7,7 +7,7 @@ import type { ServiceStatus, StackStatus } from '../stack/ServiceStatus.js';
 /** One measurement of a service's resources (containers: a stats frame; natives: the process table). */
 export interface ResourceSample {
 	timeMs: number;
-	/** percent of ONE core, like docker stats (200 = two cores busy) */
+	/** percent of ONE core, like docker stats (200 = two cores busy); NaN: no figure yet */
 	cpuPercent: number;
 	memoryBytes: number;
 	/** the container's memory limit (or the host's memory when unlimited); null for natives */

@@ -46,7 +46,8 @@ export function makeTlsMaterial(): TlsMaterial {
 	return { clientDir: dir, server: { key: read('server-key.pem'), cert: read('server-cert.pem'), ca: read('ca.pem') } };
 }
 
-export async function startEngineProxy(options: { tls?: TlsMaterial['server'] } = {}): Promise<EngineProxy> {
+/** `delayMs`: each answer of the engine is held this long before it goes on (a busy engine). */
+export async function startEngineProxy(options: { tls?: TlsMaterial['server']; delayMs?: number } = {}): Promise<EngineProxy> {
 	const engine = resolveEndpoint(process.env);
 	if (engine.kind !== 'unix') throw new Error('the engine proxy needs a local engine on a unix socket');
 	const sockets = new Set<net.Socket>();
@@ -58,7 +59,13 @@ export async function startEngineProxy(options: { tls?: TlsMaterial['server'] } 
 		client.on('data', (chunk: Buffer) => {
 			for (const match of chunk.toString('latin1').matchAll(/^(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r$/gm)) requests.push(`${match[1]} ${match[2]}`);
 		});
-		client.pipe(upstream).pipe(client);
+		client.pipe(upstream);
+		if (options.delayMs) {
+			upstream.on('data', (chunk: Buffer) => {
+				const timer = setTimeout(() => client.writable && client.write(chunk), options.delayMs);
+				client.once('close', () => clearTimeout(timer));
+			});
+		} else upstream.pipe(client);
 		const drop = () => {
 			client.destroy();
 			upstream.destroy();

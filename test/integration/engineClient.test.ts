@@ -12,6 +12,7 @@ import { subscribeEngineEvents } from '../../source/engine/dockerEvents.ts';
 import { ContainerLogSource } from '../../source/logs/ContainerLogSource.ts';
 import { lookUpContainer } from '../../source/logs/containerTextHistory.ts';
 import { docker, dockerRunDetached, removeContainersByLabel, uniqueName } from '../helpers/docker.ts';
+import { makeTestHome } from '../helpers/cli.ts';
 import { type EngineProxy, makeTlsMaterial, startEngineProxy } from '../helpers/engineProxy.ts';
 
 const testLabel = 'ai.stigmer.test=engine-client';
@@ -201,5 +202,23 @@ test("stats followers (the dashboard's, one per container start) leave no listen
 		dashboard.abort();
 		api.close();
 		await docker(['rm', '-f', id], { allowFailure: true });
+	}
+});
+
+test("a busy local engine (answers later than the caller's timeout) is slow, not unreachable: status waits for it", async () => {
+	// every answer held 3 s: past status's 2 s and the CLI's 3 s connect timeouts
+	const slow = await startEngineProxy({ delayMs: 3000 });
+	try {
+		const home = await makeTestHome('stigmer-slow-engine-');
+		try {
+			const result = await home.cli(['server', 'status', '--json'], { env: { ...process.env, DOCKER_HOST: slow.dockerHost }, timeoutMs: 120_000 });
+			assert.equal(result.code, 0, result.stderr);
+			const status = JSON.parse(result.stdout) as { engine: { reachable: boolean; error?: string } };
+			assert.equal(status.engine.reachable, true, status.engine.error);
+		} finally {
+			await home.cleanup();
+		}
+	} finally {
+		await slow.close();
 	}
 });

@@ -19,6 +19,8 @@ import { containerTextHistory, lookUpContainer, type ContainerLookup } from '../
 import { LogFormatter } from '../../logs/LogFormatter.js';
 import type { LogNotice } from '../../logs/LogNotice.js';
 import { parseSince } from '../../logs/parseSince.js';
+import { readOomRecord } from '../../home/OomRecord.js';
+import { oomNote, withOom } from '../../stack/oomStatus.js';
 import type { CommandArgs, CommandContext } from '../CommandContext.js';
 
 /** Lines per write: few large writes instead of one syscall per line, and printing starts early. */
@@ -83,6 +85,7 @@ async function run(
 				if (out.closed) return exitCodes.ok;
 			}
 			reportDown(ctx, fast.notices, null);
+			reportOom(ctx);
 			return exitCodes.ok;
 		}
 		process.once('SIGINT', stop);
@@ -102,6 +105,7 @@ async function run(
 			engineError = error;
 		}
 	}
+	if (follow && services.includes(agentRunnerService)) reportOom(ctx);
 	const notices: LogNotice[] = [];
 	const onNotice = (notice: LogNotice) => {
 		if (!follow) notices.push(notice);
@@ -119,6 +123,7 @@ async function run(
 	}
 	if (out.closed || follow) return exitCodes.ok;
 	reportDown(ctx, notices, engineError);
+	if (services.includes(agentRunnerService)) reportOom(ctx);
 	return engineError ? exitCodes.engineUnreachable : exitCodes.ok;
 }
 
@@ -156,6 +161,14 @@ function describe(notice: LogNotice): string {
 		case 'log-truncated':
 			return `${notice.service}: log file truncated; reading it from the start`;
 	}
+}
+
+/** What the home knows of OOM kills in the container (kept across the restart policy's starts; stack/oomStatus.ts). */
+function reportOom(ctx: CommandContext): void {
+	const record = readOomRecord(ctx.home);
+	if (!record) return;
+	const note = oomNote(withOom({ name: agentRunnerService, kind: 'container', state: 'running', id: record.containerId }, record));
+	if (note) ctx.stderr.write(`stigmer: ${agentRunnerService}: ${note}\n`);
 }
 
 /** After the stored lines: why agent-runner showed nothing new, and that the stack is down. */

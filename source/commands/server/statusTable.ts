@@ -1,4 +1,5 @@
 import type { ServiceStatus, StackStatus } from '../../stack/ServiceStatus.js';
+import { oomNote } from '../../stack/oomStatus.js';
 import type { CommandContext } from '../CommandContext.js';
 
 export function formatUptime(startedAt: string | null | undefined, now = Date.now()): string {
@@ -17,7 +18,8 @@ function cells(s: ServiceStatus): string[] {
 	const health = s.health ?? '-';
 	const where = s.kind === 'container' ? (s.id ? s.id.slice(0, 12) : '-') : s.pid ? `pid ${s.pid}` : '-';
 	const exit = s.exitCode === null || s.exitCode === undefined ? '-' : String(s.exitCode) + (s.oomKilled ? ' (OOM)' : '');
-	return [s.name, s.kind, s.state, health, formatUptime(s.state === 'running' ? s.startedAt : null), String(s.restarts ?? 0), exit, where, s.endpoint ?? '', s.message ?? ''];
+	const note = [s.message, oomNote(s)].filter(Boolean).join('; ');
+	return [s.name, s.kind, s.state, health, formatUptime(s.state === 'running' ? s.startedAt : null), String(s.restarts ?? 0), exit, where, s.endpoint ?? '', note];
 }
 
 export function printStatusTable(ctx: CommandContext, status: StackStatus): void {

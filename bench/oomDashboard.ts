@@ -1,0 +1,55 @@
+// Issue 21: an OOM kill of the runner's main process → shown in the dashboard (its EXIT column reads
+// `OOM`), timed from the engine's own `oom` event, and still shown after the restart policy started the
+// container again. On the engine DOCKER_HOST names (docker in docker: inside its network namespace).
+// Median of --runs (default 3). Usage: npx tsc -p . && npx tsx bench/oomDashboard.ts [--runs N]
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { cliCommand, makeTestHome } from '../test/helpers/cli.js';
+import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
+import { median } from './benchStats.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
+const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+
+const home = await makeTestHome('stigmer-bench-oom-');
+const latencies: number[] = [];
+let keptAfterRestart = 0;
+try {
+	home.writeConfig(`agentRunner:\n  port: ${home.port}\n  memory: 64m\nservices: {}\n`);
+	for (let run = 0; run < Number(values.runs); run++) {
+		const started = await home.cli(['server', 'start']);
+		if (started.code !== 0) throw new Error(started.stderr);
+		const id = (JSON.parse((await home.cli(['server', 'status', '--json'])).stdout) as { services: Array<{ id: string }> }).services[0]!.id;
+		const terminal = new TmuxTerminal(`oom-${run}`, { columns: 160, rows: 30 });
+		const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+		terminal.start(['env', 'NO_COLOR=1', ...cliCommand(), '--home', home.dir, 'dashboard'].map(quote).join(' '));
+		try {
+			await terminal.waitFor('the agent-runner row', (screen) => /agent-runner\s+running/.test(screen), 60_000);
+			const since = Math.floor(Date.now() / 1000);
+			try {
+				docker('exec', id, 'sh', '-c', 'head -c 200m /dev/zero > /tmp/fill');
+			} catch {
+				// the exec dies with its container
+			}
+			await terminal.waitFor('OOM in the EXIT column', (screen) => /agent-runner.*\bOOM\b/.test(screen), 30_000);
+			const shownMs = Date.now();
+			const oom = docker('events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', `container=${id}`, '--filter', 'event=oom', '--format', '{{.TimeNano}}')
+				.split('\n')
+				.filter(Boolean)
+				.map(Number);
+			if (oom.length > 0) latencies.push(shownMs - Math.min(...oom) / 1e6);
+			// still there once the restart policy has started it again
+			await terminal.waitFor('running again, OOM kept', (screen) => /agent-runner\s+running.*\bOOM\b/.test(screen), 30_000);
+			keptAfterRestart++;
+		} finally {
+			terminal.kill();
+		}
+		await home.cli(['server', 'stop']);
+	}
+} finally {
+	await home.cleanup();
+}
+console.log(
+	`OOM (the engine's oom event) → OOM in the dashboard: median ${(median(latencies) / 1000).toFixed(2)} s over ${latencies.length} runs (${latencies.map((l) => (l / 1000).toFixed(2)).join(', ')}); goal ≤ 2 s`,
+);
+console.log(`still shown after the restart policy's start: ${keptAfterRestart}/${values.runs}`);
