@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { containerPaths, imageTag, imageUser } from '../source/contract.js';
+import { containerPaths, imageRepository, imageUser } from '../source/contract.js';
 import { docker, dockerBuild, dockerInspect, dockerLogs, dockerRunDetached, removeContainersByLabel, runnerUserFlags, waitForHttp } from '../test/helpers/docker.js';
 import { median, percentile } from './benchStats.js';
 
@@ -195,11 +195,14 @@ async function measureIdleAndLoad(image: string, figures: Figures, tidy: string[
 	figures['memory after the load'] = await memory();
 }
 
+/** built by the docker CLI, so under a tag of its own (stigmer's tag names an image built from its sources, with their hash) */
+const benchTag = `${imageRepository}:${version}-bench`;
+
 async function main(): Promise<void> {
 	const figures: Figures = {};
 	const tidy: string[] = [];
 	try {
-		const build = await buildTimed(repoRoot, ['-t', imageTag(version)]);
+		const build = await buildTimed(repoRoot, ['-t', benchTag]);
 		const image = build.id;
 		if (wanted('size')) {
 			const size = (await dockerInspect(image, 'image')).Size as number;
@@ -213,7 +216,7 @@ async function main(): Promise<void> {
 		for (const dir of tidy) rmSync(dir, { recursive: true, force: true });
 	}
 	const width = Math.max(...Object.keys(figures).map((k) => k.length));
-	console.log(`agent-runner image ${imageTag(version)} — engine ${(await docker(['version', '--format', '{{.Server.Version}}'])).stdout.trim()}`);
+	console.log(`agent-runner image ${benchTag} — engine ${(await docker(['version', '--format', '{{.Server.Version}}'])).stdout.trim()}`);
 	for (const [key, value] of Object.entries(figures)) console.log(`${key.padEnd(width)}  ${value}`);
 }
 

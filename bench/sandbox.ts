@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { containerEnv, containerPaths, imageTag, serviceUser } from '../source/contract.js';
+import { containerEnv, containerPaths, imageRepository, imageTag, serviceUser } from '../source/contract.js';
+import { imageSourceHash } from '../source/engine/buildContext.js';
 import { docker, dockerRunDetached, runnerUserFlags, waitForHttp } from '../test/helpers/docker.js';
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../test/helpers/fakeLlm.js';
 import { RunnerStack, freePort, repoRoot } from '../test/helpers/runnerStack.js';
@@ -101,7 +102,7 @@ try {
 /** The image of the commit before the sandbox was added, built from `git archive` (its own tag). */
 async function baselineImage(): Promise<string> {
 	const added = execFileSync('git', ['log', '--format=%H', '--diff-filter=A', '-1', '--', 'agent-runner/stigmer_agent_runner/sandbox_launcher.py'], { cwd: repoRoot }).toString().trim();
-	const tag = `${imageTag(packageVersion).replace(/:.*$/, '')}-baseline:${added.slice(0, 12)}`;
+	const tag = `${imageRepository}-baseline:${added.slice(0, 12)}`;
 	const archive = spawn('git', ['archive', `${added}^`, 'agent-runner', 'docker', '.dockerignore'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
 	const build = spawn('docker', ['build', '-q', '--target', 'runtime', '-f', 'docker/Dockerfile', '-t', tag, '-'], { stdio: ['pipe', 'ignore', 'inherit'] });
 	archive.stdout.pipe(build.stdin);
@@ -199,7 +200,7 @@ try {
 		then: number[] = [];
 	let ok = 0;
 	for (let round = 0; round < rounds; round++) {
-		const a = await concurrentDirect(llm, imageTag(packageVersion), sandboxed);
+		const a = await concurrentDirect(llm, imageTag(packageVersion, imageSourceHash()), sandboxed);
 		const b = await concurrentDirect(llm, baseline, before);
 		now.push(a.seconds);
 		then.push(b.seconds);

@@ -66,7 +66,9 @@ export class ProgressReporter {
 				this.activity(`${s}: creating container`);
 				return;
 			case 'recreate':
-				this.activity(`${s}: configuration changed, recreating container`);
+				// an image built from other sources says so on a line that stays (stack/agentRunnerImage.ts)
+				if (event.text) this.done(event.text);
+				this.activity(`${s}: ${event.text ? 'recreating container' : 'configuration changed, recreating container'}`);
 				return;
 			case 'start':
 				this.activity(`${s}: starting container`);

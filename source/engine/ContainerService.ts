@@ -12,6 +12,7 @@ import {
 	containerHttpPort,
 	containerPaths,
 	containerSecurity,
+	imageSourceLabel,
 	imageUser,
 	labels,
 	type RemoteVolume,
@@ -132,6 +133,8 @@ export interface ContainerPlan {
 	image: string;
 	imageId: string;
 	hash: string;
+	/** the source hash of the image (its ai.stigmer.image-source label), null for an image stigmer did not build */
+	imageSource: string | null;
 	endpoint: string;
 	network: ContainerNetwork;
 	body: Record<string, unknown>;
@@ -149,6 +152,8 @@ export interface PlanOptions {
 	remote?: boolean;
 	/** the API token (remote: its digest is part of the configuration hash, so a new token recreates the container) */
 	apiToken?: string;
+	/** the image's source hash (engine/buildContext.ts), kept as a label so a later start can say what it replaces */
+	imageSource?: string | null;
 }
 
 export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: ContainerNetwork, options: PlanOptions = {}): ContainerPlan {
@@ -227,8 +232,9 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		[labels.home]: home.hash,
 		[labels.configHash]: hash,
 		[labels.version]: packageVersion,
+		...(options.imageSource ? { [imageSourceLabel]: options.imageSource } : {}),
 	};
-	return { name: home.containerName, image: config.image, imageId, hash, endpoint: `http://127.0.0.1:${port}`, network, body, ownedPaths };
+	return { name: home.containerName, image: config.image, imageId, hash, imageSource: options.imageSource ?? null, endpoint: `http://127.0.0.1:${port}`, network, body, ownedPaths };
 }
 
 /**

@@ -1,0 +1,67 @@
+// Which agent-runner image this stigmer needs, whether the engine has it, and whether a container runs
+// an older one. stigmer's own image is content-addressed: its tag is `<version>-<hash12>` and its label
+// `ai.stigmer.image-source` the full hash of the sources it was built from (engine/buildContext.ts); a
+// user's own image (agentRunner.image outside stigmer's repository) is taken as it is.
+import type { StigmerConfig } from '../config/types.js';
+import { agentRunnerService, imageRepository, imageSourceLabel } from '../contract.js';
+import { imageSourceHash, shortHash } from '../engine/buildContext.js';
+import type { DockerApi } from '../engine/DockerApi.js';
+import { type BuildProgress, buildImage, type ImageInfo, inspectImage } from '../engine/ImageBuilder.js';
+import { UserError } from '../errors.js';
+
+/** Whether `image` is one stigmer builds itself (then its sources must match this stigmer's). */
+export const isOwnImage = (image: string): boolean => image.startsWith(`${imageRepository}:`);
+
+/** The source hash this stigmer needs for `image`: its own context's hash, or null for a user's image. */
+export function neededSource(image: string): string | null {
+	return isOwnImage(image) ? imageSourceHash() : null;
+}
+
+export interface EnsureImageOptions {
+	build?: boolean;
+	signal?: AbortSignal;
+	onProgress?: (progress: BuildProgress) => void;
+}
+
+/** The configured image, built when it is missing, stale (another source hash under its tag) or `--build` asks. */
+export async function ensureImage(api: DockerApi, config: StigmerConfig, options: EnsureImageOptions): Promise<ImageInfo> {
+	const image = config.agentRunner.image;
+	const existing = await inspectImage(api, image);
+	const needed = neededSource(image);
+	const stale = existing !== null && needed !== null && existing.source !== needed;
+	if (existing && !options.build && !stale) return existing;
+	if (needed === null && !options.build) {
+		throw new UserError(`the image ${image} (agentRunner.image in config.yaml) is not in the engine`, 1, `pull or build it (docker pull ${image}), or remove agentRunner.image to use stigmer's own`);
+	}
+	return buildImage(api, { image, signal: options.signal, onProgress: options.onProgress });
+}
+
+/** The source hash a container was made from (its own label; an image's labels are merged into it too). */
+export function containerSource(labels: Record<string, string> | null | undefined): string | null {
+	return labels?.[imageSourceLabel] ?? null;
+}
+
+/**
+ * The one line `server start` prints when it replaces a container whose image was built from other
+ * sources than the image it now runs; null when the sources are the same (or the image is a user's).
+ */
+export function outdatedReason(running: string | null, wanted: string | null): string | null {
+	if (wanted === null || running === wanted) return null;
+	return `${agentRunnerService} image is out of date (built from ${running ? shortHash(running) : 'unknown sources'}, this stigmer needs ${shortHash(wanted)}): replacing`;
+}
+
+/** `server status --json` and `doctor`: the running image's source hash, the one needed, and whether they match. */
+export interface ImageSourceStatus {
+	/** the source hash of the container's image (null: not a stigmer-built image, or no container) */
+	hash: string | null;
+	/** the source hash this stigmer needs (null: agentRunner.image names a user's image) */
+	needed: string | null;
+	/** null when there is nothing to compare */
+	matches: boolean | null;
+}
+
+export function imageSourceStatus(labels: Record<string, string> | null | undefined, image: string): ImageSourceStatus {
+	const hash = containerSource(labels);
+	const needed = neededSource(image);
+	return { hash, needed, matches: needed === null || labels === undefined ? null : hash === needed };
+}
