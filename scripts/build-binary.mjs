@@ -85,15 +85,18 @@ const config = { main: 'launcher.cjs', output: 'sea.blob', disableExperimentalSE
 writeFileSync(path.join(work, 'sea-config.json'), JSON.stringify(config));
 execFileSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
 
-// 5. a copy of Node with the blob injected (macOS: then `codesign --sign - FILE`)
+// 5. a copy of Node with the blob injected (macOS: its signature removed before, an ad-hoc one after)
 mkdirSync(path.dirname(out), { recursive: true });
 rmSync(out, { force: true });
 copyFileSync(nodeBinary, out);
 chmodSync(out, 0o755);
+const darwin = process.platform === 'darwin';
+if (darwin) execFileSync('codesign', ['--remove-signature', out]); // untested here: no Mac
 const { inject } = require('postject');
 await inject(out, 'NODE_SEA_BLOB', readFileSync(path.join(work, 'sea.blob')), {
 	sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-	...(process.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
+	...(darwin ? { machoSegmentName: 'NODE_SEA' } : {}),
 });
+if (darwin) execFileSync('codesign', ['--sign', '-', out]);
 rmSync(work, { recursive: true, force: true });
 log(`${path.relative(process.cwd(), out)}: ${(statSync(out).size / 1e6).toFixed(1)} MB (Node ${process.version} ${process.platform}-${process.arch})`);

@@ -14,10 +14,9 @@ export interface ShippedRun {
 	/** the home, as the shipped stigmer sees it and as this test does (one path shared by both) */
 	home: string;
 	llm: FakeLlm;
-	port: number;
 }
 
-export function writeShippedHome({ home, llm, port }: Omit<ShippedRun, 'cli'>): void {
+export function writeShippedHome({ home, llm, port }: { home: string; llm: FakeLlm; port: number }): void {
 	writeFileSync(path.join(home, 'config.yaml'), `agentRunner:\n  port: ${port}\n  llm:\n    baseUrl: ${llm.url}\nservices: {}\n`);
 }
 

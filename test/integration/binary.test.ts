@@ -73,7 +73,7 @@ test('the single executable runs start → run → logs → stop where there is 
 	const noNode = await docker(['exec', box, 'sh', '-c', 'command -v node nodejs || echo none'], { allowFailure: true });
 	assert.equal(noNode.stdout.trim(), 'none');
 	const cli = (args: string[]) => collect(spawn('docker', ['exec', box, binary, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }), 600_000);
-	const { start } = await exerciseShippedCli({ cli, home, llm, port: 0 });
+	const { start } = await exerciseShippedCli({ cli, home, llm });
 	assert.match(start.stderr, /building image, step \d+\/\d+/);
 	const labels = JSON.parse((await docker(['image', 'inspect', tag])).stdout)[0].Config.Labels;
 	assert.equal(labels['ai.stigmer.image-source'], imageSourceHash());

@@ -4,17 +4,17 @@
 // progress) and runs a stack: --version, doctor, start → run → logs → stop (test/helpers/shippedCli.ts).
 // The image goes under a repository of its own, so the build is the installed package's, not a reuse.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { homeHash, imageRepository } from '../../source/contract.ts';
 import { imageSourceHash } from '../../source/engine/buildContext.ts';
 import { packageVersion } from '../../source/version.ts';
-import { collect, freePort, repoRoot } from '../helpers/cli.ts';
+import { freePort, repoRoot } from '../helpers/cli.ts';
 import { docker } from '../helpers/docker.ts';
 import { type FakeLlm, startFakeLlm } from '../helpers/fakeLlm.ts';
+import { installEnv, packAndInstall, runIn } from '../helpers/npmInstall.ts';
 import { exerciseShippedCli, writeShippedHome } from '../helpers/shippedCli.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'stigmer-npm-'));
@@ -25,18 +25,7 @@ const repository = `${imageRepository}-npm-test`;
 const tag = `${repository}:${packageVersion}-${imageSourceHash().slice(0, 12)}`;
 let llm: FakeLlm;
 
-/** Node 22 or later: this test's own Node when it is, else the pinned one of the checkout (the system's may be 20). */
-const nodeDir = Number(process.versions.node.split('.')[0]) >= 22 ? path.dirname(process.execPath) : path.join(repoRoot, 'node_modules', 'node', 'bin');
-const env = {
-	...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_'))),
-	PATH: `${path.join(prefix, 'bin')}:${nodeDir}:${process.env.PATH}`,
-	NO_COLOR: '1',
-	STIGMER_DEV_IMAGE_REPOSITORY: repository,
-};
-
-function run(program: string, args: string[], cwd: string, timeoutMs = 600_000) {
-	return collect(spawn(program, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }), timeoutMs);
-}
+const env = installEnv(prefix, { STIGMER_DEV_IMAGE_REPOSITORY: repository });
 
 before(async () => {
 	assert.ok(existsSync(path.join(repoRoot, 'dist', 'cli.js')), 'npm run build first');
@@ -54,25 +43,12 @@ after(async () => {
 });
 
 test('npm pack → npm install -g → start, run, logs, stop from any directory, no warning', { timeout: 1_200_000 }, async () => {
-	// what prepack does, on a copy (the build is this checkout's; a test must not rebuild dist/ under the others)
-	const staging = path.join(tmp, 'staging');
-	for (const part of ['package.json', 'package-lock.json', 'README.md', 'dist', 'docker', 'agent-runner', 'scripts/pack-manifest.mjs']) {
-		cpSync(path.join(repoRoot, part), path.join(staging, part), { recursive: true, filter: (src) => !src.includes('__pycache__') });
-	}
-	execFileSync(path.join(nodeDir, 'node'), ['scripts/pack-manifest.mjs', 'strip'], { cwd: staging });
-	const packed = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], staging);
-	assert.equal(packed.code, 0, packed.stderr);
-	const tarball = path.join(tmp, readdirSync(tmp).find((f) => f.endsWith('.tgz'))!);
-
-	const installed = await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-fund', '--no-audit', tarball], elsewhere);
-	assert.equal(installed.code, 0, installed.stderr);
-	const output = `${installed.stdout}\n${installed.stderr}`;
+	const { output, root, bin } = await packAndInstall(tmp, prefix, env);
 	assert.deepEqual(
 		output.split('\n').filter((l) => /warn|deprecated|gyp|install script/i.test(l)),
 		[],
 		output,
 	);
-	const root = path.join(prefix, 'lib', 'node_modules', 'stigmer');
 	const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 	assert.equal(manifest.scripts?.prepare, undefined, 'the packed manifest has no install-time script');
 	const modules = readdirSync(path.join(root, 'node_modules'));
@@ -81,8 +57,7 @@ test('npm pack → npm install -g → start, run, logs, stop from any directory,
 	}
 	assert.deepEqual(JSON.parse(readFileSync(path.join(root, 'dist', 'image-source.json'), 'utf8')), { version: packageVersion, hash: imageSourceHash() });
 
-	const stigmer = path.join(prefix, 'bin', 'stigmer');
-	const { start } = await exerciseShippedCli({ cli: (args) => run(stigmer, ['--home', home, ...args], elsewhere), home, llm, port: 0 });
+	const { start } = await exerciseShippedCli({ cli: (args) => runIn(bin, ['--home', home, ...args], elsewhere, env), home, llm });
 	// the image was missing under this repository: built from the installed package's context, with progress
 	assert.match(start.stderr, /building image, step \d+\/\d+/);
 	const labels = JSON.parse((await docker(['image', 'inspect', tag])).stdout)[0].Config.Labels;
