@@ -62,6 +62,9 @@ export class ProgressReporter {
 			return;
 		}
 		switch (event.phase) {
+			case 'pull':
+				this.activity(`${s}: ${event.text}`);
+				return;
 			case 'create':
 				this.activity(`${s}: creating container`);
 				return;

@@ -40,7 +40,7 @@ import { openApiForward, prepareNetwork, releaseNetwork } from './agentRunnerNet
 
 export type StackEvent =
 	| { service: string; phase: 'build'; progress: BuildProgress }
-	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string };
+	| { service: string; phase: 'pull' | 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string };
 
 export interface StackOptions {
 	onEvent?: (event: StackEvent) => void;
@@ -179,7 +179,12 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 	// and both settled before anything else (a failure's rollback then sees all they made)
 	// (and on a remote engine the home's volumes)
 	const [image, network, volumes] = await Promise.allSettled([
-		ensureImage(api, config, { build: options.build, signal: options.signal, onProgress: (progress) => options.onEvent?.({ service: agentRunnerService, phase: 'build', progress }) }),
+		ensureImage(api, config, {
+			build: options.build,
+			signal: options.signal,
+			onProgress: (progress) => options.onEvent?.({ service: agentRunnerService, phase: 'build', progress }),
+			onPull: (text) => options.onEvent?.({ service: agentRunnerService, phase: 'pull', text }),
+		}),
 		prepareNetwork(api, home, config.agentRunner),
 		run.remote ? ensureRemoteVolumes(api, home) : Promise.resolve([]),
 	]);

@@ -7,7 +7,7 @@ import { agentRunnerService, imageRepository, imageSourceLabel } from '../contra
 import { imageSourceHash, shortHash } from '../engine/buildContext.js';
 import type { DockerApi } from '../engine/DockerApi.js';
 import { type BuildProgress, buildImage, type ImageInfo, inspectImage } from '../engine/ImageBuilder.js';
-import { UserError } from '../errors.js';
+import { pullImage } from '../engine/ImagePuller.js';
 
 /** Whether `image` is one stigmer builds itself (then its sources must match this stigmer's). */
 export const isOwnImage = (image: string): boolean => image.startsWith(`${imageRepository}:`);
@@ -21,18 +21,21 @@ export interface EnsureImageOptions {
 	build?: boolean;
 	signal?: AbortSignal;
 	onProgress?: (progress: BuildProgress) => void;
+	/** a pull's progress and retries (an image of another repository, by tag or digest) */
+	onPull?: (text: string) => void;
 }
 
-/** The configured image, built when it is missing, stale (another source hash under its tag) or `--build` asks. */
+/**
+ * The configured image: stigmer's own is built when it is missing, stale (another source hash under its
+ * tag) or `--build` asks; any other (a registry's, by tag or digest) is pulled when missing.
+ */
 export async function ensureImage(api: DockerApi, config: StigmerConfig, options: EnsureImageOptions): Promise<ImageInfo> {
 	const image = config.agentRunner.image;
 	const existing = await inspectImage(api, image);
 	const needed = neededSource(image);
 	const stale = existing !== null && needed !== null && existing.source !== needed;
 	if (existing && !options.build && !stale) return existing;
-	if (needed === null && !options.build) {
-		throw new UserError(`the image ${image} (agentRunner.image in config.yaml) is not in the engine`, 1, `pull or build it (docker pull ${image}), or remove agentRunner.image to use stigmer's own`);
-	}
+	if (needed === null && !options.build) return pullImage(api, image, { signal: options.signal, onProgress: options.onPull });
 	return buildImage(api, { image, signal: options.signal, onProgress: options.onProgress });
 }
 

@@ -1,0 +1,149 @@
+// Pull instead of build (issue 22), against real registries on 127.0.0.1 (Debian's docker-registry, the
+// reference registry server): `npm run release:image` pushes this build's image and prints its digest;
+// with the local copy gone, `server start` pulls it by digest and becomes ready. A wrong digest, a stopped
+// registry and a registry that needs a login each give their own error and leave the running stack as it
+// was; with the docker CLI's login (DOCKER_CONFIG) the pull goes through.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { homeHash, imageRepository } from '../../source/contract.ts';
+import { collect, type CliResult, freePort, repoRoot, runCli } from '../helpers/cli.ts';
+import { docker } from '../helpers/docker.ts';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'stigmer-registry-'));
+const home = path.join(tmp, 'home');
+const registries: ChildProcess[] = [];
+let open = '';
+let locked = '';
+let port = 0;
+const pushed: string[] = [];
+const noLogin = path.join(tmp, 'docker-anonymous');
+const withLogin = path.join(tmp, 'docker-login');
+
+async function startRegistry(name: string, auth?: string): Promise<{ address: string; child: ChildProcess }> {
+	const p = await freePort();
+	const dir = path.join(tmp, name);
+	mkdirSync(dir);
+	const config = path.join(dir, 'config.yml');
+	writeFileSync(
+		config,
+		`version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${p}\n${auth ? `auth:\n  htpasswd:\n    realm: stigmer-test\n    path: ${auth}\n` : ''}`,
+	);
+	const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+	registries.push(child);
+	const deadline = Date.now() + 30_000;
+	for (;;) {
+		const status = await fetch(`http://127.0.0.1:${p}/v2/`).then(
+			(r) => r.status,
+			() => 0,
+		);
+		if (status === 200 || status === 401) break;
+		if (Date.now() > deadline || child.exitCode !== null) throw new Error(`docker-registry on 127.0.0.1:${p} did not answer`);
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	return { address: `127.0.0.1:${p}`, child };
+}
+
+function release(registry: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+	return collect(
+		spawn(process.execPath, [path.join(repoRoot, 'scripts', 'release-image.mjs'), registry], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] }),
+		900_000,
+	);
+}
+
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['--home', home, ...args], { env: { DOCKER_CONFIG: noLogin, ...env }, timeoutMs: 300_000 });
+const configure = (image: string) => writeFileSync(path.join(home, 'config.yaml'), `agentRunner:\n  port: ${port}\n  image: ${image}\nservices: {}\n`);
+async function runner(): Promise<{ state: string; id: string; image: string }> {
+	const status = await cli(['server', 'status', '--json']);
+	const row = JSON.parse(status.stdout).services.find((s: { name: string }) => s.name === 'agent-runner');
+	return { state: row.state, id: row.id, image: row.image }; // not health: it moves on by itself
+}
+/** the local copies of what was pushed, so the engine must pull */
+async function forget(): Promise<void> {
+	for (const ref of pushed) await docker(['rmi', ref], { allowFailure: true });
+}
+
+before(async () => {
+	mkdirSync(home);
+	mkdirSync(noLogin);
+	mkdirSync(withLogin);
+	port = await freePort();
+	const htpasswd = path.join(tmp, 'htpasswd');
+	writeFileSync(htpasswd, execFileSync('htpasswd', ['-Bbn', 'stigmer', 'test-password'], { encoding: 'utf8' }));
+	open = (await startRegistry('open')).address;
+	locked = (await startRegistry('locked', htpasswd)).address;
+	const login = await collect(
+		spawn('docker', ['--config', withLogin, 'login', '-u', 'stigmer', '--password-stdin', locked], { stdio: ['pipe', 'pipe', 'pipe'] }),
+		60_000,
+		Date.now(),
+		'test-password\n',
+	);
+	assert.equal(login.code, 0, login.stderr);
+});
+
+after(async () => {
+	await cli(['server', 'stop', '--timeout', '3']).catch(() => undefined);
+	const ids = (await docker(['ps', '-aq', '--filter', `label=ai.stigmer.home=${homeHash(home)}`], { allowFailure: true })).stdout.trim();
+	if (ids) await docker(['rm', '-f', ...ids.split('\n')], { allowFailure: true });
+	await forget();
+	for (const child of registries) child.kill('SIGTERM');
+	rmSync(tmp, { recursive: true, force: true });
+});
+
+test('release:image pushes and prints a digest; server start pulls it; each refusal is clear and harmless', { timeout: 1_800_000 }, async () => {
+	const released = await release(open);
+	assert.equal(released.code, 0, released.stderr);
+	const ref = released.stdout.trim();
+	assert.match(ref, new RegExp(`^${open.replace(/\./g, '\\.')}/${imageRepository}@sha256:[0-9a-f]{64}$`));
+	const repository = `${open}/${imageRepository}`;
+	pushed.push(ref, ...(JSON.parse((await docker(['image', 'inspect', ref])).stdout)[0].RepoTags as string[]).filter((t) => t.startsWith(repository)));
+	await forget();
+	assert.equal((await docker(['image', 'inspect', ref], { allowFailure: true })).code, 1, 'the pushed image is no longer local');
+
+	configure(ref);
+	const started = await cli(['server', 'start']);
+	assert.equal(started.code, 0, started.stderr);
+	assert.match(started.stderr, /pulling /);
+	const running = await runner();
+	assert.equal(running.state, 'running');
+	assert.equal(running.image, ref);
+
+	// a wrong digest: refused, the stack as it was
+	configure(`${repository}@sha256:${'0'.repeat(64)}`);
+	const wrong = await cli(['server', 'start']);
+	assert.equal(wrong.code, 1);
+	assert.match(wrong.stderr, new RegExp(`${open.replace(/\./g, '\\.')} has no image`));
+	assert.match(wrong.stderr, /digest in agentRunner\.image/);
+	assert.deepEqual(await runner(), running);
+
+	// a registry that needs a login: refused without one, pulled with the docker CLI's
+	const lockedRef = (await release(locked, { DOCKER_CONFIG: withLogin })).stdout.trim();
+	assert.match(lockedRef, /@sha256:/);
+	pushed.push(lockedRef, `${locked}/${imageRepository}`);
+	for (const tag of JSON.parse((await docker(['image', 'inspect', lockedRef])).stdout)[0].RepoTags as string[]) if (tag.startsWith(locked)) pushed.push(tag);
+	await forget();
+	configure(lockedRef);
+	const anonymous = await cli(['server', 'start']);
+	assert.equal(anonymous.code, 1);
+	assert.match(anonymous.stderr, /without a login/);
+	assert.match(anonymous.stderr, new RegExp(`docker login ${locked.replace(/\./g, '\\.')}`));
+	assert.deepEqual(await runner(), running);
+	const loggedIn = await cli(['server', 'start'], { DOCKER_CONFIG: withLogin });
+	assert.equal(loggedIn.code, 0, loggedIn.stderr);
+	const replaced = await runner();
+	assert.equal(replaced.image, lockedRef);
+
+	// a stopped registry: tried again, then refused; the stack as it was
+	registries[0]!.kill('SIGTERM');
+	await new Promise((resolve) => registries[0]!.once('exit', resolve));
+	await forget();
+	configure(ref);
+	const stopped = await cli(['server', 'start']);
+	assert.equal(stopped.code, 1);
+	assert.match(stopped.stderr, new RegExp(`cannot reach the registry ${open.replace(/\./g, '\\.')}`));
+	assert.match(stopped.stderr, /trying again in 1 s \(attempt 2 of 3\)/);
+	assert.deepEqual(await runner(), replaced);
+});
