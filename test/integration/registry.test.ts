@@ -4,7 +4,7 @@
 // registry and a registry that needs a login each give their own error and leave the running stack as it
 // was; with the docker CLI's login (DOCKER_CONFIG) the pull goes through.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,40 +12,17 @@ import { after, before, test } from 'node:test';
 import { homeHash, imageRepository } from '../../source/contract.ts';
 import { collect, type CliResult, freePort, repoRoot, runCli } from '../helpers/cli.ts';
 import { docker } from '../helpers/docker.ts';
+import { type LocalRegistry, startRegistry } from '../helpers/registry.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'stigmer-registry-'));
 const home = path.join(tmp, 'home');
-const registries: ChildProcess[] = [];
+const registries: LocalRegistry[] = [];
 let open = '';
 let locked = '';
 let port = 0;
 const pushed: string[] = [];
 const noLogin = path.join(tmp, 'docker-anonymous');
 const withLogin = path.join(tmp, 'docker-login');
-
-async function startRegistry(name: string, auth?: string): Promise<{ address: string; child: ChildProcess }> {
-	const p = await freePort();
-	const dir = path.join(tmp, name);
-	mkdirSync(dir);
-	const config = path.join(dir, 'config.yml');
-	writeFileSync(
-		config,
-		`version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${p}\n${auth ? `auth:\n  htpasswd:\n    realm: stigmer-test\n    path: ${auth}\n` : ''}`,
-	);
-	const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-	registries.push(child);
-	const deadline = Date.now() + 30_000;
-	for (;;) {
-		const status = await fetch(`http://127.0.0.1:${p}/v2/`).then(
-			(r) => r.status,
-			() => 0,
-		);
-		if (status === 200 || status === 401) break;
-		if (Date.now() > deadline || child.exitCode !== null) throw new Error(`docker-registry on 127.0.0.1:${p} did not answer`);
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	return { address: `127.0.0.1:${p}`, child };
-}
 
 function release(registry: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
 	return collect(
@@ -73,8 +50,9 @@ before(async () => {
 	port = await freePort();
 	const htpasswd = path.join(tmp, 'htpasswd');
 	writeFileSync(htpasswd, execFileSync('htpasswd', ['-Bbn', 'stigmer', 'test-password'], { encoding: 'utf8' }));
-	open = (await startRegistry('open')).address;
-	locked = (await startRegistry('locked', htpasswd)).address;
+	registries.push(await startRegistry(path.join(tmp, 'open')), await startRegistry(path.join(tmp, 'locked'), htpasswd));
+	open = registries[0]!.address;
+	locked = registries[1]!.address;
 	const login = await collect(
 		spawn('docker', ['--config', withLogin, 'login', '-u', 'stigmer', '--password-stdin', locked], { stdio: ['pipe', 'pipe', 'pipe'] }),
 		60_000,
@@ -89,7 +67,7 @@ after(async () => {
 	const ids = (await docker(['ps', '-aq', '--filter', `label=ai.stigmer.home=${homeHash(home)}`], { allowFailure: true })).stdout.trim();
 	if (ids) await docker(['rm', '-f', ...ids.split('\n')], { allowFailure: true });
 	await forget();
-	for (const child of registries) child.kill('SIGTERM');
+	for (const registry of registries) await registry.stop();
 	rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -137,8 +115,7 @@ test('release:image pushes and prints a digest; server start pulls it; each refu
 	assert.equal(replaced.image, lockedRef);
 
 	// a stopped registry: tried again, then refused; the stack as it was
-	registries[0]!.kill('SIGTERM');
-	await new Promise((resolve) => registries[0]!.once('exit', resolve));
+	await registries[0]!.stop();
 	await forget();
 	configure(ref);
 	const stopped = await cli(['server', 'start']);
