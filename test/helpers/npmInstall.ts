@@ -2,7 +2,7 @@
 // a checkout would (test/integration/npmPackage.test.ts, bench/binary.ts). The pack runs on a copy with
 // prepack's manifest step, not prepack itself: a test must not rebuild dist/ under the other tests.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type CliResult, collect, repoRoot } from './cli.ts';
 
@@ -28,16 +28,24 @@ export interface Installed {
 	bin: string;
 }
 
+export interface PackOptions {
+	/** a name for this pack's staging directory (several packs in one `dir`) */
+	name?: string;
+	/** changes the staged copy before it is packed (another version, another runner) */
+	edit?: (staging: string) => void;
+}
+
 /** Packs this build into `dir` and installs it globally under `prefix`; throws with npm's words on failure. */
-export async function packAndInstall(dir: string, prefix: string, env: NodeJS.ProcessEnv): Promise<Installed> {
-	const staging = path.join(dir, 'staging');
+export async function packAndInstall(dir: string, prefix: string, env: NodeJS.ProcessEnv, options: PackOptions = {}): Promise<Installed> {
+	const staging = path.join(dir, `staging-${options.name ?? 'this'}`);
 	for (const part of ['package.json', 'package-lock.json', 'README.md', 'dist', 'docker', 'agent-runner', 'scripts/pack-manifest.mjs']) {
 		cpSync(path.join(repoRoot, part), path.join(staging, part), { recursive: true, filter: (src) => !src.includes('__pycache__') && !src.startsWith(path.join(repoRoot, 'dist', 'bin')) });
 	}
+	options.edit?.(staging);
 	execFileSync(path.join(node22Dir, 'node'), ['scripts/pack-manifest.mjs', 'strip'], { cwd: staging });
 	const packed = await runIn('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], staging, env);
 	if (packed.code !== 0) throw new Error(`npm pack failed: ${packed.stderr}`);
-	const tarball = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
+	const tarball = path.join(dir, packed.stdout.trim().split('\n').at(-1)!);
 	mkdirSync(prefix, { recursive: true });
 	const installed = await runIn('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-fund', '--no-audit', tarball], dir, env);
 	if (installed.code !== 0) throw new Error(`npm install -g failed: ${installed.stderr}`);

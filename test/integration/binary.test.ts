@@ -11,11 +11,11 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { baseImage, homeHash, imageRepository } from '../../source/contract.ts';
+import { baseImage, imageRepository } from '../../source/contract.ts';
 import { imageSourceHash } from '../../source/engine/buildContext.ts';
 import { packageVersion } from '../../source/version.ts';
 import { collect, freePort, repoRoot } from '../helpers/cli.ts';
-import { docker } from '../helpers/docker.ts';
+import { docker, removeHomeContainers } from '../helpers/docker.ts';
 import { type FakeLlm, startFakeLlm } from '../helpers/fakeLlm.ts';
 import { exerciseShippedCli, writeShippedHome } from '../helpers/shippedCli.ts';
 
@@ -62,8 +62,7 @@ before(async () => {
 
 after(async () => {
 	if (box) await docker(['rm', '-f', box], { allowFailure: true });
-	const ids = (await docker(['ps', '-aq', '--filter', `label=ai.stigmer.home=${homeHash(home)}`], { allowFailure: true })).stdout.trim();
-	if (ids) await docker(['rm', '-f', ...ids.split('\n')], { allowFailure: true });
+	await removeHomeContainers(home);
 	await docker(['rmi', tag], { allowFailure: true });
 	await llm?.close();
 	rmSync(tmp, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { homeHash, imageRepository } from '../../source/contract.ts';
 import { contextFiles, hashContext } from '../../source/engine/buildContext.ts';
 import { packageVersion } from '../../source/version.ts';
 import { collect, type CliResult, freePort, repoRoot } from '../helpers/cli.ts';
-import { docker } from '../helpers/docker.ts';
+import { docker, removeHomeContainers } from '../helpers/docker.ts';
 import { finalAnswer, type FakeLlm, startFakeLlm } from '../helpers/fakeLlm.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'stigmer-imgsrc-'));
@@ -56,8 +56,7 @@ before(async () => {
 
 after(async () => {
 	await cli(first, ['server', 'stop', '--timeout', '3']).catch(() => undefined);
-	const ids = (await docker(['ps', '-aq', '--filter', `label=ai.stigmer.home=${homeHash(home)}`], { allowFailure: true })).stdout.trim();
-	if (ids) await docker(['rm', '-f', ...ids.split('\n')], { allowFailure: true });
+	await removeHomeContainers(home);
 	// the second tag only: the first is this checkout's own image, which other tests reuse
 	if (second) await docker(['rmi', tagOf(second)], { allowFailure: true });
 	await llm?.close();

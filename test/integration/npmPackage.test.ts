@@ -8,11 +8,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { homeHash, imageRepository } from '../../source/contract.ts';
+import { imageRepository } from '../../source/contract.ts';
 import { imageSourceHash } from '../../source/engine/buildContext.ts';
 import { packageVersion } from '../../source/version.ts';
 import { freePort, repoRoot } from '../helpers/cli.ts';
-import { docker } from '../helpers/docker.ts';
+import { docker, removeHomeContainers } from '../helpers/docker.ts';
 import { type FakeLlm, startFakeLlm } from '../helpers/fakeLlm.ts';
 import { installEnv, packAndInstall, runIn } from '../helpers/npmInstall.ts';
 import { exerciseShippedCli, writeShippedHome } from '../helpers/shippedCli.ts';
@@ -35,8 +35,7 @@ before(async () => {
 });
 
 after(async () => {
-	const ids = (await docker(['ps', '-aq', '--filter', `label=ai.stigmer.home=${homeHash(home)}`], { allowFailure: true })).stdout.trim();
-	if (ids) await docker(['rm', '-f', ...ids.split('\n')], { allowFailure: true });
+	await removeHomeContainers(home);
 	await docker(['rmi', tag], { allowFailure: true });
 	await llm?.close();
 	rmSync(tmp, { recursive: true, force: true });
