@@ -3,10 +3,10 @@
 // It holds the npm package as `npm install -g` would install it (dist/, production node_modules, docker/,
 // agent-runner/), pruned of type declarations, source maps and docs, as one brotli-compressed asset that
 // source/sea/seaLauncher.ts unpacks into the user's cache on first run. Run after `npm run build`.
-//   node scripts/build-binary.mjs [--node PATH] [--out FILE]
+//   node scripts/build-binary.mjs [--node PATH] [--out FILE] [--no-strip]
 // --node: another Node executable of the same version to inject into (e.g. linux-arm64's, from nodejs.org;
 // the archive holds no native module, so it is the same for every platform); README.md, "Install".
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values } = parseArgs({ options: { node: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { node: { type: 'string' }, out: { type: 'string' }, 'no-strip': { type: 'boolean' } } });
 const nodeBinary = values.node ?? process.execPath;
 const out = path.resolve(values.out ?? path.join(root, 'dist', 'bin', `stigmer-${process.platform}-${process.arch}`));
 const work = mkdtempSync(path.join(tmpdir(), 'stigmer-binary-'));
@@ -91,6 +91,9 @@ rmSync(out, { force: true });
 copyFileSync(nodeBinary, out);
 chmodSync(out, 0o755);
 const darwin = process.platform === 'darwin';
+// Node's Linux build carries its symbols (128 → 110 MB without them); stripped before the blob goes in
+// (stripping after breaks the injected executable)
+if (process.platform === 'linux' && !values['no-strip'] && spawnSync('strip', ['--version'], { stdio: 'ignore' }).status === 0) execFileSync('strip', ['--strip-all', out]);
 if (darwin) execFileSync('codesign', ['--remove-signature', out]); // untested here: no Mac
 const { inject } = require('postject');
 await inject(out, 'NODE_SEA_BLOB', readFileSync(path.join(work, 'sea.blob')), {

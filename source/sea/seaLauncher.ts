@@ -22,9 +22,14 @@ export function unpack(archive: Buffer, into: string): void {
 	const indexLength = archive.readUInt32BE(0);
 	const index = JSON.parse(archive.subarray(4, 4 + indexLength).toString('utf8')) as ArchiveEntry[];
 	const data = 4 + indexLength;
+	const made = new Set<string>(); // one mkdir per directory, not per file (the files are 2,900)
 	for (const [name, mode, offset, size] of index) {
 		const file = path.join(into, name);
-		mkdirSync(path.dirname(file), { recursive: true });
+		const dir = path.dirname(file);
+		if (!made.has(dir)) {
+			mkdirSync(dir, { recursive: true });
+			made.add(dir);
+		}
 		writeFileSync(file, archive.subarray(data + offset, data + offset + size), { mode });
 	}
 }
