@@ -8,7 +8,7 @@
 // the archive holds no native module, so it is the same for every platform); README.md, "Install".
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,8 +29,9 @@ mkdirSync(app, { recursive: true });
 
 // 1. the package as npm installs it: its files, then its production dependencies from the lock file
 const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-for (const part of ['package-lock.json', 'docker', 'agent-runner', 'dist']) {
-	cpSync(path.join(root, part), path.join(app, part), { recursive: true, filter: (src) => !/__pycache__|\.pyc$|\.pytest_cache/.test(src) && !src.startsWith(path.join(root, 'dist', 'bin')) });
+for (const part of ['package-lock.json', 'docker', 'agent-runner', 'dist', 'agent-runner-image.json']) {
+	if (existsSync(path.join(root, part)))
+		cpSync(path.join(root, part), path.join(app, part), { recursive: true, filter: (src) => !/__pycache__|\.pyc$|\.pytest_cache/.test(src) && !src.startsWith(path.join(root, 'dist', 'bin')) });
 }
 writeFileSync(path.join(app, 'package.json'), `${JSON.stringify({ ...manifest, scripts: {} }, null, 2)}\n`);
 log('installing the production dependencies (npm ci --omit=dev)');

@@ -3,16 +3,21 @@
 // and by version, pushes both with the docker CLI (its login: `docker login REGISTRY` first when the
 // registry asks for one) and prints the reference pinned by digest, for agentRunner.image:
 //   127.0.0.1:5000/stigmer/agent-runner@sha256:…
+// With --pin [FILE] (default agent-runner-image.json at the package's root, which the npm package ships)
+// it also records that reference with the source hash: a stigmer built from the same sources then pulls
+// its image from there instead of building it (stack/agentRunnerImage.ts).
 // STIGMER_DEV_IMAGE_REPOSITORY names the repository, as everywhere. Run after `npm run build`.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { imageRepository, imageTag } from '../dist/contract.js';
 import { imageSourceHash } from '../dist/engine/buildContext.js';
 import { packageRoot, packageVersion } from '../dist/version.js';
 
-const registry = process.argv[2];
-if (!registry || registry.includes('/') || registry.startsWith('-')) {
-	console.error('usage: npm run release:image -- REGISTRY   (a host[:port], e.g. ghcr.io or 127.0.0.1:5000)');
+const [registry, ...rest] = process.argv.slice(2);
+const pin = rest[0] === '--pin' ? (rest[1] ?? path.join(packageRoot, 'agent-runner-image.json')) : null;
+if (!registry || registry.includes('/') || registry.startsWith('-') || (rest.length > 0 && !pin)) {
+	console.error('usage: npm run release:image -- REGISTRY [--pin [FILE]]   (a host[:port], e.g. ghcr.io or 127.0.0.1:5000)');
 	process.exit(2);
 }
 const local = imageTag(packageVersion, imageSourceHash());
@@ -45,3 +50,8 @@ if (!digest) {
 }
 console.error(`pushed ${tags.join(' and ')}; pin it in config.yaml as agentRunner.image:`);
 console.log(`${remote}@${digest}`);
+if (pin) {
+	// the package then pulls this image instead of building it, as long as its sources are these
+	writeFileSync(pin, `${JSON.stringify({ image: `${remote}@${digest}`, source: imageSourceHash() }, null, 2)}\n`);
+	console.error(`pinned in ${pin}: this package pulls it instead of building`);
+}

@@ -40,7 +40,7 @@ export function classifyPullError(image: string, message: string, platform: stri
 			false,
 		);
 	}
-	if (/unauthorized|authentication required|no basic auth credentials|denied: requested access|401/i.test(said)) {
+	if (/unauthorized|authentication required|no basic auth credentials|denied: requested access|\b401 /i.test(said)) {
 		return new PullRefusal(
 			`${registry} refused to give ${image} without a login (${said})`,
 			`log in as the docker CLI does: docker login ${registry} (stigmer reads its credentials: $DOCKER_CONFIG/config.json, credential helpers included)`,
@@ -50,7 +50,7 @@ export function classifyPullError(image: string, message: string, platform: stri
 	if (/pull access denied|repository does not exist/i.test(said)) {
 		return new PullRefusal(`${registry} has no image ${image}, or it needs a login (${said})`, `check the name in agentRunner.image; if the repository is private: docker login ${registry}`, false);
 	}
-	if (/manifest unknown|not found|name unknown|404/i.test(said)) {
+	if (/manifest unknown|not found|name unknown|\b404 /i.test(said)) {
 		return new PullRefusal(`${registry} has no image ${image} (${said})`, 'check the repository, tag or digest in agentRunner.image (`npm run release:image` prints the digest it pushed)', false);
 	}
 	if (/connection refused|no such host|i\/o timeout|network is unreachable|handshake timeout|dial tcp|connection reset|EOF|Service Unavailable|Bad Gateway|Gateway Timeout|timeout/i.test(said)) {

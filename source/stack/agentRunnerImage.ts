@@ -2,12 +2,16 @@
 // an older one. stigmer's own image is content-addressed: its tag is `<version>-<hash12>` and its label
 // `ai.stigmer.image-source` the full hash of the sources it was built from (engine/buildContext.ts); a
 // user's own image (agentRunner.image outside stigmer's repository) is taken as it is.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService, imageRepository, imageSourceLabel } from '../contract.js';
 import { imageSourceHash, shortHash } from '../engine/buildContext.js';
 import type { DockerApi } from '../engine/DockerApi.js';
 import { type BuildProgress, buildImage, type ImageInfo, inspectImage } from '../engine/ImageBuilder.js';
 import { pullImage } from '../engine/ImagePuller.js';
+import { errorMessage } from '../errors.js';
+import { packageRoot } from '../version.js';
 
 /** Whether `image` is one stigmer builds itself (then its sources must match this stigmer's). */
 export const isOwnImage = (image: string): boolean => image.startsWith(`${imageRepository}:`);
@@ -25,9 +29,41 @@ export interface EnsureImageOptions {
 	onPull?: (text: string) => void;
 }
 
+/** The file a release pins its pushed image in (`npm run release:image -- REGISTRY --pin`), at the package's root. */
+export const pinnedImageFile = 'agent-runner-image.json';
+
+/** The registry image, by digest, that a release pushed for exactly these sources; null when none is pinned. */
+export function pinnedImage(root: string = packageRoot): string | null {
+	try {
+		const pinned = JSON.parse(readFileSync(path.join(root, pinnedImageFile), 'utf8')) as { image?: string; source?: string };
+		return typeof pinned.image === 'string' && pinned.source === imageSourceHash(root) ? pinned.image : null;
+	} catch {
+		return null;
+	}
+}
+
+/** stigmer's own image from the registry the release pinned, tagged as its own; null (and why) when that fails. */
+async function pullPinned(api: DockerApi, image: string, options: EnsureImageOptions): Promise<ImageInfo | null> {
+	const pinned = pinnedImage();
+	if (!pinned) return null;
+	try {
+		const pulled = await pullImage(api, pinned, { signal: options.signal, onProgress: options.onPull });
+		const colon = image.lastIndexOf(':');
+		await api.docker.getImage(pulled.id).tag({ repo: image.slice(0, colon), tag: image.slice(colon + 1) });
+		const tagged = await inspectImage(api, image);
+		if (tagged?.source === neededSource(image)) return tagged;
+		options.onPull?.(`${pinned} was not built from these sources: building the image instead`);
+	} catch (error) {
+		if (options.signal?.aborted) throw error;
+		options.onPull?.(`${errorMessage(error)}: building the image instead`);
+	}
+	return null;
+}
+
 /**
- * The configured image: stigmer's own is built when it is missing, stale (another source hash under its
- * tag) or `--build` asks; any other (a registry's, by tag or digest) is pulled when missing.
+ * The configured image: stigmer's own is pulled from the registry its release pinned, else built, when it
+ * is missing or stale (another source hash under its tag), and built when `--build` asks; any other (a
+ * registry's, by tag or digest) is pulled when missing.
  */
 export async function ensureImage(api: DockerApi, config: StigmerConfig, options: EnsureImageOptions): Promise<ImageInfo> {
 	const image = config.agentRunner.image;
@@ -36,6 +72,10 @@ export async function ensureImage(api: DockerApi, config: StigmerConfig, options
 	const stale = existing !== null && needed !== null && existing.source !== needed;
 	if (existing && !options.build && !stale) return existing;
 	if (needed === null && !options.build) return pullImage(api, image, { signal: options.signal, onProgress: options.onPull });
+	if (!options.build) {
+		const pulled = await pullPinned(api, image, options);
+		if (pulled) return pulled;
+	}
 	return buildImage(api, { image, signal: options.signal, onProgress: options.onProgress });
 }
 

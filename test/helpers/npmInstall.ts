@@ -2,7 +2,7 @@
 // a checkout would (test/integration/npmPackage.test.ts, bench/binary.ts). The pack runs on a copy with
 // prepack's manifest step, not prepack itself: a test must not rebuild dist/ under the other tests.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type CliResult, collect, repoRoot } from './cli.ts';
 
@@ -38,8 +38,9 @@ export interface PackOptions {
 /** Packs this build into `dir` and installs it globally under `prefix`; throws with npm's words on failure. */
 export async function packAndInstall(dir: string, prefix: string, env: NodeJS.ProcessEnv, options: PackOptions = {}): Promise<Installed> {
 	const staging = path.join(dir, `staging-${options.name ?? 'this'}`);
-	for (const part of ['package.json', 'package-lock.json', 'README.md', 'dist', 'docker', 'agent-runner', 'scripts/pack-manifest.mjs']) {
-		cpSync(path.join(repoRoot, part), path.join(staging, part), { recursive: true, filter: (src) => !src.includes('__pycache__') && !src.startsWith(path.join(repoRoot, 'dist', 'bin')) });
+	for (const part of ['package.json', 'package-lock.json', 'README.md', 'dist', 'docker', 'agent-runner', 'agent-runner-image.json', 'scripts/pack-manifest.mjs']) {
+		if (existsSync(path.join(repoRoot, part)))
+			cpSync(path.join(repoRoot, part), path.join(staging, part), { recursive: true, filter: (src) => !src.includes('__pycache__') && !src.startsWith(path.join(repoRoot, 'dist', 'bin')) });
 	}
 	options.edit?.(staging);
 	execFileSync(path.join(node22Dir, 'node'), ['scripts/pack-manifest.mjs', 'strip'], { cwd: staging });

@@ -3,15 +3,15 @@
 // workspace, data, executions history and API token kept; `server status --json` and `doctor --json`
 // show the hashes and whether they match. Two copies of this package stand for two stigmer builds.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { homeHash, imageRepository } from '../../source/contract.ts';
 import { contextFiles, hashContext } from '../../source/engine/buildContext.ts';
 import { packageVersion } from '../../source/version.ts';
-import { collect, type CliResult, freePort, repoRoot } from '../helpers/cli.ts';
+import { type CliResult, freePort } from '../helpers/cli.ts';
+import { copyCli, copyPackage } from '../helpers/packageCopy.ts';
 import { docker, removeHomeContainers } from '../helpers/docker.ts';
 import { finalAnswer, type FakeLlm, startFakeLlm } from '../helpers/fakeLlm.ts';
 
@@ -20,21 +20,7 @@ const home = path.join(tmp, 'home');
 let llm: FakeLlm;
 let port: number;
 
-/** A copy of this package (its sources and build, the image context), as another stigmer build would be. */
-function copyPackage(name: string): string {
-	const dir = path.join(tmp, name);
-	for (const part of ['package.json', 'source', 'dist', 'docker', 'agent-runner']) {
-		if (existsSync(path.join(repoRoot, part))) cpSync(path.join(repoRoot, part), path.join(dir, part), { recursive: true, filter: (src) => !src.includes('__pycache__') });
-	}
-	symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
-	return dir;
-}
-
-function cli(pkg: string, args: string[]): Promise<CliResult> {
-	const entry = existsSync(path.join(pkg, 'dist', 'cli.js')) && !process.env.STIGMER_TEST_FROM_SOURCES ? [path.join(pkg, 'dist', 'cli.js')] : ['--import', 'tsx', path.join(pkg, 'source', 'cli.ts')];
-	const child = spawn(process.execPath, [...entry, '--home', home, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
-	return collect(child, 600_000);
-}
+const cli = (pkg: string, args: string[]): Promise<CliResult> => copyCli(pkg, home, args);
 
 const sourceOf = (pkg: string) => hashContext(contextFiles(pkg), packageVersion);
 const tagOf = (pkg: string) => `${imageRepository}:${packageVersion}-${sourceOf(pkg).slice(0, 12)}`;
@@ -45,11 +31,10 @@ let second = '';
 before(async () => {
 	llm = await startFakeLlm({ script: [], host: '127.0.0.1' });
 	port = await freePort();
-	first = copyPackage('first');
-	second = copyPackage('second');
+	first = copyPackage(path.join(tmp, 'first'));
+	second = copyPackage(path.join(tmp, 'second'));
 	// the second build's runner differs by one line
 	appendFileSync(path.join(second, 'agent-runner', 'stigmer_agent_runner', '__init__.py'), `\n# a changed runner (${process.pid})\n`);
-	const { mkdirSync } = await import('node:fs');
 	mkdirSync(home);
 	writeFileSync(path.join(home, 'config.yaml'), `agentRunner:\n  port: ${port}\n  llm:\n    baseUrl: ${llm.url}\nservices: {}\n`);
 });

@@ -9,9 +9,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { homeHash, imageRepository } from '../../source/contract.ts';
+import { imageRepository } from '../../source/contract.ts';
+import { imageSourceHash } from '../../source/engine/buildContext.ts';
+import { packageVersion } from '../../source/version.ts';
 import { collect, type CliResult, freePort, repoRoot, runCli } from '../helpers/cli.ts';
-import { docker } from '../helpers/docker.ts';
+import { docker, removeHomeContainers } from '../helpers/docker.ts';
+import { copyCli, copyPackage } from '../helpers/packageCopy.ts';
 import { type LocalRegistry, startRegistry } from '../helpers/registry.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'stigmer-registry-'));
@@ -24,9 +27,9 @@ const pushed: string[] = [];
 const noLogin = path.join(tmp, 'docker-anonymous');
 const withLogin = path.join(tmp, 'docker-login');
 
-function release(registry: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+function release(registry: string, env: NodeJS.ProcessEnv = {}, more: string[] = []): Promise<CliResult> {
 	return collect(
-		spawn(process.execPath, [path.join(repoRoot, 'scripts', 'release-image.mjs'), registry], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] }),
+		spawn(process.execPath, [path.join(repoRoot, 'scripts', 'release-image.mjs'), registry, ...more], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] }),
 		900_000,
 	);
 }
@@ -64,8 +67,7 @@ before(async () => {
 
 after(async () => {
 	await cli(['server', 'stop', '--timeout', '3']).catch(() => undefined);
-	const ids = (await docker(['ps', '-aq', '--filter', `label=ai.stigmer.home=${homeHash(home)}`], { allowFailure: true })).stdout.trim();
-	if (ids) await docker(['rm', '-f', ...ids.split('\n')], { allowFailure: true });
+	await removeHomeContainers(home);
 	await forget();
 	for (const registry of registries) await registry.stop();
 	rmSync(tmp, { recursive: true, force: true });
@@ -123,4 +125,47 @@ test('release:image pushes and prints a digest; server start pulls it; each refu
 	assert.match(stopped.stderr, new RegExp(`cannot reach the registry ${open.replace(/\./g, '\\.')}`));
 	assert.match(stopped.stderr, /trying again in 1 s \(attempt 2 of 3\)/);
 	assert.deepEqual(await runner(), replaced);
+});
+
+test('a package whose release pinned its image pulls it instead of building, and builds when the pull fails', { timeout: 1_200_000 }, async () => {
+	// another repository: the image is the pinned one or nothing (no build of this checkout's to reuse)
+	const repository = `${imageRepository}-pinned-test`;
+	const env = { STIGMER_DEV_IMAGE_REPOSITORY: repository, DOCKER_CONFIG: noLogin };
+	const registry = await startRegistry(path.join(tmp, 'pinning'));
+	registries.push(registry);
+	const pkg = copyPackage(path.join(tmp, 'pinned-package'));
+	const pinFile = path.join(pkg, 'agent-runner-image.json');
+	const released = await release(registry.address, { STIGMER_DEV_IMAGE_REPOSITORY: repository }, ['--pin', pinFile]);
+	assert.equal(released.code, 0, released.stderr);
+	const own = `${repository}:${packageVersion}-${imageSourceHash().slice(0, 12)}`;
+	pushed.push(own, released.stdout.trim());
+	for (const tag of JSON.parse((await docker(['image', 'inspect', own])).stdout)[0].RepoTags as string[]) if (tag.startsWith(registry.address)) pushed.push(tag);
+	await forget();
+	assert.equal((await docker(['image', 'inspect', own], { allowFailure: true })).code, 1);
+
+	const pinnedHome = path.join(tmp, 'pinned-home');
+	mkdirSync(pinnedHome);
+	writeFileSync(path.join(pinnedHome, 'config.yaml'), `agentRunner:\n  port: ${await freePort()}\nservices: {}\n`);
+	try {
+		const started = await copyCli(pkg, pinnedHome, ['server', 'start'], env);
+		assert.equal(started.code, 0, started.stderr);
+		assert.match(started.stderr, new RegExp(`pulling ${released.stdout.trim().replace(/[.$]/g, '\\$&')}`));
+		assert.doesNotMatch(started.stderr, /building image/);
+		const row = JSON.parse((await copyCli(pkg, pinnedHome, ['server', 'status', '--json'], env)).stdout).services.find((s: { name: string }) => s.name === 'agent-runner');
+		assert.equal(row.state, 'running');
+		assert.equal(row.image, own);
+		assert.equal(row.imageSource.matches, true);
+		await copyCli(pkg, pinnedHome, ['server', 'stop'], env);
+
+		// the registry gone: a line says why, and the image is built as without a pin
+		await registry.stop();
+		await forget();
+		const built = await copyCli(pkg, pinnedHome, ['server', 'start'], env);
+		assert.equal(built.code, 0, built.stderr);
+		assert.match(built.stderr, /cannot reach the registry .*: building the image instead/);
+		assert.match(built.stderr, /building image, step \d+\/\d+/);
+	} finally {
+		await copyCli(pkg, pinnedHome, ['server', 'stop', '--timeout', '3'], env).catch(() => undefined);
+		await removeHomeContainers(pinnedHome);
+	}
 });

@@ -44,6 +44,9 @@ test('each refusal of a pull has its own message and fix; only an unreachable re
 		['manifest for 127.0.0.1:5000/stigmer/agent-runner@sha256:00 not found: manifest unknown: manifest unknown', /has no image/, /digest in agentRunner.image/, false],
 		['Head "http://127.0.0.1:5000/v2/stigmer/agent-runner/manifests/sha256:00": no basic auth credentials', /without a login/, /docker login 127\.0\.0\.1:5000/, false],
 		['Get "http://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused', /cannot reach the registry 127\.0\.0\.1:5000/, /is up and reachable/, true],
+		// a port with 401 or 404 in it is not a status (it read as 'needs a login' once)
+		['Get "http://127.0.0.1:40123/v2/": dial tcp 127.0.0.1:40123: connect: connection refused', /cannot reach the registry/, /is up and reachable/, true],
+		['Get "http://127.0.0.1:34041/v2/": dial tcp 127.0.0.1:34041: connect: connection refused', /cannot reach the registry/, /is up and reachable/, true],
 		['no matching manifest for linux/amd64 in the manifest list entries', /no build for linux\/amd64/, /--platform linux\/amd64/, false],
 		["pull access denied for stigmer/nope, repository does not exist or may require 'docker login'", /has no image .* or it needs a login/, /docker login/, false],
 	];
