@@ -26,6 +26,8 @@ const repository = `${imageRepository}-binary-test`;
 const tag = `${repository}:${packageVersion}-${imageSourceHash().slice(0, 12)}`;
 const runLabel = `ai.stigmer.test=binary-${process.pid}`;
 let box = '';
+/** the engine's socket, mounted at its own path */
+const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 let llm: FakeLlm;
 
 before(async () => {
@@ -44,7 +46,9 @@ before(async () => {
 		'--network',
 		'host',
 		'-v',
-		'/var/run/docker.sock:/var/run/docker.sock',
+		`${socket}:${socket}`,
+		'-e',
+		`DOCKER_HOST=unix://${socket}`,
 		'-v',
 		`${tmp}:${tmp}`,
 		'-e',
