@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { containerPaths, imageTag, imageUser } from '../source/contract.js';
+import { containerPaths, imageRepository, imageUser } from '../source/contract.js';
 import { docker, dockerBuild, dockerInspect, dockerLogs, dockerRunDetached, removeContainersByLabel, runnerUserFlags, waitForHttp } from '../test/helpers/docker.js';
 import { median, percentile } from './benchStats.js';
 
@@ -196,13 +196,16 @@ async function measureIdleAndLoad(image: string, figures: Figures, tidy: string[
 	figures['memory after the load'] = await memory();
 }
 
+/** built by the docker CLI, so under a tag of its own (stigmer's tag names an image built from its sources, with their hash) */
+const benchTag = `${imageRepository}:${version}-bench`;
+
 async function main(): Promise<void> {
 	const figures: Figures = {};
 	const tidy: string[] = [];
 	try {
 		// --image IMG: measure an image already in the engine (one copied to Podman or docker in docker), no build
 		const given = process.argv.indexOf('--image');
-		const image = given >= 0 ? process.argv[given + 1]! : (await buildTimed(repoRoot, ['-t', imageTag(version)])).id;
+		const image = given >= 0 ? process.argv[given + 1]! : (await buildTimed(repoRoot, ['-t', benchTag])).id;
 		if (wanted('size')) {
 			const size = (await dockerInspect(image, 'image')).Size as number;
 			figures['image size'] = `${(size / 1e6).toFixed(1)} MB (${(size / 2 ** 20).toFixed(1)} MiB)  goal ≤ 140 MB`;
@@ -215,7 +218,7 @@ async function main(): Promise<void> {
 		for (const dir of tidy) rmSync(dir, { recursive: true, force: true });
 	}
 	const width = Math.max(...Object.keys(figures).map((k) => k.length));
-	console.log(`agent-runner image ${imageTag(version)} — engine ${(await docker(['version', '--format', '{{.Server.Version}}'])).stdout.trim()}`);
+	console.log(`agent-runner image ${benchTag} — engine ${(await docker(['version', '--format', '{{.Server.Version}}'])).stdout.trim()}`);
 	for (const [key, value] of Object.entries(figures)) console.log(`${key.padEnd(width)}  ${value}`);
 }
 

@@ -1,5 +1,6 @@
 import { imageTag } from '../source/contract.js';
 import { packageVersion } from '../source/version.js';
+import { imageSourceHash } from '../source/buildContext.js';
 import { docker } from '../test/helpers/docker.js';
 import { startFakeLlm } from '../test/helpers/fakeLlm.js';
 import { RunnerStack } from '../test/helpers/runnerStack.js';
@@ -32,7 +33,7 @@ print(json.dumps({"prepare": prepare_ms, "with": p50(times[True]), "without": p5
 
 const llm = await startFakeLlm({ script: [], host: '127.0.0.1' });
 try {
-	const current = imageTag(packageVersion);
+	const current = imageTag(packageVersion, imageSourceHash());
 	const baseline = await imageBefore('agent-runner/stigmer_agent_runner/netpolicy.py');
 	const figures = new Map<string, { p50: number[]; p95: number[]; start: number[] }>();
 	for (const image of [current, baseline]) figures.set(image, { p50: [], p95: [], start: [] });

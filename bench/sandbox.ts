@@ -3,6 +3,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { containerEnv, containerPaths, imageTag, serviceUser } from '../source/contract.js';
+import { imageSourceHash } from '../source/buildContext.js';
 import { docker, dockerRunDetached, runnerUserFlags, waitForHttp } from '../test/helpers/docker.js';
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../test/helpers/fakeLlm.js';
 import { RunnerStack, freePort } from '../test/helpers/runnerStack.js';
@@ -171,7 +172,7 @@ try {
 		then: number[] = [];
 	let ok = 0;
 	for (let round = 0; round < rounds; round++) {
-		const a = await concurrentDirect(llm, imageTag(packageVersion), sandboxed);
+		const a = await concurrentDirect(llm, imageTag(packageVersion, imageSourceHash()), sandboxed);
 		const b = await concurrentDirect(llm, baseline, before);
 		now.push(a.seconds);
 		then.push(b.seconds);

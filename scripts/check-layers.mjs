@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
  * neither imports the other, so "A imports B and B imports A" cannot pass.
  */
 export const layers = [
-	{ layer: 'entry', ranks: [['cli.ts'], ['main.ts'], ['commands/']] },
+	{ layer: 'entry', ranks: [['sea/'], ['cli.ts'], ['runCli.ts'], ['main.ts'], ['commands/']] },
 	{ layer: 'UI', ranks: [['ui/']] },
 	{ layer: 'dashboard wiring', ranks: [['dashboard/']] },
 	{ layer: 'store', ranks: [['store/']] },
@@ -27,7 +27,13 @@ export const layers = [
 		layer: 'engine and processes',
 		ranks: [['stack/'], ['logs/', 'supervisor/'], ['engine/', 'agents/'], ['api/'], ['config/'], ['home/'], ['platform/', 'terminal/']],
 	},
-	{ layer: 'shared', ranks: [['errors.ts'], ['contract.ts', 'version.ts', 'compileCache.ts']] },
+	{
+		layer: 'shared',
+		ranks: [
+			['errors.ts', 'buildContext.ts'],
+			['contract.ts', 'version.ts', 'compileCache.ts'],
+		],
+	},
 ];
 
 /** Further rules: `from` may import only types (`import type`) from `to`. */

@@ -32,6 +32,12 @@ if ! command -v lsof >/dev/null 2>&1; then
   command -v lsof >/dev/null 2>&1 || { echo "test: lsof is missing (apt-get install lsof)" >&2; exit 1; }
 fi
 
+if ! command -v docker-registry >/dev/null 2>&1 || ! command -v htpasswd >/dev/null 2>&1; then
+  # test/integration/registry.test.ts pulls from real registries on 127.0.0.1 (one behind htpasswd)
+  [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry apache2-utils >/dev/null
+  command -v docker-registry >/dev/null 2>&1 || { echo "test: docker-registry is missing (apt-get install docker-registry apache2-utils)" >&2; exit 1; }
+fi
+
 echo "== build (tsc, strict), lint"
 npm run --silent build
 npx tsc -p tsconfig.check.json

@@ -14,7 +14,11 @@ export const agentRunnerService = 'agent-runner';
  * other's image (CONTRIBUTING.md).
  */
 export const imageRepository = process.env.STIGMER_DEV_IMAGE_REPOSITORY || 'stigmer/agent-runner';
-export const imageTag = (version: string) => `${imageRepository}:${version}`;
+/**
+ * The tag of stigmer's own image: the version and the first 12 hex digits of the hash of the sources it is
+ * built from (buildContext.ts), so a changed runner under one version is a different image.
+ */
+export const imageTag = (version: string, sourceHash: string) => `${imageRepository}:${version}-${sourceHash.slice(0, 12)}`;
 export const baseImage = 'debian:trixie-slim';
 
 /**
@@ -81,6 +85,10 @@ export function homeLabelSelector(homeHashValue: string): string[] {
 
 /** Image label holding the package version the image was built for. */
 export const imageVersionLabel = 'ai.stigmer.version';
+/** Image label (and container label) holding the full source hash the image was built from (buildContext.ts). */
+export const imageSourceLabel = 'ai.stigmer.image-source';
+/** Image label holding the id of the base image it was built on. */
+export const imageBaseLabel = 'ai.stigmer.base-image';
 
 /** Environment of the agent-runner container (docs/contract.md, "Container environment"). */
 export const containerEnv = {

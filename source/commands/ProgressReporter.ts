@@ -62,11 +62,16 @@ export class ProgressReporter {
 			return;
 		}
 		switch (event.phase) {
+			case 'pull':
+				this.activity(`${s}: ${event.text}`);
+				return;
 			case 'create':
 				this.activity(`${s}: creating container`);
 				return;
 			case 'recreate':
-				this.activity(`${s}: configuration changed, recreating container`);
+				// an image built from other sources says so on a line that stays (stack/agentRunnerImage.ts)
+				if (event.text) this.done(event.text);
+				this.activity(`${s}: ${event.text ? 'recreating container' : 'configuration changed, recreating container'}`);
 				return;
 			case 'start':
 				this.activity(`${s}: starting container`);

@@ -1,4 +1,5 @@
 // `stigmer dashboard`: checks for a terminal, then loads the Ink app (React and Ink load only here).
+import { isSea } from 'node:sea';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './CommandContext.js';
 
@@ -50,11 +51,13 @@ function chosenV8Flags(): string[] {
 /**
  * V8 reads these flags only at start-up (setting them later crashes it), so the dashboard executes
  * itself again with them, before anything is loaded or drawn: execve keeps the pid, the terminal, the
- * environment and the arguments. Where Node has no process.execve (Windows, Node < 22.15) it runs as is.
+ * environment and the arguments. Where Node has no process.execve (Windows, Node < 22.15) it runs as is,
+ * and so does the single executable (sea/seaLauncher.ts), whose arguments all go to the CLI, none to V8.
  */
 function reexecWithDashboardFlags(): void {
 	const flags = chosenV8Flags();
 	if (typeof process.execve !== 'function' || flags.every((flag) => process.execArgv.includes(flag))) return;
+	if (isSea()) return;
 	const argv = [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)];
 	process.execve(process.execPath, argv, process.env);
 }

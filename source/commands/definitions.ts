@@ -179,7 +179,7 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
 		synopsis: '',
 		summary: 'build the agent-runner image',
 		help: `
-Builds the agent-runner image (agentRunner.image, default stigmer/agent-runner:<version>) from the
+Builds the agent-runner image (agentRunner.image, default stigmer/agent-runner:<version>-<source hash>) from the
 package's docker/ and agent-runner/ directories.`,
 		flags: {},
 		positionals: 'none',

@@ -9,13 +9,15 @@ import { DockerApi, abortable, engineVersion } from '../engine/DockerApi.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { inspectImage } from '../engine/ImageBuilder.js';
 import { fileSystemOf, formatBytes } from '../platform/fileSystem.js';
+import { shortHash } from '../buildContext.js';
+import { type ImageSourceStatus, imageSourceStatus, neededSource, outdatedReason } from '../stack/agentRunnerImage.js';
 import { processFacts } from '../platform/ProcessFacts.js';
 import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
 import { type UserError, errorMessage } from '../errors.js';
 import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
 import { currentForward } from '../supervisor/SupervisorClient.js';
 import { httpStatus, probeTcp } from '../supervisor/readiness.js';
-import { packageRoot, packageVersion } from '../version.js';
+import { packageRoot } from '../version.js';
 import type { CommandArgs, CommandContext } from './CommandContext.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -24,6 +26,8 @@ export interface Check {
 	status: CheckStatus;
 	detail: string;
 	fix?: string;
+	/** the image checks: the source hash found, the one this stigmer needs, and whether they match */
+	imageSource?: ImageSourceStatus;
 }
 
 async function execInContainer(api: DockerApi, id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
@@ -163,12 +167,48 @@ export async function runChecks(ctx: CommandContext): Promise<Check[]> {
 		}
 
 		if (api) {
-			const image = await inspectImage(api, config.agentRunner.image).catch(() => null);
+			const wanted = config.agentRunner.image;
+			const image = await inspectImage(api, wanted).catch(() => null);
+			const needed = neededSource(wanted);
+			const source = (hash: string | null): ImageSourceStatus => ({ hash, needed, matches: needed === null ? null : hash === needed });
+			const short = (hash: string | null) => (hash ? shortHash(hash) : 'unknown sources');
 			if (!image)
-				checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} is not built yet`, fix: 'stigmer server start builds it (about a minute), or npm run build:image' });
-			else if (config.agentRunner.image.startsWith('stigmer/') && image.version !== packageVersion)
-				checks.push({ name: 'image', status: 'warn', detail: `${config.agentRunner.image} was built for ${image.version ?? 'an unknown version'}`, fix: 'stigmer server start --build' });
-			else checks.push({ name: 'image', status: 'ok', detail: `${config.agentRunner.image} (${(image.size / 1e6).toFixed(0)} MB)` });
+				checks.push({ name: 'image', status: 'warn', detail: `${wanted} is not built yet`, fix: 'stigmer server start builds it (about a minute), or stigmer image build', imageSource: source(null) });
+			else if (needed !== null && image.source !== needed)
+				checks.push({
+					name: 'image',
+					status: 'warn',
+					detail: `${wanted} was built from ${short(image.source)}, this stigmer needs ${short(needed)}`,
+					fix: 'stigmer server start rebuilds it',
+					imageSource: source(image.source),
+				});
+			else
+				checks.push({
+					name: 'image',
+					status: 'ok',
+					detail: `${wanted} (${image.source ? `built from ${short(image.source)}, ` : ''}${(image.size / 1e6).toFixed(0)} MB)`,
+					imageSource: source(image.source),
+				});
+			if (ourContainer) {
+				const running = imageSourceStatus(ourContainer.Config.Labels, wanted);
+				const reason = outdatedReason(running.hash, needed);
+				checks.push(
+					reason
+						? {
+								name: 'container image',
+								status: 'warn',
+								detail: `${agentRunnerService} runs an image built from ${short(running.hash)}, this stigmer needs ${short(needed)}`,
+								fix: 'stigmer server start replaces it (workspace, data and history are kept)',
+								imageSource: running,
+							}
+						: {
+								name: 'container image',
+								status: 'ok',
+								detail: `${agentRunnerService} runs ${running.hash ? `the image built from ${short(running.hash)}` : ourContainer.Config.Image}`,
+								imageSource: running,
+							},
+				);
+			}
 
 			const base = await inspectImage(api, baseImage).catch(() => null);
 			checks.push(

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { agentRunnerDefaults, agentRunnerService, containerEnv, imageTag, sandboxNetworkPolicies, type SandboxNetworkPolicy } from '../contract.js';
+import { imageSourceHash } from '../buildContext.js';
 import { UsageError, errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { packageVersion } from '../version.js';
@@ -55,7 +56,10 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 	return {
 		file: null,
 		agentRunner: {
-			image: imageTag(packageVersion),
+			// computed on first read (engine/buildContext.ts): only commands that need the image pay for the hash
+			get image() {
+				return imageTag(packageVersion, imageSourceHash());
+			},
 			port: agentRunnerDefaults.port,
 			memory: parseMemory(agentRunnerDefaults.memory)!,
 			cpus: agentRunnerDefaults.cpus,

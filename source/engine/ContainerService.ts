@@ -12,6 +12,7 @@ import {
 	containerHttpPort,
 	containerPaths,
 	containerSecurity,
+	imageSourceLabel,
 	imageUser,
 	labels,
 	type RemoteVolume,
@@ -134,6 +135,8 @@ export interface ContainerPlan {
 	image: string;
 	imageId: string;
 	hash: string;
+	/** the source hash of the image (its ai.stigmer.image-source label), null for an image stigmer did not build */
+	imageSource: string | null;
 	endpoint: string;
 	network: ContainerNetwork;
 	body: Record<string, unknown>;
@@ -157,6 +160,8 @@ export interface PlanOptions {
 	 * older Docker ignore the field; there stigmer's own /readyz probe answers meanwhile (healthFallback.ts).
 	 */
 	startInterval?: boolean;
+	/** the image's source hash (buildContext.ts), kept as a label so a later start can say what it replaces */
+	imageSource?: string | null;
 }
 
 /** The health check's first answers: every 0.5 s for up to 60 s after the start, then the image's 30 s. */
@@ -248,8 +253,9 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		[labels.home]: home.hash,
 		[labels.configHash]: hash,
 		[labels.version]: packageVersion,
+		...(options.imageSource ? { [imageSourceLabel]: options.imageSource } : {}),
 	};
-	return { name: home.containerName, image: config.image, imageId, hash, endpoint: `http://127.0.0.1:${port}`, network, body, ownedPaths };
+	return { name: home.containerName, image: config.image, imageId, hash, imageSource: options.imageSource ?? null, endpoint: `http://127.0.0.1:${port}`, network, body, ownedPaths };
 }
 
 /**

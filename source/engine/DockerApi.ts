@@ -126,7 +126,13 @@ function withoutModemEnv<T>(construct: () => T): T {
 	}
 }
 
+// The built CLI loads the one-file bundle of dockerode the build makes (scripts/bundle-dockerode.mjs:
+// the npm package then installs no dockerode, nor the ssh2/gRPC it would pull in); run from sources
+// (the tests), the package itself, its unused libraries deferred.
+const bundledDockerode = new URL('../vendor/dockerode.cjs', import.meta.url);
+
 function loadDockerode(): typeof Dockerode {
+	if (existsSync(bundledDockerode)) return require('../vendor/dockerode.cjs') as typeof Dockerode;
 	deferDockerodeExtras();
 	return require('dockerode') as typeof Dockerode;
 }

@@ -1,17 +1,21 @@
 // Owns the agent-runner image: whether it is present and current, and building it from the
 // packaged docker/ context through the engine's /build endpoint with progress reporting.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { baseImage, imageVersionLabel } from '../contract.js';
+import { baseImage, imageBaseLabel, imageSourceLabel, imageVersionLabel } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
 import { packageRoot, packageVersion } from '../version.js';
 import { type DockerApi, abortable, engineMessage, engineStatus, orNull } from './DockerApi.js';
+import { buildDockerfile, buildTarget, contextFiles, contextTar, hashContext } from '../buildContext.js';
 import { jsonLines } from './streams.js';
 
 export interface ImageInfo {
 	id: string;
 	version: string | null;
+	/** the source hash it was built from (buildContext.ts), null for an image stigmer did not build */
+	source: string | null;
+	/** the id of the base image it was built on */
+	baseId: string | null;
 	created: string;
 	size: number;
 }
@@ -19,59 +23,15 @@ export interface ImageInfo {
 export async function inspectImage(api: DockerApi, image: string): Promise<ImageInfo | null> {
 	const found = (await orNull(api.docker.getImage(image).inspect())) as { Id: string; Created: string; Size: number; Config?: { Labels?: Record<string, string> | null } } | null;
 	if (!found) return null;
-	return { id: found.Id, version: found.Config?.Labels?.[imageVersionLabel] ?? null, created: found.Created, size: found.Size };
+	const labels = found.Config?.Labels ?? {};
+	return { id: found.Id, version: labels[imageVersionLabel] ?? null, source: labels[imageSourceLabel] ?? null, baseId: labels[imageBaseLabel] ?? null, created: found.Created, size: found.Size };
 }
 
 export type BuildProgress = { kind: 'step'; step: number; steps: number; text: string } | { kind: 'output'; text: string } | { kind: 'base'; text: string };
 
-/** Directories of the package that form the build context (the Dockerfile copies only from these). */
-const contextDirs = ['docker', 'agent-runner'];
-const skipped = new Set(['__pycache__', '.pytest_cache', 'node_modules', '.mypy_cache']);
-
-function listContext(root: string): string[] {
-	const files: string[] = [];
-	const walk = (rel: string) => {
-		for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
-			if (skipped.has(entry.name) || entry.name.endsWith('.pyc')) continue;
-			const child = path.posix.join(rel, entry.name);
-			if (entry.isDirectory()) walk(child);
-			else if (entry.isFile()) files.push(child);
-		}
-	};
-	for (const dir of contextDirs) walk(dir);
-	for (const extra of ['.dockerignore']) {
-		try {
-			if (statSync(path.join(root, extra)).isFile()) files.push(extra);
-		} catch {
-			// optional
-		}
-	}
-	return files.sort();
-}
-
-/** The build context as an in-memory tar (it is small: Python sources and the Dockerfile). */
-async function contextTar(root: string): Promise<Buffer> {
-	const { pack } = await import('tar-stream');
-	const tar = pack();
-	const chunks: Buffer[] = [];
-	tar.on('data', (c: unknown) => chunks.push(c as Buffer));
-	const done = new Promise<void>((resolve, reject) => {
-		tar.on('end', resolve);
-		tar.on('error', reject);
-	});
-	for (const file of listContext(root)) {
-		const full = path.join(root, file);
-		const st = statSync(full);
-		// Fixed mtimes keep the context byte-identical across checkouts, so the engine's cache hits.
-		tar.entry({ name: file, mode: st.mode & 0o777, mtime: new Date(0), uid: 0, gid: 0 }, readFileSync(full));
-	}
-	tar.finalize();
-	await done;
-	return Buffer.concat(chunks);
-}
-
-async function ensureBaseImage(api: DockerApi, onProgress: (p: BuildProgress) => void): Promise<void> {
-	if (await inspectImage(api, baseImage)) return;
+async function ensureBaseImage(api: DockerApi, onProgress: (p: BuildProgress) => void): Promise<ImageInfo> {
+	const present = await inspectImage(api, baseImage);
+	if (present) return present;
 	onProgress({ kind: 'base', text: `pulling ${baseImage}` });
 	let failure: string | null = null;
 	try {
@@ -82,13 +42,15 @@ async function ensureBaseImage(api: DockerApi, onProgress: (p: BuildProgress) =>
 	} catch (error) {
 		failure = engineStatus(error) === undefined ? errorMessage(error) : engineMessage(error);
 	}
-	if (failure !== null || !(await inspectImage(api, baseImage))) {
+	const pulled = failure === null ? await inspectImage(api, baseImage) : null;
+	if (!pulled) {
 		throw new UserError(
 			`the base image ${baseImage} is missing and cannot be pulled (${failure ?? 'not found after pull'})`,
 			1,
 			`without a registry, make it locally from Debian's mirror: bash ${path.join(packageRoot, 'docker', 'base-image.sh')}`,
 		);
 	}
+	return pulled;
 }
 
 export interface BuildOptions {
@@ -105,8 +67,10 @@ export interface BuildOptions {
  */
 export async function buildImage(api: DockerApi, options: BuildOptions): Promise<ImageInfo> {
 	const onProgress = options.onProgress ?? (() => {});
-	await ensureBaseImage(api, onProgress);
-	const body = await contextTar(options.contextRoot ?? packageRoot);
+	const base = await ensureBaseImage(api, onProgress);
+	const files = contextFiles(options.contextRoot ?? packageRoot);
+	const source = hashContext(files, packageVersion);
+	const body = await contextTar(files);
 	let stepOutput: string[] = [];
 	let currentStep = '';
 	let res: Readable;
@@ -114,9 +78,11 @@ export async function buildImage(api: DockerApi, options: BuildOptions): Promise
 		// a Buffer is sent as is (docker-modem); @types/dockerode knows only streams and paths
 		const stream = await api.docker.buildImage(body as unknown as NodeJS.ReadableStream, {
 			t: options.image,
-			dockerfile: 'docker/Dockerfile',
-			target: 'runtime',
+			dockerfile: buildDockerfile,
+			target: buildTarget,
 			buildargs: { STIGMER_VERSION: packageVersion },
+			// labels of the build request, not of the Dockerfile: the Dockerfile is part of what is hashed
+			labels: { [imageSourceLabel]: source, [imageBaseLabel]: base.id },
 			rm: true,
 			forcerm: true,
 			...(options.signal ? { abortSignal: options.signal } : {}),

@@ -31,7 +31,7 @@ export function endpointUrl(endpoint: Endpoint): string {
 
 export class EndpointError extends Error {}
 
-function dockerConfigDir(env: NodeJS.ProcessEnv): string {
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 	return env.DOCKER_CONFIG || path.join(homedir(), '.docker');
 }
 

@@ -1,6 +1,7 @@
 // One row of `stigmer server status --json` (docs/contract.md). The dashboard's services table shows the same.
 import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
+import type { ImageSourceStatus } from './agentRunnerImage.js';
 
 /** `unknown`: the container engine does not answer, so what the container does cannot be told. */
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed' | 'unknown';
@@ -33,6 +34,8 @@ export interface ServiceStatus {
 	message?: string;
 	/** agent-runner on a remote engine: the home's named volumes (workspace, data) that exist */
 	volumes?: Array<{ name: string; holds: string }>;
+	/** agent-runner: the source hash of its image, the one this stigmer needs, and whether they match */
+	imageSource?: ImageSourceStatus;
 }
 
 export interface EngineStatus {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { ConfigError, defaultConfig, loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
-import { agentRunnerService, defaultTimeouts, exitCodes, imageRepository, labels } from '../contract.js';
+import { agentRunnerService, defaultTimeouts, exitCodes, labels } from '../contract.js';
 import {
 	type ContainerInspect,
 	type ContainerPlan,
@@ -27,7 +27,7 @@ import { DockerApi, EngineUnreachableError, engineMessage } from '../engine/Dock
 import { endpointUrl, resolveEndpoint } from '../engine/endpoint.js';
 import { withHealthFallback } from '../engine/healthFallback.js';
 import { engineIsRemote } from '../engine/locality.js';
-import { type BuildProgress, buildImage, inspectImage } from '../engine/ImageBuilder.js';
+import type { BuildProgress } from '../engine/ImageBuilder.js';
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
 import { writeFileAtomic } from '../home/atomicFile.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
@@ -38,14 +38,14 @@ import { readLogs } from '../logs/readLogs.js';
 import { ensureSupervisor, nativeState, request, shutdownSupervisor, supervisorLoss, supervisorPid } from '../supervisor/SupervisorClient.js';
 import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
-import { packageVersion } from '../version.js';
 import { llmForwardRow, nativeRow, type ServiceStatus, type StackStatus } from './ServiceStatus.js';
 import { refreshOomRecord, withOom } from './oomStatus.js';
+import { containerSource, ensureImage, imageSourceStatus, outdatedReason } from './agentRunnerImage.js';
 import { openApiForward, prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
 
 export type StackEvent =
 	| { service: string; phase: 'build'; progress: BuildProgress }
-	| { service: string; phase: 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string }
+	| { service: string; phase: 'pull' | 'reuse' | 'create' | 'recreate' | 'start' | 'wait' | 'ready' | 'stop' | 'stopped' | 'not-installed' | 'restart' | 'volume-removed'; text?: string }
 	/** start found the supervisor dead (it died while natives or the LLM forward ran): `text` says what was lost */
 	| { service: 'supervisor'; phase: 'supervisor-lost'; text: string }
 	/** stop with an invalid config.yaml: `text` is its first problem (file:line) */
@@ -115,23 +115,6 @@ export async function serviceLogTail(api: DockerApi | null, home: StigmerHome, s
 		return `(logs unavailable: ${errorMessage(error)})`;
 	}
 	return out.join('\n');
-}
-
-async function ensureImage(api: DockerApi, config: StigmerConfig, options: StartOptions): Promise<string> {
-	const image = config.agentRunner.image;
-	const existing = await inspectImage(api, image);
-	const ours = image.startsWith(`${imageRepository}:`);
-	const stale = existing && ours && existing.version !== packageVersion;
-	if (existing && !options.build && !stale) return existing.id;
-	if (!ours && !options.build) {
-		throw new UserError(`the image ${image} (agentRunner.image in config.yaml) is not in the engine`, 1, `pull or build it (docker pull ${image}), or remove agentRunner.image to use stigmer's own`);
-	}
-	const built = await buildImage(api, {
-		image,
-		signal: options.signal,
-		onProgress: (progress) => options.onEvent?.({ service: agentRunnerService, phase: 'build', progress }),
-	});
-	return built.id;
 }
 
 /** Brings the selected services up in order (natives, then agent-runner) and waits until each is ready. */
@@ -224,7 +207,12 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 	// and both settled before anything else (a failure's rollback then sees all they made)
 	// (and on a remote engine the home's volumes)
 	const [image, network, volumes] = await Promise.allSettled([
-		ensureImage(api, config, options),
+		ensureImage(api, config, {
+			build: options.build,
+			signal: options.signal,
+			onProgress: (progress) => options.onEvent?.({ service: agentRunnerService, phase: 'build', progress }),
+			onPull: (text) => options.onEvent?.({ service: agentRunnerService, phase: 'pull', text }),
+		}),
 		prepareNetwork(api, home, config.agentRunner),
 		run.remote ? ensureRemoteVolumes(api, home) : Promise.resolve([]),
 	]);
@@ -234,7 +222,7 @@ async function prepareContainer(api: DockerApi, run: StartRun): Promise<Prepared
 	run.forwardOpened = network.value.forward;
 	checkAborted(options.signal);
 	const startInterval = engineHasStartInterval(api.apiVersion, network.value.choice.podman ?? false);
-	const plan = planContainer(home, config.agentRunner, image.value, network.value, { remote: run.remote, apiToken: run.apiToken, startInterval });
+	const plan = planContainer(home, config.agentRunner, image.value.id, network.value, { remote: run.remote, apiToken: run.apiToken, startInterval, imageSource: image.value.source });
 	if (run.remote) {
 		// the API's port on this machine is the supervisor's forward (it says when another program has it)
 		const opening = openApiForward(api, home, config.agentRunner);
@@ -296,7 +284,8 @@ async function bringUpContainer(api: DockerApi, run: StartRun, { plan, existing 
 	if (id === null) {
 		const byName = await inspectContainer(api, plan.name);
 		if (byName) await removeContainer(api, byName.Id); // a leftover without our labels
-		emit({ service: agentRunnerService, phase: existing ? 'recreate' : 'create' });
+		const outdated = existing ? outdatedReason(containerSource(existing.Config.Labels), plan.imageSource) : null;
+		emit({ service: agentRunnerService, phase: existing ? 'recreate' : 'create', ...(outdated ? { text: outdated } : {}) });
 		handOverMountedPaths(plan);
 		id = await createContainer(api, plan);
 		run.startedContainer = id;
@@ -525,6 +514,7 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 			const [inspect, volumes] = await Promise.all([currentContainer(api, home), remote ? listRemoteVolumes(api, home) : Promise.resolve(null)]);
 			const [row, oom] = await Promise.all([withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect), refreshOomRecord(api, home, inspect)]);
 			containerRow = withOom(row, oom.record);
+			containerRow.imageSource = imageSourceStatus(inspect ? inspect.Config.Labels : undefined, config.agentRunner.image);
 			if (volumes) containerRow.volumes = volumes.filter((v) => v.holds !== 'secrets').map((v) => ({ name: v.name, holds: v.holds }));
 		} else {
 			containerRow = { ...containerStatus(null, endpoint, config.agentRunner.image), state: 'unknown', message: 'container engine unreachable' };

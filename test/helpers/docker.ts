@@ -1,7 +1,7 @@
 // Tiny wrappers over the `docker` CLI for tests and benchmarks that need a real engine.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { containerEnv, containerSecurity, serviceUser } from '../../source/contract.js';
+import { containerEnv, containerSecurity, homeHash, labels, serviceUser } from '../../source/contract.js';
 
 export type DockerResult = { stdout: string; stderr: string; code: number };
 
@@ -103,4 +103,10 @@ export function runnerUserFlags(): string[] {
 		'-e',
 		`${containerEnv.serviceGid}=${service.gid}`,
 	];
+}
+
+/** Removes every container of the stigmer home `dir` (by its home label), whatever state it is in. */
+export async function removeHomeContainers(dir: string): Promise<void> {
+	const ids = (await docker(['ps', '-aq', '--filter', `label=${labels.home}=${homeHash(dir)}`], { allowFailure: true })).stdout.trim();
+	if (ids) await docker(['rm', '-f', ...ids.split('\n')], { allowFailure: true });
 }

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { LlmForward } from '../../source/supervisor/LlmForward.js';
-import { containerEnv, containerHttpPort, containerPaths, containerSecurity, imageTag, imageUser, imageVersionLabel, serviceUser } from '../../source/contract.js';
+import { containerEnv, containerHttpPort, containerPaths, containerSecurity, imageRepository, imageUser, imageVersionLabel, serviceUser } from '../../source/contract.js';
 import { serviceProcess } from '../helpers/containerProcesses.js';
 import {
 	docker,
@@ -171,8 +171,8 @@ let fakeLlm: FakeLlm | undefined;
 before(async () => {
 	await docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 15_000 });
 	const iidFile = join(mkdtempSync(join(tmpdir(), 'stigmer-iid-')), 'iid');
-	// The image's own tag, built from this checkout; the test runs the exact image id it built.
-	await dockerBuild(['-f', 'docker/Dockerfile', '--build-arg', `STIGMER_VERSION=${version}`, '--iidfile', iidFile, '-t', imageTag(version), repoRoot.replace(/\/$/, '')], {
+	// Built by the docker CLI from this checkout, under a tag of its own (stigmer's names its source hash); the test runs the exact image id it built.
+	await dockerBuild(['-f', 'docker/Dockerfile', '--build-arg', `STIGMER_VERSION=${version}`, '--iidfile', iidFile, '-t', `${imageRepository}:${version}-docker-cli`, repoRoot.replace(/\/$/, '')], {
 		timeoutMs: 900_000,
 		verbose: process.env.STIGMER_TEST_VERBOSE === '1',
 	});

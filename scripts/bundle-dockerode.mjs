@@ -1,0 +1,46 @@
+// After tsc: dockerode and docker-modem, as installed, bundled into one file (dist/vendor/dockerode.cjs)
+// that engine/DockerApi.ts loads, so that the npm package needs no dockerode at install time. dockerode
+// depends on ssh2 (with cpu-features, a native build), gRPC and protobufjs, whose install scripts made
+// `npm install -g stigmer` warn, for transports stigmer never uses: it dials ssh:// itself
+// (engine/sshDialer.ts), builds with the classic builder (no BuildKit session) from its own tar (no tar-fs).
+// Those modules are replaced in the bundle by stand-ins that throw, naming this script, if ever called.
+// Run by `npm run build`; dockerode is a devDependency.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const require = createRequire(import.meta.url);
+const left = ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'tar-fs'];
+const standIn = (name) => `
+// ${name} is left out of stigmer's bundle of dockerode (scripts/bundle-dockerode.mjs): nothing stigmer does uses it.
+const fail = () => { throw new Error(${JSON.stringify(`${name} is not part of stigmer's bundle of dockerode (scripts/bundle-dockerode.mjs)`)}); };
+const standIn = () => new Proxy(function () {}, { get: (_t, key) => (key === '__esModule' ? false : standIn()), apply: fail, construct: fail });
+module.exports = standIn();
+`;
+const licence = (pkg) => {
+	const dir = path.dirname(require.resolve(`${pkg}/package.json`));
+	const json = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+	return `${pkg} ${json.version} (${json.license})`;
+};
+await build({
+	entryPoints: [require.resolve('dockerode')],
+	outfile: new URL('../dist/vendor/dockerode.cjs', import.meta.url).pathname,
+	bundle: true,
+	platform: 'node',
+	format: 'cjs',
+	target: 'node22',
+	legalComments: 'inline',
+	plugins: [
+		{
+			name: 'left-out',
+			setup(build) {
+				const filter = new RegExp(`^(${left.map((m) => m.replace(/[/.]/g, '\\$&')).join('|')})$`);
+				build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'left-out' }));
+				build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({ contents: standIn(args.path), loader: 'js' }));
+			},
+		},
+	],
+	banner: { js: `/* ${['dockerode', 'docker-modem'].map(licence).join(', ')}, bundled by scripts/bundle-dockerode.mjs from the installed packages; left out: ${left.join(', ')} */` },
+	logLevel: 'warning',
+});
