@@ -40,6 +40,8 @@ left_out() {
       echo "native services only: no container engine involved (run once, in the main suite)"; return 0 ;;
     test/integration/remoteEndpoints.test.ts)
       echo "needs the remote test host (scripts/test-remote.sh runs it over ssh and TLS)"; return 0 ;;
+    test/integration/npmPackage.test.ts | test/integration/binary.test.ts | test/integration/upgrade.test.ts | test/integration/registry.test.ts)
+      echo "packaging (npm install -g, the single executable, a release pushed to a local registry): the same on every engine, run once on the reference engine (each takes minutes)"; return 0 ;;
   esac
   if [ "$engine" = podman ]; then
     case "$file" in
