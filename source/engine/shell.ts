@@ -55,7 +55,28 @@ export async function findAgentRunnerContainer(api: DockerApi, home: StigmerHome
 
 /** Runs the shell or command attached to the given streams; resolves with its exit code. */
 export async function runShell(options: ShellOptions): Promise<number> {
-	const { api, stdin, stdout, stderr } = options;
+	const session = await openShellSession({ ...options, tty: options.stdin.isTTY === true });
+	return session.attach(options);
+}
+
+/**
+ * An exec created and started in the container but not yet given the terminal: the dashboard opens it
+ * while its own screen still holds the keyboard, then hands the terminal over in one synchronous step.
+ */
+export interface ShellSession {
+	/**
+	 * Takes the terminal (raw mode is set before this returns its promise, so no key falls between the
+	 * dashboard and the shell), writes `typed` (keys typed while the session was being opened) to the
+	 * shell first, and resolves with the exit code once the shell ends.
+	 */
+	attach(streams: Pick<ShellOptions, 'stdin' | 'stdout' | 'stderr'> & { typed?: string }): Promise<number>;
+	/** Ends an exec that was never attached (the user cancelled). */
+	close(): void;
+}
+
+/** Creates and starts the exec (the shell's process runs from here on); `tty` as the terminal's. */
+export async function openShellSession(options: Omit<ShellOptions, 'stdin' | 'stdout' | 'stderr'> & { tty: boolean }): Promise<ShellSession> {
+	const { api, tty } = options;
 	// the dashboard's client may not have reached the engine yet: negotiate now (exit 3 when unreachable)
 	await api.ready();
 	let containerId = options.containerId;
@@ -63,7 +84,6 @@ export async function runShell(options: ShellOptions): Promise<number> {
 		if (!options.home) throw new Error('runShell needs a containerId or a home');
 		containerId = await findAgentRunnerContainer(api, options.home);
 	}
-	const tty = stdin.isTTY === true;
 	const term = options.term ?? process.env.TERM ?? (tty ? 'xterm-256color' : undefined);
 	let exec: Exec;
 	try {
@@ -86,37 +106,48 @@ export async function runShell(options: ShellOptions): Promise<number> {
 	}
 	// hijacked: the raw connection after `101 UPGRADED`, stdin included (docker-modem puts back any bytes read with the headers)
 	const socket = (await exec.start({ hijack: true, stdin: true, Detach: false, Tty: tty })) as Duplex;
-
-	const restore: Array<() => void> = [];
-	try {
-		attachInput(stdin, socket, tty, restore);
-		if (tty && stdout.isTTY) {
-			const resize = () => void resizeExec(exec, stdout);
-			stdout.on('resize', resize);
-			restore.push(() => stdout.off('resize', resize));
-			await resizeExec(exec, stdout, 5);
-		}
-		await pumpOutput(api, socket, tty, stdout, stderr);
-	} finally {
-		for (const undo of restore.reverse()) {
-			try {
-				undo();
-			} catch {
-				// keep restoring the rest
-			}
-		}
-		socket.destroy();
-	}
-	return exitCodeOf(exec);
+	// output that comes before attach (a prompt) waits in the socket: nothing reads it yet. A write side
+	// that ends early (stdin closed) must not end our reading.
+	socket.on('error', () => undefined);
+	return {
+		close: () => socket.destroy(),
+		attach: ({ stdin, stdout, stderr, typed }) => {
+			const restore: Array<() => void> = [];
+			attachInput(stdin, socket, tty, restore, typed);
+			const run = async () => {
+				try {
+					if (tty && stdout.isTTY) {
+						const resize = () => void resizeExec(exec, stdout);
+						stdout.on('resize', resize);
+						restore.push(() => stdout.off('resize', resize));
+						await resizeExec(exec, stdout, 5);
+					}
+					await pumpOutput(api, socket, tty, stdout, stderr);
+				} finally {
+					for (const undo of restore.reverse()) {
+						try {
+							undo();
+						} catch {
+							// keep restoring the rest
+						}
+					}
+					socket.destroy();
+				}
+				return exitCodeOf(exec);
+			};
+			return run();
+		},
+	};
 }
 
-/** Forwards stdin to the exec; raw mode on a TTY. Everything is undone by `restore`. */
-function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: Array<() => void>): void {
+/** Forwards stdin to the exec, `typed` first; raw mode on a TTY. Everything is undone by `restore`. */
+function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: Array<() => void>, typed = ''): void {
 	if (tty && typeof stdin.setRawMode === 'function') {
 		const wasRaw = stdin.isRaw === true;
 		stdin.setRawMode(true);
 		restore.push(() => stdin.setRawMode!(wasRaw));
 	}
+	if (typed && !socket.destroyed && socket.writable) socket.write(typed);
 	const wasFlowing = stdin.readableFlowing === true;
 	const onData = (chunk: Buffer | string) => {
 		if (!socket.destroyed && socket.writable) socket.write(chunk);
@@ -137,8 +168,6 @@ function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: 
 }
 
 async function pumpOutput(api: DockerApi, socket: Duplex, tty: boolean, stdout: Writable, stderr: Writable): Promise<void> {
-	// A write side that ends early (stdin closed) must not end our reading.
-	socket.on('error', () => undefined);
 	if (!tty) {
 		// 8-byte frame headers tell stdout from stderr
 		const ended = new Promise<void>((resolve) => {
