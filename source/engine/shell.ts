@@ -67,9 +67,11 @@ export interface ShellSession {
 	/**
 	 * Takes the terminal (raw mode is set before this returns its promise, so no key falls between the
 	 * dashboard and the shell), writes `typed` (keys typed while the session was being opened) to the
-	 * shell first, and resolves with the exit code once the shell ends.
+	 * shell first, and resolves with the exit code once the shell ends. `keepRaw`: the caller takes the
+	 * terminal back at once (the dashboard), so raw mode stays on after the shell ends — a key typed in
+	 * between is neither echoed nor turned into a signal (Ctrl-C would end the dashboard).
 	 */
-	attach(streams: Pick<ShellOptions, 'stdin' | 'stdout' | 'stderr'> & { typed?: string }): Promise<number>;
+	attach(streams: Pick<ShellOptions, 'stdin' | 'stdout' | 'stderr'> & { typed?: string; keepRaw?: boolean }): Promise<number>;
 	/** Ends an exec that was never attached (the user cancelled). */
 	close(): void;
 }
@@ -111,9 +113,9 @@ export async function openShellSession(options: Omit<ShellOptions, 'stdin' | 'st
 	socket.on('error', () => undefined);
 	return {
 		close: () => socket.destroy(),
-		attach: ({ stdin, stdout, stderr, typed }) => {
+		attach: ({ stdin, stdout, stderr, typed, keepRaw }) => {
 			const restore: Array<() => void> = [];
-			attachInput(stdin, socket, tty, restore, typed);
+			attachInput(stdin, socket, tty, restore, typed, keepRaw);
 			const run = async () => {
 				try {
 					if (tty && stdout.isTTY) {
@@ -141,11 +143,11 @@ export async function openShellSession(options: Omit<ShellOptions, 'stdin' | 'st
 }
 
 /** Forwards stdin to the exec, `typed` first; raw mode on a TTY. Everything is undone by `restore`. */
-function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: Array<() => void>, typed = ''): void {
+function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: Array<() => void>, typed = '', keepRaw = false): void {
 	if (tty && typeof stdin.setRawMode === 'function') {
 		const wasRaw = stdin.isRaw === true;
 		stdin.setRawMode(true);
-		restore.push(() => stdin.setRawMode!(wasRaw));
+		if (!keepRaw) restore.push(() => stdin.setRawMode!(wasRaw));
 	}
 	if (typed && !socket.destroyed && socket.writable) socket.write(typed);
 	const wasFlowing = stdin.readableFlowing === true;
