@@ -1,4 +1,5 @@
 // `stigmer dashboard`: checks for a terminal, then loads the Ink app (React and Ink load only here).
+import { statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './CommandContext.js';
 
@@ -7,14 +8,12 @@ export default async function dashboard(ctx: CommandContext): Promise<number> {
 		throw new UsageError('stigmer dashboard needs a terminal', 'run it in an interactive terminal; for scripts use `stigmer server status --json` and `stigmer server logs -f`');
 	}
 	if (ctx.stdout === process.stdout) reexecWithDashboardFlags();
-	// STIGMER_DASHBOARD_FIXTURE=1 runs the UI over canned data (tests, benchmarks, trying the keys)
-	const fixture = process.env.STIGMER_DASHBOARD_FIXTURE;
-	const backend = fixture
-		? new (await import('../dashboard/FixtureBackend.js')).FixtureBackend({ linesPerSecond: Number(process.env.STIGMER_DASHBOARD_FIXTURE_RATE ?? 2) })
-		: await (await import('../dashboard/RealBackend.js')).createRealBackend(ctx);
 	// React's development build costs several times the CPU per frame; set before React first loads
 	process.env.NODE_ENV ??= 'production';
-	const { runDashboard } = await import('../ui/runDashboard.js');
+	const { FixtureBackend, createRealBackend, runDashboard } = await loadDashboardModules();
+	// STIGMER_DASHBOARD_FIXTURE=1 runs the UI over canned data (tests, benchmarks, trying the keys)
+	const fixture = process.env.STIGMER_DASHBOARD_FIXTURE;
+	const backend = fixture ? new FixtureBackend({ linesPerSecond: Number(process.env.STIGMER_DASHBOARD_FIXTURE_RATE ?? 2) }) : await createRealBackend(ctx);
 	return runDashboard({
 		backend,
 		stdout: ctx.stdout,
@@ -23,6 +22,25 @@ export default async function dashboard(ctx: CommandContext): Promise<number> {
 		...(fixture ? { title: 'stigmer dashboard (fixture)' } : {}),
 		...(process.env.STIGMER_DASHBOARD_STATS ? { statsFile: process.env.STIGMER_DASHBOARD_STATS } : {}),
 	});
+}
+
+/**
+ * The dashboard's modules: from the bundle `npm run build` makes (dist/dashboard.bundle.js), else
+ * (running from the sources, STIGMER_DASHBOARD_UNBUNDLED=1 to compare, or a bundle older than this
+ * file: a later `tsc` alone did not remake it) one by one.
+ */
+async function loadDashboardModules(): Promise<typeof import('./dashboardModules.js')> {
+	const bundle = new URL('../dashboard.bundle.js', import.meta.url);
+	if (!process.env.STIGMER_DASHBOARD_UNBUNDLED && bundleIsCurrent(bundle)) return (await import(bundle.href)) as typeof import('./dashboardModules.js');
+	return import('./dashboardModules.js');
+}
+
+function bundleIsCurrent(bundle: URL): boolean {
+	try {
+		return statSync(bundle).mtimeMs >= statSync(new URL(import.meta.url)).mtimeMs;
+	} catch {
+		return false;
+	}
 }
 
 /**
