@@ -118,13 +118,16 @@ export async function openShellSession(options: Omit<ShellOptions, 'stdin' | 'st
 			attachInput(stdin, socket, tty, restore, typed, keepRaw);
 			const run = async () => {
 				try {
+					let sized: Promise<void> = Promise.resolve();
 					if (tty && stdout.isTTY) {
 						const resize = () => void resizeExec(exec, stdout);
 						stdout.on('resize', resize);
 						restore.push(() => stdout.off('resize', resize));
-						await resizeExec(exec, stdout, 5);
+						// beside the output, not before it: the prompt need not wait for the engine's answer
+						sized = resizeExec(exec, stdout, 5);
 					}
 					await pumpOutput(api, socket, tty, stdout, stderr);
+					await sized;
 				} finally {
 					for (const undo of restore.reverse()) {
 						try {
