@@ -44,9 +44,7 @@ await build({
 	format: 'esm',
 	target: 'node22',
 	minify: true,
-	// Nothing in the dashboard fetches. Yoga's WebAssembly loader only asks `typeof fetch`, and that alone
-	// makes Node load its fetch implementation (undici: its 0.76 MB of source and what it builds).
-	define: { 'process.env.NODE_ENV': '"production"', fetch: 'undefined' },
+	define: { 'process.env.NODE_ENV': '"production"' },
 	// the CommonJS packages inside (React, Yoga's loader) require Node's built-in modules
 	banner: { js: "import { createRequire as createRequireOfBundle } from 'node:module'; const require = createRequireOfBundle(import.meta.url);" },
 	legalComments: 'eof',
