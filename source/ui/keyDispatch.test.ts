@@ -65,6 +65,18 @@ test('executions view: select, open, back, cancel with a confirmation', () => {
 	const confirming = dashboardReducer(s, { type: 'executions/confirmCancel', id: running!.id });
 	assert.deepEqual(keyEffect(confirming, 'y', noKey), { type: 'cancelExecution', id: running!.id });
 	assert.deepEqual(keyEffect(confirming, 'q', noKey), { type: 'dispatch', action: { type: 'executions/confirmCancel', id: null } }, 'any other key keeps it');
+	// while the question is on screen no key is a dashboard key: each only answers it (no)
+	for (const [input, key] of [
+		['x', noKey],
+		['s', noKey],
+		['r', noKey],
+		['e', noKey],
+		['', named({ tab: true })],
+		['', named({ return: true })],
+		['', named({ escape: true })],
+	] as const) {
+		assert.deepEqual(keyEffect(confirming, input, key), { type: 'dispatch', action: { type: 'executions/confirmCancel', id: null } }, `${input || 'a named key'} only answers no`);
+	}
 	const onFailed = dashboardReducer(s, { type: 'executions/move', delta: 2 });
 	assert.equal(onFailed.executions.selectedId, failed!.id);
 	assert.equal(keyEffect(onFailed, 'x', noKey).type, 'dispatch');
