@@ -10,7 +10,8 @@
 // Usage: npm run build && npx tsx bench/dashboard.ts [--idle-seconds N] [--idle-windows N] [--settle-seconds N]
 //        [--flood-seconds N] [--presses N] [--no-pm2] [--cpu-prof DIR]; BENCH_KEEP_FRAMES=FILE keeps the
 //        per-second frame figures; --cpu-prof DIR: the dashboard runs under `node --cpu-prof`, its profile
-//        written to DIR when it quits at the end
+//        written to DIR when it quits at the end; STIGMER_DASHBOARD_UNBUNDLED=1 measures the dashboard with
+//        its modules loaded one by one instead of dist/dashboard.bundle.js (the bundle's saving)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
