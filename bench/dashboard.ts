@@ -7,10 +7,11 @@
 //      terminal writes, from STIGMER_DASHBOARD_STATS), RSS every 5 s, and how far the screen lags
 //   3. key press → screen updated (`t` toggles timestamps in the log title; bench/keyProbe.ts), p50/p95
 //      of --presses (20), idle and during the flood
-// Usage: npx tsc -p . && npx tsx bench/dashboard.ts [--idle-seconds N] [--idle-windows N] [--settle-seconds N]
+// Usage: npm run build && npx tsx bench/dashboard.ts [--idle-seconds N] [--idle-windows N] [--settle-seconds N]
 //        [--flood-seconds N] [--presses N] [--no-pm2] [--cpu-prof DIR]; BENCH_KEEP_FRAMES=FILE keeps the
 //        per-second frame figures; --cpu-prof DIR: the dashboard runs under `node --cpu-prof`, its profile
-//        written to DIR when it quits at the end
+//        written to DIR when it quits at the end; STIGMER_DASHBOARD_UNBUNDLED=1 measures the dashboard with
+//        its modules loaded one by one instead of dist/dashboard.bundle.js (the bundle's saving)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
 				)
 			: undefined;
 		const idleRss = rssMb(dashboardPid);
+		const monitRss = monitPid ? rssMb(monitPid) : undefined;
 		const { latencies: idleKeys, polled: idlePolled } = await keyLatencies(dashboard, presses);
 
 		// 2. flood
@@ -199,7 +201,7 @@ async function main(): Promise<void> {
 				? ([
 						[
 							`pm2 monit, same fixture, same windows (median)`,
-							`${cell(monitCpu, 2)} % (+ pm2 daemon ${cell(daemonCpu ?? Number.NaN, 2)} %); dashboard / monit ${cell(idleCpu / monitCpu, 2)}`,
+							`${cell(monitCpu, 2)} % (+ pm2 daemon ${cell(daemonCpu ?? Number.NaN, 2)} %); dashboard / monit ${cell(idleCpu / monitCpu, 2)}; RSS ${cell(monitRss ?? Number.NaN, 0)} MB (dashboard / monit ${cell(idleRss / (monitRss ?? Number.NaN), 2)})`,
 							'reference',
 							'',
 						],

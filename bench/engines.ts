@@ -7,7 +7,7 @@
 //     in a 120×40 tmux terminal, agent-runner only
 // Engines: docker (the host's), podman, docker26, docker28 (scripts/engines/env.sh provisions each, cached);
 // the docker-in-docker ones are measured inside their network namespace, as the tests run there.
-// Usage: npx tsc -p . && npx tsx bench/engines.ts [--runs N] [--idle-seconds N] [ENGINE...]
+// Usage: npm run build && npx tsx bench/engines.ts [--runs N] [--idle-seconds N] [ENGINE...]
 import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';

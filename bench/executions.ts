@@ -12,7 +12,7 @@
 //      --idle-seconds (30) after --settle-seconds (15), median (the method of bench/dashboard.ts)
 //   4. the runner with 50 clients on GET /v1/events, idle: its CPU (the container's processes, /proc)
 //      over --idle-seconds, against the same window with no client
-// Usage: npx tsc -p . && npx tsx bench/executions.ts [--changes N] [--load-seconds N] [--idle-seconds N]
+// Usage: npm run build && npx tsx bench/executions.ts [--changes N] [--load-seconds N] [--idle-seconds N]
 //        [--idle-windows N] [--settle-seconds N] [--presses N] [--cpu-prof DIR]
 //   --cpu-prof DIR: the dashboard runs under `node --cpu-prof` (its profile and its frame figures,
 //   frames.jsonl, one line a second, end up in DIR; open the profile in Chrome's DevTools)

@@ -103,3 +103,25 @@ export async function keyLatencies(terminal: TmuxTerminal, count: number): Promi
 	}
 	return { latencies, polled };
 }
+
+/**
+ * Keys → the screen matching `shown`, by the control client (as keyLatencies): `send` is a list of
+ * send-keys arguments (`-l text` or a key name), sent in one go; resolves with the milliseconds.
+ */
+export async function timeToScreen(terminal: TmuxTerminal, send: string[], shown: (screen: string) => boolean, timeoutMs = 60_000): Promise<number> {
+	const client = new ControlClient(terminal);
+	const capture = async () => (await client.command('capture-pane -p')).join('\n');
+	try {
+		await client.command('refresh-client -f no-output');
+		const sent = performance.now();
+		for (const keys of send) void client.command(`send-keys ${keys}`);
+		const deadline = sent + timeoutMs;
+		while (performance.now() < deadline) {
+			if (shown(await capture())) return performance.now() - sent;
+			await sleep(2);
+		}
+		throw new Error(`the screen never showed what was waited for:\n${await capture()}`);
+	} finally {
+		client.close();
+	}
+}

@@ -3,6 +3,7 @@
 // Then the yaml package, as installed, bundled into one file (dist/vendor/yaml.cjs) that
 // config/yamlDocument.ts loads: Node loads the package's 72 files one by one, and that per-file cost
 // was most of what reading config.yaml added to every command (docs/architecture.md, "Start-up").
+// Last, the dashboard's bundle, dist/dashboard.bundle.js (scripts/bundleDashboard.mjs).
 import { chmodSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -26,3 +27,5 @@ buildSync({
 	},
 	logLevel: 'warning',
 });
+
+await import('./bundleDashboard.mjs');

@@ -1,4 +1,5 @@
 // `stigmer dashboard`: checks for a terminal, then loads the Ink app (React and Ink load only here).
+import { statSync } from 'node:fs';
 import { isSea } from 'node:sea';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './CommandContext.js';
@@ -8,14 +9,12 @@ export default async function dashboard(ctx: CommandContext): Promise<number> {
 		throw new UsageError('stigmer dashboard needs a terminal', 'run it in an interactive terminal; for scripts use `stigmer server status --json` and `stigmer server logs -f`');
 	}
 	if (ctx.stdout === process.stdout) reexecWithDashboardFlags();
-	// STIGMER_DASHBOARD_FIXTURE=1 runs the UI over canned data (tests, benchmarks, trying the keys)
-	const fixture = process.env.STIGMER_DASHBOARD_FIXTURE;
-	const backend = fixture
-		? new (await import('../dashboard/FixtureBackend.js')).FixtureBackend({ linesPerSecond: Number(process.env.STIGMER_DASHBOARD_FIXTURE_RATE ?? 2) })
-		: await (await import('../dashboard/RealBackend.js')).createRealBackend(ctx);
 	// React's development build costs several times the CPU per frame; set before React first loads
 	process.env.NODE_ENV ??= 'production';
-	const { runDashboard } = await import('../ui/runDashboard.js');
+	const { FixtureBackend, createRealBackend, runDashboard } = await loadDashboardModules();
+	// STIGMER_DASHBOARD_FIXTURE=1 runs the UI over canned data (tests, benchmarks, trying the keys)
+	const fixture = process.env.STIGMER_DASHBOARD_FIXTURE;
+	const backend = fixture ? new FixtureBackend({ linesPerSecond: Number(process.env.STIGMER_DASHBOARD_FIXTURE_RATE ?? 2) }) : await createRealBackend(ctx);
 	return runDashboard({
 		backend,
 		stdout: ctx.stdout,
@@ -27,20 +26,40 @@ export default async function dashboard(ctx: CommandContext): Promise<number> {
 }
 
 /**
+ * The dashboard's modules: from the bundle `npm run build` makes (dist/dashboard.bundle.js), else
+ * (running from the sources, STIGMER_DASHBOARD_UNBUNDLED=1 to compare, or a bundle older than this
+ * file: a later `tsc` alone did not remake it) one by one.
+ */
+async function loadDashboardModules(): Promise<typeof import('./dashboardModules.js')> {
+	const bundle = new URL('../dashboard.bundle.js', import.meta.url);
+	if (!process.env.STIGMER_DASHBOARD_UNBUNDLED && bundleIsCurrent(bundle)) return (await import(bundle.href)) as typeof import('./dashboardModules.js');
+	return import('./dashboardModules.js');
+}
+
+function bundleIsCurrent(bundle: URL): boolean {
+	try {
+		return statSync(bundle).mtimeMs >= statSync(new URL(import.meta.url)).mtimeMs;
+	} catch {
+		return false;
+	}
+}
+
+/**
  * V8 flags for a process that mostly idles and sometimes swallows a log flood, each measured on the
  * real stack (bench/dashboard.ts):
  *   --no-turbofan: V8's top-tier compiler kept compiling and recompiling the dashboard's code on V8's
  *     worker threads while the stack was idle, 0.40 % of a core on those threads against 0.15 %
  *     without it, with the same CPU on the main thread (Maglev's code serves a frame every 2 s as fast).
- *   --max-semi-space-size=8: a 16 MB young generation from the start that V8 neither grows past nor
- *     shrinks at idle and then has to regrow under a flood. (A runtime cap that also changed V8's
- *     growth factor on GC events measured no better beside it: idle 0.85 % with it, 0.73 % without;
- *     flood RSS 129 → 135 MB with it, 123 → 130 MB without; it was removed.)
+ *   --max-semi-space-size=1: a 2 MB young generation. It was 8 (16 MB, kept from a flood's CPU); the
+ *     16 MB were touched and kept at idle too. Two fixture dashboards side by side (one with each, same
+ *     minute, A/A within 4 MB and 2 % CPU): idle RSS 117 → 98-101 MB for 24-28 % more of its small idle
+ *     CPU (more scavenges); a 5,000 lines/s flood 117 → 110 MB for 19 % more CPU. The issue's goal is
+ *     memory first (idle RSS at or under pm2 monit's), where the dashboard was behind and CPU ahead.
  *   --heap-growing-percent=25: old-generation collections before the old generation doubles. Without
  *     Turbofan's escape analysis a flood promotes more, and RSS climbed 120 → 182 MB in 30 s; with it,
  *     131 → 136 MB, for about 6 % of a core more during the flood.
  */
-export const dashboardV8Flags = ['--no-turbofan', '--max-semi-space-size=8', '--heap-growing-percent=25'];
+export const dashboardV8Flags = ['--no-turbofan', '--max-semi-space-size=1', '--heap-growing-percent=25'];
 
 /** The flags this run uses: STIGMER_DASHBOARD_V8_FLAGS (space-separated, may be empty) replaces them, for benchmarks. */
 function chosenV8Flags(): string[] {

@@ -9,6 +9,14 @@ export interface ActionOptions {
 	onProgress?: (text: string) => void;
 }
 
+/** A shell started for the dashboard; `attach` is called only while the UI is suspended. */
+export interface ShellHandle {
+	/** takes the real terminal, writes `typed` to the shell first; resolves with the exit code */
+	attach(typed: string): Promise<number>;
+	/** the user cancelled before attaching */
+	close(): void;
+}
+
 export interface DashboardBackend {
 	/**
 	 * Starts feeding the sink (service states, stats samples, log lines, engine reachability) and
@@ -21,9 +29,9 @@ export interface DashboardBackend {
 	restartService(name: string, options?: ActionOptions): Promise<void>;
 	/**
 	 * An interactive shell in the container (bash, else sh; in /workspace; as the container's user),
-	 * attached to the real terminal. Called only while the UI is suspended; resolves with its exit code.
+	 * started but not yet attached: the UI keeps the terminal until it calls `attach`.
 	 */
-	openShell(name: string): Promise<number>;
+	openShell(name: string): Promise<ShellHandle>;
 	/** the agent-runner's executions (the executions view); start() follows them into the sink */
 	readonly executions?: ExecutionsBackend;
 }

@@ -3,7 +3,7 @@
 import type { ServiceStatus } from '../stack/ServiceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { ResourceSample } from '../store/dashboardState.js';
-import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
+import type { ActionOptions, DashboardBackend, ShellHandle } from './DashboardBackend.js';
 import { followExecutions } from './executionActions.js';
 import { FixtureExecutions } from './fixtureExecutions.js';
 
@@ -135,13 +135,22 @@ export class FixtureBackend implements DashboardBackend {
 	restartService(name: string, options?: ActionOptions) {
 		return this.act(name, 'restart', 'running', options);
 	}
-	async openShell(name: string): Promise<number> {
+	async openShell(name: string): Promise<ShellHandle> {
 		this.calls.push(`shell ${name}`);
 		const { spawn } = await import('node:child_process');
-		return new Promise((resolve) => {
-			const child = spawn(process.env.SHELL || 'sh', [], { stdio: 'inherit' });
-			child.on('exit', (code) => resolve(code ?? 1));
-			child.on('error', () => resolve(127));
-		});
+		return {
+			close: () => undefined,
+			attach: (typed) =>
+				new Promise((resolve) => {
+					const child = spawn(process.env.SHELL || 'sh', [], { stdio: ['pipe', 'inherit', 'inherit'] });
+					child.stdin.write(typed);
+					process.stdin.pipe(child.stdin);
+					child.on('exit', (code) => {
+						process.stdin.unpipe(child.stdin);
+						resolve(code ?? 1);
+					});
+					child.on('error', () => resolve(127));
+				}),
+		};
 	}
 }

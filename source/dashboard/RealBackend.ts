@@ -8,7 +8,7 @@
 //                      walking down each tree rather than scanning every process (supervisor/processStats)
 //   logs             ← the logs module (readLogs, follow), the same source as `stigmer server logs -f`
 //   actions          ← startStack/stopStack/restartStack of the stack module, as the CLI
-//   shell            ← runShell of engine/shell.ts, as `stigmer shell`
+//   shell            ← openShellSession of engine/shell.ts, as `stigmer shell`
 import { type FSWatcher, watch } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
@@ -20,7 +20,7 @@ import { subscribeEngineEvents } from '../engine/dockerEvents.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { engineRunsNoHealthChecks, healthRecheckMs, withHealthFallback } from '../engine/healthFallback.js';
-import { runShell } from '../engine/shell.js';
+import { openShellSession } from '../engine/shell.js';
 import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
@@ -32,7 +32,7 @@ import { normalizeTime } from '../logs/LogLine.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe, supervisorLoss } from '../supervisor/SupervisorClient.js';
-import type { ActionOptions, DashboardBackend } from './DashboardBackend.js';
+import type { ActionOptions, DashboardBackend, ShellHandle } from './DashboardBackend.js';
 import { type ExecutionsBackend, followExecutions } from './executionActions.js';
 import { AgentRunnerClient } from '../api/AgentRunnerClient.js';
 
@@ -361,8 +361,12 @@ export class RealBackend implements DashboardBackend {
 		await restartStack(this.home, { ...this.stackOptions(options), services: [name] });
 	}
 
-	async openShell(_name: string): Promise<number> {
+	async openShell(_name: string): Promise<ShellHandle> {
 		if (!this.api) throw new Error(this.endpointError ?? 'no container engine');
-		return runShell({ api: this.api, home: this.home, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+		const session = await openShellSession({ api: this.api, home: this.home, tty: process.stdin.isTTY === true });
+		return {
+			attach: (typed) => session.attach({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, typed, keepRaw: true }),
+			close: () => session.close(),
+		};
 	}
 }

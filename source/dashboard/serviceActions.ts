@@ -5,13 +5,18 @@ import { engineRefusalText } from '../engine/engineRefusals.js';
 import { errorMessage } from '../errors.js';
 import type { DashboardStore } from '../store/DashboardStore.js';
 import type { ServiceActionKind } from '../store/dashboardState.js';
-import type { DashboardBackend } from './DashboardBackend.js';
+import type { DashboardState } from '../store/dashboardState.js';
+import type { DashboardBackend, ShellHandle } from './DashboardBackend.js';
 
-export type LifecycleAction = Exclude<ServiceActionKind, 'shell'>;
+export type LifecycleAction = ServiceActionKind;
 
 export interface ServiceCommands {
 	run(kind: LifecycleAction, service: string): Promise<void>;
-	/** Runs `shell` while the terminal is handed over (the UI passes Ink's suspendTerminal). */
+	/**
+	 * Hands the terminal to a shell in the container: waits for it to be running (a start or restart in
+	 * progress), opens the exec, then attaches it inside `suspend` (the UI passes Ink's suspendTerminal).
+	 * The store's `handover` holds the keys typed meanwhile; clearing it (Esc) cancels.
+	 */
 	shell(service: string, suspend: (inside: () => Promise<void>) => Promise<void>): Promise<void>;
 }
 
@@ -34,32 +39,95 @@ export function serviceCommands(store: DashboardStore, backend: DashboardBackend
 			}
 		},
 		async shell(service, suspend) {
-			const state = store.getSnapshot();
-			const row = state.services.find((s) => s.name === service);
-			if (row?.kind !== 'container') {
-				store.dispatch({ type: 'status/set', status: { kind: 'error', text: 'shell: no container service' } });
+			if (store.getSnapshot().handover) return;
+			const first = shellReadiness(store.getSnapshot(), service, false);
+			if ('error' in first) {
+				store.dispatch({ type: 'status/set', status: { kind: 'error', text: `shell: ${first.error}` } });
 				return;
 			}
-			if (row.state !== 'running') {
-				store.dispatch({ type: 'status/set', status: { kind: 'error', text: `shell: ${service} is not running (press s to start it)` } });
-				return;
-			}
+			// from here until the shell ends, keys are the shell's (keyDispatch reads the handover)
+			store.dispatch({ type: 'handover/begin', service, waitingFor: first.ready ? null : first.waitingFor });
+			let outcome: 'cancelled' | 'attached' | { error: string } = 'cancelled';
 			let exitCode: number | null = null;
-			let failure: unknown = null;
-			store.dispatch({ type: 'suspended/set', suspended: true });
 			try {
+				if (!first.ready) {
+					const waited = await waitUntilReady(store, service);
+					if (waited !== 'ready') {
+						if (waited !== 'cancelled') outcome = waited;
+						return;
+					}
+				}
+				store.dispatch({ type: 'handover/phase', phase: 'opening', waitingFor: null });
+				let shell: ShellHandle;
+				try {
+					shell = await backend.openShell(service);
+				} catch (error) {
+					if (store.getSnapshot().handover) outcome = { error: engineRefusalText(error) ?? errorMessage(error) };
+					return;
+				}
+				if (!store.getSnapshot().handover) {
+					shell.close();
+					return;
+				}
+				store.dispatch({ type: 'handover/phase', phase: 'attached' });
+				outcome = 'attached';
+				// Ink calls this at once (no tick between its last key and the shell's raw mode): the keys kept so far go first
 				await suspend(async () => {
 					try {
-						exitCode = await backend.openShell(service);
+						exitCode = await shell.attach(store.getSnapshot().handover?.typed ?? '');
 					} catch (error) {
-						failure = error;
+						outcome = { error: engineRefusalText(error) ?? errorMessage(error) };
 					}
 				});
 			} finally {
-				store.dispatch({ type: 'suspended/set', suspended: false });
+				store.dispatch({ type: 'handover/end' });
+				if (outcome === 'cancelled') store.dispatch({ type: 'status/set', status: { kind: 'info', text: `shell in ${service} cancelled` } });
+				else if (outcome === 'attached') store.dispatch({ type: 'status/set', status: { kind: 'info', text: `shell in ${service} exited with ${exitCode}` } });
+				else store.dispatch({ type: 'status/set', status: { kind: 'error', text: `shell: ${outcome.error}` } });
 			}
-			if (failure) store.dispatch({ type: 'status/set', status: { kind: 'error', text: `shell: ${errorMessage(failure)}` } });
-			else store.dispatch({ type: 'status/set', status: { kind: 'info', text: `shell in ${service} exited with ${exitCode}` } });
 		},
 	};
+}
+
+export type ShellReadiness = { ready: true } | { ready: false; waitingFor: string } | { error: string };
+
+/**
+ * Whether a shell can open in `service` now, must wait, or cannot. `waited`: an action was waited for;
+ * once it ends the exec itself tells whether the container runs (the row may lag behind the engine).
+ */
+export function shellReadiness(state: DashboardState, service: string, waited: boolean): ShellReadiness {
+	const row = state.services.find((s) => s.name === service);
+	if (row?.kind !== 'container') return { error: 'no container service' };
+	const action = state.actions[service];
+	if (action?.kind === 'stop') return { error: `${service} is stopping (press s to start it)` };
+	if (action) return { ready: false, waitingFor: `${service} to ${action.kind}` };
+	if (waited || row.state === 'running') return { ready: true };
+	if (row.state === 'starting' || row.state === 'restarting') return { ready: false, waitingFor: `${service} to start` };
+	return { error: `${service} is not running (press s to start it)` };
+}
+
+/** Resolves once the shell can open, the user cancelled (Esc: the handover is gone), or it cannot. */
+function waitUntilReady(store: DashboardStore, service: string): Promise<'ready' | 'cancelled' | { error: string }> {
+	return new Promise((resolve) => {
+		let unsubscribe: () => void = () => undefined;
+		let settled = false;
+		let sawAction = false;
+		const check = () => {
+			if (settled) return;
+			const state = store.getSnapshot();
+			if (!state.handover) return settle('cancelled');
+			if (state.actions[service]) sawAction = true;
+			const readiness = shellReadiness(state, service, sawAction);
+			if ('error' in readiness) return settle(readiness);
+			if (readiness.ready) return settle('ready');
+			store.dispatch({ type: 'handover/phase', phase: 'waiting', waitingFor: readiness.waitingFor });
+		};
+		const settle = (ready: 'ready' | 'cancelled' | { error: string }) => {
+			settled = true;
+			unsubscribe();
+			resolve(ready);
+		};
+		unsubscribe = store.subscribe(() => queueMicrotask(check));
+		check();
+	});
 }

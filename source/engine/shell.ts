@@ -55,7 +55,30 @@ export async function findAgentRunnerContainer(api: DockerApi, home: StigmerHome
 
 /** Runs the shell or command attached to the given streams; resolves with its exit code. */
 export async function runShell(options: ShellOptions): Promise<number> {
-	const { api, stdin, stdout, stderr } = options;
+	const session = await openShellSession({ ...options, tty: options.stdin.isTTY === true });
+	return session.attach(options);
+}
+
+/**
+ * An exec created and started in the container but not yet given the terminal: the dashboard opens it
+ * while its own screen still holds the keyboard, then hands the terminal over in one synchronous step.
+ */
+export interface ShellSession {
+	/**
+	 * Takes the terminal (raw mode is set before this returns its promise, so no key falls between the
+	 * dashboard and the shell), writes `typed` (keys typed while the session was being opened) to the
+	 * shell first, and resolves with the exit code once the shell ends. `keepRaw`: the caller takes the
+	 * terminal back at once (the dashboard), so raw mode stays on after the shell ends — a key typed in
+	 * between is neither echoed nor turned into a signal (Ctrl-C would end the dashboard).
+	 */
+	attach(streams: Pick<ShellOptions, 'stdin' | 'stdout' | 'stderr'> & { typed?: string; keepRaw?: boolean }): Promise<number>;
+	/** Ends an exec that was never attached (the user cancelled). */
+	close(): void;
+}
+
+/** Creates and starts the exec (the shell's process runs from here on); `tty` as the terminal's. */
+export async function openShellSession(options: Omit<ShellOptions, 'stdin' | 'stdout' | 'stderr'> & { tty: boolean }): Promise<ShellSession> {
+	const { api, tty } = options;
 	// the dashboard's client may not have reached the engine yet: negotiate now (exit 3 when unreachable)
 	await api.ready();
 	let containerId = options.containerId;
@@ -63,7 +86,6 @@ export async function runShell(options: ShellOptions): Promise<number> {
 		if (!options.home) throw new Error('runShell needs a containerId or a home');
 		containerId = await findAgentRunnerContainer(api, options.home);
 	}
-	const tty = stdin.isTTY === true;
 	const term = options.term ?? process.env.TERM ?? (tty ? 'xterm-256color' : undefined);
 	let exec: Exec;
 	try {
@@ -86,37 +108,51 @@ export async function runShell(options: ShellOptions): Promise<number> {
 	}
 	// hijacked: the raw connection after `101 UPGRADED`, stdin included (docker-modem puts back any bytes read with the headers)
 	const socket = (await exec.start({ hijack: true, stdin: true, Detach: false, Tty: tty })) as Duplex;
-
-	const restore: Array<() => void> = [];
-	try {
-		attachInput(stdin, socket, tty, restore);
-		if (tty && stdout.isTTY) {
-			const resize = () => void resizeExec(exec, stdout);
-			stdout.on('resize', resize);
-			restore.push(() => stdout.off('resize', resize));
-			await resizeExec(exec, stdout, 5);
-		}
-		await pumpOutput(api, socket, tty, stdout, stderr);
-	} finally {
-		for (const undo of restore.reverse()) {
-			try {
-				undo();
-			} catch {
-				// keep restoring the rest
-			}
-		}
-		socket.destroy();
-	}
-	return exitCodeOf(exec);
+	// output that comes before attach (a prompt) waits in the socket: nothing reads it yet. A write side
+	// that ends early (stdin closed) must not end our reading.
+	socket.on('error', () => undefined);
+	return {
+		close: () => socket.destroy(),
+		attach: ({ stdin, stdout, stderr, typed, keepRaw }) => {
+			const restore: Array<() => void> = [];
+			attachInput(stdin, socket, tty, restore, typed, keepRaw);
+			const run = async () => {
+				try {
+					let sized: Promise<void> = Promise.resolve();
+					if (tty && stdout.isTTY) {
+						const resize = () => void resizeExec(exec, stdout);
+						stdout.on('resize', resize);
+						restore.push(() => stdout.off('resize', resize));
+						// beside the output, not before it: the prompt need not wait for the engine's answer
+						sized = resizeExec(exec, stdout, 5);
+					}
+					await pumpOutput(api, socket, tty, stdout, stderr);
+					await sized;
+				} finally {
+					for (const undo of restore.reverse()) {
+						try {
+							undo();
+						} catch {
+							// keep restoring the rest
+						}
+					}
+					socket.destroy();
+				}
+				return exitCodeOf(exec);
+			};
+			return run();
+		},
+	};
 }
 
-/** Forwards stdin to the exec; raw mode on a TTY. Everything is undone by `restore`. */
-function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: Array<() => void>): void {
+/** Forwards stdin to the exec, `typed` first; raw mode on a TTY. Everything is undone by `restore`. */
+function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: Array<() => void>, typed = '', keepRaw = false): void {
 	if (tty && typeof stdin.setRawMode === 'function') {
 		const wasRaw = stdin.isRaw === true;
 		stdin.setRawMode(true);
-		restore.push(() => stdin.setRawMode!(wasRaw));
+		if (!keepRaw) restore.push(() => stdin.setRawMode!(wasRaw));
 	}
+	if (typed && !socket.destroyed && socket.writable) socket.write(typed);
 	const wasFlowing = stdin.readableFlowing === true;
 	const onData = (chunk: Buffer | string) => {
 		if (!socket.destroyed && socket.writable) socket.write(chunk);
@@ -137,8 +173,6 @@ function attachInput(stdin: InputStream, socket: Duplex, tty: boolean, restore: 
 }
 
 async function pumpOutput(api: DockerApi, socket: Duplex, tty: boolean, stdout: Writable, stderr: Writable): Promise<void> {
-	// A write side that ends early (stdin closed) must not end our reading.
-	socket.on('error', () => undefined);
 	if (!tty) {
 		// 8-byte frame headers tell stdout from stderr
 		const ended = new Promise<void>((resolve) => {

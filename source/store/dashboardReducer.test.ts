@@ -79,8 +79,24 @@ test('filter editing, applying and cancelling', () => {
 });
 
 test('toggles', () => {
-	const state = run(initialDashboardState, { type: 'timestamps/toggle' }, { type: 'wrap/toggle' }, { type: 'help/toggle' }, { type: 'suspended/set', suspended: true });
-	assert.deepEqual([state.timestamps, state.wrap, state.help, state.suspended], [true, true, true, true]);
+	const state = run(initialDashboardState, { type: 'timestamps/toggle' }, { type: 'wrap/toggle' }, { type: 'help/toggle' });
+	assert.deepEqual([state.timestamps, state.wrap, state.help], [true, true, true]);
+});
+
+test('the terminal handover keeps typed keys in order until attached, and ends', () => {
+	let state = run(initialDashboardState, { type: 'help/toggle' }, { type: 'handover/begin', service: 'agent-runner', waitingFor: 'agent-runner to restart' });
+	assert.equal(state.help, false, 'no help over a handover');
+	assert.deepEqual(state.handover, { service: 'agent-runner', phase: 'waiting', waitingFor: 'agent-runner to restart', typed: '' });
+	state = run(state, { type: 'handover/typed', text: 'ec' }, { type: 'handover/typed', text: 'ho' }, { type: 'handover/typed', text: '\r' });
+	assert.equal(state.handover?.typed, 'echo\r');
+	state = run(state, { type: 'handover/phase', phase: 'opening', waitingFor: null });
+	assert.deepEqual([state.handover?.phase, state.handover?.waitingFor, state.handover?.typed], ['opening', null, 'echo\r']);
+	assert.equal(reduce(state, { type: 'handover/phase', phase: 'opening' }), state, 'the same phase again is no change');
+	state = run(state, { type: 'handover/phase', phase: 'attached' }, { type: 'handover/typed', text: 'x' });
+	assert.equal(state.handover?.typed, 'echo\r', 'once attached the shell reads the terminal itself');
+	state = run(state, { type: 'handover/end' });
+	assert.equal(state.handover, null);
+	assert.equal(reduce(state, { type: 'handover/typed', text: 'x' }), state, 'no handover: nothing kept');
 });
 
 test('stats keep about 60 s of history', () => {

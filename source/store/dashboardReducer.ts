@@ -8,6 +8,7 @@ import {
 	type ServiceActionKind,
 	type ServiceResources,
 	type StatusMessage,
+	type TerminalHandover,
 	historySeconds,
 } from './dashboardState.js';
 import { type ExecutionsAction, executionsReducer } from './executionsReducer.js';
@@ -38,7 +39,10 @@ export type DashboardAction =
 	| { type: 'timestamps/toggle' }
 	| { type: 'wrap/toggle' }
 	| { type: 'help/toggle' }
-	| { type: 'suspended/set'; suspended: boolean }
+	| { type: 'handover/begin'; service: string; waitingFor: string | null }
+	| { type: 'handover/phase'; phase: TerminalHandover['phase']; waitingFor?: string | null }
+	| { type: 'handover/typed'; text: string }
+	| { type: 'handover/end' }
 	| { type: 'view/toggle' }
 	| { type: 'executionLog/appended' }
 	| ExecutionsAction;
@@ -136,8 +140,21 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
 			return { ...state, wrap: !state.wrap };
 		case 'help/toggle':
 			return { ...state, help: !state.help };
-		case 'suspended/set':
-			return { ...state, suspended: action.suspended };
+		case 'handover/begin':
+			// one handover at a time, and none over an open help or filter (keys reach neither while it lasts)
+			return { ...state, help: false, handover: { service: action.service, phase: 'waiting', waitingFor: action.waitingFor, typed: '' } };
+		case 'handover/phase': {
+			if (!state.handover) return state;
+			const waitingFor = action.waitingFor === undefined ? state.handover.waitingFor : action.waitingFor;
+			if (state.handover.phase === action.phase && state.handover.waitingFor === waitingFor) return state;
+			return { ...state, handover: { ...state.handover, phase: action.phase, waitingFor } };
+		}
+		case 'handover/typed':
+			// once attached the shell reads the terminal itself
+			if (!state.handover || state.handover.phase === 'attached') return state;
+			return { ...state, handover: { ...state.handover, typed: state.handover.typed + action.text } };
+		case 'handover/end':
+			return state.handover ? { ...state, handover: null } : state;
 		case 'view/toggle':
 			return { ...state, view: state.view === 'services' ? 'executions' : 'services' };
 		case 'executionLog/appended':
@@ -188,9 +205,9 @@ function addSample(current: ServiceResources | undefined, sample: ResourceSample
 }
 
 function verb(kind: ServiceActionKind): string {
-	return { start: 'Starting', stop: 'Stopping', restart: 'Restarting', shell: 'Opening a shell in' }[kind];
+	return { start: 'Starting', stop: 'Stopping', restart: 'Restarting' }[kind];
 }
 
 function pastTense(kind: ServiceActionKind): string {
-	return { start: 'Started', stop: 'Stopped', restart: 'Restarted', shell: 'Left the shell of' }[kind];
+	return { start: 'Started', stop: 'Stopped', restart: 'Restarted' }[kind];
 }

@@ -27,7 +27,20 @@ export interface ServiceResources {
 	memoryHistory: number[];
 }
 
-export type ServiceActionKind = 'start' | 'stop' | 'restart' | 'shell';
+export type ServiceActionKind = 'start' | 'stop' | 'restart';
+
+/**
+ * The terminal being handed to a shell in a container, from the `e` key until the shell ends. While it
+ * is set no key is a dashboard key: before the shell has the terminal, keys are kept in `typed` (in
+ * order, as the bytes a terminal sends) and written to the shell first; Esc or Ctrl-C cancel.
+ */
+export interface TerminalHandover {
+	service: string;
+	/** waiting: for the service to be running (`waitingFor` says on what); opening: creating the exec; attached: the shell has the terminal */
+	phase: 'waiting' | 'opening' | 'attached';
+	waitingFor: string | null;
+	typed: string;
+}
 
 export interface ActionInProgress {
 	kind: ServiceActionKind;
@@ -106,8 +119,8 @@ export interface DashboardState {
 	timestamps: boolean;
 	wrap: boolean;
 	help: boolean;
-	/** the terminal is handed to a shell: nothing renders */
-	suspended: boolean;
+	/** the terminal is being handed, or has been handed, to a shell: keys are the shell's, not the dashboard's */
+	handover: TerminalHandover | null;
 	logsVersion: number;
 	view: TableView;
 	executions: ExecutionsView;
@@ -130,7 +143,7 @@ export const initialDashboardState: DashboardState = {
 	timestamps: false,
 	wrap: false,
 	help: false,
-	suspended: false,
+	handover: null,
 	logsVersion: 0,
 	view: 'services',
 	executions: { rows: [], selectedId: null, runner: { state: 'connecting' }, detail: null, confirmCancel: null },

@@ -12,10 +12,12 @@
 // texts are kept only when the frame before found at least half of its own, and on every 8th frame, to
 // notice when the screen is still again.
 //
-// Ink exports only its index, so its Output class is reached by file, next to the index, and the two
+// Ink exports only its index, so its Output class is reached by file (inkPrivate.ts), and the two
 // methods of its per-frame cache are wrapped. If Ink's shape is not the one this was written for (another
 // version), nothing is changed: the dashboard is as correct, only slower, and a test pins that it
 // applies to the Ink we ship.
+import { inkOutputModule } from './inkPrivate.js';
+
 type CacheMethod<T> = (this: object, text: string) => T;
 
 interface FrameCachePrototype {
@@ -36,7 +38,7 @@ export function installInkFrameCache(): Promise<boolean> {
 }
 
 async function install(): Promise<boolean> {
-	const { default: Output } = (await import(new URL('output.js', import.meta.resolve('ink')).href)) as { default: new (options: { width: number; height: number }) => { caches?: object } };
+	const Output = (await inkOutputModule()).default as new (options: { width: number; height: number }) => { caches?: object };
 	const caches = typeof Output === 'function' ? new Output({ width: 1, height: 1 }).caches : undefined;
 	const prototype = caches ? (Object.getPrototypeOf(caches) as Partial<FrameCachePrototype>) : undefined;
 	if (!prototype || typeof prototype.getStyledChars !== 'function' || typeof prototype.getStringWidth !== 'function') return false;

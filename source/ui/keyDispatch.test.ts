@@ -65,6 +65,18 @@ test('executions view: select, open, back, cancel with a confirmation', () => {
 	const confirming = dashboardReducer(s, { type: 'executions/confirmCancel', id: running!.id });
 	assert.deepEqual(keyEffect(confirming, 'y', noKey), { type: 'cancelExecution', id: running!.id });
 	assert.deepEqual(keyEffect(confirming, 'q', noKey), { type: 'dispatch', action: { type: 'executions/confirmCancel', id: null } }, 'any other key keeps it');
+	// while the question is on screen no key is a dashboard key: each only answers it (no)
+	for (const [input, key] of [
+		['x', noKey],
+		['s', noKey],
+		['r', noKey],
+		['e', noKey],
+		['', named({ tab: true })],
+		['', named({ return: true })],
+		['', named({ escape: true })],
+	] as const) {
+		assert.deepEqual(keyEffect(confirming, input, key), { type: 'dispatch', action: { type: 'executions/confirmCancel', id: null } }, `${input || 'a named key'} only answers no`);
+	}
 	const onFailed = dashboardReducer(s, { type: 'executions/move', delta: 2 });
 	assert.equal(onFailed.executions.selectedId, failed!.id);
 	assert.equal(keyEffect(onFailed, 'x', noKey).type, 'dispatch');
@@ -82,7 +94,24 @@ test('modes: the filter prompt takes the keys; the help closes on any key', () =
 	const help = state({ type: 'help/toggle' });
 	assert.deepEqual(keyEffect(help, 'r', noKey), { type: 'dispatch', action: { type: 'help/toggle' } });
 	assert.deepEqual(keyEffect(help, 'q', noKey), { type: 'quit' });
-	assert.deepEqual(keyEffect(state({ type: 'suspended/set', suspended: true }), 'q', noKey), { type: 'none' });
+});
+
+test('while the terminal is handed to a shell no key is a dashboard key: they are kept for the shell, Esc and Ctrl-C cancel', () => {
+	const waiting = state({ type: 'select/name', name: 'agent-runner' }, { type: 'handover/begin', service: 'agent-runner', waitingFor: 'agent-runner to restart' });
+	const typed = (input: string, key: Key = noKey) => keyEffect(waiting, input, key);
+	for (const c of ['x', 's', 'r', 'q', 'e', '?', '/', 'j']) assert.deepEqual(typed(c), { type: 'dispatch', action: { type: 'handover/typed', text: c } }, c);
+	assert.deepEqual(typed('', named({ return: true })), { type: 'dispatch', action: { type: 'handover/typed', text: '\r' } });
+	assert.deepEqual(typed('', named({ tab: true })), { type: 'dispatch', action: { type: 'handover/typed', text: '\t' } });
+	assert.deepEqual(typed('', named({ upArrow: true })), { type: 'dispatch', action: { type: 'handover/typed', text: '\x1b[A' } });
+	assert.deepEqual(typed('d', named({ ctrl: true })), { type: 'dispatch', action: { type: 'handover/typed', text: '\x04' } });
+	assert.deepEqual(typed('', named({ escape: true })), { type: 'dispatch', action: { type: 'handover/end' } });
+	assert.deepEqual(typed('c', named({ ctrl: true })), { type: 'dispatch', action: { type: 'handover/end' } });
+	// a chunk typed faster than a frame: each key in order
+	const chunk = splitKeys('echo x\r', noKey).map(([c, k]) => keyEffect(waiting, c, k));
+	assert.equal(chunk.map((e) => (e.type === 'dispatch' && e.action.type === 'handover/typed' ? e.action.text : '?')).join(''), 'echo x\r');
+	const attached = dashboardReducer(waiting, { type: 'handover/phase', phase: 'attached' });
+	for (const c of ['q', 'x']) assert.deepEqual(keyEffect(attached, c, noKey), { type: 'none' });
+	assert.deepEqual(keyEffect(attached, '', named({ escape: true })), { type: 'none' }, "Esc is the shell's once it has the terminal");
 });
 
 test('a chunk of typed keys is one command each; escape sequences stay whole', () => {

@@ -1,5 +1,6 @@
 // What a key does, as a pure function of the dashboard's state: the key is read in the mode the
-// screen is in (typing a filter, confirming a cancel, help open, or normal) and, in normal mode, mapped
+// screen is in (the terminal handed to a shell, typing a filter, confirming a cancel, help open, or
+// normal) and, in normal mode, mapped
 // to a Command (keyBindings) whose entry in `commandEffects` says what to do. The Dashboard carries
 // the effect out; nothing here touches the store, the engine or the terminal, so every key's meaning
 // is tested without rendering.
@@ -7,7 +8,7 @@ import type { Key } from 'ink';
 import { isTerminal } from '../contract.js';
 import type { LifecycleAction } from '../dashboard/serviceActions.js';
 import type { DashboardAction } from '../store/dashboardReducer.js';
-import type { DashboardState } from '../store/dashboardState.js';
+import type { DashboardState, TerminalHandover } from '../store/dashboardState.js';
 import { Command, commandFor } from './keyBindings.js';
 
 export type KeyEffect =
@@ -28,7 +29,7 @@ const dispatch = (action: DashboardAction): KeyEffect => ({ type: 'dispatch', ac
 const status = (text: string): KeyEffect => dispatch({ type: 'status/set', status: { kind: 'info', text } });
 
 export function keyEffect(state: DashboardState, input: string, key: Key): KeyEffect {
-	if (state.suspended) return none;
+	if (state.handover) return handoverKey(state.handover, input, key);
 	if (state.filter.editing) return filterKey(state, input, key);
 	const confirming = state.executions.confirmCancel;
 	if (confirming !== null) {
@@ -40,6 +41,41 @@ export function keyEffect(state: DashboardState, input: string, key: Key): KeyEf
 	// any key closes the help, and does nothing else
 	if (state.help && command !== Command.Quit) return dispatch({ type: 'help/toggle' });
 	return command === null ? none : commandEffects[command](state);
+}
+
+/**
+ * While the terminal is handed to a shell no key is a dashboard key: Esc or Ctrl-C cancel until the shell
+ * has the terminal, every other key is kept for the shell (it reads them first), and once it is attached
+ * it reads the terminal itself.
+ */
+function handoverKey(handover: TerminalHandover, input: string, key: Key): KeyEffect {
+	if (handover.phase === 'attached') return none;
+	if (key.escape || (key.ctrl && input === 'c')) return dispatch({ type: 'handover/end' });
+	const text = terminalBytes(input, key);
+	return text ? dispatch({ type: 'handover/typed', text }) : none;
+}
+
+const namedKeyBytes: Array<[keyof Key, string]> = [
+	['return', '\r'],
+	['tab', '\t'],
+	['backspace', '\x7f'],
+	['delete', '\x1b[3~'],
+	['upArrow', '\x1b[A'],
+	['downArrow', '\x1b[B'],
+	['rightArrow', '\x1b[C'],
+	['leftArrow', '\x1b[D'],
+	['home', '\x1b[H'],
+	['end', '\x1b[F'],
+	['pageUp', '\x1b[5~'],
+	['pageDown', '\x1b[6~'],
+];
+
+/** The bytes a terminal sends for a key as Ink reports it ('' for one it cannot spell, such as F1). */
+export function terminalBytes(input: string, key: Key): string {
+	if (key.tab && key.shift) return '\x1b[Z';
+	for (const [name, bytes] of namedKeyBytes) if (key[name] === true) return bytes;
+	if (key.ctrl) return /^[a-z]$/.test(input) ? String.fromCharCode(input.charCodeAt(0) - 96) : input === ' ' ? '\x00' : '';
+	return key.meta && input ? `\x1b${input}` : input;
 }
 
 function filterKey(state: DashboardState, input: string, key: Key): KeyEffect {

@@ -16,6 +16,8 @@ import { TmuxTerminal } from '../helpers/TmuxTerminal.js';
 import { engineDialer } from '../../source/engine/engineDialer.js';
 import { resolveEndpoint } from '../../source/engine/endpoint.js';
 import { remoteEngine } from '../helpers/remoteEngine.js';
+import { docker } from '../helpers/docker.js';
+import { StigmerHome } from '../../source/home/StigmerHome.js';
 
 const columns = 120;
 const rows = 40;
@@ -118,6 +120,16 @@ async function openDashboard(): Promise<Terminal> {
 	return terminal;
 }
 
+/** Selects the container row (fixture-web comes first). */
+async function selectContainerRow(terminal: Terminal): Promise<void> {
+	await terminal.waitFor('a selected row', (s) => /› \S+/.test(s));
+	for (let i = 0; i < 4 && !/› agent-runner/.test(terminal.screen()); i++) {
+		terminal.keys('j', true);
+		await terminal.waitFor('the selection moved', (s) => /› \S+/.test(s), 5_000);
+	}
+	await terminal.waitFor('agent-runner selected', (s) => /› agent-runner/.test(s), 5_000);
+}
+
 const rowState = (screen: string, name: string) => new RegExp(`${name}\\s+(\\S+)`).exec(screen)?.[1];
 
 before(async () => {
@@ -163,13 +175,7 @@ test('the dashboard: rows live, r restarts, x and s stop and start, e opens a sh
 		await terminal.waitFor('a newer tick line', (s) => tick(s) > first, 10_000);
 	});
 
-	// select the container row (fixture-web comes first)
-	await terminal.waitFor('a selected row', (s) => /› \S+/.test(s));
-	for (let i = 0; i < 4 && !/› agent-runner/.test(terminal.screen()); i++) {
-		terminal.keys('j', true);
-		await sleep(150);
-	}
-	await terminal.waitFor('agent-runner selected', (s) => /› agent-runner/.test(s), 5_000);
+	await selectContainerRow(terminal);
 
 	await t.test('r restarts the container: its start time changes', async () => {
 		const before = await containerRow();
@@ -231,6 +237,46 @@ test('the dashboard: rows live, r restarts, x and s stop and start, e opens a sh
 		assert.ok(modes.cursorVisible, 'cursor shown');
 		assert.doesNotMatch(terminal.screen(), /SERVICE\s+STATE/, 'the dashboard is gone from the screen');
 	});
+	terminal.kill();
+});
+
+test('keys typed while e waits for a restarting agent-runner all go to the shell, none to the dashboard', { timeout: 300_000 }, async () => {
+	const terminal = await openDashboard();
+	// everything the pane prints, the shell's output included (it is gone from the screen once the dashboard is back)
+	const output = path.join(scratch, 'handover-pane.log');
+	terminal.record(output);
+	await selectContainerRow(terminal);
+	const before = await status();
+	const since = new Date().toISOString();
+	// r, then e at once, then a command at once: its letters include dashboard keys (q quits, x stops, s starts, r restarts)
+	terminal.keys('r', true);
+	terminal.keys('e', true);
+	terminal.keys('echo typed-$((6*7)) q-x-s-r; exit', true);
+	terminal.keys('Enter');
+	await waitUntil('the command run by the shell', async () => /typed-42 q-x-s-r/.test(readFileSync(output, 'utf8')), 120_000);
+	await terminal.waitFor('the dashboard back, both rows running', (s) => /SERVICE\s+STATE/.test(s) && rowState(s, 'agent-runner') === 'running' && rowState(s, 'fixture-web') === 'running', 30_000);
+	const after = await status();
+	for (const row of after.services) assert.equal(row.state, 'running', `${row.name} still running`);
+	const startedAt = (s: typeof before, name: string) => s.services.find((r) => r.name === name)?.startedAt;
+	assert.equal(startedAt(after, 'fixture-web'), startedAt(before, 'fixture-web'), 'fixture-web never stopped or restarted');
+	assert.notEqual(startedAt(after, 'agent-runner'), startedAt(before, 'agent-runner'), 'agent-runner restarted');
+	// the container started exactly once since r (the restart), not again by a stray s
+	const events = await docker([
+		'events',
+		'--since',
+		since,
+		'--until',
+		new Date().toISOString(),
+		'--filter',
+		`container=${new StigmerHome(home.dir, false).containerName}`,
+		'--filter',
+		'event=start',
+		'--format',
+		'{{.Action}}',
+	]);
+	assert.equal(events.stdout.trim().split('\n').filter(Boolean).length, 1, `one start of the container since r: ${events.stdout}`);
+	terminal.keys('q', true);
+	await terminal.waitFor('the exit', (s) => /STIGMER-EXIT=0/.test(s), 10_000);
 	terminal.kill();
 });
 

@@ -26,6 +26,11 @@ export class TmuxTerminal {
 		this.tmux(['new-session', '-d', '-x', String(this.size.columns), '-y', String(this.size.rows), `${command}; echo "STIGMER-EXIT=$?"; sleep 600`]);
 	}
 
+	/** Appends everything the program prints from now on to `file` (what a screen capture cannot see any more). */
+	record(file: string): void {
+		this.tmux(['pipe-pane', '-o', `cat >> '${file.replaceAll("'", `'\\''`)}'`]);
+	}
+
 	screen(): string {
 		return this.tmux(['capture-pane', '-p']);
 	}

@@ -3,12 +3,18 @@ import { afterEach, test } from 'node:test';
 import { cleanup } from 'ink-testing-library';
 import stringWidth from 'string-width';
 import { keys, renderDashboard, waitForFrame, waitForInputReady } from '../../../test/ui/harness.js';
+import type { ActionOptions } from '../../dashboard/DashboardBackend.js';
 import { FixtureBackend, seedFixture } from '../../dashboard/FixtureBackend.js';
 import { serviceCommands } from '../../dashboard/serviceActions.js';
 import type { ServiceStatus } from '../../stack/ServiceStatus.js';
 import { DashboardStore } from '../../store/DashboardStore.js';
 
-afterEach(() => cleanup());
+/** backends started on a store, stopped after each test */
+const feeds: Array<() => void> = [];
+afterEach(() => {
+	cleanup();
+	for (const stop of feeds.splice(0)) stop();
+});
 
 const now = Date.now();
 
@@ -96,6 +102,84 @@ test('s, x and r act on the selected service; e opens the shell of the container
 	const commands = ui.commands as ReturnType<typeof import('../../../test/ui/harness.js').fakeCommands>;
 	assert.deepEqual(commands.calls, ['start stigmer-server', 'stop workflow-runner', 'restart agent-runner', 'shell agent-runner']);
 	assert.equal(commands.suspended, 1);
+});
+
+/** A fixture backend whose shell records what it is handed instead of taking the terminal, and whose restart waits for `finishRestart`. */
+class ShellRecordingBackend extends FixtureBackend {
+	typed: string[] = [];
+	closed = 0;
+	finishRestart: () => void = () => undefined;
+	private readonly restartGate = new Promise<void>((resolve) => {
+		this.finishRestart = resolve;
+	});
+	override async restartService(name: string, options?: ActionOptions) {
+		await this.restartGate;
+		return super.restartService(name, options);
+	}
+	override async openShell(name: string) {
+		this.calls.push(`shell ${name}`);
+		return {
+			attach: async (typed: string) => {
+				this.typed.push(typed);
+				return 0;
+			},
+			close: () => {
+				this.closed++;
+			},
+		};
+	}
+}
+
+/** Started on the store: it reports row changes through it (stopped after the test). */
+function startedBackend(store: DashboardStore, actionMs: number) {
+	const backend = new ShellRecordingBackend({ actionMs, linesPerSecond: 0 });
+	feeds.push(backend.start(store));
+	return backend;
+}
+
+test('e during a restart: it says what it waits for, every key typed meanwhile goes to the shell in order, none to the dashboard', async () => {
+	const store = seeded();
+	const backend = startedBackend(store, 300);
+	const ui = renderDashboard({ store, commands: serviceCommands(store, backend) });
+	await waitForInputReady();
+	await ui.press('j', 'j', 'r', 'e');
+	await waitForFrame(ui.lastFrame, (f) => f.includes('opening a shell in agent-runner: waiting for agent-runner to restart…'));
+	await ui.press('x', 's', 'q', 'j', 'echo hi', keys.enter);
+	await waitForFrame(ui.lastFrame, (f) => f.includes('12 keys kept for the shell'));
+	backend.finishRestart();
+	await waitForFrame(ui.lastFrame, (f) => f.includes('shell in agent-runner exited with 0'));
+	assert.deepEqual(backend.typed, ['xsqjecho hi\r']);
+	assert.deepEqual(backend.calls, ['restart agent-runner', 'shell agent-runner']);
+	assert.equal(ui.quits(), 0);
+	assert.match(selectedRow(ui.frame()), /agent-runner/);
+	// the keys are the dashboard's again
+	await ui.press('x');
+	await waitForFrame(ui.lastFrame, () => backend.calls.includes('stop agent-runner'));
+});
+
+test('Esc cancels a shell that waits, and the keys typed before it are dropped', async () => {
+	const store = seeded();
+	const backend = startedBackend(store, 300);
+	const ui = renderDashboard({ store, commands: serviceCommands(store, backend) });
+	await waitForInputReady();
+	await ui.press('j', 'j', 'r', 'e', 'x', keys.escape);
+	await waitForFrame(ui.lastFrame, (f) => f.includes('shell in agent-runner cancelled'));
+	backend.finishRestart();
+	await waitForFrame(ui.lastFrame, (f) => /agent-runner +running/.test(f) && !f.includes('restarting…'));
+	assert.deepEqual(backend.calls, ['restart agent-runner']);
+	assert.deepEqual(backend.typed, []);
+});
+
+test('e on a stopped container says so and opens nothing', async () => {
+	const store = seeded();
+	const backend = startedBackend(store, 10);
+	const ui = renderDashboard({ store, commands: serviceCommands(store, backend) });
+	await waitForInputReady();
+	await ui.press('j', 'j', 'x');
+	await waitForFrame(ui.lastFrame, (f) => /agent-runner +exited/.test(f));
+	await ui.press('e');
+	await waitForFrame(ui.lastFrame, (f) => f.includes('shell: agent-runner is not running (press s to start it)'));
+	assert.deepEqual(backend.calls, ['stop agent-runner']);
 });
 
 test('a running action shows in its row; a failure shows in the status line', async () => {

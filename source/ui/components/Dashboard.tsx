@@ -55,7 +55,8 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 	const clockShown = showExecutions
 		? state.executions.rows.some((r) => r.status === 'running')
 		: state.services.some((s) => s.startedAt && (s.state === 'running' || s.state === 'starting' || s.state === 'restarting'));
-	const nowMs = useNow(clockShown && !state.suspended);
+	const attached = state.handover?.phase === 'attached';
+	const nowMs = useNow(clockShown && !attached);
 
 	// Carries out what a key means (keyDispatch decides that from the state alone). A new function each
 	// render: it sees this render's pane window, which scrolling needs.
@@ -104,10 +105,9 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 		(input, key) => {
 			for (const [one, oneKey] of splitKeys(input, key)) perform(keyEffect(store.getSnapshot(), one, oneKey));
 		},
-		{ isActive: !state.suspended },
+		// while the shell has the terminal Ink reads no key at all (it suspended its input) and discards its frames
+		{ isActive: !attached },
 	);
-
-	if (state.suspended) return null;
 
 	const engineText = state.engine.reachable === true ? `engine ${state.engine.version ?? ''}`.trim() : state.engine.reachable === false ? 'engine unreachable' : 'connecting to the engine…';
 	// the log pane's title rule, in stand-ins (see Glyphs) but for the filter, which is the user's text

@@ -47,7 +47,6 @@ const actionText: Record<ActionInProgress['kind'], string> = {
 	start: `starting${mark.ellipsis}`,
 	stop: `stopping${mark.ellipsis}`,
 	restart: `restarting${mark.ellipsis}`,
-	shell: `shell${mark.ellipsis}`,
 };
 
 const isUp = (s: ServiceStatus) => s.state === 'running' || s.state === 'starting' || s.state === 'restarting';
@@ -152,7 +151,7 @@ const columns: Column[] = [
 
 /** starting, stopping, restarting or building: an action runs, or the service itself is coming up. */
 function inTransition({ service, action }: RowData): boolean {
-	if (action) return action.kind !== 'shell';
+	if (action) return true;
 	return service.state === 'starting' || service.state === 'restarting';
 }
 

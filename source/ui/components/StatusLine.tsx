@@ -25,6 +25,17 @@ export function StatusLine({ state, matchCount, filterError, width }: StatusLine
 			</Box>
 		);
 	}
+	const handover = state.handover;
+	if (handover) {
+		// shown only while a shell opens: plain Text with its real glyphs (the Glyphs fast path is for every frame)
+		const typed = handover.typed.length > 0 ? ` · ${handover.typed.length} key${handover.typed.length === 1 ? '' : 's'} kept for the shell` : '';
+		const step = handover.waitingFor ? `waiting for ${handover.waitingFor}…` : 'starting it…';
+		return (
+			<Box width={width}>
+				<Text wrap="truncate" color="cyan">{`opening a shell in ${handover.service}: ${step}${typed} · Esc cancels`}</Text>
+			</Box>
+		);
+	}
 	const confirming = state.executions.confirmCancel;
 	if (confirming !== null) {
 		const row = state.executions.rows.find((r) => r.id === confirming);
