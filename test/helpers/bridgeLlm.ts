@@ -2,7 +2,7 @@
 // this machine's 127.0.0.1, and an LlmForward on the engine's default bridge gateway (accepting that
 // subnet only). `url` is then an address as seen from the container, which stigmer uses as it is.
 import { LlmForward } from '../../source/supervisor/LlmForward.js';
-import { dockerInspect } from './docker.js';
+import { networkGateway } from './docker.js';
 import { type FakeLlm, type FakeLlmOptions, startFakeLlm } from './fakeLlm.js';
 
 export interface BridgeLlm {
@@ -14,12 +14,12 @@ export interface BridgeLlm {
 
 export async function startBridgeLlm(options: Omit<FakeLlmOptions, 'host'> = { script: [] }): Promise<BridgeLlm> {
 	const llm = await startFakeLlm({ ...options, host: '127.0.0.1' });
-	const bridge = (await dockerInspect<{ IPAM: { Config: Array<{ Subnet: string; Gateway: string }> } }>('bridge', 'network'))?.IPAM.Config[0];
-	if (!bridge) throw new Error("the engine's default bridge has no IPAM config");
-	const forward = await LlmForward.open({ listenHost: bridge.Gateway, port: 0, targetHost: '127.0.0.1', targetPort: llm.port, allow: bridge.Subnet });
+	const bridge = await networkGateway('bridge');
+	if (!bridge) throw new Error("the engine's default bridge has no IPv4 subnet");
+	const forward = await LlmForward.open({ listenHost: bridge.gateway, port: 0, targetHost: '127.0.0.1', targetPort: llm.port, allow: bridge.subnet });
 	return {
 		llm,
-		url: `http://${bridge.Gateway}:${forward.status().boundPort}/v1`,
+		url: `http://${bridge.gateway}:${forward.status().boundPort}/v1`,
 		async close() {
 			await forward.close();
 			await llm.close();

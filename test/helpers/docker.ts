@@ -52,6 +52,23 @@ export async function dockerInspect<T = any>(nameOrId: string, kind: 'container'
 	return (JSON.parse(result.stdout) as T[])[0] ?? null;
 }
 
+/**
+ * A network's IPv4 subnet and gateway. Docker 20.10 leaves the gateway out of the default bridge's IPAM
+ * config when docker0 already existed as the daemon started (seen on a fresh CI machine, where the
+ * package's own start made it first); the engine then gives the bridge the subnet's first address, as it
+ * does for a network it creates, so that is the gateway.
+ */
+export async function networkGateway(name: string): Promise<{ subnet: string; gateway: string } | null> {
+	const network = await dockerInspect<{ IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> } }>(name, 'network');
+	const config = network?.IPAM?.Config?.find((c) => c.Subnet && !c.Subnet.includes(':'));
+	if (!config?.Subnet) return null;
+	if (config.Gateway) return { subnet: config.Subnet, gateway: config.Gateway };
+	const [base] = config.Subnet.split('/');
+	const octets = base!.split('.').map(Number);
+	octets[3] = octets[3]! + 1;
+	return { subnet: config.Subnet, gateway: octets.join('.') };
+}
+
 export const dockerKill = (name: string) => docker(['kill', name], { allowFailure: true });
 export const dockerStart = (name: string) => docker(['start', name]);
 export const dockerStop = (name: string, seconds = 10) => docker(['stop', '-t', String(seconds), name], { allowFailure: true, timeoutMs: (seconds + 20) * 1000 });

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerEnv, containerHttpPort } from '../../source/contract.js';
 import { DockerApi } from '../../source/engine/DockerApi.js';
-import { docker, dockerInspect } from '../helpers/docker.js';
+import { docker, dockerInspect, networkGateway } from '../helpers/docker.js';
 import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../helpers/fakeLlm.js';
 import { remoteEngine } from '../helpers/remoteEngine.js';
 import { RunnerStack } from '../helpers/runnerStack.js';
@@ -188,9 +188,8 @@ const connects = (host: string, port: number) =>
 /** The engine's default bridge gateway (docker0, Podman's `podman` network), when it has one. */
 async function defaultBridgeGateway(): Promise<string | null> {
 	for (const name of ['bridge', 'podman']) {
-		const network = await dockerInspect(name, 'network').catch(() => null);
-		const found = network?.IPAM?.Config?.find((c: { Gateway?: string }) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
-		if (found) return found;
+		const found = await networkGateway(name).catch(() => null);
+		if (found) return found.gateway;
 	}
 	return null;
 }
