@@ -31,6 +31,12 @@ export const agentRunnerDefaults = {
 	memory: '1g',
 	cpus: 2,
 	maxConcurrency: 4,
+	/** agentRunner.sandbox: each execution's budgets (README, "Security") */
+	sandbox: {
+		diskBudget: '1g',
+		/** without agentRunner.sandbox.memoryBudget: this fraction of agentRunner.memory */
+		memoryBudgetFraction: 0.5,
+	},
 	llm: {
 		provider: 'openai',
 		model: 'qwen2.5-coder:7b',
@@ -92,6 +98,9 @@ export const containerEnv = {
 	/** uid:gid the HTTP service runs as (the sandbox launcher stays root and drops it to these) */
 	serviceUid: 'STIGMER_SERVICE_UID',
 	serviceGid: 'STIGMER_SERVICE_GID',
+	/** agentRunner.sandbox.diskBudget and memoryBudget, in bytes (the launcher's budgets.py) */
+	sandboxDiskBudgetBytes: 'STIGMER_SANDBOX_DISK_BUDGET_BYTES',
+	sandboxMemoryBudgetBytes: 'STIGMER_SANDBOX_MEMORY_BUDGET_BYTES',
 } as const;
 
 /**

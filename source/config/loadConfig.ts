@@ -51,6 +51,7 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 			env: {},
 			llm: { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null },
 			maxConcurrency: agentRunnerDefaults.maxConcurrency,
+			sandbox: { diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget)!, memoryBudget: null },
 		},
 		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
 	};
@@ -248,8 +249,8 @@ class Validator {
 	}
 
 	agentRunner(map: YAMLMap, base: AgentRunnerConfig): AgentRunnerConfig {
-		this.onlyKeys(map, 'agentRunner', ['image', 'port', 'memory', 'cpus', 'env', 'llm', 'maxConcurrency']);
-		const out: AgentRunnerConfig = { ...base, llm: { ...base.llm } };
+		this.onlyKeys(map, 'agentRunner', ['image', 'port', 'memory', 'cpus', 'env', 'llm', 'maxConcurrency', 'sandbox']);
+		const out: AgentRunnerConfig = { ...base, llm: { ...base.llm }, sandbox: { ...base.sandbox } };
 		for (const pair of map.items) this.attempt(() => this.agentRunnerKey(pair.key as Node, pair.value as Node, out));
 		return out;
 	}
@@ -285,6 +286,9 @@ class Validator {
 			case 'maxConcurrency':
 				out.maxConcurrency = this.int(node, key, 1, 256);
 				break;
+			case 'sandbox':
+				this.sandbox(this.map(node, key), key, out.sandbox);
+				break;
 			case 'llm': {
 				const llm = this.map(node, key);
 				this.onlyKeys(llm, key, ['provider', 'baseUrl', 'model', 'apiKeyFile']);
@@ -315,6 +319,24 @@ class Validator {
 				break;
 			}
 		}
+	}
+
+	private sandbox(map: YAMLMap, key: string, out: AgentRunnerConfig['sandbox']): void {
+		this.onlyKeys(map, key, ['diskBudget', 'memoryBudget']);
+		for (const pair of map.items)
+			this.attempt(() => {
+				const name = (pair.key as { value?: unknown }).value;
+				const node = pair.value as Node;
+				const sizeKey = `${key}.${String(name)}`;
+				const bytes = parseMemory(this.scalar(node, sizeKey));
+				if (name === 'diskBudget') {
+					if (bytes === null || bytes < 1024 ** 2) throw this.error(node, sizeKey, 'expected a size of at least 1m, like 512m or 1g');
+					out.diskBudget = bytes;
+				} else if (name === 'memoryBudget') {
+					if (bytes === null || bytes < 16 * 1024 ** 2) throw this.error(node, sizeKey, 'expected a size of at least 16m, like 256m or 1g');
+					out.memoryBudget = bytes;
+				}
+			});
 	}
 
 	native(name: string, node: Node | null, base: NativeServiceConfig): NativeServiceConfig {

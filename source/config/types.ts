@@ -27,6 +27,14 @@ export interface LlmConfig {
 	apiKeyFile: string | null;
 }
 
+/** agentRunner.sandbox: what an execution's commands may use (README, "Security"). */
+export interface SandboxConfig {
+	/** bytes of files per execution (its workspace and its files in /tmp and /dev/shm) */
+	diskBudget: number;
+	/** bytes of memory of an execution's processes together; null: half of agentRunner.memory */
+	memoryBudget: number | null;
+}
+
 export interface AgentRunnerConfig {
 	image: string;
 	port: number;
@@ -36,6 +44,7 @@ export interface AgentRunnerConfig {
 	env: Record<string, string>;
 	llm: LlmConfig;
 	maxConcurrency: number;
+	sandbox: SandboxConfig;
 }
 
 export interface StigmerConfig {

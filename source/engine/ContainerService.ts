@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { AgentRunnerConfig } from '../config/types.js';
 import {
+	agentRunnerDefaults,
 	agentRunnerService,
 	containerEnv,
 	containerHttpPort,
@@ -151,6 +152,11 @@ export interface PlanOptions {
 	apiToken?: string;
 }
 
+/** Each execution's memory budget: agentRunner.sandbox.memoryBudget, else a fraction of the container's limit. */
+export function sandboxMemoryBudget(config: AgentRunnerConfig): number {
+	return config.sandbox.memoryBudget ?? Math.floor(config.memory * agentRunnerDefaults.sandbox.memoryBudgetFraction);
+}
+
 export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: ContainerNetwork, options: PlanOptions = {}): ContainerPlan {
 	const remote = options.remote ?? false;
 	const port = config.port;
@@ -166,6 +172,8 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		[containerEnv.llmBaseUrl]: network.llmUrl,
 		[containerEnv.llmModel]: config.llm.model,
 		[containerEnv.maxConcurrency]: String(config.maxConcurrency),
+		[containerEnv.sandboxDiskBudgetBytes]: String(config.sandbox.diskBudget),
+		[containerEnv.sandboxMemoryBudgetBytes]: String(sandboxMemoryBudget(config)),
 	};
 	const binds = remote ? [] : [`${home.workspaceDir}:${containerPaths.workspace}`, `${home.agentRunnerDataDir}:${containerPaths.data}`, `${home.apiTokenFile}:${containerPaths.apiToken}:ro`];
 	const ownedPaths = remote ? [] : [home.workspaceDir, home.agentRunnerDataDir, home.apiTokenFile];

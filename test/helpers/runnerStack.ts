@@ -40,6 +40,8 @@ export interface RunnerStackOptions {
 	llmApiKey?: string;
 	/** agentRunner.image (default: the image of this checkout, built when missing) */
 	image?: string;
+	/** agentRunner.sandbox's keys and values (config.yaml), e.g. { diskBudget: '64m' } */
+	sandbox?: Record<string, string>;
 	/** config.yaml lines under `services:` (none by default) */
 	services?: string[];
 }
@@ -86,6 +88,7 @@ export class RunnerStack {
 				`  port: ${this.port}`,
 				...(this.options.image ? [`  image: ${this.options.image}`] : []),
 				`  maxConcurrency: ${this.options.maxConcurrency ?? 4}`,
+				...(this.options.sandbox ? ['  sandbox:', ...Object.entries(this.options.sandbox).map(([k, v]) => `    ${k}: ${v}`)] : []),
 				'  env:',
 				"    STIGMER_SHUTDOWN_GRACE_SECONDS: '1'",
 				...Object.entries(this.options.extraEnv ?? {}).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),

@@ -109,3 +109,13 @@ test('the configuration hash: stable when nothing changes, different when anythi
 test('the default home keeps the plain container name', () => {
 	assert.equal(new StigmerHome('/root/.stigmer', true).containerName, 'stigmer-agent-runner');
 });
+
+test('the budgets reach the container: the disk budget as configured, the memory budget half the memory unless set', () => {
+	const base = defaultConfig(home).agentRunner;
+	const e = env(planContainer(home, base, 'sha256:abc', own).body);
+	assert.equal(e[containerEnv.sandboxDiskBudgetBytes], String(1024 ** 3));
+	assert.equal(e[containerEnv.sandboxMemoryBudgetBytes], String(512 * 1024 ** 2));
+	const set = env(planContainer(home, { ...base, memory: 4 * 1024 ** 3, sandbox: { diskBudget: 64 * 1024 ** 2, memoryBudget: 3 * 1024 ** 3 } }, 'sha256:abc', own).body);
+	assert.equal(set[containerEnv.sandboxDiskBudgetBytes], String(64 * 1024 ** 2));
+	assert.equal(set[containerEnv.sandboxMemoryBudgetBytes], String(3 * 1024 ** 3));
+});

@@ -29,6 +29,9 @@ const imageEnv: Record<keyof typeof containerEnv, string | undefined> = {
 	// the image leaves them to the sandbox launcher, whose default is the image's user
 	serviceUid: undefined,
 	serviceGid: undefined,
+	// the launcher's defaults: 1 GiB, half of the container's memory limit (budgets.py)
+	sandboxDiskBudgetBytes: undefined,
+	sandboxMemoryBudgetBytes: undefined,
 };
 
 test("docker/Dockerfile: the runtime stage's ENV and EXPOSE, and the image's user, are the contract's", () => {
