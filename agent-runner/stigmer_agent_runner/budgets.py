@@ -206,15 +206,19 @@ def execution_usage(uid: int, directory: str, scratch_dirs: Iterable[str], open_
     return tree_usage(directory, seen, open_up) + scratch_usage(uid, scratch_dirs, seen, open_up)
 
 
-def measure_as(uid: int, directory: str, scratch_dirs: Iterable[str], become) -> Optional[int]:  # type: ignore[no-untyped-def]
-    """In a child that becomes the slot's uid (it can open up what it hid from the launcher); None if it failed."""
+def measure_as(uid: int, directory: str, scratch_dirs: Iterable[str]) -> Optional[int]:
+    """In a child acting as the slot's uid on files (it can open up what that uid hid from the launcher);
+    None if it failed. Only its effective ids change: its real and saved uid stay root, so the slot's own
+    processes cannot signal it (a SIGSTOP would otherwise hold the launcher, which waits for the result)."""
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
             os.close(read_end)
-            become(uid, uid, [])
+            os.setgroups([])
+            os.setegid(uid)
+            os.seteuid(uid)
             os.write(write_end, str(execution_usage(uid, directory, scratch_dirs, open_up=True)).encode())
             code = 0
         finally:
@@ -303,12 +307,10 @@ class Breach:
 class Watcher:
     """Which slots may have processes, and their budgets. Ticks only while there is one (no timer otherwise)."""
 
-    def __init__(self, settings: BudgetSettings, workspace_root: str, scratch_dirs: Iterable[str],
-                 become) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: BudgetSettings, workspace_root: str, scratch_dirs: Iterable[str]) -> None:
         self.settings = settings
         self.scratch_dirs = tuple(scratch_dirs)
         self.filesystems = (workspace_root, *self.scratch_dirs)
-        self.become = become
         self.slots: Dict[int, Watched] = {}
         self.next_tick = 0.0
         self.walks = 0
@@ -325,7 +327,7 @@ class Watcher:
     def measure(self, slot: int, uid: int, directory: str) -> Optional[int]:
         """An exact measurement; keeps the slot's remaining budget. None if the measurement failed."""
         base = filesystems_used(self.filesystems)
-        used = measure_as(uid, directory, self.scratch_dirs, self.become)
+        used = measure_as(uid, directory, self.scratch_dirs)
         self.walks += 1
         watched = self.slots.setdefault(slot, Watched(uid, directory, self.settings.disk, base, active=False))
         if used is not None:

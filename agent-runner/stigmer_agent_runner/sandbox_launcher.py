@@ -213,7 +213,7 @@ class Launcher:
         self.received_fds: List[int] = []
         self.buffer = b""
         self.waiting: Dict[int, List[Tuple[str, Any]]] = {}  # slot -> kill/release requests while it is busy
-        self.watcher = budgets.Watcher(settings.budgets, settings.workspace, SCRATCH_DIRS, become)
+        self.watcher = budgets.Watcher(settings.budgets, settings.workspace, SCRATCH_DIRS)
 
     # -- protocol ------------------------------------------------------------------------------
 
