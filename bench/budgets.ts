@@ -22,14 +22,13 @@ const budget = 1024 * MiB;
 
 const pacedWriter = `python3 -c '
 import time
-chunk = bytes(1 << 20); rate = 500e6; start = time.monotonic(); n = 0
+chunk = bytes(1 << 20); rate = 500e6; due = time.monotonic()
 for i in range(512):
     with open("f%d" % i, "wb") as f:
         for _ in range(8):
-            f.write(chunk); f.flush(); n += len(chunk)
-            ahead = n / rate - (time.monotonic() - start)
-            if ahead > 0: time.sleep(ahead)
-print("wrote", n)
+            f.write(chunk); f.flush()
+            due = max(due, time.monotonic()) + len(chunk) / rate  # never faster than the rate, no catching up
+            time.sleep(max(0, due - time.monotonic()))
 '`;
 const unpacedWriter = 'for i in $(seq 1 512); do head -c 8M /dev/zero > f$i; done';
 
@@ -73,7 +72,7 @@ async function overshoot(name: string, command: string): Promise<number> {
 
 const launcherCpuScript = `
 import os, time
-pid = next(p for p in os.listdir("/proc") if p.isdigit() and b"sandbox_launcher" in open("/proc/%s/cmdline" % p, "rb").read())
+pid = next(p for p in os.listdir("/proc") if p.isdigit() and open("/proc/%s/cmdline" % p, "rb").read().startswith(b"python3\\0-m\\0stigmer_agent_runner.sandbox_launcher"))
 def ticks():
     fields = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])

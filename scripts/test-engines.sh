@@ -22,7 +22,7 @@ if [ -n "${STIGMER_ENGINE_TEST_FILES:-}" ]; then
 else
   files=(test/integration/engines.test.ts test/integration/lifecycle.test.ts test/integration/logs.test.ts
          test/integration/shell.test.ts test/integration/run.test.ts test/integration/image.test.ts
-         test/e2e/dashboard.test.ts)
+         test/integration/budgets.test.ts test/e2e/dashboard.test.ts)
 fi
 logdir=${STIGMER_ENGINE_LOG_DIR:-$(mktemp -d /tmp/stigmer-engines.XXXXXX)}
 mkdir -p "$logdir"
