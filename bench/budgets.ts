@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { docker } from '../test/helpers/docker.js';
-import { finalAnswer, startFakeLlm, toolCall, type FakeLlmStep } from '../test/helpers/fakeLlm.js';
+import { routeByInstructions, startFakeLlm, toolCall, type FakeLlmStep } from '../test/helpers/fakeLlm.js';
 import { RunnerStack, collect } from '../test/helpers/runnerStack.js';
 import { median } from './benchStats.js';
 
@@ -33,14 +33,7 @@ for i in range(512):
 const unpacedWriter = 'for i in $(seq 1 512); do head -c 8M /dev/zero > f$i; done';
 
 const routes = new Map<string, FakeLlmStep[]>();
-const llm = await startFakeLlm({
-	script: [],
-	host: '127.0.0.1',
-	respond: (body) => {
-		const steps = routes.get(String(body?.messages?.[0]?.content ?? '').split('\n')[0]!);
-		return steps ? (steps.shift() ?? finalAnswer('done')) : undefined;
-	},
-});
+const llm = await startFakeLlm({ script: [], host: '127.0.0.1', respond: routeByInstructions(routes) });
 const stack = await RunnerStack.start({ llmUrl: llm.url, maxConcurrency: 4 });
 
 function agent(name: string): string {
