@@ -11,6 +11,9 @@ import pytest
 from stigmer_agent_runner import budgets
 from stigmer_agent_runner.config import ConfigError
 
+# The watcher forks its measurement (the launcher is single-threaded; pytest, after other tests, is not).
+pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+
 
 def write(path: Any, size: int) -> None:
     with open(path, "wb") as handle:
@@ -76,7 +79,13 @@ def test_a_deep_tree_is_walked_without_recursion(tmp_path):
         path.mkdir()
         expected += blocks(path)  # 0 on tmpfs
     write(path / "deep", 50_000)
-    assert budgets.tree_usage(str(tmp_path)) == expected + blocks(path / "deep") >= 50_000
+    try:
+        assert budgets.tree_usage(str(tmp_path)) == expected + blocks(path / "deep") >= 50_000
+    finally:  # deepest first: shutil.rmtree (pytest's clean-up of old temporary directories) would recurse
+        os.unlink(path / "deep")
+        while path != tmp_path:
+            os.rmdir(path)
+            path = path.parent
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any directory: nothing is hidden from it")
@@ -133,3 +142,69 @@ def test_breach_messages_name_the_budget_and_the_fix():
     memory = budgets.breach_message("memory", 600 << 20, 512 << 20)
     assert memory.startswith("memory budget of 512 MiB exceeded: the execution's processes used 600 MiB")
     assert "agentRunner.sandbox.memoryBudget" in memory
+
+
+def watcher(tmp_path: Any, disk: int, memory: int) -> "tuple[budgets.Watcher, str]":
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    return budgets.Watcher(budgets.BudgetSettings(disk=disk, memory=memory), str(workspace), [str(scratch)]), str(workspace)
+
+
+def tick_until(w: budgets.Watcher, seconds: float = 10.0) -> "list[budgets.Breach]":
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        breaches = w.tick(now_too=True)
+        if breaches:
+            return breaches
+        time.sleep(0.01)
+    return []
+
+
+def test_the_watcher_has_no_timer_until_a_command_runs_and_none_after(tmp_path):
+    w, workspace = watcher(tmp_path, 64 << 20, 1 << 44)
+    assert w.timeout_ms() is None
+    assert w.before_command(0, os.geteuid(), workspace) == (64 << 20) - budgets.tree_usage(workspace)
+    assert w.timeout_ms() is None  # measured, not yet running
+    w.command_started(0)
+    assert w.timeout_ms() is not None
+    w.command_exited(0)
+    w.forget(0)  # (the launcher's kill; the tick would too once no process of the uid is left)
+    assert w.timeout_ms() is None
+
+
+def test_the_watcher_finds_files_past_the_disk_budget(tmp_path):
+    w, workspace = watcher(tmp_path, 8 << 20, 1 << 44)  # (this uid's other processes: pytest's own memory)
+    w.before_command(0, os.geteuid(), workspace)
+    w.command_started(0)
+    assert w.tick(now_too=True) == []
+    for n in range(3):
+        write(os.path.join(workspace, f"f{n}"), 4 << 20)
+    [breach] = tick_until(w)
+    assert (breach.slot, breach.kind, breach.budget) == (0, "disk", 8 << 20)
+    assert breach.used == budgets.tree_usage(workspace) > 8 << 20
+    assert w.timeout_ms() is None, "a slot past its budget is no longer watched (its processes are being killed)"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root's processes are the whole machine's: their memory moves on its own")
+def test_the_watcher_finds_processes_past_the_memory_budget(tmp_path):
+    already = budgets.processes_by_uid({os.geteuid()})[os.geteuid()][1]  # pytest's own, and the rest of this uid's
+    w, workspace = watcher(tmp_path, 1 << 30, already + (48 << 20))
+    w.before_command(0, os.geteuid(), workspace)
+    w.command_started(0)
+    children = [subprocess.Popen([sys.executable, "-c", "import sys; x = bytearray(32 << 20); sys.stdout.write('ok\\n');"
+                                  " sys.stdout.flush(); sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                for _ in range(2)]
+    try:
+        for child in children:
+            assert child.stdout is not None and child.stdout.readline() == b"ok\n"
+        [breach] = tick_until(w)
+        assert (breach.kind, breach.budget) == ("memory", already + (48 << 20))
+        assert breach.used >= already + (64 << 20) - (8 << 20)  # (what the rest of the uid freed meanwhile)
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
