@@ -31,7 +31,8 @@ NEAR_TICK_SECONDS = 0.01
 # What a writer at ~500 MB/s adds in one tick: a slot is walked once its remaining budget is within this
 # of the growth seen by statvfs, so the walk happens before the budget is reached, not after.
 DISK_MARGIN = 32 << 20
-# Growth that is always worth a walk when the remaining budget is below the margin (less: nothing grew).
+# Growth that is always worth a walk when the remaining budget is below the margin (less: nothing grew),
+# unless the remaining budget itself is smaller: then any growth past it is.
 MIN_WALK_GROWTH = 1 << 20
 # RLIMIT_FSIZE = remaining + this: a file stopped by the limit passes the budget (so the watcher reports
 # it) by at most this much.
@@ -392,7 +393,7 @@ class Watcher:
                 continue
             watched.base_used = min(watched.base_used, used_now)
             growth = used_now - watched.base_used
-            if growth >= max(watched.remaining - DISK_MARGIN, MIN_WALK_GROWTH):
+            if growth >= max(watched.remaining - DISK_MARGIN, min(MIN_WALK_GROWTH, watched.remaining + 1)):
                 used = self.measure(slot, watched.uid, watched.directory)
                 if used is not None and used > self.settings.disk:
                     breaches.append(Breach(slot, "disk", used, self.settings.disk))

@@ -208,3 +208,14 @@ def test_the_watcher_finds_processes_past_the_memory_budget(tmp_path):
         for child in children:
             child.kill()
             child.wait()
+
+
+def test_a_slot_a_trifle_under_its_budget_is_measured_again_when_it_grows_past_it(tmp_path):
+    w, workspace = watcher(tmp_path, 4 << 20, 1 << 44)
+    write(os.path.join(workspace, "almost"), (4 << 20) - (64 << 10))  # 64 KiB left, less the directory
+    w.before_command(0, os.geteuid(), workspace)
+    w.command_started(0)
+    assert w.tick(now_too=True) == []
+    write(os.path.join(workspace, "past"), 128 << 10)  # far less than MIN_WALK_GROWTH, but past the budget
+    [breach] = tick_until(w)
+    assert breach.kind == "disk" and breach.used > 4 << 20

@@ -151,6 +151,14 @@ describe('budgets per execution', { timeout: 600_000 }, () => {
 		await assertRunnerUnharmed();
 	});
 
+	test("an execution that keeps stopping its uid's processes cannot hold the launcher's measurement", async () => {
+		// kill(-1, SIGSTOP) reaches every process of the execution's uid: the launcher's measurement must not be one
+		const stopper = 'head -c 200M /dev/zero > big & w=$!; while kill -0 $w 2>/dev/null; do kill -STOP -1 2>/dev/null; kill -CONT $w 2>/dev/null; done';
+		const run = await start('stopper', [toolCall('run_command', { command: stopper, timeout_seconds: 120 })]);
+		assertFailedOnBudget(run, 'disk', /^workspace budget of 64 MiB exceeded/);
+		await assertRunnerUnharmed();
+	});
+
 	test('files in /tmp count, and write_file refuses what would pass the budget', async () => {
 		const run = await start('scratch', [
 			toolCall('run_command', { command: 'head -c 56M /dev/zero > /tmp/mine && echo ok' }),
