@@ -17,13 +17,13 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 read -r -a endpoints <<<"${STIGMER_REMOTE_ENDPOINTS:-ssh tls}"
-# Both endpoints: the lifecycle, logs, shell, run and dashboard files (issue 12's list) and the network
+# Both endpoints: the lifecycle, logs, shell, run and dashboard files (issue 12's list), the network
 # policy's (its probes of this machine's services and namespaces skip there: the box has a network of its
-# own); over ssh also the ways of connecting and their errors (remoteEndpoints tests the TLS ones too). The two endpoints run at
-# the same time (each its own homes, ports, tmux servers and ssh -R forwards on the one remote engine), so
-# the remote part costs about the longer of the two instead of their sum; STIGMER_REMOTE_SEQUENTIAL=1 runs
-# them one after the other.
-read -r -a files <<<"${STIGMER_REMOTE_TEST_FILES-test/integration/lifecycle.test.ts test/integration/logs.test.ts test/integration/shell.test.ts test/integration/run.test.ts test/integration/networkPolicy.test.ts test/e2e/dashboard.test.ts}"
+# own) and the budgets (issue 20); over ssh also the ways of connecting and their errors (remoteEndpoints
+# tests the TLS ones too). The two endpoints run at the same time (each its own homes, ports, tmux servers
+# and ssh -R forwards on the one remote engine), so the remote part costs about the longer of the two
+# instead of their sum; STIGMER_REMOTE_SEQUENTIAL=1 runs them one after the other.
+read -r -a files <<<"${STIGMER_REMOTE_TEST_FILES-test/integration/lifecycle.test.ts test/integration/logs.test.ts test/integration/shell.test.ts test/integration/run.test.ts test/integration/networkPolicy.test.ts test/integration/budgets.test.ts test/e2e/dashboard.test.ts}"
 read -r -a ssh_files <<<"${STIGMER_REMOTE_SSH_ONLY_FILES-test/integration/remoteEndpoints.test.ts}"
 logdir=${STIGMER_REMOTE_LOG_DIR:-$(mktemp -d /tmp/stigmer-remote.XXXXXX)}
 mkdir -p "$logdir"

@@ -35,10 +35,13 @@ export const agentRunnerDefaults = {
 	memory: '1g',
 	cpus: 2,
 	maxConcurrency: 4,
-	/** config.yaml's `agentRunner.sandbox`: what an execution's commands may do (README, "Security") */
+	/** config.yaml's `agentRunner.sandbox`: what an execution's commands may do and use (README, "Security") */
 	sandbox: {
 		/** STIGMER_SANDBOX_NETWORK: `none`, no socket but unix ones (agent-runner/stigmer_agent_runner/netpolicy.py) */
 		network: 'none',
+		diskBudget: '1g',
+		/** without agentRunner.sandbox.memoryBudget: this fraction of agentRunner.memory */
+		memoryBudgetFraction: 0.5,
 	},
 	llm: {
 		provider: 'openai',
@@ -109,6 +112,9 @@ export const containerEnv = {
 	serviceGid: 'STIGMER_SERVICE_GID',
 	/** the network policy of the executions' commands (agentRunner.sandbox.network) */
 	sandboxNetwork: 'STIGMER_SANDBOX_NETWORK',
+	/** agentRunner.sandbox.diskBudget and memoryBudget, in bytes (the launcher's budgets.py) */
+	sandboxDiskBudgetBytes: 'STIGMER_SANDBOX_DISK_BUDGET_BYTES',
+	sandboxMemoryBudgetBytes: 'STIGMER_SANDBOX_MEMORY_BUDGET_BYTES',
 } as const;
 
 /** The values of agentRunner.sandbox.network this version enforces; `internet` and `allow` are planned. */

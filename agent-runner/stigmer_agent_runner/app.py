@@ -34,6 +34,7 @@ def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, 
         max_concurrency=config.max_concurrency,
         tool_output_limit=config.tool_output_limit,
         command_timeout_seconds=config.command_timeout_seconds,
+        disk_budget=config.disk_budget,
     ), sandbox)
     api = Api(engine, store, config.api_token, config.workspace, config.max_upload_bytes, config.shutdown_grace_seconds,
               config.max_uploads_inflight_bytes)

@@ -46,6 +46,9 @@ SANDBOX_MAX_FILE_BYTES = "STIGMER_SANDBOX_MAX_FILE_BYTES"
 SANDBOX_UID_BASE = "STIGMER_SANDBOX_UID_BASE"
 # What the commands may reach (netpolicy.py): set by stigmer from agentRunner.sandbox.network.
 SANDBOX_NETWORK = "STIGMER_SANDBOX_NETWORK"
+# Budgets per execution (budgets.py); stigmer sets them from agentRunner.sandbox.
+SANDBOX_DISK_BUDGET_BYTES = "STIGMER_SANDBOX_DISK_BUDGET_BYTES"
+SANDBOX_MEMORY_BUDGET_BYTES = "STIGMER_SANDBOX_MEMORY_BUDGET_BYTES"
 # Set by the launcher for the service only: the inherited socket, or why there is none.
 SANDBOX_FD = "STIGMER_SANDBOX_FD"
 SANDBOX_UNAVAILABLE = "STIGMER_SANDBOX_UNAVAILABLE"
@@ -75,6 +78,7 @@ class Config:
     max_uploads_inflight_bytes: int = 512 * 1024 * 1024
     llm_max_retries: int = 4
     sandbox_network: str = "none"
+    disk_budget: int = 1 << 30  # README, "Security": the default of agentRunner.sandbox.diskBudget
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -101,6 +105,11 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     if not low <= value <= high:
         raise ConfigError(f"{name}={value} is out of range ({low}..{high})")
     return value
+
+
+def disk_budget(env: Mapping[str, str]) -> int:
+    """The disk budget of each execution (read by the launcher's watcher and by write_file)."""
+    return _int(env, SANDBOX_DISK_BUDGET_BYTES, Config.disk_budget, 1 << 20, 1 << 50)
 
 
 def _secret(name: str, path: str) -> str:
@@ -175,4 +184,5 @@ def load(env: Mapping[str, str] = os.environ, read_secrets: bool = True) -> Conf
         max_uploads_inflight_bytes=_int(env, MAX_UPLOADS_INFLIGHT_BYTES, defaults.max_uploads_inflight_bytes, 1, 1 << 40),
         llm_max_retries=_int(env, LLM_MAX_RETRIES, defaults.llm_max_retries, 0, 20),
         sandbox_network=sandbox_network(env),
+        disk_budget=disk_budget(env),
     )

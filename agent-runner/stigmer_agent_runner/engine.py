@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Set
 
 from . import log
 from .llm import LlmClient, LlmError, Retry
-from .sandbox import Sandbox
+from .sandbox import BudgetExceeded, Sandbox
 from .store import CANCELLED, FAILED, INTERRUPTED, QUEUED, RUNNING, SUCCEEDED, Store
 from .tools import TOOL_NAMES, ToolError, Workspace, cap, schemas_for
 
@@ -23,6 +23,7 @@ class EngineSettings:
     max_concurrency: int = 4
     tool_output_limit: int = 16 * 1024
     command_timeout_seconds: float = 60.0
+    disk_budget: Optional[int] = None
 
 
 class Engine:
@@ -36,6 +37,7 @@ class Engine:
         self._workers: List["asyncio.Task[None]"] = []
         self._running: Dict[str, "asyncio.Task[None]"] = {}
         self._stop_reason: Dict[str, str] = {}
+        self._breach: Dict[str, BudgetExceeded] = {}  # a budget passed while no command of it ran
         self._listeners: Dict[str, Set[asyncio.Event]] = {}
         # called with the execution's id after each of its changes (feed.py's all-executions stream)
         self.on_change: List[Callable[[str], None]] = []
@@ -172,11 +174,18 @@ class Engine:
             finally:
                 self._running.pop(execution_id, None)
                 self._stop_reason.pop(execution_id, None)
+                self._breach.pop(execution_id, None)
 
     async def _run(self, execution_id: str) -> None:
         try:
             await self._agent_loop(execution_id)
+        except BudgetExceeded as breach:
+            self._fail_on_budget(execution_id, breach)
         except asyncio.CancelledError:
+            breach = self._breach.get(execution_id)
+            if breach is not None and self._stop_reason.get(execution_id) == FAILED:
+                self._fail_on_budget(execution_id, breach)
+                return
             reason = self._stop_reason.get(execution_id, INTERRUPTED)
             message = "cancelled" if reason == CANCELLED else "the agent-runner stopped before this execution finished"
             self._finish(execution_id, reason, error=message)
@@ -186,9 +195,25 @@ class Engine:
             log.error(f"unexpected error: {error!r}", execution_id, exc_info=True)
             self._finish(execution_id, FAILED, error=f"internal error: {error}")
 
+    def _fail_on_budget(self, execution_id: str, breach: BudgetExceeded) -> None:
+        self._emit(execution_id, "budget_exceeded", breach.event())
+        self._finish(execution_id, FAILED, error=str(breach))
+
+    def _on_breach(self, execution_id: str, workspace: Workspace, breach: BudgetExceeded) -> None:
+        """The launcher killed the execution's commands for passing a budget. A command of it that is running
+        raises the breach when its exit arrives; otherwise (a background process passed it while the model
+        thinks) the execution is stopped here."""
+        task = self._running.get(execution_id)
+        if workspace.commands_running or task is None or execution_id in self._stop_reason:
+            return
+        self._breach[execution_id] = breach
+        self._stop_reason[execution_id] = FAILED
+        task.cancel()
+
     async def _agent_loop(self, execution_id: str) -> None:
         workspace = Workspace(self.workspace_dir(execution_id), self.settings.tool_output_limit,
-                              self.settings.command_timeout_seconds, self.sandbox)
+                              self.settings.command_timeout_seconds, self.sandbox, self.settings.disk_budget)
+        workspace.on_breach = lambda breach: self._on_breach(execution_id, workspace, breach)
         try:
             await self._steps(execution_id, workspace)
         finally:
@@ -237,6 +262,10 @@ class Engine:
                         raise ToolError(f"tool {call.name!r} is not available; available: {', '.join(tools_allowed)}")
                     outcome = await workspace.call(call.name, call.arguments)
                     ok, output, extra = outcome.ok, outcome.output, outcome.extra
+                except BudgetExceeded as breach:
+                    self._emit(execution_id, "tool_result", {"step": step, "id": call.id, "name": call.name, "ok": False,
+                                                             "output": f"error: {breach}"})
+                    raise
                 except ToolError as error:
                     ok, output = False, f"error: {error}"
                 except OSError as error:

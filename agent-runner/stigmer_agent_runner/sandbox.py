@@ -17,10 +17,11 @@ import socket
 import stat
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 from . import config as names
 from . import log
+from .budgets import breach_message
 
 READ_SIZE = 256 * 1024
 PIPE_SIZE = 1 << 20
@@ -41,6 +42,20 @@ _by_fd: Dict[int, "Sandbox"] = {}
 
 class SandboxError(Exception):
     """The sandbox refused or failed; the message is shown to the model."""
+
+
+class BudgetExceeded(SandboxError):
+    """The launcher killed an execution's commands for passing its disk or memory budget: the execution fails."""
+
+    def __init__(self, kind: str, used: int, budget: int) -> None:
+        super().__init__(breach_message(kind, used, budget))
+        self.kind = kind
+        self.used = used
+        self.budget = budget
+
+    def event(self) -> Dict[str, Any]:
+        """The data of the execution's `budget_exceeded` event (docs/http-api.md)."""
+        return {"kind": self.kind, "used_bytes": self.used, "budget_bytes": self.budget, "message": str(self)}
 
 
 class OutputCap:
@@ -145,6 +160,9 @@ class Sandbox:
         self._send_lock: Optional[asyncio.Lock] = None
         # the commands' network policy, sent with each run (one per execution once there are several)
         self.network = "none"
+        # slot -> the budget its commands passed (until the slot's next lease), and who is told
+        self.breaches: Dict[int, BudgetExceeded] = {}
+        self._on_breach: Dict[int, Callable[[BudgetExceeded], None]] = {}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Sandbox":
@@ -196,10 +214,23 @@ class Sandbox:
         while b"\n" in self._buffer:
             line, self._buffer = self._buffer.split(b"\n", 1)
             message = json.loads(line)
+            if message.get("event") == "budget":
+                self._breach(message)
+                continue
             table = self._exits if message.get("event") == "exit" else self._replies
             future = table.pop(message.get("id"), None)
             if future is not None and not future.done():
                 future.set_result(message)
+
+    def _breach(self, message: Dict[str, Any]) -> None:
+        slot = message.get("slot")
+        if not isinstance(slot, int) or slot in self.breaches:
+            return
+        breach = BudgetExceeded(str(message.get("kind")), int(message.get("used", 0)), int(message.get("budget", 0)))
+        self.breaches[slot] = breach
+        listener = self._on_breach.get(slot)
+        if listener is not None:
+            listener(breach)
 
     def _lost(self, reason: str) -> None:
         log.error(f"sandbox: {reason}; run_command is unavailable from now on")
@@ -249,10 +280,15 @@ class Sandbox:
 
     # -- operations ----------------------------------------------------------------------------
 
-    async def acquire(self, directory: str) -> Lease:
-        """Gives the execution's workspace its own uid and shares its files with that uid's group."""
+    async def acquire(self, directory: str, on_breach: Optional[Callable[[BudgetExceeded], None]] = None) -> Lease:
+        """Gives the execution's workspace its own uid and shares its files with that uid's group.
+
+        on_breach: called when the launcher kills the execution's commands for passing a budget."""
         answer, _ = await self._request({"op": "acquire", "directory": directory})
         lease = Lease(answer["slot"], answer["uid"], directory)
+        self.breaches.pop(lease.slot, None)
+        if on_breach is not None:
+            self._on_breach[lease.slot] = on_breach
         try:
             share_with_group(directory, answer["gid"])
         except OSError:
@@ -262,6 +298,7 @@ class Sandbox:
 
     async def release(self, lease: Lease) -> None:
         """Ends every process of the execution and hands its workspace back to the service."""
+        self._on_breach.pop(lease.slot, None)
         await self._request({"op": "release", "slot": lease.slot})
 
     async def kill(self, lease: Lease) -> None:
@@ -298,6 +335,9 @@ class Sandbox:
             try:
                 _, exited = await self._request({"op": "run", "slot": lease.slot, "command": command,
                                                    "network": self.network}, (out_w, err_w), True)
+            except SandboxError:
+                self.raise_breach(lease)  # refused because the workspace is already past its disk budget
+                raise
             finally:
                 os.close(out_w)
                 os.close(err_w)
@@ -318,8 +358,14 @@ class Sandbox:
         finally:
             for reader in readers:
                 reader.close()
+        self.raise_breach(lease)
         return CommandResult(status.get("code"), status.get("signal"), timed_out, caps[0].text(), caps[1].text(),
                              int((time.monotonic() - started) * 1000))
+
+    def raise_breach(self, lease: Lease) -> None:
+        breach = self.breaches.get(lease.slot)
+        if breach is not None:
+            raise breach
 
     async def _kill_quietly(self, lease: Lease) -> None:
         try:

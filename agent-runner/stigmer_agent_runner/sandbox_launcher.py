@@ -31,6 +31,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+from . import budgets
 from . import config as names
 from . import netpolicy
 
@@ -41,7 +42,7 @@ DEFAULT_SERVICE_ID = 10001
 DEFAULT_UID_BASE = 61000
 MAX_FDS = 2
 MAX_LINE = 8 << 20
-SCRATCH_DIRS = ("/tmp", "/dev/shm")
+SCRATCH_DIRS = budgets.SCRATCH_DIRS
 COMMAND_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
@@ -60,6 +61,7 @@ class Settings:
         self.workspace = os.path.realpath(env.get(names.WORKSPACE, "").strip() or "/workspace")
         self.data = os.path.realpath(env.get(names.DATA, "").strip() or "/data")
         self.network = names.sandbox_network(env)
+        self.budgets = budgets.BudgetSettings.from_env(env)
         if self.service_uid in range(self.uid_base, self.uid_base + self.slots):
             raise names.ConfigError(f"{names.SERVICE_UID}={self.service_uid} is inside the sandbox uid range")
 
@@ -193,11 +195,13 @@ def hand_roots_to_service(settings: Settings) -> None:
             print(f"sandbox launcher: cannot hand {top} to the service: {error.strerror}", file=sys.stderr, flush=True)
 
 
-def set_limits(settings: Settings) -> None:
+def set_limits(settings: Settings, file_size: int) -> None:
+    """file_size: the per-file limit, or less (what is left of the execution's disk budget)."""
     import resource
 
-    for which, value in ((resource.RLIMIT_NPROC, settings.max_processes), (resource.RLIMIT_DATA, settings.max_memory),
-                         (resource.RLIMIT_FSIZE, settings.max_file), (resource.RLIMIT_CORE, 0)):
+    memory = min(settings.max_memory, settings.budgets.memory)
+    for which, value in ((resource.RLIMIT_NPROC, settings.max_processes), (resource.RLIMIT_DATA, memory),
+                         (resource.RLIMIT_FSIZE, file_size), (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(which, (value, value))
 
 
@@ -214,6 +218,8 @@ class Launcher:
         self.children: Dict[int, Tuple[str, Any, int]] = {}  # pid -> (kind, request id, slot)
         self.received_fds: List[int] = []
         self.buffer = b""
+        self.waiting: Dict[int, List[Tuple[str, Any]]] = {}  # slot -> kill/release requests while it is busy
+        self.watcher = budgets.Watcher(settings.budgets, settings.workspace, SCRATCH_DIRS)
 
     # -- protocol ------------------------------------------------------------------------------
 
@@ -235,7 +241,11 @@ class Launcher:
             elif op == "run":
                 self.run(request_id, self.slot(message), message.get("command"), message.get("network"), fds)
             elif op in ("kill", "release"):
-                self.start_helper(op, request_id, self.slot(message))
+                slot = self.slot(message, busy_ok=True)
+                if slot in self.busy:  # a budget's kill, say: this request follows it
+                    self.waiting.setdefault(slot, []).append((op, request_id))
+                else:
+                    self.start_helper(op, request_id, slot)
             elif op == "reclaim":
                 self.reclaim(request_id, message.get("directory"))
             else:
@@ -246,11 +256,11 @@ class Launcher:
             for fd in fds:
                 os.close(fd)
 
-    def slot(self, message: Dict[str, Any]) -> int:
+    def slot(self, message: Dict[str, Any], busy_ok: bool = False) -> int:
         slot = message.get("slot")
         if not isinstance(slot, int) or slot not in self.slot_execution:
             raise ValueError(f"slot {slot!r} is not in use")
-        if slot in self.busy:
+        if slot in self.busy and not busy_ok:
             raise ValueError(f"slot {slot} is {self.busy[slot]}")
         return slot
 
@@ -299,13 +309,15 @@ class Launcher:
             raise ValueError(f"the command was not run: {self.network_problem}")
         directory = self.slot_execution[slot]
         ident = self.settings.slot_id(slot)
+        file_size = self.budget_file_size(slot, ident, directory)
         pid = os.fork()
         if pid == 0:
-            self.exec_command(ident, directory, command, fds)
+            self.exec_command(ident, directory, command, fds, file_size)
         self.children[pid] = ("run", request_id, slot)
+        self.watcher.command_started(slot)
         self.reply(request_id, ok=True, pid=pid)
 
-    def exec_command(self, ident: int, directory: str, command: str, fds: List[int]) -> None:
+    def exec_command(self, ident: int, directory: str, command: str, fds: List[int], file_size: int) -> None:
         """In the forked child: never returns."""
         try:
             null = os.open("/dev/null", os.O_RDONLY)
@@ -319,7 +331,7 @@ class Launcher:
             os.setsid()
             with open("/proc/self/oom_score_adj", "w") as handle:
                 handle.write("1000")  # the OOM killer takes sandbox processes before the service
-            set_limits(self.settings)
+            set_limits(self.settings, file_size)
             assert self.network_filter is not None
             self.network_filter.install()  # inherited by every descendant; setuid below keeps it
             become(ident, ident, [])
@@ -333,7 +345,26 @@ class Launcher:
             finally:
                 os._exit(126)
 
+    # -- budgets (budgets.py) ----------------------------------------------------------------------
+
+    def budget_file_size(self, slot: int, ident: int, directory: str) -> int:
+        """Measures the execution's files before its command: refuses when over budget, else the file size limit."""
+        budget = self.settings.budgets.disk
+        remaining = self.watcher.before_command(slot, ident, directory)
+        if remaining < 0:
+            self.enforce(budgets.Breach(slot, "disk", budget - remaining, budget))
+            raise ValueError(budgets.breach_message("disk", budget - remaining, budget))
+        # one big file stops at the budget (passing it by the slack, so that the watcher reports it)
+        return max(1, min(self.settings.max_file, remaining + budgets.FSIZE_SLACK))
+
+    def enforce(self, breach: budgets.Breach) -> None:
+        """Tells the service why, then kills the slot's processes (the service ends the execution)."""
+        self.send(breach.event())
+        if breach.slot in self.slot_execution and breach.slot not in self.busy:
+            self.start_helper("kill", None, breach.slot)
+
     def start_helper(self, kind: str, request_id: Any, slot: int) -> None:
+        (self.watcher.drop if kind == "release" else self.watcher.forget)(slot)
         self.busy[slot] = "being released" if kind == "release" else "being killed"
         ident = self.settings.slot_id(slot)
         directory = self.slot_execution[slot]
@@ -362,13 +393,30 @@ class Launcher:
                 return code if code >= 0 else 128 - code
             kind, request_id, slot = self.children.pop(pid, (None, None, -1))
             if kind == "run":
+                self.watcher.command_exited(slot)
+                for breach in self.watcher.tick(now_too=True):
+                    self.enforce(breach)
                 self.send({"event": "exit", "id": request_id, "code": code if code >= 0 else 128 - code,
                            "signal": -code if code < 0 else None})
             elif kind is not None:
                 self.busy.pop(slot, None)
                 if kind == "release":
                     self.slot_execution.pop(slot, None)
-                self.reply(request_id, ok=code == 0, **({} if code == 0 else {"error": f"{kind} of slot {slot} failed"}))
+                if request_id is not None:  # None: the launcher's own kill (a budget)
+                    self.reply(request_id, ok=code == 0, **({} if code == 0 else {"error": f"{kind} of slot {slot} failed"}))
+                self.next_waiting(slot)
+
+    def next_waiting(self, slot: int) -> None:
+        waiting = self.waiting.get(slot)
+        if not waiting:
+            return
+        op, request_id = waiting.pop(0)
+        if not waiting:
+            del self.waiting[slot]
+        if slot in self.slot_execution:
+            self.start_helper(op, request_id, slot)
+        else:
+            self.reply(request_id, ok=True)  # released meanwhile: nothing left to kill or release
 
     def forward(self, sig: int) -> None:
         """Signals the service (another uid: through a child that becomes it; no CAP_KILL needed)."""
@@ -419,7 +467,7 @@ class Launcher:
         poller.register(wake_r, select.POLLIN)
         socket_open = True
         while True:
-            for fd, _ in poller.poll():
+            for fd, _ in poller.poll(self.watcher.timeout_ms()):
                 if fd == wake_r:
                     for sig in os.read(wake_r, 512):
                         if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
@@ -431,6 +479,8 @@ class Launcher:
             if code is not None:
                 self.finish()
                 return code
+            for breach in self.watcher.tick():
+                self.enforce(breach)
 
     def finish(self) -> None:
         """The service exited: end every command and hand every workspace still in use back."""

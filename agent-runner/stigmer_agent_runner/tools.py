@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from . import log
-from .sandbox import Lease, Sandbox, SandboxError
+from .budgets import SCRATCH_DIRS, execution_usage, format_bytes, tree_usage
+from .sandbox import BudgetExceeded, Lease, Sandbox, SandboxError
 
 TOOL_NAMES = ("list_files", "read_file", "write_file", "run_command")
 MAX_LIST_ENTRIES = 1000
@@ -74,12 +75,16 @@ def cap(text: str, limit: int) -> str:
 
 class Workspace:
     def __init__(self, root: str, output_limit: int = 16 * 1024, command_timeout: float = 60.0,
-                 sandbox: Optional[Sandbox] = None) -> None:
+                 sandbox: Optional[Sandbox] = None, disk_budget: Optional[int] = None,
+                 on_breach: Optional[Callable[[BudgetExceeded], None]] = None) -> None:
         os.makedirs(root, exist_ok=True)
         self.root = os.path.realpath(root)
         self.output_limit = output_limit
         self.command_timeout = command_timeout
         self.sandbox = sandbox
+        self.disk_budget = disk_budget
+        self.on_breach = on_breach
+        self.commands_running = 0  # a breach while one runs ends it (run_command raises BudgetExceeded)
         self._lease: Optional[Lease] = None
 
     def resolve(self, path: Any, *, allow_root: bool = True) -> str:
@@ -180,10 +185,27 @@ class Workspace:
         target = self.resolve(path, allow_root=False)
         if os.path.isdir(target):
             raise ToolError(f"{path}: is a directory")
+        data = content.encode("utf-8")
+        self._check_budget(target, len(data))
         fd = self._open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, create=True)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         return ToolOutcome(True, f"wrote {len(content.encode('utf-8'))} bytes to {self.relative(target)}")
+
+    def _check_budget(self, target: str, size: int) -> None:
+        """write_file refuses what would take the workspace past its disk budget (the file it replaces freed)."""
+        if self.disk_budget is None:
+            return
+        try:
+            replaced = os.lstat(target).st_blocks * 512
+        except OSError:
+            replaced = 0
+        # with a lease, its uid's files in /tmp and /dev/shm count too (the service is in the slot's group)
+        used = execution_usage(self._lease.uid, self.root, SCRATCH_DIRS) if self._lease else tree_usage(self.root)
+        after = used - replaced + size
+        if after > self.disk_budget:
+            raise ToolError(f"workspace budget of {format_bytes(self.disk_budget)} exceeded: writing {format_bytes(size)} "
+                            f"would bring the workspace to {format_bytes(after)}; remove files it does not need first")
 
     async def run_command(self, command: Any, timeout_seconds: Any = None) -> ToolOutcome:
         if not isinstance(command, str) or not command.strip():
@@ -195,12 +217,17 @@ class Workspace:
             timeout = min(float(timeout_seconds), MAX_COMMAND_TIMEOUT)
         if self.sandbox is None or not self.sandbox.available:
             raise ToolError(self.sandbox.unavailable if self.sandbox else "run_command is unavailable: no sandbox")
+        self.commands_running += 1
         try:
             if self._lease is None:
-                self._lease = await self.sandbox.acquire(self.root)
+                self._lease = await self.sandbox.acquire(self.root, self.on_breach)
             result = await self.sandbox.run(self._lease, command, timeout, self.output_limit // 2)
+        except BudgetExceeded:
+            raise
         except SandboxError as error:
             raise ToolError(str(error)) from None
+        finally:
+            self.commands_running -= 1
         code = result.exit_code
         status = f"timed out after {timeout:g} s (killed)" if result.timed_out else f"exit code {code}"
         text = f"{status}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"

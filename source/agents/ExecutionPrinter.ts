@@ -76,6 +76,8 @@ export class ExecutionPrinter {
 			case 'llm_retry':
 				this.llmRetry(event.data);
 				break;
+			case 'budget_exceeded':
+				break; // the terminal status that follows carries the same message
 			case 'final':
 				this.line(this.paint('bold', '── answer ──'));
 				this.block(

@@ -66,7 +66,7 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 			env: {},
 			llm: { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null },
 			maxConcurrency: agentRunnerDefaults.maxConcurrency,
-			sandbox: { ...agentRunnerDefaults.sandbox },
+			sandbox: { network: agentRunnerDefaults.sandbox.network, diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget)!, memoryBudget: null },
 		},
 		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
 	};
@@ -306,6 +306,8 @@ class Validator {
 				// one line per key: its name and how it is read
 				const keys: Record<string, (n: Node, kk: string) => void> = {
 					network: (n, kk) => (out.sandbox.network = this.networkPolicy(n, kk)),
+					diskBudget: (n, kk) => (out.sandbox.diskBudget = this.size(n, kk, 1024 ** 2, 'expected a size of at least 1m, like 512m or 1g')),
+					memoryBudget: (n, kk) => (out.sandbox.memoryBudget = this.size(n, kk, 16 * 1024 ** 2, 'expected a size of at least 16m, like 256m or 1g')),
 				};
 				this.onlyKeys(sandbox, key, Object.keys(keys));
 				for (const p of sandbox.items) {
@@ -352,6 +354,13 @@ class Validator {
 		if ((sandboxNetworkPolicies as readonly unknown[]).includes(value)) return value as SandboxNetworkPolicy;
 		if (value === 'internet' || value === 'allow') throw this.error(node, key, `"${value}" is not available in this version: only none is, and commands have no network (README, "Security")`);
 		throw this.error(node, key, `expected ${sandboxNetworkPolicies.join(' or ')} (commands have no network)`);
+	}
+
+	/** A size (`512m`, `1g`, bytes) of at least `least` bytes. */
+	private size(node: Node, key: string, least: number, expected: string): number {
+		const bytes = parseMemory(this.scalar(node, key));
+		if (bytes === null || bytes < least) throw this.error(node, key, expected);
+		return bytes;
 	}
 
 	native(name: string, node: Node | null, base: NativeServiceConfig): NativeServiceConfig {

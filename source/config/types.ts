@@ -29,9 +29,13 @@ export interface LlmConfig {
 	apiKeyFile: string | null;
 }
 
-/** What an execution's commands may do (agentRunner.sandbox). */
+/** agentRunner.sandbox: what an execution's commands may do and use (README, "Security"). */
 export interface SandboxConfig {
 	network: SandboxNetworkPolicy;
+	/** bytes of files per execution (its workspace and its files in /tmp and /dev/shm) */
+	diskBudget: number;
+	/** bytes of memory of an execution's processes together; null: half of agentRunner.memory */
+	memoryBudget: number | null;
 }
 
 export interface AgentRunnerConfig {

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { AgentRunnerConfig } from '../config/types.js';
 import {
+	agentRunnerDefaults,
 	agentRunnerService,
 	containerEnv,
 	containerHttpPort,
@@ -172,6 +173,11 @@ export function engineHasStartInterval(apiVersion: string | null, podman: boolea
 	return !podman && apiVersion !== null && compareApiVersions(apiVersion, '1.44') >= 0;
 }
 
+/** Each execution's memory budget: agentRunner.sandbox.memoryBudget, else a fraction of the container's limit. */
+export function sandboxMemoryBudget(config: AgentRunnerConfig): number {
+	return config.sandbox.memoryBudget ?? Math.floor(config.memory * agentRunnerDefaults.sandbox.memoryBudgetFraction);
+}
+
 export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: ContainerNetwork, options: PlanOptions = {}): ContainerPlan {
 	const remote = options.remote ?? false;
 	const port = config.port;
@@ -190,6 +196,8 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		// in the configuration hash with the rest of the body: a change of policy recreates the container
 		[containerEnv.sandboxNetwork]: config.sandbox.network,
 		...(network.viaForward ? { [containerEnv.llmViaForward]: '1' } : {}),
+		[containerEnv.sandboxDiskBudgetBytes]: String(config.sandbox.diskBudget),
+		[containerEnv.sandboxMemoryBudgetBytes]: String(sandboxMemoryBudget(config)),
 	};
 	const binds = remote ? [] : [`${home.workspaceDir}:${containerPaths.workspace}`, `${home.agentRunnerDataDir}:${containerPaths.data}`, `${home.apiTokenFile}:${containerPaths.apiToken}:ro`];
 	const ownedPaths = remote ? [] : [home.workspaceDir, home.agentRunnerDataDir, home.apiTokenFile];

@@ -58,6 +58,17 @@ export const toolCall = (name: string, args: Record<string, unknown>): FakeLlmSt
 });
 export const finalAnswer = (content: string): FakeLlmStep => ({ content });
 
+/**
+ * A `respond` for several executions at once: each agent's story is `routes.get(first line of its
+ * instructions)`, consumed step by step, then a final answer; other requests take the script.
+ */
+export const routeByInstructions =
+	(routes: Map<string, FakeLlmStep[]>) =>
+	(body: any): FakeLlmStep | undefined => {
+		const steps = routes.get(String(body?.messages?.[0]?.content ?? '').split('\n')[0]!);
+		return steps ? (steps.shift() ?? finalAnswer('done')) : undefined;
+	};
+
 function send(res: ServerResponse, status: number, payload: unknown): void {
 	const body = JSON.stringify(payload);
 	res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

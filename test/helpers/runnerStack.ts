@@ -3,6 +3,7 @@
 //
 // The container is started by the real lifecycle, `stigmer server start --home DIR`, and removed by
 // `stigmer server stop`.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ export interface RunnerStackOptions {
 	llmApiKey?: string;
 	/** agentRunner.image (default: the image of this checkout, built when missing) */
 	image?: string;
+	/** agentRunner.sandbox's keys and values (config.yaml), e.g. { diskBudget: '64m' } */
+	sandbox?: Record<string, string>;
 	/** config.yaml lines under `services:` (none by default) */
 	services?: string[];
 }
@@ -86,6 +89,7 @@ export class RunnerStack {
 				`  port: ${this.port}`,
 				...(this.options.image ? [`  image: ${this.options.image}`] : []),
 				`  maxConcurrency: ${this.options.maxConcurrency ?? 4}`,
+				...(this.options.sandbox ? ['  sandbox:', ...Object.entries(this.options.sandbox).map(([k, v]) => `    ${k}: ${v}`)] : []),
 				'  env:',
 				"    STIGMER_SHUTDOWN_GRACE_SECONDS: '1'",
 				...Object.entries(this.options.extraEnv ?? {}).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
@@ -126,6 +130,15 @@ export class RunnerStack {
 		const script = "for d in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in python3*stigmer_agent_runner*) grep VmHWM $d/status;; esac; done";
 		const result = await docker(['exec', this.containerName, 'sh', '-c', script], { allowFailure: true });
 		return result.stdout.trim().replace(/\s+/g, ' ') || `unknown (${result.stderr.trim() || 'the process is gone'})`;
+	}
+
+	/** The container runs, was never OOM-killed nor restarted, and its API answers /readyz. */
+	async assertUnharmed(): Promise<void> {
+		const [state] = JSON.parse((await docker(['inspect', this.containerName])).stdout) as Array<{ State: { Running: boolean; OOMKilled: boolean }; RestartCount: number }>;
+		assert.equal(state!.State.Running, true);
+		assert.equal(state!.State.OOMKilled, false);
+		assert.equal(state!.RestartCount, 0);
+		assert.equal((await fetch(`${this.baseUrl}/readyz`)).status, 200);
 	}
 
 	async logs(): Promise<string> {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { serviceUser } from '../../source/contract.js';
 import { containerProcesses, serviceProcess } from '../helpers/containerProcesses.js';
 import { docker } from '../helpers/docker.js';
-import { finalAnswer, startFakeLlm, toolCall, type FakeLlm, type FakeLlmStep } from '../helpers/fakeLlm.js';
+import { finalAnswer, routeByInstructions, startFakeLlm, toolCall, type FakeLlm, type FakeLlmStep } from '../helpers/fakeLlm.js';
 import { RunnerStack, collect, waitForOutput } from '../helpers/runnerStack.js';
 
 const llmKey = 'sk-test-sandbox-key-0123456789';
@@ -57,24 +57,10 @@ async function runCommands(commands: Array<string | { command: string; timeout_s
 
 const slotProcesses = async () => (await containerProcesses(stack.containerName)).filter((p) => p.uid >= slotUidBase && p.state !== 'Z');
 
-async function assertRunnerUnharmed(): Promise<void> {
-	const [state] = JSON.parse((await docker(['inspect', stack.containerName])).stdout) as Array<{ State: { Running: boolean; OOMKilled: boolean }; RestartCount: number }>;
-	assert.equal(state!.State.Running, true);
-	assert.equal(state!.State.OOMKilled, false);
-	assert.equal(state!.RestartCount, 0);
-	assert.equal((await fetch(`${stack.baseUrl}/readyz`)).status, 200);
-}
+const assertRunnerUnharmed = () => stack.assertUnharmed();
 
 before(async () => {
-	llm = await startFakeLlm({
-		script: [],
-		host: '127.0.0.1',
-		respond: (body) => {
-			const instructions = String(body?.messages?.[0]?.content ?? '').split('\n')[0]!;
-			const steps = routes.get(instructions);
-			return steps ? (steps.shift() ?? finalAnswer('done')) : undefined;
-		},
-	});
+	llm = await startFakeLlm({ script: [], host: '127.0.0.1', respond: routeByInstructions(routes) });
 	stack = await RunnerStack.start({ llmUrl: llm.url, llmApiKey: llmKey });
 });
 

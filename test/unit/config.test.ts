@@ -238,3 +238,14 @@ test('a config over the size limit is refused before it is parsed, with a clear 
 test('a document nested too deeply is a syntax problem, not a crash', () => {
 	fails(`${'['.repeat(100_000)}${']'.repeat(100_000)}`, /\(syntax\): the document is nested too deeply/);
 });
+
+test('agentRunner.sandbox: the budgets, with their defaults and limits', () => {
+	assert.deepEqual(parse('').agentRunner.sandbox, { diskBudget: 1024 ** 3, memoryBudget: null });
+	assert.deepEqual(parse('agentRunner:\n  sandbox:\n    diskBudget: 64m\n    memoryBudget: 256m\n').agentRunner.sandbox, {
+		diskBudget: 64 * 1024 ** 2,
+		memoryBudget: 256 * 1024 ** 2,
+	});
+	fails('agentRunner:\n  sandbox:\n    diskBudget: lots\n', /:3: agentRunner\.sandbox\.diskBudget: expected a size of at least 1m/);
+	fails('agentRunner:\n  sandbox:\n    memoryBudget: 1m\n', /:3: agentRunner\.sandbox\.memoryBudget: expected a size of at least 16m/);
+	fails('agentRunner:\n  sandbox:\n    cpuBudget: 1\n', /agentRunner\.sandbox\.cpuBudget/);
+});

@@ -103,7 +103,7 @@ test('the configuration hash: stable when nothing changes, different when anythi
 	assert.notEqual(planContainer(home, { ...config, memory: 2 * 1024 ** 3 }, 'sha256:abc', own).hash, a);
 	assert.notEqual(planContainer(home, { ...config, env: { X: '1' } }, 'sha256:abc', own).hash, a);
 	// a later policy (only none exists today) must recreate the container, as every variable does
-	assert.notEqual(planContainer(home, { ...config, sandbox: { network: 'internet' as 'none' } }, 'sha256:abc', own).hash, a);
+	assert.notEqual(planContainer(home, { ...config, sandbox: { ...config.sandbox, network: 'internet' as 'none' } }, 'sha256:abc', own).hash, a);
 	assert.notEqual(planContainer(home, config, 'sha256:def', own).hash, a, 'a rebuilt image recreates');
 	assert.notEqual(planContainer(home, config, 'sha256:abc', bridge).hash, a);
 	assert.notEqual(planContainer(home, config, 'sha256:abc', { ...own, llmUrl: 'http://172.18.0.1:40000/v1' }).hash, a, 'a forward on another port recreates');
@@ -111,4 +111,14 @@ test('the configuration hash: stable when nothing changes, different when anythi
 
 test('the default home keeps the plain container name', () => {
 	assert.equal(new StigmerHome('/root/.stigmer', true).containerName, 'stigmer-agent-runner');
+});
+
+test('the budgets reach the container: the disk budget as configured, the memory budget half the memory unless set', () => {
+	const base = defaultConfig(home).agentRunner;
+	const e = env(planContainer(home, base, 'sha256:abc', own).body);
+	assert.equal(e[containerEnv.sandboxDiskBudgetBytes], String(1024 ** 3));
+	assert.equal(e[containerEnv.sandboxMemoryBudgetBytes], String(512 * 1024 ** 2));
+	const set = env(planContainer(home, { ...base, memory: 4 * 1024 ** 3, sandbox: { ...base.sandbox, diskBudget: 64 * 1024 ** 2, memoryBudget: 3 * 1024 ** 3 } }, 'sha256:abc', own).body);
+	assert.equal(set[containerEnv.sandboxDiskBudgetBytes], String(64 * 1024 ** 2));
+	assert.equal(set[containerEnv.sandboxMemoryBudgetBytes], String(3 * 1024 ** 3));
 });

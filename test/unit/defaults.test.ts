@@ -31,6 +31,9 @@ const imageEnv: Record<keyof typeof containerEnv, string | undefined> = {
 	serviceUid: undefined,
 	serviceGid: undefined,
 	sandboxNetwork: agentRunnerDefaults.sandbox.network,
+	// the launcher's defaults: 1 GiB, half of the container's memory limit (budgets.py)
+	sandboxDiskBudgetBytes: undefined,
+	sandboxMemoryBudgetBytes: undefined,
 };
 
 test("docker/Dockerfile: the runtime stage's ENV and EXPOSE, and the image's user, are the contract's", () => {
