@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { defaultConfig } from '../../source/config/loadConfig.ts';
+import { defaultConfig, parseMemory } from '../../source/config/loadConfig.ts';
 import { agentRunnerDefaults, containerEnv, containerPaths, containerTuningDefaults, containerTuningEnv, defaultTimeouts, imageUser } from '../../source/contract.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
 import { repoRoot } from '../helpers/cli.ts';
@@ -114,7 +114,7 @@ test('loadConfig: the defaults of a home without config.yaml', () => {
 	assert.equal(config.agentRunner.memory, 1024 ** 3);
 	assert.equal(config.agentRunner.cpus, agentRunnerDefaults.cpus);
 	assert.equal(config.agentRunner.maxConcurrency, agentRunnerDefaults.maxConcurrency);
-	assert.deepEqual(config.agentRunner.sandbox, agentRunnerDefaults.sandbox);
+	assert.deepEqual(config.agentRunner.sandbox, { network: agentRunnerDefaults.sandbox.network, diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget), memoryBudget: null });
 	assert.deepEqual(config.agentRunner.llm, { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null });
 });
 
@@ -128,7 +128,11 @@ for (const doc of ['README.md', 'docs/config.md']) {
 		assert.equal(example.agentRunner.memory, agentRunnerDefaults.memory);
 		assert.equal(example.agentRunner.cpus, agentRunnerDefaults.cpus);
 		assert.equal(example.agentRunner.maxConcurrency, agentRunnerDefaults.maxConcurrency);
-		assert.deepEqual(example.agentRunner.sandbox, agentRunnerDefaults.sandbox);
+		// the sandbox's keys as written: the network policy and disk budget as defaulted, the memory budget half of the memory
+		const sandbox = example.agentRunner.sandbox as Record<string, string>;
+		assert.equal(sandbox.network, agentRunnerDefaults.sandbox.network);
+		assert.equal(sandbox.diskBudget, agentRunnerDefaults.sandbox.diskBudget);
+		assert.equal(parseMemory(sandbox.memoryBudget!), agentRunnerDefaults.sandbox.memoryBudgetFraction * parseMemory(agentRunnerDefaults.memory)!);
 		assert.equal(example.agentRunner.llm.provider, agentRunnerDefaults.llm.provider);
 		assert.equal(example.agentRunner.llm.baseUrl, agentRunnerDefaults.llm.baseUrl);
 		assert.equal(example.agentRunner.llm.model, agentRunnerDefaults.llm.model);
