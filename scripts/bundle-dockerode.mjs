@@ -33,6 +33,20 @@ await build({
 	legalComments: 'inline',
 	plugins: [
 		{
+			// docker-modem calls the legacy url.parse(), which Node 24 warns about (DEP0169, on stderr)
+			// unless the caller lies under node_modules/; bundled here it no longer does, so its calls
+			// keep the legacy parser and its results, with that one warning held back around them.
+			name: 'url-without-dep0169',
+			setup(build) {
+				build.onResolve({ filter: /^url$/ }, () => ({ path: 'url', namespace: 'url-without-dep0169' }));
+				build.onLoad({ filter: /.*/, namespace: 'url-without-dep0169' }, () => ({
+					contents: `const url = require('node:url');
+module.exports = { ...url, parse(...args) { const before = process.noDeprecation; process.noDeprecation = true; try { return url.parse(...args); } finally { process.noDeprecation = before; } } };`,
+					loader: 'js',
+				}));
+			},
+		},
+		{
 			name: 'left-out',
 			setup(build) {
 				const filter = new RegExp(`^(${left.map((m) => m.replace(/[/.]/g, '\\$&')).join('|')})$`);

@@ -341,7 +341,9 @@ export async function waitContainerReady(api: DockerApi, home: StigmerHome, id: 
 		checkAborted(signal);
 		if (await probeHttp(`${endpoint}/readyz`, 1000)) {
 			const inspect = await inspectContainer(api, id);
-			if (inspect?.State.Running && inspect.State.Health?.Status !== 'unhealthy') return;
+			// a Ctrl-C or the deadline that came while the probe was out wins over its answer
+			checkAborted(signal);
+			if (inspect?.State.Running && inspect.State.Health?.Status !== 'unhealthy' && Date.now() <= deadline) return;
 		}
 		// A container that died will not become ready: say so now instead of at the deadline.
 		if (Date.now() - lastInspect > 500) {

@@ -96,3 +96,12 @@ test('only commands that talk to the engine load dockerode (not --help, not nati
 	for (const args of [['--help'], ['server', 'logs', 'api', '-n', '1'], ['executions', 'list']]) assert.equal(loads(args), false, `stigmer ${args.join(' ')}`);
 	assert.equal(loads(['server', 'status', '--json']), true, 'the trace sees dockerode where the engine is asked');
 });
+
+test('a tcp:// engine that does not answer: no Node warning on stderr (the bundled docker-modem calls url.parse)', async () => {
+	const { freePort } = await import('../helpers/cli.ts');
+	const home = mkdtempSync(path.join(os.tmpdir(), 'stigmer-cli-tcp-'));
+	const port = await freePort();
+	const r = await runCli(['--home', home, 'server', 'status', '--json'], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_CONTEXT: '' } });
+	assert.equal(r.code, 3, r.stderr);
+	assert.doesNotMatch(r.stderr, /Warning/, r.stderr);
+});
