@@ -32,13 +32,17 @@ wait_api() {
   exit 1
 }
 
-# The images the matrix needs in every engine: the base image, and this checkout's agent-runner image
-# (STIGMER_DEV_IMAGE_REPOSITORY decides its repository, as it does for the CLI).
+# The images the matrix needs in every engine: the base image, and this checkout's agent-runner image,
+# tagged <version>-<source hash> as the CLI names it (source/buildContext.ts; STIGMER_DEV_IMAGE_REPOSITORY
+# decides its repository, as it does for the CLI). Read from the build in dist/, which npm test makes first.
 default_images() {
-  local repo=${STIGMER_DEV_IMAGE_REPOSITORY:-stigmer/agent-runner}
-  local version
-  version=$(node -p 'require("./package.json").version' 2>/dev/null || sed -n 's/.*"version": "\(.*\)".*/\1/p' package.json | head -1)
-  echo "debian:trixie-slim" "$repo:$version"
+  local tag
+  tag=$(node --input-type=module -e "
+    const { imageSourceHash } = await import('./dist/buildContext.js');
+    const { imageTag } = await import('./dist/contract.js');
+    const { packageVersion } = await import('./dist/version.js');
+    console.log(imageTag(packageVersion, imageSourceHash()));" 2>/dev/null) || { say images "no build in dist/ to name the agent-runner image by (npm run build first)"; tag=; }
+  echo "debian:trixie-slim" $tag
 }
 
 # copy_images NAME DOCKER_HOST [IMAGE...]: `docker save` from the host's engine, `docker load` into the

@@ -64,7 +64,7 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		const second = await home.cli(['server', 'start']);
 		assert.equal(second.code, 0, second.stderr);
 		const s2 = await status(home);
-		assert.equal(row(s2, 'agent-runner').id, row(s1, 'agent-runner').id);
+		assert.equal(row(s2, 'agent-runner').id, row(s1, 'agent-runner').id, `the second start replaced the container:\n${second.stdout}${second.stderr}`);
 		assert.equal(containersOf(home.dir).length, 1);
 		const readyz = await fetch(`http://127.0.0.1:${home.port}/readyz`);
 		assert.equal(readyz.status, 200);
@@ -150,7 +150,7 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		// and start again finds it, waits for readiness, and changes nothing
 		const again = await home.cli(['server', 'start']);
 		assert.equal(again.code, 0, again.stderr);
-		assert.equal(row(await status(home), 'agent-runner').id, before.id);
+		assert.equal(row(await status(home), 'agent-runner').id, before.id, `start replaced the restarted container:\n${again.stdout}${again.stderr}`);
 	});
 
 	test('a changed configuration recreates the container', async () => {
