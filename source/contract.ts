@@ -3,8 +3,6 @@
 // or a state-file name imports it from here (upstream's bugs came from two spellings of one fact).
 import { createRequire } from 'node:module';
 
-export const productName = 'stigmer';
-
 /** Name of the service that runs as a container. */
 export const agentRunnerService = 'agent-runner';
 
@@ -62,7 +60,6 @@ export const containerTuningDefaults = {
 	llmTimeoutSeconds: 300,
 } as const;
 
-export const defaultAgentRunnerPort = agentRunnerDefaults.port;
 export const containerHttpPort = agentRunnerDefaults.port;
 
 /** Labels put on everything stigmer creates in the engine. */
@@ -259,9 +256,9 @@ export const exitCodes = {
 } as const;
 
 /** An execution's `status` in the runner's API (docs/http-api.md), and those it never leaves. */
-export const executionStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+const executionStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
-export const terminalStatuses: ReadonlySet<string> = new Set<ExecutionStatus>(['succeeded', 'failed', 'cancelled', 'interrupted']);
+const terminalStatuses: ReadonlySet<string> = new Set<ExecutionStatus>(['succeeded', 'failed', 'cancelled', 'interrupted']);
 
 export function isTerminal(status: string | undefined | null): boolean {
 	return status != null && terminalStatuses.has(status);

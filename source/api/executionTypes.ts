@@ -1,9 +1,9 @@
 // The shapes of the agent-runner's HTTP API (docs/http-api.md) as this client reads and writes them,
 // and what its two streams yield. Types and pure functions only: the UI and the store may import them.
-import { type ExecutionStatus, isTerminal, terminalStatuses } from '../contract.js';
+import { type ExecutionStatus, isTerminal } from '../contract.js';
 import type { SseMessage } from './SseParser.js';
 
-export { type ExecutionStatus, isTerminal, terminalStatuses };
+export { type ExecutionStatus, isTerminal };
 
 export const agentToolNames = ['list_files', 'read_file', 'write_file', 'run_command'] as const;
 export type AgentToolName = (typeof agentToolNames)[number];

@@ -11,16 +11,13 @@ export default async function dashboard(ctx: CommandContext): Promise<number> {
 	if (ctx.stdout === process.stdout) reexecWithDashboardFlags();
 	// React's development build costs several times the CPU per frame; set before React first loads
 	process.env.NODE_ENV ??= 'production';
-	const { FixtureBackend, createRealBackend, runDashboard } = await loadDashboardModules();
-	// STIGMER_DASHBOARD_FIXTURE=1 runs the UI over canned data (tests, benchmarks, trying the keys)
-	const fixture = process.env.STIGMER_DASHBOARD_FIXTURE;
-	const backend = fixture ? new FixtureBackend({ linesPerSecond: Number(process.env.STIGMER_DASHBOARD_FIXTURE_RATE ?? 2) }) : await createRealBackend(ctx);
+	const { createRealBackend, runDashboard } = await loadDashboardModules();
+	const backend = await createRealBackend(ctx);
 	return runDashboard({
 		backend,
 		stdout: ctx.stdout,
 		stderr: ctx.stderr,
 		color: ctx.color,
-		...(fixture ? { title: 'stigmer dashboard (fixture)' } : {}),
 		...(process.env.STIGMER_DASHBOARD_STATS ? { statsFile: process.env.STIGMER_DASHBOARD_STATS } : {}),
 	});
 }

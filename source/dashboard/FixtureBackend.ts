@@ -1,5 +1,5 @@
-// A backend with canned services, stats and logs: component tests seed a store with `seedFixture`,
-// and `npx tsx source/dashboard/demo.tsx` runs the UI by hand with FixtureBackend's live feed.
+// A backend with canned services, stats and logs, for the UI's component tests only (no command loads it):
+// they seed a store with `seedFixture`, or drive the Dashboard over FixtureBackend's live feed.
 import type { ServiceStatus } from '../stack/ServiceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { ResourceSample } from '../store/dashboardState.js';

@@ -1,4 +1,4 @@
-// Canned executions for component tests and the fixture dashboard (STIGMER_DASHBOARD_FIXTURE=1): a
+// Canned executions for the UI's component tests (FixtureBackend): a
 // list in every state and one execution's events as the runner sends them.
 import type { EventStreamItem, ExecutionEvent, ExecutionFeedItem, ExecutionSummary } from '../api/AgentRunnerClient.js';
 import type { ExecutionsBackend } from './executionActions.js';

@@ -235,11 +235,6 @@ function track(child: ChildProcess): ChildProcess {
 	return child;
 }
 
-/** The number of ssh processes this process runs now (tests). */
-export function liveSshProcesses(): number {
-	return live.size;
-}
-
 function runtimeDir(): string {
 	const base = process.env.XDG_RUNTIME_DIR && existsSync(process.env.XDG_RUNTIME_DIR) ? process.env.XDG_RUNTIME_DIR : os.tmpdir();
 	const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
