@@ -22,7 +22,7 @@ export const baseImage = 'debian:trixie-slim';
 /**
  * The defaults of the agent-runner's settings: config.yaml's `agentRunner` keys (loadConfig.ts) and the
  * container environment (containerEnv). docker/Dockerfile (ENV), docker/compose.yaml,
- * agent-runner/stigmer_agent_runner/config.py, README.md and docs/config.md repeat them for their own
+ * agent-runner/stigmer_agent_runner/config.py and docs/config.md repeat them for their own
  * readers; test/unit/defaults.test.ts fails when one of those copies drifts from these.
  */
 export const agentRunnerDefaults = {
@@ -33,7 +33,7 @@ export const agentRunnerDefaults = {
 	memory: '1g',
 	cpus: 2,
 	maxConcurrency: 4,
-	/** config.yaml's `agentRunner.sandbox`: what an execution's commands may do and use (README, "Security") */
+	/** config.yaml's `agentRunner.sandbox`: what an execution's commands may do and use (docs/security.md) */
 	sandbox: {
 		/** STIGMER_SANDBOX_NETWORK: `none`, no socket but unix ones (agent-runner/stigmer_agent_runner/netpolicy.py) */
 		network: 'none',
@@ -51,13 +51,22 @@ export const agentRunnerDefaults = {
 	},
 } as const;
 
-/** Defaults of the runner's tuning variables (containerTuningEnv), which stigmer does not set. */
+/**
+ * Defaults of the runner's tuning variables (containerTuningEnv, key for key), which stigmer does not set.
+ * The runner's config.py and sandbox_launcher.py hold the same numbers; test/unit/defaults.test.ts compares each.
+ */
 export const containerTuningDefaults = {
 	shutdownGraceSeconds: 8,
 	maxUploadBytes: 50 * 1024 * 1024,
+	maxUploadsInflightBytes: 512 * 1024 * 1024,
 	commandTimeoutSeconds: 60,
 	toolOutputLimit: 16 * 1024,
 	llmTimeoutSeconds: 300,
+	llmMaxRetries: 4,
+	sandboxMaxProcesses: 64,
+	sandboxMaxMemoryBytes: 512 * 1024 * 1024,
+	sandboxMaxFileBytes: 1024 * 1024 * 1024,
+	sandboxUidBase: 61000,
 } as const;
 
 export const containerHttpPort = agentRunnerDefaults.port;
@@ -158,7 +167,7 @@ export const imageUser = { uid: 10001, gid: 10001, name: 'stigmer' } as const;
 export const apiBridgeUser = '65534:65534';
 
 /**
- * The container's security settings (README, "Security"): its main process, the sandbox launcher, runs
+ * The container's security settings (docs/security.md): its main process, the sandbox launcher, runs
  * as root with these capabilities only (all others dropped, no-new-privileges); the HTTP service runs
  * as `serviceUser()` with none, and each execution's commands under their own uid.
  */
