@@ -31,7 +31,7 @@ declare -A result
 
 source scripts/test-summary.sh
 
-# A file left out on an engine prints why (one line; README's "Supported engines" lists them) and
+# A file left out on an engine prints why (one line; docs/engines.md lists them, generated from here) and
 # succeeds; a file that runs there fails. Files that use no engine at all run once, in the main suite.
 left_out() {
   local engine=$1 file=$2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The stack on a remote engine (issue 12; README "Remote engine"): test files against the remote test host
+# The stack on a remote engine (issue 12; docs/remote.md): test files against the remote test host
 # (scripts/engines/remote.sh: Docker 28.5 in its own mount, pid and network namespaces, reached only
 # through 127.0.0.1 ports), once over ssh:// and once over tcp+TLS, then one summary. As root.
 #   ssh  DOCKER_HOST=ssh://stigmer-remote-test (the system ssh, ~/.ssh/config's Host block)

@@ -89,7 +89,7 @@ Stops, then starts all or the named services, and waits until they are ready.`,
 		help: `
 One row per service: state, health, uptime, restarts, exit code, container id or pid, endpoint.
 Exit 3 when the container engine is unreachable (the container's state is then unknown).`,
-		flags: { json: jsonFlag('print the schema of the README ("Status JSON")') },
+		flags: { json: jsonFlag('print the schema of docs/commands.md ("server status --json")') },
 		positionals: 'none',
 	}),
 	'server logs': define({

@@ -18,7 +18,7 @@ export const maxConfigBytes = 256 * 1024;
 /** Problems listed in one error; the rest are counted. */
 const maxListedProblems = 50;
 
-const configHint = 'fix config.yaml (see README, "Configuration"), or remove the key to use its default';
+const configHint = 'fix config.yaml (see docs/config.md), or remove the key to use its default';
 
 export class ConfigError extends UsageError {
 	readonly problems: YamlProblem[];

@@ -29,7 +29,7 @@ export interface LlmConfig {
 	apiKeyFile: string | null;
 }
 
-/** agentRunner.sandbox: what an execution's commands may do and use (README, "Security"). */
+/** agentRunner.sandbox: what an execution's commands may do and use (docs/security.md). */
 export interface SandboxConfig {
 	network: SandboxNetworkPolicy;
 	/** bytes of files per execution (its workspace and its files in /tmp and /dev/shm) */

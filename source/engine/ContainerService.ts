@@ -211,7 +211,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 	// The sandbox launcher starts as root with three capabilities and runs the service as the invoking
 	// user on Linux (workspace files are theirs), as the image's user when that is root (stigmer hands
 	// it the mounted paths) or when the engine is remote (the volumes are filled as that user); each
-	// execution's commands get their own uid (README, "Security").
+	// execution's commands get their own uid (docs/security.md).
 	const service = remote ? { uid: imageUser.uid, gid: imageUser.gid } : serviceUser();
 	env[containerEnv.serviceUid] = String(service.uid);
 	env[containerEnv.serviceGid] = String(service.gid);

@@ -8,7 +8,7 @@
 //   process (its exit follows the kill: 137, or the launcher's own code when its service was killed);
 //   an `oom` with no `die` after it is a process inside, the container living on.
 // - Podman 4.3 sends no `oom` event and leaves OOMKilled false when the service (not pid 1) is killed:
-//   there OOM kills are not seen (README, "Supported engines").
+//   there OOM kills are not seen (docs/engines.md).
 import type { OomRecord } from '../home/OomRecord.js';
 import type { DockerApi } from './DockerApi.js';
 

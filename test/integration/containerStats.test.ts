@@ -88,7 +88,7 @@ function checkCpu(frames: Frame[], samples: CgroupSample[], what: string): { das
 }
 
 // Podman 4.3 sends memory_stats.usage alone (no memory.stat), so the reclaimable page cache cannot be
-// taken off: its figure is the cgroup's usage as it is (README, "Supported engines").
+// taken off: its figure is the cgroup's usage as it is (docs/engines.md).
 const memoryWithCache = process.env.STIGMER_TEST_ENGINE === 'podman';
 
 function checkMemory(frames: Frame[], samples: CgroupSample[], what: string): void {

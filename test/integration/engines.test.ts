@@ -55,7 +55,7 @@ describe('engine parity', { timeout: 600_000 }, () => {
 		assert.equal(row.health, 'healthy', `${platform}: ${JSON.stringify(row)}`);
 	});
 
-	// never against `docker stats`: on Podman it is wrong too (README, "Supported engines")
+	// never against `docker stats`: on Podman it is wrong too (docs/engines.md)
 	test("CPU % of the idle runner: the dashboard's stats stream against the container's cgroup over the same windows", async (t) => {
 		const id = (await containerRow()).id as string;
 		const pid = (JSON.parse((await docker(['inspect', id])).stdout) as Array<{ State: { Pid: number } }>)[0]!.State.Pid;

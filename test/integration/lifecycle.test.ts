@@ -167,7 +167,7 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 	});
 
 	// Podman 4.3 sends no `oom` event and leaves OOMKilled false when the kernel kills the service (not
-	// the container's pid 1): it gives stigmer nothing to tell an OOM kill by (README, "Supported engines").
+	// the container's pid 1): it gives stigmer nothing to tell an OOM kill by (docs/engines.md).
 	// Every Docker sends `oom` events; 26+ clears OOMKilled when the restart policy starts the container
 	// again, and stigmer keeps what it saw in the home.
 	const noOomSignal = process.env.STIGMER_TEST_ENGINE === 'podman' && 'Podman 4.3 reports no OOM kill of a process other than pid 1';
