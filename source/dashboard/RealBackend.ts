@@ -344,6 +344,8 @@ export class RealBackend implements DashboardBackend {
 	private stackOptions(options?: ActionOptions) {
 		return {
 			services: [] as string[],
+			// the config.yaml read when the dashboard opened: one read per command (test/integration/configReadOnce.test.ts)
+			config: this.config,
 			...(this.api?.info ? { api: this.api } : {}),
 			onEvent: (event: StackEvent) => options?.onProgress?.(progressText(event)),
 		};
