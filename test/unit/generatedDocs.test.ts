@@ -1,9 +1,12 @@
 // The docs' generated parts (scripts/docs/generatedDocs.ts) are what their sources say now: README's key
 // table is the keymap the dashboard dispatches on (and draws its `?` help from), docs/engines.md's list of
 // left-out files is what scripts/test-engines.sh leaves out and prints. `npm run docs:generate` fixes a stale one.
+// And the links between the docs lead somewhere.
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
-import { generatedBlocks, generatedFiles, keyTable, leftOutFiles, withBlock } from '../../scripts/docs/generatedDocs.ts';
+import { generatedBlocks, generatedFiles, keyTable, leftOutFiles, repoRoot, withBlock } from '../../scripts/docs/generatedDocs.ts';
 import { keyBindings } from '../../source/ui/keyBindings.ts';
 
 test('every generated block of the docs is up to date (npm run docs:generate)', () => {
@@ -28,4 +31,43 @@ test('a block is replaced between its markers only, and missing markers are an e
 	assert.equal(withBlock(text, 'x', 'new'), 'a\n<!-- generated:x (npm run docs:generate) -->\nnew\n<!-- /generated:x -->\nb\n');
 	assert.throws(() => withBlock('no markers', 'x', 'new'), /no <!-- generated:x/);
 	assert.deepEqual(generatedBlocks.map((b) => b.file).sort(), ['README.md', 'docs/engines.md']);
+});
+
+/** GitHub's anchor of a heading: lower case, punctuation out, spaces to dashes. */
+const slug = (heading: string) =>
+	heading
+		.toLowerCase()
+		.replace(/[^\p{L}\p{N}\s_-]/gu, '')
+		.trim()
+		.replace(/\s/g, '-');
+
+test('every relative link of README.md, CONTRIBUTING.md and docs/ points at a file that exists, and at one of its headings', () => {
+	const files = [
+		'README.md',
+		'CONTRIBUTING.md',
+		...readdirSync(path.join(repoRoot, 'docs'))
+			.filter((f) => f.endsWith('.md'))
+			.map((f) => `docs/${f}`),
+	];
+	const broken: string[] = [];
+	for (const file of files) {
+		const text = readFileSync(path.join(repoRoot, file), 'utf8').replace(/```[\s\S]*?```/g, '');
+		for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+			if (/^[a-z]+:/.test(target!)) continue;
+			const [where, anchor] = target!.split('#') as [string, string | undefined];
+			const linked = where === '' ? path.join(repoRoot, file) : path.resolve(path.dirname(path.join(repoRoot, file)), where);
+			if (!existsSync(linked)) {
+				broken.push(`${file}: ${target} (no such file)`);
+				continue;
+			}
+			if (
+				anchor &&
+				!readFileSync(linked, 'utf8')
+					.split('\n')
+					.some((l) => /^#+ /.test(l) && slug(l.replace(/^#+ /, '')) === anchor)
+			)
+				broken.push(`${file}: ${target} (no such heading)`);
+		}
+	}
+	assert.deepEqual(broken, []);
 });
