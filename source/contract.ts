@@ -28,7 +28,7 @@ export const baseImage = 'debian:trixie-slim';
 export const agentRunnerDefaults = {
 	/** the API's port: on the host's loopback (agentRunner.port), and inside the container (STIGMER_HTTP_PORT) */
 	port: 7480,
-	/** the address the API binds in the image (STIGMER_HTTP_HOST); 127.0.0.1 when it shares the host's network */
+	/** the address the API binds in the container (STIGMER_HTTP_HOST): always this, the container has a network of its own */
 	httpHost: '0.0.0.0',
 	memory: '1g',
 	cpus: 2,

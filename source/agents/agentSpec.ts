@@ -31,7 +31,7 @@ export class AgentSpecError extends UsageError {
 	) {
 		super(
 			problems.map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.field}: ${p.problem}`).join('\n'),
-			'an agent spec has name, instructions and optional model, tools, max_steps (see README, "Quick start")',
+			'an agent spec has name, instructions and optional model, tools, max_steps (see README, "Agents")',
 		);
 		this.name = 'AgentSpecError';
 		this.line = problems[0]?.line;
