@@ -1,6 +1,6 @@
 // The seam between the engine/supervisor code and the dashboard: the UI and the store depend on this
 // interface only. RealBackend implements it with the Docker API, the supervisor, the logs module and
-// the stack's lifecycle; FixtureBackend with canned data (component tests).
+// the stack's lifecycle; FixtureBackend with canned data (component tests, bench/dashboard-frame.ts).
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { ExecutionsBackend } from './executionActions.js';
 
