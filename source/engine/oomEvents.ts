@@ -73,9 +73,11 @@ export function oomUndecided(events: OomEvent[], record: OomRecord): boolean {
 }
 
 /**
- * A time for the events API's `since`/`until`: seconds and nanoseconds ("1796603813.463000000"), which
- * Docker and Podman both read. `until` must not be in the future: an engine streams until then, and a
- * whole second rounded up made Docker 20.10 answer 0–1 s late (`server status` waited ~0.5 s on it).
+ * A time for the events API's `since`/`until`: seconds and nanoseconds ("1796603813.463000000"). Docker
+ * streams until a future `until`: the whole second rounded up made Docker 20.10 answer 0–1 s late
+ * (`server status` waited ~0.5 s on it), so Docker is asked until now. Podman 4.3 answers the opposite
+ * way: an `until` already past when it reads the request returns no event at all (a container's 6 events
+ * of 20 s before: 0 with now, 0 with now + 50 ms, 6 with the next whole second), so Podman keeps it.
  */
 export function eventsApiTime(ms: number): string {
 	const whole = Math.floor(ms);
@@ -87,7 +89,7 @@ export async function pastOomEvents(api: DockerApi, containerId: string, sinceMs
 	const raw = (await api.docker.getEvents({
 		since: Math.floor(sinceMs / 1000),
 		// events after `nowMs` are left to the next call (the record counts up to the last event it saw)
-		until: eventsApiTime(nowMs),
+		until: api.info?.platform === 'Podman Engine' ? Math.ceil(nowMs / 1000) : eventsApiTime(nowMs),
 		filters: { type: ['container'], container: [containerId], event: ['oom', 'die'] },
 		abortSignal: AbortSignal.timeout(5000),
 	} as unknown as Parameters<typeof api.docker.getEvents>[0])) as unknown;
