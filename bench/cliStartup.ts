@@ -5,8 +5,10 @@
 // comparable engine round trip (and the ratio to it). Wall time and CPU time (user + system of the child,
 // from /proc/self/stat), medians, runs interleaved so a loaded machine weighs on every row alike.
 // The engine is the one DOCKER_HOST names (default: the local socket).
+// Also: `node -e 0` (Node's own floor), `pm2 --version` (pm2 5, another Node CLI) and, with
+// STIGMER_BENCH_HOME=DIR naming a home whose stack runs, `server status` (the table) against it.
 // Run: npm run build && node --import tsx bench/cliStartup.ts [runs] [--base OTHER_CHECKOUT/dist/cli.js]
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +47,21 @@ const cases: Record<string, Case> = {
 	},
 	'server status --json, no compile cache': { program: node, args: [cli, '--home', home, 'server', 'status', '--json'], env: { NODE_DISABLE_COMPILE_CACHE: '1' } },
 	'docker ps -a --filter (docker CLI)': { program: 'docker', args: ['ps', '-a', '--filter', 'label=ai.stigmer.bench=none'] },
+	'node -e 0 (Node itself)': { program: node, args: ['-e', '0'] },
 };
+// STIGMER_BENCH_HOME: a home whose stack runs (`server status` then asks a running container, as a user's does)
+const running = process.env.STIGMER_BENCH_HOME;
+if (running) {
+	cases['server status, running stack (table)'] = { program: node, args: [cli, '--home', running, 'server', 'status'] };
+	if (base) cases['base: server status, running stack (table)'] = { program: node, args: [base, '--home', running, 'server', 'status'] };
+}
+// pm2 5 (as bench/dashboard.ts runs it) when npx can fetch it: `pm2 --version`, another Node CLI's start-up
+try {
+	const pm2 = execFileSync('npx', ['--yes', '-p', 'pm2@5', '-c', 'command -v pm2'], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, PM2_HOME: home } }).trim();
+	cases['pm2 --version (pm2 5)'] = { program: node, args: [pm2, '--version'], env: { PM2_HOME: home } };
+} catch {
+	console.log('(pm2 not measured: npx could not fetch pm2@5)');
+}
 if (base) {
 	cases['base: stigmer --help'] = { program: node, args: [base, '--help'] };
 	cases['base: server status --json'] = { program: node, args: [base, '--home', home, 'server', 'status', '--json'] };

@@ -5,7 +5,7 @@ import { engineRefusal } from './engine/engineRefusals.js';
 import { UserError, UsageError, errorMessage } from './errors.js';
 import { StigmerHome } from './home/StigmerHome.js';
 import type { Command, CommandContext } from './commands/CommandContext.js';
-import { type CommandName, commandDefinitions, commandList } from './commands/definitions.js';
+import { type CommandName, commandDefinitions, commandList, helpPage } from './commands/definitions.js';
 import { parsePlainFlags } from './commands/plainFlags.js';
 
 type Loader = () => Promise<{ default: Command<never> }>;
@@ -92,10 +92,7 @@ async function printTopLevel(kind: 'help' | 'version', stdout: NodeJS.WriteStrea
 		stdout.write(`${packageVersion}\n`);
 		return exitCodes.ok;
 	}
-	const { default: meow } = await import('meow');
-	// package.json is passed in, so meow does not look for it
-	const cli = meow(helpText(), { importMeta: import.meta, argv: [], pkg: {}, description: packageDescription, autoHelp: false, autoVersion: false });
-	stdout.write(`${cli.help}\n`);
+	stdout.write(`${helpPage(helpText(), packageDescription)}\n`);
 	return exitCodes.ok;
 }
 

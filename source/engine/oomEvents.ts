@@ -72,14 +72,27 @@ export function oomUndecided(events: OomEvent[], record: OomRecord): boolean {
 	return events.some((e) => e.action === 'oom' && e.timeNano > record.seenUntilNano);
 }
 
+/**
+ * A time for the events API's `since`/`until`: seconds and nanoseconds ("1796603813.463000000"). Docker
+ * streams until a future `until`: the whole second rounded up made Docker 20.10 answer 0–1 s late
+ * (`server status` waited ~0.5 s on it), so Docker is asked until now. Podman 4.3 answers the opposite
+ * way: an `until` already past when it reads the request returns no event at all (a container's 6 events
+ * of 20 s before: 0 with now, 0 with now + 50 ms, 6 with the next whole second), so Podman keeps it.
+ */
+export function eventsApiTime(ms: number): string {
+	const whole = Math.floor(ms);
+	return `${Math.floor(whole / 1000)}.${String((whole % 1000) * 1e6).padStart(9, '0')}`;
+}
+
 /** The container's `oom` and `die` events since `sinceMs`, as far as the engine still remembers them. */
 export async function pastOomEvents(api: DockerApi, containerId: string, sinceMs: number, nowMs = Date.now()): Promise<OomEvent[]> {
 	const raw = (await api.docker.getEvents({
 		since: Math.floor(sinceMs / 1000),
-		until: Math.ceil(nowMs / 1000),
+		// events after `nowMs` are left to the next call (the record counts up to the last event it saw)
+		until: api.info?.platform === 'Podman Engine' ? Math.ceil(nowMs / 1000) : eventsApiTime(nowMs),
 		filters: { type: ['container'], container: [containerId], event: ['oom', 'die'] },
 		abortSignal: AbortSignal.timeout(5000),
-	} as Parameters<typeof api.docker.getEvents>[0])) as unknown;
+	} as unknown as Parameters<typeof api.docker.getEvents>[0])) as unknown;
 	const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : await readAll(raw as AsyncIterable<Buffer>);
 	const events: OomEvent[] = [];
 	for (const line of text.split('\n')) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ServiceStatus } from '../stack/ServiceStatus.js';
 import { dashboardReducer as reduce, type DashboardAction } from './dashboardReducer.js';
-import { type DashboardState, type ResourceSample, historySeconds, initialDashboardState } from './dashboardState.js';
+import { type DashboardState, type ResourceSample, historyCellMs, historySeconds, initialDashboardState } from './dashboardState.js';
 
 const native = (name: string, state: ServiceStatus['state'] = 'running'): ServiceStatus => ({ name, kind: 'native', state, health: null, restarts: 0, exitCode: null });
 const container = (state: ServiceStatus['state'] = 'running'): ServiceStatus => ({ name: 'agent-runner', kind: 'container', state, health: 'healthy', restarts: 0, exitCode: null, oomKilled: false });
@@ -99,14 +99,27 @@ test('the terminal handover keeps typed keys in order until attached, and ends',
 	assert.equal(reduce(state, { type: 'handover/typed', text: 'x' }), state, 'no handover: nothing kept');
 });
 
-test('stats keep about 60 s of history', () => {
-	const sample = (i: number): ResourceSample => ({ timeMs: i * 1000, cpuPercent: i, memoryBytes: i * 10, memoryLimitBytes: 1000, networkRxBytes: 0, networkTxBytes: 0, pids: 3 });
+test('stats keep 60 s of history, one cell per 5 s of the clock: the peak CPU and the last memory of its samples', () => {
+	const sample = (i: number, cpu = i): ResourceSample => ({ timeMs: i * 1000, cpuPercent: cpu, memoryBytes: i * 10, memoryLimitBytes: 1000, networkRxBytes: 0, networkTxBytes: 0, pids: 3 });
 	let state = initialDashboardState;
-	for (let i = 0; i < 100; i++) state = reduce(state, { type: 'stats/sampled', samples: { a: sample(i) } });
+	for (let i = 0; i < 100; i++) state = reduce(state, { type: 'stats/sampled', samples: { a: sample(i, i % 5 === 2 ? 50 : i) } });
 	const a = state.resources.a!;
-	assert.equal(a.cpuHistory.length, historySeconds);
-	assert.equal(a.cpuHistory.at(-1), 99);
-	assert.equal(a.memoryHistory.at(-1), 990);
+	assert.equal(a.cpuHistory.length, historySeconds / (historyCellMs / 1000));
+	assert.equal(a.cpuHistory.length, 12);
+	assert.deepEqual(a.cpuHistory.slice(-3), [89, 94, 99], 'the peak of each cell');
+	assert.deepEqual(a.memoryHistory.slice(-2), [940, 990], 'the last memory of each cell');
+	// a sample within the last cell changes that cell, not the history's length
+	const before = a.cpuHistory;
+	state = reduce(state, { type: 'stats/sampled', samples: { a: { ...sample(99), timeMs: 99_500, cpuPercent: 120 } } });
+	assert.equal(state.resources.a!.cpuHistory.length, before.length);
+	assert.equal(state.resources.a!.cpuHistory.at(-1), 120);
+	assert.deepEqual(state.resources.a!.cpuHistory.slice(0, -1), before.slice(0, -1));
+	// a first frame with no CPU figure leaves no mark
+	state = reduce(state, { type: 'stats/sampled', samples: { b: { ...sample(0), cpuPercent: Number.NaN } } });
+	assert.deepEqual(state.resources.b!.cpuHistory, []);
+	state = reduce(state, { type: 'stats/sampled', samples: { b: sample(1, 7) } });
+	assert.deepEqual(state.resources.b!.cpuHistory, [7]);
+	state = reduce(state, { type: 'stats/sampled', samples: { a: sample(100) } });
 	assert.equal(a.latest.pids, 3);
 	state = reduce(state, { type: 'stats/cleared', service: 'a' });
 	assert.equal(state.resources.a, undefined);

@@ -9,7 +9,8 @@ import {
 	type ServiceResources,
 	type StatusMessage,
 	type TerminalHandover,
-	historySeconds,
+	historyCellMs,
+	historyCells,
 } from './dashboardState.js';
 import { type ExecutionsAction, executionsReducer } from './executionsReducer.js';
 
@@ -198,10 +199,21 @@ function orderServices(services: ServiceStatus[]): ServiceStatus[] {
 }
 
 function addSample(current: ServiceResources | undefined, sample: ResourceSample): ServiceResources {
+	const cell = Math.floor(sample.timeMs / historyCellMs);
+	const next: ServiceResources = { latest: sample, cpuHistory: current?.cpuHistory ?? [], memoryHistory: [], memoryCell: cell };
 	// a stream's first frame has no CPU figure (NaN): it shows as '-' and leaves no mark in the sparkline
-	const cpuHistory = Number.isFinite(sample.cpuPercent) ? [...(current?.cpuHistory ?? []), sample.cpuPercent].slice(-historySeconds) : (current?.cpuHistory ?? []);
-	const memoryHistory = [...(current?.memoryHistory ?? []), sample.memoryBytes].slice(-historySeconds);
-	return { latest: sample, cpuHistory, memoryHistory };
+	if (Number.isFinite(sample.cpuPercent)) {
+		next.cpuHistory = intoCell(current?.cpuHistory ?? [], current?.cpuCell === cell, sample.cpuPercent, Math.max);
+		next.cpuCell = cell;
+	} else if (current?.cpuCell !== undefined) next.cpuCell = current.cpuCell;
+	next.memoryHistory = intoCell(current?.memoryHistory ?? [], current?.memoryCell === cell, sample.memoryBytes, (_last, value) => value);
+	return next;
+}
+
+/** The history with `value` in its last cell (`same`: the cell of its last value, merged), at most historyCells long. */
+function intoCell(history: number[], same: boolean, value: number, merge: (last: number, value: number) => number): number[] {
+	if (same && history.length > 0) return [...history.slice(0, -1), merge(history.at(-1)!, value)];
+	return [...history, value].slice(-historyCells);
 }
 
 function verb(kind: ServiceActionKind): string {

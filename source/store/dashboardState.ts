@@ -20,11 +20,22 @@ export interface ResourceSample {
 
 /** Seconds of CPU/memory history kept for the sparklines. */
 export const historySeconds = 60;
+/**
+ * One history cell (one sparkline character) per this many ms of the wall clock: 12 cells for the 60 s
+ * the sparklines' titles promise. A cell holds its samples' peak CPU and last memory, so a sparkline
+ * moves on every 5 s, not with every sample (each move costs an idle dashboard a frame).
+ */
+export const historyCellMs = 5000;
+export const historyCells = historySeconds / (historyCellMs / 1000);
 
 export interface ServiceResources {
 	latest: ResourceSample;
+	/** one value per history cell, oldest first */
 	cpuHistory: number[];
 	memoryHistory: number[];
+	/** the wall-clock cell (timeMs / historyCellMs) of each history's last value */
+	cpuCell?: number;
+	memoryCell?: number;
 }
 
 export type ServiceActionKind = 'start' | 'stop' | 'restart';

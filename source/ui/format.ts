@@ -19,6 +19,11 @@ export function formatPercent(percent: number | null | undefined): string {
 }
 
 /** 42s, 3m12s, 2h05m, 3d04h */
+/**
+ * An uptime or a duration as `docker ps` and pm2 show one: seconds under a minute, then minutes, hours
+ * and minutes, days and hours. Past the first minute the text changes once a minute, so an idle
+ * dashboard is not redrawn every second or two for its uptimes alone.
+ */
 export function formatUptime(startedAt: string | null | undefined, nowMs: number): string {
 	if (!startedAt) return '-';
 	const started = Date.parse(startedAt);
@@ -26,10 +31,19 @@ export function formatUptime(startedAt: string | null | undefined, nowMs: number
 	const seconds = Math.max(0, Math.floor((nowMs - started) / 1000));
 	if (seconds < 60) return `${seconds}s`;
 	const minutes = Math.floor(seconds / 60);
-	if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+	if (minutes < 60) return `${minutes}m`;
 	const hours = Math.floor(minutes / 60);
 	if (hours < 24) return `${hours}h${String(minutes % 60).padStart(2, '0')}m`;
 	return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, '0')}h`;
+}
+
+/** In how many ms `formatUptime(startedAt, nowMs)` shows another text (Infinity when it never will). */
+export function uptimeChangesInMs(startedAt: string | null | undefined, nowMs: number): number {
+	const started = startedAt ? Date.parse(startedAt) : Number.NaN;
+	if (!Number.isFinite(started)) return Number.POSITIVE_INFINITY;
+	const age = Math.max(0, nowMs - started);
+	const step = age < 60_000 ? 1000 : age < 24 * 3_600_000 ? 60_000 : 3_600_000;
+	return step - (age % step);
 }
 
 /** Local wall-clock time of a log line: 10:00:00.123 */

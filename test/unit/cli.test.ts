@@ -5,7 +5,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { acquireHomeLock } from '../../source/home/HomeLock.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
-import { splitGlobals } from '../../source/main.ts';
+import meow from 'meow';
+import { commandDefinitions, commandHelp, helpPage } from '../../source/commands/definitions.ts';
+import { helpText, splitGlobals } from '../../source/main.ts';
+import { packageDescription } from '../../source/version.ts';
 import { runCli } from '../helpers/cli.ts';
 
 test('global flags are taken out wherever they stand, and not after --', () => {
@@ -34,6 +37,13 @@ test('--help, --version and usage errors', async () => {
 	const sub = await runCli(['server', 'status', '--help']);
 	assert.equal(sub.code, 0);
 	assert.match(sub.stdout, /Usage: stigmer server status/);
+});
+
+test('`stigmer --help` is laid out as meow lays out the same text (it no longer loads meow for it)', () => {
+	const meowPage = (text: string, description: string | false) => meow(text, { importMeta: import.meta, argv: [], pkg: {}, description, autoHelp: false, autoVersion: false }).help;
+	assert.equal(helpPage(helpText(), packageDescription), meowPage(helpText(), packageDescription));
+	for (const definition of Object.values(commandDefinitions)) assert.equal(helpPage(commandHelp(definition)), meowPage(commandHelp(definition), false), definition.name);
+	assert.equal(helpPage('\n\n    one\n      two\n\n    three\n\n'), meowPage('\n\n    one\n      two\n\n    three\n\n', false));
 });
 
 test('the home lock: exclusive, and a stale lock is taken over', async () => {

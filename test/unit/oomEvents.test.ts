@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dieWindowMs, foldOomEvents, type OomEvent, oomUndecided } from '../../source/engine/oomEvents.ts';
+import { dieWindowMs, eventsApiTime, foldOomEvents, type OomEvent, oomUndecided } from '../../source/engine/oomEvents.ts';
 
 const t0 = Date.parse('2026-12-06T22:00:00Z');
 const at = (ms: number, action: OomEvent['action']): OomEvent => ({ action, timeNano: (t0 + ms) * 1e6 });
@@ -39,4 +39,10 @@ test('a process killed long before the main process counts apart; another contai
 	assert.equal(other.killedAt, null);
 	// a die with no oom before it (a kill, a crash) is no OOM kill
 	assert.equal(foldOomEvents(null, 'c1', [at(0, 'die')], t0 + 5000).killedAt, null);
+});
+
+test('the events API is asked until now to the millisecond, never a second rounded up (an engine waits for a future until)', () => {
+	assert.equal(eventsApiTime(Date.parse('2026-12-07T00:36:53.463Z')), '1796603813.463000000');
+	assert.equal(eventsApiTime(Date.parse('2026-12-07T00:36:53.000Z')), '1796603813.000000000');
+	assert.equal(eventsApiTime(Date.parse('2026-12-07T00:36:53.007Z') + 0.6), '1796603813.007000000');
 });

@@ -9,6 +9,7 @@ import { scrollAnchor } from '../../store/logView.js';
 import { useDashboardState } from '../hooks/useDashboardState.js';
 import { paneSource, useLogWindow } from '../hooks/useLogWindow.js';
 import { useNow } from '../hooks/useNow.js';
+import { uptimeChangesInMs } from '../format.js';
 import { type KeyEffect, keyEffect, splitKeys } from '../keyDispatch.js';
 import { EngineBanner } from './EngineBanner.js';
 import { ExecutionsTable, executionsTableHeight } from './ExecutionsTable.js';
@@ -52,11 +53,11 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 	const tableHeight = logHeight > 0 ? tableWanted : middle;
 	const model = useLogWindow(paneSource(store, state), state, columns, logHeight);
 	// the clock runs only for what the table on screen shows: uptimes of services, durations of running executions
-	const clockShown = showExecutions
-		? state.executions.rows.some((r) => r.status === 'running')
-		: state.services.some((s) => s.startedAt && (s.state === 'running' || s.state === 'starting' || s.state === 'restarting'));
+	const clockStarts = showExecutions
+		? state.executions.rows.filter((r) => r.status === 'running').map((r) => r.started_at)
+		: state.services.filter((s) => s.startedAt && (s.state === 'running' || s.state === 'starting' || s.state === 'restarting')).map((s) => s.startedAt);
 	const attached = state.handover?.phase === 'attached';
-	const nowMs = useNow(clockShown && !attached);
+	const nowMs = useNow(clockStarts.length > 0 && !attached ? (now) => Math.min(...clockStarts.map((at) => uptimeChangesInMs(at, now))) : null);
 
 	// Carries out what a key means (keyDispatch decides that from the state alone). A new function each
 	// render: it sees this render's pane window, which scrolling needs.

@@ -149,6 +149,19 @@ const columns: Column[] = [
 	},
 ];
 
+const statsColumns = columns.filter((c) => ['cpu', 'mem', 'net', 'pids', 'cpuHistory', 'memHistory'].includes(c.id));
+
+/** What a row's stats cells show (texts and colours): two samples that show the same draw the same row. */
+export function shownStats(service: ServiceStatus, resources: ServiceResources | undefined): string {
+	const row: RowData = { service, resources, action: undefined, nowMs: 0 };
+	return statsColumns
+		.map((c) => {
+			const cell = c.cell(row);
+			return `${cell.text}\u0000${cell.color ?? ''}`;
+		})
+		.join('\u0001');
+}
+
 /** starting, stopping, restarting or building: an action runs, or the service itself is coming up. */
 function inTransition({ service, action }: RowData): boolean {
 	if (action) return true;

@@ -3,13 +3,15 @@ import { test } from 'node:test';
 import { fixtureExecutions } from '../../dashboard/fixtureExecutions.js';
 import { dashboardReducer } from '../../store/dashboardReducer.js';
 import { type DashboardState, initialDashboardState } from '../../store/dashboardState.js';
+import type { ServiceStatus } from '../../stack/ServiceStatus.js';
 import { visibleChange } from './useDashboardState.js';
 
 const sample = { timeMs: 0, cpuPercent: 1, memoryBytes: 2, memoryLimitBytes: 3, networkRxBytes: 4, networkTxBytes: 5, pids: 6 };
 const rows = fixtureExecutions(Date.now());
-const base = dashboardReducer(initialDashboardState, { type: 'executions/upserted', summaries: rows });
-const executionsView = dashboardReducer(base, { type: 'view/toggle' });
 const after = (state: DashboardState, ...actions: Parameters<typeof dashboardReducer>[1][]) => actions.reduce(dashboardReducer, state);
+const running: ServiceStatus = { name: 'agent-runner', kind: 'container', state: 'running', health: 'healthy', restarts: 0, exitCode: null };
+const base = after(initialDashboardState, { type: 'services/replaced', services: [running] }, { type: 'executions/upserted', summaries: rows });
+const executionsView = dashboardReducer(base, { type: 'view/toggle' });
 
 test('stats are not drawn in the executions view, and are in the services view', () => {
 	const stats = { type: 'stats/sampled', samples: { 'agent-runner': sample } } as const;
@@ -17,6 +19,22 @@ test('stats are not drawn in the executions view, and are in the services view',
 	assert.equal(visibleChange(base, after(base, stats)), true);
 	// with anything else that shows, the change is drawn
 	assert.equal(visibleChange(executionsView, after(executionsView, stats, { type: 'logs/appended' })), true);
+});
+
+test('a sample that the services table shows as it shows the last one is not drawn', () => {
+	const at = (timeMs: number, cpuPercent: number, memoryBytes: number, networkRxBytes = 4) => ({
+		type: 'stats/sampled' as const,
+		samples: { 'agent-runner': { ...sample, timeMs, cpuPercent, memoryBytes: memoryBytes * 2 ** 20, memoryLimitBytes: 2 ** 30, networkRxBytes } },
+	});
+	const shown = after(base, at(1000, 0.01, 32));
+	assert.equal(visibleChange(shown, after(shown, at(3000, 0.02, 32.01))), false, '0.0 % and 32M again, in the same sparkline cell');
+	assert.equal(visibleChange(shown, after(shown, at(3000, 0.3, 32))), true, 'the CPU figure changed');
+	assert.equal(visibleChange(shown, after(shown, at(3000, 0.01, 48))), true, 'the memory changed');
+	assert.equal(visibleChange(shown, after(shown, at(3000, 0.01, 32, 900_000))), true, 'the network changed');
+	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32))), true, 'a new sparkline cell');
+	// a service not in the table: nothing drawn
+	const other = { type: 'stats/sampled' as const, samples: { elsewhere: sample } };
+	assert.equal(visibleChange(shown, after(shown, other)), false);
 });
 
 test('logs are not drawn while an execution fills the pane', () => {
