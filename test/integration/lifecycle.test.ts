@@ -166,12 +166,11 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		assert.ok(inspect.Config.Env.includes('EXAMPLE=1'));
 	});
 
-	// Podman 4.3 sends no `oom` event and leaves OOMKilled false when the kernel kills the service (not
-	// the container's pid 1): it gives stigmer nothing to tell an OOM kill by (README, "Supported engines").
 	// Every Docker sends `oom` events; 26+ clears OOMKilled when the restart policy starts the container
-	// again, and stigmer keeps what it saw in the home.
-	const noOomSignal = process.env.STIGMER_TEST_ENGINE === 'podman' && 'Podman 4.3 reports no OOM kill of a process other than pid 1';
-	test('an out-of-memory kill of the service shows as oomKilled, with its time, after the restart too; start clears it', { skip: noOomSignal }, async () => {
+	// again, and stigmer keeps what it saw in the home. Podman 4.3 sends no `oom` event and leaves
+	// OOMKilled false when the kernel kills the service (not the container's pid 1): there stigmer reads
+	// the `died` event's exit code and the container's cgroup counter (engine/oomEvents.ts).
+	test('an out-of-memory kill of the service shows as oomKilled, with its time, after the restart too; start clears it', async () => {
 		home.writeConfig(`agentRunner:\n  port: ${home.port}\n  memory: 64m\nservices: {}\n`);
 		const r = await home.cli(['server', 'start']);
 		assert.equal(r.code, 0, r.stderr);
@@ -202,7 +201,7 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		assert.equal(row(await status(home), 'agent-runner').oomKilledAt, undefined);
 	});
 
-	test('a process inside the container killed by the OOM killer is counted while the container lives on', { skip: noOomSignal }, async () => {
+	test('a process inside the container killed by the OOM killer is counted while the container lives on', async () => {
 		const [id] = containersOf(home.dir);
 		const before = row(await status(home), 'agent-runner');
 		// a pipe's reader that keeps 200 MB, marked as the OOM killer's first choice (oom_score_adj 1000,
