@@ -1,5 +1,5 @@
 // Issue 21: an OOM kill of the runner's main process → shown in the dashboard (its EXIT column reads
-// `OOM`), timed from the engine's own `oom` event, and still shown after the restart policy started the
+// `OOM`), timed from the engine's own `oom` event (Podman: its `died` event), and still shown after the restart policy started the
 // container again. On the engine DOCKER_HOST names (docker in docker: inside its network namespace).
 // Median of --runs (default 3). Usage: npx tsc -p . && npx tsx bench/oomDashboard.ts [--runs N]
 import { execFileSync } from 'node:child_process';
@@ -10,6 +10,19 @@ import { median } from './benchStats.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+
+function podmanDied(id: string, since: number): number[] {
+	try {
+		const out = execFileSync('podman', ['events', '--stream=false', '--since', String(since), '--filter', `container=${id}`, '--filter', 'event=died', '--format', '{{.Time}}'], { encoding: 'utf8' });
+		// "2026-12-07 00:36:12.844743646 +0000 UTC": ns precision lost to ms, enough here
+		return out
+			.split('\n')
+			.filter(Boolean)
+			.map((line) => Date.parse(line.replace(/^(\S+) (\S+) ([+-]\d\d)(\d\d) \S+$/, '$1T$2$3:$4')) * 1e6);
+	} catch {
+		return [];
+	}
+}
 
 const home = await makeTestHome('stigmer-bench-oom-');
 const latencies: number[] = [];
@@ -37,6 +50,9 @@ try {
 				.split('\n')
 				.filter(Boolean)
 				.map(Number);
+			// Podman sends no `oom` event (and its compat endpoint answers nothing to an absolute --until): the
+			// kill's time is its `died` event's, read from its own events (the kill precedes it by milliseconds)
+			if (oom.length === 0) oom.push(...podmanDied(id, since));
 			if (oom.length > 0) latencies.push(shownMs - Math.min(...oom) / 1e6);
 			// still there once the restart policy has started it again
 			await terminal.waitFor('running again, OOM kept', (screen) => /agent-runner\s+running.*\bOOM\b/.test(screen), 30_000);
