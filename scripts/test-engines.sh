@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The engine matrix (`npm run test:engines -- [ENGINE...]`): the engine-dependent tests against each
-# container engine in turn, one engine at a time, then one summary. Exit 1 when any engine fails.
+# container engine in turn, one engine at a time (STIGMER_ENGINES_PARALLEL=1: all at once, each
+# printed whole when all have ended), then one summary. Exit 1 when any engine fails.
 #   docker    the host's engine (/var/run/docker.sock; Debian 12's Docker 20.10)
 #   podman    Podman 4.3's Docker-compatible API (scripts/engines/podman.sh), rootful, on the host
 #   docker26  Docker 26.1 in a container (scripts/engines/dind.sh 26)
@@ -90,15 +91,38 @@ run_engine() {
 }
 
 failed=0
-for engine in "${engines[@]}"; do
-  started=$(date +%s)
-  run_engine "$engine"
-  code=$?
-  seconds=$(( $(date +%s) - started ))
-  log=$logdir/$engine.log
-  [ "$code" = 0 ] || failed=1
-  result[$engine]="$(summary_line "$engine" 9 "$code" "$seconds" "$log" "not run (provisioning failed)")"
-done
+if [ "${STIGMER_ENGINES_PARALLEL:-0}" = 1 ] && [ ${#engines[@]} -gt 1 ]; then
+  # Side by side: each engine's run in the background, its output in its log only, printed whole (in
+  # the engines' order) once all have ended. They share nothing but the CPUs and the host's engine
+  # (which only `docker save`s the images to them): each has its own socket, containers and homes, the
+  # free ports the tests pick are their own (docker in docker runs in its own network namespace, and
+  # Podman's tests on the host's loopback pick free ports as every test does).
+  declare -A pid started_at
+  for engine in "${engines[@]}"; do
+    started_at[$engine]=$(date +%s)
+    echo "== engine $engine: running beside the others (log: $logdir/$engine.out)"
+    run_engine "$engine" >"$logdir/$engine.out" 2>&1 &
+    pid[$engine]=$!
+  done
+  for engine in "${engines[@]}"; do
+    wait "${pid[$engine]}"
+    code=$?
+    seconds=$(( $(date +%s) - ${started_at[$engine]} ))
+    cat "$logdir/$engine.out"
+    [ "$code" = 0 ] || failed=1
+    result[$engine]="$(summary_line "$engine" 9 "$code" "$seconds" "$logdir/$engine.log" "not run (provisioning failed)")"
+  done
+else
+  for engine in "${engines[@]}"; do
+    started=$(date +%s)
+    run_engine "$engine"
+    code=$?
+    seconds=$(( $(date +%s) - started ))
+    log=$logdir/$engine.log
+    [ "$code" = 0 ] || failed=1
+    result[$engine]="$(summary_line "$engine" 9 "$code" "$seconds" "$log" "not run (provisioning failed)")"
+  done
+fi
 
 echo
 echo "== engine matrix (${#files[@]} test files; logs in $logdir)"

@@ -116,10 +116,12 @@ export async function pastOomEvents(api: DockerApi, containerId: string, sinceMs
 async function dockerEvents(api: DockerApi, containerId: string, sinceMs: number, nowMs: number): Promise<string> {
 	const raw = (await api.docker.getEvents({
 		since: Math.floor(sinceMs / 1000),
-		until: Math.ceil(nowMs / 1000),
+		// to the millisecond: Docker holds the answer until `until` has passed, so a whole second rounded
+		// up kept every `server status` waiting 0–1 s (0.95 s measured against 0.03 s)
+		until: (nowMs / 1000).toFixed(3),
 		filters: { type: ['container'], container: [containerId], event: ['oom', 'die'] },
 		abortSignal: AbortSignal.timeout(5000),
-	} as Parameters<typeof api.docker.getEvents>[0])) as unknown;
+	} as unknown as Parameters<typeof api.docker.getEvents>[0])) as unknown;
 	return Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : await readAll(raw as AsyncIterable<Buffer>);
 }
 
