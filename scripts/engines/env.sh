@@ -11,6 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 engine=${1:?usage: env.sh docker|podman|podman5|docker26|docker28}
+# how long provisioning took (seconds), on stderr: a fresh machine's CI time is the cached one plus these
+started=$SECONDS
+trap 'echo "engines/$engine: provisioned in $((SECONDS - started)) s" >&2' EXIT
 case "$engine" in
   docker)
     bash scripts/ensure-engine.sh >&2
