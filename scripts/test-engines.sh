@@ -59,6 +59,8 @@ left_out() {
     case "$file" in
       test/integration/logs.test.ts)
         echo "Podman 5.4 stamps container log lines to the second too (5 of 12 fail there: merging in time order with natives, --since, a recreate within the second of the last line)"; return 0 ;;
+      test/integration/containerStats.test.ts)
+        echo "Podman 5.4 on cgroup v1 sends the cgroup's RSS as memory usage (108 KiB where the kernel's usage less inactive files is 428 KiB), so the dashboard's memory is below the cgroup's; CPU agrees (2 of 2 fail on memory)"; return 0 ;;
     esac
   fi
   if [ "$engine" = docker26 ] || [ "$engine" = docker28 ]; then
