@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The engine matrix (`npm run test:engines -- [ENGINE...]`): the engine-dependent tests against each
-# container engine in turn, one engine at a time, then one summary. Exit 1 when any engine fails.
+# container engine in turn, one engine at a time (STIGMER_ENGINES_PARALLEL=1: all at once, each
+# printed whole when all have ended), then one summary. Exit 1 when any engine fails.
 #   docker    the host's engine (/var/run/docker.sock; Debian 12's Docker 20.10)
 #   podman    Podman 4.3's Docker-compatible API (scripts/engines/podman.sh), rootful, on the host
+#   podman5   Podman 5.4 (Debian trixie's) in a container (scripts/engines/podman5.sh), rootful
 #   docker26  Docker 26.1 in a container (scripts/engines/dind.sh 26)
 #   docker28  Docker 28.5 in a container with DOCKER_MIN_API_VERSION=1.44 (scripts/engines/dind.sh 28)
 # Default: podman docker26 docker28 (`npm test` already runs everything on the host's engine).
@@ -49,8 +51,14 @@ left_out() {
         echo "Podman 4.3 stamps container log lines to the second, so merging them in time order with natives and --since are exact to the second only"; return 0 ;;
       test/integration/agent-runner-container.test.ts)
         echo "Podman 4.3 builds OCI images, which keep no HEALTHCHECK, and lists CapDrop ALL expanded in inspect (CapEff is 0 all the same): 2 of 5 fail there"; return 0 ;;
-      test/integration/remoteMode.test.ts)
-        echo "its fixtures assume Docker's default bridge (the LLM forward on its gateway: port 0 on Podman's 10.88.0.1) and Docker's inspect (Podman lists named volumes in HostConfig.Binds): 2 of 10 fail there"; return 0 ;;
+    esac
+  fi
+  if [ "$engine" = podman5 ]; then
+    case "$file" in
+      test/integration/logs.test.ts)
+        echo "Podman 5.4 stamps container log lines to the second too (5 of 12 fail there: merging in time order with natives, --since, a recreate within the second of the last line)"; return 0 ;;
+      test/integration/containerStats.test.ts)
+        echo "Podman 5.4 on cgroup v1 sends the cgroup's RSS as memory usage (108 KiB where the kernel's usage less inactive files is 428 KiB), so the dashboard's memory is below the cgroup's; CPU agrees (2 of 2 fail on memory)"; return 0 ;;
     esac
   fi
   if [ "$engine" = docker26 ] || [ "$engine" = docker28 ]; then
@@ -90,15 +98,38 @@ run_engine() {
 }
 
 failed=0
-for engine in "${engines[@]}"; do
-  started=$(date +%s)
-  run_engine "$engine"
-  code=$?
-  seconds=$(( $(date +%s) - started ))
-  log=$logdir/$engine.log
-  [ "$code" = 0 ] || failed=1
-  result[$engine]="$(summary_line "$engine" 9 "$code" "$seconds" "$log" "not run (provisioning failed)")"
-done
+if [ "${STIGMER_ENGINES_PARALLEL:-0}" = 1 ] && [ ${#engines[@]} -gt 1 ]; then
+  # Side by side: each engine's run in the background, its output in its log only, printed whole (in
+  # the engines' order) once all have ended. They share nothing but the CPUs and the host's engine
+  # (which only `docker save`s the images to them): each has its own socket, containers and homes, the
+  # free ports the tests pick are their own (docker in docker runs in its own network namespace, and
+  # Podman's tests on the host's loopback pick free ports as every test does).
+  declare -A pid started_at
+  for engine in "${engines[@]}"; do
+    started_at[$engine]=$(date +%s)
+    echo "== engine $engine: running beside the others (log: $logdir/$engine.out)"
+    run_engine "$engine" >"$logdir/$engine.out" 2>&1 &
+    pid[$engine]=$!
+  done
+  for engine in "${engines[@]}"; do
+    wait "${pid[$engine]}"
+    code=$?
+    seconds=$(( $(date +%s) - ${started_at[$engine]} ))
+    cat "$logdir/$engine.out"
+    [ "$code" = 0 ] || failed=1
+    result[$engine]="$(summary_line "$engine" 9 "$code" "$seconds" "$logdir/$engine.log" "not run (provisioning failed)")"
+  done
+else
+  for engine in "${engines[@]}"; do
+    started=$(date +%s)
+    run_engine "$engine"
+    code=$?
+    seconds=$(( $(date +%s) - started ))
+    log=$logdir/$engine.log
+    [ "$code" = 0 ] || failed=1
+    result[$engine]="$(summary_line "$engine" 9 "$code" "$seconds" "$log" "not run (provisioning failed)")"
+  done
+fi
 
 echo
 echo "== engine matrix (${#files[@]} test files; logs in $logdir)"

@@ -27,7 +27,8 @@ import { readLogs } from '../logs/readLogs.js';
 import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
 import { llmForwardRow, nativeRow, type ServiceStatus } from '../stack/ServiceStatus.js';
 import { oomNote, refreshOomRecord, withOom } from '../stack/oomStatus.js';
-import { dieWindowMs } from '../engine/oomEvents.js';
+import { dieWindowMs, engineSendsNoOom } from '../engine/oomEvents.js';
+import { cgroupOomCounter } from '../platform/cgroupOomKills.js';
 import { normalizeTime } from '../logs/LogLine.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
@@ -259,6 +260,30 @@ export class RealBackend implements DashboardBackend {
 		};
 		let oomTimer: NodeJS.Timeout | null = null;
 		signal.addEventListener('abort', () => oomTimer && clearTimeout(oomTimer), { once: true });
+		// Podman sends no `oom` event: the container's cgroup counter, read every second while it runs (one
+		// small file), says when the OOM killer ended a process inside (stack/oomStatus.ts counts it)
+		let cgroupWatch: { start: string; timer: NodeJS.Timeout } | null = null;
+		const stopCgroupWatch = () => {
+			if (cgroupWatch) clearInterval(cgroupWatch.timer);
+			cgroupWatch = null;
+		};
+		signal.addEventListener('abort', stopCgroupWatch, { once: true });
+		const watchCgroupOom = (found: Awaited<ReturnType<typeof currentContainer>>) => {
+			const start = found?.State.Running && engineSendsNoOom(api) ? `${found.Id} ${found.State.StartedAt}` : null;
+			if (cgroupWatch?.start === start) return;
+			stopCgroupWatch();
+			const read = found && start ? cgroupOomCounter(found.State.Pid, found.Id) : null;
+			if (!read || !start) return;
+			let last = read();
+			cgroupWatch = {
+				start,
+				timer: setInterval(() => {
+					const now = read();
+					if (now !== null && now !== last) resync();
+					last = now;
+				}, 1000),
+			};
+		};
 		let oomShown: string | null = null;
 		const inspect = async () => {
 			const found = await currentContainer(api, this.home);
@@ -286,6 +311,7 @@ export class RealBackend implements DashboardBackend {
 			shown = { found, row };
 			sink.dispatch({ type: 'service/updated', status: row });
 			scheduleHealth(found);
+			watchCgroupOom(found);
 			if (found?.State.Running) startStats(found.Id);
 			else {
 				stopStats();

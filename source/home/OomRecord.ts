@@ -16,6 +16,8 @@ export interface OomRecord {
 	lastProcessKillAt: string | null;
 	/** the engine's events up to this time (ns) are counted */
 	seenUntilNano: number;
+	/** where the engine sends no `oom` event (Podman): the cgroup's OOM counter at the last read, for the start it counts from */
+	cgroup?: { startedAt: string; count: number };
 }
 
 export const oomRecordFile = (home: StigmerHome) => path.join(home.runDir, 'oom.json');

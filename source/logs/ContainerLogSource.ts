@@ -151,7 +151,7 @@ export class ContainerLogSource {
 		if (cursor) {
 			let skip = cursor.count;
 			out = lines.filter((line) => {
-				if (line.time < cursor.time) return false;
+				if (line.time < cursor.time && !sameSecondOnSecondStamps(line.time, cursor)) return false;
 				if (line.time === cursor.time && skip > 0) {
 					skip--;
 					return false;
@@ -285,4 +285,15 @@ export class ContainerLogSource {
 			throw error;
 		}
 	}
+}
+
+/**
+ * Podman (4.3 and 5.4) stamps container lines to the second: a line written after the follow began
+ * (the cursor is then that moment, with no line seen at it) but within the same second reads as older
+ * than it, and was dropped — `logs -f -n 0` started just before its container never showed the
+ * container's first lines. Such a line is no older than the cursor's second: kept (on those engines
+ * `-n 0` may so show a line of the second before it began).
+ */
+function sameSecondOnSecondStamps(time: string, cursor: { time: string; count: number }): boolean {
+	return cursor.count === 0 && time.endsWith('.000000000Z') && time.slice(0, 19) === cursor.time.slice(0, 19);
 }

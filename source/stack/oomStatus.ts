@@ -1,10 +1,14 @@
 // OOM kills in the status row (status and the dashboard alike): the home's record (home/OomRecord.ts)
-// brought up to date with the engine's events (engine/oomEvents.ts).
+// brought up to date with the engine's events (engine/oomEvents.ts) and, where the engine sends no `oom`
+// event (Podman), with the container's cgroup counter read on this machine (platform/cgroupOomKills.ts):
+// a kill inside is then dated when it was first read, not when it happened (the dashboard reads every
+// second, `status` when it runs).
 import type { ContainerInspect } from '../engine/ContainerService.js';
 import type { DockerApi } from '../engine/DockerApi.js';
-import { foldOomEvents, oomUndecided, pastOomEvents } from '../engine/oomEvents.js';
+import { engineSendsNoOom, foldOomEvents, oomUndecided, pastOomEvents } from '../engine/oomEvents.js';
 import { type OomRecord, oomSeen, readOomRecord, writeOomRecord } from '../home/OomRecord.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
+import { cgroupOomKills } from '../platform/cgroupOomKills.js';
 import type { ServiceStatus } from './ServiceStatus.js';
 
 export interface OomState {
@@ -25,7 +29,9 @@ export async function refreshOomRecord(api: DockerApi, home: StigmerHome, inspec
 	} catch {
 		return { record: known, undecided: false }; // an engine that cannot list past events: what the home knows
 	}
-	const record = foldOomEvents(known, inspect.Id, events, nowMs);
+	const noOomEvents = engineSendsNoOom(api);
+	const record = foldOomEvents(known, inspect.Id, events, nowMs, noOomEvents);
+	if (noOomEvents && inspect.State.Running) countFromCgroup(record, inspect, nowMs);
 	if (oomSeen(record) && JSON.stringify(record) !== JSON.stringify(known)) {
 		try {
 			home.ensureLayout();
@@ -35,6 +41,18 @@ export async function refreshOomRecord(api: DockerApi, home: StigmerHome, inspec
 		}
 	}
 	return { record: oomSeen(record) ? record : null, undecided: oomUndecided(events, record) };
+}
+
+/** Kills inside the container the cgroup counted since the container's start and the record does not hold yet. */
+function countFromCgroup(record: OomRecord, inspect: ContainerInspect, nowMs: number): void {
+	const count = cgroupOomKills(inspect.State.Pid, inspect.Id);
+	if (count === null) return;
+	const counted = record.cgroup?.startedAt === inspect.State.StartedAt ? record.cgroup.count : 0;
+	if (count > counted) {
+		record.processKills += count - counted;
+		record.lastProcessKillAt = new Date(nowMs).toISOString();
+	}
+	if (count > 0 || record.cgroup) record.cgroup = { startedAt: inspect.State.StartedAt, count };
 }
 
 /** The row with what the record says: oomKilled and when, and the processes killed inside. */

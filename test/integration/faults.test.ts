@@ -411,6 +411,10 @@ describe('a full disk under the home', { timeout: 180_000 }, () => {
 describe("a full disk under the runner's data", { timeout: 300_000 }, () => {
 	test('start ends with one clear line naming the file system, no traceback, and stop leaves nothing', async (t) => {
 		if (process.getuid?.() !== 0) return t.skip('needs root to mount a small tmpfs');
+		// an engine in a container (docker in docker, Podman 5) has its own copy of /tmp's mounts, taken
+		// when it started: this host's root mount is private, so the tmpfs mounted here never reaches it
+		// and the runner starts on the directory beneath (Docker 28.5: started, exit 0 instead of 1)
+		if (/^(docker2\d|podman5)$/.test(process.env.STIGMER_TEST_ENGINE ?? '')) return t.skip('the engine runs in a container that does not see mounts made on the host after it started');
 		const home = await makeTestHome('stigmer-faults-');
 		t.after(() => home.cleanup());
 		const data = path.join(home.dir, 'data', 'agent-runner');

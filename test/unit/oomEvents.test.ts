@@ -46,3 +46,16 @@ test('the events API is asked until now to the millisecond, never a second round
 	assert.equal(eventsApiTime(Date.parse('2026-12-07T00:36:53.000Z')), '1796603813.000000000');
 	assert.equal(eventsApiTime(Date.parse('2026-12-07T00:36:53.007Z') + 0.6), '1796603813.007000000');
 });
+
+test('where the engine sends no oom event (Podman), a die by SIGKILL that no kill or stop came before is the main process', () => {
+	const die137 = (ms: number): OomEvent => ({ ...at(ms, 'die'), exitCode: 137 });
+	assert.equal(foldOomEvents(null, 'c1', [die137(0)], t0 + 1000, true).killedAt, new Date(t0).toISOString());
+	// on Docker the same die is a kill with no oom event: not the OOM killer's
+	assert.equal(foldOomEvents(null, 'c1', [die137(0)], t0 + 1000, false).killedAt, null);
+	// the user's kill or stop (stop's SIGKILL after its timeout) came first: not an OOM kill
+	assert.equal(foldOomEvents(null, 'c1', [at(0, 'kill'), die137(50)], t0 + 1000, true).killedAt, null);
+	assert.equal(foldOomEvents(null, 'c1', [at(0, 'stop'), die137(10_000)], t0 + 11_000, true).killedAt, null);
+	// another exit code (a crash, a stop honoured) is no OOM kill; a user kill long before does not hide a later one
+	assert.equal(foldOomEvents(null, 'c1', [{ ...at(0, 'die'), exitCode: 1 }], t0 + 1000, true).killedAt, null);
+	assert.equal(foldOomEvents(null, 'c1', [at(0, 'kill'), die137(120_000)], t0 + 121_000, true).killedAt, new Date(t0 + 120_000).toISOString());
+});
