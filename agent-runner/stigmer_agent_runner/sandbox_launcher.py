@@ -33,7 +33,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import budgets
 from . import config as names
-from . import netpolicy
+from . import netpolicy, netsupervisor
 
 # Capabilities the launcher needs (bit numbers of linux/capability.h).
 CAP_CHOWN, CAP_SETGID, CAP_SETUID = 0, 6, 7
@@ -207,10 +207,15 @@ def set_limits(settings: Settings, file_size: int) -> None:
 
 class Launcher:
     def __init__(self, settings: Settings, sock: socket.socket, service_pid: int,
-                 network: Tuple[Optional[netpolicy.Filter], Optional[str]] = (None, "not prepared")) -> None:
+                 network: Tuple[Optional[netpolicy.Filter], Optional[str]] = (None, "not prepared"),
+                 supervised: Tuple[Optional[netpolicy.Filter], Optional[str]] = (None, "not prepared")) -> None:
         self.settings = settings
-        # the filter of the network policy, or why it cannot be enforced (then no command runs)
+        # the filter of policy none, or why it cannot be enforced (then no command runs)
         self.network_filter, self.network_problem = network
+        # the notifying filter of policies internet and allow, or why it cannot be enforced
+        self.supervised_filter, self.supervised_problem = supervised
+        self.poller = select.poll()
+        self.statuses: Dict[int, Tuple[int, bytes]] = {}  # status pipe of a supervised run -> (its pid, unread)
         self.sock = sock
         self.service_pid = service_pid
         self.slot_execution: Dict[int, str] = {}  # slot -> workspace directory
@@ -302,29 +307,76 @@ class Launcher:
         if len(fds) != 2:
             raise ValueError("run needs the stdout and stderr pipes")
         try:
-            netpolicy.check(self.settings.network if network is None else str(network))
+            policy = netpolicy.check(self.settings.network if network is None else str(network))
         except netpolicy.PolicyError as error:
             raise ValueError(str(error)) from None
-        if self.network_filter is None:
-            raise ValueError(f"the command was not run: {self.network_problem}")
+        installer, problem = ((self.network_filter, self.network_problem) if policy == netpolicy.NONE
+                              else (self.supervised_filter, self.supervised_problem))
+        if installer is None:
+            raise ValueError(f"the command was not run: {problem}")
         directory = self.slot_execution[slot]
         ident = self.settings.slot_id(slot)
         file_size = self.budget_file_size(slot, ident, directory)
-        pid = os.fork()
-        if pid == 0:
-            self.exec_command(ident, directory, command, fds, file_size)
+        if policy == netpolicy.NONE:
+            pid = os.fork()
+            if pid == 0:
+                self.exec_command(installer, ident, directory, command, fds, file_size)
+        else:
+            pid = self.start_supervised(installer, policy, ident, directory, command, fds, file_size)
         self.children[pid] = ("run", request_id, slot)
         self.watcher.command_started(slot)
         self.reply(request_id, ok=True, pid=pid)
 
-    def exec_command(self, ident: int, directory: str, command: str, fds: List[int], file_size: int) -> None:
-        """In the forked child: never returns."""
+    def start_supervised(self, installer: netpolicy.Filter, policy: str, ident: int, directory: str, command: str,
+                         fds: List[int], file_size: int) -> int:
+        """Policies internet and allow: a supervisor process (netsupervisor.py) that starts the command."""
+        status_r, status_w = os.pipe2(os.O_CLOEXEC)
+        pid = os.fork()
+        if pid == 0:
+            os.close(status_r)
+            netsupervisor.run_supervised(installer, policy, ident, fds, status_w, lambda hand_over: self.exec_command(
+                installer, ident, directory, command, fds, file_size, hand_over))
+        os.close(status_w)
+        self.statuses[status_r] = (pid, b"")
+        self.poller.register(status_r, select.POLLIN)
+        return pid
+
+    def read_status(self, fd: int) -> None:
+        """A supervised run's lines: its command's exit, and destinations the policy refused."""
+        pid, unread = self.statuses[fd]
+        data = os.read(fd, 4096)
+        if not data:
+            self.poller.unregister(fd)
+            os.close(fd)
+            del self.statuses[fd]
+            return
+        unread += data
+        *lines, unread = unread.split(b"\n")
+        self.statuses[fd] = (pid, unread)
+        for line in lines:
+            word, _, rest = line.decode(errors="replace").partition(" ")
+            kind, request_id, slot = self.children.get(pid, (None, None, -1))
+            if word == "exit" and kind == "run":
+                self.children[pid] = ("supervisor", None, slot)
+                code = int(rest)
+                self.command_exited(request_id, slot, code)
+            elif word == "refused" and slot >= 0:
+                destination, _, reason = rest.partition("\t")
+                self.send({"event": "network", "slot": slot, "destination": destination, "reason": reason})
+
+    def exec_command(self, installer: netpolicy.Filter, ident: int, directory: str, command: str, fds: List[int],
+                     file_size: int, hand_over: Optional[Any] = None) -> None:
+        """In the forked child: never returns. hand_over(listener): a supervised filter's listener goes there."""
         try:
             null = os.open("/dev/null", os.O_RDONLY)
             os.dup2(null, 0)
             os.dup2(fds[0], 1)
             os.dup2(fds[1], 2)
-            os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+            if installer.notify:  # the magic fd carries the listener to the supervisor
+                os.closerange(3, installer.magic_fd)
+                os.closerange(installer.magic_fd + 1, os.sysconf("SC_OPEN_MAX"))
+            else:
+                os.closerange(3, os.sysconf("SC_OPEN_MAX"))
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
@@ -332,8 +384,9 @@ class Launcher:
             with open("/proc/self/oom_score_adj", "w") as handle:
                 handle.write("1000")  # the OOM killer takes sandbox processes before the service
             set_limits(self.settings, file_size)
-            assert self.network_filter is not None
-            self.network_filter.install()  # inherited by every descendant; setuid below keeps it
+            listener = installer.install()  # inherited by every descendant; setuid below keeps it
+            if listener is not None and hand_over is not None:
+                hand_over(listener)
             become(ident, ident, [])
             os.umask(0o007)
             os.chdir(directory)
@@ -391,13 +444,14 @@ class Launcher:
             code = os.waitstatus_to_exitcode(status)
             if pid == self.service_pid:
                 return code if code >= 0 else 128 - code
+            for fd, (owner, _) in list(self.statuses.items()):
+                while owner == pid and fd in self.statuses:  # its last lines first (its exit, say)
+                    self.read_status(fd)
             kind, request_id, slot = self.children.pop(pid, (None, None, -1))
-            if kind == "run":
-                self.watcher.command_exited(slot)
-                for breach in self.watcher.tick(now_too=True):
-                    self.enforce(breach)
-                self.send({"event": "exit", "id": request_id, "code": code if code >= 0 else 128 - code,
-                           "signal": -code if code < 0 else None})
+            if kind == "run":  # a supervised run whose supervisor died before its command's exit: that is it
+                self.command_exited(request_id, slot, code)
+            elif kind == "supervisor":
+                pass
             elif kind is not None:
                 self.busy.pop(slot, None)
                 if kind == "release":
@@ -405,6 +459,13 @@ class Launcher:
                 if request_id is not None:  # None: the launcher's own kill (a budget)
                     self.reply(request_id, ok=code == 0, **({} if code == 0 else {"error": f"{kind} of slot {slot} failed"}))
                 self.next_waiting(slot)
+
+    def command_exited(self, request_id: Any, slot: int, code: int) -> None:
+        self.watcher.command_exited(slot)
+        for breach in self.watcher.tick(now_too=True):
+            self.enforce(breach)
+        self.send({"event": "exit", "id": request_id, "code": code if code >= 0 else 128 - code,
+                   "signal": -code if code < 0 else None})
 
     def next_waiting(self, slot: int) -> None:
         waiting = self.waiting.get(slot)
@@ -462,13 +523,15 @@ class Launcher:
         signal.set_wakeup_fd(wake_w)
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
             signal.signal(sig, lambda *_: None)
-        poller = select.poll()
+        poller = self.poller
         poller.register(self.sock, select.POLLIN)
         poller.register(wake_r, select.POLLIN)
         socket_open = True
         while True:
             for fd, _ in poller.poll(self.watcher.timeout_ms()):
-                if fd == wake_r:
+                if fd in self.statuses:
+                    self.read_status(fd)
+                elif fd == wake_r:
                     for sig in os.read(wake_r, 512):
                         if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
                             self.forward(sig)
@@ -559,11 +622,18 @@ def main(argv: List[str]) -> int:
     # Root walks the slots' directories through their groups (it has no DAC capability).
     os.setgroups(slot_groups)
     # While the service imports (about a second), not before: ctypes, the program and a probe child.
-    network = netpolicy.prepare(settings.network)
+    network = netpolicy.prepare(netpolicy.NONE)
+    supervised = netsupervisor.prepare(settings.slot_id(0))
+    problem = network[1] if settings.network == netpolicy.NONE else supervised[1]
     print(f"sandbox launcher: commands' network policy {settings.network}: "
-          + (f"enforced (seccomp filter, {network[0].arch})" if network[0] else f"NOT ENFORCED, no command will run: {network[1]}"),
+          + (f"NOT ENFORCED, no command will run: {problem}" if problem else
+             f"enforced (seccomp filter{'' if settings.network == netpolicy.NONE else ' and supervisor'}, {machine_of(network)})"),
           file=sys.stderr, flush=True)
-    return Launcher(settings, parent_end, pid, network).serve()
+    return Launcher(settings, parent_end, pid, network, supervised).serve()
+
+
+def machine_of(network: Tuple[Optional[netpolicy.Filter], Optional[str]]) -> str:
+    return network[0].arch if network[0] else netpolicy.machine()
 
 
 if __name__ == "__main__":
