@@ -46,6 +46,8 @@ SANDBOX_MAX_FILE_BYTES = "STIGMER_SANDBOX_MAX_FILE_BYTES"
 SANDBOX_UID_BASE = "STIGMER_SANDBOX_UID_BASE"
 # What the commands may reach (netpolicy.py): set by stigmer from agentRunner.sandbox.network.
 SANDBOX_NETWORK = "STIGMER_SANDBOX_NETWORK"
+# This machine's addresses, refused under policy internet (netrules.py); set by stigmer for a local engine.
+SANDBOX_HOST_ADDRESSES = "STIGMER_SANDBOX_HOST_ADDRESSES"
 # Budgets per execution (budgets.py); stigmer sets them from agentRunner.sandbox.
 SANDBOX_DISK_BUDGET_BYTES = "STIGMER_SANDBOX_DISK_BUDGET_BYTES"
 SANDBOX_MEMORY_BUDGET_BYTES = "STIGMER_SANDBOX_MEMORY_BUDGET_BYTES"
@@ -126,7 +128,7 @@ def _secret(name: str, path: str) -> str:
 
 
 def sandbox_network(env: Mapping[str, str]) -> str:
-    """The commands' network policy (netpolicy.py): `none` unless set; anything else is refused."""
+    """The commands' network policy (netrules.py spells it): `none` unless set; a bad one is named."""
     from .netpolicy import PolicyError, check
 
     raw = env.get(SANDBOX_NETWORK, "").strip() or Config.sandbox_network

@@ -27,7 +27,7 @@ from typing import Iterable, List, Optional, Set, Tuple, Union
 NONE, INTERNET, ALLOW = "none", "internet", "allow"
 NAME_TTL = 60.0
 DNS_PORT = 53
-HOST_ADDRESSES = "STIGMER_SANDBOX_HOST_ADDRESSES"
+HOST_ADDRESSES = "STIGMER_SANDBOX_HOST_ADDRESSES"  # config.SANDBOX_HOST_ADDRESSES (config imports this module)
 
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]

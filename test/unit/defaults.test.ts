@@ -31,6 +31,8 @@ const imageEnv: Record<keyof typeof containerEnv, string | undefined> = {
 	serviceUid: undefined,
 	serviceGid: undefined,
 	sandboxNetwork: agentRunnerDefaults.sandbox.network,
+	// set by stigmer for a local engine under policy internet only (this machine's addresses)
+	sandboxHostAddresses: undefined,
 	// the launcher's defaults: 1 GiB, half of the container's memory limit (budgets.py)
 	sandboxDiskBudgetBytes: undefined,
 	sandboxMemoryBudgetBytes: undefined,
