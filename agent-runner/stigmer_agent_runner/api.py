@@ -79,7 +79,7 @@ class Api:
             if media_type == "multipart/form-data":
                 agent, input_text, files = await self._receive_multipart(body, content_type, execution_id)
             else:
-                agent, input_text = validate_execution(parse_json(await body.read_json(), "body"))
+                agent, input_text = validate_execution(parse_json(await body.read_json(), "body"), getattr(self.engine.sandbox, "network", "none"))
                 files = []
                 os.mkdir(self.engine.workspace_dir(execution_id))
             self._persist(execution_id, agent, input_text, files)
@@ -95,7 +95,7 @@ class Api:
         os.mkdir(staging)
         try:
             form = await MultipartReceiver(body, boundary, staging).receive()
-            agent, input_text = validate_execution(parse_json(form.execution, "execution"))
+            agent, input_text = validate_execution(parse_json(form.execution, "execution"), getattr(self.engine.sandbox, "network", "none"))
             os.rename(staging, self.engine.workspace_dir(execution_id))
         except BaseException:
             remove_tree(staging)

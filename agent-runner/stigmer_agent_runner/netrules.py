@@ -206,3 +206,27 @@ class Rules:
                     return None
             return "not on the allow list (policy allow)"
         return "commands have no network (policy none)"
+
+
+def narrowing_problem(agent: str, runner: str) -> Optional[str]:
+    """None when policy `agent` allows nothing that `runner` does not (an agent may narrow, never widen)."""
+    agent_kind, agent_entries = parse(agent)
+    runner_kind, runner_entries = parse(runner)
+    if agent_kind == NONE or agent_kind == runner_kind == INTERNET:
+        return None
+    wider = f"is wider than the runner's policy ({canonical(runner)}); an agent may only narrow it: widen agentRunner.sandbox.network in config.yaml if you mean it"
+    if runner_kind == NONE or agent_kind == INTERNET:
+        return f"{canonical(agent)} {wider}"
+    for entry in agent_entries:
+        if runner_kind == INTERNET:
+            covered = entry.network is None or entry.network.is_global
+        else:
+            covered = any(
+                other.port in (None, entry.port)
+                and ((entry.name is not None and entry.name == other.name)
+                     or (entry.network is not None and other.network is not None
+                         and entry.network.version == other.network.version and entry.network.subnet_of(other.network)))
+                for other in runner_entries)
+        if not covered:
+            return f"the entry {entry.text!r} {wider}"
+    return None

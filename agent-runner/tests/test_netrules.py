@@ -141,3 +141,27 @@ def test_datagrams_with_an_address_are_judged_and_unix_sockets_still_work():
     assert receiver.recv(10) == b"ok" and receiver.recv(10) == b"ok", output
     assert "to 2" in output and "msg 2" in output and "refused 13" in output and "unix ok" in output, output
     receiver.close()
+
+
+def test_an_agent_may_narrow_the_runners_policy_but_never_widen_it():
+    narrows = lambda agent, runner: netrules.narrowing_problem(agent, runner) is None  # noqa: E731
+    assert narrows("none", "none") and narrows("none", "internet") and narrows("none", "allow:x.org")
+    assert narrows("internet", "internet") and narrows("allow:pypi.org:443", "internet")
+    assert narrows("allow:10.1.0.0/24:5432", "allow:10.0.0.0/8") and narrows("allow:x.org:443", "allow:x.org")
+    assert not narrows("internet", "none") and not narrows("internet", "allow:x.org")
+    assert not narrows("allow:10.0.0.1", "internet"), "a private address is not within internet"
+    assert not narrows("allow:10.0.0.0/8", "allow:10.1.0.0/16") and not narrows("allow:x.org", "allow:x.org:443")
+    assert "widen agentRunner.sandbox.network in config.yaml" in netrules.narrowing_problem("internet", "none")
+
+
+def test_the_api_refuses_an_agent_that_widens_and_keeps_one_that_narrows():
+    from stigmer_agent_runner.errors import RequestError
+    from stigmer_agent_runner.validation import validate_execution
+
+    agent = {"name": "a", "instructions": "x"}
+    clean, _ = validate_execution({"agent": {**agent, "network": "allow: pypi.org:443"}, "input": "go"}, "internet")
+    assert clean["network"] == "allow:pypi.org:443"
+    with pytest.raises(RequestError, match="agent.network: internet is wider than the runner's policy \\(none\\)"):
+        validate_execution({"agent": {**agent, "network": "internet"}, "input": "go"}, "none")
+    with pytest.raises(RequestError, match="agent.network: unknown network policy 'open'"):
+        validate_execution({"agent": {**agent, "network": "open"}, "input": "go"}, "internet")
