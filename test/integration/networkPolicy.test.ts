@@ -21,12 +21,20 @@ import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../helpers/fa
 import { remoteEngine } from '../helpers/remoteEngine.js';
 import { RunnerStack } from '../helpers/runnerStack.js';
 
-/** One line per target, `TARGET -> open|sent|resolved ADDR|ERRNO NAME`; exits with the number of targets reached. */
+/**
+ * One line per target, `TARGET -> open|sent|resolved ADDR|listening|ERRNO NAME`; exits with the number of
+ * targets reached. `listen:PORT` opens a server on the loopback for the rest of the probe (not counted).
+ */
 const probeScript = `import errno, socket, sys
 reached = 0
+kept = []
 for t in sys.argv[1:]:
     kind, _, rest = t.partition(":")
     try:
+        if kind == "listen":
+            kept.append(socket.create_server(("127.0.0.1", int(rest))))
+            print(t, "-> listening", flush=True)
+            continue
         if kind == "tcp":
             h, p = rest.rsplit(":", 1)
             socket.create_connection((h, int(p)), timeout=3).close()
@@ -404,17 +412,21 @@ describe('network policies allow and internet: judged at each connect, on every 
 	let internetStack: RunnerStack;
 	let skip = '';
 	let allowGateway = '';
+	const loopbackPort = 7999;
 	let internetGateway = '';
 
 	before(async () => {
 		if (remoteEngine) skip = "a remote engine's network is not this machine's: its namespaces and services are not there";
 		else if (!asRoot) skip = 'creating a network namespace needs root';
-		if (skip) return;
-		lan = await lanNamespace();
-		host = await hostServices();
-		other = await hostServices();
-		// each home has its network, whose gateway is known once it exists: the host service is listed by ranges
-		const allow = [`${lan.lan}:${lan.port}`, ...['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((range) => `${range}:${host.tcp}`)];
+		// a server a command opens on the container's loopback: listed, on every engine (the runner's API beside it is not)
+		const allow = [`127.0.0.1:${loopbackPort}`];
+		if (!skip) {
+			lan = await lanNamespace();
+			host = await hostServices();
+			other = await hostServices();
+			// each home has its network, whose gateway is known once it exists: the host service is listed by ranges
+			allow.push(`${lan.lan}:${lan.port}`, ...['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((range) => `${range}:${host.tcp}`));
+		}
 		allowStack = await RunnerStack.start({ llmUrl: llm.url, sandbox: { network: `{ allow: [${allow.map((a) => JSON.stringify(a)).join(', ')}] }` } });
 		internetStack = await RunnerStack.start({ llmUrl: llm.url, sandbox: { network: 'internet' } });
 		allowGateway = await gatewayOf(allowStack);
@@ -424,6 +436,17 @@ describe('network policies allow and internet: judged at each connect, on every 
 	after(async () => {
 		await allowStack?.dispose();
 		await internetStack?.dispose();
+	});
+
+	test("allow and internet, on every engine: the supervisor holds; a listed loopback server is reached, the runner's API beside it refused", async () => {
+		assert.match(await allowStack.logs(), /commands' network policy allow:.*: enforced \(seccomp filter and supervisor, (x86_64|aarch64)\)/);
+		const [listen, listed, api] = [`listen:${loopbackPort}`, `tcp:127.0.0.1:${loopbackPort}`, `tcp:127.0.0.1:${containerHttpPort}`];
+		const control = await probeInContainer([api], allowStack);
+		assert.equal(control.lines.get(api), 'open', "the container's network reaches the runner's API");
+		assertPolicy(await probeInSandbox([listen, listed, api], allowStack), [listed], [api]);
+		// internet: the loopback is not public, the gateway neither
+		const gatewayApi = `tcp:${internetGateway}:${internetStack.port}`;
+		assertPolicy(await probeInSandbox([listen, listed, api, gatewayApi], internetStack), [], [listed, api, gatewayApi]);
 	});
 
 	test('allow: the listed LAN address and host service are reached; the metadata address, another port, the runner: refused', async (t) => {
