@@ -9,13 +9,17 @@ and does four things, all on request of the HTTP service over an inherited socke
   concurrency;
 - `run`: runs `sh -c COMMAND` as the slot's uid with no supplementary groups, a clean environment, its
   workspace as cwd and HOME, umask 007, oom_score_adj 1000, rlimits (processes per uid, memory and file
-  size per process, no core) and the network policy's seccomp filter (netpolicy.py: no socket but AF_UNIX);
-  stdout/stderr are the pipes the service passed with SCM_RIGHTS;
+  size per process, no core) and the network policy's seccomp filter (netpolicy.py: under `none` no socket
+  but AF_UNIX; under `internet`/`allow` through a supervisor process, netsupervised.py); stdout/stderr are
+  the pipes the service passed with SCM_RIGHTS;
 - `kill` / `release`: ends every process of the slot's uid (a child that becomes that uid and sends
   kill(-1, SIGKILL), which the kernel applies atomically, so setsid and double forks die too); release
   then hands the workspace back to the service uid:gid and frees the slot.
 
-Standard library only, and as little of it as possible: this is the code to audit.
+Standard library only, and as little of it as possible: this is the code to audit. Over 350 lines
+because the Launcher is one state machine (slots, helpers, children, supervised runs' status pipes) whose
+parts share its tables; what it does to a slot's processes and files is in slots.py, the network policy
+in netpolicy.py / netsupervised.py, the budgets in budgets.py.
 """
 from __future__ import annotations
 
@@ -23,17 +27,16 @@ import array
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import stat
 import sys
-import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import budgets
 from . import config as names
-from . import netpolicy, netsupervisor
+from . import netpolicy, netsupervised
+from .slots import become, chown_tree, kill_as, release, release_now
 
 # Capabilities the launcher needs (bit numbers of linux/capability.h).
 CAP_CHOWN, CAP_SETGID, CAP_SETUID = 0, 6, 7
@@ -86,97 +89,6 @@ def privilege_problem() -> Optional[str]:
     if missing:
         return f"the container lacks the capabilities {', '.join(missing)}"
     return None
-
-
-def live_processes(uid: int) -> List[int]:
-    """Pids of the processes (zombies excluded) whose real uid is `uid`."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/status", "rb") as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        fields = dict(line.split(b":", 1) for line in text.splitlines() if b":" in line)
-        if fields.get(b"State", b"").strip().startswith(b"Z"):
-            continue
-        if int(fields.get(b"Uid", b"-1").split()[0]) == uid:
-            found.append(int(name))
-    return found
-
-
-def become(uid: int, gid: int, groups: List[int]) -> None:
-    os.setgroups(groups)
-    os.setgid(gid)
-    os.setuid(uid)  # from root to a non-zero uid: the kernel clears every capability
-
-
-def kill_all_as(uid: int) -> bool:
-    """In a child that has become `uid`: SIGKILL every process of that uid until none is left."""
-    me = os.getpid()
-    for _ in range(400):  # bounded: at most ~2 s
-        try:
-            os.kill(-1, signal.SIGKILL)  # every process we may signal (same uid) but ourselves, at once
-        except ProcessLookupError:
-            pass
-        if not [pid for pid in live_processes(uid) if pid != me]:
-            return True
-        time.sleep(0.005)
-    return False
-
-
-def open_up_as_owner(top: str, uid: int) -> None:
-    """As the slot's uid: u+rwX,g+rwX on every entry it owns (so root can walk and chown them by group)."""
-    def fix(name: str, dir_fd: Optional[int]) -> None:
-        try:
-            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-            if st.st_uid == uid and not stat.S_ISLNK(st.st_mode):
-                extra = 0o770 if stat.S_ISDIR(st.st_mode) else 0o660 | (0o110 if st.st_mode & 0o100 else 0)
-                os.chmod(name, stat.S_IMODE(st.st_mode) | extra, dir_fd=dir_fd)
-        except OSError:
-            pass
-
-    fix(top, None)
-    for _, dirs, files, dir_fd in os.fwalk(top, topdown=True, follow_symlinks=False, onerror=lambda e: None):
-        for name in dirs + files:
-            fix(name, dir_fd)
-
-
-def clean_scratch_as(uid: int) -> None:
-    """As the slot's uid: removes what it left in the shared /tmp and /dev/shm."""
-    for scratch in SCRATCH_DIRS:
-        try:
-            entries = os.listdir(scratch)
-        except OSError:
-            continue
-        for name in entries:
-            path = os.path.join(scratch, name)
-            try:
-                st = os.lstat(path)
-                if st.st_uid != uid:
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    open_up_as_owner(path, uid)
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    os.unlink(path)
-            except OSError:
-                pass
-
-
-def chown_tree(top: str, to_uid: int, to_gid: int) -> None:
-    """As root with CAP_CHOWN (and the slot's group): hands the slot's entries back, deepest first."""
-    for _, dirs, files, dir_fd in os.fwalk(top, topdown=False, follow_symlinks=False, onerror=lambda e: None):
-        for name in dirs + files:
-            try:
-                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                if (st.st_uid, st.st_gid) != (to_uid, to_gid):
-                    os.chown(name, to_uid, to_gid, dir_fd=dir_fd, follow_symlinks=False)
-            except OSError:
-                pass
-    os.chown(top, to_uid, to_gid, follow_symlinks=False)
 
 
 def hand_roots_to_service(settings: Settings) -> None:
@@ -329,12 +241,12 @@ class Launcher:
 
     def start_supervised(self, installer: netpolicy.Filter, policy: str, ident: int, directory: str, command: str,
                          fds: List[int], file_size: int) -> int:
-        """Policies internet and allow: a supervisor process (netsupervisor.py) that starts the command."""
+        """Policies internet and allow: a supervisor process (netsupervised.py) that starts the command."""
         status_r, status_w = os.pipe2(os.O_CLOEXEC)
         pid = os.fork()
         if pid == 0:
             os.close(status_r)
-            netsupervisor.run_supervised(installer, policy, ident, fds, status_w, lambda hand_over: self.exec_command(
+            netsupervised.run_supervised(installer, policy, ident, fds, status_w, lambda hand_over: self.exec_command(
                 installer, ident, directory, command, fds, file_size, hand_over))
         os.close(status_w)
         self.statuses[status_r] = (pid, b"")
@@ -551,38 +463,6 @@ class Launcher:
             release_now(self.settings, self.settings.slot_id(slot), directory)
 
 
-def kill_as(ident: int) -> bool:
-    become(ident, ident, [])
-    return kill_all_as(ident)
-
-
-def release(settings: Settings, ident: int, directory: str) -> bool:
-    """In a root helper: the slot's processes die and it opens its files (as the slot), then chown back."""
-    pid = os.fork()
-    if pid == 0:
-        ok = False
-        try:
-            become(ident, ident, [])
-            ok = kill_all_as(ident)
-            open_up_as_owner(directory, ident)
-            clean_scratch_as(ident)
-        finally:
-            os._exit(0 if ok else 1)
-    _, status = os.waitpid(pid, 0)
-    chown_tree(directory, settings.service_uid, settings.service_gid)
-    return os.waitstatus_to_exitcode(status) == 0
-
-
-def release_now(settings: Settings, ident: int, directory: str) -> None:
-    pid = os.fork()
-    if pid == 0:
-        try:
-            release(settings, ident, directory)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-
-
 def service_environment(settings: Settings, fd: Optional[int], problem: Optional[str]) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in (names.SANDBOX_FD, names.SANDBOX_UNAVAILABLE)}
     if fd is not None:
@@ -623,7 +503,7 @@ def main(argv: List[str]) -> int:
     os.setgroups(slot_groups)
     # While the service imports (about a second), not before: ctypes, the program and a probe child.
     network = netpolicy.prepare(netpolicy.NONE)
-    supervised = netsupervisor.prepare(settings.slot_id(0))
+    supervised = netsupervised.prepare(settings.slot_id(0))
     problem = network[1] if settings.network == netpolicy.NONE else supervised[1]
     print(f"sandbox launcher: commands' network policy {settings.network}: "
           + (f"NOT ENFORCED, no command will run: {problem}" if problem else
