@@ -96,7 +96,7 @@ def run_supervised(installer, spec: str, ident: int, fds: List[int], status_w: i
             except OSError:
                 pass
 
-        supervisor = Supervisor(listener, netrules.Rules.from_env(spec), report)
+        supervisor = Supervisor(listener, lambda: netrules.Rules.from_env(spec), report)
         poller = select.poll()
         poller.register(listener, select.POLLIN)
         poller.register(wake_r, select.POLLIN)

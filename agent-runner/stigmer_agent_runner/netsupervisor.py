@@ -74,9 +74,10 @@ def sockaddr_destination(raw: bytes) -> Optional[Tuple[int, str, int]]:
 
 
 class Supervisor:
-    def __init__(self, listener: int, rules: netrules.Rules, report: Callable[[str, str], None]) -> None:
+    def __init__(self, listener: int, rules: Callable[[], netrules.Rules], report: Callable[[str, str], None]) -> None:
         self.listener = listener
-        self.rules = rules
+        self._rules_factory = rules
+        self._rules: Optional[netrules.Rules] = None
         self.report = report  # (destination, reason), once per destination
         self.reported: Set[str] = set()
         self.copies: Dict[int, socket.socket] = {}  # inode -> the supervisor's copy
@@ -171,7 +172,9 @@ class Supervisor:
                 return raw, 0  # dissolves a datagram socket's association
             return raw, errno.EAFNOSUPPORT
         family, host, port = destination
-        reason = self.rules.judge(host, port)
+        if self._rules is None:  # built at the first destination: most commands open none
+            self._rules = self._rules_factory()
+        reason = self._rules.judge(host, port)
         if reason is None:
             return raw, 0
         shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"

@@ -12,9 +12,10 @@ and does four things, all on request of the HTTP service over an inherited socke
   size per process, no core) and the network policy's seccomp filter (netpolicy.py: under `none` no socket
   but AF_UNIX; under `internet`/`allow` through a supervisor process, netsupervised.py); stdout/stderr are
   the pipes the service passed with SCM_RIGHTS;
-- `kill` / `release`: ends every process of the slot's uid (a child that becomes that uid and sends
-  kill(-1, SIGKILL), which the kernel applies atomically, so setsid and double forks die too); release
-  then hands the workspace back to the service uid:gid and frees the slot.
+- `kill` / `release`: ends every process of the slot's uid (slots.py: a child whose effective uid is the
+  slot's and real uid root, so that the slot's processes cannot stop it, SIGKILLs them through pidfds until
+  none is left, so setsid and double forks die too); release then hands the workspace back to the service
+  uid:gid and frees the slot.
 
 Standard library only, and as little of it as possible: this is the code to audit. Over 350 lines
 because the Launcher is one state machine (slots, helpers, children, supervised runs' status pipes) whose

@@ -45,18 +45,46 @@ def become(uid: int, gid: int, groups: List[int]) -> None:
     os.setuid(uid)  # from root to a non-zero uid: the kernel clears every capability
 
 
+def become_signaller(uid: int) -> None:
+    """Effective uid `uid`, real and saved uid root: it may signal `uid`'s processes, which may not signal it
+    back (a command's `kill -STOP -1` loop would otherwise stop the helper that is ending it)."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(0, uid, 0)
+
+
 def kill_all_as(uid: int) -> bool:
-    """In a child that has become `uid`: SIGKILL every process of that uid until none is left."""
-    me = os.getpid()
+    """In a child that became_signaller(uid): SIGKILL every process of that uid until none is left.
+
+    One by one through a pidfd (kill(-1) would reach root's processes too, since this real uid is root), the
+    uid checked after the pidfd pins the process, so that a reused pid is never signalled; a process forked
+    meanwhile is found by the next round (RLIMIT_NPROC bounds them)."""
     for _ in range(400):  # bounded: at most ~2 s
-        try:
-            os.kill(-1, signal.SIGKILL)  # every process we may signal (same uid) but ourselves, at once
-        except ProcessLookupError:
-            pass
-        if not [pid for pid in live_processes(uid) if pid != me]:
+        pids = live_processes(uid)
+        if not pids:
             return True
-        time.sleep(0.005)
+        for pid in pids:
+            try:
+                pidfd = os.pidfd_open(pid)
+            except OSError:
+                continue
+            try:
+                if real_uid(pid) == uid:
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+            finally:
+                os.close(pidfd)
+        time.sleep(0.002)
     return False
+
+
+def real_uid(pid: int) -> int:
+    with open(f"/proc/{pid}/status", "rb") as handle:
+        for line in handle:
+            if line.startswith(b"Uid:"):
+                return int(line.split()[1])
+    return -1
 
 
 def open_up_as_owner(top: str, uid: int) -> None:
@@ -112,7 +140,7 @@ def chown_tree(top: str, to_uid: int, to_gid: int) -> None:
 
 
 def kill_as(ident: int) -> bool:
-    become(ident, ident, [])
+    become_signaller(ident)
     return kill_all_as(ident)
 
 
@@ -122,8 +150,9 @@ def release(settings: "Settings", ident: int, directory: str) -> bool:
     if pid == 0:
         ok = False
         try:
-            become(ident, ident, [])
+            become_signaller(ident)
             ok = kill_all_as(ident)
+            os.setresuid(ident, ident, ident)  # nothing of the slot is left to signal it: now the slot itself
             open_up_as_owner(directory, ident)
             clean_scratch_as(ident)
         finally:
