@@ -44,12 +44,16 @@ try {
 	};
 	const figures = new Map(Object.keys(cases).map((name) => [name, { p50: [] as number[], p95: [] as number[] }]));
 	const connect = { allow: [] as number[], unfiltered: [] as number[] };
+	const starts = new Map<string, number[]>();
 	for (let round = 0; round < rounds; round++) {
 		const stacks = new Map<string, RunnerStack>();
 		try {
-			for (const [image, policy] of Object.values(cases)) {
+			for (const [image, policy] of round % 2 ? Object.values(cases).reverse() : Object.values(cases)) {
 				const key = `${image}\n${policy}`;
-				if (!stacks.has(key)) stacks.set(key, await RunnerStack.start({ llmUrl: llm.url, image, ...(policy ? { sandbox: { network: policy } } : {}) }));
+				if (stacks.has(key)) continue;
+				const started = performance.now();
+				stacks.set(key, await RunnerStack.start({ llmUrl: llm.url, image, ...(policy ? { sandbox: { network: policy } } : {}) }));
+				starts.set(key, [...(starts.get(key) ?? []), performance.now() - started]);
 			}
 			const names = Object.keys(cases);
 			for (const name of round % 2 ? names.reverse() : names) {
@@ -60,9 +64,9 @@ try {
 				figures.get(name)!.p95.push(percentile(durations, 95));
 				if (name === 'allow') {
 					const inSandbox = await sandboxOutput(stack, `python3 -c '${connects}'`);
-					connect.allow.push(Number(/CONNECT_US (\S+)/.exec(inSandbox)?.[1]));
+					connect.allow.push(Number(/CONNECT_US ([\d.]+)/.exec(inSandbox)?.[1]));
 					const plain = await docker(['exec', stack.containerName, 'python3', '-c', connects.replaceAll(String(port), String(port + 1))]);
-					connect.unfiltered.push(Number(/CONNECT_US (\S+)/.exec(plain.stdout)?.[1]));
+					connect.unfiltered.push(Number(/CONNECT_US ([\d.]+)/.exec(plain.stdout)?.[1]));
 				}
 			}
 		} finally {
@@ -76,6 +80,7 @@ try {
 		const added = name.startsWith('no policy') ? '' : `; added p50 ${ms(median(figure.p50) - median(reference.p50))}, p95 ${ms(median(figure.p95) - median(reference.p95))} (goal ≤ +20 / +50 ms)`;
 		console.log(`  ${name}: p50 ${ms(median(figure.p50))}, p95 ${ms(median(figure.p95))}${added}`);
 	}
+	for (const [key, times] of starts) console.log(`server start → ready, ${key.replace('\n', ', runner policy ')}: median ${(median(times) / 1000).toFixed(2)} s`);
 	console.log(
 		`connect() to a listed loopback server, median of 200 per round, median of ${rounds}: under allow ${median(connect.allow).toFixed(0)} µs, from the container's network without a filter ${median(connect.unfiltered).toFixed(0)} µs`,
 	);
