@@ -165,3 +165,36 @@ def test_the_api_refuses_an_agent_that_widens_and_keeps_one_that_narrows():
         validate_execution({"agent": {**agent, "network": "internet"}, "input": "go"}, "none")
     with pytest.raises(RequestError, match="agent.network: unknown network policy 'open'"):
         validate_execution({"agent": {**agent, "network": "open"}, "input": "go"}, "internet")
+
+
+@requires_sandbox
+def test_no_command_can_hold_the_handover_fd_nor_go_on_without_its_supervisor():
+    from stigmer_agent_runner.sandbox import Sandbox
+    from stigmer_agent_runner.tools import Workspace
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    top = tempfile.mkdtemp(dir=os.environ["STIGMER_WORKSPACE"])
+    os.chmod(top, 0o711)
+    workspace = Workspace(os.path.join(top, "ws"), output_limit=8000, command_timeout=30, sandbox=Sandbox.from_env(os.environ))
+    workspace.network = f"allow:127.0.0.1:{port}"
+    # the fd number sendmsg() passes unjudged is past RLIMIT_NOFILE; the supervisor is sh's parent, same uid:
+    # a process that outlives it probes the listed destination
+    first = ("python3 -c 'import os, resource\n"
+             "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+             "try:\n    os.dup2(1, hard)\n    print(\"held\", hard)\nexcept OSError as e:\n    print(\"dup2 refused\", e.errno)'\n"
+             f"(while kill -0 $PPID 2>/dev/null; do sleep 0.05; done; {PROBE} 127.0.0.1:{port} > probe.txt) &\n"
+             "kill -9 $PPID")
+    second = "for i in $(seq 100); do [ -s probe.txt ] && break; sleep 0.1; done; cat probe.txt"
+
+    async def both():
+        try:
+            return await workspace.run_command(first), await workspace.run_command(second)
+        finally:
+            await workspace.close()
+
+    one, two = asyncio.run(both())
+    server.close()
+    assert "dup2 refused" in one.output and "held" not in one.output, one.output
+    # without its supervisor the listed destination is not reached: the filter fails closed (ENOSYS)
+    assert f"127.0.0.1:{port} -> ENOSYS" in two.output, one.output + two.output
