@@ -198,3 +198,37 @@ def test_no_command_can_hold_the_handover_fd_nor_go_on_without_its_supervisor():
     assert "dup2 refused" in one.output and "held" not in one.output, one.output
     # without its supervisor the listed destination is not reached: the filter fails closed (ENOSYS)
     assert f"127.0.0.1:{port} -> ENOSYS" in two.output, one.output + two.output
+
+
+SENDMMSG = r"""import ctypes, socket, struct
+libc = ctypes.CDLL(None, use_errno=True)
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(("127.0.0.1", PORT)); r.settimeout(2)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(("127.0.0.1", PORT))
+class iovec(ctypes.Structure): _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+class msghdr(ctypes.Structure): _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32), ("iov", ctypes.POINTER(iovec)), ("iovlen", ctypes.c_size_t), ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t), ("flags", ctypes.c_int)]
+class mmsghdr(ctypes.Structure): _fields_ = [("hdr", msghdr), ("len", ctypes.c_uint32)]
+bufs = [ctypes.create_string_buffer(b"AAAA", 4), ctypes.create_string_buffer(b"BBBBBB", 6)]
+iovs = [iovec(ctypes.cast(b, ctypes.c_void_p), len(b.raw)) for b in bufs]
+msgs = (mmsghdr * 2)()
+for i in range(2):
+    msgs[i].hdr.iov = ctypes.pointer(iovs[i]); msgs[i].hdr.iovlen = 1
+n = libc.sendmmsg(s.fileno(), msgs, 2, 0)
+print("sendmmsg", n, ctypes.get_errno(), [msgs[i].len for i in range(2)], r.recv(10), r.recv(10))
+# a message with a name to an unlisted port inside sendmmsg
+addr = struct.pack("=H", socket.AF_INET) + struct.pack("!H", 9) + socket.inet_aton("127.0.0.1") + b"\0" * 8
+ab = ctypes.create_string_buffer(addr, 16)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+m2 = (mmsghdr * 1)(); m2[0].hdr.name = ctypes.cast(ab, ctypes.c_void_p); m2[0].hdr.namelen = 16; m2[0].hdr.iov = ctypes.pointer(iovs[0]); m2[0].hdr.iovlen = 1
+print("refused sendmmsg", libc.sendmmsg(u.fileno(), m2, 1, 0), ctypes.get_errno())
+"""
+
+
+@requires_sandbox
+def test_sendmmsg_as_glibcs_resolver_uses_it_is_sent_and_its_lengths_written_back():
+    # glibc sends a name's A and AAAA queries with one sendmmsg() on a connected UDP socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    output = run(f"allow:127.0.0.1:{port}", "python3 - <<'EOF'\n" + SENDMMSG.replace("PORT", str(port)) + "EOF")
+    assert "sendmmsg 2 0 [4, 6] b'AAAA' b'BBBBBB'" in output, output
+    assert "refused sendmmsg -1 13" in output, output
