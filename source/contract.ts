@@ -114,6 +114,8 @@ export const containerEnv = {
 	sandboxNetwork: 'STIGMER_SANDBOX_NETWORK',
 	/** this machine's addresses, refused to commands under policy internet (local engine only) */
 	sandboxHostAddresses: 'STIGMER_SANDBOX_HOST_ADDRESSES',
+	/** `1` when agentRunner.sandbox.agentsMayWiden: an agent's network policy may be wider than the runner's */
+	sandboxAgentsMayWiden: 'STIGMER_SANDBOX_AGENTS_MAY_WIDEN',
 	/** agentRunner.sandbox.diskBudget and memoryBudget, in bytes (the launcher's budgets.py) */
 	sandboxDiskBudgetBytes: 'STIGMER_SANDBOX_DISK_BUDGET_BYTES',
 	sandboxMemoryBudgetBytes: 'STIGMER_SANDBOX_MEMORY_BUDGET_BYTES',

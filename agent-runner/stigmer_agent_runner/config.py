@@ -48,6 +48,8 @@ SANDBOX_UID_BASE = "STIGMER_SANDBOX_UID_BASE"
 SANDBOX_NETWORK = "STIGMER_SANDBOX_NETWORK"
 # This machine's addresses, refused under policy internet (netrules.py); set by stigmer for a local engine.
 SANDBOX_HOST_ADDRESSES = "STIGMER_SANDBOX_HOST_ADDRESSES"
+# "1": an agent's network policy may be wider than SANDBOX_NETWORK (agentRunner.sandbox.agentsMayWiden).
+SANDBOX_AGENTS_MAY_WIDEN = "STIGMER_SANDBOX_AGENTS_MAY_WIDEN"
 # Budgets per execution (budgets.py); stigmer sets them from agentRunner.sandbox.
 SANDBOX_DISK_BUDGET_BYTES = "STIGMER_SANDBOX_DISK_BUDGET_BYTES"
 SANDBOX_MEMORY_BUDGET_BYTES = "STIGMER_SANDBOX_MEMORY_BUDGET_BYTES"
@@ -80,6 +82,7 @@ class Config:
     max_uploads_inflight_bytes: int = 512 * 1024 * 1024
     llm_max_retries: int = 4
     sandbox_network: str = "none"
+    agents_may_widen: bool = False
     disk_budget: int = 1 << 30  # README, "Security": the default of agentRunner.sandbox.diskBudget
 
 
@@ -186,5 +189,6 @@ def load(env: Mapping[str, str] = os.environ, read_secrets: bool = True) -> Conf
         max_uploads_inflight_bytes=_int(env, MAX_UPLOADS_INFLIGHT_BYTES, defaults.max_uploads_inflight_bytes, 1, 1 << 40),
         llm_max_retries=_int(env, LLM_MAX_RETRIES, defaults.llm_max_retries, 0, 20),
         sandbox_network=sandbox_network(env),
+        agents_may_widen=env.get(SANDBOX_AGENTS_MAY_WIDEN, "").strip() == "1",
         disk_budget=disk_budget(env),
     )

@@ -214,7 +214,7 @@ def narrowing_problem(agent: str, runner: str) -> Optional[str]:
     runner_kind, runner_entries = parse(runner)
     if agent_kind == NONE or agent_kind == runner_kind == INTERNET:
         return None
-    wider = f"is wider than the runner's policy ({canonical(runner)}); an agent may only narrow it: widen agentRunner.sandbox.network in config.yaml if you mean it"
+    wider = f"is wider than the runner's policy ({canonical(runner)}); an agent may only narrow it: widen agentRunner.sandbox.network in config.yaml, or let agents widen it with agentRunner.sandbox.agentsMayWiden: true"
     if runner_kind == NONE or agent_kind == INTERNET:
         return f"{canonical(agent)} {wider}"
     for entry in agent_entries:

@@ -86,6 +86,8 @@ class Sandbox:
         self._send_lock: Optional[asyncio.Lock] = None
         # the runner's network policy (netrules.py spells it), sent with each run unless the execution has its own
         self.network = "none"
+        # an execution's policy may be wider than `network` (agentRunner.sandbox.agentsMayWiden)
+        self.agents_may_widen = False
         # slot -> the budget its commands passed (until the slot's next lease), and who is told
         self.breaches: Dict[int, BudgetExceeded] = {}
         self._on_breach: Dict[int, Callable[[BudgetExceeded], None]] = {}

@@ -50,8 +50,9 @@ def parse_json(raw: bytes, what: str) -> Any:
         raise RequestError(400, f"{what} is not valid JSON: {error}", what) from None
 
 
-def validate_execution(payload: Any, runner_network: str = "none") -> Tuple[Dict[str, Any], str]:
-    """The agent and input of a new execution; runner_network: the policy an agent.network may only narrow."""
+def validate_execution(payload: Any, runner_network: str = "none", may_widen: bool = False) -> Tuple[Dict[str, Any], str]:
+    """The agent and input of a new execution; runner_network: the policy an agent.network may only narrow
+    (unless may_widen: agentRunner.sandbox.agentsMayWiden)."""
     """Returns (agent, input) or raises a 422 naming the offending field."""
     if not isinstance(payload, dict):
         raise RequestError(422, "the execution must be a JSON object", "execution")
@@ -94,7 +95,7 @@ def validate_execution(payload: Any, runner_network: str = "none") -> Tuple[Dict
             network = netrules.canonical(network)
         except netrules.RuleError as error:
             raise RequestError(422, f"agent.network: {error}", "agent.network") from None
-        problem = netrules.narrowing_problem(network, runner_network)
+        problem = None if may_widen else netrules.narrowing_problem(network, runner_network)
         if problem:
             raise RequestError(422, f"agent.network: {problem}", "agent.network")
     input_text = payload.get("input")

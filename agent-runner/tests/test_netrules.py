@@ -232,3 +232,13 @@ def test_sendmmsg_as_glibcs_resolver_uses_it_is_sent_and_its_lengths_written_bac
     output = run(f"allow:127.0.0.1:{port}", "python3 - <<'EOF'\n" + SENDMMSG.replace("PORT", str(port)) + "EOF")
     assert "sendmmsg 2 0 [4, 6] b'AAAA' b'BBBBBB'" in output, output
     assert "refused sendmmsg -1 13" in output, output
+
+
+def test_agents_may_widen_only_when_the_config_says_so():
+    from stigmer_agent_runner.config import load
+    from stigmer_agent_runner.validation import validate_execution
+
+    assert load({}, read_secrets=False).agents_may_widen is False
+    assert load({"STIGMER_SANDBOX_AGENTS_MAY_WIDEN": "1"}, read_secrets=False).agents_may_widen is True
+    clean, _ = validate_execution({"agent": {"name": "a", "instructions": "x", "network": "internet"}, "input": "go"}, "none", True)
+    assert clean["network"] == "internet"

@@ -67,7 +67,7 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 			env: {},
 			llm: { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null },
 			maxConcurrency: agentRunnerDefaults.maxConcurrency,
-			sandbox: { network: agentRunnerDefaults.sandbox.network, diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget)!, memoryBudget: null },
+			sandbox: { network: agentRunnerDefaults.sandbox.network, agentsMayWiden: false, diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget)!, memoryBudget: null },
 		},
 		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
 	};
@@ -307,6 +307,7 @@ class Validator {
 				// one line per key: its name and how it is read
 				const keys: Record<string, (n: Node, kk: string) => void> = {
 					network: (n, kk) => (out.sandbox.network = this.networkPolicy(n, kk)),
+					agentsMayWiden: (n, kk) => (out.sandbox.agentsMayWiden = this.bool(n, kk)),
 					diskBudget: (n, kk) => (out.sandbox.diskBudget = this.size(n, kk, 1024 ** 2, 'expected a size of at least 1m, like 512m or 1g')),
 					memoryBudget: (n, kk) => (out.sandbox.memoryBudget = this.size(n, kk, 16 * 1024 ** 2, 'expected a size of at least 16m, like 256m or 1g')),
 				};

@@ -201,6 +201,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		// in the configuration hash with the rest of the body: a change of policy recreates the container
 		[containerEnv.sandboxNetwork]: config.sandbox.network,
 		// this machine's addresses, which commands under `internet` must not reach (a remote engine's host's: unknown)
+		...(config.sandbox.agentsMayWiden ? { [containerEnv.sandboxAgentsMayWiden]: '1' } : {}),
 		...(config.sandbox.network === 'internet' && !remote ? { [containerEnv.sandboxHostAddresses]: hostAddresses().join(',') } : {}),
 		...(network.viaForward ? { [containerEnv.llmViaForward]: '1' } : {}),
 		[containerEnv.sandboxDiskBudgetBytes]: String(config.sandbox.diskBudget),

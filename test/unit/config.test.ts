@@ -125,6 +125,7 @@ test('agentRunner.sandbox.network: none (the default), internet, or an allow lis
 	assert.match(refused('\n      allow: [pypi.org, "git host"]'), /:4: agentRunner\.sandbox\.network\.allow\[1\]: "git host" is empty or holds a space or a comma; write one of host\.example/);
 	assert.match(refused('\n      allow: [pypi.org:99999]'), /allow\[0\]: "pypi\.org:99999": the port "99999" is not a number from 1 to 65535/);
 	assert.match(refused('\n      allow: [10.0.0.0/33]'), /allow\[0\]: "10\.0\.0\.0\/33": "10\.0\.0\.0\/33" is neither an address, a CIDR nor a host name/);
+	assert.equal(parse('agentRunner:\n  sandbox:\n    agentsMayWiden: true\n').agentRunner.sandbox.agentsMayWiden, true);
 	assert.match(refused('\n      deny: [x]'), /agentRunner\.sandbox\.network\.deny: unknown key \(known: allow/);
 	assert.match(refusedText('agentRunner:\n  sandbox:\n    netwrok: none\n'), /agentRunner\.sandbox\.netwrok: unknown key \(known: network/);
 });
@@ -244,9 +245,10 @@ test('a document nested too deeply is a syntax problem, not a crash', () => {
 });
 
 test('agentRunner.sandbox: the budgets, with their defaults and limits', () => {
-	assert.deepEqual(parse('').agentRunner.sandbox, { network: 'none', diskBudget: 1024 ** 3, memoryBudget: null });
+	assert.deepEqual(parse('').agentRunner.sandbox, { network: 'none', agentsMayWiden: false, diskBudget: 1024 ** 3, memoryBudget: null });
 	assert.deepEqual(parse('agentRunner:\n  sandbox:\n    diskBudget: 64m\n    memoryBudget: 256m\n').agentRunner.sandbox, {
 		network: 'none',
+		agentsMayWiden: false,
 		diskBudget: 64 * 1024 ** 2,
 		memoryBudget: 256 * 1024 ** 2,
 	});

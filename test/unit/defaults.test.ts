@@ -33,6 +33,7 @@ const imageEnv: Record<keyof typeof containerEnv, string | undefined> = {
 	sandboxNetwork: agentRunnerDefaults.sandbox.network,
 	// set by stigmer for a local engine under policy internet only (this machine's addresses)
 	sandboxHostAddresses: undefined,
+	sandboxAgentsMayWiden: undefined,
 	// the launcher's defaults: 1 GiB, half of the container's memory limit (budgets.py)
 	sandboxDiskBudgetBytes: undefined,
 	sandboxMemoryBudgetBytes: undefined,
@@ -116,7 +117,12 @@ test('loadConfig: the defaults of a home without config.yaml', () => {
 	assert.equal(config.agentRunner.memory, 1024 ** 3);
 	assert.equal(config.agentRunner.cpus, agentRunnerDefaults.cpus);
 	assert.equal(config.agentRunner.maxConcurrency, agentRunnerDefaults.maxConcurrency);
-	assert.deepEqual(config.agentRunner.sandbox, { network: agentRunnerDefaults.sandbox.network, diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget), memoryBudget: null });
+	assert.deepEqual(config.agentRunner.sandbox, {
+		network: agentRunnerDefaults.sandbox.network,
+		agentsMayWiden: false,
+		diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget),
+		memoryBudget: null,
+	});
 	assert.deepEqual(config.agentRunner.llm, { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null });
 });
 
