@@ -1,4 +1,4 @@
-// Figures of issue 20 for the budgets per execution (README, "Security"), against the real agent-runner
+// Figures of issue 20 for the budgets per execution (docs/security.md), against the real agent-runner
 // container and the fake model, with the default disk budget (1 GiB):
 //   1. the overshoot past the disk budget before the kill: bytes on disk (du) less the budget, for a writer
 //      paced at ~500 MB/s into 8 MiB files (so RLIMIT_FSIZE never stops it), median of several runs; and

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { finalAnswer, toolCall, type FakeLlm } from '../test/helpers/fakeLlm.js';
 import type { RunnerStack } from '../test/helpers/runnerStack.js';
 
-export async function commandDurations(stack: RunnerStack, llm: FakeLlm, command: string, count: number): Promise<number[]> {
+export async function commandDurations(stack: RunnerStack, llm: FakeLlm, command: string, count: number, network?: string): Promise<number[]> {
 	const agent = path.join(stack.home.dir, 'bench-agent.json');
-	writeFileSync(agent, JSON.stringify({ name: 'bench', instructions: 'x', tools: ['run_command'], max_steps: count + 10 }));
+	writeFileSync(agent, JSON.stringify({ name: 'bench', instructions: 'x', tools: ['run_command'], max_steps: count + 10, ...(network ? { network } : {}) }));
 	llm.reset();
 	llm.push(...Array.from({ length: count }, () => toolCall('run_command', { command })), finalAnswer('done'));
 	const run = await stack.cli(['run', agent, 'go', '--json'], { timeoutMs: 120_000 });

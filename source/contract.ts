@@ -36,7 +36,9 @@ export const agentRunnerDefaults = {
 	/** config.yaml's `agentRunner.sandbox`: what an execution's commands may do and use (docs/security.md) */
 	sandbox: {
 		/** STIGMER_SANDBOX_NETWORK: `none`, no socket but unix ones (agent-runner/stigmer_agent_runner/netpolicy.py) */
-		network: 'none',
+		network: 'none' as const,
+		/** STIGMER_SANDBOX_AGENTS_MAY_WIDEN: an agent file's `network` may only narrow the runner's policy */
+		agentsMayWiden: false,
 		diskBudget: '1g',
 		/** without agentRunner.sandbox.memoryBudget: this fraction of agentRunner.memory */
 		memoryBudgetFraction: 0.5,
@@ -118,14 +120,18 @@ export const containerEnv = {
 	serviceGid: 'STIGMER_SERVICE_GID',
 	/** the network policy of the executions' commands (agentRunner.sandbox.network) */
 	sandboxNetwork: 'STIGMER_SANDBOX_NETWORK',
+	/** this machine's addresses, refused to commands under policy internet (local engine only) */
+	sandboxHostAddresses: 'STIGMER_SANDBOX_HOST_ADDRESSES',
+	/** `1` when agentRunner.sandbox.agentsMayWiden: an agent's network policy may be wider than the runner's */
+	sandboxAgentsMayWiden: 'STIGMER_SANDBOX_AGENTS_MAY_WIDEN',
 	/** agentRunner.sandbox.diskBudget and memoryBudget, in bytes (the launcher's budgets.py) */
 	sandboxDiskBudgetBytes: 'STIGMER_SANDBOX_DISK_BUDGET_BYTES',
 	sandboxMemoryBudgetBytes: 'STIGMER_SANDBOX_MEMORY_BUDGET_BYTES',
 } as const;
 
-/** The values of agentRunner.sandbox.network this version enforces; `internet` and `allow` are planned. */
-export const sandboxNetworkPolicies = ['none'] as const;
-export type SandboxNetworkPolicy = (typeof sandboxNetworkPolicies)[number];
+/** agentRunner.sandbox.network (read and checked by source/config/networkPolicy.ts and netrules.py). */
+/** One policy as one string, STIGMER_SANDBOX_NETWORK's spelling: `none`, `internet`, `allow:ENTRY,ENTRY` */
+export type SandboxNetworkPolicy = 'none' | 'internet' | `allow:${string}`;
 
 /**
  * Tuning variables the agent-runner also reads (not set by stigmer; users may set them through

@@ -79,13 +79,18 @@ class Api:
             if media_type == "multipart/form-data":
                 agent, input_text, files = await self._receive_multipart(body, content_type, execution_id)
             else:
-                agent, input_text = validate_execution(parse_json(await body.read_json(), "body"))
+                agent, input_text = validate_execution(parse_json(await body.read_json(), "body"), *self._network_bounds())
                 files = []
                 os.mkdir(self.engine.workspace_dir(execution_id))
             self._persist(execution_id, agent, input_text, files)
         log.info(f"accepted agent {agent['name']!r} with {len(files)} file(s)", execution_id)
         self.engine.submit(execution_id)
         return JSONResponse({"id": execution_id, "status": "queued"}, status_code=202)
+
+    def _network_bounds(self) -> Tuple[str, bool]:
+        """The runner's network policy, which an agent.network may narrow, and whether it may widen it."""
+        sandbox = self.engine.sandbox
+        return getattr(sandbox, "network", "none"), getattr(sandbox, "agents_may_widen", False)
 
     async def _receive_multipart(self, body: RequestBody, content_type: str,
                                  execution_id: str) -> Tuple[Dict[str, Any], str, List[str]]:
@@ -95,7 +100,7 @@ class Api:
         os.mkdir(staging)
         try:
             form = await MultipartReceiver(body, boundary, staging).receive()
-            agent, input_text = validate_execution(parse_json(form.execution, "execution"))
+            agent, input_text = validate_execution(parse_json(form.execution, "execution"), *self._network_bounds())
             os.rename(staging, self.engine.workspace_dir(execution_id))
         except BaseException:
             remove_tree(staging)

@@ -21,6 +21,7 @@ def create(config: Config, llm: "LlmClient | None" = None) -> "tuple[Starlette, 
     clean_staging(config.workspace)
     sandbox = Sandbox.from_env(os.environ)
     sandbox.network = config.sandbox_network
+    sandbox.agents_may_widen = config.agents_may_widen
     if sandbox.available:
         close_to_others(config.workspace, config.data)
     else:

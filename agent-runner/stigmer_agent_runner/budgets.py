@@ -1,4 +1,4 @@
-"""Disk and memory budgets of an execution's commands (README, "Security").
+"""Disk and memory budgets of an execution's commands (docs/security.md).
 
 No quota and no cgroup per execution is available to the launcher (neither needs less than CAP_SYS_ADMIN),
 so the budgets are enforced by measurement, in the launcher, only while a slot may have processes:

@@ -46,6 +46,10 @@ SANDBOX_MAX_FILE_BYTES = "STIGMER_SANDBOX_MAX_FILE_BYTES"
 SANDBOX_UID_BASE = "STIGMER_SANDBOX_UID_BASE"
 # What the commands may reach (netpolicy.py): set by stigmer from agentRunner.sandbox.network.
 SANDBOX_NETWORK = "STIGMER_SANDBOX_NETWORK"
+# This machine's addresses, refused under policy internet (netrules.py); set by stigmer for a local engine.
+SANDBOX_HOST_ADDRESSES = "STIGMER_SANDBOX_HOST_ADDRESSES"
+# "1": an agent's network policy may be wider than SANDBOX_NETWORK (agentRunner.sandbox.agentsMayWiden).
+SANDBOX_AGENTS_MAY_WIDEN = "STIGMER_SANDBOX_AGENTS_MAY_WIDEN"
 # Budgets per execution (budgets.py); stigmer sets them from agentRunner.sandbox.
 SANDBOX_DISK_BUDGET_BYTES = "STIGMER_SANDBOX_DISK_BUDGET_BYTES"
 SANDBOX_MEMORY_BUDGET_BYTES = "STIGMER_SANDBOX_MEMORY_BUDGET_BYTES"
@@ -78,7 +82,8 @@ class Config:
     max_uploads_inflight_bytes: int = 512 * 1024 * 1024
     llm_max_retries: int = 4
     sandbox_network: str = "none"
-    disk_budget: int = 1 << 30  # README, "Security": the default of agentRunner.sandbox.diskBudget
+    agents_may_widen: bool = False
+    disk_budget: int = 1 << 30  # docs/security.md: the default of agentRunner.sandbox.diskBudget
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -126,7 +131,7 @@ def _secret(name: str, path: str) -> str:
 
 
 def sandbox_network(env: Mapping[str, str]) -> str:
-    """The commands' network policy (netpolicy.py): `none` unless set; anything else is refused."""
+    """The commands' network policy (netrules.py spells it): `none` unless set; a bad one is named."""
     from .netpolicy import PolicyError, check
 
     raw = env.get(SANDBOX_NETWORK, "").strip() or Config.sandbox_network
@@ -184,5 +189,6 @@ def load(env: Mapping[str, str] = os.environ, read_secrets: bool = True) -> Conf
         max_uploads_inflight_bytes=_int(env, MAX_UPLOADS_INFLIGHT_BYTES, defaults.max_uploads_inflight_bytes, 1, 1 << 40),
         llm_max_retries=_int(env, LLM_MAX_RETRIES, defaults.llm_max_retries, 0, 20),
         sandbox_network=sandbox_network(env),
+        agents_may_widen=env.get(SANDBOX_AGENTS_MAY_WIDEN, "").strip() == "1",
         disk_budget=disk_budget(env),
     )

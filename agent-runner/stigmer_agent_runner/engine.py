@@ -214,6 +214,8 @@ class Engine:
         workspace = Workspace(self.workspace_dir(execution_id), self.settings.tool_output_limit,
                               self.settings.command_timeout_seconds, self.sandbox, self.settings.disk_budget)
         workspace.on_breach = lambda breach: self._on_breach(execution_id, workspace, breach)
+        workspace.on_network = lambda destination, reason: self._emit(
+            execution_id, "network_refused", {"destination": destination, "reason": reason})
         try:
             await self._steps(execution_id, workspace)
         finally:
@@ -225,6 +227,7 @@ class Engine:
         execution = self.store.get(execution_id)
         assert execution is not None
         agent = execution.agent
+        workspace.network = agent.get("network")  # narrower than the runner's (validation.py), or None
         tools_allowed: List[str] = list(agent.get("tools") or TOOL_NAMES)
         max_steps = int(agent.get("max_steps") or DEFAULT_MAX_STEPS)
         model = agent.get("model") or self.settings.default_model

@@ -11,7 +11,13 @@ on every engine, is inherited by every descendant and cannot be removed. Policy 
 - io_uring_setup/enter/register fail with EACCES (IORING_OP_SOCKET would create a socket past the check);
 - a syscall of another ABI (i386's int 0x80, x32) kills the process: the filter reads the native numbers.
 
-Standard library only (ctypes for prctl): this is code to audit, like the launcher.
+Policies `internet` and `allow` (the rules: netrules.py) use the same filter with one change: AF_INET,
+AF_INET6 and AF_UNIX sockets, connect(), sendmsg(), sendmmsg() and sendto() with an address are not
+decided by the filter but handed to a supervisor (seccomp user notification, netsupervisor.py) that
+creates each socket itself, keeps a copy, and performs each judged connect or send on its copy with its
+own copy of the address: what the command's memory says after the decision changes nothing.
+
+Standard library only (ctypes for prctl and seccomp): this is code to audit, like the launcher.
 """
 from __future__ import annotations
 
@@ -21,12 +27,11 @@ import os
 import platform
 import socket
 import struct
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-NONE = "none"
-POLICIES = (NONE,)
-# The settings a later version may add (README, "Security"); named here so the refusal can say so.
-PLANNED = ("internet", "allow")
+from . import netrules
+
+NONE = netrules.NONE
 
 # The syscall numbers by machine: (AUDIT_ARCH_*, socket, socketpair, (io_uring_setup, _enter, _register),
 # the first number of an ABI multiplexed onto the native arch (x32 on x86_64), or None).
@@ -35,6 +40,11 @@ PLANNED = ("internet", "allow")
 ARCHES: Dict[str, Tuple[int, int, int, Tuple[int, int, int], Optional[int]]] = {
     "x86_64": (0xC000003E, 41, 53, (425, 426, 427), 0x40000000),
     "aarch64": (0xC00000B7, 198, 199, (425, 426, 427), None),
+}
+# (connect, sendto, sendmsg, sendmmsg, seccomp) by machine, for the notifying filter
+SEND_CALLS: Dict[str, Tuple[int, int, int, int, int]] = {
+    "x86_64": (42, 44, 46, 307, 317),
+    "aarch64": (203, 206, 211, 269, 277),
 }
 ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
 
@@ -46,9 +56,13 @@ BPF_RET_K = 0x06  # BPF_RET | BPF_K
 RET_ALLOW = 0x7FFF0000
 RET_KILL_PROCESS = 0x80000000  # a kernel older than 4.14 reads it as KILL (the thread)
 RET_ERRNO = 0x00050000
+RET_USER_NOTIF = 0x7FC00000
 DENIED_ERRNO = errno.EACCES
 # struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6] (little endian here)
 OFFSET_NR, OFFSET_ARCH, OFFSET_ARG0_LOW = 0, 4, 16
+OFFSET_ARG4_LOW, OFFSET_ARG4_HIGH = 48, 52
+SECCOMP_SET_MODE_FILTER = 1
+SECCOMP_FILTER_FLAG_NEW_LISTENER = 8
 
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
@@ -63,13 +77,11 @@ class PolicyError(Exception):
 
 
 def check(policy: str) -> str:
-    """The policy, or PolicyError naming what is available."""
-    if policy in POLICIES:
-        return policy
-    if policy in PLANNED or policy.startswith("allow"):
-        raise PolicyError(f"network policy {policy!r} is not available in this version: only 'none' is, and "
-                          "commands have no network")
-    raise PolicyError(f"unknown network policy {policy!r} (this version knows only 'none')")
+    """The policy in its canonical spelling, or PolicyError naming what is wrong and the forms it takes."""
+    try:
+        return netrules.canonical(policy)
+    except netrules.RuleError as error:
+        raise PolicyError(str(error)) from None
 
 
 def machine() -> str:
@@ -102,30 +114,108 @@ def program(arch: str) -> List[bytes]:
     return head + body + tail
 
 
+def notify_program(arch: str, magic_fd: int) -> List[bytes]:
+    """Policies internet and allow: the checks of `none`, but sockets, connect and sends go to the supervisor.
+
+    sendmsg() on `magic_fd` passes (the command's child hands the supervisor its listener that way; no process
+    of the command can hold that fd number afterwards: its RLIMIT_NOFILE stays below it); sendto() without an
+    address passes (a connected socket's destination was judged at connect)."""
+    if arch not in ARCHES or arch not in SEND_CALLS:
+        raise PolicyError(f"the network filter knows no syscall numbers for {arch!r} (only {', '.join(ARCHES)})")
+    audit_arch, nr_socket, nr_socketpair, io_uring, foreign_base = ARCHES[arch]
+    nr_connect, nr_sendto, nr_sendmsg, nr_sendmmsg, _ = SEND_CALLS[arch]
+    code: List[Tuple[str, Any]] = []  # (op, args) with jump targets as labels, resolved below
+    labels: Dict[str, int] = {}
+
+    def label(name: str) -> None:
+        labels[name] = len(code)
+
+    def load(offset: int) -> None:
+        code.append(("ld", offset))
+
+    def jeq(value: int, yes: str, no: Optional[str] = None) -> None:
+        code.append(("jeq", (value, yes, no)))
+
+    load(OFFSET_ARCH)
+    jeq(audit_arch, "nr", "kill")
+    label("nr")
+    load(OFFSET_NR)
+    if foreign_base is not None:
+        code.append(("jge", (foreign_base, "kill", None)))
+    for nr in io_uring:
+        jeq(nr, "deny")
+    for nr, target in ((nr_socket, "socket"), (nr_socketpair, "pair"), (nr_connect, "notify"),
+                       (nr_sendmmsg, "notify"), (nr_sendto, "sendto"), (nr_sendmsg, "sendmsg")):
+        jeq(nr, target)
+    code.append(("jeq", (nr_sendmsg, "allow", "allow")))  # no check matched
+    label("socket"), load(OFFSET_ARG0_LOW)
+    for family in (socket.AF_UNIX, socket.AF_INET):
+        jeq(family, "notify")
+    jeq(socket.AF_INET6, "notify", "deny")
+    label("pair"), load(OFFSET_ARG0_LOW), jeq(socket.AF_UNIX, "allow", "deny")
+    label("sendto"), load(OFFSET_ARG4_LOW), jeq(0, "sendto_high", "notify")
+    label("sendto_high"), load(OFFSET_ARG4_HIGH), jeq(0, "allow", "notify")
+    label("sendmsg"), load(OFFSET_ARG0_LOW), jeq(magic_fd, "allow", "notify")
+    # the answers last: every jump goes forward
+    label("allow"), code.append(("ret", RET_ALLOW))
+    label("kill"), code.append(("ret", RET_KILL_PROCESS))
+    label("deny"), code.append(("ret", RET_ERRNO | DENIED_ERRNO))
+    label("notify"), code.append(("ret", RET_USER_NOTIF))
+    out = []
+    for index, (op, arg) in enumerate(code):
+        if op == "ld":
+            out.append(_insn(BPF_LD_W_ABS, 0, 0, arg))
+        elif op == "ret":
+            out.append(_insn(BPF_RET_K, 0, 0, arg))
+        else:
+            value, yes, no = arg
+            jt = labels[yes] - index - 1
+            jf = 0 if no is None else labels[no] - index - 1
+            assert 0 <= jt < 256 and 0 <= jf < 256, "a jump of the filter is out of range"
+            out.append(_insn(BPF_JEQ_K if op == "jeq" else BPF_JGE_K, jt, jf, value))
+    return out
+
+
 class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
 class Filter:
-    """Policy `none`, prepared in the launcher (ctypes and the program built once) and installed in a child."""
+    """A policy's filter, prepared in the launcher (ctypes and the program built once) and installed in a child.
 
-    def __init__(self, arch: Optional[str] = None) -> None:
+    `none`: installed with prctl, nothing to supervise. `internet`/`allow` (notify=True): installed with
+    seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER); install() returns the listener for the supervisor."""
+
+    def __init__(self, arch: Optional[str] = None, notify: bool = False, magic_fd: int = 0) -> None:
         self.arch = arch or machine()
-        code = b"".join(program(self.arch))
+        self.notify = notify
+        self.magic_fd = magic_fd
+        code = b"".join(notify_program(self.arch, magic_fd) if notify else program(self.arch))
         self._buffer = ctypes.create_string_buffer(code, len(code))
         self._prog = _SockFprog(len(code) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
         libc = ctypes.CDLL(None, use_errno=True)
         self._prctl = libc.prctl
         self._prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
         self._prctl.restype = ctypes.c_int
+        self._syscall = libc.syscall
+        self._syscall.restype = ctypes.c_long
+        self._nr_seccomp = SEND_CALLS.get(self.arch, (0, 0, 0, 0, 0))[4]
 
-    def install(self) -> None:
-        """In the child, before exec: from here on this process and its descendants have no network."""
+    def install(self) -> Optional[int]:
+        """In the child, before exec: from here on this process and its descendants are under the policy."""
         if self._prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise PolicyError(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}; {FIX}")
-        if self._prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(self._prog), 0, 0) != 0:
-            raise PolicyError(f"the network filter could not be installed (prctl(PR_SET_SECCOMP): "
+        if not self.notify:
+            if self._prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(self._prog), 0, 0) != 0:
+                raise PolicyError(f"the network filter could not be installed (prctl(PR_SET_SECCOMP): "
+                                  f"{os.strerror(ctypes.get_errno())}); {FIX}")
+            return None
+        listener = self._syscall(self._nr_seccomp, ctypes.c_ulong(SECCOMP_SET_MODE_FILTER),
+                                 ctypes.c_ulong(SECCOMP_FILTER_FLAG_NEW_LISTENER), ctypes.c_void_p(ctypes.addressof(self._prog)))
+        if listener < 0:
+            raise PolicyError(f"the supervised network filter could not be installed (seccomp with a listener: "
                               f"{os.strerror(ctypes.get_errno())}); {FIX}")
+        return int(listener)
 
 
 def probe(installer: Filter) -> Optional[str]:

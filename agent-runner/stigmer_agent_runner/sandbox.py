@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import array
 import asyncio
-import fcntl
 import itertools
 import json
 import os
@@ -22,10 +21,8 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 from . import config as names
 from . import log
 from .budgets import breach_message
+from .command_output import OutputCap, PipeReader, pipe
 
-READ_SIZE = 256 * 1024
-PIPE_SIZE = 1 << 20
-F_SETPIPE_SZ = 1031
 # After `sh` exits, how long its output may still arrive; background processes that keep the pipes
 # open are not waited for (they run on until the execution ends).
 DRAIN_SECONDS = 0.25
@@ -58,37 +55,6 @@ class BudgetExceeded(SandboxError):
         return {"kind": self.kind, "used_bytes": self.used, "budget_bytes": self.budget, "message": str(self)}
 
 
-class OutputCap:
-    """Keeps the first 2/3 and the last 1/3 of `limit` bytes of a stream and counts what falls between."""
-
-    def __init__(self, limit: int) -> None:
-        self.head_limit = limit * 2 // 3
-        self.tail_limit = limit - self.head_limit
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.dropped = 0
-
-    def feed(self, data: bytes) -> None:
-        room = self.head_limit - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        if not data:
-            return
-        self.tail += data
-        excess = len(self.tail) - self.tail_limit
-        if excess > 0:
-            del self.tail[:excess]
-            self.dropped += excess
-
-    def text(self) -> str:
-        head = self.head.decode("utf-8", errors="replace")
-        tail = self.tail.decode("utf-8", errors="replace")
-        if not self.dropped:
-            return head + tail
-        return f"{head}\n… [{self.dropped} bytes omitted] …\n{tail}"
-
-
 @dataclass
 class Lease:
     """An execution's slot: its uid (= gid) for as long as the execution runs."""
@@ -108,46 +74,6 @@ class CommandResult:
     duration_ms: int
 
 
-class _PipeReader:
-    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int, cap: OutputCap) -> None:
-        self.loop = loop
-        self.fd = fd
-        self.cap = cap
-        self.eof = loop.create_future()
-        os.set_blocking(fd, False)
-        loop.add_reader(fd, self._read)
-
-    def _read(self) -> None:
-        for _ in range(16):  # bounded per wake-up, so a flood cannot starve the event loop
-            try:
-                data = os.read(self.fd, READ_SIZE)
-            except BlockingIOError:
-                return
-            except OSError:
-                data = b""
-            if not data:
-                self.close()
-                return
-            self.cap.feed(data)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            self.loop.remove_reader(self.fd)
-            os.close(self.fd)
-            self.fd = -1
-        if not self.eof.done():
-            self.eof.set_result(None)
-
-
-def _pipe() -> "tuple[int, int]":
-    read_end, write_end = os.pipe2(os.O_CLOEXEC)
-    try:
-        fcntl.fcntl(write_end, F_SETPIPE_SZ, PIPE_SIZE)  # fewer wake-ups under a flood
-    except OSError:
-        pass
-    return read_end, write_end
-
-
 class Sandbox:
     def __init__(self, sock: Optional[socket.socket], unavailable: str = "") -> None:
         self.sock = sock
@@ -158,11 +84,15 @@ class Sandbox:
         self._exits: Dict[int, "asyncio.Future[Dict[str, Any]]"] = {}
         self._buffer = b""
         self._send_lock: Optional[asyncio.Lock] = None
-        # the commands' network policy, sent with each run (one per execution once there are several)
+        # the runner's network policy (netrules.py spells it), sent with each run unless the execution has its own
         self.network = "none"
+        # an execution's policy may be wider than `network` (agentRunner.sandbox.agentsMayWiden)
+        self.agents_may_widen = False
         # slot -> the budget its commands passed (until the slot's next lease), and who is told
         self.breaches: Dict[int, BudgetExceeded] = {}
         self._on_breach: Dict[int, Callable[[BudgetExceeded], None]] = {}
+        # slot -> who is told of a destination the network policy refused (destination, reason)
+        self._on_network: Dict[int, Callable[[str, str], None]] = {}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Sandbox":
@@ -216,6 +146,11 @@ class Sandbox:
             message = json.loads(line)
             if message.get("event") == "budget":
                 self._breach(message)
+                continue
+            if message.get("event") == "network":
+                listener = self._on_network.get(message.get("slot"))
+                if listener is not None:
+                    listener(str(message.get("destination")), str(message.get("reason")))
                 continue
             table = self._exits if message.get("event") == "exit" else self._replies
             future = table.pop(message.get("id"), None)
@@ -280,15 +215,19 @@ class Sandbox:
 
     # -- operations ----------------------------------------------------------------------------
 
-    async def acquire(self, directory: str, on_breach: Optional[Callable[[BudgetExceeded], None]] = None) -> Lease:
+    async def acquire(self, directory: str, on_breach: Optional[Callable[[BudgetExceeded], None]] = None,
+                      on_network: Optional[Callable[[str, str], None]] = None) -> Lease:
         """Gives the execution's workspace its own uid and shares its files with that uid's group.
 
-        on_breach: called when the launcher kills the execution's commands for passing a budget."""
+        on_breach: called when the launcher kills the execution's commands for passing a budget;
+        on_network: with each destination (once) the network policy refused to its commands, and why."""
         answer, _ = await self._request({"op": "acquire", "directory": directory})
         lease = Lease(answer["slot"], answer["uid"], directory)
         self.breaches.pop(lease.slot, None)
         if on_breach is not None:
             self._on_breach[lease.slot] = on_breach
+        if on_network is not None:
+            self._on_network[lease.slot] = on_network
         try:
             share_with_group(directory, answer["gid"])
         except OSError:
@@ -299,6 +238,7 @@ class Sandbox:
     async def release(self, lease: Lease) -> None:
         """Ends every process of the execution and hands its workspace back to the service."""
         self._on_breach.pop(lease.slot, None)
+        self._on_network.pop(lease.slot, None)
         await self._request({"op": "release", "slot": lease.slot})
 
     async def kill(self, lease: Lease) -> None:
@@ -324,17 +264,18 @@ class Sandbox:
                 except SandboxError as error:
                     log.warning(f"{error}")
 
-    async def run(self, lease: Lease, command: str, timeout: float, limit: int) -> CommandResult:
+    async def run(self, lease: Lease, command: str, timeout: float, limit: int, network: Optional[str] = None) -> CommandResult:
+        """network: the execution's policy (its agent's narrower one), else the runner's."""
         loop = self._attach()
         caps = (OutputCap(limit), OutputCap(limit))
         started = time.monotonic()
-        out_r, out_w = _pipe()
-        err_r, err_w = _pipe()
-        readers = (_PipeReader(loop, out_r, caps[0]), _PipeReader(loop, err_r, caps[1]))
+        out_r, out_w = pipe()
+        err_r, err_w = pipe()
+        readers = (PipeReader(loop, out_r, caps[0]), PipeReader(loop, err_r, caps[1]))
         try:
             try:
                 _, exited = await self._request({"op": "run", "slot": lease.slot, "command": command,
-                                                   "network": self.network}, (out_w, err_w), True)
+                                                   "network": network or self.network}, (out_w, err_w), True)
             except SandboxError:
                 self.raise_breach(lease)  # refused because the workspace is already past its disk budget
                 raise

@@ -9,13 +9,18 @@ and does four things, all on request of the HTTP service over an inherited socke
   concurrency;
 - `run`: runs `sh -c COMMAND` as the slot's uid with no supplementary groups, a clean environment, its
   workspace as cwd and HOME, umask 007, oom_score_adj 1000, rlimits (processes per uid, memory and file
-  size per process, no core) and the network policy's seccomp filter (netpolicy.py: no socket but AF_UNIX);
-  stdout/stderr are the pipes the service passed with SCM_RIGHTS;
-- `kill` / `release`: ends every process of the slot's uid (a child that becomes that uid and sends
-  kill(-1, SIGKILL), which the kernel applies atomically, so setsid and double forks die too); release
-  then hands the workspace back to the service uid:gid and frees the slot.
+  size per process, no core) and the network policy's seccomp filter (netpolicy.py: under `none` no socket
+  but AF_UNIX; under `internet`/`allow` through a supervisor process, netsupervised.py); stdout/stderr are
+  the pipes the service passed with SCM_RIGHTS;
+- `kill` / `release`: ends every process of the slot's uid (slots.py: a child whose effective uid is the
+  slot's and real uid root, so that the slot's processes cannot stop it, SIGKILLs them through pidfds until
+  none is left, so setsid and double forks die too); release then hands the workspace back to the service
+  uid:gid and frees the slot.
 
-Standard library only, and as little of it as possible: this is the code to audit.
+Standard library only, and as little of it as possible: this is the code to audit. Over 350 lines
+because the Launcher is one state machine (slots, helpers, children, supervised runs' status pipes) whose
+parts share its tables; what it does to a slot's processes and files is in slots.py, the network policy
+in netpolicy.py / netsupervised.py, the budgets in budgets.py.
 """
 from __future__ import annotations
 
@@ -23,17 +28,16 @@ import array
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import stat
 import sys
-import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import budgets
 from . import config as names
-from . import netpolicy
+from . import netpolicy, netsupervised
+from .slots import become, chown_tree, kill_as, release, release_now
 
 # Capabilities the launcher needs (bit numbers of linux/capability.h).
 CAP_CHOWN, CAP_SETGID, CAP_SETUID = 0, 6, 7
@@ -88,97 +92,6 @@ def privilege_problem() -> Optional[str]:
     return None
 
 
-def live_processes(uid: int) -> List[int]:
-    """Pids of the processes (zombies excluded) whose real uid is `uid`."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/status", "rb") as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        fields = dict(line.split(b":", 1) for line in text.splitlines() if b":" in line)
-        if fields.get(b"State", b"").strip().startswith(b"Z"):
-            continue
-        if int(fields.get(b"Uid", b"-1").split()[0]) == uid:
-            found.append(int(name))
-    return found
-
-
-def become(uid: int, gid: int, groups: List[int]) -> None:
-    os.setgroups(groups)
-    os.setgid(gid)
-    os.setuid(uid)  # from root to a non-zero uid: the kernel clears every capability
-
-
-def kill_all_as(uid: int) -> bool:
-    """In a child that has become `uid`: SIGKILL every process of that uid until none is left."""
-    me = os.getpid()
-    for _ in range(400):  # bounded: at most ~2 s
-        try:
-            os.kill(-1, signal.SIGKILL)  # every process we may signal (same uid) but ourselves, at once
-        except ProcessLookupError:
-            pass
-        if not [pid for pid in live_processes(uid) if pid != me]:
-            return True
-        time.sleep(0.005)
-    return False
-
-
-def open_up_as_owner(top: str, uid: int) -> None:
-    """As the slot's uid: u+rwX,g+rwX on every entry it owns (so root can walk and chown them by group)."""
-    def fix(name: str, dir_fd: Optional[int]) -> None:
-        try:
-            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-            if st.st_uid == uid and not stat.S_ISLNK(st.st_mode):
-                extra = 0o770 if stat.S_ISDIR(st.st_mode) else 0o660 | (0o110 if st.st_mode & 0o100 else 0)
-                os.chmod(name, stat.S_IMODE(st.st_mode) | extra, dir_fd=dir_fd)
-        except OSError:
-            pass
-
-    fix(top, None)
-    for _, dirs, files, dir_fd in os.fwalk(top, topdown=True, follow_symlinks=False, onerror=lambda e: None):
-        for name in dirs + files:
-            fix(name, dir_fd)
-
-
-def clean_scratch_as(uid: int) -> None:
-    """As the slot's uid: removes what it left in the shared /tmp and /dev/shm."""
-    for scratch in SCRATCH_DIRS:
-        try:
-            entries = os.listdir(scratch)
-        except OSError:
-            continue
-        for name in entries:
-            path = os.path.join(scratch, name)
-            try:
-                st = os.lstat(path)
-                if st.st_uid != uid:
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    open_up_as_owner(path, uid)
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    os.unlink(path)
-            except OSError:
-                pass
-
-
-def chown_tree(top: str, to_uid: int, to_gid: int) -> None:
-    """As root with CAP_CHOWN (and the slot's group): hands the slot's entries back, deepest first."""
-    for _, dirs, files, dir_fd in os.fwalk(top, topdown=False, follow_symlinks=False, onerror=lambda e: None):
-        for name in dirs + files:
-            try:
-                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                if (st.st_uid, st.st_gid) != (to_uid, to_gid):
-                    os.chown(name, to_uid, to_gid, dir_fd=dir_fd, follow_symlinks=False)
-            except OSError:
-                pass
-    os.chown(top, to_uid, to_gid, follow_symlinks=False)
-
-
 def hand_roots_to_service(settings: Settings) -> None:
     """The workspace and data roots belong to the service uid:gid (it sets their modes itself).
 
@@ -207,10 +120,15 @@ def set_limits(settings: Settings, file_size: int) -> None:
 
 class Launcher:
     def __init__(self, settings: Settings, sock: socket.socket, service_pid: int,
-                 network: Tuple[Optional[netpolicy.Filter], Optional[str]] = (None, "not prepared")) -> None:
+                 network: Tuple[Optional[netpolicy.Filter], Optional[str]] = (None, "not prepared"),
+                 supervised: Tuple[Optional[netpolicy.Filter], Optional[str]] = (None, "not prepared")) -> None:
         self.settings = settings
-        # the filter of the network policy, or why it cannot be enforced (then no command runs)
+        # the filter of policy none, or why it cannot be enforced (then no command runs)
         self.network_filter, self.network_problem = network
+        # the notifying filter of policies internet and allow, or why it cannot be enforced
+        self.supervised_filter, self.supervised_problem = supervised
+        self.poller = select.poll()
+        self.statuses: Dict[int, Tuple[int, bytes]] = {}  # status pipe of a supervised run -> (its pid, unread)
         self.sock = sock
         self.service_pid = service_pid
         self.slot_execution: Dict[int, str] = {}  # slot -> workspace directory
@@ -302,29 +220,76 @@ class Launcher:
         if len(fds) != 2:
             raise ValueError("run needs the stdout and stderr pipes")
         try:
-            netpolicy.check(self.settings.network if network is None else str(network))
+            policy = netpolicy.check(self.settings.network if network is None else str(network))
         except netpolicy.PolicyError as error:
             raise ValueError(str(error)) from None
-        if self.network_filter is None:
-            raise ValueError(f"the command was not run: {self.network_problem}")
+        installer, problem = ((self.network_filter, self.network_problem) if policy == netpolicy.NONE
+                              else (self.supervised_filter, self.supervised_problem))
+        if installer is None:
+            raise ValueError(f"the command was not run: {problem}")
         directory = self.slot_execution[slot]
         ident = self.settings.slot_id(slot)
         file_size = self.budget_file_size(slot, ident, directory)
-        pid = os.fork()
-        if pid == 0:
-            self.exec_command(ident, directory, command, fds, file_size)
+        if policy == netpolicy.NONE:
+            pid = os.fork()
+            if pid == 0:
+                self.exec_command(installer, ident, directory, command, fds, file_size)
+        else:
+            pid = self.start_supervised(installer, policy, ident, directory, command, fds, file_size)
         self.children[pid] = ("run", request_id, slot)
         self.watcher.command_started(slot)
         self.reply(request_id, ok=True, pid=pid)
 
-    def exec_command(self, ident: int, directory: str, command: str, fds: List[int], file_size: int) -> None:
-        """In the forked child: never returns."""
+    def start_supervised(self, installer: netpolicy.Filter, policy: str, ident: int, directory: str, command: str,
+                         fds: List[int], file_size: int) -> int:
+        """Policies internet and allow: a supervisor process (netsupervised.py) that starts the command."""
+        status_r, status_w = os.pipe2(os.O_CLOEXEC)
+        pid = os.fork()
+        if pid == 0:
+            os.close(status_r)
+            netsupervised.run_supervised(installer, policy, ident, fds, status_w, lambda hand_over: self.exec_command(
+                installer, ident, directory, command, fds, file_size, hand_over))
+        os.close(status_w)
+        self.statuses[status_r] = (pid, b"")
+        self.poller.register(status_r, select.POLLIN)
+        return pid
+
+    def read_status(self, fd: int) -> None:
+        """A supervised run's lines: its command's exit, and destinations the policy refused."""
+        pid, unread = self.statuses[fd]
+        data = os.read(fd, 4096)
+        if not data:
+            self.poller.unregister(fd)
+            os.close(fd)
+            del self.statuses[fd]
+            return
+        unread += data
+        *lines, unread = unread.split(b"\n")
+        self.statuses[fd] = (pid, unread)
+        for line in lines:
+            word, _, rest = line.decode(errors="replace").partition(" ")
+            kind, request_id, slot = self.children.get(pid, (None, None, -1))
+            if word == "exit" and kind == "run":
+                self.children[pid] = ("supervisor", None, slot)
+                code = int(rest)
+                self.command_exited(request_id, slot, code)
+            elif word == "refused" and slot >= 0:
+                destination, _, reason = rest.partition("\t")
+                self.send({"event": "network", "slot": slot, "destination": destination, "reason": reason})
+
+    def exec_command(self, installer: netpolicy.Filter, ident: int, directory: str, command: str, fds: List[int],
+                     file_size: int, hand_over: Optional[Any] = None) -> None:
+        """In the forked child: never returns. hand_over(listener): a supervised filter's listener goes there."""
         try:
             null = os.open("/dev/null", os.O_RDONLY)
             os.dup2(null, 0)
             os.dup2(fds[0], 1)
             os.dup2(fds[1], 2)
-            os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+            if installer.notify:  # the magic fd carries the listener to the supervisor
+                os.closerange(3, installer.magic_fd)
+                os.closerange(installer.magic_fd + 1, os.sysconf("SC_OPEN_MAX"))
+            else:
+                os.closerange(3, os.sysconf("SC_OPEN_MAX"))
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
@@ -332,8 +297,9 @@ class Launcher:
             with open("/proc/self/oom_score_adj", "w") as handle:
                 handle.write("1000")  # the OOM killer takes sandbox processes before the service
             set_limits(self.settings, file_size)
-            assert self.network_filter is not None
-            self.network_filter.install()  # inherited by every descendant; setuid below keeps it
+            listener = installer.install()  # inherited by every descendant; setuid below keeps it
+            if listener is not None and hand_over is not None:
+                hand_over(listener)
             become(ident, ident, [])
             os.umask(0o007)
             os.chdir(directory)
@@ -391,13 +357,14 @@ class Launcher:
             code = os.waitstatus_to_exitcode(status)
             if pid == self.service_pid:
                 return code if code >= 0 else 128 - code
+            for fd, (owner, _) in list(self.statuses.items()):
+                while owner == pid and fd in self.statuses:  # its last lines first (its exit, say)
+                    self.read_status(fd)
             kind, request_id, slot = self.children.pop(pid, (None, None, -1))
-            if kind == "run":
-                self.watcher.command_exited(slot)
-                for breach in self.watcher.tick(now_too=True):
-                    self.enforce(breach)
-                self.send({"event": "exit", "id": request_id, "code": code if code >= 0 else 128 - code,
-                           "signal": -code if code < 0 else None})
+            if kind == "run":  # a supervised run whose supervisor died before its command's exit: that is it
+                self.command_exited(request_id, slot, code)
+            elif kind == "supervisor":
+                pass
             elif kind is not None:
                 self.busy.pop(slot, None)
                 if kind == "release":
@@ -405,6 +372,13 @@ class Launcher:
                 if request_id is not None:  # None: the launcher's own kill (a budget)
                     self.reply(request_id, ok=code == 0, **({} if code == 0 else {"error": f"{kind} of slot {slot} failed"}))
                 self.next_waiting(slot)
+
+    def command_exited(self, request_id: Any, slot: int, code: int) -> None:
+        self.watcher.command_exited(slot)
+        for breach in self.watcher.tick(now_too=True):
+            self.enforce(breach)
+        self.send({"event": "exit", "id": request_id, "code": code if code >= 0 else 128 - code,
+                   "signal": -code if code < 0 else None})
 
     def next_waiting(self, slot: int) -> None:
         waiting = self.waiting.get(slot)
@@ -462,13 +436,15 @@ class Launcher:
         signal.set_wakeup_fd(wake_w)
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
             signal.signal(sig, lambda *_: None)
-        poller = select.poll()
+        poller = self.poller
         poller.register(self.sock, select.POLLIN)
         poller.register(wake_r, select.POLLIN)
         socket_open = True
         while True:
             for fd, _ in poller.poll(self.watcher.timeout_ms()):
-                if fd == wake_r:
+                if fd in self.statuses:
+                    self.read_status(fd)
+                elif fd == wake_r:
                     for sig in os.read(wake_r, 512):
                         if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
                             self.forward(sig)
@@ -486,38 +462,6 @@ class Launcher:
         """The service exited: end every command and hand every workspace still in use back."""
         for slot, directory in list(self.slot_execution.items()):
             release_now(self.settings, self.settings.slot_id(slot), directory)
-
-
-def kill_as(ident: int) -> bool:
-    become(ident, ident, [])
-    return kill_all_as(ident)
-
-
-def release(settings: Settings, ident: int, directory: str) -> bool:
-    """In a root helper: the slot's processes die and it opens its files (as the slot), then chown back."""
-    pid = os.fork()
-    if pid == 0:
-        ok = False
-        try:
-            become(ident, ident, [])
-            ok = kill_all_as(ident)
-            open_up_as_owner(directory, ident)
-            clean_scratch_as(ident)
-        finally:
-            os._exit(0 if ok else 1)
-    _, status = os.waitpid(pid, 0)
-    chown_tree(directory, settings.service_uid, settings.service_gid)
-    return os.waitstatus_to_exitcode(status) == 0
-
-
-def release_now(settings: Settings, ident: int, directory: str) -> None:
-    pid = os.fork()
-    if pid == 0:
-        try:
-            release(settings, ident, directory)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
 
 
 def service_environment(settings: Settings, fd: Optional[int], problem: Optional[str]) -> Dict[str, str]:
@@ -559,11 +503,18 @@ def main(argv: List[str]) -> int:
     # Root walks the slots' directories through their groups (it has no DAC capability).
     os.setgroups(slot_groups)
     # While the service imports (about a second), not before: ctypes, the program and a probe child.
-    network = netpolicy.prepare(settings.network)
+    network = netpolicy.prepare(netpolicy.NONE)
+    supervised = netsupervised.prepare(settings.slot_id(0))
+    problem = network[1] if settings.network == netpolicy.NONE else supervised[1]
     print(f"sandbox launcher: commands' network policy {settings.network}: "
-          + (f"enforced (seccomp filter, {network[0].arch})" if network[0] else f"NOT ENFORCED, no command will run: {network[1]}"),
+          + (f"NOT ENFORCED, no command will run: {problem}" if problem else
+             f"enforced (seccomp filter{'' if settings.network == netpolicy.NONE else ' and supervisor'}, {machine_of(network)})"),
           file=sys.stderr, flush=True)
-    return Launcher(settings, parent_end, pid, network).serve()
+    return Launcher(settings, parent_end, pid, network, supervised).serve()
+
+
+def machine_of(network: Tuple[Optional[netpolicy.Filter], Optional[str]]) -> str:
+    return network[0].arch if network[0] else netpolicy.machine()
 
 
 if __name__ == "__main__":

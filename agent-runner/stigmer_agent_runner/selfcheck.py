@@ -20,6 +20,8 @@ MODULES = (
     "stigmer_agent_runner.errors", "stigmer_agent_runner.validation", "stigmer_agent_runner.uploads",
     "stigmer_agent_runner.api", "stigmer_agent_runner.app", "stigmer_agent_runner.__main__",
     "stigmer_agent_runner.sandbox", "stigmer_agent_runner.sandbox_launcher", "stigmer_agent_runner.netpolicy",
+    "stigmer_agent_runner.netrules", "stigmer_agent_runner.netsupervisor", "stigmer_agent_runner.netsupervised",
+    "stigmer_agent_runner.slots", "stigmer_agent_runner.command_output",
 )
 
 

@@ -84,6 +84,8 @@ class Workspace:
         self.sandbox = sandbox
         self.disk_budget = disk_budget
         self.on_breach = on_breach
+        self.on_network: Optional[Callable[[str, str], None]] = None  # a destination refused, and why
+        self.network: Optional[str] = None  # the execution's network policy; None: the runner's
         self.commands_running = 0  # a breach while one runs ends it (run_command raises BudgetExceeded)
         self._lease: Optional[Lease] = None
 
@@ -220,8 +222,8 @@ class Workspace:
         self.commands_running += 1
         try:
             if self._lease is None:
-                self._lease = await self.sandbox.acquire(self.root, self.on_breach)
-            result = await self.sandbox.run(self._lease, command, timeout, self.output_limit // 2)
+                self._lease = await self.sandbox.acquire(self.root, self.on_breach, self.on_network)
+            result = await self.sandbox.run(self._lease, command, timeout, self.output_limit // 2, self.network)
         except BudgetExceeded:
             raise
         except SandboxError as error:

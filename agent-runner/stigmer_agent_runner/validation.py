@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any, Dict, Optional, Tuple
 
+from . import netrules
 from .errors import RequestError
 from .tools import TOOL_NAMES
 
@@ -49,7 +50,9 @@ def parse_json(raw: bytes, what: str) -> Any:
         raise RequestError(400, f"{what} is not valid JSON: {error}", what) from None
 
 
-def validate_execution(payload: Any) -> Tuple[Dict[str, Any], str]:
+def validate_execution(payload: Any, runner_network: str = "none", may_widen: bool = False) -> Tuple[Dict[str, Any], str]:
+    """The agent and input of a new execution; runner_network: the policy an agent.network may only narrow
+    (unless may_widen: agentRunner.sandbox.agentsMayWiden)."""
     """Returns (agent, input) or raises a 422 naming the offending field."""
     if not isinstance(payload, dict):
         raise RequestError(422, "the execution must be a JSON object", "execution")
@@ -84,6 +87,17 @@ def validate_execution(payload: Any) -> Tuple[Dict[str, Any], str]:
     max_steps = agent.get("max_steps")
     if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= MAX_STEPS_LIMIT):
         raise RequestError(422, f"agent.max_steps must be an integer from 1 to {MAX_STEPS_LIMIT}", "agent.max_steps")
+    network = agent.get("network")
+    if network is not None:
+        if not isinstance(network, str):
+            raise RequestError(422, "agent.network must be a string: none, internet or allow:ENTRY,ENTRY", "agent.network")
+        try:
+            network = netrules.canonical(network)
+        except netrules.RuleError as error:
+            raise RequestError(422, f"agent.network: {error}", "agent.network") from None
+        problem = None if may_widen else netrules.narrowing_problem(network, runner_network)
+        if problem:
+            raise RequestError(422, f"agent.network: {problem}", "agent.network")
     input_text = payload.get("input")
     if input_text is None:
         raise RequestError(422, "input is required", "input")
@@ -97,6 +111,8 @@ def validate_execution(payload: Any) -> Tuple[Dict[str, Any], str]:
         clean["tools"] = tools
     if max_steps is not None:
         clean["max_steps"] = max_steps
+    if network is not None:
+        clean["network"] = network
     return clean, input_text
 
 

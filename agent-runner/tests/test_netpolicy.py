@@ -115,13 +115,14 @@ def test_both_arches_have_a_program_and_others_are_refused():
     assert netpolicy.machine() in netpolicy.ARCHES, f"this machine ({platform.machine()}) has no table entry"
 
 
-def test_only_none_is_accepted_and_the_refusal_says_so():
+def test_the_three_policies_are_read_and_a_bad_one_is_named():
     assert sandbox_network({}) == "none" and load({}, read_secrets=False).sandbox_network == "none"
-    for policy in ("internet", "allow"):
-        with pytest.raises(ConfigError, match="only 'none' is, and commands have no network"):
-            sandbox_network({"STIGMER_SANDBOX_NETWORK": policy})
+    assert sandbox_network({"STIGMER_SANDBOX_NETWORK": "internet"}) == "internet"
+    assert sandbox_network({"STIGMER_SANDBOX_NETWORK": "allow: 10.0.0.0/8:5432, pypi.org"}) == "allow:10.0.0.0/8:5432,pypi.org"
     with pytest.raises(ConfigError, match="unknown network policy 'open'"):
         load({"STIGMER_SANDBOX_NETWORK": "open"}, read_secrets=False)
+    with pytest.raises(ConfigError, match="allow entry 'x:99999': the port '99999' is not a number from 1 to 65535"):
+        sandbox_network({"STIGMER_SANDBOX_NETWORK": "allow:x:99999"})
 
 
 @requires_sandbox

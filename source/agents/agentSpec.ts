@@ -3,12 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { type AgentSpec, type AgentToolName, agentToolNames } from '../api/executionTypes.js';
+import { allowEntryProblem } from '../config/networkPolicy.js';
+import type { SandboxNetworkPolicy } from '../contract.js';
 import { UsageError, errorMessage } from '../errors.js';
 
 // The spec's shape is the API's (api/ owns it; this module reads it from a file).
 export { type AgentSpec, type AgentToolName, agentToolNames };
 
-const fields = ['name', 'instructions', 'model', 'tools', 'max_steps'] as const;
+const fields = ['name', 'instructions', 'model', 'tools', 'max_steps', 'network'] as const;
 
 /** One mistake in an agent spec, at a line of its file when the file has one there. */
 export interface AgentSpecProblem {
@@ -31,7 +33,7 @@ export class AgentSpecError extends UsageError {
 	) {
 		super(
 			problems.map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.field}: ${p.problem}`).join('\n'),
-			'an agent spec has name, instructions and optional model, tools, max_steps (see README, "Agents")',
+			'an agent spec has name, instructions and optional model, tools, max_steps, network (see README, "Agents")',
 		);
 		this.name = 'AgentSpecError';
 		this.line = problems[0]?.line;
@@ -139,6 +141,21 @@ export function parseAgentSpec(text: string, file: string): AgentSpec {
 		else maxSteps = n;
 	}
 
+	// network: none, internet or { allow: [entries] }, as in config.yaml; the runner refuses one wider than its own
+	let network: SandboxNetworkPolicy | undefined;
+	const networkEntry = found.get('network');
+	if (networkEntry) {
+		const { key, value } = networkEntry;
+		const allow = isMap(value) && value.items.length === 1 && isScalar(value.items[0]!.key) && value.items[0]!.key.value === 'allow' ? value.items[0]!.value : null;
+		if (isScalar(value) && (value.value === 'none' || value.value === 'internet')) network = value.value;
+		else if (isSeq(allow) && allow.items.length > 0) {
+			const entries = allow.items.map((item) => (isScalar(item) ? String(item.value) : ''));
+			const bad = entries.map((entry, i) => [allowEntryProblem(entry), allow.items[i]] as const).filter(([problem]) => problem);
+			for (const [problem, item] of bad) report(item as Node, 'network', problem!);
+			if (bad.length === 0) network = `allow:${entries.join(',')}`;
+		} else report(value ?? key, 'network', 'must be none, internet or { allow: [ "host[:port]", "CIDR[:port]", "IP[:port]" ] } (an agent may narrow agentRunner.sandbox.network, never widen it)');
+	}
+
 	if (problems.length > 0) {
 		problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 		throw new AgentSpecError(file, problems);
@@ -147,5 +164,6 @@ export function parseAgentSpec(text: string, file: string): AgentSpec {
 	if (model !== undefined) spec.model = model;
 	if (tools !== undefined) spec.tools = tools;
 	if (maxSteps !== undefined) spec.max_steps = maxSteps;
+	if (network !== undefined) spec.network = network;
 	return spec;
 }

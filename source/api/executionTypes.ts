@@ -15,6 +15,8 @@ export interface AgentSpec {
 	model?: string;
 	tools?: AgentToolName[];
 	max_steps?: number;
+	/** the execution's network policy, narrower than the runner's (agentRunner.sandbox.network's spelling) */
+	network?: string;
 }
 
 /** `GET /v1/executions/{id}` */

@@ -134,7 +134,7 @@ instead and exits with its exit code. A TTY is allocated when stdin is one.`,
 		help: `
 Runs an agent in the agent-runner container and streams what it does.
 
-AGENT_FILE is a YAML or JSON agent spec (name, instructions; optional model, tools, max_steps).
+AGENT_FILE is a YAML or JSON agent spec (name, instructions; optional model, tools, max_steps, network).
 PROMPT is the input; - reads it from stdin.
 
 Exit codes: 0 succeeded, 1 failed / cancelled / interrupted, 2 usage or spec error, 130 cancelled by Ctrl-C.

@@ -1,6 +1,7 @@
 // `stigmer doctor`: every setup problem turned into the exact fix.
 import { accessSync, constants, statSync, statfsSync } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
+import { describeNetworkPolicy } from '../config/networkPolicy.js';
 import type { StigmerConfig } from '../config/types.js';
 import { type Readable, Writable } from 'node:stream';
 import { agentRunnerService, baseImage, containerEnv, exitCodes } from '../contract.js';
@@ -294,7 +295,7 @@ export default async function doctor(ctx: CommandContext, { flags }: CommandArgs
 /** What the executions' commands may reach: the configured policy, and the running container's when it differs. */
 function networkPolicyCheck(config: StigmerConfig, runningEnv: string[] | null): Check {
 	const policy = config.agentRunner.sandbox.network;
-	const detail = `${policy}: commands open no network connection (unix sockets only); agentRunner.sandbox.network`;
+	const detail = `${describeNetworkPolicy(policy)}; agentRunner.sandbox.network`;
 	const prefix = `${containerEnv.sandboxNetwork}=`;
 	const running = runningEnv?.find((e) => e.startsWith(prefix))?.slice(prefix.length);
 	if (runningEnv === null || running === policy) return { name: 'network policy', status: 'ok', detail };

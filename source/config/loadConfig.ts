@@ -5,7 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LineCounter, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import { agentRunnerDefaults, agentRunnerService, containerEnv, imageTag, sandboxNetworkPolicies, type SandboxNetworkPolicy } from '../contract.js';
+import { agentRunnerDefaults, agentRunnerService, containerEnv, imageTag, type SandboxNetworkPolicy } from '../contract.js';
+import { allowEntryProblem } from './networkPolicy.js';
 import { imageSourceHash } from '../buildContext.js';
 import { UsageError, errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
@@ -66,7 +67,7 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 			env: {},
 			llm: { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null },
 			maxConcurrency: agentRunnerDefaults.maxConcurrency,
-			sandbox: { network: agentRunnerDefaults.sandbox.network, diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget)!, memoryBudget: null },
+			sandbox: { network: agentRunnerDefaults.sandbox.network, agentsMayWiden: agentRunnerDefaults.sandbox.agentsMayWiden, diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget)!, memoryBudget: null },
 		},
 		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
 	};
@@ -306,6 +307,7 @@ class Validator {
 				// one line per key: its name and how it is read
 				const keys: Record<string, (n: Node, kk: string) => void> = {
 					network: (n, kk) => (out.sandbox.network = this.networkPolicy(n, kk)),
+					agentsMayWiden: (n, kk) => (out.sandbox.agentsMayWiden = this.bool(n, kk)),
 					diskBudget: (n, kk) => (out.sandbox.diskBudget = this.size(n, kk, 1024 ** 2, 'expected a size of at least 1m, like 512m or 1g')),
 					memoryBudget: (n, kk) => (out.sandbox.memoryBudget = this.size(n, kk, 16 * 1024 ** 2, 'expected a size of at least 16m, like 256m or 1g')),
 				};
@@ -348,12 +350,24 @@ class Validator {
 		}
 	}
 
-	/** `none` today; `internet` and `allow: [...]` are refused with what this version does instead. */
+	/** `none`, `internet`, or `{ allow: [entries] }` (each entry checked: source/config/networkPolicy.ts). */
 	private networkPolicy(node: Node, key: string): SandboxNetworkPolicy {
-		const value = isMap(node) ? (this.get(node, 'allow') !== null ? 'allow' : 'a mapping') : this.scalar(node, key);
-		if ((sandboxNetworkPolicies as readonly unknown[]).includes(value)) return value as SandboxNetworkPolicy;
-		if (value === 'internet' || value === 'allow') throw this.error(node, key, `"${value}" is not available in this version: only none is, and commands have no network (README, "Security")`);
-		throw this.error(node, key, `expected ${sandboxNetworkPolicies.join(' or ')} (commands have no network)`);
+		const expected = 'expected none, internet or a mapping { allow: [ "host[:port]", "CIDR[:port]", "IP[:port]" ] }';
+		if (isMap(node)) {
+			this.onlyKeys(node, key, ['allow']);
+			const list = this.get(node, 'allow');
+			if (list === null) throw this.error(node, key, expected);
+			const entries = this.stringList(list, `${key}.allow`);
+			if (entries.length === 0) throw this.error(list, `${key}.allow`, 'the list is empty: to allow nothing, write none');
+			entries.forEach((entry, i) => {
+				const problem = allowEntryProblem(entry);
+				if (problem) throw this.error(isSeq(list) ? (list.items[i] as Node) : list, `${key}.allow[${i}]`, `${problem} (docs/security.md)`);
+			});
+			return `allow:${entries.join(',')}`;
+		}
+		const value = this.scalar(node, key);
+		if (value === 'none' || value === 'internet') return value;
+		throw this.error(node, key, expected);
 	}
 
 	/** A size (`512m`, `1g`, bytes) of at least `least` bytes. */

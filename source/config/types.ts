@@ -32,6 +32,8 @@ export interface LlmConfig {
 /** agentRunner.sandbox: what an execution's commands may do and use (docs/security.md). */
 export interface SandboxConfig {
 	network: SandboxNetworkPolicy;
+	/** an agent file's `network` may be wider than `network` (off: it may only narrow it) */
+	agentsMayWiden: boolean;
 	/** bytes of files per execution (its workspace and its files in /tmp and /dev/shm) */
 	diskBudget: number;
 	/** bytes of memory of an execution's processes together; null: half of agentRunner.memory */

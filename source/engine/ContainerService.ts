@@ -3,7 +3,7 @@
 // stopping, removing, and reading its state as a status row.
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, networkInterfaces } from 'node:os';
 import path from 'node:path';
 import type { AgentRunnerConfig } from '../config/types.js';
 import {
@@ -178,6 +178,11 @@ export function sandboxMemoryBudget(config: AgentRunnerConfig): number {
 	return config.sandbox.memoryBudget ?? Math.floor(config.memory * agentRunnerDefaults.sandbox.memoryBudgetFraction);
 }
 
+/** This machine's interface addresses (loopback included: on the host's network it is the host's). */
+export function hostAddresses(): string[] {
+	return [...new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address.split('%')[0]!)))].sort();
+}
+
 export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imageId: string, network: ContainerNetwork, options: PlanOptions = {}): ContainerPlan {
 	const remote = options.remote ?? false;
 	const port = config.port;
@@ -195,6 +200,9 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		[containerEnv.maxConcurrency]: String(config.maxConcurrency),
 		// in the configuration hash with the rest of the body: a change of policy recreates the container
 		[containerEnv.sandboxNetwork]: config.sandbox.network,
+		// this machine's addresses, which commands under `internet` must not reach (a remote engine's host's: unknown)
+		...(config.sandbox.agentsMayWiden ? { [containerEnv.sandboxAgentsMayWiden]: '1' } : {}),
+		...(config.sandbox.network === 'internet' && !remote ? { [containerEnv.sandboxHostAddresses]: hostAddresses().join(',') } : {}),
 		...(network.viaForward ? { [containerEnv.llmViaForward]: '1' } : {}),
 		[containerEnv.sandboxDiskBudgetBytes]: String(config.sandbox.diskBudget),
 		[containerEnv.sandboxMemoryBudgetBytes]: String(sandboxMemoryBudget(config)),

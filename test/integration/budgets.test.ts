@@ -1,4 +1,4 @@
-// The budgets per execution (README, "Security") against the real agent-runner container: an execution that
+// The budgets per execution (docs/security.md) against the real agent-runner container: an execution that
 // writes past its disk budget, or whose processes together pass its memory budget, fails with the budget's
 // error and a `budget_exceeded` event, its processes killed, while a concurrent execution runs on and
 // succeeds. Small budgets (config.yaml's agentRunner.sandbox) keep it fast.

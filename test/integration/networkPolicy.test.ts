@@ -21,12 +21,20 @@ import { finalAnswer, startFakeLlm, toolCall, type FakeLlm } from '../helpers/fa
 import { remoteEngine } from '../helpers/remoteEngine.js';
 import { RunnerStack } from '../helpers/runnerStack.js';
 
-/** One line per target, `TARGET -> open|sent|resolved ADDR|ERRNO NAME`; exits with the number of targets reached. */
+/**
+ * One line per target, `TARGET -> open|sent|resolved ADDR|listening|ERRNO NAME`; exits with the number of
+ * targets reached. `listen:PORT` opens a server on the loopback for the rest of the probe (not counted).
+ */
 const probeScript = `import errno, socket, sys
 reached = 0
+kept = []
 for t in sys.argv[1:]:
     kind, _, rest = t.partition(":")
     try:
+        if kind == "listen":
+            kept.append(socket.create_server(("127.0.0.1", int(rest))))
+            print(t, "-> listening", flush=True)
+            continue
         if kind == "tcp":
             h, p = rest.rsplit(":", 1)
             socket.create_connection((h, int(p)), timeout=3).close()
@@ -71,26 +79,25 @@ function outcomes(output: string): Map<string, string> {
 	return new Map([...output.matchAll(/^(\S+) -> (.+)$/gm)].map((m) => [m[1]!, m[2]!.trim()]));
 }
 
-/** The probe as an agent's command: one execution, one run_command; its tool result. */
-async function probeInSandbox(targets: string[]): Promise<ToolResult> {
+/** The probe as an agent's command: one execution, one run_command; its tool result (and the execution's events). */
+async function probeInSandbox(targets: string[], on: RunnerStack = stack, agentNetwork?: unknown): Promise<ToolResult & { events: Array<{ type: string; data: Record<string, unknown> }> }> {
 	llm.reset();
 	llm.push(toolCall('run_command', { command: `python3 -c '${probeScript}' ${targets.join(' ')}`, timeout_seconds: 60 }), finalAnswer('done'));
-	const agent = path.join(stack.home.dir, 'agent.json');
-	writeFileSync(agent, JSON.stringify({ name: 'prober', instructions: 'x', tools: ['run_command'] }));
-	const run = await stack.cli(['run', agent, 'go', '--json'], { timeoutMs: 120_000 });
-	const results = run.stdout
+	const agent = path.join(on.home.dir, 'agent.json');
+	writeFileSync(agent, JSON.stringify({ name: 'prober', instructions: 'x', tools: ['run_command'], ...(agentNetwork ? { network: agentNetwork } : {}) }));
+	const run = await on.cli(['run', agent, 'go', '--json'], { timeoutMs: 120_000 });
+	const events = run.stdout
 		.trim()
 		.split('\n')
-		.map((line) => JSON.parse(line) as { type: string; data: ToolResult })
-		.filter((e) => e.type === 'tool_result')
-		.map((e) => e.data);
+		.map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
+	const results = events.filter((e) => e.type === 'tool_result').map((e) => e.data as unknown as ToolResult);
 	assert.equal(results.length, 1, run.stdout + run.stderr);
-	return results[0]!;
+	return { ...results[0]!, events };
 }
 
 /** The same probe from the container's network namespace without the filter (as the runner's process is). */
-async function probeInContainer(targets: string[]): Promise<{ code: number; lines: Map<string, string> }> {
-	const result = await docker(['exec', stack.containerName, 'python3', '-c', probeScript, ...targets], { allowFailure: true, timeoutMs: 60_000 });
+async function probeInContainer(targets: string[], on: RunnerStack = stack): Promise<{ code: number; lines: Map<string, string> }> {
+	const result = await docker(['exec', on.containerName, 'python3', '-c', probeScript, ...targets], { allowFailure: true, timeoutMs: 60_000 });
 	return { code: result.code, lines: outcomes(result.stdout) };
 }
 
@@ -103,6 +110,13 @@ function assertAllRefused(result: ToolResult, targets: string[], except: Record<
 	}
 	assert.equal(result.exit_code, 0, `nothing was reached:\n${result.output}`);
 }
+
+/**
+ * Sandbox uids of this file's own (STIGMER_SANDBOX_UID_BASE): RLIMIT_NPROC counts per host uid, so another
+ * file's fork bomb under the default 61000 (sandbox.test.ts, run beside this one by the engine matrix) would
+ * make these commands' exec fail with EAGAIN.
+ */
+const ownUids = (stackIndex: number) => ({ STIGMER_SANDBOX_UID_BASE: String(63000 + 100 * stackIndex) });
 
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -130,13 +144,15 @@ async function hostServices(): Promise<{ tcp: number; udp: number; connections: 
  * A network namespace standing for the LAN and a metadata service: veth to this machine, 10.213.N.2/24
  * and 169.254.213.N inside it, a TCP listener on both. Removed (with its veth, routes and listener) in `after`.
  */
-async function lanNamespace(): Promise<{ lan: string; metadata: string; port: number }> {
+async function lanNamespace(): Promise<{ lan: string; metadata: string; publicAddress: string; publicRouted: string | null; port: number; outer: string }> {
 	const id = randomBytes(3).toString('hex');
 	const n = 1 + (randomBytes(1)[0]! % 250);
 	const ns = `stigmer-lan-${id}`;
 	const [outer, inner] = [`stl${id}h`, `stl${id}n`];
 	const lan = `10.213.${n}.2`;
 	const metadata = `169.254.213.${n}`;
+	// a global unicast address (Python's is_global) that only this /32 route of this machine leads to
+	const publicAddress = `11.213.${n}.2`;
 	ip('netns', 'add', ns);
 	cleanups.push(() => {
 		try {
@@ -152,6 +168,11 @@ async function lanNamespace(): Promise<{ lan: string; metadata: string; port: nu
 	ip('-n', ns, 'link', 'set', 'lo', 'up');
 	ip('-n', ns, 'route', 'add', 'default', 'via', `10.213.${n}.1`);
 	ip('route', 'add', `${metadata}/32`, 'via', lan, 'dev', outer);
+	ip('-n', ns, 'addr', 'add', `${publicAddress}/32`, 'dev', inner);
+	ip('route', 'add', `${publicAddress}/32`, 'via', lan, 'dev', outer);
+	// before anything is sent there: this machine routes it into the namespace (else the tests that need it skip, loudly)
+	const route = ip('route', 'get', publicAddress);
+	const publicRouted = route.includes(`dev ${outer}`) ? null : route.trim();
 	const port = 8000 + (randomBytes(2).readUInt16BE() % 20000);
 	const listener: ChildProcess = spawn(
 		'ip',
@@ -161,14 +182,14 @@ async function lanNamespace(): Promise<{ lan: string; metadata: string; port: nu
 	cleanups.unshift(() => listener.kill('SIGKILL')); // first: a process in the namespace would keep it alive
 	process.once('exit', () => listener.kill('SIGKILL'));
 	// reachable from this machine (bounded wait for the listener to bind)
-	for (const address of [lan, metadata]) {
+	for (const address of publicRouted === null ? [lan, metadata, publicAddress] : [lan, metadata]) {
 		const deadline = Date.now() + 15_000;
 		while (!(await connects(address, port))) {
 			assert.ok(Date.now() < deadline, `the namespace's listener on ${address}:${port} never answered`);
 			await new Promise((resolve) => setTimeout(resolve, 100));
 		}
 	}
-	return { lan, metadata, port };
+	return { lan, metadata, publicAddress, publicRouted, port, outer };
 }
 
 const connects = (host: string, port: number) =>
@@ -196,7 +217,7 @@ async function defaultBridgeGateway(): Promise<string | null> {
 
 before(async () => {
 	llm = await startFakeLlm({ script: [], host: '127.0.0.1' });
-	stack = await RunnerStack.start({ llmUrl: llm.url });
+	stack = await RunnerStack.start({ llmUrl: llm.url, extraEnv: ownUids(0) });
 	const inspect = await dockerInspect(stack.containerName);
 	gateway = (Object.values(inspect.NetworkSettings.Networks ?? {}) as Array<{ Gateway?: string }>).find((n) => n.Gateway)?.Gateway ?? '';
 	assert.match(gateway, /^\d+\.\d+\.\d+\.\d+$/, 'the container has a gateway');
@@ -367,5 +388,138 @@ asyncio.run(main())`;
 			return fields.length > 7 || (Number.parseInt(fields[3] ?? '0', 16) & 0x10000) !== 0;
 		});
 		assert.deepEqual(reachable, []);
+	});
+});
+
+async function gatewayOf(on: RunnerStack): Promise<string> {
+	const inspect = await dockerInspect(on.containerName);
+	const found = (Object.values(inspect.NetworkSettings.Networks ?? {}) as Array<{ Gateway?: string }>).find((n) => n.Gateway)?.Gateway ?? '';
+	assert.match(found, /^\d+\.\d+\.\d+\.\d+$/, 'the container has a gateway');
+	return found;
+}
+
+/** Each listed target reached ("open"), each other refused with EACCES, and each refusal an event of the execution. */
+function assertPolicy(result: ToolResult & { events: Array<{ type: string; data: Record<string, unknown> }> }, reached: string[], refused: string[]): void {
+	const lines = outcomes(result.output);
+	for (const target of reached) assert.equal(lines.get(target), 'open', `${target} from the sandbox:\n${result.output}`);
+	for (const target of refused) assert.equal(lines.get(target), 'EACCES', `${target} from the sandbox:\n${result.output}`);
+	const events = new Set(result.events.filter((e) => e.type === 'network_refused').map((e) => String(e.data.destination)));
+	for (const target of refused.filter((t) => t.startsWith('tcp:'))) {
+		const destination = target.slice('tcp:'.length);
+		assert.ok(events.has(destination), `a network_refused event names ${destination}: ${[...events]}`);
+		assert.match(result.output, new RegExp(`sandbox: the network policy refused ${destination.replaceAll('.', '\\.')}: `));
+	}
+}
+
+describe('network policies allow and internet: judged at each connect, on every engine', { timeout: 900_000 }, () => {
+	let lan: Awaited<ReturnType<typeof lanNamespace>>;
+	let host: Awaited<ReturnType<typeof hostServices>>;
+	let other: Awaited<ReturnType<typeof hostServices>>;
+	let allowStack: RunnerStack;
+	let internetStack: RunnerStack;
+	let skip = '';
+	let allowGateway = '';
+	const loopbackPort = 7999;
+	let internetGateway = '';
+
+	before(async () => {
+		if (remoteEngine) skip = "a remote engine's network is not this machine's: its namespaces and services are not there";
+		else if (!asRoot) skip = 'creating a network namespace needs root';
+		// a server a command opens on the container's loopback: listed, on every engine (the runner's API beside it is not)
+		const allow = [`127.0.0.1:${loopbackPort}`];
+		if (!skip) {
+			lan = await lanNamespace();
+			host = await hostServices();
+			other = await hostServices();
+			// each home has its network, whose gateway is known once it exists: the host service is listed by ranges
+			allow.push(`${lan.lan}:${lan.port}`, ...['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((range) => `${range}:${host.tcp}`));
+		}
+		allowStack = await RunnerStack.start({ llmUrl: llm.url, extraEnv: ownUids(1), sandbox: { network: `{ allow: [${allow.map((a) => JSON.stringify(a)).join(', ')}] }` } });
+		internetStack = await RunnerStack.start({ llmUrl: llm.url, extraEnv: ownUids(2), sandbox: { network: 'internet' } });
+		allowGateway = await gatewayOf(allowStack);
+		internetGateway = await gatewayOf(internetStack);
+	});
+
+	after(async () => {
+		await allowStack?.dispose();
+		await internetStack?.dispose();
+	});
+
+	test("allow and internet, on every engine: the supervisor holds; a listed loopback server is reached, the runner's API beside it refused", async () => {
+		assert.match(await allowStack.logs(), /commands' network policy allow:.*: enforced \(seccomp filter and supervisor, (x86_64|aarch64)\)/);
+		const [listen, listed, api] = [`listen:${loopbackPort}`, `tcp:127.0.0.1:${loopbackPort}`, `tcp:127.0.0.1:${containerHttpPort}`];
+		const control = await probeInContainer([api], allowStack);
+		assert.equal(control.lines.get(api), 'open', "the container's network reaches the runner's API");
+		assertPolicy(await probeInSandbox([listen, listed, api], allowStack), [listed], [api]);
+		// internet: the loopback is not public, the gateway neither
+		const gatewayApi = `tcp:${internetGateway}:${internetStack.port}`;
+		assertPolicy(await probeInSandbox([listen, listed, api, gatewayApi], internetStack), [], [listed, api, gatewayApi]);
+	});
+
+	test('allow: the listed LAN address and host service are reached; the metadata address, another port, the runner: refused', async (t) => {
+		if (skip) return t.skip(skip);
+		assert.match(await allowStack.logs(), /commands' network policy allow:.*: enforced \(seccomp filter and supervisor, (x86_64|aarch64)\)/);
+		const listed = [`tcp:${lan.lan}:${lan.port}`, `tcp:${allowGateway}:${host.tcp}`];
+		const unlisted = [`tcp:${lan.metadata}:${lan.port}`, `tcp:${allowGateway}:${other.tcp}`, `tcp:127.0.0.1:${containerHttpPort}`];
+		const control = await probeInContainer([...listed, ...unlisted], allowStack);
+		for (const target of [...listed, ...unlisted]) assert.equal(control.lines.get(target), 'open', `the container's network reaches ${target}: ${[...control.lines]}`);
+		const [hostBefore, otherBefore] = [host.connections(), other.connections()];
+		assertPolicy(await probeInSandbox([...listed, ...unlisted], allowStack), listed, unlisted);
+		assert.equal(host.connections(), hostBefore + 1, 'the listed host service saw the connection');
+		assert.equal(other.connections(), otherBefore, 'the unlisted host service saw none');
+	});
+
+	test('allow: a UDP datagram to an unlisted address is refused and never arrives', async (t) => {
+		if (skip) return t.skip(skip);
+		const udp = `udp:${allowGateway}:${other.udp}`;
+		const control = await probeInContainer([udp], allowStack);
+		assert.equal(control.lines.get(udp), 'sent');
+		const deadline = Date.now() + 10_000;
+		while (other.datagrams() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+		assert.ok(other.datagrams() >= 1, "the container's network delivers the datagram");
+		const before = other.datagrams();
+		const result = await probeInSandbox([udp], allowStack);
+		assert.equal(outcomes(result.output).get(udp), 'EACCES', result.output);
+		assert.equal(other.datagrams(), before, 'no datagram reached the unlisted service');
+	});
+
+	test("an agent narrows the runner's policy (none, a subset) and may not widen it", async (t) => {
+		if (skip) return t.skip(skip);
+		const listed = `tcp:${lan.lan}:${lan.port}`;
+		// none under allow: refused at socket creation (the same target the previous test reached)
+		assertAllRefused(await probeInSandbox([listed], allowStack, 'none'), [listed]);
+		// a subset: the LAN entry only; the host service the runner's list has is refused for this agent
+		const hostTarget = `tcp:${allowGateway}:${host.tcp}`;
+		assertPolicy(await probeInSandbox([listed, hostTarget], allowStack, { allow: [`${lan.lan}:${lan.port}`] }), [listed], [hostTarget]);
+		// wider: the runner refuses the execution, naming the key to change
+		const agent = path.join(allowStack.home.dir, 'wide.json');
+		writeFileSync(agent, JSON.stringify({ name: 'wide', instructions: 'x', tools: ['run_command'], network: 'internet' }));
+		const run = await allowStack.cli(['run', agent, 'go', '--json'], { timeoutMs: 60_000 });
+		assert.notEqual(run.code, 0);
+		assert.match(run.stderr + run.stdout, /agent\.network: internet is wider than the runner's policy \(allow:.*\); an agent may only narrow it: widen agentRunner\.sandbox\.network in config\.yaml/);
+	});
+
+	test('internet: private, link-local, host, gateway and runner refused; a global address (routed to a namespace of this machine only) reached', async (t) => {
+		if (skip) return t.skip(skip);
+		assert.match(await internetStack.logs(), /commands' network policy internet: enforced \(seccomp filter and supervisor/);
+		const bridge = await defaultBridgeGateway();
+		const refused = [
+			`tcp:${lan.lan}:${lan.port}`,
+			`tcp:${lan.metadata}:${lan.port}`,
+			`tcp:${internetGateway}:${host.tcp}`,
+			...(bridge ? [`tcp:${bridge}:${host.tcp}`] : []),
+			`tcp:127.0.0.1:${containerHttpPort}`,
+		];
+		const control = await probeInContainer(refused.slice(0, 3), internetStack);
+		for (const target of refused.slice(0, 3)) assert.equal(control.lines.get(target), 'open', `the container's network reaches ${target}: ${[...control.lines]}`);
+		const publicTarget = `tcp:${lan.publicAddress}:${lan.port}`;
+		if (lan.publicRouted !== null) {
+			console.log(`# SKIPPED the public destination: ${lan.publicAddress} is not routed into the test's namespace here (${lan.publicRouted})`);
+			assertPolicy(await probeInSandbox(refused, internetStack), [], refused);
+			return;
+		}
+		const publicControl = await probeInContainer([publicTarget], internetStack);
+		assert.equal(publicControl.lines.get(publicTarget), 'open', `the container's network reaches the namespace's global address: ${[...publicControl.lines]}`);
+		assertPolicy(await probeInSandbox([publicTarget, ...refused], internetStack), [publicTarget], refused);
 	});
 });

@@ -149,6 +149,20 @@ describe('limits that hold', () => {
 		assert.deepEqual(await slotProcesses(), []);
 	});
 
+	test('commands that keep stopping every process of their uid cannot stop the helpers that end them', async () => {
+		// kill(-1, SIGSTOP) reaches every process the slot's uid may signal: the launcher's kill and release
+		// helpers must not be among them (before they were, such an execution never ended: its helper stopped)
+		const stoppers = 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do (while :; do kill -STOP -1 2>/dev/null; done) >/dev/null 2>&1 & done; echo started';
+		for (let round = 0; round < 3; round++) {
+			const { status, results } = await runCommands([{ command: stoppers, timeout_seconds: 2 }, 'echo after']);
+			assert.equal(results[0]!.timed_out, true, results[0]!.output);
+			assert.match(results[1]!.output, /stdout:\nafter\n/, 'the next command of the execution runs');
+			assert.equal(status, 'succeeded');
+			assert.deepEqual(await slotProcesses(), [], 'nothing of the execution is left, stopped or not');
+		}
+		await assertRunnerUnharmed();
+	});
+
 	test('a background process does not hold the command; it ends with the execution', async () => {
 		llm.reset();
 		llm.push(toolCall('run_command', { command: '(sleep 300 &); echo bg', timeout_seconds: 30 }), { content: 'later', delayMs: 60_000 });

@@ -105,10 +105,13 @@ test('services: {} means no native services', () => {
 	assert.deepEqual(parse('services: {}\n').services, []);
 });
 
-test('agentRunner.sandbox.network: none is the default and the one policy; internet and allow say they are not available yet', () => {
+test('agentRunner.sandbox.network: none (the default), internet, or an allow list whose every entry is checked', () => {
+	const network = (text: string) => parse(`agentRunner:\n  sandbox:\n    network:${text}\n`).agentRunner.sandbox.network;
 	assert.equal(parse('').agentRunner.sandbox.network, 'none');
-	assert.equal(parse('agentRunner:\n  sandbox:\n    network: none\n').agentRunner.sandbox.network, 'none');
-	const refused = (text: string) => {
+	assert.equal(network(' none'), 'none');
+	assert.equal(network(' internet'), 'internet');
+	assert.equal(network('\n      allow: [pypi.org:443, 10.0.0.0/8:5432, "[2001:db8::1]:443", 169.254.169.254]'), 'allow:pypi.org:443,10.0.0.0/8:5432,[2001:db8::1]:443,169.254.169.254');
+	const refusedText = (text: string) => {
 		try {
 			parse(text);
 		} catch (error) {
@@ -116,13 +119,15 @@ test('agentRunner.sandbox.network: none is the default and the one policy; inter
 		}
 		assert.fail(`accepted: ${text}`);
 	};
-	assert.match(
-		refused('agentRunner:\n  sandbox:\n    network: internet\n'),
-		/:3: agentRunner\.sandbox\.network: "internet" is not available in this version: only none is, and commands have no network/,
-	);
-	assert.match(refused('agentRunner:\n  sandbox:\n    network:\n      allow: [pypi.org:443]\n'), /agentRunner\.sandbox\.network: "allow" is not available in this version: only none is/);
-	assert.match(refused('agentRunner:\n  sandbox:\n    network: open\n'), /agentRunner\.sandbox\.network: expected none \(commands have no network\)/);
-	assert.match(refused('agentRunner:\n  sandbox:\n    netwrok: none\n'), /agentRunner\.sandbox\.netwrok: unknown key \(known: network/);
+	const refused = (text: string) => refusedText(`agentRunner:\n  sandbox:\n    network:${text}\n`);
+	assert.match(refused(' open'), /:3: agentRunner\.sandbox\.network: expected none, internet or a mapping \{ allow: \[/);
+	assert.match(refused('\n      allow: []'), /agentRunner\.sandbox\.network\.allow: the list is empty: to allow nothing, write none/);
+	assert.match(refused('\n      allow: [pypi.org, "git host"]'), /:4: agentRunner\.sandbox\.network\.allow\[1\]: "git host" is empty or holds a space or a comma; write one of host\.example/);
+	assert.match(refused('\n      allow: [pypi.org:99999]'), /allow\[0\]: "pypi\.org:99999": the port "99999" is not a number from 1 to 65535/);
+	assert.match(refused('\n      allow: [10.0.0.0/33]'), /allow\[0\]: "10\.0\.0\.0\/33": "10\.0\.0\.0\/33" is neither an address, a CIDR nor a host name/);
+	assert.equal(parse('agentRunner:\n  sandbox:\n    agentsMayWiden: true\n').agentRunner.sandbox.agentsMayWiden, true);
+	assert.match(refused('\n      deny: [x]'), /agentRunner\.sandbox\.network\.deny: unknown key \(known: allow/);
+	assert.match(refusedText('agentRunner:\n  sandbox:\n    netwrok: none\n'), /agentRunner\.sandbox\.netwrok: unknown key \(known: network/);
 });
 
 test('memory sizes', () => {
@@ -240,9 +245,10 @@ test('a document nested too deeply is a syntax problem, not a crash', () => {
 });
 
 test('agentRunner.sandbox: the budgets, with their defaults and limits', () => {
-	assert.deepEqual(parse('').agentRunner.sandbox, { network: 'none', diskBudget: 1024 ** 3, memoryBudget: null });
+	assert.deepEqual(parse('').agentRunner.sandbox, { network: 'none', agentsMayWiden: false, diskBudget: 1024 ** 3, memoryBudget: null });
 	assert.deepEqual(parse('agentRunner:\n  sandbox:\n    diskBudget: 64m\n    memoryBudget: 256m\n').agentRunner.sandbox, {
 		network: 'none',
+		agentsMayWiden: false,
 		diskBudget: 64 * 1024 ** 2,
 		memoryBudget: 256 * 1024 ** 2,
 	});

@@ -33,6 +33,9 @@ const imageEnv: Record<keyof typeof containerEnv, string | undefined> = {
 	serviceUid: undefined,
 	serviceGid: undefined,
 	sandboxNetwork: agentRunnerDefaults.sandbox.network,
+	// set by stigmer for a local engine under policy internet only (this machine's addresses)
+	sandboxHostAddresses: undefined,
+	sandboxAgentsMayWiden: undefined,
 	// the launcher's defaults: 1 GiB, half of the container's memory limit (budgets.py)
 	sandboxDiskBudgetBytes: undefined,
 	sandboxMemoryBudgetBytes: undefined,
@@ -81,12 +84,12 @@ test("agent-runner's config.py: the Config dataclass defaults", () => {
 	const fields = new Map(
 		[...body.matchAll(/^ {4}(\w+): [^=]+= (.+)$/gm)].map((m) => {
 			const raw = m[2]!.replace(/\s+#.*$/, '').trim();
-			// a string, None, or a constant expression (50 * 1024 * 1024, 1 << 30)
-			const parsed = raw.startsWith('"') ? JSON.parse(raw) : raw === 'None' ? undefined : pythonValue(body, raw);
-			return [m[1]!, parsed as string | number | undefined];
+			// a string, None, a boolean, or a constant expression (50 * 1024 * 1024, 1 << 30)
+			const parsed = raw.startsWith('"') ? JSON.parse(raw) : raw === 'None' ? undefined : raw === 'True' || raw === 'False' ? raw === 'True' : pythonValue(body, raw);
+			return [m[1]!, parsed as string | number | boolean | undefined];
 		}),
 	);
-	const expected: Record<string, string | number | undefined> = {
+	const expected: Record<string, string | number | boolean | undefined> = {
 		http_host: agentRunnerDefaults.httpHost,
 		http_port: agentRunnerDefaults.port,
 		workspace: containerPaths.workspace,
@@ -98,6 +101,7 @@ test("agent-runner's config.py: the Config dataclass defaults", () => {
 		llm_api_key_file: undefined,
 		max_concurrency: agentRunnerDefaults.maxConcurrency,
 		sandbox_network: agentRunnerDefaults.sandbox.network,
+		agents_may_widen: agentRunnerDefaults.sandbox.agentsMayWiden,
 		disk_budget: parseMemory(agentRunnerDefaults.sandbox.diskBudget)!,
 	};
 	for (const [field, value] of Object.entries(expected)) assert.equal(fields.get(field), value, `Config.${field}`);
@@ -159,7 +163,12 @@ test('loadConfig: the defaults of a home without config.yaml', () => {
 	assert.equal(config.agentRunner.memory, 1024 ** 3);
 	assert.equal(config.agentRunner.cpus, agentRunnerDefaults.cpus);
 	assert.equal(config.agentRunner.maxConcurrency, agentRunnerDefaults.maxConcurrency);
-	assert.deepEqual(config.agentRunner.sandbox, { network: agentRunnerDefaults.sandbox.network, diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget), memoryBudget: null });
+	assert.deepEqual(config.agentRunner.sandbox, {
+		network: agentRunnerDefaults.sandbox.network,
+		agentsMayWiden: false,
+		diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget),
+		memoryBudget: null,
+	});
 	assert.deepEqual(config.agentRunner.llm, { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null });
 });
 

@@ -40,6 +40,8 @@ test('errors name the file, line and field', () => {
 		['name: a\ninstructions: x\ntools: read_file\n', 3, 'tools', /must be a list/],
 		['name: a\ninstructions: x\ntools:\n  - read_file\n  - read_file\n', 5, 'tools', /listed twice/],
 		['name: ""\ninstructions: x\n', 1, 'name', /must not be empty/],
+		['name: a\ninstructions: x\nnetwork: open\n', 3, 'network', /must be none, internet or \{ allow: \[/],
+		['name: a\ninstructions: x\nnetwork:\n  allow:\n    - pypi.org\n    - "a b"\n', 6, 'network', /"a b" is empty or holds a space/],
 	];
 	for (const [text, line, field, problem] of cases) {
 		const error = specError(text);
@@ -48,6 +50,13 @@ test('errors name the file, line and field', () => {
 		assert.match(error.message, problem);
 		assert.ok(error.message.startsWith(`agent.yaml:${line}: ${field}: `), error.message);
 	}
+});
+
+test('network: none, internet or an allow list, sent as the runner spells it', () => {
+	const network = (text: string) => parseAgentSpec(`name: a\ninstructions: x\nnetwork: ${text}\n`, 'a.yaml').network;
+	assert.equal(network('none'), 'none');
+	assert.equal(network('internet'), 'internet');
+	assert.equal(network('{ allow: [pypi.org:443, 10.0.0.0/8] }'), 'allow:pypi.org:443,10.0.0.0/8');
 });
 
 test('missing required fields', () => {
