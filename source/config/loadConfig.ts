@@ -67,7 +67,12 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 			env: {},
 			llm: { provider: agentRunnerDefaults.llm.provider, baseUrl: agentRunnerDefaults.llm.baseUrl, model: agentRunnerDefaults.llm.model, apiKeyFile: null },
 			maxConcurrency: agentRunnerDefaults.maxConcurrency,
-			sandbox: { network: agentRunnerDefaults.sandbox.network, agentsMayWiden: agentRunnerDefaults.sandbox.agentsMayWiden, diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget)!, memoryBudget: null },
+			sandbox: {
+				network: agentRunnerDefaults.sandbox.network,
+				agentsMayWiden: agentRunnerDefaults.sandbox.agentsMayWiden,
+				diskBudget: parseMemory(agentRunnerDefaults.sandbox.diskBudget)!,
+				memoryBudget: null,
+			},
 		},
 		services: defaultNativeServices.map((name) => nativeDefaults(name, home)),
 	};
