@@ -76,16 +76,6 @@ if [ "$(id -u)" = 0 ]; then
     bash scripts/test-nonroot.sh docker </dev/null >"$nonroot_log" 2>&1 &
     nonroot_pid=$!
   fi
-  # a remote engine (Docker 28.5 in its own namespaces) over ssh:// and tcp+TLS, beside the matrix too
-  # (its tests wait on the remote's containers and the ssh forwards more than they use the CPUs: the
-  # remote part ran ~5 min after the matrix before); STIGMER_TEST_REMOTE=0 skips it
-  remote_pid=
-  if [ "${STIGMER_TEST_REMOTE:-1}" != 0 ]; then
-    remote_log=$(mktemp /tmp/stigmer-remote-run.XXXXXX)
-    echo "== remote engine over ssh:// and tcp+TLS (beside the engine matrix; log: $remote_log)"
-    bash scripts/test-remote.sh </dev/null >"$remote_log" 2>&1 &
-    remote_pid=$!
-  fi
   engines=${STIGMER_TEST_ENGINES:-podman docker28}
   [ "$engines" = all ] && engines="podman docker26 docker28"
   if [ "$engines" != none ]; then
@@ -98,10 +88,10 @@ if [ "$(id -u)" = 0 ]; then
     echo "== as a non-root user in the docker group: its output"
     cat "$nonroot_log"
   fi
-  if [ -n "$remote_pid" ]; then
-    wait "$remote_pid" || remote=$?
-    echo "== remote engine over ssh:// and tcp+TLS: its output"
-    cat "$remote_log"
+  # a remote engine (Docker 28.5 in its own namespaces) over ssh:// and tcp+TLS; STIGMER_TEST_REMOTE=0 skips it
+  if [ "${STIGMER_TEST_REMOTE:-1}" != 0 ]; then
+    echo "== remote engine over ssh:// and tcp+TLS"
+    bash scripts/test-remote.sh || remote=$?
   fi
 fi
 
