@@ -375,7 +375,7 @@ class Launcher:
 
     def command_exited(self, request_id: Any, slot: int, code: int) -> None:
         self.watcher.command_exited(slot)
-        for breach in self.watcher.tick(now_too=True):
+        for breach in self.watcher.tick(now_too=True, exact=slot):
             self.enforce(breach)
         self.send({"event": "exit", "id": request_id, "code": code if code >= 0 else 128 - code,
                    "signal": -code if code < 0 else None})

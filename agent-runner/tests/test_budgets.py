@@ -219,3 +219,21 @@ def test_a_slot_a_trifle_under_its_budget_is_measured_again_when_it_grows_past_i
     write(os.path.join(workspace, "past"), 128 << 10)  # far less than MIN_WALK_GROWTH, but past the budget
     [breach] = tick_until(w)
     assert breach.kind == "disk" and breach.used > 4 << 20
+
+
+def test_a_command_that_exits_is_measured_even_when_the_disk_freed_as_much_meanwhile(tmp_path):
+    # statvfs is the whole file system's: another process deleting as much as the slot wrote hides the growth
+    w, workspace = watcher(tmp_path, 8 << 20, 1 << 44)
+    elsewhere = tmp_path / "elsewhere"
+    write(str(elsewhere), 12 << 20)
+    w.before_command(0, os.geteuid(), workspace)
+    w.command_started(0)
+    assert w.tick(now_too=True) == []
+    write(os.path.join(workspace, "big"), 12 << 20)
+    os.unlink(elsewhere)
+    w.command_exited(0)
+    assert w.tick(now_too=True) == [], "the disk's used space did not grow: a tick alone does not walk"
+    w.command_started(0)
+    w.command_exited(0)
+    [breach] = w.tick(now_too=True, exact=0)
+    assert (breach.slot, breach.kind) == (0, "disk") and breach.used > 8 << 20
