@@ -50,7 +50,8 @@ export class DashboardStore implements DashboardSink {
 	private pendingExecutionLines: IncomingLogLine[] = [];
 	private state: DashboardState;
 	private readonly listeners = new Set<() => void>();
-	private pendingLines: IncomingLogLine[] = [];
+	/** lines went into the rings since the last flush: the change the next flush announces */
+	private linesPending = false;
 	private pendingSamples: Record<string, ResourceSample> = {};
 	private hasPendingSamples = false;
 	private flushTimer: NodeJS.Timeout | null = null;
@@ -108,7 +109,10 @@ export class DashboardStore implements DashboardSink {
 
 	appendLogs = (lines: IncomingLogLine[]): void => {
 		if (lines.length === 0) return;
-		for (const line of lines) this.pendingLines.push(line);
+		// Into the rings at once, announced with the next batch: a line held until the batch lived long
+		// enough (100–200 ms under a flood) to be copied by the young generation's collections and
+		// promoted, with the object and strings it came as; in the ring it is a slice of one string.
+		this.linesPending = this.logs.append(lines) > 0 || this.linesPending;
 		this.scheduleFlush(this.firehoseDelay());
 	};
 
@@ -159,21 +163,21 @@ export class DashboardStore implements DashboardSink {
 			clearTimeout(this.flushTimer);
 			this.flushTimer = null;
 		}
-		const lines = this.pendingLines;
+		const lines = this.linesPending;
 		const samples = this.pendingSamples;
 		const hasSamples = this.hasPendingSamples;
 		const summaries = this.pendingSummaries.size > 0 ? Array.from(this.pendingSummaries.values(), terminalSafeSummary) : [];
 		const executionLines = this.pendingExecutionLines;
 		if (summaries.length > 0) this.lastExecutionsFlushAt = Date.now();
-		if (summaries.length > 0 || lines.length > 0 || executionLines.length > 0) this.lastFlushAt = Date.now();
+		if (summaries.length > 0 || lines || executionLines.length > 0) this.lastFlushAt = Date.now();
 		this.pendingSummaries.clear();
 		this.pendingExecutionLines = [];
-		this.pendingLines = [];
+		this.linesPending = false;
 		this.pendingSamples = {};
 		this.hasPendingSamples = false;
 		if (hasSamples) this.lastSamplesAt = Date.now();
 		this.batch(() => {
-			if (lines.length > 0 && this.logs.append(lines) > 0) this.dispatch({ type: 'logs/appended' });
+			if (lines) this.dispatch({ type: 'logs/appended' });
 			if (hasSamples) this.dispatch({ type: 'stats/sampled', samples });
 			if (summaries.length > 0) this.dispatch({ type: 'executions/upserted', summaries });
 			if (executionLines.length > 0 && this.executionLog.append(executionLines) > 0) this.dispatch({ type: 'executionLog/appended' });

@@ -1,10 +1,15 @@
 // Every log line the dashboard holds: one ring per service plus one ring of all services in arrival
-// order (the "all services" view), sharing the same entries. ANSI sequences are stripped once, here.
+// order (the "all services" view), sharing the same text. A batch's lines of one service are joined
+// into one string that both rings slice (see LogRing); ANSI sequences are stripped when a line is read.
+// A chunk holds one service's lines only, so a quiet service's ring never keeps a flooding one's text
+// alive, and the all-services ring's lines (the newest overall) are among the newest of their service:
+// the text kept is bounded by the per-service rings.
 // The all-services ring holds as many lines as one service's: under a flood it holds that service's
 // lines either way, and twice as many made every flooded line live twice as long (more old-generation
 // garbage, higher RSS) for lines nobody scrolls back to in the mixed view.
-import { sanitizeForTerminal } from '../terminal/sanitizeForTerminal.js';
-import { type LogEntry, LogRing, defaultRingCapacity } from './LogRing.js';
+import { LogRing, cleanLine, defaultRingCapacity } from './LogRing.js';
+
+export { cleanLine };
 
 /** A line as the logs module delivers it. */
 export interface IncomingLogLine {
@@ -20,6 +25,8 @@ export class LogBook {
 	readonly all: LogRing;
 	private readonly byService = new Map<string, LogRing>();
 	private nextSeq = 1;
+	/** per service, the batch being joined (kept between batches: no allocation per batch but the joined text) */
+	private readonly chunks = new Map<string, { texts: string[]; text: string; offset: number }>();
 
 	constructor(
 		readonly perServiceCapacity = defaultRingCapacity,
@@ -29,20 +36,34 @@ export class LogBook {
 	}
 
 	append(lines: Iterable<IncomingLogLine>): number {
-		let added = 0;
-		for (const incoming of lines) {
-			const entry: LogEntry = {
-				seq: this.nextSeq++,
-				service: incoming.service,
-				stream: incoming.stream,
-				timeMs: incoming.timeMs ?? Date.parse(incoming.time),
-				line: cleanLine(incoming.line),
-			};
-			this.all.push(entry);
-			this.ring(incoming.service).push(entry);
-			added++;
+		const batch = Array.isArray(lines) ? (lines as IncomingLogLine[]) : [...lines];
+		const chunks = this.chunks;
+		for (const incoming of batch) {
+			let chunk = chunks.get(incoming.service);
+			if (!chunk) {
+				chunk = { texts: [], text: '', offset: 0 };
+				chunks.set(incoming.service, chunk);
+			}
+			chunk.texts.push(incoming.line);
 		}
-		return added;
+		for (const chunk of chunks.values()) {
+			chunk.text = chunk.texts.length === 1 ? chunk.texts[0]! : chunk.texts.join('');
+			chunk.texts.length = 0;
+			chunk.offset = 0;
+		}
+		for (const incoming of batch) {
+			const chunk = chunks.get(incoming.service)!;
+			const start = chunk.offset;
+			const end = start + incoming.line.length;
+			chunk.offset = end;
+			const seq = this.nextSeq++;
+			const timeMs = incoming.timeMs ?? Date.parse(incoming.time);
+			this.all.pushText(seq, incoming.service, incoming.stream, timeMs, chunk.text, start, end);
+			this.ring(incoming.service).pushText(seq, incoming.service, incoming.stream, timeMs, chunk.text, start, end);
+		}
+		for (const chunk of chunks.values()) chunk.text = '';
+		if (chunks.size > 64) chunks.clear();
+		return batch.length;
 	}
 
 	ring(service: string): LogRing {
@@ -57,10 +78,4 @@ export class LogBook {
 	get services(): string[] {
 		return [...this.byService.keys()];
 	}
-}
-
-/** No ANSI, no trailing CR/LF, tabs as spaces; other control characters shown escaped (`^M`). */
-export function cleanLine(line: string): string {
-	const text = sanitizeForTerminal(line.replace(/\r?\n$/, ''), false);
-	return text.includes('\t') ? text.replace(/\t/g, '    ') : text;
 }

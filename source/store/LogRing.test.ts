@@ -50,3 +50,15 @@ test('holds 10,000 lines by default, the oldest pushed out', () => {
 test('rejects a bad capacity', () => {
 	assert.throws(() => new LogRing(0), RangeError);
 });
+
+test('a line is a slice of its chunk, read cleaned', () => {
+	const ring = new LogRing(2);
+	const chunk = 'first\x1b[1mbold\x1b[0m\tsecond\r\n';
+	ring.pushText(1, 'a', 'stderr', 5, chunk, 0, 5);
+	ring.pushText(2, 'a', 'stdout', 6, chunk, 5, chunk.length);
+	assert.deepEqual(ring.at(0), { seq: 1, service: 'a', stream: 'stderr', timeMs: 5, line: 'first' });
+	assert.deepEqual(ring.at(1), { seq: 2, service: 'a', stream: 'stdout', timeMs: 6, line: 'bold    second' });
+	assert.equal(ring.lineAt(1), 'bold    second');
+	assert.equal(ring.seqAt(0), 1);
+	assert.equal(ring.seqAt(2), undefined);
+});

@@ -152,3 +152,61 @@ test('wrapRows cuts by terminal cells: wide characters fill a row by their width
 		for (const row of rows) assert.ok(stringWidth(row) <= width, `width ${width}: ${JSON.stringify(rows)}`);
 	}
 });
+
+test('a batch of several services reads back line by line, cleaned, in each ring and in the all-services ring', () => {
+	const book = new LogBook(1000);
+	const texts = ['\x1b[31mred\x1b[0m one', 'two\r\n', 'tab\there', '', 'é ünïcode 日本', 'last'];
+	// two batches, the services interleaved, so each ring slices chunks of both batches
+	book.append(texts.slice(0, 3).map((text, i) => line(i + 1, text)));
+	book.append(texts.slice(3).map((text, i) => line(i + 4, text)));
+	const cleaned = texts.map(cleanLine);
+	assert.deepEqual(
+		Array.from({ length: book.all.size }, (_, i) => book.all.at(i)!.line),
+		cleaned,
+	);
+	assert.deepEqual(
+		Array.from({ length: book.ring('odd').size }, (_, i) => [book.ring('odd').at(i)!.seq, book.ring('odd').at(i)!.line]),
+		[
+			[1, cleaned[0]],
+			[3, cleaned[2]],
+			[5, cleaned[4]],
+		],
+	);
+	assert.deepEqual(
+		Array.from({ length: book.ring('even').size }, (_, i) => book.ring('even').at(i)!.line),
+		[cleaned[1], cleaned[3], cleaned[5]],
+	);
+	assert.deepEqual(book.all.at(5), { seq: 6, service: 'even', stream: 'stdout', timeMs: 6, line: 'last' });
+});
+
+test('a ring grows past its first columns and then wraps, keeping every line and its order', () => {
+	const book = new LogBook(700);
+	for (let batch = 0; batch < 10; batch++) book.append(Array.from({ length: 100 }, (_, i) => line(batch * 100 + i + 1, `flood ${batch * 100 + i + 1}`)));
+	const odd = book.ring('odd');
+	assert.equal(odd.size, 500);
+	assert.deepEqual([odd.at(0)!.line, odd.at(499)!.line], ['flood 1', 'flood 999']);
+	assert.equal(book.all.size, 700);
+	assert.deepEqual([book.all.at(0)!.line, book.all.at(699)!.line, book.all.firstSeq, book.all.lastSeq], ['flood 301', 'flood 1000', 301, 1000]);
+	const filtered = new FilteredLines(book.all, '99', compileFilter('99').test!).update();
+	assert.deepEqual(
+		Array.from({ length: filtered.length }, (_, i) => filtered.at(i)!.line),
+		[
+			'flood 399',
+			'flood 499',
+			'flood 599',
+			'flood 699',
+			'flood 799',
+			'flood 899',
+			'flood 990',
+			'flood 991',
+			'flood 992',
+			'flood 993',
+			'flood 994',
+			'flood 995',
+			'flood 996',
+			'flood 997',
+			'flood 998',
+			'flood 999',
+		],
+	);
+});

@@ -50,7 +50,8 @@ export function ringList(ring: LogRing): LineList {
  * that arrived since the last call and forgets those the ring has dropped.
  */
 export class FilteredLines implements LineList {
-	private matches: LogEntry[] = [];
+	/** seqs of the matching lines (numbers, not entries: the ring builds an entry only when one is read) */
+	private matches: number[] = [];
 	private head = 0;
 	private scannedSeq = 0;
 
@@ -63,12 +64,11 @@ export class FilteredLines implements LineList {
 	update(): this {
 		const ring = this.ring;
 		for (let i = ring.lowerBound(this.scannedSeq + 1); i < ring.size; i++) {
-			const entry = ring.at(i)!;
-			if (this.test(entry.line)) this.matches.push(entry);
+			if (this.test(ring.lineAt(i)!)) this.matches.push(ring.seqAt(i)!);
 		}
 		this.scannedSeq = Math.max(this.scannedSeq, ring.lastSeq);
 		const firstKept = ring.firstSeq;
-		while (this.head < this.matches.length && this.matches[this.head]!.seq < firstKept) this.head++;
+		while (this.head < this.matches.length && this.matches[this.head]! < firstKept) this.head++;
 		if (this.head > 4096 && this.head * 2 > this.matches.length) {
 			this.matches = this.matches.slice(this.head);
 			this.head = 0;
@@ -82,7 +82,7 @@ export class FilteredLines implements LineList {
 
 	at(index: number): LogEntry | undefined {
 		if (index < 0 || index >= this.length) return undefined;
-		return this.matches[this.head + index];
+		return this.ring.at(this.ring.lowerBound(this.matches[this.head + index]!));
 	}
 
 	lowerBound(seq: number): number {
@@ -90,7 +90,7 @@ export class FilteredLines implements LineList {
 		let hi = this.length;
 		while (lo < hi) {
 			const mid = (lo + hi) >>> 1;
-			if (this.at(mid)!.seq < seq) lo = mid + 1;
+			if (this.matches[this.head + mid]! < seq) lo = mid + 1;
 			else hi = mid;
 		}
 		return lo;

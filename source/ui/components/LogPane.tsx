@@ -31,8 +31,8 @@ export const LogPane = memo(function LogPane({ model, height, width, emptyText }
 		<Box flexDirection="column" height={height}>
 			{rows.length === 0 ? <Text dimColor>{emptyText}</Text> : null}
 			{rows.map((row, i) => (
-				// biome-ignore lint/suspicious/noArrayIndexKey: one entry wraps into several rows; seq names the entry, the index its row
-				<LogRowView key={`${row.entry.seq}:${i}`} row={row} model={model} textWidth={textWidth} />
+				// biome-ignore lint/suspicious/noArrayIndexKey: a row is a place on the screen: keyed by its index, a row's elements (and Ink's layout nodes) are reused when new lines scroll in, instead of every row being unmounted and mounted again each frame of a flood
+				<LogRowView key={i} row={row} model={model} textWidth={textWidth} />
 			))}
 			{blank > 0 ? <Box height={blank} /> : null}
 		</Box>
