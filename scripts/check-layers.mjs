@@ -31,7 +31,7 @@ export const layers = [
 		layer: 'shared',
 		ranks: [
 			['errors.ts', 'buildContext.ts'],
-			['contract.ts', 'version.ts', 'compileCache.ts'],
+			['contract.ts', 'version.ts', 'compileCache.ts', 'serviceStatus.ts'],
 		],
 	},
 ];

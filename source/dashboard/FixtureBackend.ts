@@ -1,6 +1,6 @@
 // A backend with canned services, stats and logs: component tests seed a store with `seedFixture`,
 // and `npx tsx source/dashboard/demo.tsx` runs the UI by hand with FixtureBackend's live feed.
-import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../serviceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { ResourceSample } from '../store/dashboardState.js';
 import type { ActionOptions, DashboardBackend, ShellHandle } from './DashboardBackend.js';

@@ -22,7 +22,7 @@ import {
 	serviceUser,
 } from '../contract.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
-import type { ServiceHealth, ServiceState, ServiceStatus } from '../stack/ServiceStatus.js';
+import type { ServiceHealth, ServiceState, ServiceStatus } from '../serviceStatus.js';
 import { packageVersion } from '../version.js';
 import { compareApiVersions, type DockerApi, engineStatus, orNull } from './DockerApi.js';
 import { engineIsRemote } from './locality.js';

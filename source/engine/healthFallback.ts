@@ -6,7 +6,7 @@
 // start` said when it returned); anything else leaves `starting`, or is `unhealthy` once the engine's
 // first check was due (its interval and timeout, plus a margin) and none is on record: it runs none.
 // An engine's `unhealthy` or `healthy` always stands.
-import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../serviceStatus.js';
 import { probeHttp } from '../supervisor/readiness.js';
 
 /** The parts of a container inspection this needs (Docker and Podman both answer them). */

@@ -11,6 +11,7 @@ import type { DockerApi } from '../engine/DockerApi.js';
 import { type BuildProgress, buildImage, type ImageInfo, inspectImage } from '../engine/ImageBuilder.js';
 import { pullImage } from '../engine/ImagePuller.js';
 import { errorMessage } from '../errors.js';
+import type { ImageSourceStatus } from '../serviceStatus.js';
 import { packageRoot } from '../version.js';
 
 /** Whether `image` is one stigmer builds itself (then its sources must match this stigmer's). */
@@ -91,16 +92,6 @@ export function containerSource(labels: Record<string, string> | null | undefine
 export function outdatedReason(running: string | null, wanted: string | null): string | null {
 	if (wanted === null || running === wanted) return null;
 	return `${agentRunnerService} image is out of date (built from ${running ? shortHash(running) : 'unknown sources'}, this stigmer needs ${shortHash(wanted)}): replacing`;
-}
-
-/** `server status --json` and `doctor`: the running image's source hash, the one needed, and whether they match. */
-export interface ImageSourceStatus {
-	/** the source hash of the container's image (null: not a stigmer-built image, or no container) */
-	hash: string | null;
-	/** the source hash this stigmer needs (null: agentRunner.image names a user's image) */
-	needed: string | null;
-	/** null when there is nothing to compare */
-	matches: boolean | null;
 }
 
 export function imageSourceStatus(labels: Record<string, string> | null | undefined, image: string): ImageSourceStatus {

@@ -5,7 +5,7 @@ import type { DockerApi } from '../engine/DockerApi.js';
 import { foldOomEvents, oomUndecided, pastOomEvents } from '../engine/oomEvents.js';
 import { type OomRecord, oomSeen, readOomRecord, writeOomRecord } from '../home/OomRecord.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
-import type { ServiceStatus } from './ServiceStatus.js';
+import type { ServiceStatus } from '../serviceStatus.js';
 
 export interface OomState {
 	record: OomRecord | null;

@@ -1,4 +1,4 @@
-import type { ServiceStatus, StackStatus } from '../../stack/ServiceStatus.js';
+import type { ServiceStatus, StackStatus } from '../../serviceStatus.js';
 import { oomNote } from '../../stack/oomStatus.js';
 import type { CommandContext } from '../CommandContext.js';
 

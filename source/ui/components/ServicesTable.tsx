@@ -3,7 +3,7 @@
 // important first, so the table reads at 80 columns and shows everything at 120.
 import { Box, Text } from 'ink';
 import InkSpinner from 'ink-spinner';
-import type { ServiceStatus } from '../../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../../serviceStatus.js';
 import type { ActionInProgress, ServiceResources } from '../../store/dashboardState.js';
 import { fit, formatBytes, formatPercent, formatUptime, sparkline } from '../format.js';
 import { blockStandIns, Glyphs, mark } from './Glyphs.js';

@@ -1,7 +1,6 @@
 // One row of `stigmer server status --json` (docs/contract.md). The dashboard's services table shows the same.
-import type { LlmForwardStatus } from '../supervisor/LlmForward.js';
-import type { NativeStatus } from '../supervisor/protocol.js';
-import type { ImageSourceStatus } from './agentRunnerImage.js';
+// Types only, in the shared layer: the container's row is built in agentRunner/, the natives' in stack/,
+// and the store, the UI and the commands read them (stack/statusRows.ts builds the supervisor's rows).
 
 /** `unknown`: the container engine does not answer, so what the container does cannot be told. */
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed' | 'unknown';
@@ -38,6 +37,16 @@ export interface ServiceStatus {
 	imageSource?: ImageSourceStatus;
 }
 
+/** `server status --json` and `doctor`: the running image's source hash, the one needed, and whether they match. */
+export interface ImageSourceStatus {
+	/** the source hash of the container's image (null: not a stigmer-built image, or no container) */
+	hash: string | null;
+	/** the source hash this stigmer needs (null: agentRunner.image names a user's image) */
+	needed: string | null;
+	/** null when there is nothing to compare */
+	matches: boolean | null;
+}
+
 export interface EngineStatus {
 	reachable: boolean;
 	endpoint: string;
@@ -61,22 +70,4 @@ export interface StackStatus {
 	 * ran it is gone (agents cannot reach the LLM until `stigmer server start`).
 	 */
 	llmForward?: { state: 'forward' | 'direct' | 'pending' | 'failed' | 'down'; listen: string; target: string; error?: string };
-}
-
-/** The status's llmForward from what the supervisor reports (or, dead, what it last recorded). */
-export function llmForwardRow(forward: LlmForwardStatus | null, supervisorAlive: boolean, containerUp: boolean): StackStatus['llmForward'] {
-	if (!forward) return undefined;
-	const listen = `${forward.listenHost}:${forward.boundPort}`;
-	const target = `${forward.targetHost}:${forward.targetPort}`;
-	if (!supervisorAlive) return containerUp ? { state: 'down', listen, target, error: 'the supervisor that runs it is not running' } : undefined;
-	return { state: forward.mode, listen, target, ...(forward.error ? { error: forward.error } : {}) };
-}
-
-/** The status row of a native service, from what the supervisor reports (status and the dashboard alike). */
-export function nativeRow(s: NativeStatus): ServiceStatus {
-	const row: ServiceStatus = { name: s.name, kind: 'native', state: s.state, health: null, restarts: s.restarts, exitCode: s.exitCode };
-	if (s.pid !== undefined) row.pid = s.pid;
-	if (s.startedAt) row.startedAt = s.startedAt;
-	if (s.lastError) row.message = s.lastError;
-	return row;
 }
