@@ -24,7 +24,7 @@ export interface ServiceStatus {
 	oomKilled?: boolean;
 	/**
 	 * RFC 3339: when the kernel's OOM killer ended the container's main process. Kept (in the home) after
-	 * the restart policy started it again, until the user starts or restarts it (stack/oomStatus.ts).
+	 * the restart policy started it again, until the user starts or restarts it (agentRunner/oomStatus.ts).
 	 */
 	oomKilledAt?: string;
 	/** processes inside the container the OOM killer ended while it lived on: how many, the last when */

@@ -8,27 +8,27 @@
 //                      walking down each tree rather than scanning every process (supervisor/processStats)
 //   logs             ← the logs module (readLogs, follow), the same source as `stigmer server logs -f`
 //   actions          ← startStack/stopStack/restartStack of the stack module, as the CLI
-//   shell            ← openShellSession of engine/shell.ts, as `stigmer shell`
+//   shell            ← openShellSession of agentRunner/shell.ts, as `stigmer shell`
 import { type FSWatcher, watch } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService } from '../contract.js';
 import { type ContainerStats, followContainerStats } from '../engine/containerStats.js';
-import { containerStatus, currentContainer } from '../engine/ContainerService.js';
+import { containerStatus, currentContainer } from '../agentRunner/ContainerService.js';
 import { DockerApi } from '../engine/DockerApi.js';
 import { subscribeEngineEvents } from '../engine/dockerEvents.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
 import { engineIsRemote } from '../engine/locality.js';
-import { engineRunsNoHealthChecks, healthRecheckMs, withHealthFallback } from '../engine/healthFallback.js';
-import { openShellSession } from '../engine/shell.js';
+import { engineRunsNoHealthChecks, healthRecheckMs, withHealthFallback } from '../agentRunner/healthFallback.js';
+import { openShellSession } from '../agentRunner/shell.js';
 import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
 import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
 import type { ServiceStatus } from '../serviceStatus.js';
 import { llmForwardRow, nativeRow } from '../stack/statusRows.js';
-import { oomNote, refreshOomRecord, withOom } from '../stack/oomStatus.js';
-import { dieWindowMs } from '../engine/oomEvents.js';
+import { oomNote, refreshOomRecord, withOom } from '../agentRunner/oomStatus.js';
+import { dieWindowMs } from '../agentRunner/oomEvents.js';
 import { normalizeTime } from '../logs/LogLine.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';

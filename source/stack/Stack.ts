@@ -22,12 +22,12 @@ import {
 	removeContainer,
 	startContainer,
 	stopContainer,
-} from '../engine/ContainerService.js';
+} from '../agentRunner/ContainerService.js';
 import { DockerApi, EngineUnreachableError, engineMessage } from '../engine/DockerApi.js';
 import { endpointUrl, resolveEndpoint } from '../engine/endpoint.js';
-import { withHealthFallback } from '../engine/healthFallback.js';
+import { withHealthFallback } from '../agentRunner/healthFallback.js';
 import { engineIsRemote } from '../engine/locality.js';
-import type { BuildProgress } from '../engine/ImageBuilder.js';
+import type { BuildProgress } from '../agentRunner/ImageBuilder.js';
 import { TimeoutError, UsageError, UserError, errorMessage } from '../errors.js';
 import { writeFileAtomic } from '../home/atomicFile.js';
 import { acquireHomeLock } from '../home/HomeLock.js';
@@ -40,9 +40,9 @@ import { probeHttp, probeTcp } from '../supervisor/readiness.js';
 import { resolveExecutable } from '../supervisor/resolveExecutable.js';
 import type { ServiceStatus, StackStatus } from '../serviceStatus.js';
 import { llmForwardRow, nativeRow } from './statusRows.js';
-import { refreshOomRecord, withOom } from './oomStatus.js';
-import { containerSource, ensureImage, imageSourceStatus, outdatedReason } from './agentRunnerImage.js';
-import { openApiForward, prepareNetwork, releaseNetwork } from './agentRunnerNetwork.js';
+import { refreshOomRecord, withOom } from '../agentRunner/oomStatus.js';
+import { containerSource, ensureImage, imageSourceStatus, outdatedReason } from '../agentRunner/image.js';
+import { openApiForward, prepareNetwork, releaseNetwork } from '../agentRunner/network.js';
 
 export type StackEvent =
 	| { service: string; phase: 'build'; progress: BuildProgress }

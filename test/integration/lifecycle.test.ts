@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerSecurity, homeHash, serviceUser } from '../../source/contract.ts';
-import { healthStart } from '../../source/engine/ContainerService.ts';
+import { healthStart } from '../../source/agentRunner/ContainerService.ts';
 import { compareApiVersions } from '../../source/engine/apiVersion.ts';
 import { serviceProcess } from '../helpers/containerProcesses.ts';
 import { collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } from '../helpers/cli.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig } from '../../source/config/loadConfig.ts';
 import { containerEnv, labels, serviceUser } from '../../source/contract.ts';
-import { type ContainerNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm, planContainer } from '../../source/engine/ContainerService.ts';
+import { type ContainerNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm, planContainer } from '../../source/agentRunner/ContainerService.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
 
 const home = new StigmerHome('/tmp/stigmer-plan-home', false);

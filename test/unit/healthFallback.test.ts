@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { engineInfoFromPing } from '../../source/engine/enginePing.ts';
-import { type HealthInspect, engineRunsNoHealthChecks, firstCheckDueMs, healthRecheckMs, withHealthFallback } from '../../source/engine/healthFallback.ts';
+import { type HealthInspect, engineRunsNoHealthChecks, firstCheckDueMs, healthRecheckMs, withHealthFallback } from '../../source/agentRunner/healthFallback.ts';
 import type { ServiceStatus } from '../../source/serviceStatus.ts';
 
 const started = Date.parse('2026-11-30T10:00:00Z');

@@ -5,9 +5,9 @@ import type { Readable } from 'node:stream';
 import { baseImage, imageBaseLabel, imageSourceLabel, imageVersionLabel } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
 import { packageRoot, packageVersion } from '../version.js';
-import { type DockerApi, abortable, engineMessage, engineStatus, orNull } from './DockerApi.js';
+import { type DockerApi, abortable, engineMessage, engineStatus, orNull } from '../engine/DockerApi.js';
 import { buildDockerfile, buildTarget, contextFiles, contextTar, hashContext } from '../buildContext.js';
-import { jsonLines } from './streams.js';
+import { jsonLines } from '../engine/streams.js';
 
 export interface ImageInfo {
 	id: string;

@@ -3,9 +3,9 @@
 // host's loopback, the supervisor's forward to it (supervisor/LlmForward.ts).
 import type { AgentRunnerConfig } from '../config/types.js';
 import { apiBridgeUser } from '../contract.js';
-import { type ContainerNetwork, chooseNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm } from '../engine/ContainerService.js';
+import { type ContainerNetwork, chooseNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm } from './ContainerService.js';
 import type { DockerApi } from '../engine/DockerApi.js';
-import { ensureHomeNetwork, removeHomeNetwork } from '../engine/HomeNetwork.js';
+import { ensureHomeNetwork, removeHomeNetwork } from './HomeNetwork.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';

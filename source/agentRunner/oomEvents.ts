@@ -10,7 +10,7 @@
 // - Podman 4.3 sends no `oom` event and leaves OOMKilled false when the service (not pid 1) is killed:
 //   there OOM kills are not seen (README, "Supported engines").
 import type { OomRecord } from '../home/OomRecord.js';
-import type { DockerApi } from './DockerApi.js';
+import type { DockerApi } from '../engine/DockerApi.js';
 
 /** An `oom` this close before a `die` killed the main process (both come within ms of each other). */
 export const dieWindowMs = 2000;

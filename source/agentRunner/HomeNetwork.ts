@@ -7,7 +7,7 @@
 import { labels } from '../contract.js';
 import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
-import { type DockerApi, engineMessage, engineStatus, orNull } from './DockerApi.js';
+import { type DockerApi, engineMessage, engineStatus, orNull } from '../engine/DockerApi.js';
 
 export interface HomeNetwork {
 	name: string;

@@ -1,8 +1,8 @@
 // OOM kills in the status row (status and the dashboard alike): the home's record (home/OomRecord.ts)
-// brought up to date with the engine's events (engine/oomEvents.ts).
-import type { ContainerInspect } from '../engine/ContainerService.js';
+// brought up to date with the engine's events (agentRunner/oomEvents.ts).
+import type { ContainerInspect } from './ContainerService.js';
 import type { DockerApi } from '../engine/DockerApi.js';
-import { foldOomEvents, oomUndecided, pastOomEvents } from '../engine/oomEvents.js';
+import { foldOomEvents, oomUndecided, pastOomEvents } from './oomEvents.js';
 import { type OomRecord, oomSeen, readOomRecord, writeOomRecord } from '../home/OomRecord.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceStatus } from '../serviceStatus.js';

@@ -8,7 +8,7 @@ import { notRunningMessage } from '../api/AgentRunnerClient.js';
 import { containerPaths, exitCodes, labels, serviceUser } from '../contract.js';
 import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
-import { type DockerApi, engineMessage, engineStatus, orNull } from './DockerApi.js';
+import { type DockerApi, engineMessage, engineStatus, orNull } from '../engine/DockerApi.js';
 
 /** bash when the image has it, else sh. */
 export const defaultShellCommand = ['/bin/sh', '-c', 'if command -v bash >/dev/null; then exec bash; else exec sh; fi'];

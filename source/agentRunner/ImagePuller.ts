@@ -4,10 +4,10 @@
 // leaves a running stack as it was (the container is replaced only after its image is there).
 import type { Readable } from 'node:stream';
 import { UserError, errorMessage } from '../errors.js';
-import { type DockerApi, abortable, engineMessage, engineStatus } from './DockerApi.js';
+import { type DockerApi, abortable, engineMessage, engineStatus } from '../engine/DockerApi.js';
 import { type ImageInfo, inspectImage } from './ImageBuilder.js';
-import { registryAuth, registryOf } from './registryAuth.js';
-import { jsonLines } from './streams.js';
+import { registryAuth, registryOf } from '../engine/registryAuth.js';
+import { jsonLines } from '../engine/streams.js';
 
 export interface PullOptions {
 	onProgress?: (text: string) => void;

@@ -24,9 +24,9 @@ import {
 import type { StigmerHome } from '../home/StigmerHome.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../serviceStatus.js';
 import { packageVersion } from '../version.js';
-import { compareApiVersions, type DockerApi, engineStatus, orNull } from './DockerApi.js';
-import { engineIsRemote } from './locality.js';
-import { unqualifiedImage } from './podmanNames.js';
+import { compareApiVersions, type DockerApi, engineStatus, orNull } from '../engine/DockerApi.js';
+import { engineIsRemote } from '../engine/locality.js';
+import { unqualifiedImage } from '../engine/podmanNames.js';
 
 export interface ContainerInspect {
 	Id: string;
