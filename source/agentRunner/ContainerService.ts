@@ -3,7 +3,6 @@
 // stopping, removing, and reading its state as a status row.
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import type { AgentRunnerConfig } from '../config/types.js';
 import {
@@ -22,10 +21,10 @@ import {
 	serviceUser,
 } from '../contract.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
+import type { ContainerNetwork } from './network.js';
 import type { ServiceHealth, ServiceState, ServiceStatus } from '../serviceStatus.js';
 import { packageVersion } from '../version.js';
 import { compareApiVersions, type DockerApi, engineStatus, orNull } from '../engine/DockerApi.js';
-import { engineIsRemote } from '../engine/locality.js';
 import { unqualifiedImage } from '../engine/podmanNames.js';
 
 export interface ContainerInspect {
@@ -48,87 +47,6 @@ export interface ContainerInspect {
 		Health?: { Status: 'starting' | 'healthy' | 'unhealthy' | 'none'; Log?: Array<{ Output: string; ExitCode: number }> };
 	};
 	HostConfig: { NetworkMode: string; Memory: number; NanoCpus: number };
-}
-
-export interface NetworkChoice {
-	/**
-	 * `home`: a local Linux engine. The container joins the home's own bridge network; an LLM on the
-	 * host's loopback is reached through the supervisor's forward on that network's gateway.
-	 * `bridge`: Docker Desktop, Colima, OrbStack, rootless Podman or a remote engine. The engine's default
-	 * bridge, with host.docker.internal routed by the engine (to the host's loopback on the VM engines).
-	 */
-	mode: 'home' | 'bridge';
-	reason: string;
-	/**
-	 * Podman names the host `host.containers.internal` in every container by itself, and Podman before
-	 * 4.7 refuses Docker's `host-gateway` (podman#19152), so there no ExtraHosts entry is asked for.
-	 */
-	podman?: boolean;
-}
-
-/**
- * Every engine gets a bridge: the container never shares the host's network namespace, so agent code can
- * neither listen on the host's interfaces nor reach services on the host's loopback. On a local Linux
- * engine the home's own network is used (HomeNetwork.ts says why); elsewhere the engine's default bridge.
- */
-export async function chooseNetwork(api: DockerApi): Promise<NetworkChoice> {
-	// negotiation already named the engine (/_ping's Server header, or /version's Components)
-	const podman = /podman/i.test(api.info?.platform ?? '');
-	if (engineIsRemote(api.endpoint)) return { mode: 'bridge', reason: 'default bridge (remote engine)', podman };
-	const info = (await api.docker.info()) as { OperatingSystem?: string; Name?: string; SecurityOptions?: string[] };
-	const os = info.OperatingSystem ?? '';
-	const endpoint = api.endpoint.kind === 'unix' ? api.endpoint.socketPath : '';
-	const vm = /Docker Desktop|OrbStack/i.test(os) || endpoint.startsWith(path.join(homedir(), '.colima')) || endpoint.includes('/.docker/') || endpoint.includes('/.orbstack/');
-	if (process.platform !== 'linux' || vm) return { mode: 'bridge', reason: `default bridge (${os || 'engine in a VM'})`, podman };
-	// rootless engines keep their bridges in a namespace of their own: its gateway is no host address
-	if ((info.SecurityOptions ?? []).some((o) => /rootless/.test(o))) return { mode: 'bridge', reason: 'default bridge (rootless engine)', podman };
-	return { mode: 'home', reason: 'own bridge network (local Linux engine)', podman };
-}
-
-/** The network settings of the container, as planContainer puts them in the create request. */
-export interface ContainerNetwork {
-	choice: NetworkChoice;
-	/** HostConfig.NetworkMode: `bridge`, or the home network's name */
-	networkMode: string;
-	/** the LLM base URL as the container sees it */
-	llmUrl: string;
-	/** llmUrl is the supervisor's forward to the host's loopback LLM */
-	viaForward?: boolean;
-	extraHosts: string[];
-}
-
-const loopbackHosts = ['127.0.0.1', 'localhost', '[::1]', '::1', '0.0.0.0'];
-
-/** The host's loopback LLM (host, port) when llm.baseUrl points at the host's loopback, else null. */
-export function loopbackLlm(hostUrl: string): { host: string; port: number } | null {
-	let url: URL;
-	try {
-		url = new URL(hostUrl);
-	} catch {
-		return null;
-	}
-	if (!loopbackHosts.includes(url.hostname) && !/^127\./.test(url.hostname)) return null;
-	const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-	const host = url.hostname === '[::1]' || url.hostname === '::1' ? '::1' : /^127\./.test(url.hostname) ? url.hostname : '127.0.0.1';
-	return { host, port };
-}
-
-/**
- * The LLM URL as the container sees it: a host loopback address becomes `via` (host.docker.internal, or
- * the forward's address), and the port `port` when given. Any other URL is kept as it is.
- */
-export function containerLlmUrl(hostUrl: string, via: string, port?: number): string {
-	if (!loopbackLlm(hostUrl)) return hostUrl;
-	const url = new URL(hostUrl);
-	url.hostname = via;
-	if (port !== undefined) url.port = String(port);
-	return url.toString().replace(/\/$/, hostUrl.endsWith('/') ? '/' : '');
-}
-
-/** The engine's default bridge, with the host's name resolved by the engine (Docker: host-gateway). */
-export function defaultBridgeNetwork(hostUrl: string, choice: NetworkChoice): ContainerNetwork {
-	if (choice.podman) return { choice, networkMode: 'bridge', llmUrl: containerLlmUrl(hostUrl, 'host.containers.internal'), extraHosts: [] };
-	return { choice, networkMode: 'bridge', llmUrl: containerLlmUrl(hostUrl, 'host.docker.internal'), extraHosts: ['host.docker.internal:host-gateway'] };
 }
 
 export interface ContainerPlan {
