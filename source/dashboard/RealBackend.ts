@@ -24,7 +24,7 @@ import { openShellSession } from '../agentRunner/shell.js';
 import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
-import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
+import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/start.js';
 import type { ServiceStatus } from '../serviceStatus.js';
 import { llmForwardRow, nativeRow } from '../stack/statusRows.js';
 import { oomNote, refreshOomRecord, withOom } from '../agentRunner/oomStatus.js';
