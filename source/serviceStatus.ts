@@ -1,6 +1,6 @@
 // One row of `stigmer server status --json` (docs/contract.md). The dashboard's services table shows the same.
-// Types only, in the shared layer: the container's row is built in agentRunner/, the natives' in stack/,
-// and the store, the UI and the commands read them (stack/statusRows.ts builds the supervisor's rows).
+// Types (and the one "is active" predicate), in the shared layer: the container's row is built in agentRunner/, the natives' in stack/,
+// and the store, the UI and the commands read them (stack/status.ts builds the supervisor's rows).
 
 /** `unknown`: the container engine does not answer, so what the container does cannot be told. */
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'exited' | 'failed' | 'not-installed' | 'unknown';
@@ -45,6 +45,11 @@ export interface ImageSourceStatus {
 	needed: string | null;
 	/** null when there is nothing to compare */
 	matches: boolean | null;
+}
+
+/** Running, or on its way up (starting, restarting): the one test of "is active" for containers and natives alike. */
+export function isActive(state: string): boolean {
+	return state === 'running' || state === 'starting' || state === 'restarting';
 }
 
 export interface EngineStatus {

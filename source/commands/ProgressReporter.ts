@@ -1,5 +1,5 @@
 // Progress of start, stop and build for humans: a spinner line on a TTY, plain lines when piped.
-import type { StackEvent } from '../stack/start.js';
+import type { StackEvent } from '../stack/options.js';
 
 const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 

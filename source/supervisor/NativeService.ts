@@ -14,6 +14,7 @@ import { isSameProcess, processFacts, processGroupAlive } from '../platform/Proc
 import type { NativeState, NativeStatus, ProcessGuard } from './protocol.js';
 import { probeHttp, probeTcp } from './readiness.js';
 import { resolveExecutable } from './resolveExecutable.js';
+import { isActive } from '../serviceStatus.js';
 
 export interface NativeServiceOptions {
 	/** directory of `<service>.log` files */
@@ -96,7 +97,7 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 	}
 
 	isActive(): boolean {
-		return this.state === 'running' || this.state === 'starting' || this.state === 'restarting';
+		return isActive(this.state);
 	}
 
 	/**

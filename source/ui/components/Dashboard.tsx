@@ -18,6 +18,7 @@ import { LogPane } from './LogPane.js';
 import { ServicesTable } from './ServicesTable.js';
 import { spinnerClock } from './Spinner.js';
 import { StatusLine } from './StatusLine.js';
+import { isActive } from '../../serviceStatus.js';
 
 export interface DashboardProps {
 	store: DashboardStore;
@@ -52,9 +53,7 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 	const tableHeight = logHeight > 0 ? tableWanted : middle;
 	const model = useLogWindow(paneSource(store, state), state, columns, logHeight);
 	// the clock runs only for what the table on screen shows: uptimes of services, durations of running executions
-	const clockShown = showExecutions
-		? state.executions.rows.some((r) => r.status === 'running')
-		: state.services.some((s) => s.startedAt && (s.state === 'running' || s.state === 'starting' || s.state === 'restarting'));
+	const clockShown = showExecutions ? state.executions.rows.some((r) => r.status === 'running') : state.services.some((s) => s.startedAt && isActive(s.state));
 	const attached = state.handover?.phase === 'attached';
 	const nowMs = useNow(clockShown && !attached);
 
