@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, defaultConfig, loadConfig, maxConfigBytes, parseConfig, parseMemory } from '../../source/config/loadConfig.ts';
+import { ConfigError, defaultConfig, loadConfig, maxConfigBytes, parseConfig } from '../../source/config/loadConfig.ts';
+import { parseMemory } from '../../source/config/validator.ts';
 import { imageRepository } from '../../source/contract.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
 
