@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { nativeMarkerEnv } from '../contract.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { isSameProcess, processFacts, processGroupAlive } from '../platform/ProcessFacts.js';
-import { groupStillOurs, terminateGroup } from './NativeService.js';
+import { groupStillOurs, terminateGroup } from './processGroup.js';
 import type { NativeStateFile, ProcessGuard } from './protocol.js';
 import { isActive } from '../serviceStatus.js';
 
