@@ -34,7 +34,7 @@ export function timedOut(error: unknown): boolean {
 
 /** Turns a failed first contact into "not installed", "not running" or "permission denied", with the fix. */
 export function diagnoseUnreachable(endpoint: Endpoint, error: unknown, timeoutMs?: number): EngineUnreachableError {
-	// ssh's own words and the fix (sshDialer.ts); node's http may wrap the connection's error
+	// ssh's own words and the fix (sshConnection.ts); node's http may wrap the connection's error
 	const sshError = [error, (error as { cause?: unknown } | null)?.cause].find((e) => (e as Error | null)?.name === 'SshDialError') as (Error & { hint: string }) | undefined;
 	if (sshError) return new EngineUnreachableError(sshError.message, sshError.hint);
 	const code = (error as NodeJS.ErrnoException).code;

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { dockerodeOptions } from '../../source/engine/DockerApi.ts';
 import { endpointUrl, parseDockerHost, resolveEndpoint } from '../../source/engine/endpoint.ts';
-import { sshFailure, sshTarget } from '../../source/engine/sshDialer.ts';
+import { sshFailure } from '../../source/engine/sshConnection.ts';
+import { sshTarget } from '../../source/engine/sshDialer.ts';
 
 function dockerConfig(contexts: Record<string, string>, current?: string, tls: Record<string, { skipVerify?: boolean }> = {}): string {
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'stigmer-dockercfg-'));
