@@ -3,10 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, defaultConfig, loadConfig, maxConfigBytes, parseConfig } from '../../source/config/loadConfig.ts';
-import { parseMemory } from '../../source/config/validator.ts';
-import { imageRepository } from '../../source/contract.ts';
-import { StigmerHome } from '../../source/home/StigmerHome.ts';
+import { ConfigError, defaultConfig, loadConfig, maxConfigBytes, parseConfig } from './loadConfig.ts';
+import { parseMemory } from './validator.ts';
+import { imageRepository } from '../contract.ts';
+import { StigmerHome } from '../home/StigmerHome.ts';
 
 const home = new StigmerHome(mkdtempSync(path.join(os.tmpdir(), 'stigmer-config-')), false);
 const parse = (text: string) => parseConfig(text, '/h/config.yaml', home);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { commandDefinitions, kebab } from '../../source/commands/definitions.ts';
-import { parseCommand } from '../../source/commands/parseCommand.ts';
-import { parsePlainFlags } from '../../source/commands/plainFlags.ts';
+import { commandDefinitions, kebab } from './definitions.ts';
+import { parseCommand } from './parseCommand.ts';
+import { parsePlainFlags } from './plainFlags.ts';
 
 /** Every subset of a list, each in the given order and reversed. */
 function subsets(items: string[]): string[][] {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { type AgentRunnerApiError, AgentRunnerClient, AgentRunnerNotRunningError, EventStreamLostError, type EventStreamItem } from '../../../source/api/AgentRunnerClient.js';
+import { type AgentRunnerApiError, AgentRunnerClient, AgentRunnerNotRunningError, EventStreamLostError, type EventStreamItem } from './AgentRunnerClient.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-client-'));
 const tokenFile = path.join(dir, 'api-token');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { commandDefinitions, commandHelp } from '../../source/commands/definitions.ts';
-import { parseCommand } from '../../source/commands/parseCommand.ts';
-import { UsageError } from '../../source/errors.ts';
+import { commandDefinitions, commandHelp } from './definitions.ts';
+import { parseCommand } from './parseCommand.ts';
+import { UsageError } from '../errors.ts';
 
 function parse<N extends keyof typeof commandDefinitions>(name: N, argv: string[]) {
 	const result = parseCommand<(typeof commandDefinitions)[N]['flags']>(commandDefinitions[name], argv);

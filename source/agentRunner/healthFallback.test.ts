@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { engineInfoFromPing } from '../../source/engine/enginePing.ts';
-import { type HealthInspect, engineRunsNoHealthChecks, firstCheckDueMs, healthRecheckMs, withHealthFallback } from '../../source/agentRunner/healthFallback.ts';
-import type { ServiceStatus } from '../../source/serviceStatus.ts';
+import { engineInfoFromPing } from '../engine/enginePing.ts';
+import { type HealthInspect, engineRunsNoHealthChecks, firstCheckDueMs, healthRecheckMs, withHealthFallback } from './healthFallback.ts';
+import type { ServiceStatus } from '../serviceStatus.ts';
 
 const started = Date.parse('2026-11-30T10:00:00Z');
 // as Podman 4.3 reports a container with the image's HEALTHCHECK and no systemd timer to run it

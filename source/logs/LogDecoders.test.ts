@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ContainerLogDecoder, NativeLogDecoder } from '../../../source/logs/LogDecoders.js';
-import type { LogLine } from '../../../source/logs/LogLine.js';
-import { dockerFrame } from '../../helpers/dockerFrames.js';
+import { ContainerLogDecoder, NativeLogDecoder } from './LogDecoders.js';
+import type { LogLine } from './LogLine.js';
+import { dockerFrame } from '../../test/helpers/dockerFrames.js';
 
 const t1 = '2026-01-22T10:00:00.000000001Z';
 const t2 = '2026-01-22T10:00:00.000000002Z';

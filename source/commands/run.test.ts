@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkUploads } from '../../../source/commands/run.ts';
-import { UsageError } from '../../../source/errors.ts';
+import { checkUploads } from './run.ts';
+import { UsageError } from '../errors.ts';
 
 test('a file name holding a newline or another control character is refused with a clear error', (t) => {
 	const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-uploads-'));

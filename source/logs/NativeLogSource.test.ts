@@ -3,8 +3,8 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync, appendFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { LogLine } from '../../../source/logs/LogLine.js';
-import { NativeLogSource, tailStart } from '../../../source/logs/NativeLogSource.js';
+import type { LogLine } from './LogLine.js';
+import { NativeLogSource, tailStart } from './NativeLogSource.js';
 
 const at = (n: number) => `2026-01-22T10:00:00.${String(n).padStart(9, '0')}Z`;
 const record = (n: number) => `${at(n)} stdout line ${n}\n`;

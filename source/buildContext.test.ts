@@ -4,9 +4,9 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { imageTag } from '../../source/contract.ts';
-import { contextFiles, hashContext, imageSourceHash, precomputedFile } from '../../source/buildContext.ts';
-import { packageRoot, packageVersion } from '../../source/version.ts';
+import { imageTag } from './contract.ts';
+import { contextFiles, hashContext, imageSourceHash, precomputedFile } from './buildContext.ts';
+import { packageRoot, packageVersion } from './version.ts';
 
 function copyContext(): string {
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'stigmer-context-'));

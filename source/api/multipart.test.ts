@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { test } from 'node:test';
-import { buildMultipart, quoteParameter } from '../../../source/api/multipart.js';
+import { buildMultipart, quoteParameter } from './multipart.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-multipart-'));
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { engineIsRemote } from '../../source/engine/locality.ts';
+import { engineIsRemote } from './locality.ts';
 
 test('a unix socket is local, every other endpoint is remote', () => {
 	assert.equal(engineIsRemote({ kind: 'unix' }, {}), false);

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { AgentSpecError, parseAgentSpec, readAgentSpec } from '../../../source/agents/agentSpec.js';
-import { exitCodes } from '../../../source/contract.js';
+import { AgentSpecError, parseAgentSpec, readAgentSpec } from './agentSpec.js';
+import { exitCodes } from '../contract.js';
 
 function specError(text: string, file = 'agent.yaml'): AgentSpecError {
 	try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SseParser, type SseMessage } from '../../../source/api/SseParser.js';
+import { SseParser, type SseMessage } from './SseParser.js';
 
 const stream = 'retry: 2000\n\nid: 1\nevent: status\ndata: {"status":"queued"}\n\n: keep-alive\n\nid: 2\nevent: model_turn\ndata: {"text":"héllo ✓"}\n\n';
 

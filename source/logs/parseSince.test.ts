@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeTime, dockerSince, timeMs } from '../../../source/logs/LogLine.js';
-import { parseSince } from '../../../source/logs/parseSince.js';
+import { normalizeTime, dockerSince, timeMs } from './LogLine.js';
+import { parseSince } from './parseSince.js';
 
 const now = Date.parse('2026-01-22T10:00:00.000Z');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dieWindowMs, foldOomEvents, type OomEvent, oomUndecided } from '../../source/agentRunner/oomEvents.ts';
+import { dieWindowMs, foldOomEvents, type OomEvent, oomUndecided } from './oomEvents.ts';
 
 const t0 = Date.parse('2026-12-06T22:00:00Z');
 const at = (ms: number, action: OomEvent['action']): OomEvent => ({ action, timeNano: (t0 + ms) * 1e6 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { unqualifiedImage } from '../../source/engine/podmanNames.ts';
+import { unqualifiedImage } from './podmanNames.ts';
 
 test("Podman's qualified image names read as the user wrote them; Docker's are left alone", () => {
 	assert.equal(unqualifiedImage('docker.io/stigmer/agent-runner:0.0.0-test-1'), 'stigmer/agent-runner:0.0.0-test-1');

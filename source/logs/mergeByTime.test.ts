@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LogLine } from '../../../source/logs/LogLine.js';
-import { LiveMerge, mergeByTime } from '../../../source/logs/mergeByTime.js';
+import type { LogLine } from './LogLine.js';
+import { LiveMerge, mergeByTime } from './mergeByTime.js';
 
 const at = (n: number) => `2026-01-22T10:00:00.${String(n).padStart(9, '0')}Z`;
 const line = (service: string, n: number, text = `${service}${n}`): LogLine => ({ service, stream: 'stdout', time: at(n), line: text });

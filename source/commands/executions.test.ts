@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Execution } from '../../../source/api/AgentRunnerClient.js';
-import { describeExecution } from '../../../source/commands/executions.js';
+import type { Execution } from '../api/AgentRunnerClient.js';
+import { describeExecution } from './executions.js';
 
 test('executions show: what the agent wrote cannot drive the terminal', () => {
 	const hostile = '\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2Aok\rINFO forged\x1bPq\x1b\\';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultConfig } from '../../source/config/loadConfig.ts';
-import { containerEnv, labels, serviceUser } from '../../source/contract.ts';
-import { planContainer } from '../../source/agentRunner/ContainerService.ts';
-import { type ContainerNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm } from '../../source/agentRunner/network.ts';
-import { StigmerHome } from '../../source/home/StigmerHome.ts';
+import { defaultConfig } from '../config/loadConfig.ts';
+import { containerEnv, labels, serviceUser } from '../contract.ts';
+import { planContainer } from './ContainerService.ts';
+import { type ContainerNetwork, containerLlmUrl, defaultBridgeNetwork, loopbackLlm } from './network.ts';
+import { StigmerHome } from '../home/StigmerHome.ts';
 
 const home = new StigmerHome('/tmp/stigmer-plan-home', false);
 const own: ContainerNetwork = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ExecutionPrinter, foldLines } from '../../../source/agents/ExecutionPrinter.js';
+import { ExecutionPrinter, foldLines } from './ExecutionPrinter.js';
 
 test('foldLines keeps head and tail with the count between', () => {
 	const text = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n');

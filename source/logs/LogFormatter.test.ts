@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LogFormatter } from '../../../source/logs/LogFormatter.js';
-import type { LogLine } from '../../../source/logs/LogLine.js';
+import { LogFormatter } from './LogFormatter.js';
+import type { LogLine } from './LogLine.js';
 
 const time = '2026-01-22T10:00:00.123456789Z';
 const lines: LogLine[] = [

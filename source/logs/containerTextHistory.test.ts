@@ -3,11 +3,11 @@
 // only the general path handles.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ContainerTextEncoder } from '../../../source/logs/containerTextHistory.js';
-import { ContainerLogDecoder } from '../../../source/logs/LogDecoders.js';
-import { LogFormatter } from '../../../source/logs/LogFormatter.js';
-import type { LogLine } from '../../../source/logs/LogLine.js';
-import { dockerFrame } from '../../helpers/dockerFrames.js';
+import { ContainerTextEncoder } from './containerTextHistory.js';
+import { ContainerLogDecoder } from './LogDecoders.js';
+import { LogFormatter } from './LogFormatter.js';
+import type { LogLine } from './LogLine.js';
+import { dockerFrame } from '../../test/helpers/dockerFrames.js';
 
 const time = (n: number) => `2026-01-22T10:00:00.${String(n).padStart(9, '0')}Z`;
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { PassThrough, Writable } from 'node:stream';
 import { test } from 'node:test';
 import Docker from 'dockerode';
-import { jsonLines } from '../../source/engine/streams.ts';
-import { dockerFrame } from '../helpers/dockerFrames.ts';
+import { jsonLines } from './streams.ts';
+import { dockerFrame } from '../../test/helpers/dockerFrames.ts';
 
 const frame = dockerFrame;
 

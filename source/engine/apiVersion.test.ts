@@ -2,7 +2,7 @@
 // MinAPIVersion, as real engines send them). No version is fixed: the engine's range decides.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiVersionError, chooseApiVersion, maxApiVersion, minApiVersion, needsVersionRange, newerThanMax } from '../../source/engine/apiVersion.ts';
+import { ApiVersionError, chooseApiVersion, maxApiVersion, minApiVersion, needsVersionRange, newerThanMax } from './apiVersion.ts';
 
 test("each engine's range gives the newest version both sides speak", () => {
 	// Debian 12's Docker 20.10 (the engine here)

@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { dockerodeOptions } from '../../source/engine/DockerApi.ts';
-import { endpointUrl, parseDockerHost, resolveEndpoint } from '../../source/engine/endpoint.ts';
-import { sshFailure } from '../../source/engine/sshConnection.ts';
-import { sshTarget } from '../../source/engine/sshDialer.ts';
+import { dockerodeOptions } from './DockerApi.ts';
+import { endpointUrl, parseDockerHost, resolveEndpoint } from './endpoint.ts';
+import { sshFailure } from './sshConnection.ts';
+import { sshTarget } from './sshDialer.ts';
 
 function dockerConfig(contexts: Record<string, string>, current?: string, tls: Record<string, { skipVerify?: boolean }> = {}): string {
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'stigmer-dockercfg-'));
