@@ -3,7 +3,7 @@
 // as one of its own files imports from above.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -106,4 +106,26 @@ test('the rule table allows no pair of folders to import each other', async () =
 			assert.ok(rules.forbidden(a, b, true) !== null || rules.forbidden(b, a, true) !== null, `${a} and ${b} may import each other`);
 		}
 	}
+});
+
+test("docs/architecture.md's layer table is the script's, rank by rank, and names every folder and file of source/", async () => {
+	const rules = (await import(pathToFileURL(script).href)) as { layers: { layer: string; ranks: string[][] }[] };
+	const doc = readFileSync(path.join(repo, 'docs', 'architecture.md'), 'utf8');
+	const start = doc.indexOf('## Layers in `source/`');
+	const section = doc.slice(start, doc.indexOf('\n## ', start));
+	const rows = section
+		.split('\n')
+		.filter((line) => /^\| [a-zA-Z]/.test(line) && !line.startsWith('| layer |'))
+		.map((line) => line.split(' | '));
+	const table = rows.map(([layer, folders]) => ({
+		layer: layer!.replace(/^\| /, ''),
+		// ranks are separated by semicolons, siblings by commas; a unit is the first `code` of its part
+		ranks: folders!.split(';').map((rank) => rank.split(/,(?![^(]*\))/).map((unit) => /`([^`]+)`/.exec(unit)![1]!)),
+	}));
+	assert.deepEqual(table, rules.layers);
+	const units = readdirSync(path.join(repo, 'source'), { withFileTypes: true })
+		.filter((e) => e.isDirectory() || (/\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name)))
+		.map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+		.sort();
+	assert.deepEqual(rules.layers.flatMap((l) => l.ranks.flat()).sort(), units);
 });
