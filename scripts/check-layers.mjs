@@ -81,7 +81,8 @@ export function forbidden(from, to, typeOnly) {
 		: `${layerOf.get(to)} is above ${layerOf.get(from)}; nothing imports from above`;
 }
 
-function sourceFiles(dir) {
+/** The .ts and .tsx files below `dir`, tests and declarations excepted (scripts/check-size.mjs reads the same). */
+export function sourceFiles(dir) {
 	const out = [];
 	for (const entry of readdirSync(dir).sort()) {
 		const full = path.join(dir, entry);

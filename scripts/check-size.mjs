@@ -8,22 +8,13 @@
 //
 // Prints each file as `source/x/y.ts: 412 lines (over 350, and no "Over 350 lines:" reason at its top)`
 // and exits 1.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceFiles } from './check-layers.mjs';
 
 export const maxLines = 350;
 export const reasonMarker = 'Over 350 lines:';
-
-function sourceFiles(dir) {
-	const out = [];
-	for (const entry of readdirSync(dir).sort()) {
-		const full = path.join(dir, entry);
-		if (statSync(full).isDirectory()) out.push(...sourceFiles(full));
-		else if (/\.tsx?$/.test(entry) && !/\.test\.tsx?$/.test(entry) && !entry.endsWith('.d.ts')) out.push(full);
-	}
-	return out;
-}
 
 /** The file's opening comment: its `//` lines (and a leading `/* … *\/` block) before the first code. */
 export function openingComment(text) {
