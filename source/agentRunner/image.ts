@@ -1,6 +1,6 @@
 // Which agent-runner image this stigmer needs, whether the engine has it, and whether a container runs
 // an older one. stigmer's own image is content-addressed: its tag is `<version>-<hash12>` and its label
-// `ai.stigmer.image-source` the full hash of the sources it was built from (engine/buildContext.ts); a
+// `ai.stigmer.image-source` the full hash of the sources it was built from (buildContext.ts); a
 // user's own image (agentRunner.image outside stigmer's repository) is taken as it is.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -50,7 +50,7 @@ export function defaultConfig(home: StigmerHome): StigmerConfig {
 	return {
 		file: null,
 		agentRunner: {
-			// computed on first read (engine/buildContext.ts): only commands that need the image pay for the hash
+			// computed on first read (buildContext.ts): only commands that need the image pay for the hash
 			get image() {
 				return imageTag(packageVersion, imageSourceHash());
 			},
