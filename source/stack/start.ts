@@ -10,9 +10,7 @@ import {
 	type ContainerPlan,
 	createContainer,
 	currentContainer,
-	deliverSecrets,
 	engineHasStartInterval,
-	ensureRemoteVolumes,
 	findContainers,
 	handOverMountedPaths,
 	inspectContainer,
@@ -24,6 +22,7 @@ import {
 import { containerSource, ensureImage, outdatedReason } from '../agentRunner/image.js';
 import { openApiForward, prepareNetwork, releaseNetwork } from '../agentRunner/network.js';
 import { waitContainerReady } from '../agentRunner/readiness.js';
+import { deliverSecrets, ensureRemoteVolumes } from '../agentRunner/volumes.js';
 import type { DockerApi } from '../engine/DockerApi.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { TimeoutError, UserError } from '../errors.js';

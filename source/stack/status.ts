@@ -1,7 +1,8 @@
 // `stigmer server status` and the dashboard's first rows: the truth about every service, from the engine
 // and the supervisor's state file (never from what a start intended); the natives' rows and the LLM
 // forward's line from what the supervisor reports (the dashboard builds its rows with them too).
-import { containerStatus, currentContainer, listRemoteVolumes } from '../agentRunner/ContainerService.js';
+import { containerStatus, currentContainer } from '../agentRunner/ContainerService.js';
+import { listRemoteVolumes } from '../agentRunner/volumes.js';
 import { withHealthFallback } from '../agentRunner/healthFallback.js';
 import { imageSourceStatus } from '../agentRunner/image.js';
 import { refreshOomRecord, withOom } from '../agentRunner/oomStatus.js';

@@ -1,7 +1,8 @@
 // `stigmer server stop` and the dashboard's stop: the container (and its network, and on a remote engine
 // its leftover secrets volumes, or with --volumes all the home's volumes) and the natives, side by side.
 import { agentRunnerService, defaultTimeouts } from '../contract.js';
-import { findContainers, listRemoteVolumes, removeContainer, stopContainer } from '../agentRunner/ContainerService.js';
+import { findContainers, removeContainer, stopContainer } from '../agentRunner/ContainerService.js';
+import { listRemoteVolumes } from '../agentRunner/volumes.js';
 import { releaseNetwork } from '../agentRunner/network.js';
 import { type DockerApi, EngineUnreachableError, engineMessage } from '../engine/DockerApi.js';
 import { engineIsRemote } from '../engine/locality.js';
