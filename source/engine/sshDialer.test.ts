@@ -6,8 +6,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { SshDialError } from '../../source/engine/sshConnection.ts';
-import { SshDialer } from '../../source/engine/sshDialer.ts';
+import { SshDialError } from './sshConnection.ts';
+import { SshDialer } from './sshDialer.ts';
 
 test("a request written to an ssh whose remote command already failed: the error is ssh's, never the write's EPIPE", async () => {
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'stigmer-fake-ssh-'));

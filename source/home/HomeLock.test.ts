@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { acquireHomeLock } from '../../../source/home/HomeLock.ts';
-import { StigmerHome } from '../../../source/home/StigmerHome.ts';
-import { processFacts, processStartTime } from '../../../source/platform/ProcessFacts.ts';
+import { acquireHomeLock } from './HomeLock.ts';
+import { StigmerHome } from './StigmerHome.ts';
+import { processFacts, processStartTime } from '../platform/ProcessFacts.ts';
 
 test(`a live owner holds the lock, a reused pid does not (${processFacts().kind})`, async (t) => {
 	const home = new StigmerHome(mkdtempSync(path.join(os.tmpdir(), 'stigmer-lock-')), false);
