@@ -7,8 +7,7 @@
 //   node scripts/check-layers.mjs [root]     (root: the repository, default: this script's)
 //
 // Prints each violation as `source/a/x.ts imports source/b/y.ts (a may not import b: <rule>)` and exits
-// 1; the known exceptions of scripts/layer-exceptions.txt (`from -> to  # reason`) are counted, not
-// failed, and one that no longer occurs fails so the list stays exact.
+// 1. There are no exceptions: what both sides need moves to where both may import it.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,13 +24,13 @@ export const layers = [
 	{ layer: 'store', ranks: [['store/']] },
 	{
 		layer: 'engine and processes',
-		ranks: [['stack/'], ['logs/', 'supervisor/'], ['engine/', 'agents/'], ['api/'], ['config/'], ['home/'], ['platform/', 'terminal/']],
+		ranks: [['stack/'], ['agentRunner/'], ['logs/', 'supervisor/'], ['engine/', 'agents/'], ['api/'], ['config/'], ['home/'], ['platform/', 'terminal/']],
 	},
 	{
 		layer: 'shared',
 		ranks: [
 			['errors.ts', 'buildContext.ts'],
-			['contract.ts', 'version.ts', 'compileCache.ts'],
+			['contract.ts', 'version.ts', 'compileCache.ts', 'serviceStatus.ts'],
 		],
 	},
 ];
@@ -82,7 +81,8 @@ export function forbidden(from, to, typeOnly) {
 		: `${layerOf.get(to)} is above ${layerOf.get(from)}; nothing imports from above`;
 }
 
-function sourceFiles(dir) {
+/** The .ts and .tsx files below `dir`, tests and declarations excepted (scripts/check-size.mjs reads the same). */
+export function sourceFiles(dir) {
 	const out = [];
 	for (const entry of readdirSync(dir).sort()) {
 		const full = path.join(dir, entry);
@@ -136,20 +136,7 @@ function resolve(from, spec) {
 	return target.replace(/\.js$/, '.ts');
 }
 
-/** `from -> to  # reason` lines; blank lines and `#` lines are comments. */
-export function parseExceptions(text) {
-	const out = [];
-	for (const [i, raw] of text.split('\n').entries()) {
-		const line = raw.replace(/#.*$/, '').trim();
-		if (!line) continue;
-		const m = /^(\S+)\s*->\s*(\S+)$/.exec(line);
-		if (!m) throw new Error(`line ${i + 1}: expected \`source/a/x.ts -> source/b/y.ts  # reason\`, got: ${raw}`);
-		out.push(`${m[1]} -> ${m[2]}`);
-	}
-	return out;
-}
-
-export function checkLayers(root, exceptions = []) {
+export function checkLayers(root) {
 	const sourceDir = path.join(root, 'source');
 	const problems = [];
 	const violations = [];
@@ -172,30 +159,18 @@ export function checkLayers(root, exceptions = []) {
 			const pair = `${rel(file)} -> ${rel(target)}`;
 			if (seen.has(pair)) continue;
 			seen.add(pair);
-			violations.push({ pair, message: `${rel(file)} imports ${rel(target)} (${name(from)} may not import ${name(to)}: ${rule})` });
+			violations.push({ message: `${rel(file)} imports ${rel(target)} (${name(from)} may not import ${name(to)}: ${rule})` });
 		}
 	}
-	const known = violations.filter((v) => exceptions.includes(v.pair));
-	const stale = exceptions.filter((e) => !seen.has(e));
-	return { problems, violations: violations.filter((v) => !exceptions.includes(v.pair)), known, stale };
+	return { problems, violations };
 }
 
 function main() {
 	const root = path.resolve(process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
-	const exceptionsFile = path.join(root, 'scripts', 'layer-exceptions.txt');
-	let exceptions = [];
-	try {
-		exceptions = existsSync(exceptionsFile) ? parseExceptions(readFileSync(exceptionsFile, 'utf8')) : [];
-	} catch (error) {
-		console.error(`scripts/layer-exceptions.txt: ${error.message}`);
-		process.exit(1);
-	}
-	const { problems, violations, known, stale } = checkLayers(root, exceptions);
+	const { problems, violations } = checkLayers(root);
 	for (const problem of problems) console.error(problem);
 	for (const v of violations) console.error(v.message);
-	for (const e of stale) console.error(`scripts/layer-exceptions.txt: ${e} no longer occurs; remove the line`);
-	if (known.length > 0) console.log(`${known.length} known exceptions (scripts/layer-exceptions.txt)`);
-	const failed = problems.length + violations.length + stale.length;
+	const failed = problems.length + violations.length;
 	if (failed > 0) {
 		console.error(`layers: ${violations.length} imports against docs/architecture.md ("Layers in \`source/\`"); move what both sides need to where both may import it`);
 		process.exit(1);

@@ -1,6 +1,6 @@
 // After tsc: dist/image-source.json, the source hash of the agent-runner image's build context (docker/
 // and agent-runner/), so an installed package reads it instead of hashing 30-odd files on every command
-// (source/buildContext.ts). test/unit/buildContext.test.ts fails when it disagrees with the files.
+// (source/buildContext.ts). source/buildContext.test.ts fails when it disagrees with the files.
 import { writeFileSync } from 'node:fs';
 import { contextFiles, hashContext, precomputedFile } from '../dist/buildContext.js';
 import { packageRoot, packageVersion } from '../dist/version.js';

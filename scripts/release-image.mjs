@@ -5,7 +5,7 @@
 //   127.0.0.1:5000/stigmer/agent-runner@sha256:…
 // With --pin [FILE] (default agent-runner-image.json at the package's root, which the npm package ships)
 // it also records that reference with the source hash: a stigmer built from the same sources then pulls
-// its image from there instead of building it (stack/agentRunnerImage.ts).
+// its image from there instead of building it (agentRunner/image.ts).
 // STIGMER_DEV_IMAGE_REPOSITORY names the repository, as everywhere. Run after `npm run build`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

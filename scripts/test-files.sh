@@ -1,6 +1,7 @@
 # The test layers, sourced by scripts/test.sh and scripts/test-unit.sh (CONTRIBUTING.md, "Tests").
-#   unit_test_files:   need no container engine, no root, no tmux: unit tests (source/**/*.test.ts beside
-#                      their code, test/unit/) and component tests of the Ink UI (test/ui/, *.test.tsx)
+#   unit_test_files:   need no container engine, no root, no tmux: one module's tests beside it
+#                      (source/**/*.test.ts, the Ink components' *.test.tsx), and test/unit/ for tests
+#                      of more than one module, of the CLI spawned, or of scripts/ and the docs
 #   engine_test_files: integration tests against a real engine and real processes (test/integration/),
 #                      end-to-end tests of the dashboard in tmux (test/e2e/)
 shopt -s globstar nullglob

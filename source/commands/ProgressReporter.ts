@@ -1,5 +1,5 @@
 // Progress of start, stop and build for humans: a spinner line on a TTY, plain lines when piped.
-import type { StackEvent } from '../stack/Stack.js';
+import type { StackEvent } from '../stack/options.js';
 
 const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -69,7 +69,7 @@ export class ProgressReporter {
 				this.activity(`${s}: creating container`);
 				return;
 			case 'recreate':
-				// an image built from other sources says so on a line that stays (stack/agentRunnerImage.ts)
+				// an image built from other sources says so on a line that stays (agentRunner/image.ts)
 				if (event.text) this.done(event.text);
 				this.activity(`${s}: ${event.text ? 'recreating container' : 'configuration changed, recreating container'}`);
 				return;

@@ -2,7 +2,7 @@
 // no short flag and no positional: only the command's own boolean flags, each spelled `--name` once.
 // Their meaning needs no parser, and meow costs ≈30 ms of start-up to load (its bundle evaluates
 // normalize-package-data's licence tables on import: docs/architecture.md, "Start-up"). This answers those
-// argvs the way meow does (test/unit/plainFlags.test.ts checks it against meow for every command and every
+// argvs the way meow does (plainFlags.test.ts checks it against meow for every command and every
 // such argv); anything else returns null and goes to meow (commands/parseCommand.ts), which stays the one
 // parser and the one help formatter.
 import { type CommandDefinition, type FlagDefinitions, type ParsedArgs, type ParsedFlags, kebab } from './definitions.js';

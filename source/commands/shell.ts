@@ -1,7 +1,7 @@
 // `stigmer shell [-- CMD...]`: a shell (bash, else sh) or one command in the agent-runner
 // container, in /workspace, as the container's user; the exit code is passed through.
 import { DockerApi } from '../engine/DockerApi.js';
-import { runShell } from '../engine/shell.js';
+import { runShell } from '../agentRunner/shell.js';
 import type { Command } from './CommandContext.js';
 
 const shell: Command<'shell'> = async (ctx, { input }) => {

@@ -1,6 +1,6 @@
 // A backend with canned services, stats and logs for the UI's component tests and bench/dashboard-frame.ts (no command loads it):
 // they seed a store with `seedFixture`, or drive the Dashboard over FixtureBackend's live feed.
-import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../serviceStatus.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { ResourceSample } from '../store/dashboardState.js';
 import type { ActionOptions, DashboardBackend, ShellHandle } from './DashboardBackend.js';

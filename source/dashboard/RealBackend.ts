@@ -1,6 +1,6 @@
 // The dashboard's backend on the real engine and supervisor. Everything arrives as a stream:
 //   container state  ← /events of this home's containers (dockerEvents), re-inspected per event and after
-//                      every return of the engine
+//                      every return of the engine (containerFeed.ts, with the container's stats)
 //   container stats  ← ONE /stats stream per running container (containerStats)
 //   native state     ← the supervisor's subscribe stream; while no supervisor runs, its state file and
 //                      a watch on run/ (to subscribe again when one starts)
@@ -8,34 +8,29 @@
 //                      walking down each tree rather than scanning every process (supervisor/processStats)
 //   logs             ← the logs module (readLogs, follow), the same source as `stigmer server logs -f`
 //   actions          ← startStack/stopStack/restartStack of the stack module, as the CLI
-//   shell            ← openShellSession of engine/shell.ts, as `stigmer shell`
+//   shell            ← openShellSession of agentRunner/shell.ts, as `stigmer shell`
 import { type FSWatcher, watch } from 'node:fs';
 import { loadConfig } from '../config/loadConfig.js';
 import type { StigmerConfig } from '../config/types.js';
-import { agentRunnerService } from '../contract.js';
-import { type ContainerStats, followContainerStats } from '../engine/containerStats.js';
-import { containerStatus, currentContainer } from '../engine/ContainerService.js';
 import { DockerApi } from '../engine/DockerApi.js';
-import { subscribeEngineEvents } from '../engine/dockerEvents.js';
 import { resolveEndpoint } from '../engine/endpoint.js';
-import { engineIsRemote } from '../engine/locality.js';
-import { engineRunsNoHealthChecks, healthRecheckMs, withHealthFallback } from '../engine/healthFallback.js';
-import { openShellSession } from '../engine/shell.js';
+import { openShellSession } from '../agentRunner/shell.js';
 import { errorMessage } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { readLogs } from '../logs/readLogs.js';
-import { type StackEvent, restartStack, serviceNames, stackStatus, startStack, stopStack } from '../stack/Stack.js';
-import { llmForwardRow, nativeRow, type ServiceStatus } from '../stack/ServiceStatus.js';
-import { oomNote, refreshOomRecord, withOom } from '../stack/oomStatus.js';
-import { dieWindowMs, engineSendsNoOom } from '../engine/oomEvents.js';
-import { cgroupOomCounter } from '../platform/cgroupOomKills.js';
-import { normalizeTime } from '../logs/LogLine.js';
+import type { StackEvent } from '../stack/options.js';
+import { restartStack } from '../stack/restart.js';
+import { serviceNames } from '../stack/selection.js';
+import { startStack } from '../stack/start.js';
+import { llmForwardRow, nativeRow, stackStatus } from '../stack/status.js';
+import { stopStack } from '../stack/stop.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 import type { NativeStatus } from '../supervisor/protocol.js';
 import { readNativeState, subscribe, supervisorLoss } from '../supervisor/SupervisorClient.js';
 import type { ActionOptions, DashboardBackend, ShellHandle } from './DashboardBackend.js';
 import { type ExecutionsBackend, followExecutions } from './executionActions.js';
 import { AgentRunnerClient } from '../api/AgentRunnerClient.js';
+import { followContainer } from './containerFeed.js';
 
 /** Natives' CPU/RSS sampling period: the store applies stats to the screen every 2 s at most (idle CPU). */
 const nativeSampleMs = 2000;
@@ -111,7 +106,7 @@ export class RealBackend implements DashboardBackend {
 		);
 
 		stops.push(this.followNatives(sink, signal));
-		if (this.api) this.followContainer(this.api, sink, signal).catch((error) => report('engine', error));
+		if (this.api) followContainer(this.api, this.home, this.config, sink, signal).catch((error) => report('engine', error));
 		else sink.dispatch({ type: 'engine/changed', engine: { reachable: false, error: this.endpointError ?? 'no engine endpoint' } });
 		this.followLogs(sink, signal).catch((error) => report('logs', error));
 		stops.push(followExecutions(this.executions, sink));
@@ -208,155 +203,6 @@ export class RealBackend implements DashboardBackend {
 			watcher?.close();
 			if (sampleTimer) clearInterval(sampleTimer);
 		};
-	}
-
-	/** The container row from /events (re-inspected on each), its stats stream, and the engine banner. */
-	private async followContainer(api: DockerApi, sink: DashboardSink, signal: AbortSignal): Promise<void> {
-		const endpoint = `http://127.0.0.1:${this.config.agentRunner.port}`;
-		let stats: { id: string; controller: AbortController } | null = null;
-		let inspecting: Promise<void> | null = null;
-		let again = false;
-
-		const stopStats = () => {
-			stats?.controller.abort();
-			stats = null;
-		};
-		const startStats = (id: string) => {
-			if (stats?.id === id) return;
-			stopStats();
-			const controller = new AbortController();
-			stats = { id, controller };
-			const onStats = (s: ContainerStats) => sink.recordSample(agentRunnerService, s);
-			// ends with the dashboard or with this stream, and leaves no listener on the dashboard's signal
-			followContainerStats(api, id, onStats, AbortSignal.any([signal, controller.signal]))
-				.catch(() => {})
-				.finally(() => {
-					if (stats?.controller === controller) stats = null;
-				});
-		};
-		let healthTimer: NodeJS.Timeout | null = null;
-		signal.addEventListener('abort', () => healthTimer && clearTimeout(healthTimer), { once: true });
-		let shown: { found: Awaited<ReturnType<typeof currentContainer>>; row: ServiceStatus } | null = null;
-		// no health_status event will come from an engine that runs no health checks: look again
-		const scheduleHealth = (found: Awaited<ReturnType<typeof currentContainer>>) => {
-			if (healthTimer) clearTimeout(healthTimer);
-			const recheckMs = healthRecheckMs(found, Date.now(), shown?.row.health ?? 'starting');
-			healthTimer = recheckMs === null ? null : setTimeout(recheckHealth, recheckMs);
-		};
-		// Once the probe decides the health (Podman without systemd timers, or the engine's first check not
-		// run yet), a recheck is the readiness probe alone, and the row is redrawn only when the health
-		// changed: listing and inspecting the container every 5 s cost the idle dashboard ≈0.9 % of a core on
-		// Podman. State changes, and the engine's own health, come as events.
-		const recheckHealth = async () => {
-			const before = shown;
-			if (inspecting || !before?.found || (!engineRunsNoHealthChecks(before.found) && before.row.health !== 'healthy')) return resync();
-			const row = await withHealthFallback(before.row, before.found);
-			if (signal.aborted || shown !== before) return; // an event's inspection came meanwhile: it rules
-			if (row.health !== before.row.health) {
-				shown = { found: before.found, row };
-				sink.dispatch({ type: 'service/updated', status: row });
-			}
-			scheduleHealth(before.found);
-		};
-		let oomTimer: NodeJS.Timeout | null = null;
-		signal.addEventListener('abort', () => oomTimer && clearTimeout(oomTimer), { once: true });
-		// Podman sends no `oom` event: the container's cgroup counter, read every second while it runs (one
-		// small file), says when the OOM killer ended a process inside (stack/oomStatus.ts counts it)
-		let cgroupWatch: { start: string; timer: NodeJS.Timeout } | null = null;
-		const stopCgroupWatch = () => {
-			if (cgroupWatch) clearInterval(cgroupWatch.timer);
-			cgroupWatch = null;
-		};
-		signal.addEventListener('abort', stopCgroupWatch, { once: true });
-		const watchCgroupOom = (found: Awaited<ReturnType<typeof currentContainer>>) => {
-			const start = found?.State.Running && engineSendsNoOom(api) ? `${found.Id} ${found.State.StartedAt}` : null;
-			if (cgroupWatch?.start === start) return;
-			stopCgroupWatch();
-			const read = found && start ? cgroupOomCounter(found.State.Pid, found.Id) : null;
-			if (!read || !start) return;
-			let last = read();
-			cgroupWatch = {
-				start,
-				timer: setInterval(() => {
-					const now = read();
-					if (now !== null && now !== last) resync();
-					last = now;
-				}, 1000),
-			};
-		};
-		let oomShown: string | null = null;
-		const inspect = async () => {
-			const found = await currentContainer(api, this.home);
-			if (signal.aborted) return;
-			const [healthRow, oom] = await Promise.all([
-				withHealthFallback(containerStatus(found, endpoint, found?.Config.Image ?? this.config.agentRunner.image), found),
-				refreshOomRecord(api, this.home, found),
-			]);
-			if (signal.aborted) return;
-			const row = withOom(healthRow, oom.record);
-			// an `oom` with no `die` yet: the main process's, or one inside? Known once the window has passed
-			if (oom.undecided && !oomTimer) {
-				oomTimer = setTimeout(() => {
-					oomTimer = null;
-					resync();
-				}, dieWindowMs + 100);
-			}
-			// the log pane says it too, once, at the time it happened
-			const note = oomNote(row);
-			if (note && note !== oomShown) {
-				const at = row.oomKills && (!row.oomKilledAt || row.oomKills.lastAt > row.oomKilledAt) ? row.oomKills.lastAt : row.oomKilledAt!;
-				sink.appendLogs([{ service: agentRunnerService, stream: 'stderr', time: normalizeTime(at) ?? normalizeTime(new Date().toISOString())!, line: `stigmer: ${note}` }]);
-			}
-			oomShown = note;
-			shown = { found, row };
-			sink.dispatch({ type: 'service/updated', status: row });
-			scheduleHealth(found);
-			watchCgroupOom(found);
-			if (found?.State.Running) startStats(found.Id);
-			else {
-				stopStats();
-				sink.dispatch({ type: 'stats/cleared', service: agentRunnerService });
-			}
-		};
-		// events come in bursts (kill, die, stop, destroy): one inspect at a time, one more after it if needed
-		const resync = () => {
-			if (inspecting) {
-				again = true;
-				return;
-			}
-			inspecting = inspect()
-				.catch(() => {})
-				.finally(() => {
-					inspecting = null;
-					if (again && !signal.aborted) {
-						again = false;
-						resync();
-					}
-				});
-		};
-
-		await subscribeEngineEvents(
-			{ api, homeHash: this.home.hash, signal },
-			{
-				onReachable: async (connected) => {
-					sink.dispatch({
-						type: 'engine/changed',
-						engine: { reachable: true, endpoint: connected.info?.endpoint ?? connected.endpointUrl, remote: engineIsRemote(connected.endpoint), version: connected.info?.version ?? null },
-					});
-					resync();
-				},
-				onUnreachable: (error) => {
-					stopStats();
-					sink.dispatch({ type: 'stats/cleared', service: agentRunnerService });
-					sink.dispatch({ type: 'engine/changed', engine: { reachable: false, error } });
-				},
-				// the healthcheck's exec_create/exec_start/exec_die every few seconds change nothing in the row
-				// (its outcome comes as health_status): no inspection, no redraw
-				onEvent: (event) => {
-					if (!(event.Action ?? event.status ?? '').startsWith('exec_')) resync();
-				},
-			},
-		);
 	}
 
 	private async followLogs(sink: DashboardSink, signal: AbortSignal): Promise<void> {

@@ -1,4 +1,4 @@
-// What was seen of the OOM killer in the agent-runner container (engine/oomEvents.ts), kept in the home
+// What was seen of the OOM killer in the agent-runner container (agentRunner/oomEvents.ts), kept in the home
 // (run/oom.json) so that status, the dashboard and the logs still say it after the restart policy started
 // the container again and the engine forgot. Cleared when the user starts or restarts the service.
 // Written atomically (temp + fsync + rename): a reader never sees half a file.

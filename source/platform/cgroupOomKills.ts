@@ -1,6 +1,6 @@
 // How many processes the kernel's OOM killer ended in a container's memory cgroup, read on this machine
 // from the cgroup itself: `oom_kill` of memory.oom_control (cgroup v1, kernel 4.13+) or memory.events
-// (v2). The engine-independent signal for an engine that sends no `oom` event (Podman: engine/oomEvents.ts).
+// (v2). The engine-independent signal for an engine that sends no `oom` event (Podman: agentRunner/oomEvents.ts).
 // The cgroup is found from the container's main pid (/proc/PID/cgroup) and must name the container's
 // id: an engine in a VM (Podman machine, Docker Desktop) or another pid namespace (docker in docker)
 // gives a pid that is not this machine's container, and the answer is null there.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../serviceStatus.js';
 import { dashboardReducer as reduce, type DashboardAction } from './dashboardReducer.js';
 import { type DashboardState, type ResourceSample, historyCellMs, historySeconds, initialDashboardState } from './dashboardState.js';
 

@@ -1,5 +1,5 @@
 // The dashboard's pure reducer: every change of DashboardState is one of these actions.
-import type { ServiceStatus } from '../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../serviceStatus.js';
 import {
 	type ActionInProgress,
 	type DashboardState,

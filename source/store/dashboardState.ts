@@ -2,7 +2,7 @@
 // looking at (fed by keys). Log lines themselves live in LogBook rings beside it (see DashboardStore);
 // the state only carries `logsVersion`, which changes whenever they do.
 import type { ExecutionSummary, RunnerProblem } from '../api/AgentRunnerClient.js';
-import type { ServiceStatus, StackStatus } from '../stack/ServiceStatus.js';
+import type { ServiceStatus, StackStatus } from '../serviceStatus.js';
 
 /** One measurement of a service's resources (containers: a stats frame; natives: the process table). */
 export interface ResourceSample {

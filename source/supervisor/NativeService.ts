@@ -1,6 +1,12 @@
 // One native service: spawns its process in its own process group, logs its output, probes readiness,
 // restarts it by policy and stops it. Exit comes from the child's 'exit' event (Node reaps the child);
 // only readiness probes and stop poll, with bounded intervals.
+//
+// Over 350 lines: it is one state machine (a state, a generation counter that voids stale callbacks,
+// the restart timer, the exit waiters, the log probe) whose transitions read and write each other's
+// fields; split by method, every piece would share all of that state through the class anyway. What
+// stands alone is elsewhere: the process group (processGroup.ts), backoff (Backoff.ts), the log file
+// (NativeLogWriter.ts), the probes (readiness.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
@@ -10,10 +16,12 @@ import { errorMessage } from '../errors.js';
 import { Backoff, CrashLoopDetector, defaultBackoff, defaultCrashLoop, type BackoffOptions, type CrashLoopOptions } from './Backoff.js';
 import { LineSplitter } from './LineSplitter.js';
 import { NativeLogWriter, type LogStream } from './NativeLogWriter.js';
-import { isSameProcess, processFacts, processGroupAlive } from '../platform/ProcessFacts.js';
+import { processFacts, processGroupAlive } from '../platform/ProcessFacts.js';
 import type { NativeState, NativeStatus, ProcessGuard } from './protocol.js';
 import { probeHttp, probeTcp } from './readiness.js';
+import { foreignListener, loopbackPort, signalGroup, terminateGroup } from './processGroup.js';
 import { resolveExecutable } from './resolveExecutable.js';
+import { isActive } from '../serviceStatus.js';
 
 export interface NativeServiceOptions {
 	/** directory of `<service>.log` files */
@@ -96,7 +104,7 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 	}
 
 	isActive(): boolean {
-		return this.state === 'running' || this.state === 'starting' || this.state === 'restarting';
+		return isActive(this.state);
 	}
 
 	/**
@@ -311,7 +319,7 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 		let intervalMs = 50;
 		while (generation === this.generation && this.state === 'starting') {
 			if (await attempt()) {
-				const foreign = port === null ? null : this.foreignListener(port);
+				const foreign = port === null ? null : foreignListener(port, this.guard, this.name);
 				if (generation !== this.generation || this.state !== 'starting') return;
 				if (foreign === null) {
 					this.portConflict = null;
@@ -327,26 +335,6 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 			await new Promise((resolve) => setTimeout(resolve, intervalMs));
 			intervalMs = Math.min(intervalMs * 2, 1000);
 		}
-	}
-
-	/** "port N is held by pid P (command), not by <service>" when another process listens there; else null. */
-	private foreignListener(port: number): string | null {
-		const group = this.guard;
-		if (!group) return null;
-		const facts = processFacts();
-		// the service itself listens (the usual case: one process's fds), else one of its children
-		if (facts.listenerAmong(port, [group.pid]) !== false) return null;
-		if (
-			facts.listenerAmong(
-				port,
-				facts.tree(group.pid).map((p) => p.pid),
-			) === true
-		)
-			return null;
-		const owner = facts.portOwner(port);
-		if (!owner) return null;
-		if (facts.info(owner.pid)?.pgrp === group.pid) return null;
-		return `port ${port} is held by pid ${owner.pid} (${owner.command || 'unknown command'}), not by ${this.name}`;
 	}
 
 	private onExit(child: ChildProcess, generation: number, code: number | null, signal: NodeJS.Signals | null): void {
@@ -430,68 +418,4 @@ export class NativeService extends EventEmitter<{ change: [] }> {
 
 function defaultOrGiven(options: CrashLoopOptions | undefined): CrashLoopOptions {
 	return options ?? defaultCrashLoop;
-}
-
-/** False when the group's leader pid now belongs to another process (pid reuse). */
-export function groupStillOurs(group: ProcessGuard): boolean {
-	const leader = processFacts().info(group.pid);
-	return !(leader && leader.state !== 'Z' && group.startTime !== '' && leader.startTime !== group.startTime);
-}
-
-/**
- * Signals process group `group.pid`, unless its leader's pid now belongs to another process (pid reuse).
- * A dead leader is fine: Linux does not hand out a pid while a process group of that id has members.
- */
-export function signalGroup(group: ProcessGuard, signal: NodeJS.Signals): boolean {
-	if (!groupStillOurs(group)) return false;
-	try {
-		process.kill(-group.pid, signal);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
-/**
- * SIGTERM, then SIGKILL after `timeoutMs`, to a process group; resolves when its leader has exited (as
- * told by `leaderGone`/`onLeaderExit`) and no live member is left, or after a bounded wait past SIGKILL.
- */
-export async function terminateGroup(group: ProcessGuard, leaderGone: () => boolean, onLeaderExit: (waiter: () => void) => void, timeoutMs: number): Promise<void> {
-	const gone = () => leaderGone() && !processGroupAlive(group.pid);
-	if (gone()) return;
-	if (!signalGroup(group, 'SIGTERM')) {
-		if (!isSameProcess(group.pid, group.startTime) && leaderGone()) return;
-	}
-	if (await waitFor(gone, onLeaderExit, timeoutMs)) return;
-	signalGroup(group, 'SIGKILL');
-	await waitFor(gone, onLeaderExit, 5000);
-}
-
-async function waitFor(done: () => boolean, onLeaderExit: (waiter: () => void) => void, timeoutMs: number): Promise<boolean> {
-	const deadline = Date.now() + timeoutMs;
-	let intervalMs = 10;
-	while (!done()) {
-		const left = deadline - Date.now();
-		if (left <= 0) return false;
-		await new Promise<void>((resolve) => {
-			const timer = setTimeout(resolve, Math.min(intervalMs, left));
-			onLeaderExit(() => {
-				clearTimeout(timer);
-				resolve();
-			});
-		});
-		intervalMs = Math.min(intervalMs * 2, 100);
-	}
-	return true;
-}
-
-/** The port of a ready.http URL on this machine's loopback, whose listener can be checked; else null. */
-function loopbackPort(url: string): number | null {
-	try {
-		const parsed = new URL(url);
-		if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) return null;
-		return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
-	} catch {
-		return null;
-	}
 }

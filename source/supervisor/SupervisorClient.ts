@@ -13,6 +13,7 @@ import type { LlmForwardStatus } from './LlmForward.js';
 import type { NativeStatus, SupervisorRequest, SupervisorResponse, SupervisorStateEvent } from './protocol.js';
 import { jsonLine, readJsonLines } from './jsonLines.js';
 import { isSupervisorOf, supervisorArgs } from './supervisorProcess.js';
+import { isActive } from '../serviceStatus.js';
 
 export type { NativeState, NativeStatus, SupervisorRequest, SupervisorResponse } from './protocol.js';
 
@@ -181,7 +182,6 @@ export interface NativeStateSnapshot {
 }
 
 const unsupervised = 'the supervisor is not running: this process is unsupervised (`stigmer server start` replaces it)';
-const activeStates: ReadonlySet<string> = new Set(['running', 'starting', 'restarting']);
 
 /**
  * The services' state without talking to the supervisor (fast, for `status`). When the supervisor is
@@ -202,7 +202,7 @@ export function readNativeState(home: StigmerHome): NativeStateSnapshot {
 		const native = found.get(service.name);
 		found.delete(service.name);
 		if (native) return { ...service, state: 'running', pid: native.guard.pid, lastError: unsupervised };
-		if (!activeStates.has(service.state)) return service;
+		if (!isActive(service.state)) return service;
 		const { pid: _pid, ...rest } = service;
 		return { ...rest, state: 'exited' };
 	});

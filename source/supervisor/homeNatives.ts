@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { nativeMarkerEnv } from '../contract.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { isSameProcess, processFacts, processGroupAlive } from '../platform/ProcessFacts.js';
-import { groupStillOurs, terminateGroup } from './NativeService.js';
+import { groupStillOurs, terminateGroup } from './processGroup.js';
 import type { NativeStateFile, ProcessGuard } from './protocol.js';
+import { isActive } from '../serviceStatus.js';
 
 export interface HomeNative {
 	service: string;
@@ -49,9 +50,7 @@ export function markedNatives(home: StigmerHome): HomeNative[] {
  * and nothing up). Only then is the process table searched (it reads every process's environment).
  */
 export function mayHaveLeftNatives(state: NativeStateFile | null): boolean {
-	return (
-		state === null || state.supervisor !== null || Object.keys(state.guards ?? {}).length > 0 || state.services.some((s) => s.state === 'running' || s.state === 'starting' || s.state === 'restarting')
-	);
+	return state === null || state.supervisor !== null || Object.keys(state.guards ?? {}).length > 0 || state.services.some((s) => isActive(s.state));
 }
 
 /**

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ContainerStats, followContainerStats } from '../../source/engine/containerStats.ts';
 import { DockerApi } from '../../source/engine/DockerApi.ts';
-import { firstCheckDueMs } from '../../source/engine/healthFallback.ts';
+import { firstCheckDueMs } from '../../source/agentRunner/healthFallback.ts';
 import { makeTestHome, type TestHome } from '../helpers/cli.ts';
 import { ContainerCgroup, cpuNsBetween, sampleCgroup } from '../helpers/containerCgroup.ts';
 import { docker } from '../helpers/docker.ts';

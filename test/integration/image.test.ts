@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { imageRepository } from '../../source/contract.ts';
 import { DockerApi } from '../../source/engine/DockerApi.ts';
-import { type BuildProgress, buildImage } from '../../source/engine/ImageBuilder.ts';
+import { type BuildProgress, buildImage } from '../../source/agentRunner/ImageBuilder.ts';
 import { UserError } from '../../source/errors.ts';
 import { makeTestHome } from '../helpers/cli.ts';
 

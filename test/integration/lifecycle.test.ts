@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerSecurity, homeHash, serviceUser } from '../../source/contract.ts';
-import { healthStart } from '../../source/engine/ContainerService.ts';
+import { healthStart } from '../../source/agentRunner/ContainerService.ts';
 import { compareApiVersions } from '../../source/engine/apiVersion.ts';
 import { serviceProcess } from '../helpers/containerProcesses.ts';
 import { collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } from '../helpers/cli.ts';
@@ -170,7 +170,7 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 	// Every Docker sends `oom` events; 26+ clears OOMKilled when the restart policy starts the container
 	// again, and stigmer keeps what it saw in the home. Podman 4.3 sends no `oom` event and leaves
 	// OOMKilled false when the kernel kills the service (not the container's pid 1): there stigmer reads
-	// the `died` event's exit code and the container's cgroup counter (engine/oomEvents.ts).
+	// the `died` event's exit code and the container's cgroup counter (agentRunner/oomEvents.ts).
 	test('an out-of-memory kill of the service shows as oomKilled, with its time, after the restart too; start clears it', async () => {
 		home.writeConfig(`agentRunner:\n  port: ${home.port}\n  memory: 64m\nservices: {}\n`);
 		const r = await home.cli(['server', 'start']);

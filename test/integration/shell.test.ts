@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { imageUser } from '../../source/contract.js';
 import { DockerApi } from '../../source/engine/DockerApi.js';
-import { runShell } from '../../source/engine/shell.js';
+import { runShell } from '../../source/agentRunner/shell.js';
 import { docker } from '../helpers/docker.js';
 import { RunnerStack, collect, repoRoot, waitForOutput } from '../helpers/runnerStack.js';
 

@@ -4,6 +4,6 @@
 // and one summary.
 process.env.STIGMER_PROCESS_FACTS = 'ps';
 await import('./supervisor.test.ts');
-await import('../unit/home/HomeLock.test.ts');
+await import('../../source/home/HomeLock.test.ts');
 await import('../../source/supervisor/processStats.test.ts');
 await import('../../source/platform/ProcessFacts.test.ts');

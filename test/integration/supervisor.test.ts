@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { NativeServiceConfig } from '../../source/config/types.js';
 import { StigmerHome } from '../../source/home/StigmerHome.js';
 import { NativeSupervisor } from '../../source/supervisor/NativeSupervisor.js';
-import { signalGroup } from '../../source/supervisor/NativeService.js';
+import { signalGroup } from '../../source/supervisor/processGroup.js';
 import { processFacts, processGroupMembers } from '../../source/platform/ProcessFacts.js';
 import { ProcessTreeSampler } from '../../source/supervisor/processStats.js';
 import type { NativeStateFile, NativeStatus, SupervisorResponse } from '../../source/supervisor/protocol.js';

@@ -9,8 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { defaultConfig, parseConfig, parseMemory } from '../../source/config/loadConfig.ts';
+import { defaultConfig, parseConfig } from '../../source/config/loadConfig.ts';
 import { agentRunnerDefaults, cliEnv, containerEnv, containerPaths, containerTuningDefaults, containerTuningEnv, defaultTimeouts, imageUser, nativeMarkerEnv } from '../../source/contract.ts';
+import { parseMemory } from '../../source/config/validator.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
 import { repoRoot } from '../helpers/cli.ts';
 

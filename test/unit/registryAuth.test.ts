@@ -1,11 +1,11 @@
 // Registry credentials as the docker CLI keeps them (engine/registryAuth.ts) and the refusals of a pull
-// (engine/ImagePuller.ts), from the engine's own words.
+// (agentRunner/ImagePuller.ts), from the engine's own words.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { classifyPullError } from '../../source/engine/ImagePuller.ts';
+import { classifyPullError } from '../../source/agentRunner/ImagePuller.ts';
 import { registryAuth, registryOf } from '../../source/engine/registryAuth.ts';
 
 test('the registry of a reference, as docker reads it', () => {

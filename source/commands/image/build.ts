@@ -1,6 +1,6 @@
 import { exitCodes } from '../../contract.js';
 import { DockerApi } from '../../engine/DockerApi.js';
-import { buildImage } from '../../engine/ImageBuilder.js';
+import { buildImage } from '../../agentRunner/ImageBuilder.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import type { CommandContext } from '../CommandContext.js';
 import { ProgressReporter } from '../ProgressReporter.js';

@@ -20,7 +20,7 @@ import { LogFormatter } from '../../logs/LogFormatter.js';
 import type { LogNotice } from '../../logs/LogNotice.js';
 import { parseSince } from '../../logs/parseSince.js';
 import { readOomRecord } from '../../home/OomRecord.js';
-import { oomNote, withOom } from '../../stack/oomStatus.js';
+import { oomNote, withOom } from '../../agentRunner/oomStatus.js';
 import type { CommandArgs, CommandContext } from '../CommandContext.js';
 
 /** Lines per write: few large writes instead of one syscall per line, and printing starts early. */
@@ -163,7 +163,7 @@ function describe(notice: LogNotice): string {
 	}
 }
 
-/** What the home knows of OOM kills in the container (kept across the restart policy's starts; stack/oomStatus.ts). */
+/** What the home knows of OOM kills in the container (kept across the restart policy's starts; agentRunner/oomStatus.ts). */
 function reportOom(ctx: CommandContext): void {
 	const record = readOomRecord(ctx.home);
 	if (!record) return;

@@ -1,5 +1,5 @@
 import { defaultTimeouts, exitCodes } from '../../contract.js';
-import { restartStack } from '../../stack/Stack.js';
+import { restartStack } from '../../stack/restart.js';
 import type { CommandArgs, CommandContext } from '../CommandContext.js';
 import { ProgressReporter } from '../ProgressReporter.js';
 import { parseTimeout } from './start.js';

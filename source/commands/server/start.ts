@@ -1,6 +1,6 @@
 import { defaultTimeouts, exitCodes } from '../../contract.js';
 import { UsageError } from '../../errors.js';
-import { startStack } from '../../stack/Stack.js';
+import { startStack } from '../../stack/start.js';
 import type { CommandArgs, CommandContext } from '../CommandContext.js';
 import { ProgressReporter } from '../ProgressReporter.js';
 import { printStatusTable } from './statusTable.js';

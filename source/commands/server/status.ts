@@ -1,5 +1,5 @@
 import { exitCodes } from '../../contract.js';
-import { stackStatus } from '../../stack/Stack.js';
+import { stackStatus } from '../../stack/status.js';
 import type { CommandArgs, CommandContext } from '../CommandContext.js';
 import { printStatusTable } from './statusTable.js';
 

@@ -1,5 +1,5 @@
-import type { ServiceStatus, StackStatus } from '../../stack/ServiceStatus.js';
-import { oomNote } from '../../stack/oomStatus.js';
+import type { ServiceStatus, StackStatus } from '../../serviceStatus.js';
+import { oomNote } from '../../agentRunner/oomStatus.js';
 import type { CommandContext } from '../CommandContext.js';
 
 export function formatUptime(startedAt: string | null | undefined, now = Date.now()): string {

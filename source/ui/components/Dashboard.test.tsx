@@ -6,7 +6,7 @@ import { keys, renderDashboard, waitForFrame, waitForInputReady } from '../../..
 import type { ActionOptions } from '../../dashboard/DashboardBackend.js';
 import { FixtureBackend, seedFixture } from '../../dashboard/FixtureBackend.js';
 import { serviceCommands } from '../../dashboard/serviceActions.js';
-import type { ServiceStatus } from '../../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../../serviceStatus.js';
 import { DashboardStore } from '../../store/DashboardStore.js';
 
 /** backends started on a store, stopped after each test */

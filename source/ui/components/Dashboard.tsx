@@ -19,6 +19,7 @@ import { LogPane } from './LogPane.js';
 import { ServicesTable } from './ServicesTable.js';
 import { spinnerClock } from './Spinner.js';
 import { StatusLine } from './StatusLine.js';
+import { isActive } from '../../serviceStatus.js';
 
 export interface DashboardProps {
 	store: DashboardStore;
@@ -55,7 +56,7 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 	// the clock runs only for what the table on screen shows: uptimes of services, durations of running executions
 	const clockStarts = showExecutions
 		? state.executions.rows.filter((r) => r.status === 'running').map((r) => r.started_at)
-		: state.services.filter((s) => s.startedAt && (s.state === 'running' || s.state === 'starting' || s.state === 'restarting')).map((s) => s.startedAt);
+		: state.services.filter((s) => s.startedAt && isActive(s.state)).map((s) => s.startedAt);
 	const attached = state.handover?.phase === 'attached';
 	const nowMs = useNow(clockStarts.length > 0 && !attached ? (now) => Math.min(...clockStarts.map((at) => uptimeChangesInMs(at, now))) : null);
 

@@ -8,7 +8,7 @@ import { memo } from 'react';
 import type { ExecutionSummary } from '../../api/AgentRunnerClient.js';
 import type { ExecutionsView, RunnerFeedView } from '../../store/dashboardState.js';
 import { executionsWindow } from '../../store/executionsReducer.js';
-import type { ServiceStatus } from '../../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../../serviceStatus.js';
 import { fit, formatClock, formatUptime } from '../format.js';
 import { Glyphs, mark } from './Glyphs.js';
 import { Spinner } from './Spinner.js';

@@ -8,7 +8,7 @@ import { keys, renderDashboard, waitForFrame, waitForInputReady } from '../../..
 import { executionCommands } from '../../dashboard/executionActions.js';
 import { FixtureExecutions, fixtureExecutions } from '../../dashboard/fixtureExecutions.js';
 import { seedFixture } from '../../dashboard/FixtureBackend.js';
-import type { ServiceStatus } from '../../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../../serviceStatus.js';
 import { DashboardStore } from '../../store/DashboardStore.js';
 import { applyColorChoice, inkChalk } from '../inkColor.js';
 

@@ -3,7 +3,7 @@
 // important first, so the table reads at 80 columns and shows everything at 120.
 import { Box, Text } from 'ink';
 import InkSpinner from 'ink-spinner';
-import type { ServiceStatus } from '../../stack/ServiceStatus.js';
+import { type ServiceStatus, isActive } from '../../serviceStatus.js';
 import type { ActionInProgress, ServiceResources } from '../../store/dashboardState.js';
 import { fit, formatBytes, formatPercent, formatUptime, sparkline } from '../format.js';
 import { blockStandIns, Glyphs, mark } from './Glyphs.js';
@@ -49,8 +49,6 @@ const actionText: Record<ActionInProgress['kind'], string> = {
 	restart: `restarting${mark.ellipsis}`,
 };
 
-const isUp = (s: ServiceStatus) => s.state === 'running' || s.state === 'starting' || s.state === 'restarting';
-
 const columns: Column[] = [
 	{ id: 'name', title: 'SERVICE', width: 16, align: 'left', priority: 0, cell: ({ service }) => ({ text: service.name }) },
 	{
@@ -76,7 +74,7 @@ const columns: Column[] = [
 			return { text: health ?? '-', color: health === 'healthy' ? 'green' : health === 'unhealthy' ? 'red' : health === 'starting' ? 'yellow' : 'gray' };
 		},
 	},
-	{ id: 'uptime', title: 'UPTIME', width: 7, align: 'right', priority: 3, cell: ({ service, nowMs }) => ({ text: isUp(service) ? formatUptime(service.startedAt, nowMs) : '-' }) },
+	{ id: 'uptime', title: 'UPTIME', width: 7, align: 'right', priority: 3, cell: ({ service, nowMs }) => ({ text: isActive(service.state) ? formatUptime(service.startedAt, nowMs) : '-' }) },
 	{
 		id: 'restarts',
 		title: 'RST',
@@ -97,7 +95,14 @@ const columns: Column[] = [
 			return { text: `${service.exitCode ?? ''}${oom}`.trim(), color: service.oomKilled || (service.exitCode ?? 0) !== 0 ? 'red' : undefined };
 		},
 	},
-	{ id: 'cpu', title: 'CPU', width: 7, align: 'right', priority: 1, cell: ({ resources, service }) => ({ text: isUp(service) && resources ? formatPercent(resources.latest.cpuPercent) : '-' }) },
+	{
+		id: 'cpu',
+		title: 'CPU',
+		width: 7,
+		align: 'right',
+		priority: 1,
+		cell: ({ resources, service }) => ({ text: isActive(service.state) && resources ? formatPercent(resources.latest.cpuPercent) : '-' }),
+	},
 	{
 		id: 'mem',
 		title: 'MEM/LIMIT',
@@ -105,7 +110,7 @@ const columns: Column[] = [
 		align: 'right',
 		priority: 2,
 		cell: ({ resources, service }) => {
-			if (!resources || !isUp(service)) return { text: '-' };
+			if (!resources || !isActive(service.state)) return { text: '-' };
 			const { memoryBytes, memoryLimitBytes } = resources.latest;
 			const near = memoryLimitBytes ? memoryBytes / memoryLimitBytes > 0.9 : false;
 			return { text: memoryLimitBytes ? `${formatBytes(memoryBytes)}/${formatBytes(memoryLimitBytes)}` : formatBytes(memoryBytes), color: near ? 'red' : undefined };
@@ -119,7 +124,7 @@ const columns: Column[] = [
 		priority: 8,
 		cell: ({ resources, service }) => {
 			const latest = resources?.latest;
-			if (!latest || !isUp(service) || latest.networkRxBytes == null) return { text: '-' };
+			if (!latest || !isActive(service.state) || latest.networkRxBytes == null) return { text: '-' };
 			return { text: `${formatBytes(latest.networkRxBytes)}/${formatBytes(latest.networkTxBytes)}` };
 		},
 	},
@@ -129,7 +134,7 @@ const columns: Column[] = [
 		width: 5,
 		align: 'right',
 		priority: 7,
-		cell: ({ resources, service }) => ({ text: resources && isUp(service) && resources.latest.pids != null ? String(resources.latest.pids) : '-' }),
+		cell: ({ resources, service }) => ({ text: resources && isActive(service.state) && resources.latest.pids != null ? String(resources.latest.pids) : '-' }),
 	},
 	{
 		id: 'cpuHistory',

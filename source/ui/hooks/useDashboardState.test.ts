@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { fixtureExecutions } from '../../dashboard/fixtureExecutions.js';
 import { dashboardReducer } from '../../store/dashboardReducer.js';
 import { type DashboardState, initialDashboardState } from '../../store/dashboardState.js';
-import type { ServiceStatus } from '../../stack/ServiceStatus.js';
+import type { ServiceStatus } from '../../serviceStatus.js';
 import { visibleChange } from './useDashboardState.js';
 
 const sample = { timeMs: 0, cpuPercent: 1, memoryBytes: 2, memoryLimitBytes: 3, networkRxBytes: 4, networkTxBytes: 5, pids: 6 };
