@@ -13,6 +13,10 @@ so the budgets are enforced by measurement, in the launcher, only while a slot m
   same tick; RLIMIT_DATA = the budget is each process's hard ceiling.
 
 Standard library only: the launcher imports it.
+
+Over 350 lines: the measuring (tree walks as the slot's uid, statvfs, /proc) and the Watcher that decides
+when to measure share their constants and one reason to change (how a budget is measured); split, each
+half would need the other's margins and ticks to be read.
 """
 from __future__ import annotations
 
