@@ -9,7 +9,6 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from typing import Mapping, Optional
-from urllib.parse import urlparse
 
 
 class ConfigError(Exception):
@@ -132,16 +131,18 @@ def _secret(name: str, path: str) -> str:
 
 def sandbox_network(env: Mapping[str, str]) -> str:
     """The commands' network policy (netrules.py spells it): `none` unless set; a bad one is named."""
-    from .netpolicy import PolicyError, check
+    from .netrules import RuleError, canonical  # not netpolicy: the launcher reads this before it imports ctypes
 
     raw = env.get(SANDBOX_NETWORK, "").strip() or Config.sandbox_network
     try:
-        return check(raw)
-    except PolicyError as error:
+        return canonical(raw)
+    except RuleError as error:
         raise ConfigError(f"{SANDBOX_NETWORK}: {error}") from None
 
 
 def load(env: Mapping[str, str] = os.environ, read_secrets: bool = True) -> Config:
+    from urllib.parse import urlparse  # here, not at the top: the sandbox launcher reads this module
+
     defaults = Config()
     host = env.get(HTTP_HOST, "").strip() or defaults.http_host
     if host != "localhost":
