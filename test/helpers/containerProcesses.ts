@@ -8,6 +8,8 @@ export interface ContainerProcess {
 	/** first letter of /proc/PID/status State (Z: zombie) */
 	state: string;
 	cmdline: string;
+	/** /proc/PID/status CapBnd: the capabilities the process could ever hold (bit numbers of linux/capability.h) */
+	capBnd: bigint;
 }
 
 const listProcesses = `
@@ -21,13 +23,14 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         continue
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     found.append({"pid": int(pid), "uid": int(fields["Uid"].split()[0]), "state": fields["State"].strip()[:1],
-                  "cmdline": cmdline.replace(b"\\0", b" ").decode(errors="replace").strip()})
+                  "cmdline": cmdline.replace(b"\\0", b" ").decode(errors="replace").strip(),
+                  "capBnd": fields["CapBnd"].strip()})
 print(json.dumps(found))
 `;
 
 export async function containerProcesses(container: string): Promise<ContainerProcess[]> {
 	const { stdout } = await docker(['exec', container, 'python3', '-c', listProcesses], { timeoutMs: 30_000 });
-	return JSON.parse(stdout) as ContainerProcess[];
+	return (JSON.parse(stdout) as (Omit<ContainerProcess, 'capBnd'> & { capBnd: string })[]).map((p) => ({ ...p, capBnd: BigInt(`0x${p.capBnd}`) }));
 }
 
 /** The agent-runner's HTTP service (the sandbox launcher's child). */
