@@ -28,6 +28,7 @@ import os
 import socket
 import stat
 import sys
+import time
 from typing import Dict, List, Optional
 
 from . import budgets
@@ -122,6 +123,7 @@ def main(argv: List[str]) -> int:
     hand_roots_to_service(settings)
     parent_end, service_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     slot_groups = [settings.slot_id(s) for s in range(settings.slots)]
+    cpu_before_fork = time.process_time()  # the launcher's share of the start, in the log (bench/agent-runner-image.ts)
     pid = os.fork()
     if pid == 0:
         try:
@@ -147,8 +149,8 @@ def main(argv: List[str]) -> int:
     problem = network[1] if settings.network == netpolicy.NONE else supervised[1]
     print(f"sandbox launcher: commands' network policy {settings.network}: "
           + (f"NOT ENFORCED, no command will run: {problem}" if problem else
-             f"enforced (seccomp filter{'' if settings.network == netpolicy.NONE else ' and supervisor'}, {machine_of(network)})"),
-          file=sys.stderr, flush=True)
+             f"enforced (seccomp filter{'' if settings.network == netpolicy.NONE else ' and supervisor'}, {machine_of(network)})")
+          + f"; the service started after {cpu_before_fork * 1000:.0f} ms of CPU", file=sys.stderr, flush=True)
     return Launcher(settings, parent_end, pid, network, supervised).serve()
 
 
