@@ -3,7 +3,7 @@
 //   and against the engine's floor: `docker start -a` → the first byte of `sh -c 'echo'` in a container
 //   made with the same flags (what part of a start passes before any code of ours runs), and the CPU spent
 //   on the way to ready, from the log (the launcher's before it forks the service, the service's until
-//   ready): on a shared machine the figure others' load leaves almost alone;
+//   ready): on a shared machine it swells less than the wall times do;
 //   idle memory; GET /v1/executions/{id} p50/p99 with 50 concurrent clients for 10 s (loopback);
 //   rebuild time after a Python source change and whether the dependency layer was reused.
 // Run: node --import tsx bench/agent-runner-image.ts   (npm's node_modules/.bin first on PATH for Node 24)
@@ -191,7 +191,7 @@ async function measureStart(image: string, figures: Figures, tidy: string[]): Pr
 	figures["engine's floor: docker start -a → first byte of sh"] = `median ${seconds(median(floor))} (min ${seconds(Math.min(...floor))}); ours after it: ${seconds(median(starts) - median(floor))}`;
 	figures['process start → ready (in the container)'] = `median ${ms(median(inProcess))}`;
 	figures['CPU on the way to ready (launcher before the fork + service until ready)'] = cpuToReady.length
-		? `median ${ms(median(cpuToReady))} (min ${ms(Math.min(...cpuToReady))}; the figure others' load leaves almost alone)`
+		? `median ${ms(median(cpuToReady))} (min ${ms(Math.min(...cpuToReady))}; swells less than wall time under others' load)`
 		: 'not in the log (an image older than this bench)';
 	figures['load average after the start runs'] = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
