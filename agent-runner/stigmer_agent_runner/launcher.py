@@ -354,11 +354,8 @@ class Launcher:
             self.handle(message, fds)
         return True
 
-    def serve(self) -> int:
-        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        signal.set_wakeup_fd(wake_w)
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
-            signal.signal(sig, lambda *_: None)
+    def serve(self, wake_r: int) -> int:
+        """wake_r: the wakeup pipe of the signals sandbox_launcher.catch_signals caught (since before the fork)."""
         poller = self.poller
         poller.register(self.sock, select.POLLIN)
         poller.register(wake_r, select.POLLIN)

@@ -25,6 +25,7 @@ readiness path, they are not; no command runs before the policy is prepared, as 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import stat
 import sys
@@ -100,6 +101,17 @@ def hand_roots_to_service(settings: Settings) -> None:
             print(f"sandbox launcher: cannot hand {top} to the service: {error.strerror}", file=sys.stderr, flush=True)
 
 
+def catch_signals() -> int:
+    """From before the fork: a signal to stop (the engine's stop, tini passing it on) no longer ends the launcher
+    by default while it prepares the network policy beside the starting service, which would go on without
+    it; the loop passes it on to the service (Launcher.forward). The read end of the wakeup pipe."""
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_w)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, lambda *_: None)
+    return wake_r
+
+
 def service_environment(settings: Settings, fd: Optional[int], problem: Optional[str]) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in (names.SANDBOX_FD, names.SANDBOX_UNAVAILABLE)}
     if fd is not None:
@@ -123,6 +135,7 @@ def main(argv: List[str]) -> int:
     hand_roots_to_service(settings)
     parent_end, service_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     slot_groups = [settings.slot_id(s) for s in range(settings.slots)]
+    wake_r = catch_signals()
     cpu_before_fork = time.process_time()  # the launcher's share of the start, in the log (bench/agent-runner-image.ts)
     pid = os.fork()
     if pid == 0:
@@ -151,7 +164,7 @@ def main(argv: List[str]) -> int:
           + (f"NOT ENFORCED, no command will run: {problem}" if problem else
              f"enforced (seccomp filter{'' if settings.network == netpolicy.NONE else ' and supervisor'}, {machine_of(network)})")
           + f"; the service started after {cpu_before_fork * 1000:.0f} ms of CPU", file=sys.stderr, flush=True)
-    return Launcher(settings, parent_end, pid, network, supervised).serve()
+    return Launcher(settings, parent_end, pid, network, supervised).serve(wake_r)
 
 
 if __name__ == "__main__":
