@@ -3,7 +3,6 @@
 import { exitCodes } from './contract.js';
 import { engineRefusal } from './engine/engineRefusals.js';
 import { UserError, UsageError, errorMessage } from './errors.js';
-import { StigmerHome } from './home/StigmerHome.js';
 import type { Command, CommandContext } from './commands/CommandContext.js';
 import { type CommandName, commandDefinitions } from './commands/definitions.js';
 import { helpPage } from './commands/helpPages.js';
@@ -108,6 +107,8 @@ export async function main(argv: string[]): Promise<number> {
 		return exitCodes.ok;
 	}
 	const color = !globals.noColor && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '') && process.stdout.isTTY === true;
+	// the home's module loads the platform probes (ps, /proc, child_process): not for --help or usage errors
+	const { StigmerHome } = await import('./home/StigmerHome.js');
 	const ctx: CommandContext = {
 		argv: found.argv,
 		home: StigmerHome.resolve(globals.home),
