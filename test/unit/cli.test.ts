@@ -117,7 +117,7 @@ test('non-UI commands never load Ink or React', async () => {
 	}
 });
 
-test('only commands that talk to the engine load dockerode (not --help, not natives-only paths)', async () => {
+test('dockerode is loaded only where a command needs more than a GET (not --help, natives-only paths or server status)', async () => {
 	const { spawnSync } = await import('node:child_process');
 	const { repoRoot } = await import('../helpers/cli.ts');
 	const home = mkdtempSync(path.join(os.tmpdir(), 'stigmer-imports-'));
@@ -130,8 +130,22 @@ test('only commands that talk to the engine load dockerode (not --help, not nati
 		});
 		return r.stderr.split('\n').includes('import: dockerode');
 	};
-	for (const args of [['--help'], ['server', 'logs', 'api', '-n', '1'], ['executions', 'list']]) assert.equal(loads(args), false, `stigmer ${args.join(' ')}`);
-	assert.equal(loads(['server', 'status', '--json']), true, 'the trace sees dockerode where the engine is asked');
+	for (const args of [['--help'], ['server', 'logs', 'api', '-n', '1'], ['executions', 'list'], ['server', 'status', '--json']]) assert.equal(loads(args), false, `stigmer ${args.join(' ')}`);
+	// the trace's positive side: the engine's own commands (engineClient.test.ts runs status on a real engine)
+	const { spawnSync: spawn } = await import('node:child_process');
+	const traced = spawn(
+		process.execPath,
+		[
+			'--import',
+			path.join(repoRoot, 'test/helpers/traceImports.mjs'),
+			'--import',
+			'tsx',
+			'-e',
+			"import('./source/engine/DockerApi.ts').then(async ({ DockerApi }) => { const api = new DockerApi({ kind: 'unix', socketPath: '/nowhere', source: 'test' }); api.apiVersion = '1.41'; void api.docker; })",
+		],
+		{ encoding: 'utf8', cwd: repoRoot },
+	);
+	assert.match(traced.stderr, /^import: dockerode$/m, 'the trace sees dockerode where the client is made');
 });
 
 test('a tcp:// engine that does not answer: no Node warning on stderr (the bundled docker-modem calls url.parse)', async () => {
