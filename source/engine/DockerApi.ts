@@ -179,7 +179,15 @@ export class DockerApi {
 
 	/** GET /v{negotiated}`path`?`query` (objects in the query as JSON): the engine's JSON answer, without dockerode. */
 	async getJson<T>(path: string, query?: Parameters<typeof versionedPath>[2], signal?: AbortSignal): Promise<T> {
-		return JSON.parse(await this.getText(path, query, signal)) as T;
+		const text = await this.getText(path, query, signal);
+		try {
+			return JSON.parse(text) as T;
+		} catch {
+			throw new EngineUnreachableError(
+				`the engine at ${this.endpointUrl} answered GET ${path} with something other than JSON: ${JSON.stringify(text.slice(0, 80))}`,
+				'check that DOCKER_HOST / DOCKER_CONTEXT point at a Docker or Podman engine; `stigmer doctor` checks each step',
+			);
+		}
 	}
 
 	/** The same GET's answer as text (a finite events query: JSON lines). */
