@@ -3,8 +3,10 @@
 // Then the yaml package, as installed, bundled into one file (dist/vendor/yaml.cjs) that
 // config/yamlDocument.ts loads: Node loads the package's 72 files one by one, and that per-file cost
 // was most of what reading config.yaml added to every command (docs/architecture.md, "Start-up").
+// Then every help page as meow lays it out, into dist/help-pages.json, which `--help` prints without
+// loading meow (source/commands/helpPages.ts).
 // Last, the dashboard's bundle, dist/dashboard.bundle.js (scripts/bundleDashboard.mjs).
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
@@ -27,5 +29,9 @@ buildSync({
 	},
 	logLevel: 'warning',
 });
+
+const { renderHelpPages } = await import('../dist/commands/parseCommand.js');
+const { helpPagesFile } = await import('../dist/commands/helpPages.js');
+writeFileSync(helpPagesFile, `${JSON.stringify(renderHelpPages(), null, '\t')}\n`);
 
 await import('./bundleDashboard.mjs');

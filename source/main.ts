@@ -3,9 +3,9 @@
 import { exitCodes } from './contract.js';
 import { engineRefusal } from './engine/engineRefusals.js';
 import { UserError, UsageError, errorMessage } from './errors.js';
-import { StigmerHome } from './home/StigmerHome.js';
 import type { Command, CommandContext } from './commands/CommandContext.js';
-import { type CommandName, commandDefinitions, commandList, helpPage } from './commands/definitions.js';
+import { type CommandName, commandDefinitions } from './commands/definitions.js';
+import { helpPage } from './commands/helpPages.js';
 import { parsePlainFlags } from './commands/plainFlags.js';
 
 type Loader = () => Promise<{ default: Command<never> }>;
@@ -24,28 +24,6 @@ const commands: Record<CommandName, Loader> = {
 	doctor: () => import('./commands/doctor.js'),
 	'image build': () => import('./commands/image/build.js'),
 };
-
-/** `stigmer --help` after the package's description (which meow prints first, once). */
-export function helpText(): string {
-	return `
-  Usage
-    $ stigmer <command> [options]
-
-  Commands
-${commandList()
-	.split('\n')
-	.map((line) => `  ${line}`)
-	.join('\n')}
-
-  Global options
-    --home DIR     stigmer home (default $STIGMER_HOME, else ~/.stigmer)
-    --no-color     no colour (also NO_COLOR)
-    --help         help for stigmer or a command (stigmer server logs --help)
-    --version      print the version
-
-  Exit codes: 0 success, 1 failure, 2 usage error, 3 container engine unreachable, 4 timed out.
-`;
-}
 
 interface Globals {
 	home?: string;
@@ -87,12 +65,12 @@ function findCommand(rest: string[]): { name: CommandName; argv: string[] } | nu
 }
 
 async function printTopLevel(kind: 'help' | 'version', stdout: NodeJS.WriteStream): Promise<number> {
-	const { packageDescription, packageVersion } = await import('./version.js');
 	if (kind === 'version') {
+		const { packageVersion } = await import('./version.js');
 		stdout.write(`${packageVersion}\n`);
 		return exitCodes.ok;
 	}
-	stdout.write(`${helpPage(helpText(), packageDescription)}\n`);
+	stdout.write(`${await helpPage('stigmer')}\n`);
 	return exitCodes.ok;
 }
 
@@ -116,6 +94,11 @@ export async function main(argv: string[]): Promise<number> {
 		}
 		throw new UsageError(`unknown command "${word}"`, 'see `stigmer --help`');
 	}
+	// a command's --help alone: the page the build rendered with meow, without loading meow
+	if (found.argv.length === 1 && (found.argv[0] === '--help' || found.argv[0] === '-h')) {
+		process.stdout.write(`${await helpPage(found.name)}\n`);
+		return exitCodes.ok;
+	}
 	const definition = commandDefinitions[found.name];
 	// meow (loaded only when needed) parses anything but an argv of plain boolean flags
 	const parsed = parsePlainFlags(definition, found.argv) ?? (await import('./commands/parseCommand.js')).parseCommand(definition, found.argv);
@@ -124,6 +107,8 @@ export async function main(argv: string[]): Promise<number> {
 		return exitCodes.ok;
 	}
 	const color = !globals.noColor && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '') && process.stdout.isTTY === true;
+	// the home's module loads the platform probes (ps, /proc, child_process): not for --help or usage errors
+	const { StigmerHome } = await import('./home/StigmerHome.js');
 	const ctx: CommandContext = {
 		argv: found.argv,
 		home: StigmerHome.resolve(globals.home),

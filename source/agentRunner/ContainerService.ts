@@ -205,11 +205,11 @@ export function labelFilter(home: StigmerHome): string {
 
 /** All agent-runner containers of this home (normally one). */
 export async function findContainers(api: DockerApi, home: StigmerHome): Promise<Array<{ Id: string; Names: string[]; State: string; Labels: Record<string, string> }>> {
-	return (await api.docker.listContainers({ all: true, filters: labelFilter(home) })) as Array<{ Id: string; Names: string[]; State: string; Labels: Record<string, string> }>;
+	return api.getJson<Array<{ Id: string; Names: string[]; State: string; Labels: Record<string, string> }>>('/containers/json', { all: true, filters: labelFilter(home) });
 }
 
 export async function inspectContainer(api: DockerApi, id: string): Promise<ContainerInspect | null> {
-	return orNull(api.docker.getContainer(id).inspect() as Promise<unknown> as Promise<ContainerInspect>);
+	return orNull(api.getJson<ContainerInspect>(`/containers/${encodeURIComponent(id)}/json`));
 }
 
 /** The home's container, found by labels, else by its name (a container made by an older stigmer). */

@@ -8,8 +8,7 @@ import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService, imageRepository, imageSourceLabel } from '../contract.js';
 import { imageSourceHash, shortHash } from '../buildContext.js';
 import type { DockerApi } from '../engine/DockerApi.js';
-import { type BuildProgress, buildImage, type ImageInfo, inspectImage } from './ImageBuilder.js';
-import { pullImage } from './ImagePuller.js';
+import type { BuildProgress, ImageInfo } from './ImageBuilder.js';
 import { errorMessage } from '../errors.js';
 import type { ImageSourceStatus } from '../serviceStatus.js';
 import { packageRoot } from '../version.js';
@@ -47,6 +46,7 @@ export function pinnedImage(root: string = packageRoot): string | null {
 async function pullPinned(api: DockerApi, image: string, options: EnsureImageOptions): Promise<ImageInfo | null> {
 	const pinned = pinnedImage();
 	if (!pinned) return null;
+	const [{ pullImage }, { inspectImage }] = await Promise.all([import('./ImagePuller.js'), import('./ImageBuilder.js')]);
 	try {
 		const pulled = await pullImage(api, pinned, { signal: options.signal, onProgress: options.onPull });
 		const colon = image.lastIndexOf(':');
@@ -67,6 +67,8 @@ async function pullPinned(api: DockerApi, image: string, options: EnsureImageOpt
  * registry's, by tag or digest) is pulled when missing.
  */
 export async function ensureImage(api: DockerApi, config: StigmerConfig, options: EnsureImageOptions): Promise<ImageInfo> {
+	// loaded here, not with the module: `server status` and `doctor` read this module's source checks only
+	const [{ buildImage, inspectImage }, { pullImage }] = await Promise.all([import('./ImageBuilder.js'), import('./ImagePuller.js')]);
 	const image = config.agentRunner.image;
 	const existing = await inspectImage(api, image);
 	const needed = neededSource(image);

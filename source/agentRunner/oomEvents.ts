@@ -125,13 +125,8 @@ export function eventsApiTime(ms: number): string {
 }
 
 async function dockerEvents(api: DockerApi, containerId: string, sinceMs: number, nowMs: number): Promise<string> {
-	const raw = (await api.docker.getEvents({
-		since: Math.floor(sinceMs / 1000),
-		until: eventsApiTime(nowMs),
-		filters: { type: ['container'], container: [containerId], event: ['oom', 'die'] },
-		abortSignal: AbortSignal.timeout(5000),
-	} as unknown as Parameters<typeof api.docker.getEvents>[0])) as unknown;
-	return Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : await readAll(raw as AsyncIterable<Buffer>);
+	const query = { since: Math.floor(sinceMs / 1000), until: eventsApiTime(nowMs), filters: { type: ['container'], container: [containerId], event: ['oom', 'die'] } };
+	return api.getText('/events', query, AbortSignal.timeout(5000));
 }
 
 /**
@@ -145,10 +140,4 @@ async function podmanEvents(api: DockerApi, containerId: string, sinceMs: number
 	const body = (await readAllRaw(response.body)).toString('utf8');
 	if (response.status !== 200) throw new Error(`podman events: HTTP ${response.status}`);
 	return body;
-}
-
-async function readAll(stream: AsyncIterable<Buffer>): Promise<string> {
-	const chunks: Buffer[] = [];
-	for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-	return Buffer.concat(chunks).toString('utf8');
 }

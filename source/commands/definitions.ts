@@ -1,5 +1,6 @@
 // Every command's one definition: its words, synopsis, help text and flags. meow parses the flags and
-// formats the help from it (commands/parseCommand.ts); `stigmer --help` lists the synopses. This module
+// lays out the help pages from it (commands/parseCommand.ts, at build time: helpPages.ts); `stigmer
+// --help` lists the synopses. This module
 // imports no command code, so `--help` and the dispatch in main.ts load none.
 import { defaultTimeouts } from '../contract.js';
 
@@ -199,6 +200,28 @@ export interface ParsedArgs<F extends FlagDefinitions> {
 	input: string[];
 }
 
+/** `stigmer --help`'s text, after the package's description (meow lays out both: helpPages.ts). */
+export function helpText(): string {
+	return `
+  Usage
+    $ stigmer <command> [options]
+
+  Commands
+${commandList()
+	.split('\n')
+	.map((line) => `  ${line}`)
+	.join('\n')}
+
+  Global options
+    --home DIR     stigmer home (default $STIGMER_HOME, else ~/.stigmer)
+    --no-color     no colour (also NO_COLOR)
+    --help         help for stigmer or a command (stigmer server logs --help)
+    --version      print the version
+
+  Exit codes: 0 success, 1 failure, 2 usage error, 3 container engine unreachable, 4 timed out.
+`;
+}
+
 /** The synopsis of every command, for `stigmer --help`. */
 export function commandList(): string {
 	const rows = Object.values(commandDefinitions).map((d) => [`${d.name}${d.synopsis ? ` ${d.synopsis}` : ''}`, d.summary] as const);
@@ -206,7 +229,7 @@ export function commandList(): string {
 	return rows.map(([usage, summary]) => (usage.length < width ? `  ${usage.padEnd(width)}${summary}` : `  ${usage}\n  ${' '.repeat(width)}${summary}`)).join('\n');
 }
 
-/** The help of one command: its usage line, text and options. */
+/** The help text of one command (its usage line, text and options), which meow lays out as its page. */
 export function commandHelp(definition: CommandDefinition): string {
 	const options = Object.entries(definition.flags)
 		.filter(([, flag]) => flag.help)
@@ -223,25 +246,6 @@ export function commandHelp(definition: CommandDefinition): string {
 		'Options',
 		...options.map(([left, text]) => `  ${left.padEnd(width)}${text}`),
 	].join('\n');
-}
-
-/**
- * A help page as meow lays it out (leading and trailing blank lines trimmed, the common indent replaced by
- * two spaces, the description first), for `stigmer --help`, which then needs no meow: loading it was
- * ≈30 of that command's ≈100 ms (its bundle evaluates licence tables on import). cli.test.ts compares
- * this with meow's own page.
- */
-export function helpPage(text: string, description?: string): string {
-	const redent = (block: string) => {
-		const indent = Math.min(...[...block.matchAll(/^[ \t]*(?=\S)/gm)].map((m) => m[0].length));
-		const stripped = Number.isFinite(indent) && indent > 0 ? block.replace(new RegExp(`^[ \\t]{${indent}}`, 'gm'), '') : block;
-		return stripped.replace(/^(?!\s*$)/gm, '  ');
-	};
-	let help = text.replace(/\t+\n*$/, '').replace(/^[\r\n]+|[\r\n]+$/g, '');
-	if (help.includes('\n')) help = redent(help);
-	help = `\n${help}`;
-	if (description) help = `${redent(`\n${description}\n`)}${help}`;
-	return `${help}\n`;
 }
 
 export function kebab(key: string): string {

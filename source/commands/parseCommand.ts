@@ -1,9 +1,12 @@
-// meow parses a command's argv against its definition (definitions.ts) and formats its help.
+// meow parses a command's argv against its definition (definitions.ts) and lays out the help pages
+// (renderHelpPages: the build ships them as text, helpPages.ts).
 // Usage errors are UsageErrors (exit 2) that name the command and point at its --help; meow's own
 // exits (process.exit on unknown flags) are never reached: unknown flags are checked here first.
 import meow from 'meow';
 import { UsageError } from '../errors.js';
-import { type CommandDefinition, type FlagDefinitions, type ParsedArgs, type ParsedFlags, commandHelp, kebab } from './definitions.js';
+import { packageDescription } from '../version.js';
+import { type CommandDefinition, type FlagDefinitions, type ParsedArgs, type ParsedFlags, commandDefinitions, commandHelp, helpText, kebab } from './definitions.js';
+import type { HelpPageName, HelpPages } from './helpPages.js';
 
 type MeowFlags = NonNullable<Parameters<typeof meow>[0]['flags']>;
 
@@ -61,6 +64,23 @@ export function parseCommand<F extends FlagDefinitions>(definition: CommandDefin
 	if (definition.positionals === 'none' && input.length > 0) throw usage(`Unexpected argument '${input[0]}'. This command does not take positional arguments`);
 	const { help: _help, ...rest } = cli.flags;
 	return { help: null, flags: rest as ParsedFlags<F>, input };
+}
+
+/** One help page as meow lays it out: the package's description first on the top-level page only. */
+export function renderHelpPage(name: HelpPageName): string {
+	const [text, description] = name === 'stigmer' ? [helpText(), packageDescription] : [commandHelp(commandDefinitions[name]), false as const];
+	const title = keepProcessTitle();
+	try {
+		return meow(text, { importMeta: import.meta, argv: [], pkg: {}, description, autoHelp: false, autoVersion: false }).help;
+	} finally {
+		title.restore();
+	}
+}
+
+/** Every help page, as the build ships them (scripts/postbuild.mjs writes dist/help-pages.json). */
+export function renderHelpPages(): HelpPages {
+	const names: HelpPageName[] = ['stigmer', ...(Object.keys(commandDefinitions) as Array<keyof typeof commandDefinitions>)];
+	return Object.fromEntries(names.map((name) => [name, renderHelpPage(name)])) as HelpPages;
 }
 
 /** The first option in `argv` that the definition does not know (before any `--`), or null. */

@@ -4,7 +4,7 @@
 // normalize-package-data's licence tables on import: docs/architecture.md, "Start-up"). This answers those
 // argvs the way meow does (plainFlags.test.ts checks it against meow for every command and every
 // such argv); anything else returns null and goes to meow (commands/parseCommand.ts), which stays the one
-// parser and the one help formatter.
+// parser and the one layout of the help pages (helpPages.ts).
 import { type CommandDefinition, type FlagDefinitions, type ParsedArgs, type ParsedFlags, kebab } from './definitions.js';
 
 /** The parse of an argv made only of the definition's boolean flags (`--json`, `--build`), else null. */

@@ -3,10 +3,11 @@
 // here: handing it the resolved endpoint (it reads no docker context, and its own DOCKER_HOST parsing
 // differs from the docker CLI's), negotiation, and error helpers; a failed first contact is said by
 // engineUnreachable.ts.
-// dockerode is loaded by `connect()`/`negotiate()` only, so commands that never talk to the engine
-// (and `--help`) do not pay for it (≈110 ms on an idle machine).
+// dockerode is loaded on the first use of `docker` only: negotiation and the small GETs a status needs
+// (getJson, engineRequest.ts) go without it, and commands that never talk to the engine (and `--help`)
+// do not pay for it either.
 import { existsSync } from 'node:fs';
-import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { deferDockerodeExtras } from './deferDockerodeExtras.js';
 import { type Duplex, type Readable, addAbortSignal } from 'node:stream';
@@ -15,9 +16,11 @@ import type DockerModem from 'docker-modem';
 import { ApiVersionError, chooseApiVersion, maxApiVersion, minApiVersion, needsVersionRange, newerThanMax, type EngineVersionRange } from './apiVersion.js';
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
 import { engineDialer } from './engineDialer.js';
+import { engineGet, engineGetBody } from './engineRequest.js';
 import { engineStatus, orNull } from './engineErrors.js';
 import { engineInfoFromPing } from './enginePing.js';
 import { EngineUnreachableError, busyEngineTimeoutMs, diagnoseUnreachable, timedOut } from './engineUnreachable.js';
+import { rawError, versionedPath } from './rawHttp.js';
 
 export { compareApiVersions, maxApiVersion, minApiVersion } from './apiVersion.js';
 export { engineMessage, engineStatus, orNull } from './engineErrors.js';
@@ -53,13 +56,20 @@ export function dockerodeOptions(endpoint: Endpoint, agent?: Agent): DockerModem
 }
 
 /**
+ * Plain HTTP (unix, tcp, ssh). servername is TLS's (SNI) alone; without one, Node's agent works it out
+ * on each request and asks net.isIP('localhost'), whose first call compiles the IPv6 pattern: ≈5 ms of
+ * every engine command's CPU (load 9).
+ */
+const plainHttpAgentOptions = { keepAlive: true, servername: '' };
+
+/**
  * A keep-alive agent of our own (close() ends its sockets); TLS verification as the endpoint says; over
  * ssh, connections from the endpoint's dialer (one ssh connection, a session per engine connection).
  */
 function agentFor(endpoint: Endpoint): Agent {
 	if (endpoint.kind === 'ssh') {
 		const http: typeof import('node:http') = require('node:http');
-		const agent = new http.Agent({ keepAlive: true });
+		const agent = new http.Agent(plainHttpAgentOptions);
 		const dialer = engineDialer(endpoint);
 		// Node's agent takes the connection from a callback when createConnection returns nothing
 		agent.createConnection = ((_options: unknown, done: (error: Error | null, socket?: Duplex) => void) => {
@@ -77,7 +87,7 @@ function agentFor(endpoint: Endpoint): Agent {
 		return new https.Agent({ keepAlive: true, ca, cert, key, rejectUnauthorized: verify });
 	}
 	const http: typeof import('node:http') = require('node:http');
-	return new http.Agent({ keepAlive: true });
+	return new http.Agent(plainHttpAgentOptions);
 }
 
 /** GET /version's body (`Os`, `Arch`, `MinAPIVersion`, `Components`, …). */
@@ -88,18 +98,13 @@ export function engineVersion(docker: Dockerode, abortSignal: AbortSignal): Prom
 }
 
 /**
- * GET /_ping's response headers, through docker-modem's dial (dockerode's ping() gives the body only);
- * `/v1.47/_ping` asks whether the engine accepts that version (Docker refuses one below its minimum).
+ * GET /_ping's response headers (its body is "OK"); `/v1.47/_ping` asks whether the engine accepts that
+ * version (Docker refuses one below its minimum).
  */
-function pingHeaders(docker: Dockerode, abortSignal: AbortSignal, path = '/_ping'): Promise<IncomingHttpHeaders> {
-	return new Promise((resolve, reject) => {
-		docker.modem.dial({ path, method: 'GET', isStream: true, statusCodes: { 200: true }, abortSignal }, (error, response) => {
-			if (error) return reject(error);
-			const res = response as IncomingMessage;
-			res.resume();
-			resolve(res.headers);
-		});
-	});
+async function pingHeaders(endpoint: Endpoint, agent: Agent, signal: AbortSignal, path = '/_ping'): Promise<IncomingHttpHeaders> {
+	const answer = await engineGet(endpoint, agent, path, signal);
+	if (answer.status !== 200) throw rawError(answer.status, answer.body);
+	return answer.headers;
 }
 
 /**
@@ -158,15 +163,42 @@ export class DockerApi {
 		return endpointUrl(this.endpoint);
 	}
 
-	/** The dockerode client at the negotiated version; negotiate() (or ready()) first. */
+	/**
+	 * The dockerode client at the negotiated version, loaded on first use (getJson answers the small
+	 * GETs without it); negotiate() (or ready()) first.
+	 */
 	get docker(): Dockerode {
-		if (!this.client) throw new Error('DockerApi: negotiate() before using the engine');
+		if (!this.apiVersion) throw new Error('DockerApi: negotiate() before using the engine');
+		if (!this.client) {
+			const Docker = loadDockerode();
+			const options = { ...dockerodeOptions(this.endpoint, this.agent), version: `v${this.apiVersion}` };
+			this.client = withoutModemEnv(() => new Docker(options as Dockerode.DockerOptions));
+		}
 		return this.client;
+	}
+
+	/** GET /v{negotiated}`path`?`query` (objects in the query as JSON): the engine's JSON answer, without dockerode. */
+	async getJson<T>(path: string, query?: Parameters<typeof versionedPath>[2], signal?: AbortSignal): Promise<T> {
+		const text = await this.getText(path, query, signal);
+		try {
+			return JSON.parse(text) as T;
+		} catch {
+			throw new EngineUnreachableError(
+				`the engine at ${this.endpointUrl} answered GET ${path} with something other than JSON: ${JSON.stringify(text.slice(0, 80))}`,
+				'check that DOCKER_HOST / DOCKER_CONTEXT point at a Docker or Podman engine; `stigmer doctor` checks each step',
+			);
+		}
+	}
+
+	/** The same GET's answer as text (a finite events query: JSON lines). */
+	async getText(path: string, query?: Parameters<typeof versionedPath>[2], signal?: AbortSignal): Promise<string> {
+		if (!this.apiVersion) throw new Error('DockerApi: negotiate() before using the engine');
+		return (await engineGetBody(this.endpoint, this.agent, versionedPath(this.apiVersion, path, query), signal)).toString('utf8');
 	}
 
 	/** The client, negotiating first when that has not happened yet (one negotiation for concurrent callers). */
 	async ready(timeoutMs = 3000): Promise<Dockerode> {
-		if (this.client) return this.client;
+		if (this.apiVersion) return this.docker;
 		this.negotiating ??= this.negotiate(timeoutMs).finally(() => {
 			this.negotiating = null;
 		});
@@ -183,20 +215,17 @@ export class DockerApi {
 	async negotiate(timeoutMs = 3000): Promise<EngineInfo> {
 		// over ssh the first contact includes ssh's handshake (ssh reports its own failures at once)
 		if (this.endpoint.kind === 'ssh') timeoutMs = Math.max(timeoutMs, sshConnectTimeoutMs);
-		const Docker = loadDockerode();
-		const options = dockerodeOptions(this.endpoint, this.agent);
 		let version: EngineVersionRange & { Version: string; Os: string; Arch: string; Platform?: { Name?: string } };
 		try {
-			const unversioned = withoutModemEnv(() => new Docker(options as Dockerode.DockerOptions));
 			const signal = AbortSignal.timeout(timeoutMs);
 			// /_ping's headers name the engine and its API version. An engine that speaks more than we do
 			// may refuse our max (its minimum above it): a versioned /_ping asks. /version (slow: see
 			// enginePing.ts) only when the headers do not tell, when the engine is too old (its refusal's
 			// wording), or when it refuses our max (its MinAPIVersion then decides)
-			const pinged = engineInfoFromPing(await pingHeaders(unversioned, signal), this.endpointUrl);
+			const pinged = engineInfoFromPing(await pingHeaders(this.endpoint, this.agent, signal), this.endpointUrl);
 			let fromPing = pinged !== null && !needsVersionRange(pinged.apiVersion);
 			if (pinged && !fromPing && newerThanMax(pinged.apiVersion)) {
-				fromPing = await pingHeaders(unversioned, signal, `/v${maxApiVersion}/_ping`).then(
+				fromPing = await pingHeaders(this.endpoint, this.agent, signal, `/v${maxApiVersion}/_ping`).then(
 					() => true,
 					() => false,
 				);
@@ -204,7 +233,7 @@ export class DockerApi {
 			if (pinged && fromPing) {
 				version = { Version: pinged.version, ApiVersion: pinged.apiVersion, Os: pinged.os, Arch: pinged.arch, Platform: { Name: pinged.platform } };
 			} else {
-				version = (await engineVersion(unversioned, signal)) as unknown as typeof version;
+				version = JSON.parse((await engineGetBody(this.endpoint, this.agent, '/version', signal)).toString('utf8')) as typeof version;
 			}
 		} catch (error) {
 			// a local socket connects at once or fails at once: no answer in time there means an engine that
@@ -222,7 +251,7 @@ export class DockerApi {
 				'upgrade Docker Engine to 20.10 or later (or Podman to 4 or later)',
 			);
 		}
-		this.client = withoutModemEnv(() => new Docker({ ...options, version: `v${chosen}` } as Dockerode.DockerOptions));
+		this.client = null; // made at the negotiated version on first use
 		this.apiVersion = chosen;
 		this.info = {
 			endpoint: this.endpointUrl,
@@ -269,9 +298,9 @@ export class DockerApi {
 
 	/** The volumes whose labels match every `key=value` of the selector. */
 	async listVolumes(labelSelector: string[]): Promise<Array<{ Name: string; Labels: Record<string, string> | null; CreatedAt?: string }>> {
-		const answer = (await this.docker.listVolumes({ filters: JSON.stringify({ label: labelSelector }) })) as {
-			Volumes: Array<{ Name: string; Labels: Record<string, string> | null; CreatedAt?: string }> | null;
-		};
+		const answer = await this.getJson<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null; CreatedAt?: string }> | null }>('/volumes', {
+			filters: { label: labelSelector },
+		});
 		return answer.Volumes ?? [];
 	}
 

@@ -31,6 +31,9 @@ function configuredNativeRow(home: StigmerHome, name: string, config: StigmerCon
 export async function stackStatus(home: StigmerHome, options: { api?: DockerApi; config?: StigmerConfig } = {}): Promise<StackStatus> {
 	const { config, invalid } = options.config ? { config: options.config, invalid: null } : await configOrRunning(home);
 	const endpoint = `http://127.0.0.1:${config.agentRunner.port}`;
+	// the supervisor is asked (when its state file is stale) while the engine is
+	const nativeStateRead = nativeState(home);
+	nativeStateRead.catch(() => {}); // awaited below, after the engine's answers
 	let api = options.api ?? null;
 	let engineError: string | undefined;
 	if (!api) {
@@ -55,7 +58,7 @@ export async function stackStatus(home: StigmerHome, options: { api?: DockerApi;
 	} finally {
 		if (api && !options.api) api.close();
 	}
-	const state = await nativeState(home);
+	const state = await nativeStateRead;
 	const byName = new Map(state.services.map((s) => [s.name, s]));
 	const natives = config.services.map((s) => {
 		const known = byName.get(s.name);

@@ -1,18 +1,21 @@
-// The engine client (dockerode through DockerApi) against the real engine: API version negotiation
+// The engine client (dockerode through DockerApi, and its own GETs: getJson) against the real engine: API version negotiation
 // with no fixed version anywhere (the logs fast path included), TLS from the docker CLI's environment,
 // and no AbortSignal listener left behind by requests, reconnects or stats followers.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { getEventListeners } from 'node:events';
 import { after, before, test } from 'node:test';
 import { agentRunnerService } from '../../source/contract.ts';
 import { chooseApiVersion } from '../../source/engine/apiVersion.ts';
 import { followContainerStats } from '../../source/engine/containerStats.ts';
-import { DockerApi } from '../../source/engine/DockerApi.ts';
+import { DockerApi, engineMessage, engineStatus } from '../../source/engine/DockerApi.ts';
+import { inspectContainer } from '../../source/agentRunner/ContainerService.ts';
 import { subscribeEngineEvents } from '../../source/engine/dockerEvents.ts';
 import { ContainerLogSource } from '../../source/logs/ContainerLogSource.ts';
 import { lookUpContainer } from '../../source/logs/containerTextHistory.ts';
 import { docker, dockerRunDetached, removeContainersByLabel, uniqueName } from '../helpers/docker.ts';
-import { makeTestHome } from '../helpers/cli.ts';
+import { cliCommand, makeTestHome, repoRoot } from '../helpers/cli.ts';
 import { type EngineProxy, makeTlsMaterial, startEngineProxy } from '../helpers/engineProxy.ts';
 
 const testLabel = 'ai.stigmer.test=engine-client';
@@ -64,6 +67,7 @@ test('the version is negotiated with the engine, and every request speaks it (th
 		assert.equal(api.info?.apiVersion, expected);
 		const before = proxy.requests.length;
 		await api.docker.listContainers({ all: true, filters: { label: [testLabel] } });
+		assert.deepEqual(await api.getJson('/containers/json', { all: true, filters: { label: [testLabel] } }), []);
 		const source = new ContainerLogSource({ api, homeHash, service: agentRunnerService, signal: new AbortController().signal, onNotice: () => undefined });
 		assert.equal(await source.find(api), null);
 		// the fast path of `server logs` resolves the endpoint from the environment and negotiates by itself
@@ -96,6 +100,42 @@ test('the version is negotiated with the engine, and every request speaks it (th
 	}
 });
 
+test("getJson (status's GETs without dockerode): the engine's refusal carries its status and words, as dockerode's errors do", async () => {
+	const api = await DockerApi.connect();
+	try {
+		const missing = `stigmer-no-such-container-${uniqueName('x')}`;
+		await assert.rejects(api.getJson(`/containers/${missing}/json`), (error: unknown) => {
+			assert.equal(engineStatus(error), 404);
+			assert.match(engineMessage(error), /no such container/i);
+			return true;
+		});
+		assert.equal(await inspectContainer(api, missing), null);
+		const text = await api.getText('/events', { since: Math.floor(Date.now() / 1000) - 1, until: Math.floor(Date.now() / 1000), filters: { container: [missing] } });
+		assert.equal(text.trim(), '', 'a finite events query ends, with no event');
+	} finally {
+		api.close();
+	}
+});
+
+test('server status asks the engine without loading dockerode', async () => {
+	const home = await makeTestHome('stigmer-status-imports-');
+	try {
+		const [program, ...prefix] = cliCommand();
+		const r = spawnSync(program!, ['--import', path.join(repoRoot, 'test/helpers/traceImports.mjs'), ...prefix, '--home', home.dir, 'server', 'status', '--json'], {
+			encoding: 'utf8',
+			cwd: repoRoot,
+			env: { ...process.env, NO_COLOR: '1' },
+		});
+		assert.equal(r.status, 0, r.stderr);
+		assert.equal(JSON.parse(r.stdout).engine.reachable, true);
+		const imports = r.stderr.split('\n').filter((l) => l.startsWith('import: '));
+		assert.ok(imports.length > 0, 'the import trace is active');
+		assert.ok(!imports.includes('import: dockerode'), imports.join(', '));
+	} finally {
+		await home.cleanup();
+	}
+});
+
 test('tcp + TLS from DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, through dockerode', async () => {
 	const material = makeTlsMaterial();
 	const tlsProxy = await startEngineProxy({ tls: material.server });
@@ -105,6 +145,7 @@ test('tcp + TLS from DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, throug
 		try {
 			assert.equal(api.endpointUrl, tlsProxy.dockerHost.replace('tcp:', 'https:'));
 			assert.ok(Array.isArray(await api.docker.listContainers({ all: true, filters: { label: [testLabel] } })));
+			assert.ok(Array.isArray(await api.getJson('/containers/json', { all: true, filters: { label: [testLabel] } })), 'getJson over TLS');
 		} finally {
 			api.close();
 		}

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { acquireHomeLock } from '../../source/home/HomeLock.ts';
 import { StigmerHome } from '../../source/home/StigmerHome.ts';
-import meow from 'meow';
-import { commandDefinitions, commandHelp, helpPage } from '../../source/commands/definitions.ts';
-import { helpText, splitGlobals } from '../../source/main.ts';
-import { packageDescription } from '../../source/version.ts';
-import { runCli } from '../helpers/cli.ts';
+import { renderHelpPage, renderHelpPages } from '../../source/commands/parseCommand.ts';
+import { splitGlobals } from '../../source/main.ts';
+import { repoRoot, runCli } from '../helpers/cli.ts';
+
+const shippedHelpPages = path.join(repoRoot, 'dist', 'help-pages.json');
+const notBuilt = !existsSync(shippedHelpPages) && 'no dist/help-pages.json (built with tsc alone; `npm run build` makes it)';
 
 test('global flags are taken out wherever they stand, and not after --', () => {
 	assert.deepEqual(splitGlobals(['--home', '/h', 'server', 'logs', '-f', '--no-color']), { home: '/h', noColor: true, help: false, version: false, rest: ['server', 'logs', '-f'] });
@@ -39,11 +40,37 @@ test('--help, --version and usage errors', async () => {
 	assert.match(sub.stdout, /Usage: stigmer server status/);
 });
 
-test('`stigmer --help` is laid out as meow lays out the same text (it no longer loads meow for it)', () => {
-	const meowPage = (text: string, description: string | false) => meow(text, { importMeta: import.meta, argv: [], pkg: {}, description, autoHelp: false, autoVersion: false }).help;
-	assert.equal(helpPage(helpText(), packageDescription), meowPage(helpText(), packageDescription));
-	for (const definition of Object.values(commandDefinitions)) assert.equal(helpPage(commandHelp(definition)), meowPage(commandHelp(definition), false), definition.name);
-	assert.equal(helpPage('\n\n    one\n      two\n\n    three\n\n'), meowPage('\n\n    one\n      two\n\n    three\n\n', false));
+test('every help page the CLI prints is the one meow lays out (top level, a command alone, a command through the parser)', async () => {
+	const top = await runCli(['--help']);
+	assert.equal(top.stdout, `${renderHelpPage('stigmer')}\n`);
+	for (const argv of [
+		['server', 'status', '--help'],
+		['server', 'logs', '-h'],
+		['server', 'logs', '-f', '--help'],
+	]) {
+		const r = await runCli(argv);
+		assert.equal(r.code, 0, r.stderr);
+		assert.equal(r.stdout, `${renderHelpPage(`${argv[0]} ${argv[1]}` as 'server status')}\n`, argv.join(' '));
+	}
+});
+
+test('the help pages the build shipped are what meow renders now (rebuild after a meow upgrade or a help change)', { skip: notBuilt }, () => {
+	assert.deepEqual(JSON.parse(readFileSync(shippedHelpPages, 'utf8')), renderHelpPages());
+});
+
+test('the built CLI prints --help without loading meow', { skip: notBuilt }, async () => {
+	const { spawnSync } = await import('node:child_process');
+	for (const args of [['--help'], ['server', 'status', '--help'], ['shell', '-h']]) {
+		const r = spawnSync(process.execPath, ['--import', path.join(repoRoot, 'test/helpers/traceImports.mjs'), path.join(repoRoot, 'dist/cli.js'), ...args], { encoding: 'utf8', cwd: repoRoot });
+		assert.equal(r.status, 0, r.stderr);
+		assert.match(r.stdout, /Usage/);
+		assert.doesNotMatch(r.stderr, /^import: meow$/m, `stigmer ${args.join(' ')}`);
+	}
+	const parsed = spawnSync(process.execPath, ['--import', path.join(repoRoot, 'test/helpers/traceImports.mjs'), path.join(repoRoot, 'dist/cli.js'), 'server', 'logs', '-f', '--help'], {
+		encoding: 'utf8',
+		cwd: repoRoot,
+	});
+	assert.match(parsed.stderr, /^import: meow$/m, 'the trace sees meow where an argv is parsed');
 });
 
 test('the home lock: exclusive, and a stale lock is taken over', async () => {
@@ -90,7 +117,7 @@ test('non-UI commands never load Ink or React', async () => {
 	}
 });
 
-test('only commands that talk to the engine load dockerode (not --help, not natives-only paths)', async () => {
+test('dockerode is loaded only where a command needs more than a GET (not --help, natives-only paths or server status)', async () => {
 	const { spawnSync } = await import('node:child_process');
 	const { repoRoot } = await import('../helpers/cli.ts');
 	const home = mkdtempSync(path.join(os.tmpdir(), 'stigmer-imports-'));
@@ -103,8 +130,22 @@ test('only commands that talk to the engine load dockerode (not --help, not nati
 		});
 		return r.stderr.split('\n').includes('import: dockerode');
 	};
-	for (const args of [['--help'], ['server', 'logs', 'api', '-n', '1'], ['executions', 'list']]) assert.equal(loads(args), false, `stigmer ${args.join(' ')}`);
-	assert.equal(loads(['server', 'status', '--json']), true, 'the trace sees dockerode where the engine is asked');
+	for (const args of [['--help'], ['server', 'logs', 'api', '-n', '1'], ['executions', 'list'], ['server', 'status', '--json']]) assert.equal(loads(args), false, `stigmer ${args.join(' ')}`);
+	// the trace's positive side: the engine's own commands (engineClient.test.ts runs status on a real engine)
+	const { spawnSync: spawn } = await import('node:child_process');
+	const traced = spawn(
+		process.execPath,
+		[
+			'--import',
+			path.join(repoRoot, 'test/helpers/traceImports.mjs'),
+			'--import',
+			'tsx',
+			'-e',
+			"import('./source/engine/DockerApi.ts').then(async ({ DockerApi }) => { const api = new DockerApi({ kind: 'unix', socketPath: '/nowhere', source: 'test' }); api.apiVersion = '1.41'; void api.docker; })",
+		],
+		{ encoding: 'utf8', cwd: repoRoot },
+	);
+	assert.match(traced.stderr, /^import: dockerode$/m, 'the trace sees dockerode where the client is made');
 });
 
 test('a tcp:// engine that does not answer: no Node warning on stderr (the bundled docker-modem calls url.parse)', async () => {
