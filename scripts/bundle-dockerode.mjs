@@ -64,6 +64,23 @@ module.exports = { ...util, inspect };`,
 			},
 		},
 		{
+			// docker-modem's http.js requires https (tls, OpenSSL's set-up: ≈7 MB of RSS in a bare Node 24)
+			// and dockerode's util.js zlib (≈2 MB) when loaded, for a tls:// engine and a gzipped build
+			// context; each is required on first use instead, so a process on a unix socket never loads them
+			// (the dashboard's memory: docs/architecture.md, "Memory").
+			name: 'lazy-builtins',
+			setup(build) {
+				const importers = { https: /docker-modem[\\/]lib[\\/]http\.js$/, zlib: /dockerode[\\/]lib[\\/]util\.js$/ };
+				build.onResolve({ filter: /^(https|zlib)$/ }, (args) => (importers[args.path].test(args.importer) ? { path: args.path, namespace: 'lazy-builtins' } : undefined));
+				build.onLoad({ filter: /.*/, namespace: 'lazy-builtins' }, (args) => ({
+					contents: `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(`node:${args.path}`)}));
+module.exports = new Proxy({}, { get: (_t, key) => load()[key], has: (_t, key) => key in load() });`,
+					loader: 'js',
+				}));
+			},
+		},
+		{
 			name: 'left-out',
 			setup(build) {
 				const filter = new RegExp(`^(${left.map((m) => m.replace(/[/.]/g, '\\$&')).join('|')})$`);
