@@ -1,26 +1,12 @@
-// Where the dashboard's memory goes, and what a change saves: several built dashboards side by side
-// (each a variant: its own environment, e.g. STIGMER_DASHBOARD_V8_FLAGS or STIGMER_DASHBOARD_UNBUNDLED)
-// and `pm2 monit` on the bench's fixture stack (bench/dashboard.ts's: the agent-runner container, a quiet
-// native), each in a 120×40 tmux, measured in the same minutes:
-//   1. idle: RSS and CPU (% of a core) over --idle-seconds after --settle-seconds; RSS by mapping from
-//      /proc/PID/smaps (the node binary's file pages, other files, malloc's brk heap, WebAssembly's
-//      reservation, i.e. the pages of Yoga's memory touched, other anonymous memory) and V8's own account
-//      (bench/memoryProbe.mjs, preloaded: heap spaces, code, wasm memory size)
-//   2. a native printing --rate (5,000) lines/s for --flood-seconds: each one's RSS every 5 s and CPU
-// Usage: npm run build && npx tsx bench/dashboardMemory.ts [--variant 'NAME ENV=VALUE…']… [--settle-seconds N]
-//        [--idle-seconds N] [--flood-seconds N] [--rounds N] [--no-pm2]; no --variant: the dashboard as built.
-//        STIGMER_BENCH_CLI=PATH runs that cli.js (e.g. a copy of dist/ before a change) instead of dist/cli.js.
-//        ENV values may not contain spaces; `_` in STIGMER_DASHBOARD_V8_FLAGS's value stands for a space.
-//        --rounds N: the whole side-by-side N times (fresh processes), the median of each figure reported.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { cliCommand, fixture, fixtureServiceYaml, makeTestHome, repoRoot } from '../test/helpers/cli.js';
+import { cliCommand, makeTestHome, repoRoot } from '../test/helpers/cli.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
 import { measureCpu, median, rssMb } from './benchStats.js';
+import { killPm2, startFixtureStack, startPm2Fixture } from './fixtureStack.js';
 
 const { values } = parseArgs({
 	options: {
@@ -120,21 +106,8 @@ async function round(scratch: string): Promise<Map<string, Figures>> {
 	const pm2Home = path.join(scratch, 'pm2');
 	const terminals: TmuxTerminal[] = [];
 	let pm2: string[] | null = null;
-	const nativePort = home.port + 1;
 	try {
-		home.writeConfig(
-			[
-				'agentRunner:',
-				`  port: ${home.port}`,
-				'services:',
-				...fixtureServiceYaml('fixture-web', 'native-server.mjs', ['--port', String(nativePort)], [`ready: { tcp: ${nativePort} }`]),
-				...fixtureServiceYaml('flood', 'flood.mjs', ['--rate', values.rate], ['restart: never']),
-				'',
-			].join('\n'),
-		);
-		const started = await home.cli(['server', 'start', '--timeout', '180'], { timeoutMs: 400_000 });
-		if (started.code !== 0) throw new Error(`server start failed:\n${started.stdout}\n${started.stderr}`);
-		if ((await home.cli(['server', 'stop', 'flood'])).code !== 0) throw new Error('server stop flood failed');
+		await startFixtureStack(home, Number(values.rate));
 
 		const subjects: Array<{ name: string; pid: number; probeFile: string }> = [];
 		for (const [i, variant] of variants.entries()) {
@@ -148,14 +121,7 @@ async function round(scratch: string): Promise<Map<string, Figures>> {
 			subjects.push({ name: variant.name, pid: 0, probeFile });
 		}
 		if (!values['no-pm2']) {
-			const env = { ...process.env, PM2_HOME: pm2Home };
-			const found = execFileSync('npx', ['--yes', '-p', 'pm2@5', '-c', 'command -v pm2'], { encoding: 'utf8', env, timeout: 180_000 }).trim();
-			pm2 = [process.execPath, found];
-			execFileSync(pm2[0]!, [pm2[1]!, 'start', fixture('native-server.mjs'), '--name', 'fixture-web', '--interpreter', process.execPath, '--', '--port', String(home.port + 2)], {
-				env,
-				stdio: 'ignore',
-				timeout: 60_000,
-			});
+			pm2 = startPm2Fixture(pm2Home, home.port + 2);
 			const monit = new TmuxTerminal('mem-pm2', { columns: 120, rows: 40 });
 			terminals.push(monit);
 			const probeFile = path.join(scratch, 'probe-pm2.json');
@@ -208,13 +174,7 @@ async function round(scratch: string): Promise<Map<string, Figures>> {
 		return figures;
 	} finally {
 		for (const t of terminals) t.kill();
-		if (pm2) {
-			try {
-				execFileSync(pm2[0]!, [pm2[1]!, 'kill'], { env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'ignore', timeout: 30_000 });
-			} catch {
-				// daemon already gone
-			}
-		}
+		if (pm2) killPm2(pm2, pm2Home);
 		await home.cleanup();
 		rmSync(home.dir, { recursive: true, force: true });
 	}
