@@ -57,20 +57,21 @@ function bundleIsCurrent(bundle: URL): boolean {
  *     Turbofan's escape analysis a flood promotes more, and RSS climbed 120 → 182 MB in 30 s; with it,
  *     131 → 136 MB, for about 6 % of a core more during the flood.
  *   --optimize-for-size: V8's own trade of speed for memory (smaller heap growth, bytecode flushed
- *     sooner). Four dashboards side by side with pm2 monit (bench/dashboardMemory.ts, 2 rounds, load
- *     11-22): idle RSS 100.9 → 92.7 MB (old space 16.6 → 13.0 MB, bytecode 1.4 → 0.6 MB), flood RSS
- *     101-107 → 95-99 MB; idle CPU 0.87 → 1.10 % of a core, flood 15.4 → 16.6 % (within the noise of
- *     that load in the flood; at idle a quarter more of a small figure).
+ *     sooner). Dashboards side by side with pm2 monit (bench/dashboardMemory.ts, 2 rounds, load 11-17,
+ *     with MALLOC_ARENA_MAX=1 below): idle RSS 96.9 → 83.8 MB (old space and bytecode), flood RSS
+ *     98-103 → 88-94 MB; its price: idle CPU 0.82 → 1.17 % of a core (+40 %), flood 14.7 → 15.7 %.
+ *     The issue puts memory first, where the dashboard was behind pm2 monit (96.7 MB in that run);
+ *     without this flag the idle RSS is 97 MB and MALLOC_ARENA_MAX=1 saves nothing.
  */
 export const dashboardV8Flags = ['--no-turbofan', '--max-semi-space-size=1', '--heap-growing-percent=25', '--optimize-for-size'];
 
 /**
  * And one setting of glibc's malloc, read only at start-up, so also given to the re-execution:
  * MALLOC_ARENA_MAX=1, one malloc arena for all threads instead of one per thread (V8's workers, libuv's
- * pool) that each kept freed pages: idle RSS 92.3 → 85.0 MB (other anonymous memory 32.1 → 21.8 MB,
- * malloc's main heap 9.6 → 12.6 MB), flood 97-103 → 93-93 MB, flood CPU 15.3 → 15.5 % (same run as
- * above). Not when the user set it; and taken out of process.env once running (forgetDashboardMallocEnv),
- * so that nothing the dashboard starts (a shell, a service) inherits it.
+ * pool). Same run as above: with --optimize-for-size idle RSS 90.1 → 83.8 MB (other anonymous memory
+ * 31.9 → 22.1 MB), flood 95-98 → 88-94 MB, idle CPU 1.26 → 1.17 %, flood 15.4 → 15.7 %; without that
+ * flag 97.7 → 96.9 MB, nothing. Not when the user set it; and taken out of process.env once running
+ * (forgetDashboardMallocEnv), so that nothing the dashboard starts (a shell, a service) inherits it.
  */
 export const dashboardMallocEnv = { MALLOC_ARENA_MAX: '1' };
 const mallocEnvMark = 'STIGMER_DASHBOARD_MALLOC_ENV';
