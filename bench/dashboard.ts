@@ -1,26 +1,12 @@
-// Figures of issue 5 (`stigmer dashboard`), on a real stack: the agent-runner container on the local
-// engine and one quiet native fixture, the dashboard built (dist/) in a 120×40 tmux terminal.
-//   1. idle CPU over --idle-seconds (60), after --settle-seconds (20) of start-up: the dashboard (% of
-//      one core, /proc/<pid>/stat) and, in the same window, `pm2 monit` (pm2 5 from the npm registry,
-//      own PM2_HOME) on the same native fixture; --idle-windows (3) windows in a row, median reported
-//   2. a native printing 5,000 lines/s for --flood-seconds (30): dashboard CPU, frames/s (renders and
-//      terminal writes, from STIGMER_DASHBOARD_STATS), RSS every 5 s, and how far the screen lags
-//   3. key press → screen updated (`t` toggles timestamps in the log title; bench/keyProbe.ts), p50/p95
-//      of --presses (20), idle and during the flood
-// Usage: npm run build && npx tsx bench/dashboard.ts [--idle-seconds N] [--idle-windows N] [--settle-seconds N]
-//        [--flood-seconds N] [--presses N] [--no-pm2] [--cpu-prof DIR]; BENCH_KEEP_FRAMES=FILE keeps the
-//        per-second frame figures; --cpu-prof DIR: the dashboard runs under `node --cpu-prof`, its profile
-//        written to DIR when it quits at the end; STIGMER_DASHBOARD_UNBUNDLED=1 measures the dashboard with
-//        its modules loaded one by one instead of dist/dashboard.bundle.js (the bundle's saving)
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { cliCommand, fixture, fixtureServiceYaml, makeTestHome, repoRoot } from '../test/helpers/cli.js';
+import { cliCommand, makeTestHome, repoRoot } from '../test/helpers/cli.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
 import { measureCpu, percentile, rssMb } from './benchStats.js';
+import { killPm2, startFixtureStack, startPm2Fixture } from './fixtureStack.js';
 import { keyLatencies } from './keyProbe.js';
 
 const { values } = parseArgs({
@@ -82,35 +68,13 @@ async function main(): Promise<void> {
 	const dashboard = new Terminal('dash');
 	const monit = new Terminal('pm2');
 	let pm2: string[] | null = null;
-	const nativePort = home.port + 1;
 	const pm2Port = home.port + 2;
 	try {
-		home.writeConfig(
-			[
-				'agentRunner:',
-				`  port: ${home.port}`,
-				'services:',
-				...fixtureServiceYaml('fixture-web', 'native-server.mjs', ['--port', String(nativePort)], [`ready: { tcp: ${nativePort} }`]),
-				...fixtureServiceYaml('flood', 'flood.mjs', ['--rate', String(floodRate)], ['restart: never']),
-				'',
-			].join('\n'),
-		);
-		const started = await home.cli(['server', 'start', '--timeout', '180'], { timeoutMs: 400_000 });
-		if (started.code !== 0) throw new Error(`server start failed:\n${started.stdout}\n${started.stderr}`);
-		const stopped = await home.cli(['server', 'stop', 'flood']);
-		if (stopped.code !== 0) throw new Error(`server stop flood failed:\n${stopped.stderr}`);
+		await startFixtureStack(home, floodRate);
 
 		// the same native fixture under pm2, and `pm2 monit` on it
 		if (!values['no-pm2']) {
-			const env = { ...process.env, PM2_HOME: pm2Home };
-			const npx = 'npx';
-			const found = execFileSync(npx, ['--yes', '-p', 'pm2@5', '-c', 'command -v pm2'], { encoding: 'utf8', env, timeout: 180_000 }).trim();
-			pm2 = [process.execPath, found];
-			execFileSync(pm2[0]!, [pm2[1]!, 'start', fixture('native-server.mjs'), '--name', 'fixture-web', '--interpreter', process.execPath, '--', '--port', String(pm2Port)], {
-				env,
-				stdio: 'ignore',
-				timeout: 60_000,
-			});
+			pm2 = startPm2Fixture(pm2Home, pm2Port);
 			monit.start(`env PM2_HOME=${quote(pm2Home)} ${pm2.map(quote).join(' ')} monit`);
 			await monit.waitFor('pm2 monit', (s) => /fixture-web/.test(s));
 		}
@@ -250,13 +214,7 @@ async function main(): Promise<void> {
 	} finally {
 		dashboard.kill();
 		monit.kill();
-		if (pm2) {
-			try {
-				execFileSync(pm2[0]!, [pm2[1]!, 'kill'], { env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'ignore', timeout: 30_000 });
-			} catch {
-				// daemon already gone
-			}
-		}
+		if (pm2) killPm2(pm2, pm2Home);
 		await home.cleanup();
 		rmSync(home.dir, { recursive: true, force: true });
 		if (process.env.BENCH_KEEP_FRAMES) copyFileSync(statsFile, process.env.BENCH_KEEP_FRAMES);

@@ -64,15 +64,17 @@ module.exports = { ...util, inspect };`,
 			},
 		},
 		{
-			// docker-modem's http.js requires https (with tls and crypto) at load time, for the https://
-			// engines only: ≈15 ms of every engine command's CPU (load 9) where the engine is a unix socket,
-			// plain tcp or ssh. It is required on first use instead (a TLS engine's first request).
-			name: 'https-on-first-use',
+			// docker-modem's http.js requires https (tls, OpenSSL's set-up: ≈7 MB of RSS in a bare Node 24,
+			// ≈15 ms of every engine command's CPU) and dockerode's util.js zlib (≈2 MB) when loaded, for a tls:// engine and a gzipped build
+			// context; each is required on first use instead, so a process on a unix socket never loads them
+			// (the dashboard's memory: docs/architecture.md, "Memory").
+			name: 'lazy-builtins',
 			setup(build) {
-				build.onResolve({ filter: /^https$/ }, (args) => (/docker-modem[\\/]lib[\\/]http\.js$/.test(args.importer) ? { path: 'https', namespace: 'https-on-first-use' } : undefined));
-				build.onLoad({ filter: /.*/, namespace: 'https-on-first-use' }, () => ({
-					contents: `let https;
-const load = () => (https ??= require('node:https'));
+				const importers = { https: /docker-modem[\\/]lib[\\/]http\.js$/, zlib: /dockerode[\\/]lib[\\/]util\.js$/ };
+				build.onResolve({ filter: /^(https|zlib)$/ }, (args) => (importers[args.path].test(args.importer) ? { path: args.path, namespace: 'lazy-builtins' } : undefined));
+				build.onLoad({ filter: /.*/, namespace: 'lazy-builtins' }, (args) => ({
+					contents: `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(`node:${args.path}`)}));
 module.exports = new Proxy({}, { get: (_t, key) => load()[key], has: (_t, key) => key in load() });`,
 					loader: 'js',
 				}));

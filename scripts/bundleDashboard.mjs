@@ -21,12 +21,25 @@ const chalk = createRequire(path.join(inkDir, 'index.js')).resolve('chalk');
 const inkPrivate = `export const inkOutputModule = () => import(${JSON.stringify(path.join(inkDir, 'output.js'))});
 export const inkChalkModule = () => import(${JSON.stringify(chalk)});`;
 
+/**
+ * Yoga's loader (Emscripten's) gets its WebAssembly from a data: URL, through fetch() when there is one:
+ * on Node 24 that call loads undici, with tls, http2, zlib and the web streams, ≈16 MB of RSS in a bare
+ * Node (docs/architecture.md, "Memory"). Without fetch it decodes the same base64 itself.
+ */
+const yogaWithoutFetch = (file) => {
+	const text = readFileSync(file, 'utf8');
+	const asked = '"function"!=typeof fetch';
+	if (text.split(asked).length !== 3) throw new Error(`${file}: Yoga's loader no longer asks \`${asked}\` twice; see yogaWithoutFetch in scripts/bundleDashboard.mjs`);
+	return { contents: text.replaceAll(asked, 'true'), loader: 'js' };
+};
+
 const ourModules = {
 	name: 'stigmer-modules',
 	setup(b) {
 		// Ink imports React's devtools only under DEV=true, and that package is not installed
 		b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'absent' }));
 		b.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: 'export default {};', loader: 'js' }));
+		b.onLoad({ filter: /yoga-wasm-base64-esm\.js$/ }, (args) => yogaWithoutFetch(args.path));
 		b.onLoad({ filter: /\.js$/ }, (args) => {
 			if (!args.path.startsWith(dist)) return undefined;
 			if (args.path === path.join(dist, 'ui', 'inkPrivate.js')) return { contents: inkPrivate, loader: 'js' };

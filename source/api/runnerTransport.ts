@@ -1,10 +1,17 @@
 // The agent-runner client's transport: node:http with a keep-alive pool, the bearer token (read from its
 // file on first use, again after a 401), timeouts, and API errors that say what to do.
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
+import { createRequire } from 'node:module';
 import { exitCodes } from '../contract.js';
 import { UserError, errorMessage } from '../errors.js';
 import { AgentRunnerApiError, AgentRunnerNotRunningError, describeConnectionError, isConnectionError, timeoutCode } from './runnerErrors.js';
+
+// node:http through require: an ES module's `import … from 'node:http'` makes Node read every export of
+// it, and http's lazy WebSocket/CloseEvent/MessageEvent getters load undici, with tls, http2, zlib and the
+// web streams: 13 MB of RSS in a bare Node 24 (58 against 45 MB), in every process that loads this file,
+// the dashboard among them (docs/architecture.md, "Memory"). require() reads no export.
+const { Agent, request } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 export interface RunnerResponse {
 	status: number;
@@ -31,7 +38,7 @@ export class RunnerTransport {
 	/** the token comes from tokenFile (read again after a 401), not from the options */
 	private readonly tokenFromFile: boolean;
 	readonly timeoutMs: number;
-	private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+	private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 	constructor(options: AgentRunnerClientOptions) {
 		this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -101,7 +108,7 @@ export class RunnerTransport {
 		const timeoutMs = options.timeoutMs ?? this.timeoutMs;
 		return new Promise((resolve, reject) => {
 			let settled = false;
-			const req = http.request(url, { method, headers, agent: this.agent }, (res) => {
+			const req = request(url, { method, headers, agent: this.agent }, (res) => {
 				settled = true;
 				clearTimeout(timer);
 				resolve({ status: res.statusCode ?? 0, headers: res.headers, res, req });

@@ -51,7 +51,7 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 	const wait = options.wait ?? true;
 	const emit = options.onEvent ?? (() => {});
 	const loss = supervisorLoss(home);
-	if (loss) emit({ service: 'supervisor', phase: 'supervisor-lost', text: loss.replace(/ — run .*$/, '') });
+	if (loss) emit({ service: 'supervisor', phase: 'supervisor-lost', text: loss.replace(/ \u2014 run .*$/, '') }); // \u2014, not the dash itself: see dashboardBundle.test.ts
 	const apiToken = ensureApiToken(home);
 
 	// The engine first: when it is unreachable nothing is started (exit 3).

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { type TestHome, cliCommand, fixtureServiceYaml, makeTestHome, repoRoot } from '../helpers/cli.js';
-import { dashboardV8Flags } from '../../source/commands/dashboard.js';
+import { dashboardMallocEnv, dashboardV8Flags } from '../../source/commands/dashboard.js';
 import { TmuxTerminal } from '../helpers/TmuxTerminal.js';
 import { engineDialer } from '../../source/engine/engineDialer.js';
 import { resolveEndpoint } from '../../source/engine/endpoint.js';
@@ -167,6 +167,9 @@ test('the dashboard: rows live, r restarts, x and s stop and start, e opens a sh
 		// it executed itself again with its V8 flags (see commands/dashboard), keeping its pid
 		const argv = readFileSync(`/proc/${terminal.programPid()}/cmdline`, 'utf8').split('\0');
 		for (const flag of dashboardV8Flags) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
+		// and with malloc's setting in the environment it was executed with (/proc keeps that one)
+		const environ = readFileSync(`/proc/${terminal.programPid()}/environ`, 'utf8').split('\0');
+		for (const [name, value] of Object.entries(dashboardMallocEnv)) assert.ok(environ.includes(`${name}=${value}`), `${name}=${value} in its environment`);
 	}
 
 	await t.test('the rows are live: the native logs scroll in', async () => {

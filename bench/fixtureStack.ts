@@ -1,0 +1,45 @@
+// The stack bench/dashboard.ts and bench/dashboardMemory.ts measure on: the agent-runner container, a
+// quiet native (fixture-web) and a stopped flood native; and the same native under pm2, for `pm2 monit`.
+import { execFileSync } from 'node:child_process';
+import { fixture, fixtureServiceYaml, type TestHome } from '../test/helpers/cli.js';
+
+/** Writes the config, starts the stack and stops the flood again (started later, to measure it). */
+export async function startFixtureStack(home: TestHome, floodRate: number): Promise<void> {
+	const nativePort = home.port + 1;
+	home.writeConfig(
+		[
+			'agentRunner:',
+			`  port: ${home.port}`,
+			'services:',
+			...fixtureServiceYaml('fixture-web', 'native-server.mjs', ['--port', String(nativePort)], [`ready: { tcp: ${nativePort} }`]),
+			...fixtureServiceYaml('flood', 'flood.mjs', ['--rate', String(floodRate)], ['restart: never']),
+			'',
+		].join('\n'),
+	);
+	const started = await home.cli(['server', 'start', '--timeout', '180'], { timeoutMs: 400_000 });
+	if (started.code !== 0) throw new Error(`server start failed:\n${started.stdout}\n${started.stderr}`);
+	const stopped = await home.cli(['server', 'stop', 'flood']);
+	if (stopped.code !== 0) throw new Error(`server stop flood failed:\n${stopped.stderr}`);
+}
+
+/** pm2 5 from the npm registry (own PM2_HOME) running the same native on `port`: the argv that runs pm2. */
+export function startPm2Fixture(pm2Home: string, port: number): string[] {
+	const env = { ...process.env, PM2_HOME: pm2Home };
+	const found = execFileSync('npx', ['--yes', '-p', 'pm2@5', '-c', 'command -v pm2'], { encoding: 'utf8', env, timeout: 180_000 }).trim();
+	const pm2 = [process.execPath, found];
+	execFileSync(pm2[0]!, [pm2[1]!, 'start', fixture('native-server.mjs'), '--name', 'fixture-web', '--interpreter', process.execPath, '--', '--port', String(port)], {
+		env,
+		stdio: 'ignore',
+		timeout: 60_000,
+	});
+	return pm2;
+}
+
+/** Ends pm2's daemon (and so its native). */
+export function killPm2(pm2: string[], pm2Home: string): void {
+	try {
+		execFileSync(pm2[0]!, [pm2[1]!, 'kill'], { env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'ignore', timeout: 30_000 });
+	} catch {
+		// daemon already gone
+	}
+}
