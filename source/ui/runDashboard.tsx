@@ -10,6 +10,7 @@ import { serviceCommands } from '../dashboard/serviceActions.js';
 import { DashboardStore } from '../store/DashboardStore.js';
 import { applyColorChoice } from './inkColor.js';
 import { installInkFrameCache } from './inkFrameCache.js';
+import { installInkOutput } from './inkOutput.js';
 import { Dashboard } from './components/Dashboard.js';
 
 export interface RunDashboardOptions {
@@ -29,6 +30,7 @@ export const restoreSequence = '\x1b[?2004l\x1b[<u\x1b[?1049l\x1b[?25h';
 
 export async function runDashboard({ backend, stdout = process.stdout, stdin = process.stdin, stderr = process.stderr, title, color = true, statsFile }: RunDashboardOptions): Promise<number> {
 	await installInkFrameCache();
+	await installInkOutput();
 	await applyColorChoice(color);
 	const store = new DashboardStore();
 	const frameStats = statsFile ? recordFrameStats(statsFile, stdout, stdin) : null;
