@@ -9,7 +9,7 @@
 // (default 0): the services view under a log flood (500 lines a frame: 5,000 lines/s at 10 frames/s).
 //
 // Usage: npx tsx bench/dashboard-frame.ts [--frames N] [--rounds N] [--line-length N] [--no-frame-cache]
-//        [--executions] [--lines-per-frame N]
+//        [--no-ink-output] [--executions] [--lines-per-frame N]
 //        (node --no-turbofan --max-semi-space-size=8 --heap-growing-percent=25 --import tsx … for the
 //        dashboard's own V8 flags, see commands/dashboard.ts)
 import { PassThrough, Writable } from 'node:stream';
@@ -18,6 +18,7 @@ import { fixtureLog, fixtureSample, seedFixture } from '../source/dashboard/Fixt
 import { fixtureExecutions } from '../source/dashboard/fixtureExecutions.js';
 import { DashboardStore } from '../source/store/DashboardStore.js';
 import { installInkFrameCache } from '../source/ui/inkFrameCache.js';
+import { installInkOutput } from '../source/ui/inkOutput.js';
 import { median } from './benchStats.js';
 
 const { values } = parseArgs({
@@ -26,6 +27,7 @@ const { values } = parseArgs({
 		rounds: { type: 'string', default: '5' },
 		'line-length': { type: 'string', default: '100' },
 		'no-frame-cache': { type: 'boolean', default: false },
+		'no-ink-output': { type: 'boolean', default: false },
 		executions: { type: 'boolean', default: false },
 		'lines-per-frame': { type: 'string' },
 	},
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
 	const { render } = await import('ink');
 	const { Dashboard } = await import('../source/ui/components/Dashboard.js');
 	const frameCache = !values['no-frame-cache'] && (await installInkFrameCache());
+	const inkOutput = !values['no-ink-output'] && (await installInkOutput());
 	const store = new DashboardStore({ statsIntervalMs: 0, flushMs: 0 });
 	seedFixture(store, { lines: 0, samples: 60 });
 	store.appendLogs(Array.from({ length: 40 }, (_, i) => paddedLog(i)));
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
 		? `executions view, 20 running executions changing and ${linesPerFrame} new log lines of ${lineLength} characters per frame`
 		: `fixture (3 services, 40 lines of ${lineLength} characters${linesPerFrame > 0 ? `, ${linesPerFrame} new ones per frame` : ''})`;
 	console.log(
-		`dashboard frame, 120×40, ${frameCache ? 'with' : 'without'} the frame cache, ${what}: ${median(perFrame).toFixed(2)} ms CPU per frame (median of ${rounds} rounds of ${frames}; rounds: ${perFrame.map((v) => v.toFixed(2)).join(' ')})`,
+		`dashboard frame, 120×40, ${frameCache ? 'with' : 'without'} the frame cache, ${inkOutput ? 'with' : 'without'} inkOutput, ${what}: ${median(perFrame).toFixed(2)} ms CPU per frame (median of ${rounds} rounds of ${frames}; rounds: ${perFrame.map((v) => v.toFixed(2)).join(' ')})`,
 	);
 	if (executions || linesPerFrame > 0) console.log(`at ten frames a second: ${median(perFrame).toFixed(1)} % of one core`);
 	else console.log(`at one frame per 2 s: ${(median(perFrame) / 20).toFixed(3)} % of one core`);

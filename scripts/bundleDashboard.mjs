@@ -16,10 +16,14 @@ const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const require = createRequire(import.meta.url);
 const inkDir = path.dirname(require.resolve('ink'));
 const chalk = createRequire(path.join(inkDir, 'index.js')).resolve('chalk');
+const inkRequire = createRequire(path.join(inkDir, 'index.js'));
+const ansiTokenizeManifest = inkRequire.resolve('@alcalzone/ansi-tokenize/package.json');
+const ansiTokenize = path.join(path.dirname(ansiTokenizeManifest), inkRequire(ansiTokenizeManifest).exports['.'].import);
 
 /** inkPrivate.js reaches Ink's files beside node_modules' Ink: in the bundle, the same files, bundled. */
 const inkPrivate = `export const inkOutputModule = () => import(${JSON.stringify(path.join(inkDir, 'output.js'))});
-export const inkChalkModule = () => import(${JSON.stringify(chalk)});`;
+export const inkChalkModule = () => import(${JSON.stringify(chalk)});
+export const inkAnsiTokenizeModule = () => import(${JSON.stringify(ansiTokenize)});`;
 
 /**
  * Yoga's loader (Emscripten's) gets its WebAssembly from a data: URL, through fetch() when there is one:

@@ -207,7 +207,9 @@ export class RealBackend implements DashboardBackend {
 
 	private async followLogs(sink: DashboardSink, signal: AbortSignal): Promise<void> {
 		const services = serviceNames(this.config);
-		for await (const batch of readLogs({ api: this.api, home: this.home, services, tail: 500, follow: true, signal })) {
+		// the store shows lines in batches (100 ms after a quiet spell, then every 200 ms): a flooding
+		// native's file is read every 50 ms, not at each of its writes
+		for await (const batch of readLogs({ api: this.api, home: this.home, services, tail: 500, follow: true, signal, paceMs: 50 })) {
 			if (signal.aborted) break;
 			sink.appendLogs(batch);
 		}

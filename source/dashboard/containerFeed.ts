@@ -15,7 +15,7 @@ import { engineIsRemote } from '../engine/locality.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { normalizeTime } from '../logs/LogLine.js';
 import type { ServiceStatus } from '../serviceStatus.js';
-import { cgroupOomCounter } from '../platform/cgroupOomKills.js';
+import { type CgroupOomWatch, watchCgroupOomKills } from '../platform/cgroupOomKills.js';
 import type { DashboardSink } from '../store/DashboardStore.js';
 
 /** The container row from /events (re-inspected on each), its stats stream, and the engine banner. */
@@ -34,7 +34,10 @@ export async function followContainer(api: DockerApi, home: StigmerHome, config:
 		stopStats();
 		const controller = new AbortController();
 		stats = { id, controller };
-		const onStats = (s: ContainerStats) => sink.recordSample(agentRunnerService, s);
+		const onStats = (s: ContainerStats) => {
+			sink.recordSample(agentRunnerService, s);
+			if (cgroupWatch && !cgroupWatch.watch.notified) cgroupWatch.watch.check();
+		};
 		// ends with the dashboard or with this stream, and leaves no listener on the dashboard's signal
 		followContainerStats(api, id, onStats, AbortSignal.any([signal, controller.signal]))
 			.catch(() => {})
@@ -68,11 +71,13 @@ export async function followContainer(api: DockerApi, home: StigmerHome, config:
 	};
 	let oomTimer: NodeJS.Timeout | null = null;
 	signal.addEventListener('abort', () => oomTimer && clearTimeout(oomTimer), { once: true });
-	// Podman sends no `oom` event: the container's cgroup counter, read every second while it runs (one
-	// small file), says when the OOM killer ended a process inside (agentRunner/oomStatus.ts counts it)
-	let cgroupWatch: { start: string; timer: NodeJS.Timeout } | null = null;
+	// Podman sends no `oom` event: the container's cgroup counter says when the OOM killer ended a
+	// process inside (agentRunner/oomStatus.ts counts it). cgroup v2 tells of a change (inotify); v1's
+	// counter is read with each sample of the stats stream below, a wake-up the dashboard has anyway
+	// (platform/cgroupOomKills.ts says why): no timer of its own, where it was read every second.
+	let cgroupWatch: { start: string; watch: CgroupOomWatch } | null = null;
 	const stopCgroupWatch = () => {
-		if (cgroupWatch) clearInterval(cgroupWatch.timer);
+		cgroupWatch?.watch.close();
 		cgroupWatch = null;
 	};
 	signal.addEventListener('abort', stopCgroupWatch, { once: true });
@@ -80,17 +85,8 @@ export async function followContainer(api: DockerApi, home: StigmerHome, config:
 		const start = found?.State.Running && engineSendsNoOom(api) ? `${found.Id} ${found.State.StartedAt}` : null;
 		if (cgroupWatch?.start === start) return;
 		stopCgroupWatch();
-		const read = found && start ? cgroupOomCounter(found.State.Pid, found.Id) : null;
-		if (!read || !start) return;
-		let last = read();
-		cgroupWatch = {
-			start,
-			timer: setInterval(() => {
-				const now = read();
-				if (now !== null && now !== last) resync();
-				last = now;
-			}, 1000),
-		};
+		const watch = found && start ? watchCgroupOomKills(found.State.Pid, found.Id, resync) : null;
+		if (watch && start) cgroupWatch = { start, watch };
 	};
 	let oomShown: string | null = null;
 	const inspect = async () => {

@@ -91,3 +91,52 @@ test('follow continues across rotation and truncation without loss or duplicates
 		rmSync(dir, { recursive: true, force: true });
 	}
 });
+
+test('with paceMs, writes after a read wait for the pace (none read during it) and abort ends the pause at once; without, each is read', async () => {
+	const dir = mkdtempSync(path.join(tmpdir(), 'stigmer-logs-'));
+	const controller = new AbortController();
+	try {
+		const file = path.join(dir, 'svc.log');
+		writeFileSync(file, '');
+		const src = new NativeLogSource({ file, service: 'svc', signal: controller.signal, onNotice: () => undefined, pollMs: 50, paceMs: 60_000 });
+		await src.history(undefined, undefined, true);
+		const batches: string[][] = [];
+		const following = src.follow((lines) => {
+			batches.push(lines.map((l) => l.line));
+			return undefined;
+		});
+		// the first write is read as it comes; the 40 after it wait for the pace (a minute): none is read
+		appendFileSync(file, record(1));
+		const deadline = Date.now() + 10_000;
+		while (batches.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+		assert.deepEqual(batches, [['line 1']]);
+		for (let n = 2; n <= 41; n++) {
+			appendFileSync(file, record(n));
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		assert.deepEqual(batches, [['line 1']], 'nothing read while the pace holds');
+		controller.abort();
+		await following; // ends at once: the pause is not waited out
+		assert.deepEqual(batches, [['line 1']]);
+		// without a pace, the same writes are all read
+		const again = new AbortController();
+		const unpaced = new NativeLogSource({ file, service: 'svc', signal: again.signal, onNotice: () => undefined, pollMs: 50 });
+		await unpaced.history(undefined, undefined, true);
+		const seen: string[] = [];
+		const followingAgain = unpaced.follow((lines) => {
+			seen.push(...lines.map((l) => l.line));
+			return undefined;
+		});
+		for (let n = 42; n <= 61; n++) appendFileSync(file, record(n));
+		while (seen.length < 20 && Date.now() < deadline + 10_000) await new Promise((resolve) => setTimeout(resolve, 10));
+		again.abort();
+		await followingAgain;
+		assert.deepEqual(
+			seen,
+			Array.from({ length: 20 }, (_, i) => `line ${42 + i}`),
+		);
+	} finally {
+		controller.abort();
+		rmSync(dir, { recursive: true, force: true });
+	}
+});

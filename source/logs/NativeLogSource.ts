@@ -23,6 +23,8 @@ export interface NativeLogSourceOptions {
 	pollMs?: number;
 	/** how often to look while the watcher is trusted */
 	watchedPollMs?: number;
+	/** while lines keep coming, the least time between two reads (default 0: each write read as it comes) */
+	paceMs?: number;
 }
 
 const readChunk = 1024 * 1024;
@@ -53,6 +55,7 @@ export class NativeLogSource {
 	private decoder: NativeLogDecoder;
 	private readonly pollMs: number;
 	private readonly watchedPollMs: number;
+	private readonly paceMs: number;
 	/** follow's read buffer, allocated once: a fresh 1 MB buffer per wake-up (100 a second under a flood) is external memory that only a GC returns */
 	private readBuffer: Buffer | null = null;
 
@@ -60,6 +63,7 @@ export class NativeLogSource {
 		this.decoder = new NativeLogDecoder(options.service);
 		this.pollMs = options.pollMs ?? 1000;
 		this.watchedPollMs = Math.max(this.pollMs, options.watchedPollMs ?? 5000);
+		this.paceMs = options.paceMs ?? 0;
 	}
 
 	private async openCurrent(): Promise<boolean> {
@@ -125,7 +129,10 @@ export class NativeLogSource {
 		let woken = false;
 		let watched = false; // the watcher reported something since the last look
 		let watcherMisses = false; // a poll found lines the watcher had not reported
+		let pacing: (() => void) | null = null; // ends the pace early: the signal aborted
+		let paceTimer: NodeJS.Timeout | null = null;
 		const nudge = () => {
+			if (signal.aborted) pacing?.();
 			woken = true;
 			const resolve = wake;
 			wake = null;
@@ -153,14 +160,33 @@ export class NativeLogSource {
 		startWatch();
 		let timer: NodeJS.Timeout | null = null;
 		signal.addEventListener('abort', nudge, { once: true });
+		// A writer that keeps writing (a flood: 100 writes a second) wakes this for each write, and each
+		// wake is a stat, a read and a stat of the path. With paceMs (the dashboard, which shows lines in
+		// batches of 100–200 ms anyway), a read that found lines makes the next wait until paceMs after
+		// it and read what came meanwhile at once; a quiet file's first line is still read as it comes.
+		let readAt = Number.NEGATIVE_INFINITY;
+		const pace = async () => {
+			const wait = readAt + this.paceMs - Date.now();
+			if (wait <= 0 || signal.aborted) return;
+			await new Promise<void>((resolve) => {
+				pacing = resolve;
+				paceTimer = setTimeout(resolve, wait);
+			});
+			pacing = null;
+			if (paceTimer) clearTimeout(paceTimer);
+		};
 		try {
 			while (!signal.aborted) {
+				await pace();
+				if (signal.aborted) break;
 				const byWatcher = watched;
 				watched = false;
 				if (!this.handle && !(await this.openCurrent())) {
 					startWatch();
 				} else {
-					if ((await this.drain(sink)) > 0 && !byWatcher && watcher) watcherMisses = true;
+					const read = await this.drain(sink);
+					if (read > 0) readAt = Date.now();
+					if (read > 0 && !byWatcher && watcher) watcherMisses = true;
 					const moved = await this.replaced();
 					if (moved) {
 						await this.drain(sink); // what was written before the rename
@@ -180,6 +206,7 @@ export class NativeLogSource {
 			}
 		} finally {
 			if (timer) clearTimeout(timer);
+			if (paceTimer) clearTimeout(paceTimer);
 			(watcher as FSWatcher | null)?.close();
 			await this.close();
 		}
@@ -197,7 +224,8 @@ export class NativeLogSource {
 		if (size === this.position) return 0;
 		const buffer = (this.readBuffer ??= Buffer.allocUnsafe(readChunk));
 		let total = 0;
-		for (;;) {
+		// up to the size just seen: what is written later wakes the next drain (no read that finds nothing)
+		while (this.position < size) {
 			const { bytesRead } = await handle.read(buffer, 0, readChunk, this.position);
 			if (bytesRead === 0) return total;
 			total += bytesRead;
@@ -207,6 +235,7 @@ export class NativeLogSource {
 			if (lines.length > 0) await sink(lines);
 			if (this.options.signal.aborted) return total;
 		}
+		return total;
 	}
 
 	/** True when the path now names another file (rotated) or nothing (being rotated, or removed). */

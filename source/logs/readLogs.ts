@@ -48,6 +48,8 @@ export interface ReadLogsOptions {
 	historyBatch?: number;
 	/** how often to retry the engine / look for the container when events are unavailable (ms) */
 	pollMs?: number;
+	/** natives' log files, followed: while lines keep coming, the least time between two reads (NativeLogSource) */
+	paceMs?: number;
 }
 
 export async function* readLogs(options: ReadLogsOptions): AsyncGenerator<LogLine[]> {
@@ -66,7 +68,17 @@ export async function* readLogs(options: ReadLogsOptions): AsyncGenerator<LogLin
 		if (service === agentRunnerService) {
 			containers.set(service, new ContainerLogSource({ api: options.api, homeHash: options.home.hash, service, signal, onNotice, pollMs: options.pollMs }));
 		} else {
-			natives.set(service, new NativeLogSource({ file: options.home.logFile(service), service, signal, onNotice, pollMs: options.pollMs !== undefined ? Math.min(options.pollMs, 1000) : undefined }));
+			natives.set(
+				service,
+				new NativeLogSource({
+					file: options.home.logFile(service),
+					service,
+					signal,
+					onNotice,
+					pollMs: options.pollMs !== undefined ? Math.min(options.pollMs, 1000) : undefined,
+					paceMs: options.paceMs,
+				}),
+			);
 		}
 	}
 	const seen = new Map<string, ContainerRef | null>();

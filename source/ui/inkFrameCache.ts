@@ -42,9 +42,27 @@ async function install(): Promise<boolean> {
 	const caches = typeof Output === 'function' ? new Output({ width: 1, height: 1 }).caches : undefined;
 	const prototype = caches ? (Object.getPrototypeOf(caches) as Partial<FrameCachePrototype>) : undefined;
 	if (!prototype || typeof prototype.getStyledChars !== 'function' || typeof prototype.getStringWidth !== 'function') return false;
-	prototype.getStyledChars = acrossFrames(prototype.getStyledChars);
+	prototype.getStyledChars = acrossFrames(plainAsciiFirst(prototype.getStyledChars));
 	prototype.getStringWidth = acrossFrames(prototype.getStringWidth);
 	return true;
+}
+
+// A text of printable ASCII alone (most log lines: a colour arrives as escapes, so a coloured text is
+// not one) is one styled character per character, each unstyled: Ink's tokenizer would find exactly
+// that, walking it grapheme by grapheme. Those characters are made once and shared (Ink never changes
+// a cell: it copies or replaces them), so a flood's new lines cost an array of references each.
+const plainAscii = /^[\x20-\x7e]*$/;
+const unstyled = Object.freeze([]) as readonly unknown[];
+const asciiChars = Array.from({ length: 0x7f - 0x20 }, (_, i) => Object.freeze({ type: 'char', value: String.fromCharCode(0x20 + i), fullWidth: false, styles: unstyled }));
+
+/** Ink's getStyledChars, with printable ASCII texts answered without its tokenizer. */
+export function plainAsciiFirst(compute: CacheMethod<unknown>): CacheMethod<unknown> {
+	return function (this: object, text: string) {
+		if (!plainAscii.test(text)) return compute.call(this, text);
+		const chars = new Array(text.length);
+		for (let i = 0; i < text.length; i++) chars[i] = asciiChars[text.charCodeAt(i) - 0x20];
+		return chars;
+	};
 }
 
 /** A per-frame cache method that also answers from the previous frame's results. */

@@ -10,9 +10,11 @@ import type { ServiceCommands } from '../../source/dashboard/serviceActions.js';
 import { DashboardStore } from '../../source/store/DashboardStore.js';
 import { Dashboard } from '../../source/ui/components/Dashboard.js';
 import { installInkFrameCache } from '../../source/ui/inkFrameCache.js';
+import { installInkOutput } from '../../source/ui/inkOutput.js';
 
 // as runDashboard draws: frames through Ink's cache of the previous frame's texts
 await installInkFrameCache();
+await installInkOutput();
 
 export const keys = {
 	up: '\x1b[A',
