@@ -71,14 +71,24 @@ export function serviceCommands(store: DashboardStore, backend: DashboardBackend
 				}
 				store.dispatch({ type: 'handover/phase', phase: 'attached' });
 				outcome = 'attached';
+				let exited: Promise<number> | null = null;
 				// Ink calls this at once (no tick between its last key and the shell's raw mode): the keys kept so far go first
 				await suspend(async () => {
 					try {
-						exitCode = await shell.attach(store.getSnapshot().handover?.typed ?? '');
+						exited = (await shell.attach(store.getSnapshot().handover?.typed ?? '')).exitCode;
 					} catch (error) {
 						outcome = { error: engineRefusalText(error) ?? errorMessage(error) };
 					}
 				});
+				// the dashboard is back on the screen and reads keys again; the engine's exit code follows
+				store.dispatch({ type: 'handover/end' });
+				if (exited) {
+					try {
+						exitCode = await exited;
+					} catch (error) {
+						outcome = { error: engineRefusalText(error) ?? errorMessage(error) };
+					}
+				}
 			} finally {
 				store.dispatch({ type: 'handover/end' });
 				if (outcome === 'cancelled') store.dispatch({ type: 'status/set', status: { kind: 'info', text: `shell in ${service} cancelled` } });

@@ -116,12 +116,14 @@ class ShellRecordingBackend extends FixtureBackend {
 		await this.restartGate;
 		return super.restartService(name, options);
 	}
+	/** the shell's exit code as the engine reports it (at once unless a test holds it back) */
+	exitCode: Promise<number> = Promise.resolve(0);
 	override async openShell(name: string) {
 		this.calls.push(`shell ${name}`);
 		return {
 			attach: async (typed: string) => {
 				this.typed.push(typed);
-				return 0;
+				return { exitCode: this.exitCode };
 			},
 			close: () => {
 				this.closed++;
@@ -155,6 +157,26 @@ test('e during a restart: it says what it waits for, every key typed meanwhile g
 	// the keys are the dashboard's again
 	await ui.press('x');
 	await waitForFrame(ui.lastFrame, () => backend.calls.includes('stop agent-runner'));
+});
+
+test('the dashboard takes the keys back when the shell ends, before the engine reports its exit code', async () => {
+	const store = seeded();
+	const backend = startedBackend(store, 10);
+	let report: (code: number) => void = () => undefined;
+	backend.exitCode = new Promise((resolve) => {
+		report = resolve;
+	});
+	const ui = renderDashboard({ store, commands: serviceCommands(store, backend) });
+	await waitForInputReady();
+	await ui.press('j', 'j', 'e');
+	await waitForFrame(ui.lastFrame, () => backend.typed.length === 1);
+	await waitForFrame(ui.lastFrame, () => store.getSnapshot().handover === null);
+	assert.doesNotMatch(ui.lastFrame() ?? '', /exited with/);
+	// a dashboard key works while the exit code is still to come
+	await ui.press('x');
+	await waitForFrame(ui.lastFrame, () => backend.calls.includes('stop agent-runner'));
+	report(7);
+	await waitForFrame(ui.lastFrame, (f) => f.includes('shell in agent-runner exited with 7'));
 });
 
 test('Esc cancels a shell that waits, and the keys typed before it are dropped', async () => {
