@@ -70,7 +70,13 @@ async function main(): Promise<void> {
 		// the same round's end of the wait on the screen (the handover's "waiting for agent-runner…" gone) → the prompt
 		const afterWait: number[] = [];
 		for (let i = 0; i < restarts; i++) {
-			restartOnly.push(await timeToScreen(terminal, ['-l r'], (s) => /Restarted agent-runner/.test(s) && /agent-runner\s+running/.test(s), 120_000));
+			// the status line may still say "Restarted agent-runner" from the round before: the row must have said restarting first
+			let sawRestarting = false;
+			const restarted = (s: string) => {
+				sawRestarting ||= /agent-runner\s+restarting/.test(s);
+				return sawRestarting && /Restarted agent-runner/.test(s) && /agent-runner\s+running/.test(s);
+			};
+			restartOnly.push(await timeToScreen(terminal, ['-l r'], restarted, 120_000));
 			terminal.keys('t', true);
 			terminal.keys('t', true);
 			const waiting = (screen: string) => /opening a shell in agent-runner: waiting for/.test(screen);
