@@ -49,6 +49,7 @@ export function serviceCommands(store: DashboardStore, backend: DashboardBackend
 			store.dispatch({ type: 'handover/begin', service, waitingFor: first.ready ? null : first.waitingFor });
 			let outcome: 'cancelled' | 'attached' | { error: string } = 'cancelled';
 			let exitCode: number | null = null;
+			let ended = false;
 			try {
 				if (!first.ready) {
 					const waited = await waitUntilReady(store, service);
@@ -80,8 +81,10 @@ export function serviceCommands(store: DashboardStore, backend: DashboardBackend
 						outcome = { error: engineRefusalText(error) ?? errorMessage(error) };
 					}
 				});
-				// the dashboard is back on the screen and reads keys again; the engine's exit code follows
+				// the dashboard is back on the screen and reads keys again (an `e` may start the next handover
+				// while this one waits for its exit code: the finally below must not end that one)
 				store.dispatch({ type: 'handover/end' });
+				ended = true;
 				if (exited) {
 					try {
 						exitCode = await exited;
@@ -90,7 +93,7 @@ export function serviceCommands(store: DashboardStore, backend: DashboardBackend
 					}
 				}
 			} finally {
-				store.dispatch({ type: 'handover/end' });
+				if (!ended) store.dispatch({ type: 'handover/end' });
 				if (outcome === 'cancelled') store.dispatch({ type: 'status/set', status: { kind: 'info', text: `shell in ${service} cancelled` } });
 				else if (outcome === 'attached') store.dispatch({ type: 'status/set', status: { kind: 'info', text: `shell in ${service} exited with ${exitCode}` } });
 				else store.dispatch({ type: 'status/set', status: { kind: 'error', text: `shell: ${outcome.error}` } });

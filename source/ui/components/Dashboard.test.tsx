@@ -118,8 +118,11 @@ class ShellRecordingBackend extends FixtureBackend {
 	}
 	/** the shell's exit code as the engine reports it (at once unless a test holds it back) */
 	exitCode: Promise<number> = Promise.resolve(0);
+	/** while set, opening a shell waits for it */
+	openGate: Promise<void> | null = null;
 	override async openShell(name: string) {
 		this.calls.push(`shell ${name}`);
+		if (this.openGate) await this.openGate;
 		return {
 			attach: async (typed: string) => {
 				this.typed.push(typed);
@@ -172,11 +175,22 @@ test('the dashboard takes the keys back when the shell ends, before the engine r
 	await waitForFrame(ui.lastFrame, () => backend.typed.length === 1);
 	await waitForFrame(ui.lastFrame, () => store.getSnapshot().handover === null);
 	assert.doesNotMatch(ui.lastFrame() ?? '', /exited with/);
-	// a dashboard key works while the exit code is still to come
+	// the next shell opens while the first one's exit code is still to come, and that code must not end it
+	let open: () => void = () => undefined;
+	backend.openGate = new Promise((resolve) => {
+		open = resolve;
+	});
+	await ui.press('e');
+	await waitForFrame(ui.lastFrame, (f) => f.includes('opening a shell in agent-runner'));
+	report(7);
+	await waitForFrame(ui.lastFrame, () => store.getSnapshot().status?.text === 'shell in agent-runner exited with 7');
+	open();
+	await waitForFrame(ui.lastFrame, () => backend.typed.length === 2);
+	await waitForFrame(ui.lastFrame, (f) => f.includes('shell in agent-runner exited with 7') && store.getSnapshot().handover === null);
+	assert.deepEqual(backend.calls, ['shell agent-runner', 'shell agent-runner']);
+	// a dashboard key works again
 	await ui.press('x');
 	await waitForFrame(ui.lastFrame, () => backend.calls.includes('stop agent-runner'));
-	report(7);
-	await waitForFrame(ui.lastFrame, (f) => f.includes('shell in agent-runner exited with 7'));
 });
 
 test('Esc cancels a shell that waits, and the keys typed before it are dropped', async () => {
