@@ -70,10 +70,10 @@ async function main(): Promise<void> {
 		// the same round's end of the wait on the screen (the handover's "waiting for agent-runner…" gone) → the prompt
 		const afterWait: number[] = [];
 		for (let i = 0; i < restarts; i++) {
-			// the status line may still say "Restarted agent-runner" from the round before: the row must have said restarting first
+			// the status line may still say "Restarted agent-runner" from the round before: it must have said something else first (the restart's progress)
 			let sawRestarting = false;
 			const restarted = (s: string) => {
-				sawRestarting ||= /agent-runner\s+restarting/.test(s);
+				sawRestarting ||= !/Restarted agent-runner/.test(s);
 				return sawRestarting && /Restarted agent-runner/.test(s) && /agent-runner\s+running/.test(s);
 			};
 			restartOnly.push(await timeToScreen(terminal, ['-l r'], restarted, 120_000));
