@@ -59,6 +59,8 @@ export async function runShell(options: ShellOptions): Promise<number> {
 	return session.attach(options);
 }
 
+type AttachStreams = Pick<ShellOptions, 'stdin' | 'stdout' | 'stderr'> & { typed?: string; keepRaw?: boolean };
+
 /**
  * An exec created and started in the container but not yet given the terminal: the dashboard opens it
  * while its own screen still holds the keyboard, then hands the terminal over in one synchronous step.
@@ -71,7 +73,13 @@ export interface ShellSession {
 	 * terminal back at once (the dashboard), so raw mode stays on after the shell ends — a key typed in
 	 * between is neither echoed nor turned into a signal (Ctrl-C would end the dashboard).
 	 */
-	attach(streams: Pick<ShellOptions, 'stdin' | 'stdout' | 'stderr'> & { typed?: string; keepRaw?: boolean }): Promise<number>;
+	attach(streams: AttachStreams): Promise<number>;
+	/**
+	 * As `attach`, but resolves as soon as the shell's output has ended and the terminal is given back,
+	 * with its exit code to come: the engine records it a moment later (an inspect round trip, polled),
+	 * and the dashboard need not wait for it to take its screen back.
+	 */
+	attachTerminal(streams: AttachStreams): Promise<{ exitCode: Promise<number> }>;
 	/** Ends an exec that was never attached (the user cancelled). */
 	close(): void;
 }
@@ -111,37 +119,39 @@ export async function openShellSession(options: Omit<ShellOptions, 'stdin' | 'st
 	// output that comes before attach (a prompt) waits in the socket: nothing reads it yet. A write side
 	// that ends early (stdin closed) must not end our reading.
 	socket.on('error', () => undefined);
+	const attachTerminal = async ({ stdin, stdout, stderr, typed, keepRaw }: AttachStreams): Promise<{ exitCode: Promise<number> }> => {
+		const restore: Array<() => void> = [];
+		attachInput(stdin, socket, tty, restore, typed, keepRaw);
+		try {
+			let sized: Promise<void> = Promise.resolve();
+			if (tty && stdout.isTTY) {
+				const resize = () => void resizeExec(exec, stdout);
+				stdout.on('resize', resize);
+				restore.push(() => stdout.off('resize', resize));
+				// beside the output, not before it: the prompt need not wait for the engine's answer
+				sized = resizeExec(exec, stdout, 5);
+			}
+			await pumpOutput(api, socket, tty, stdout, stderr);
+			await sized;
+		} finally {
+			for (const undo of restore.reverse()) {
+				try {
+					undo();
+				} catch {
+					// keep restoring the rest
+				}
+			}
+			socket.destroy();
+		}
+		const exitCode = exitCodeOf(exec);
+		// handled here too: it may settle before its caller awaits it (the dashboard redraws first)
+		exitCode.catch(() => undefined);
+		return { exitCode };
+	};
 	return {
 		close: () => socket.destroy(),
-		attach: ({ stdin, stdout, stderr, typed, keepRaw }) => {
-			const restore: Array<() => void> = [];
-			attachInput(stdin, socket, tty, restore, typed, keepRaw);
-			const run = async () => {
-				try {
-					let sized: Promise<void> = Promise.resolve();
-					if (tty && stdout.isTTY) {
-						const resize = () => void resizeExec(exec, stdout);
-						stdout.on('resize', resize);
-						restore.push(() => stdout.off('resize', resize));
-						// beside the output, not before it: the prompt need not wait for the engine's answer
-						sized = resizeExec(exec, stdout, 5);
-					}
-					await pumpOutput(api, socket, tty, stdout, stderr);
-					await sized;
-				} finally {
-					for (const undo of restore.reverse()) {
-						try {
-							undo();
-						} catch {
-							// keep restoring the rest
-						}
-					}
-					socket.destroy();
-				}
-				return exitCodeOf(exec);
-			};
-			return run();
-		},
+		attachTerminal,
+		attach: async (streams) => (await attachTerminal(streams)).exitCode,
 	};
 }
 

@@ -11,8 +11,11 @@ export interface ActionOptions {
 
 /** A shell started for the dashboard; `attach` is called only while the UI is suspended. */
 export interface ShellHandle {
-	/** takes the real terminal, writes `typed` to the shell first; resolves with the exit code */
-	attach(typed: string): Promise<number>;
+	/**
+	 * Takes the real terminal, writes `typed` to the shell first; resolves once the shell's output ended
+	 * and the terminal is given back, with the exit code to come (the dashboard redraws without waiting for it)
+	 */
+	attach(typed: string): Promise<{ exitCode: Promise<number> }>;
 	/** the user cancelled before attaching */
 	close(): void;
 }

@@ -147,9 +147,9 @@ export class FixtureBackend implements DashboardBackend {
 					process.stdin.pipe(child.stdin);
 					child.on('exit', (code) => {
 						process.stdin.unpipe(child.stdin);
-						resolve(code ?? 1);
+						resolve({ exitCode: Promise.resolve(code ?? 1) });
 					});
-					child.on('error', () => resolve(127));
+					child.on('error', () => resolve({ exitCode: Promise.resolve(127) }));
 				}),
 		};
 	}

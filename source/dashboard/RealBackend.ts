@@ -241,7 +241,7 @@ export class RealBackend implements DashboardBackend {
 		if (!this.api) throw new Error(this.endpointError ?? 'no container engine');
 		const session = await openShellSession({ api: this.api, home: this.home, tty: process.stdin.isTTY === true });
 		return {
-			attach: (typed) => session.attach({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, typed, keepRaw: true }),
+			attach: (typed) => session.attachTerminal({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, typed, keepRaw: true }),
 			close: () => session.close(),
 		};
 	}

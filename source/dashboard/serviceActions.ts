@@ -49,6 +49,7 @@ export function serviceCommands(store: DashboardStore, backend: DashboardBackend
 			store.dispatch({ type: 'handover/begin', service, waitingFor: first.ready ? null : first.waitingFor });
 			let outcome: 'cancelled' | 'attached' | { error: string } = 'cancelled';
 			let exitCode: number | null = null;
+			let ended = false;
 			try {
 				if (!first.ready) {
 					const waited = await waitUntilReady(store, service);
@@ -71,16 +72,28 @@ export function serviceCommands(store: DashboardStore, backend: DashboardBackend
 				}
 				store.dispatch({ type: 'handover/phase', phase: 'attached' });
 				outcome = 'attached';
+				let exited: Promise<number> | null = null;
 				// Ink calls this at once (no tick between its last key and the shell's raw mode): the keys kept so far go first
 				await suspend(async () => {
 					try {
-						exitCode = await shell.attach(store.getSnapshot().handover?.typed ?? '');
+						exited = (await shell.attach(store.getSnapshot().handover?.typed ?? '')).exitCode;
 					} catch (error) {
 						outcome = { error: engineRefusalText(error) ?? errorMessage(error) };
 					}
 				});
-			} finally {
+				// the dashboard is back on the screen and reads keys again (an `e` may start the next handover
+				// while this one waits for its exit code: the finally below must not end that one)
 				store.dispatch({ type: 'handover/end' });
+				ended = true;
+				if (exited) {
+					try {
+						exitCode = await exited;
+					} catch (error) {
+						outcome = { error: engineRefusalText(error) ?? errorMessage(error) };
+					}
+				}
+			} finally {
+				if (!ended) store.dispatch({ type: 'handover/end' });
 				if (outcome === 'cancelled') store.dispatch({ type: 'status/set', status: { kind: 'info', text: `shell in ${service} cancelled` } });
 				else if (outcome === 'attached') store.dispatch({ type: 'status/set', status: { kind: 'info', text: `shell in ${service} exited with ${exitCode}` } });
 				else store.dispatch({ type: 'status/set', status: { kind: 'error', text: `shell: ${outcome.error}` } });

@@ -116,12 +116,17 @@ class ShellRecordingBackend extends FixtureBackend {
 		await this.restartGate;
 		return super.restartService(name, options);
 	}
+	/** the shell's exit code as the engine reports it (at once unless a test holds it back) */
+	exitCode: Promise<number> = Promise.resolve(0);
+	/** while set, opening a shell waits for it */
+	openGate: Promise<void> | null = null;
 	override async openShell(name: string) {
 		this.calls.push(`shell ${name}`);
+		if (this.openGate) await this.openGate;
 		return {
 			attach: async (typed: string) => {
 				this.typed.push(typed);
-				return 0;
+				return { exitCode: this.exitCode };
 			},
 			close: () => {
 				this.closed++;
@@ -153,6 +158,37 @@ test('e during a restart: it says what it waits for, every key typed meanwhile g
 	assert.equal(ui.quits(), 0);
 	assert.match(selectedRow(ui.frame()), /agent-runner/);
 	// the keys are the dashboard's again
+	await ui.press('x');
+	await waitForFrame(ui.lastFrame, () => backend.calls.includes('stop agent-runner'));
+});
+
+test('the dashboard takes the keys back when the shell ends, before the engine reports its exit code', async () => {
+	const store = seeded();
+	const backend = startedBackend(store, 10);
+	let report: (code: number) => void = () => undefined;
+	backend.exitCode = new Promise((resolve) => {
+		report = resolve;
+	});
+	const ui = renderDashboard({ store, commands: serviceCommands(store, backend) });
+	await waitForInputReady();
+	await ui.press('j', 'j', 'e');
+	await waitForFrame(ui.lastFrame, () => backend.typed.length === 1);
+	await waitForFrame(ui.lastFrame, () => store.getSnapshot().handover === null);
+	assert.doesNotMatch(ui.lastFrame() ?? '', /exited with/);
+	// the next shell opens while the first one's exit code is still to come, and that code must not end it
+	let open: () => void = () => undefined;
+	backend.openGate = new Promise((resolve) => {
+		open = resolve;
+	});
+	await ui.press('e');
+	await waitForFrame(ui.lastFrame, (f) => f.includes('opening a shell in agent-runner'));
+	report(7);
+	await waitForFrame(ui.lastFrame, () => store.getSnapshot().status?.text === 'shell in agent-runner exited with 7');
+	open();
+	await waitForFrame(ui.lastFrame, () => backend.typed.length === 2);
+	await waitForFrame(ui.lastFrame, (f) => f.includes('shell in agent-runner exited with 7') && store.getSnapshot().handover === null);
+	assert.deepEqual(backend.calls, ['shell agent-runner', 'shell agent-runner']);
+	// a dashboard key works again
 	await ui.press('x');
 	await waitForFrame(ui.lastFrame, () => backend.calls.includes('stop agent-runner'));
 });
