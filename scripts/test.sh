@@ -22,6 +22,23 @@ fi
 
 bash scripts/provision-test.sh
 
+# As root, the engine matrix's and the remote test host's images are built now, in the background
+# (scripts/engines/images.sh: a fresh machine's apt downloads inside `docker build` overlap the build and
+# the main suite; a cached machine has them all), and waited for before the matrix.
+engines=${STIGMER_TEST_ENGINES:-podman docker28}
+[ "$engines" = all ] && engines="podman docker26 docker28"
+images_pid=
+if [ "$(id -u)" = 0 ]; then
+  engine_images=()
+  for engine in $engines; do case "$engine" in docker26 | docker28) engine_images+=("$engine") ;; esac; done
+  [ "${STIGMER_TEST_REMOTE:-1}" != 0 ] && engine_images+=(remote)
+  if [ ${#engine_images[@]} -gt 0 ]; then
+    images_log=$(mktemp /tmp/stigmer-engine-images.XXXXXX)
+    bash scripts/engines/images.sh "${engine_images[@]}" </dev/null >"$images_log" 2>&1 &
+    images_pid=$!
+  fi
+fi
+
 echo "== build (tsc, strict), lint"
 npm run --silent build
 npx tsc -p tsconfig.check.json
@@ -60,8 +77,11 @@ if [ "$(id -u)" = 0 ]; then
     bash scripts/test-nonroot.sh docker </dev/null >"$nonroot_log" 2>&1 &
     nonroot_pid=$!
   fi
-  engines=${STIGMER_TEST_ENGINES:-podman docker28}
-  [ "$engines" = all ] && engines="podman docker26 docker28"
+  if [ -n "$images_pid" ]; then
+    # a failed build is told here; dind.sh and remote.sh try again (and fail with its reason) below
+    wait "$images_pid" || echo "test: building the engines' images failed; the engines below build what is missing"
+    [ -s "$images_log" ] && { echo "== engine images (built beside the suite)"; cat "$images_log"; }
+  fi
   if [ "$engines" != none ]; then
     echo "== engine matrix: $engines"
     # shellcheck disable=SC2086
