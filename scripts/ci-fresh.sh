@@ -7,6 +7,8 @@
 # no npm cache, no engines' state.
 #
 #   scripts/ci-fresh.sh [SOURCE [REF]]   SOURCE: a git repository (default: this checkout), REF (default HEAD)
+#   STIGMER_CI_FRESH_UNTIL=REGEX          stop at the first line of output matching it (a partial rehearsal,
+#                                         e.g. '== TypeScript tests' for the provisioning, build and image)
 #
 # It runs in a container of its own on the host's Docker engine, in its own namespaces: its own mount, pid,
 # network (Docker's default bridge, NEVER the host's network), uts, ipc and cgroup namespaces, with the
@@ -122,7 +124,15 @@ docker run --name "$name" --hostname stigmer-ci-fresh \
   -v "$work/stigmer:/root/stigmer" -v "$work/docker:/var/lib/docker" -v "$work/containers:/var/lib/containers" \
   -v "$work/engines:/var/lib/stigmer-engines" -v "$work/ca:/usr/local/share/ca-certificates/host-network:ro" --tmpfs /run \
   "$image" bash -c "$inside" </dev/null 2>&1 |
-  while IFS= read -r line; do stamp "$line"; done | tee "$log"
+  while IFS= read -r line; do
+    stamp "$line"
+    # STIGMER_CI_FRESH_UNTIL=REGEX: a partial rehearsal, stopped at the first line matching it
+    if [ -n "${STIGMER_CI_FRESH_UNTIL:-}" ] && [[ $line =~ $STIGMER_CI_FRESH_UNTIL ]]; then
+      stamp "ci-fresh: stopped at this line (STIGMER_CI_FRESH_UNTIL)"
+      docker rm -f "$name" >/dev/null 2>&1
+      break
+    fi
+  done | tee "$log"
 code=${PIPESTATUS[0]}
 set -e
 total=$SECONDS
@@ -133,8 +143,9 @@ echo "== ci-fresh: $commit: .ci/run exited $code after $((total / 60)) min $((to
 awk -v total="$total" '
   function secs(s) { split(substr(s, 2, 5), t, ":"); return t[1] * 60 + t[2] }
   function mark(name) { if (n && names[n] == name) return; n++; names[n] = name; at[n] = secs($1) }
-  / ci-fresh: \.ci\/run starts/ { mark("npm ci") }
-  / > stigmer@[^ ]* test$/ { mark("provisioning (engine, base image, apt)") }
+  / ci-fresh: \.ci\/run starts/ { mark("npm ci (and what .ci/run runs beside it)") }
+  / rebuilt dependencies successfully$/ { mark("provisioning left after npm ci") }
+  / > stigmer@[^ ]* test$/ { mark("provisioning in npm test (engine, base image, apt)") }
   / == build / { mark("build, type check, lint") }
   / == agent-runner image/ { mark("agent-runner image") }
   / == Python tests/ { mark("Python tests") }
@@ -146,9 +157,9 @@ awk -v total="$total" '
     for (i = 1; i <= n; i++) {
       if (names[i] == "end") break
       end = (i < n) ? at[i + 1] : total
-      printf "  %-42s %3d min %02d s\n", names[i], (end - at[i]) / 60, (end - at[i]) % 60
+      printf "  %-52s %3d min %02d s\n", names[i], (end - at[i]) / 60, (end - at[i]) % 60
     }
-    printf "  %-42s %3d min %02d s\n", "total", total / 60, total % 60
+    printf "  %-52s %3d min %02d s\n", "total", total / 60, total % 60
   }' "$log"
 grep -E '^\[[0-9:]+\] == npm test: ' "$log" | tail -n 1 || true
 exit "$code"
