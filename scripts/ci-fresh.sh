@@ -144,7 +144,7 @@ awk -v total="$total" '
   function secs(s) { split(substr(s, 2, 5), t, ":"); return t[1] * 60 + t[2] }
   function mark(name) { if (n && names[n] == name) return; n++; names[n] = name; at[n] = secs($1) }
   / ci-fresh: \.ci\/run starts/ { mark("npm ci (and what .ci/run runs beside it)") }
-  / rebuilt dependencies successfully$/ { mark("provisioning left after npm ci") }
+  / added [0-9]+ packages in / { mark("provisioning left after npm ci") }
   / > stigmer@[^ ]* test$/ { mark("provisioning in npm test (engine, base image, apt)") }
   / == build / { mark("build, type check, lint") }
   / == agent-runner image/ { mark("agent-runner image") }
