@@ -26,7 +26,8 @@
 # What differs from a real fresh machine: the kernel and the CPUs are the host's (shared with whatever
 # else runs here: note the load average printed at the start and the end), the network is the host's
 # bridge with its NAT (and the CA certificates this host trusts beyond Debian's, for a network that
-# intercepts TLS), and the ulimits are those the host's engine gives its containers.
+# intercepts TLS, with the variables that point this host's processes at them), and the ulimits are those
+# the host's engine gives its containers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +57,8 @@ log=$cache/last-run.log
 
 cleanup() {
   docker rm -f "$name" >/dev/null 2>&1 || true
-  docker image rm "$image" >/dev/null 2>&1 || true
+  # (the engine may still be letting go of the container just removed)
+  for _ in 1 2 3 4 5; do docker image rm "$image" >/dev/null 2>&1 && break; docker image inspect "$image" >/dev/null 2>&1 || break; sleep 1; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -116,9 +118,16 @@ update-ca-certificates >/dev/null
 cd /root/stigmer
 echo "ci-fresh: .ci/run starts"
 exec .ci/run </dev/null'
+# This host's processes get the CA bundle through these variables (Node's fetch and npm under Node 24 read
+# no system bundle by themselves: without NODE_EXTRA_CA_CERTS the tests' `npm install -g` retries for
+# minutes, then fails SELF_SIGNED_CERT_IN_CHAIN); the machine on this network gets the same.
+ca_env=()
+for var in NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE REQUESTS_CA_BUNDLE GIT_SSL_CAINFO PIP_CERT; do
+  [ -n "${!var:-}" ] && ca_env+=(-e "$var=${!var}")
+done
 SECONDS=0
 set +e
-docker run --name "$name" --hostname stigmer-ci-fresh \
+docker run --name "$name" --hostname stigmer-ci-fresh "${ca_env[@]}" \
   --cap-add ALL --cap-drop SYS_RESOURCE --cgroupns private \
   --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
   -v "$work/stigmer:/root/stigmer" -v "$work/docker:/var/lib/docker" -v "$work/containers:/var/lib/containers" \
