@@ -159,6 +159,7 @@ awk -v total="$total" '
   / == agent-runner image/ { mark("agent-runner image") }
   / == Python tests/ { mark("Python tests") }
   / == TypeScript tests/ { mark("TypeScript suite (local Docker)") }
+  / ℹ duration_ms / && !suite_done && names[n] ~ /^TypeScript/ { suite_done = 1; mark("after the suite: the engine images built beside it") }
   / == as a non-root user in the docker group \(beside/ { mark("engine matrix beside the non-root part") }
   / == remote engine over ssh:\/\/ and tcp\+TLS/ { mark("remote engine (ssh, TLS)") }
   / == npm test: / { mark("end") }
