@@ -22,7 +22,9 @@ usermod -aG docker,stigmer-engines "$user"
 # The user runs the tests from the checkout when it may read it (sources, node_modules, dist), as any
 # user's checkout; else (a clone under /root) from a copy it owns.
 as_user() { setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups "$@"; }
-if ! as_user test -r package.json -a -x node_modules/.bin/node -a -r dist/cli.js -a -r node_modules/tsx/package.json; then
+# Absolute paths: a relative one is found from the working directory without searching its parents, so a
+# checkout under /root (mode 700) passed this check, then node failed EACCES on the test files' full paths.
+if ! as_user test -r "$PWD/package.json" -a -x "$PWD/node_modules/.bin/node" -a -r "$PWD/dist/cli.js" -a -r "$PWD/node_modules/tsx/package.json"; then
   copy=/var/tmp/stigmer-nonroot-checkout
   echo "test-nonroot: $user cannot read $PWD; running from a copy in $copy"
   rm -rf "$copy"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (after `npm install`): provisions what the tests need, then runs every test.
-#   1. a Docker engine (Debian's docker.io, started in the background when none answers)
+#   1. the Debian packages the tests need, in one apt call, and a Docker engine (Debian's docker.io, started
+#      in the background when none answers): scripts/provision-test.sh
 #   2. the base image debian:trixie-slim (pulled, or made with debootstrap where no registry is reachable)
 #   3. the TypeScript build (strict type check), the same check over tests and benchmarks, and the
 #      formatter and linter (npm run lint)
@@ -19,23 +20,23 @@ if [ "$node_major" -lt 22 ]; then
   exit 1
 fi
 
-bash scripts/ensure-engine.sh
-bash docker/base-image.sh
-if ! command -v tmux >/dev/null 2>&1; then
-  # the dashboard's end-to-end test drives it in tmux
-  [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
-  command -v tmux >/dev/null 2>&1 || { echo "test: tmux is missing (apt-get install tmux)" >&2; exit 1; }
-fi
-if ! command -v lsof >/dev/null 2>&1; then
-  # the portable process facts (platform/PsFacts.ts), forced by test/integration/supervisor-ps.test.ts, find port owners with lsof
-  [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lsof >/dev/null
-  command -v lsof >/dev/null 2>&1 || { echo "test: lsof is missing (apt-get install lsof)" >&2; exit 1; }
-fi
+bash scripts/provision-test.sh
 
-if ! command -v docker-registry >/dev/null 2>&1 || ! command -v htpasswd >/dev/null 2>&1; then
-  # test/integration/registry.test.ts pulls from real registries on 127.0.0.1 (one behind htpasswd)
-  [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry apache2-utils >/dev/null
-  command -v docker-registry >/dev/null 2>&1 || { echo "test: docker-registry is missing (apt-get install docker-registry apache2-utils)" >&2; exit 1; }
+# As root, the engine matrix's and the remote test host's images are built now, in the background
+# (scripts/engines/images.sh: a fresh machine's apt downloads inside `docker build` overlap the build and
+# the main suite; a cached machine has them all), and waited for before the matrix.
+engines=${STIGMER_TEST_ENGINES:-podman docker28}
+[ "$engines" = all ] && engines="podman docker26 docker28"
+images_pid=
+if [ "$(id -u)" = 0 ]; then
+  engine_images=()
+  for engine in $engines; do case "$engine" in docker26 | docker28) engine_images+=("$engine") ;; esac; done
+  [ "${STIGMER_TEST_REMOTE:-1}" != 0 ] && engine_images+=(remote)
+  if [ ${#engine_images[@]} -gt 0 ]; then
+    images_log=$(mktemp /tmp/stigmer-engine-images.XXXXXX)
+    bash scripts/engines/images.sh "${engine_images[@]}" </dev/null >"$images_log" 2>&1 &
+    images_pid=$!
+  fi
 fi
 
 echo "== build (tsc, strict), lint"
@@ -76,8 +77,11 @@ if [ "$(id -u)" = 0 ]; then
     bash scripts/test-nonroot.sh docker </dev/null >"$nonroot_log" 2>&1 &
     nonroot_pid=$!
   fi
-  engines=${STIGMER_TEST_ENGINES:-podman docker28}
-  [ "$engines" = all ] && engines="podman docker26 docker28"
+  if [ -n "$images_pid" ]; then
+    # a failed build is told here; dind.sh and remote.sh try again (and fail with its reason) below
+    wait "$images_pid" || echo "test: building the engines' images failed; the engines below build what is missing"
+    [ -s "$images_log" ] && { echo "== engine images (built beside the suite)"; cat "$images_log"; }
+  fi
   if [ "$engines" != none ]; then
     echo "== engine matrix: $engines"
     # shellcheck disable=SC2086

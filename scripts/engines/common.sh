@@ -15,6 +15,34 @@ apt_install() {
   apt-get install -y -qq "$@" >/dev/null
 }
 
+# dind_image 26|28: builds stigmer-engines/docker:VERSION (scripts/engines/dind: Docker 26.1 from Debian
+# trixie's packages, 28.5 from sid's) in the host's engine when it is missing; the base image must exist.
+dind_image() {
+  local version=$1 suite image=stigmer-engines/docker:$1 log=/var/lib/stigmer-engines/stigmer-engine-docker$1.build.log
+  case "$version" in
+    26) suite=trixie ;;
+    28) suite=sid ;;
+    *) say dind "unknown version $version (26 or 28)"; return 2 ;;
+  esac
+  DOCKER_HOST= docker image inspect "$image" >/dev/null 2>&1 && return 0
+  say "docker$version" "building $image from Debian $suite's packages"
+  mkdir -p "$(dirname "$log")"
+  DOCKER_HOST= docker build --build-arg SUITE="$suite" -t "$image" scripts/engines/dind >"$log" 2>&1 || {
+    say "docker$version" "the build failed; last lines:"; tail -n 30 "$log" >&2; return 1; }
+}
+
+# remote_image: builds stigmer-engines/remote:28 (openssh-server on dind_image 28's image, for
+# scripts/engines/remote.sh) when it is missing or its recipe changed (the label holds the recipe's hash).
+remote_image() {
+  local image=stigmer-engines/remote:28 log=/var/lib/stigmer-engines/stigmer-remote-test.build.log recipe
+  dind_image 28 || return 1
+  recipe=$(cat scripts/engines/remote/* | sha256sum | cut -c1-16)
+  [ "$(DOCKER_HOST= docker image inspect -f '{{index .Config.Labels "ai.stigmer.recipe"}}' "$image" 2>/dev/null)" = "$recipe" ] && return 0
+  say remote "building $image (openssh-server on stigmer-engines/docker:28)"
+  DOCKER_HOST= docker build --build-arg BASE=stigmer-engines/docker:28 --label ai.stigmer.recipe="$recipe" -t "$image" scripts/engines/remote >"$log" 2>&1 || {
+    say remote "the build failed; last lines:"; tail -n 30 "$log" >&2; return 1; }
+}
+
 # api_answers SOCKET: the Docker API answers /_ping on the unix socket.
 api_answers() {
   [ -S "$1" ] && curl -fsS --max-time 3 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1

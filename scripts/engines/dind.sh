@@ -20,8 +20,8 @@ cd "$(dirname "$0")/../.."
 version=${1:?usage: dind.sh 26|28 [IMAGE...]}
 shift
 case "$version" in
-  26) suite=trixie; min_api= ;;
-  28) suite=sid; min_api=1.44 ;;
+  26) min_api= ;;
+  28) min_api=1.44 ;;
   *) say dind "unknown version $version (26 or 28)"; exit 2 ;;
 esac
 need_root "docker$version"
@@ -35,11 +35,7 @@ sock=$sockdir/docker.sock
 
 mkdir -p "$(dirname "$state")"
 DOCKER_HOST= bash docker/base-image.sh >&2
-if ! DOCKER_HOST= docker image inspect "$image" >/dev/null 2>&1; then
-  say "docker$version" "building $image from Debian $suite's packages"
-  DOCKER_HOST= docker build --build-arg SUITE="$suite" -t "$image" scripts/engines/dind >"$state.build.log" 2>&1 || {
-    say "docker$version" "the build failed; last lines:"; tail -n 30 "$state.build.log" >&2; exit 1; }
-fi
+dind_image "$version"
 
 running=$(DOCKER_HOST= docker container inspect -f '{{.State.Running}}' "$name" 2>/dev/null) || running=missing
 # the flags below, versioned: a container started with other flags (or another image) is replaced

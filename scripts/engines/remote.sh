@@ -27,7 +27,6 @@ cd "$(dirname "$0")/../.."
 need_root remote
 name=stigmer-remote-test
 image=stigmer-engines/remote:28
-base=stigmer-engines/docker:28
 state=/var/lib/stigmer-engines/$name
 bindir=/var/lib/stigmer-engines/bin/$name
 ssh_port=${STIGMER_REMOTE_SSH_PORT:-22022}
@@ -36,18 +35,7 @@ host() { DOCKER_HOST= docker "$@"; }
 
 mkdir -p "$state/ssh" "$state/tls" "$state/client" "$state/docker"
 DOCKER_HOST= bash docker/base-image.sh >&2
-if ! host image inspect "$base" >/dev/null 2>&1; then
-  say remote "building $base from Debian sid's packages (as scripts/engines/dind.sh 28 does)"
-  host build --build-arg SUITE=sid -t "$base" scripts/engines/dind >"$state.build.log" 2>&1 || {
-    say remote "the build failed; last lines:"; tail -n 30 "$state.build.log" >&2; exit 1; }
-fi
-# rebuilt when its recipe changes (the label holds the recipe's hash)
-recipe=$(cat scripts/engines/remote/* | sha256sum | cut -c1-16)
-if [ "$(host image inspect -f '{{index .Config.Labels "ai.stigmer.recipe"}}' "$image" 2>/dev/null)" != "$recipe" ]; then
-  say remote "building $image (openssh-server on $base)"
-  host build --build-arg BASE="$base" --label ai.stigmer.recipe="$recipe" -t "$image" scripts/engines/remote >"$state.build.log" 2>&1 || {
-    say remote "the build failed; last lines:"; tail -n 30 "$state.build.log" >&2; exit 1; }
-fi
+remote_image
 
 # --- test credentials, made once -------------------------------------------------------------------
 ssh_dir=$state/ssh

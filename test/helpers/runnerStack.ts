@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,20 +47,74 @@ export interface RunnerStackOptions {
 	services?: string[];
 }
 
+/**
+ * Each test stack's own sandbox uids (STIGMER_SANDBOX_UID_BASE), never the default 61000 a user's stack
+ * has: RLIMIT_NPROC counts processes per uid across the kernel (every engine on this machine and the
+ * remote test host share it), so a fork bomb's uid shared with another stack's commands makes their exec
+ * fail with EAGAIN. The range is fixed by the run (the engine, STIGMER_TEST_ENGINE, and root or not: the
+ * engine matrix, the non-root part and the remote endpoints run side by side), the file (its place among
+ * test/integration, test/e2e and bench, sorted) and the stack's order in that file (each file runs in a
+ * process of its own): deterministic, and disjoint from every other stack's, whichever run beside it.
+ * Layout: 100000 + 100000 × run + 256 × file + 16 × stack, 16 uids each (2 × maxConcurrency ≤ 16), above
+ * any login user's uid and nobody's 65534, far below the launcher's ceiling (2^31 − 1024).
+ */
+const uidsPerStack = 16;
+const uidsPerFile = 256;
+const uidsPerRun = 100_000;
+const testRuns = ['', 'docker', 'podman', 'podman5', 'docker26', 'docker28', 'remote-ssh', 'remote-tls'];
+let stacksInThisFile = 0;
+
+function runSlot(): number {
+	const engine = process.env.STIGMER_TEST_ENGINE ?? '';
+	let index = testRuns.indexOf(engine);
+	if (index < 0) index = testRuns.length + ([...engine].reduce((sum, c) => sum + c.charCodeAt(0), 0) % 8);
+	return 2 * index + (process.getuid?.() === 0 ? 0 : 1);
+}
+
+function fileSlot(): number {
+	const file = path.resolve(process.argv[1] ?? '');
+	const files = ['test/integration', 'test/e2e', 'bench'].flatMap((dir) =>
+		readdirSync(path.join(repoRoot, dir))
+			.filter((name) => name.endsWith('.ts'))
+			.sort()
+			.map((name) => path.join(repoRoot, dir, name)),
+	);
+	const index = files.indexOf(file);
+	// a file elsewhere (a script of one's own) shares the last slot
+	return index < 0 ? files.length : index;
+}
+
+/** The first sandbox uid of this process's next stack (see above). */
+export function nextSandboxUidBase(maxConcurrency: number): number {
+	const stack = stacksInThisFile++;
+	if (2 * maxConcurrency > uidsPerStack)
+		throw new Error(`RunnerStack: maxConcurrency ${maxConcurrency} needs ${2 * maxConcurrency} sandbox uids; each stack has ${uidsPerStack} (raise uidsPerStack in test/helpers/runnerStack.ts)`);
+	if (stack >= uidsPerFile / uidsPerStack) throw new Error(`RunnerStack: more than ${uidsPerFile / uidsPerStack} stacks in one file; raise uidsPerFile in test/helpers/runnerStack.ts`);
+	const slot = fileSlot();
+	if ((slot + 1) * uidsPerFile > uidsPerRun) throw new Error(`RunnerStack: ${slot + 1} files with stacks exceed ${uidsPerRun / uidsPerFile}; raise uidsPerRun in test/helpers/runnerStack.ts`);
+	return uidsPerRun * (1 + runSlot()) + uidsPerFile * slot + uidsPerStack * stack;
+}
+
 export class RunnerStack {
 	readonly home: StigmerHome;
 	readonly token = `test-${randomBytes(16).toString('hex')}`;
+	/** this stack's first sandbox uid; its executions run as this + slot (2 × maxConcurrency of them) */
+	readonly sandboxUidBase: number;
 	private containerStarted = false;
 
 	private constructor(
 		readonly port: number,
 		readonly options: RunnerStackOptions,
+		sandboxUidBase: number,
 	) {
 		this.home = new StigmerHome(mkdtempSync(path.join(tmpdir(), 'stigmer-run-test-')), false);
+		this.sandboxUidBase = sandboxUidBase;
 	}
 
 	static async start(options: RunnerStackOptions): Promise<RunnerStack> {
-		const stack = new RunnerStack(await freePort(), options);
+		// taken before any await, so stacks started together get their ranges in the order they were asked for
+		const uidBase = Number(options.extraEnv?.STIGMER_SANDBOX_UID_BASE ?? nextSandboxUidBase(options.maxConcurrency ?? 4));
+		const stack = new RunnerStack(await freePort(), options, uidBase);
 		try {
 			stack.writeHome();
 			if (!options.noContainer) await stack.startContainer();
@@ -92,7 +146,10 @@ export class RunnerStack {
 				...(this.options.sandbox ? ['  sandbox:', ...Object.entries(this.options.sandbox).map(([k, v]) => `    ${k}: ${v}`)] : []),
 				'  env:',
 				"    STIGMER_SHUTDOWN_GRACE_SECONDS: '1'",
-				...Object.entries(this.options.extraEnv ?? {}).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
+				`    STIGMER_SANDBOX_UID_BASE: '${this.sandboxUidBase}'`,
+				...Object.entries(this.options.extraEnv ?? {})
+					.filter(([k]) => k !== 'STIGMER_SANDBOX_UID_BASE')
+					.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
 				'  llm:',
 				`    baseUrl: ${this.options.llmUrl}`,
 				'    model: fake-model',

@@ -16,7 +16,6 @@ const diskBudget = 64 * MiB;
 const memoryBudget = 96 * MiB;
 /** the overshoot past the disk budget the README promises (bench/budgets.ts measures it) */
 const overshootBound = 64 * MiB;
-const slotUidBase = 61000;
 let llm: FakeLlm;
 let stack: RunnerStack;
 
@@ -95,8 +94,8 @@ function assertFailedOnBudget(run: CliResult, kind: 'disk' | 'memory', message: 
 	return all;
 }
 
-/** processes of the sandbox's uids (2 × maxConcurrency from the base; a remote engine's API bridge runs as nobody, above them) */
-const slotProcesses = async () => (await containerProcesses(stack.containerName)).filter((p) => p.uid >= slotUidBase && p.uid < slotUidBase + 8 && p.state !== 'Z');
+/** processes of the stack's sandbox uids (2 × maxConcurrency from its base; a remote engine's API bridge runs as nobody, outside them) */
+const slotProcesses = async () => (await containerProcesses(stack.containerName)).filter((p) => p.uid >= stack.sandboxUidBase && p.uid < stack.sandboxUidBase + 8 && p.state !== 'Z');
 
 async function assertRunnerUnharmed(): Promise<void> {
 	await stack.assertUnharmed();

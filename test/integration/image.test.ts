@@ -26,7 +26,9 @@ test('server start builds a missing image, showing the steps, then runs it', { t
 	const tag = `${imageRepository}:0.0.0-test-${process.pid}`;
 	try {
 		home.writeConfig(`agentRunner:\n  port: ${home.port}\n  image: ${tag}\nservices: {}\n`);
-		const r = await home.cli(['server', 'start']);
+		// the whole build, apt downloads included, where the engine has no layer cached (a fresh machine's
+		// docker in docker: over 180 s under CI's load); the test's own timeout stays the bound
+		const r = await home.cli(['server', 'start'], { timeoutMs: 540_000 });
 		assert.equal(r.code, 0, r.stderr);
 		assert.match(r.stderr, /building image, step \d+\/\d+/);
 		const status = JSON.parse((await home.cli(['server', 'status', '--json'])).stdout);

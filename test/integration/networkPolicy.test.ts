@@ -111,13 +111,6 @@ function assertAllRefused(result: ToolResult, targets: string[], except: Record<
 	assert.equal(result.exit_code, 0, `nothing was reached:\n${result.output}`);
 }
 
-/**
- * Sandbox uids of this file's own (STIGMER_SANDBOX_UID_BASE): RLIMIT_NPROC counts per host uid, so another
- * file's fork bomb under the default 61000 (sandbox.test.ts, run beside this one by the engine matrix) would
- * make these commands' exec fail with EAGAIN.
- */
-const ownUids = (stackIndex: number) => ({ STIGMER_SANDBOX_UID_BASE: String(63000 + 100 * stackIndex) });
-
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** A TCP server on 0.0.0.0 (all of this machine's addresses) and a UDP one; both count what reaches them. */
@@ -217,7 +210,7 @@ async function defaultBridgeGateway(): Promise<string | null> {
 
 before(async () => {
 	llm = await startFakeLlm({ script: [], host: '127.0.0.1' });
-	stack = await RunnerStack.start({ llmUrl: llm.url, extraEnv: ownUids(0) });
+	stack = await RunnerStack.start({ llmUrl: llm.url });
 	const inspect = await dockerInspect(stack.containerName);
 	gateway = (Object.values(inspect.NetworkSettings.Networks ?? {}) as Array<{ Gateway?: string }>).find((n) => n.Gateway)?.Gateway ?? '';
 	assert.match(gateway, /^\d+\.\d+\.\d+\.\d+$/, 'the container has a gateway');
@@ -434,8 +427,8 @@ describe('network policies allow and internet: judged at each connect, on every 
 			// each home has its network, whose gateway is known once it exists: the host service is listed by ranges
 			allow.push(`${lan.lan}:${lan.port}`, ...['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((range) => `${range}:${host.tcp}`));
 		}
-		allowStack = await RunnerStack.start({ llmUrl: llm.url, extraEnv: ownUids(1), sandbox: { network: `{ allow: [${allow.map((a) => JSON.stringify(a)).join(', ')}] }` } });
-		internetStack = await RunnerStack.start({ llmUrl: llm.url, extraEnv: ownUids(2), sandbox: { network: 'internet' } });
+		allowStack = await RunnerStack.start({ llmUrl: llm.url, sandbox: { network: `{ allow: [${allow.map((a) => JSON.stringify(a)).join(', ')}] }` } });
+		internetStack = await RunnerStack.start({ llmUrl: llm.url, sandbox: { network: 'internet' } });
 		allowGateway = await gatewayOf(allowStack);
 		internetGateway = await gatewayOf(internetStack);
 	});

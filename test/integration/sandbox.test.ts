@@ -11,7 +11,6 @@ import { finalAnswer, routeByInstructions, startFakeLlm, toolCall, type FakeLlm,
 import { RunnerStack, collect, waitForOutput } from '../helpers/runnerStack.js';
 
 const llmKey = 'sk-test-sandbox-key-0123456789';
-const slotUidBase = 61000;
 let llm: FakeLlm;
 let stack: RunnerStack;
 
@@ -55,7 +54,7 @@ async function runCommands(commands: Array<string | { command: string; timeout_s
 	return { id: events[0]!.execution, status: events.at(-1)!.data.status, results };
 }
 
-const slotProcesses = async () => (await containerProcesses(stack.containerName)).filter((p) => p.uid >= slotUidBase && p.state !== 'Z');
+const slotProcesses = async () => (await containerProcesses(stack.containerName)).filter((p) => p.uid >= stack.sandboxUidBase && p.uid < stack.sandboxUidBase + 8 && p.state !== 'Z');
 
 const assertRunnerUnharmed = () => stack.assertUnharmed();
 
@@ -125,7 +124,9 @@ describe('run_command sees its own workspace and nothing else of ours', () => {
 		const first = JSON.parse((await waitForOutput(child, /\n/)).split('\n')[0]!) as { execution: string };
 		const dir = path.join(stack.home.workspaceDir, first.execution);
 		for (let i = 0; i < 300 && !existsSync(path.join(dir, 'd', 'f')); i++) await new Promise((r) => setTimeout(r, 100));
-		assert.notEqual(lstatSync(path.join(dir, 'd', 'f')).uid, serviceUser().uid, 'the command made it as its own uid');
+		const madeBy = lstatSync(path.join(dir, 'd', 'f')).uid;
+		const range = `${stack.sandboxUidBase}–${stack.sandboxUidBase + 7}`;
+		assert.ok(madeBy >= stack.sandboxUidBase && madeBy < stack.sandboxUidBase + 8, `the command made it as a uid of its own, in this stack's range ${range}, not ${madeBy}`);
 		await docker(['kill', stack.containerName]);
 		await docker(['start', stack.containerName]);
 		await stack.waitReady();
