@@ -97,6 +97,11 @@ export const engineSendsNoOom = (api: DockerApi) => api.info?.platform === 'Podm
 /** The container's `oom`, `die` (with its exit code), `kill` and `stop` events since `sinceMs`, as far as the engine still remembers them. */
 export async function pastOomEvents(api: DockerApi, containerId: string, sinceMs: number, nowMs = Date.now()): Promise<OomEvent[]> {
 	const text = engineSendsNoOom(api) ? await podmanEvents(api, containerId, sinceMs) : await dockerEvents(api, containerId, sinceMs, nowMs);
+	return parseOomEvents(text, containerId);
+}
+
+/** The OOM-related events of the container in an events answer (one JSON message a line, as the API and `docker events --format '{{json .}}'` give them). */
+export function parseOomEvents(text: string, containerId: string): OomEvent[] {
 	const events: OomEvent[] = [];
 	for (const line of text.split('\n')) {
 		if (!line.trim()) continue;
