@@ -10,7 +10,9 @@
 # DOCKER_MIN_API_VERSION=1.44 (Docker 29's floor) and keeps /var/lib/docker in $state/docker, so images
 # survive between runs. Unlike dind.sh's engines it shares neither /tmp nor $HOME nor the host's pids:
 # its own mount, pid and network namespaces, on Docker's default bridge (NEVER the host's network,
-# never --privileged: see dind.sh), with only the two ports published, on 127.0.0.1.
+# never --privileged: see dind.sh), with only the two ports published, on 127.0.0.1. With --init: a real
+# host's dockerd runs under an init that reaps orphans; as pid 1 itself it reaped none, and each
+# container's exited shim stayed a zombie (1040 after a few hours of test runs, with its own pids).
 # Writes a Host block `stigmer-remote-test` (and the error cases' aliases) into ~/.ssh/config of the passwd
 # home (ssh reads that one, not $HOME), with its own known_hosts file; the TLS client files go to
 # $state/client. Loads the given images (default: the base image and this checkout's agent-runner image)
@@ -65,7 +67,7 @@ fi
 
 # --- the container -------------------------------------------------------------------------------
 running=$(host container inspect -f '{{.State.Running}}' "$name" 2>/dev/null) || running=missing
-flags=1-$ssh_port-$tls_port
+flags=2-$ssh_port-$tls_port
 if [ "$running" != missing ] && { [ "$(host container inspect -f '{{.Image}}' "$name")" != "$(host image inspect -f '{{.Id}}' "$image")" ] ||
   [ "$(host container inspect -f '{{index .Config.Labels "ai.stigmer.engine-flags"}}' "$name")" != "$flags" ]; }; then
   say remote "$name runs an older image or older flags; replacing it"
@@ -75,7 +77,7 @@ fi
 if [ "$running" = missing ]; then
   say remote "starting $name (ssh on 127.0.0.1:$ssh_port, tcp+TLS on 127.0.0.1:$tls_port)"
   host run -d --name "$name" --hostname "$name" --label ai.stigmer.engine-matrix=true --label ai.stigmer.engine-flags="$flags" \
-    -e DOCKER_MIN_API_VERSION=1.44 \
+    -e DOCKER_MIN_API_VERSION=1.44 --init \
     --cap-add ALL --cap-drop SYS_RESOURCE \
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
     --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup \

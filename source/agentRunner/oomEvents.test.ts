@@ -47,15 +47,35 @@ test('the events API is asked until now to the millisecond, never a second round
 	assert.equal(eventsApiTime(Date.parse('2026-12-07T00:36:53.007Z') + 0.6), '1796603813.007000000');
 });
 
-test('where the engine sends no oom event (Podman), a die by SIGKILL that no kill or stop came before is the main process', () => {
+test('on every engine, a die by SIGKILL that no kill or stop of the user came before is the main process (an engine that sent no oom)', () => {
 	const die137 = (ms: number): OomEvent => ({ ...at(ms, 'die'), exitCode: 137 });
-	assert.equal(foldOomEvents(null, 'c1', [die137(0)], t0 + 1000, true).killedAt, new Date(t0).toISOString());
-	// on Docker the same die is a kill with no oom event: not the OOM killer's
-	assert.equal(foldOomEvents(null, 'c1', [die137(0)], t0 + 1000, false).killedAt, null);
+	assert.equal(foldOomEvents(null, 'c1', [die137(0)], t0 + 1000).killedAt, new Date(t0).toISOString());
 	// the user's kill or stop (stop's SIGKILL after its timeout) came first: not an OOM kill
-	assert.equal(foldOomEvents(null, 'c1', [at(0, 'kill'), die137(50)], t0 + 1000, true).killedAt, null);
-	assert.equal(foldOomEvents(null, 'c1', [at(0, 'stop'), die137(10_000)], t0 + 11_000, true).killedAt, null);
+	assert.equal(foldOomEvents(null, 'c1', [at(0, 'kill'), die137(50)], t0 + 1000).killedAt, null);
+	assert.equal(foldOomEvents(null, 'c1', [at(0, 'stop'), die137(10_000)], t0 + 11_000).killedAt, null);
+	// Docker's `docker stop` past its timeout: kill (SIGTERM), kill (SIGKILL), die 137, then stop
+	assert.equal(foldOomEvents(null, 'c1', [at(0, 'kill'), at(10_000, 'kill'), die137(10_010), at(10_020, 'stop')], t0 + 11_000).killedAt, null);
 	// another exit code (a crash, a stop honoured) is no OOM kill; a user kill long before does not hide a later one
-	assert.equal(foldOomEvents(null, 'c1', [{ ...at(0, 'die'), exitCode: 1 }], t0 + 1000, true).killedAt, null);
-	assert.equal(foldOomEvents(null, 'c1', [at(0, 'kill'), die137(120_000)], t0 + 121_000, true).killedAt, new Date(t0 + 120_000).toISOString());
+	assert.equal(foldOomEvents(null, 'c1', [{ ...at(0, 'die'), exitCode: 1 }], t0 + 1000).killedAt, null);
+	assert.equal(foldOomEvents(null, 'c1', [at(0, 'kill'), die137(120_000)], t0 + 121_000).killedAt, new Date(t0 + 120_000).toISOString());
+});
+
+test('an oom then a die by SIGKILL (Docker that sends both) is one kill of the main process, nothing inside', () => {
+	const events: OomEvent[] = [at(0, 'oom'), at(30, 'oom'), { ...at(60, 'die'), exitCode: 137 }];
+	const record = foldOomEvents(null, 'c1', events, t0 + 5000);
+	assert.equal(record.killedAt, new Date(t0 + 60).toISOString());
+	assert.equal(record.processKills, 0);
+	assert.deepEqual(foldOomEvents(record, 'c1', events, t0 + 9000), record, 'asked again: the same record');
+});
+
+test('where the cgroup counts the kills inside, an oom with no die is passed over, never counted twice', () => {
+	const events = [at(0, 'oom'), at(200, 'oom')];
+	const record = foldOomEvents(null, 'c1', events, t0 + 200 + dieWindowMs + 100, false);
+	assert.equal(record.processKills, 0);
+	assert.equal(record.lastProcessKillAt, null);
+	assert.equal(oomUndecided(events, record), false, 'decided: the window has passed');
+	// the main process's kill is still the events'
+	const died = foldOomEvents(record, 'c1', [...events, at(60_000, 'oom'), { ...at(60_050, 'die'), exitCode: 137 }], t0 + 61_000, false);
+	assert.equal(died.killedAt, new Date(t0 + 60_050).toISOString());
+	assert.equal(died.processKills, 0);
 });

@@ -1,18 +1,22 @@
 // What the kernel's OOM killer did to the agent-runner container, from the engine's events, kept in the
 // home (home/OomRecord.ts) so that it outlives what the engine remembers:
 // - Docker 26+ and Podman clear State.OOMKilled when the restart policy starts the container again, so
-//   an inspection after the restart shows a restart with no reason; Docker keeps only its last events
+//   an inspection after the restart shows a restart with no reason; Docker keeps only its last 256 events
 //   in memory (a busy engine forgets them within minutes).
-// - Docker (every version) sends an `oom` event each time the OOM killer ends a process of the
-//   container's cgroup. An `oom` followed within `dieWindowMs` by a `die` is the container's main
-//   process (its exit follows the kill: 137, or the launcher's own code when its service was killed);
-//   an `oom` with no `die` after it is a process inside, the container living on.
-// - Podman 4.3 sends no `oom` event and leaves OOMKilled false when the service (not pid 1) is killed.
-//   There the main process's kill is its `died` event with exit code 137 (the launcher exits 128 + 9 when
-//   its service died by SIGKILL, which only the OOM killer sends it) that no `kill` or `stop` of the user
-//   came before; a process inside is the container's memory cgroup's own OOM counter, read on the host
-//   (platform/cgroupOomKills.ts, agentRunner/oomStatus.ts). Its compat events endpoint answers nothing to an
-//   absolute `until`, so its events are read from the libpod endpoint, which can end the stream itself.
+// - Docker sends an `oom` event each time the OOM killer ends a process of the container's cgroup, as far
+//   as its containerd shim hears of it (docs/engines.md: an engine that sends none). An `oom` followed
+//   within `dieWindowMs` by a `die` is the container's main process (its exit follows the kill: 137, or
+//   the launcher's own code when its service was killed); an `oom` with no `die` after it is a process
+//   inside, the container living on.
+// - Every engine, and the only way on Podman 4.3 (no `oom` event; OOMKilled stays false when the service,
+//   not pid 1, is killed) or a Docker whose `oom` did not come: a `die` with exit code 137 (the launcher
+//   exits 128 + 9 when its service died by SIGKILL, which only the OOM killer sends it) that no `kill` or
+//   `stop` of the user came before within `userKillWindowMs` is the main process's OOM kill. When both
+//   come, they are one kill (killedAt is a time, not a count). A process inside is then the container's
+//   memory cgroup's own OOM counter, read on the host where the engine is local
+//   (platform/cgroupOomKills.ts, agentRunner/oomStatus.ts). Podman's compat events endpoint answers
+//   nothing to an absolute `until`, so its events are read from the libpod endpoint, which can end the
+//   stream itself.
 import type { OomRecord } from '../home/OomRecord.js';
 import type { DockerApi } from '../engine/DockerApi.js';
 import { rawGet, readAll as readAllRaw, versionedPath } from '../engine/rawHttp.js';
@@ -21,7 +25,7 @@ import { rawGet, readAll as readAllRaw, versionedPath } from '../engine/rawHttp.
 export const dieWindowMs = 2000;
 
 export interface OomEvent {
-	/** `kill` and `stop`: the user ended the container (Podman only: see sigkillMeansOom) */
+	/** `kill` and `stop`: the user ended the container (a die by SIGKILL after them is theirs, not the OOM killer's) */
 	action: 'oom' | 'die' | 'kill' | 'stop';
 	/** ns since the epoch */
 	timeNano: number;
@@ -29,7 +33,7 @@ export interface OomEvent {
 	exitCode?: number;
 }
 
-/** A die by SIGKILL with no kill/stop of the user this long before it is the OOM killer's (Podman). */
+/** A die by SIGKILL with no kill/stop of the user this long before it is the OOM killer's (every engine). */
 export const userKillWindowMs = 60_000;
 
 const iso = (timeNano: number) => new Date(Math.round(timeNano / 1e6)).toISOString();
@@ -37,8 +41,10 @@ const iso = (timeNano: number) => new Date(Math.round(timeNano / 1e6)).toISOStri
 /**
  * The record after `events` (any order; those already counted in `record` are skipped by time).
  * An `oom` younger than `dieWindowMs` at `nowMs` with no `die` yet is left for a later call.
+ * `insideFromEvents` false: the caller counts the kills inside from the container's cgroup (a local
+ * engine, agentRunner/oomStatus.ts), so an `oom` with no `die` after it is passed over, not counted twice.
  */
-export function foldOomEvents(record: OomRecord | null, containerId: string, events: OomEvent[], nowMs = Date.now(), sigkillMeansOom = false): OomRecord {
+export function foldOomEvents(record: OomRecord | null, containerId: string, events: OomEvent[], nowMs = Date.now(), insideFromEvents = true): OomRecord {
 	const next: OomRecord = record?.containerId === containerId ? { ...record } : { containerId, killedAt: null, processKills: 0, lastProcessKillAt: null, seenUntilNano: 0 };
 	const sorted = events.filter((e) => e.timeNano > next.seenUntilNano).sort((a, b) => a.timeNano - b.timeNano);
 	let pending: number[] = [];
@@ -52,15 +58,15 @@ export function foldOomEvents(record: OomRecord | null, containerId: string, eve
 		// a die: the ooms just before it killed the main process; older ones were processes inside
 		const killers = pending.filter((t) => event.timeNano - t <= dieWindowMs * 1e6);
 		const inside = pending.filter((t) => event.timeNano - t > dieWindowMs * 1e6);
-		countInside(next, inside);
+		if (insideFromEvents) countInside(next, inside);
 		const userKill = events.some((e) => (e.action === 'kill' || e.action === 'stop') && e.timeNano <= event.timeNano && event.timeNano - e.timeNano <= userKillWindowMs * 1e6);
-		if (killers.length > 0 || (sigkillMeansOom && event.exitCode === 137 && !userKill)) next.killedAt = iso(event.timeNano);
+		if (killers.length > 0 || (event.exitCode === 137 && !userKill)) next.killedAt = iso(event.timeNano);
 		pending = [];
 		seenUntil = event.timeNano;
 	}
 	// ooms with no die after them: processes inside, once the window has passed since the last of them
 	const decided = pending.length > 0 && nowMs * 1e6 - Math.max(...pending) > dieWindowMs * 1e6 ? pending : [];
-	countInside(next, decided);
+	if (insideFromEvents) countInside(next, decided);
 	if (decided.length > 0) seenUntil = Math.max(seenUntil, ...decided);
 	next.seenUntilNano = seenUntil;
 	return next;
@@ -88,9 +94,14 @@ export function oomUndecided(events: OomEvent[], record: OomRecord): boolean {
 /** Whether the engine sends no `oom` event, so that a die by SIGKILL is how an OOM kill shows (Podman). */
 export const engineSendsNoOom = (api: DockerApi) => api.info?.platform === 'Podman Engine';
 
-/** The container's `oom` and `die` events (Podman: `die` with its exit code, `kill`, `stop`) since `sinceMs`, as far as the engine still remembers them. */
+/** The container's `oom`, `die` (with its exit code), `kill` and `stop` events since `sinceMs`, as far as the engine still remembers them. */
 export async function pastOomEvents(api: DockerApi, containerId: string, sinceMs: number, nowMs = Date.now()): Promise<OomEvent[]> {
 	const text = engineSendsNoOom(api) ? await podmanEvents(api, containerId, sinceMs) : await dockerEvents(api, containerId, sinceMs, nowMs);
+	return parseOomEvents(text, containerId);
+}
+
+/** The OOM-related events of the container in an events answer (one JSON message a line, as the API and `docker events --format '{{json .}}'` give them). */
+export function parseOomEvents(text: string, containerId: string): OomEvent[] {
 	const events: OomEvent[] = [];
 	for (const line of text.split('\n')) {
 		if (!line.trim()) continue;
@@ -125,7 +136,7 @@ export function eventsApiTime(ms: number): string {
 }
 
 async function dockerEvents(api: DockerApi, containerId: string, sinceMs: number, nowMs: number): Promise<string> {
-	const query = { since: Math.floor(sinceMs / 1000), until: eventsApiTime(nowMs), filters: { type: ['container'], container: [containerId], event: ['oom', 'die'] } };
+	const query = { since: Math.floor(sinceMs / 1000), until: eventsApiTime(nowMs), filters: { type: ['container'], container: [containerId], event: ['oom', 'die', 'kill', 'stop'] } };
 	return api.getText('/events', query, AbortSignal.timeout(5000));
 }
 

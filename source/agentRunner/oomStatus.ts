@@ -1,15 +1,17 @@
 // OOM kills in the status row (status and the dashboard alike): the home's record (home/OomRecord.ts)
-// brought up to date with the engine's events (agentRunner/oomEvents.ts) and, where the engine sends no `oom`
-// event (Podman), with the container's cgroup counter read on this machine (platform/cgroupOomKills.ts):
-// a kill inside is then dated when it was first read, not when it happened (the dashboard reads every
-// second, `status` when it runs).
+// brought up to date with the engine's events (agentRunner/oomEvents.ts) and, for the processes killed
+// inside a running container, with the container's cgroup counter where it is on this machine
+// (platform/cgroupOomKills.ts: a local Docker or Podman; not a remote engine, a VM, docker in docker with
+// its own pids): the one source every engine has, `oom` event or not. The events then only date the kill;
+// with no `oom` event (Podman, or a Docker whose shim sent none), a kill inside is dated when it was first
+// read (the dashboard reads with each stats sample, `status` when it runs). Elsewhere the `oom` events count.
 import type { DockerApi } from '../engine/DockerApi.js';
 import { type OomRecord, oomSeen, readOomRecord, writeOomRecord } from '../home/OomRecord.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
 import { cgroupOomKills } from '../platform/cgroupOomKills.js';
 import type { ServiceStatus } from '../serviceStatus.js';
 import type { ContainerInspect } from './ContainerService.js';
-import { engineSendsNoOom, foldOomEvents, oomUndecided, pastOomEvents } from './oomEvents.js';
+import { foldOomEvents, type OomEvent, oomUndecided, pastOomEvents } from './oomEvents.js';
 
 export interface OomState {
 	record: OomRecord | null;
@@ -29,9 +31,9 @@ export async function refreshOomRecord(api: DockerApi, home: StigmerHome, inspec
 	} catch {
 		return { record: known, undecided: false }; // an engine that cannot list past events: what the home knows
 	}
-	const noOomEvents = engineSendsNoOom(api);
-	const record = foldOomEvents(known, inspect.Id, events, nowMs, noOomEvents);
-	if (noOomEvents && inspect.State.Running) countFromCgroup(record, inspect, nowMs);
+	const cgroupCount = inspect.State.Running ? cgroupOomKills(inspect.State.Pid, inspect.Id) : null;
+	const record = foldOomEvents(known, inspect.Id, events, nowMs, cgroupCount === null);
+	if (cgroupCount !== null) countFromCgroup(record, inspect, cgroupCount, events, nowMs);
 	if (oomSeen(record) && JSON.stringify(record) !== JSON.stringify(known)) {
 		try {
 			home.ensureLayout();
@@ -43,14 +45,17 @@ export async function refreshOomRecord(api: DockerApi, home: StigmerHome, inspec
 	return { record: oomSeen(record) ? record : null, undecided: oomUndecided(events, record) };
 }
 
-/** Kills inside the container the cgroup counted since the container's start and the record does not hold yet. */
-function countFromCgroup(record: OomRecord, inspect: ContainerInspect, nowMs: number): void {
-	const count = cgroupOomKills(inspect.State.Pid, inspect.Id);
-	if (count === null) return;
+/**
+ * Kills inside the container the cgroup counted since the container's start and the record does not hold
+ * yet, dated by the latest `oom` event since the last one counted when the engine sent one, else now.
+ */
+function countFromCgroup(record: OomRecord, inspect: ContainerInspect, count: number, events: OomEvent[], nowMs: number): void {
 	const counted = record.cgroup?.startedAt === inspect.State.StartedAt ? record.cgroup.count : 0;
 	if (count > counted) {
+		const after = Math.max(Date.parse(inspect.State.StartedAt) || 0, record.lastProcessKillAt ? Date.parse(record.lastProcessKillAt) : 0) * 1e6;
+		const oomTimes = events.filter((e) => e.action === 'oom' && e.timeNano > after).map((e) => e.timeNano);
 		record.processKills += count - counted;
-		record.lastProcessKillAt = new Date(nowMs).toISOString();
+		record.lastProcessKillAt = new Date(oomTimes.length > 0 ? Math.round(Math.max(...oomTimes) / 1e6) : nowMs).toISOString();
 	}
 	if (count > 0 || record.cgroup) record.cgroup = { startedAt: inspect.State.StartedAt, count };
 }

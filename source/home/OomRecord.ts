@@ -16,7 +16,7 @@ export interface OomRecord {
 	lastProcessKillAt: string | null;
 	/** the engine's events up to this time (ns) are counted */
 	seenUntilNano: number;
-	/** where the engine sends no `oom` event (Podman): the cgroup's OOM counter at the last read, for the start it counts from */
+	/** where the container's cgroup is on this machine: its OOM counter at the last read, for the start it counts from */
 	cgroup?: { startedAt: string; count: number };
 }
 

@@ -1,8 +1,8 @@
 // A process inside the agent-runner's container ended by the kernel's OOM killer shows in the dashboard,
 // the container living on: the built CLI in a real terminal (tmux) over the real engine DOCKER_HOST names.
-// Docker tells of the kill with an `oom` event; Podman sends none, and the dashboard learns it from the
-// container's cgroup counter (platform/cgroupOomKills.ts: inotify on cgroup v2, read with each stats
-// sample on v1, this machine's case), with no timer of its own.
+// Where the engine is on this machine (Docker, Podman: `oom` event or none) the dashboard learns it from
+// the container's cgroup counter (platform/cgroupOomKills.ts: inotify on cgroup v2, read with each stats
+// sample on v1, this machine's case), with no timer of its own; a remote Docker tells it by `oom` events.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
