@@ -198,8 +198,9 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		assert.ok(Date.parse(after.oomKilledAt) >= killedAfter - 1000, `oomKilledAt ${after.oomKilledAt}`);
 		// the die alone tells it, as on an engine whose `oom` did not come: this engine's own events of the
 		// kill, its `oom`s left out (Podman sends none: the status above already had only the die)
-		const engine = JSON.parse(docker('version', '-f', '{{json .Server}}')) as { Platform?: { Name?: string } };
-		if (!/podman/i.test(engine.Platform?.Name ?? '')) {
+		// Podman names itself among its components (its Platform.Name is the OS: "linux/amd64/debian-12")
+		const engine = JSON.parse(docker('version', '-f', '{{json .Server}}')) as { Components?: Array<{ Name?: string }> };
+		if (!(engine.Components ?? []).some((c) => /podman/i.test(c.Name ?? ''))) {
 			const told = docker('events', '--since', String(Math.floor(killedAfter / 1000) - 1), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', `container=${id}`, '--format', '{{json .}}');
 			const withoutOom = parseOomEvents(told, id!).filter((e) => e.action !== 'oom');
 			assert.ok(
