@@ -12,8 +12,8 @@ export default async function* fileTimes(source) {
 	const seconds = new Map();
 	for await (const event of source) {
 		const data = event.data;
-		// a file is the root's test named by its path (nesting 0, name = file)
-		if (!data?.file || data.nesting !== 0 || data.name !== data.file) continue;
+		// a file is a test of the root named by its path as given (nesting 0; data.file is absolute)
+		if (!data?.file || data.nesting !== 0 || path.resolve(data.name) !== data.file) continue;
 		if (event.type === 'test:dequeue') started.set(data.file, Date.now());
 		else if (event.type === 'test:complete') {
 			const since = started.get(data.file);
