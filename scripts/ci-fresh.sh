@@ -21,8 +21,9 @@
 # The host's engines, images, containers and networks are left as they were.
 #
 # Prints every line with the time since the start ([mm:ss]) and, at the end, the wall time per phase
-# (npm ci, provisioning, build, image, Python tests, TypeScript suite, engine matrix beside the non-root
-# part, remote) and in all; the whole output is kept in $STIGMER_CI_FRESH_CACHE/last-run.log.
+# (npm ci, provisioning, build, image, the TypeScript suite with the Python tests beside it, the engine
+# matrix beside the non-root part then the remote engine, what of those ends after the matrix) and in
+# all; the whole output is kept in $STIGMER_CI_FRESH_CACHE/last-run.log.
 # What differs from a real fresh machine: the kernel and the CPUs are the host's (shared with whatever
 # else runs here: note the load average printed at the start and the end), the network is the host's
 # bridge with its NAT (and the CA certificates this host trusts beyond Debian's, for a network that
@@ -157,12 +158,11 @@ awk -v total="$total" '
   / > stigmer@[^ ]* test$/ { mark("provisioning in npm test (engine, base image, apt)") }
   / == build / { mark("build, type check, lint") }
   / == agent-runner image/ { mark("agent-runner image") }
-  / == Python tests/ { mark("Python tests") }
-  / == TypeScript tests/ { mark("TypeScript suite (local Docker)") }
-  / ℹ duration_ms / && !suite_done && names[n] ~ /^TypeScript/ { suite_done = 1; mark("after the suite: the engine images built beside it") }
-  / == as a non-root user in the docker group \(beside/ { mark("engine matrix beside the non-root part") }
-  / == remote engine over ssh:\/\/ and tcp\+TLS/ { mark("remote engine (ssh, TLS)") }
-  / == npm test: / { mark("end") }
+  / == TypeScript tests/ { mark("TypeScript suite (local Docker), Python beside it") }
+  / ℹ duration_ms / && !suite_done && names[n] ~ /^TypeScript/ { suite_done = 1; mark("after the suite: Python, the engine images beside it") }
+  / == beside the engine matrix, one after the other: / { mark("engine matrix beside non-root, then remote") }
+  / == after the matrix: / { mark("after the matrix: the rest of non-root, remote") }
+  / == phases / || / == npm test: / { mark("end") }
   END {
     for (i = 1; i <= n; i++) {
       if (names[i] == "end") break

@@ -85,7 +85,8 @@ run_engine() {
   "${prefix[@]}" "${as_user[@]}" env PATH="${binpath:+$binpath:}$PATH" HOME="$(getent passwd "${STIGMER_ENGINE_TEST_USER:-$(id -un)}" | cut -d: -f6)" \
     DOCKER_HOST="$host" STIGMER_TEST_ENGINE="$engine" NO_COLOR=1 CI="${CI:-}" \
     STIGMER_DEV_IMAGE_REPOSITORY="${STIGMER_DEV_IMAGE_REPOSITORY:-}" \
-    node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec "${run_files[@]}" 2>&1 | tee "$log"
+    node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=./scripts/test-file-times.mjs --test-reporter-destination=stdout "${run_files[@]}" 2>&1 | tee "$log"
   return "${PIPESTATUS[0]}"
 }
 

@@ -49,7 +49,8 @@ run_endpoint() {
     STIGMER_REMOTE_SSH="$STIGMER_REMOTE_SSH" STIGMER_REMOTE_TLS="$STIGMER_REMOTE_TLS" STIGMER_REMOTE_CERT_PATH="$STIGMER_REMOTE_CERT_PATH" \
     STIGMER_REMOTE_CONTEXT_TLS="$STIGMER_REMOTE_CONTEXT_TLS" NO_COLOR=1 CI="${CI:-}" \
     STIGMER_DEV_IMAGE_REPOSITORY="${STIGMER_DEV_IMAGE_REPOSITORY:-}" \
-    node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec "${run_files[@]}" </dev/null >"$log" 2>&1
+    node --import tsx --test --test-concurrency="${STIGMER_TEST_CONCURRENCY:-2}" --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=./scripts/test-file-times.mjs --test-reporter-destination=stdout "${run_files[@]}" </dev/null >"$log" 2>&1
   code=$?
   echo "$code $(( $(date +%s) - t0 ))" >"$log.status"
 }
