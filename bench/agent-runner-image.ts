@@ -1,9 +1,12 @@
 // Figures of issue 2 for the agent-runner image, measured on the local engine:
 //   image size; `docker start` → /readyz 200 (median of 10) against a bare `docker run --rm IMAGE true`
-//   and against the engine's floor: `docker start -a` → the first byte of `sh -c 'echo'` in a container
-//   made with the same flags (what part of a start passes before any code of ours runs), and the CPU spent
-//   on the way to ready, from the log (the launcher's before it forks the service, the service's until
-//   ready): on a shared machine it swells less than the wall times do;
+//   and split: the engine's floor, `docker start -a` → the first byte of `sh -c 'echo'`, in a container
+//   made with stigmer's HostConfig (the runner's: own bridge network, mounts, init, capabilities,
+//   no-new-privileges, read-only root, tmpfs, limits, port) and in a default one (what our HostConfig
+//   costs the engine); ours after the floor; the phases in the container from the service's `ready`
+//   line (startup.py: the launcher's process start → its imports → the fork → the service's imports →
+//   listening) and the CPU spent on the way to ready (the launcher's before the fork + the service's): on
+//   a shared machine it swells less than the wall times do;
 //   idle memory; GET /v1/executions/{id} p50/p99 with 50 concurrent clients for 10 s (loopback);
 //   rebuild time after a Python source change and whether the dependency layer was reused.
 // Run: node --import tsx bench/agent-runner-image.ts   (npm's node_modules/.bin first on PATH for Node 24)
@@ -54,14 +57,24 @@ async function freePort(): Promise<number> {
 	return port;
 }
 
-function runFlags(h: ReturnType<typeof home>, port: number): string[] {
+/** The engine is Podman (its docker API names its components so). */
+async function enginePodman(): Promise<boolean> {
+	return /podman/i.test((await docker(['version', '--format', '{{range .Server.Components}}{{.Name}} {{end}}'], { allowFailure: true })).stdout);
+}
+
+/** The runner's HostConfig as planContainer (source/agentRunner/ContainerService.ts) makes it on a local Linux engine. */
+function runFlags(h: ReturnType<typeof home>, port: number, net: { network: string; podman: boolean }): string[] {
 	return [
 		'--label',
 		runLabel,
+		'--network',
+		net.network,
+		// Podman names the host itself and before 4.7 refuses host-gateway (network.ts)
+		...(net.podman ? [] : ['--add-host', 'host.docker.internal:host-gateway']),
 		'--init',
 		'--read-only',
 		'--tmpfs',
-		'/tmp',
+		'/tmp:rw,nosuid,nodev,size=256m',
 		'--cap-drop',
 		'ALL',
 		...runnerUserFlags(),
@@ -69,8 +82,20 @@ function runFlags(h: ReturnType<typeof home>, port: number): string[] {
 		'no-new-privileges',
 		'--memory',
 		'1g',
+		'--memory-swap',
+		'1g',
 		'--cpus',
 		'2',
+		'--pids-limit',
+		'512',
+		'--restart',
+		'on-failure:5',
+		'--log-driver',
+		'json-file',
+		'--log-opt',
+		'max-size=10m',
+		'--log-opt',
+		'max-file=3',
 		'-v',
 		`${h.workspace}:${containerPaths.workspace}`,
 		'-v',
@@ -152,56 +177,88 @@ function firstByte(name: string): Promise<number> {
 	});
 }
 
-async function measureStart(image: string, figures: Figures, tidy: string[]): Promise<void> {
+/** The service's `ready` line (startup.py): ms from the launcher's process start to each phase, and the CPU. */
+const readyLine = /ready (\d+) ms after the process started \(imported at (\d+) ms, forked at (\d+) ms, service imported at (\d+) ms, listening at (\d+) ms, (\d+) ms of CPU\)/;
+const phaseNames = ['launcher imported', 'forked', 'service imported', 'listening', 'ready'] as const;
+
+async function measureStart(image: string, figures: Figures, tidy: string[], net: { network: string; podman: boolean }): Promise<void> {
 	const starts: number[] = [];
-	const inProcess: number[] = [];
 	const bare: number[] = [];
 	const floor: number[] = [];
+	const floorDefault: number[] = [];
 	const cpuToReady: number[] = [];
+	const phases = new Map<string, number[]>(phaseNames.map((name) => [name, []]));
 	for (let i = 0; i < startRuns; i += 1) {
 		const h = home();
 		tidy.push(h.dir);
 		const name = `stigmer-bench-${runId}-${i}`;
 		const port = await freePort();
-		await docker(['create', '--name', name, ...runFlags(h, port), image]);
+		await docker(['create', '--name', name, ...runFlags(h, port, net), image]);
 		const started = performance.now();
 		await docker(['start', name]);
 		await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 30_000, intervalMs: 10 });
 		starts.push(performance.now() - started);
 		const log = await dockerLogs(name);
-		const ready = /ready (\d+) ms after the process started(?: \((\d+) ms of CPU\))?/.exec(log);
+		const ready = readyLine.exec(log);
 		const forked = /the service started after (\d+) ms of CPU/.exec(log);
-		if (ready) inProcess.push(Number(ready[1]));
-		if (ready?.[2] && forked) cpuToReady.push(Number(forked[1]) + Number(ready[2]));
+		// an image before startup.py (the reference, main's): total and CPU only
+		const older = ready ? null : /ready (\d+) ms after the process started \((\d+) ms of CPU\)/.exec(log);
+		if (older && forked) {
+			phases.get('ready')!.push(Number(older[1]));
+			cpuToReady.push(Number(forked[1]) + Number(older[2]));
+		}
+		if (ready) {
+			const [, total, imported, fork, serviceImported, listening] = ready.map(Number);
+			for (const [phase, value] of [
+				['launcher imported', imported],
+				['forked', fork],
+				['service imported', serviceImported],
+				['listening', listening],
+				['ready', total],
+			] as const)
+				phases.get(phase)!.push(value!);
+			if (forked) cpuToReady.push(Number(forked[1]) + Number(ready[6]));
+		}
 		await docker(['rm', '-f', name]);
 
 		const bareStarted = performance.now();
 		await docker(['run', '--rm', '--label', runLabel, image, 'true']);
 		bare.push(performance.now() - bareStarted);
 
+		// the floors: a trivial process in a container made with our HostConfig, and in a default one
 		const floorName = `${name}-floor`;
-		await docker(['create', '--name', floorName, ...runFlags(h, await freePort()), '--entrypoint', 'sh', image, '-c', 'echo started']);
+		await docker(['create', '--name', floorName, ...runFlags(h, await freePort(), net), '--entrypoint', 'sh', image, '-c', 'echo started']);
 		floor.push(await firstByte(floorName));
+		await docker(['rm', '-f', floorName]);
+		await docker(['create', '--name', floorName, '--label', runLabel, '--entrypoint', 'sh', image, '-c', 'echo started']);
+		floorDefault.push(await firstByte(floorName));
 		await docker(['rm', '-f', floorName]);
 	}
 	const ratio = median(starts) / median(bare);
 	figures['docker start → /readyz 200'] =
 		`median ${seconds(median(starts))} (min ${seconds(Math.min(...starts))}, max ${seconds(Math.max(...starts))}); ` +
 		`bare docker run --rm IMAGE true median ${seconds(median(bare))}; ratio ${ratio.toFixed(2)}  goal ≤ 0.5 s and ≤ 1.5×`;
-	figures["engine's floor: docker start -a → first byte of sh"] = `median ${seconds(median(floor))} (min ${seconds(Math.min(...floor))}); ours after it: ${seconds(median(starts) - median(floor))}`;
-	figures['process start → ready (in the container)'] = `median ${ms(median(inProcess))}`;
+	figures["engine's floor: docker start -a → first byte of sh"] =
+		`our HostConfig median ${seconds(median(floor))} (min ${seconds(Math.min(...floor))}); default container ${seconds(median(floorDefault))} ` +
+		`(min ${seconds(Math.min(...floorDefault))}); our HostConfig costs the engine ${ms(median(floor) - median(floorDefault))}`;
+	figures['ours: /readyz 200 after the floor'] = seconds(median(starts) - median(floor));
+	figures['in the container, from the launcher process start (medians)'] = phases.get('forked')!.length
+		? phaseNames.map((phase) => `${phase} ${ms(median(phases.get(phase)!))}`).join(', ')
+		: phases.get('ready')!.length
+			? `ready ${ms(median(phases.get('ready')!))} after the service's process started (an image before startup.py: no phases)`
+			: 'not in the log (an image older than this bench)';
 	figures['CPU on the way to ready (launcher before the fork + service until ready)'] = cpuToReady.length
 		? `median ${ms(median(cpuToReady))} (min ${ms(Math.min(...cpuToReady))}; swells less than wall time under others' load)`
 		: 'not in the log (an image older than this bench)';
 	figures['load average after the start runs'] = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
-async function measureIdleAndLoad(image: string, figures: Figures, tidy: string[]): Promise<void> {
+async function measureIdleAndLoad(image: string, figures: Figures, tidy: string[], net: { network: string; podman: boolean }): Promise<void> {
 	const h = home();
 	tidy.push(h.dir);
 	const name = `stigmer-bench-${runId}-load`;
 	const port = await freePort();
-	await dockerRunDetached(['--name', name, ...runFlags(h, port), '-e', 'STIGMER_LLM_BASE_URL=http://127.0.0.1:9/v1', image]);
+	await dockerRunDetached(['--name', name, ...runFlags(h, port, net), '-e', 'STIGMER_LLM_BASE_URL=http://127.0.0.1:9/v1', image]);
 	const base = `http://127.0.0.1:${port}`;
 	await waitForHttp(`${base}/readyz`, { timeoutMs: 30_000 });
 	const auth = { authorization: `Bearer ${token}` };
@@ -243,6 +300,7 @@ const benchTag = `${imageRepository}:${version}-bench`;
 async function main(): Promise<void> {
 	const figures: Figures = {};
 	const tidy: string[] = [];
+	const networks: string[] = [];
 	try {
 		// --image IMG: measure an image already in the engine (one copied to Podman or docker in docker), no build
 		const given = process.argv.indexOf('--image');
@@ -252,10 +310,15 @@ async function main(): Promise<void> {
 			figures['image size'] = `${(size / 1e6).toFixed(1)} MB (${(size / 2 ** 20).toFixed(1)} MiB)  goal ≤ 140 MB`;
 		}
 		if (wanted('rebuild')) await measureRebuild(image, figures, tidy);
-		if (wanted('start')) await measureStart(image, figures, tidy);
-		if (wanted('memory') || wanted('load')) await measureIdleAndLoad(image, figures, tidy);
+		// the runner's own bridge network, as on a local Linux engine (source/agentRunner/network.ts)
+		const net = { network: `stigmer-bench-${runId}`, podman: await enginePodman() };
+		await docker(['network', 'create', '--label', runLabel, net.network]);
+		networks.push(net.network);
+		if (wanted('start')) await measureStart(image, figures, tidy, net);
+		if (wanted('memory') || wanted('load')) await measureIdleAndLoad(image, figures, tidy, net);
 	} finally {
 		await removeContainersByLabel(runLabel);
+		for (const network of networks) await docker(['network', 'rm', network], { allowFailure: true });
 		for (const dir of tidy) rmSync(dir, { recursive: true, force: true });
 	}
 	const width = Math.max(...Object.keys(figures).map((k) => k.length));

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional
 
 import uvicorn
 
 from . import app as app_module
 from . import config as config_module
-from . import log
+from . import log, startup
 from .api import Api
 from .store import StoreUnavailable
+
+startup.mark("service imported")
 
 
 class RunnerServer(uvicorn.Server):
@@ -50,6 +53,14 @@ class RunnerServer(uvicorn.Server):
         while not await self.on_tick(0):
             await exiting.wait()
             exiting.clear()
+
+    async def startup(self, sockets: Optional[List[Any]] = None) -> None:
+        """The app's lifespan (the engine starts), then the port: /readyz answers from here on."""
+        await super().startup(sockets)
+        if not self.should_exit:
+            startup.mark("listening")
+            log.info(f"ready{startup.summary()}")
+        gc.enable()  # the launcher turned it off for the start (sandbox_launcher.run_service)
 
     def handle_exit(self, sig: int, frame: Optional[Any]) -> None:
         if self._draining:

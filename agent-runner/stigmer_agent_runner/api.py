@@ -189,20 +189,6 @@ async def _method_not_allowed(request: Request, error: Exception) -> Response:
     return JSONResponse({"error": f"method {request.method} not allowed on {request.url.path}"}, status_code=405)
 
 
-def process_age() -> str:
-    """' N ms after the process started (M ms of CPU)' (Linux /proc), to see start-up cost in the log: the CPU
-    figure is the one a busy machine leaves alone."""
-    try:
-        with open("/proc/self/stat") as handle:
-            started_ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime") as handle:
-            uptime = float(handle.read().split()[0])
-        return (f" {max(0.0, uptime - started_ticks / os.sysconf('SC_CLK_TCK')) * 1000:.0f} ms after the process started"
-                f" ({time.process_time() * 1000:.0f} ms of CPU)")
-    except (OSError, ValueError, IndexError):
-        return ""
-
-
 def build_app(api: Api, start_engine: bool = True) -> Starlette:
     def guarded(handler):  # type: ignore[no-untyped-def]
         async def endpoint(request: Request) -> Response:
@@ -216,7 +202,6 @@ def build_app(api: Api, start_engine: bool = True) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if start_engine:
             api.engine.start()
-        log.info(f"ready{process_age()}")
         try:
             yield
         finally:

@@ -21,9 +21,17 @@ Standard library only, and as little of it as possible: this is the code to audi
 settings and forks the service first, importing only what that needs; the loop that answers the requests
 (launcher.py), ctypes and the network policy are imported while the service imports (its start is on the
 readiness path, they are not; no command runs before the policy is prepared, as the loop starts after it).
+
+The service runs in the forked child itself, with no second interpreter (`run_service`): the child drops to
+the service uid (which clears every capability), undoes the launcher's signal handling and only then
+imports the service, so no code of the service or of its dependencies ever runs with a privilege. An
+interpreter's start and the modules both import (config, budgets, dataclasses...) are paid once: ~40 ms
+of CPU of the cold start (bench/agent-runner-image.ts). Any other command (`tests/run.sh`: pytest) is
+exec'd as before.
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -32,7 +40,7 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-from . import budgets
+from . import budgets, startup
 from . import config as names
 from .slots import become
 
@@ -121,8 +129,60 @@ def service_environment(settings: Settings, fd: Optional[int], problem: Optional
     return env
 
 
+# The image's CMD: the service, run in this interpreter (run_service) rather than exec'd.
+SERVICE_COMMAND = ["python3", "-m", "stigmer_agent_runner"]
+SERVICE_NAME = "stigmer-service"
+
+
+def in_process(service: List[str]) -> bool:
+    return service in (SERVICE_COMMAND, [sys.executable, *SERVICE_COMMAND[1:]])
+
+
+def run_service(env: Dict[str, str]) -> int:
+    """The service in this process (already the service uid, or the container's user when no sandbox is
+    possible): its environment as an exec would have given it, then its imports and its loop."""
+    os.environ.clear()
+    os.environ.update(env)
+    # No cyclic garbage collection while the service imports and starts (each collection walks every
+    # object made so far, for little garbage): 4 % fewer instructions to ready. __main__ turns it back on
+    # once the port listens.
+    gc.disable()
+    from .__main__ import main as service_main
+
+    return service_main()
+
+
+def start_service(service: List[str], env: Dict[str, str]) -> int:
+    """Runs the service: here (its own command), else exec'd (never returns then)."""
+    if in_process(service):
+        return run_service(env)
+    os.execvpe(service[0], service, env)
+
+
+def name_service() -> None:
+    """The service's process name (/proc/PID/comm; `ps`, `docker top` and the tests tell it from the launcher
+    by it, the command line being the launcher's). Before `become`: the service uid cannot write it after."""
+    try:
+        with open("/proc/self/comm", "w") as handle:
+            handle.write(SERVICE_NAME)
+    except OSError:
+        pass
+
+
+def forget_signals(wake_r: int) -> None:
+    """In the forked service: the launcher's signal handling undone (catch_signals), as an exec would. A
+    signal caught before this went into the launcher's wakeup pipe: its loop passes it on to the service."""
+    wake_w = signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+    for fd in (wake_r, wake_w):
+        if fd >= 0:
+            os.close(fd)
+
+
 def main(argv: List[str]) -> int:
-    service = argv or [sys.executable, "-m", "stigmer_agent_runner"]
+    startup.mark("imported")
+    service = argv or SERVICE_COMMAND
     try:
         settings = Settings(dict(os.environ))
     except names.ConfigError as error:
@@ -131,7 +191,9 @@ def main(argv: List[str]) -> int:
     problem = privilege_problem()
     if problem:
         # No sandbox possible: the service runs as this process is, and run_command refuses with this reason.
-        os.execvpe(service[0], service, service_environment(settings, None, problem))
+        if in_process(service):
+            name_service()
+        return start_service(service, service_environment(settings, None, problem))
     hand_roots_to_service(settings)
     parent_end, service_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     slot_groups = [settings.slot_id(s) for s in range(settings.slots)]
@@ -139,16 +201,21 @@ def main(argv: List[str]) -> int:
     cpu_before_fork = time.process_time()  # the launcher's share of the start, in the log (bench/agent-runner-image.ts)
     pid = os.fork()
     if pid == 0:
+        startup.mark("forked")
+        code = 127
         try:
             parent_end.close()
+            forget_signals(wake_r)
+            if in_process(service):
+                name_service()
             # The image's group (10001) opens /run/secrets; the slot groups open the executions' files.
             become(settings.service_uid, settings.service_gid, sorted({DEFAULT_SERVICE_ID, *slot_groups}))
             os.umask(0o007)
             os.set_inheritable(service_end.fileno(), True)
-            os.execvpe(service[0], service, service_environment(settings, service_end.fileno(), None))
+            code = start_service(service, service_environment(settings, service_end.fileno(), None))
         except BaseException as error:  # noqa: B902
             print(f"sandbox launcher: cannot start the service: {error}", file=sys.stderr, flush=True)
-        os._exit(127)
+        exit_now(code)
     service_end.close()
     # Root walks the slots' directories through their groups (it has no DAC capability).
     os.setgroups(slot_groups)
@@ -167,11 +234,18 @@ def main(argv: List[str]) -> int:
     return Launcher(settings, parent_end, pid, network, supervised).serve(wake_r)
 
 
-if __name__ == "__main__":
-    code = main(sys.argv[1:])
-    # Out at once, without the interpreter's teardown: when the OOM killer ended the service, the memory is
-    # often still full (a file in /tmp, say), and a teardown under that pressure thrashed for 0.3-0.5 s, or
-    # until the killer ended the launcher too, before the container's `die` said what happened.
-    sys.stdout.flush()
-    sys.stderr.flush()
+def exit_now(code: int) -> None:
+    """Out at once, without the interpreter's teardown: when the OOM killer ended the service, the memory is
+    often still full (a file in /tmp, say), and a teardown under that pressure thrashed for 0.3-0.5 s, or
+    until the killer ended the launcher too, before the container's `die` said what happened. The service
+    run in process leaves the same way (its own teardown is done: uvicorn's shutdown, the engine's)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
     os._exit(code)
+
+
+if __name__ == "__main__":
+    exit_now(main(sys.argv[1:]))

@@ -8,6 +8,8 @@ export interface ContainerProcess {
 	/** first letter of /proc/PID/status State (Z: zombie) */
 	state: string;
 	cmdline: string;
+	/** /proc/PID/comm: the process's name (the service forked in process names itself `stigmer-service`) */
+	name: string;
 	/** /proc/PID/status CapBnd: the capabilities the process could ever hold (bit numbers of linux/capability.h) */
 	capBnd: bigint;
 }
@@ -23,7 +25,7 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         continue
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     found.append({"pid": int(pid), "uid": int(fields["Uid"].split()[0]), "state": fields["State"].strip()[:1],
-                  "cmdline": cmdline.replace(b"\\0", b" ").decode(errors="replace").strip(),
+                  "cmdline": cmdline.replace(b"\\0", b" ").decode(errors="replace").strip(), "name": fields["Name"].strip(),
                   "capBnd": fields["CapBnd"].strip()})
 print(json.dumps(found))
 `;
@@ -33,9 +35,9 @@ export async function containerProcesses(container: string): Promise<ContainerPr
 	return (JSON.parse(stdout) as (Omit<ContainerProcess, 'capBnd'> & { capBnd: string })[]).map((p) => ({ ...p, capBnd: BigInt(`0x${p.capBnd}`) }));
 }
 
-/** The agent-runner's HTTP service (the sandbox launcher's child). */
+/** The agent-runner's HTTP service: the sandbox launcher's child, which runs it in process and names itself so (sandbox_launcher.py). */
 export async function serviceProcess(container: string): Promise<ContainerProcess> {
-	const found = (await containerProcesses(container)).find((p) => p.cmdline === 'python3 -m stigmer_agent_runner');
+	const found = (await containerProcesses(container)).find((p) => p.name === 'stigmer-service');
 	if (!found) throw new Error(`no service process in ${container}`);
 	return found;
 }

@@ -184,7 +184,7 @@ export class RunnerStack {
 
 	/** Peak resident memory of the runner's Python process (`VmHWM: N kB`), read in the container. */
 	async runnerPeakRss(): Promise<string> {
-		const script = "for d in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in python3*stigmer_agent_runner*) grep VmHWM $d/status;; esac; done";
+		const script = 'for d in /proc/[0-9]*; do [ "$(cat $d/comm 2>/dev/null)" = stigmer-service ] && grep VmHWM $d/status; done; true';
 		const result = await docker(['exec', this.containerName, 'sh', '-c', script], { allowFailure: true });
 		return result.stdout.trim().replace(/\s+/g, ' ') || `unknown (${result.stderr.trim() || 'the process is gone'})`;
 	}
