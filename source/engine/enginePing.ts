@@ -6,11 +6,11 @@
 // 20.10 about 10 ms, against a millisecond for /_ping. An engine newer than stigmer is asked with a
 // versioned /_ping whether it still speaks our newest version. /_ping lacks the architecture (and
 // Podman's the OS): `stigmer doctor`, which prints them, asks /version.
-import type { IncomingHttpHeaders } from 'node:http';
 import type { EngineInfo } from './DockerApi.js';
+import type { RawHeaders } from './rawHttp.js';
 
 /** The engine as /_ping's headers name it, or null when they lack the API version or the server's name. */
-export function engineInfoFromPing(headers: IncomingHttpHeaders, endpoint: string): EngineInfo | null {
+export function engineInfoFromPing(headers: RawHeaders, endpoint: string): EngineInfo | null {
 	const apiVersion = headers['api-version'];
 	const server = /^(Docker|Libpod)\/(\S+)/.exec(String(headers.server ?? ''));
 	if (typeof apiVersion !== 'string' || !/^\d+\.\d+$/.test(apiVersion) || !server) return null;
