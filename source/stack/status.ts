@@ -29,19 +29,25 @@ function configuredNativeRow(home: StigmerHome, name: string, config: StigmerCon
 
 /** The truth about every service, read from the engine and the supervisor's state file. */
 export async function stackStatus(home: StigmerHome, options: { api?: DockerApi; config?: StigmerConfig } = {}): Promise<StackStatus> {
-	const { config, invalid } = options.config ? { config: options.config, invalid: null } : await configOrRunning(home);
-	const endpoint = `http://127.0.0.1:${config.agentRunner.port}`;
-	// the supervisor is asked (when its state file is stale) while the engine is
+	// the engine's first answer (negotiation) and the supervisor's (when its state file is stale) are
+	// awaited while the config is read and parsed, not after
+	const connecting = options.api ? Promise.resolve(options.api) : DockerApi.connect(process.env, 2000);
+	connecting.catch(() => {}); // awaited below
 	const nativeStateRead = nativeState(home);
 	nativeStateRead.catch(() => {}); // awaited below, after the engine's answers
-	let api = options.api ?? null;
+	const { config, invalid } = options.config
+		? { config: options.config, invalid: null }
+		: await configOrRunning(home).catch(async (error: unknown) => {
+				if (!options.api) (await connecting.catch(() => null))?.close();
+				throw error;
+			});
+	const endpoint = `http://127.0.0.1:${config.agentRunner.port}`;
+	let api: DockerApi | null = null;
 	let engineError: string | undefined;
-	if (!api) {
-		try {
-			api = await DockerApi.connect(process.env, 2000);
-		} catch (error) {
-			engineError = errorMessage(error);
-		}
+	try {
+		api = await connecting;
+	} catch (error) {
+		engineError = errorMessage(error);
 	}
 	let containerRow: ServiceStatus;
 	try {
