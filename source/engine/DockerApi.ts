@@ -17,7 +17,7 @@ import { ApiVersionError, chooseApiVersion, maxApiVersion, minApiVersion, needsV
 import { type Endpoint, EndpointError, endpointUrl, resolveEndpoint } from './endpoint.js';
 import { engineDialer } from './engineDialer.js';
 import { engineStatus, orNull } from './engineErrors.js';
-import { engineInfoFromPing } from './enginePing.js';
+import { engineInfoFromPing, platformOfVersion } from './enginePing.js';
 import { EngineUnreachableError, busyEngineTimeoutMs, diagnoseUnreachable, timedOut } from './engineUnreachable.js';
 import { type RawHeaders, rawError, rawGet, rawGetBody, readAll, versionedPath } from './rawHttp.js';
 
@@ -35,7 +35,7 @@ export interface EngineInfo {
 	apiVersion: string;
 	os: string;
 	arch: string;
-	/** 'Docker Engine', 'Podman Engine', … as the engine names itself */
+	/** 'Docker Engine', 'Podman Engine', … as the engine names itself (isPodman tells the kind) */
 	platform: string;
 }
 
@@ -224,7 +224,7 @@ export class DockerApi {
 	async negotiate(timeoutMs = 3000): Promise<EngineInfo> {
 		// over ssh the first contact includes ssh's handshake (ssh reports its own failures at once)
 		if (this.endpoint.kind === 'ssh') timeoutMs = Math.max(timeoutMs, sshConnectTimeoutMs);
-		let version: EngineVersionRange & { Version: string; Os: string; Arch: string; Platform?: { Name?: string } };
+		let version: EngineVersionRange & { Version: string; Os: string; Arch: string; Platform?: { Name?: string }; Components?: Array<{ Name?: string }> };
 		try {
 			const signal = AbortSignal.timeout(timeoutMs);
 			// /_ping's headers name the engine and its API version. An engine that speaks more than we do
@@ -268,7 +268,7 @@ export class DockerApi {
 			apiVersion: chosen,
 			os: version.Os,
 			arch: version.Arch,
-			platform: version.Platform?.Name || 'Docker Engine',
+			platform: platformOfVersion(version),
 		};
 		return this.info;
 	}

@@ -23,3 +23,19 @@ export function engineInfoFromPing(headers: RawHeaders, endpoint: string): Engin
 		platform: server[1] === 'Libpod' ? 'Podman Engine' : 'Docker Engine',
 	};
 }
+
+/**
+ * Whether the engine is Podman: the one place stigmer (and its tests: test/helpers/engineKind.ts) tells
+ * the engine's kind, for what Podman does differently (no `oom` events, no health check start interval,
+ * its own gateway name).
+ */
+export const isPodman = (info: EngineInfo | null | undefined): boolean => info?.platform === 'Podman Engine';
+
+/**
+ * The engine's name in a GET /version answer. Podman's `Platform.Name` is its OS ("linux/amd64/debian-12"),
+ * so it is told by its components ("Podman Engine"), as `docker version` shows them.
+ */
+export function platformOfVersion(version: { Platform?: { Name?: string }; Components?: Array<{ Name?: string }> }): string {
+	if ((version.Components ?? []).some((c) => /podman/i.test(c.Name ?? ''))) return 'Podman Engine';
+	return version.Platform?.Name || 'Docker Engine';
+}
