@@ -37,7 +37,7 @@ const requestsSent = () => new Promise<void>((resolve) => setImmediate(() => set
 /** The truth about every service, read from the engine and the supervisor's state file. */
 export async function stackStatus(home: StigmerHome, options: { api?: DockerApi; config?: StigmerConfig } = {}): Promise<StackStatus> {
 	// The engine's questions need no config (the container is found by the home's labels), so they go
-	// first: the negotiation's request is on the wire (one turn of the event loop) before the state file
+	// first: the negotiation's request is on the wire (requestsSent) before the state file
 	// is read (and, with no live supervisor, the process table searched), the container is found, and its
 	// OOM events (Podman's take 20-40 ms to answer) are asked while config.yaml is read and parsed. Before,
 	// every request waited for the parse, and the events' answer was waited for after it.
