@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './benchStats.js';
+import { issue23 as goal, verdict } from './goals.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -92,4 +93,13 @@ for (const [name, r] of results)
 	console.log(
 		`${name.padEnd(46)} wall ${s(median(r.wall)).padEnd(9)} cpu ${s(median(r.cpu)).padEnd(9)} ${(median(r.wall) / reference).toFixed(1)} × docker ps, ${(median(r.wall) / median(bareNode.wall)).toFixed(1)} × node -e 0 (cpu ${(median(r.cpu) / median(bareNode.cpu)).toFixed(1)} ×)`,
 	);
+const judged: Array<[string, number]> = [
+	['stigmer --help', goal.helpMs],
+	['server status --json', goal.statusMs],
+	['server status, running stack (table)', goal.statusMs],
+];
+for (const [name, ms] of judged) {
+	const r = results.get(name);
+	if (r) console.log(`goal (issue 23, bench/goals.ts): ${name} ≤ ${ms} ms on a quiet machine: ${median(r.wall).toFixed(0)} ms, ${verdict(median(r.wall) <= ms)}`);
+}
 for (const dir of made) rmSync(dir, { recursive: true, force: true });

@@ -6,18 +6,15 @@ import { parseArgs } from 'node:util';
 import { cliCommand, makeTestHome, repoRoot } from '../test/helpers/cli.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
 import { measureCpu, percentile, rssMb } from './benchStats.js';
-import { killPm2, startFixtureStack, startPm2Fixture } from './fixtureStack.js';
+import { fixtureBenchOptions, killPm2, startFixtureStack, startPm2Fixture } from './fixtureStack.js';
+import { issue23 as goal, verdict } from './goals.js';
 import { keyLatencies } from './keyProbe.js';
 
 const { values } = parseArgs({
 	options: {
-		'idle-seconds': { type: 'string', default: '60' },
+		...fixtureBenchOptions({ idleSeconds: '60' }),
 		'idle-windows': { type: 'string', default: '3' },
-		'settle-seconds': { type: 'string', default: '20' },
-		'flood-seconds': { type: 'string', default: '30' },
 		presses: { type: 'string', default: '20' },
-		rate: { type: 'string', default: '5000' },
-		'no-pm2': { type: 'boolean', default: false },
 		'cpu-prof': { type: 'string' },
 	},
 });
@@ -158,33 +155,38 @@ async function main(): Promise<void> {
 			[
 				`dashboard CPU, idle stack, ${idleSeconds} s windows (median of ${windows.length})`,
 				`${cell(idleCpu, 2)} % of one core (windows ${windows.map((w) => cell(w.cpu, 2)).join(' ')}; ${cell(idleRenders, 2)} renders/s, RSS ${cell(idleRss, 0)} MB)`,
-				'≤ 0.3 % (issue 23)',
-				idleCpu <= 0.3 ? 'met' : 'NOT met',
+				`≤ ${goal.idleCpuPercent} % (issue 23)`,
+				verdict(idleCpu <= goal.idleCpuPercent),
 			],
 			[
 				'dashboard RSS, idle',
 				`${cell(idleRss, 0)} MB${monitRss !== undefined ? ` (pm2 monit ${cell(monitRss, 0)} MB)` : ''}`,
-				'≤ 85 MB and ≤ pm2 monit',
-				idleRss <= 85 && (monitRss === undefined || idleRss <= monitRss) ? 'met' : 'NOT met',
+				`≤ ${goal.idleRssMb} MB and ≤ pm2 monit`,
+				verdict(idleRss <= goal.idleRssMb && (monitRss === undefined || idleRss <= monitRss)),
 			],
 			...(monitCpu !== undefined
 				? ([
 						[
 							`pm2 monit, same fixture, same windows (median)`,
 							`${cell(monitCpu, 2)} % (+ pm2 daemon ${cell(daemonCpu ?? Number.NaN, 2)} %); dashboard / monit ${cell(idleCpu / monitCpu, 2)}; RSS ${cell(monitRss ?? Number.NaN, 0)} MB (dashboard / monit ${cell(idleRss / (monitRss ?? Number.NaN), 2)})`,
-							'dashboard / monit CPU ≤ 0.25',
-							idleCpu / monitCpu <= 0.25 ? 'met' : 'NOT met',
+							`dashboard / monit CPU ≤ ${goal.idleCpuVsMonit}`,
+							verdict(idleCpu / monitCpu <= goal.idleCpuVsMonit),
 						],
 					] as Array<[string, string, string, string]>)
 				: []),
-			[`flood ${floodRate} lines/s, CPU over ${floodSeconds} s`, `${cell(floodCpu!, 1)} %`, '≤ 15 %', floodCpu! <= 15 ? 'met' : 'NOT met'],
+			[`flood ${floodRate} lines/s, CPU over ${floodSeconds} s`, `${cell(floodCpu!, 1)} %`, `≤ ${goal.floodCpuPercent} %`, verdict(floodCpu! <= goal.floodCpuPercent)],
 			[
 				'flood: frames/s (renders; writes to the terminal)',
 				`${cell(floodRenders)} (max ${maxFps} in one second); ${cell(floodWrites)} writes/s; ${cell(meanRenderMs, 1)} ms per Ink render`,
 				'≤ 30',
 				maxFps <= 30 ? 'met' : 'NOT met',
 			],
-			['flood: RSS every 5 s (MB)', rssSeries.map((r) => cell(r, 0)).join(' '), '≤ 100, flat', Math.max(...rssSeries) <= 100 && rssSeries.at(-1)! - rssSeries[0]! < 20 ? 'met' : 'NOT met'],
+			[
+				'flood: RSS every 5 s (MB)',
+				rssSeries.map((r) => cell(r, 0)).join(' '),
+				`≤ ${goal.floodRssMb}, flat`,
+				verdict(Math.max(...rssSeries) <= goal.floodRssMb && rssSeries.at(-1)! - rssSeries[0]! < 20),
+			],
 			[
 				'flood: newest line on screen vs written',
 				`${shown} of ${written} (${cell(Math.max(0, written - shown) / producedPerMs, 0)} ms behind)`,
@@ -194,14 +196,14 @@ async function main(): Promise<void> {
 			[
 				'key → screen updated, idle (p50 / p95)',
 				`${cell(percentile(idleKeys, 50), 0)} / ${cell(percentile(idleKeys, 95), 0)} ms (${idleKeys.length} presses; polled ${cell(percentile(idlePolled, 50), 0)} / ${cell(percentile(idlePolled, 95), 0)})`,
-				'p95 ≤ 30 ms',
-				percentile(idleKeys, 95) <= 30 ? 'met' : 'NOT met',
+				`p95 ≤ ${goal.keyP95IdleMs} ms`,
+				verdict(percentile(idleKeys, 95) <= goal.keyP95IdleMs),
 			],
 			[
 				'key → screen updated, flood (p50 / p95)',
 				`${cell(percentile(floodKeys, 50), 0)} / ${cell(percentile(floodKeys, 95), 0)} ms (${floodKeys.length} presses; polled ${cell(percentile(floodPolled, 50), 0)} / ${cell(percentile(floodPolled, 95), 0)})`,
-				'p95 ≤ 50 ms',
-				percentile(floodKeys, 95) <= 50 ? 'met' : 'NOT met',
+				`p95 ≤ ${goal.keyP95FloodMs} ms`,
+				verdict(percentile(floodKeys, 95) <= goal.keyP95FloodMs),
 			],
 		];
 		const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'measured', 'goal', ''][i]!.length));

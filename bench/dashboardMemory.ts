@@ -6,17 +6,14 @@ import { parseArgs } from 'node:util';
 import { cliCommand, makeTestHome, repoRoot } from '../test/helpers/cli.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
 import { measureCpu, median, rssMb } from './benchStats.js';
-import { killPm2, startFixtureStack, startPm2Fixture } from './fixtureStack.js';
+import { fixtureBenchOptions, killPm2, startFixtureStack, startPm2Fixture } from './fixtureStack.js';
+import { issue23 as goal } from './goals.js';
 
 const { values } = parseArgs({
 	options: {
+		...fixtureBenchOptions({ idleSeconds: '30' }),
 		variant: { type: 'string', multiple: true, default: [] },
-		'settle-seconds': { type: 'string', default: '20' },
-		'idle-seconds': { type: 'string', default: '30' },
-		'flood-seconds': { type: 'string', default: '30' },
 		rounds: { type: 'string', default: '1' },
-		rate: { type: 'string', default: '5000' },
-		'no-pm2': { type: 'boolean', default: false },
 	},
 });
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -245,6 +242,7 @@ async function main(): Promise<void> {
 	console.log(line(header));
 	console.log(line(widths.map((w) => '-'.repeat(w))));
 	for (const r of rows) console.log(line(r));
+	console.log(`goals (issue 23, bench/goals.ts): idle RSS ≤ ${goal.idleRssMb} MB and ≤ pm2 monit's; flood RSS ≤ ${goal.floodRssMb} MB, flat`);
 }
 
 await main();

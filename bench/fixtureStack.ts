@@ -3,6 +3,17 @@
 import { execFileSync } from 'node:child_process';
 import { fixture, fixtureServiceYaml, type TestHome } from '../test/helpers/cli.js';
 
+/** The options bench/dashboard.ts and bench/dashboardMemory.ts share (for node:util's parseArgs), with their defaults. */
+export function fixtureBenchOptions(defaults: { idleSeconds: string }) {
+	return {
+		'settle-seconds': { type: 'string', default: '20' },
+		'idle-seconds': { type: 'string', default: defaults.idleSeconds },
+		'flood-seconds': { type: 'string', default: '30' },
+		rate: { type: 'string', default: '5000' },
+		'no-pm2': { type: 'boolean', default: false },
+	} as const;
+}
+
 /** Writes the config, starts the stack and stops the flood again (started later, to measure it). */
 export async function startFixtureStack(home: TestHome, floodRate: number): Promise<void> {
 	const nativePort = home.port + 1;

@@ -1,8 +1,8 @@
 // Owns the agent-runner container: the settings of docs/contract.md turned into an engine create request,
 // finding it by labels, reusing it when its configuration hash matches, recreating it otherwise,
 // stopping, removing, and reading its state as a status row.
-import { createHash } from 'node:crypto';
 import { chownSync, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { networkInterfaces } from 'node:os';
 import type { AgentRunnerConfig } from '../config/types.js';
 import {
@@ -25,6 +25,9 @@ import type { ServiceHealth, ServiceState, ServiceStatus } from '../serviceStatu
 import { packageVersion } from '../version.js';
 import { compareApiVersions, type DockerApi, engineStatus, orNull } from '../engine/DockerApi.js';
 import { unqualifiedImage } from '../engine/podmanNames.js';
+
+// node:crypto required where a plan is hashed: an ES import reads every export (webcrypto too), and `server status` hashes nothing
+const require = createRequire(import.meta.url);
 
 export interface ContainerInspect {
 	Id: string;
@@ -173,6 +176,7 @@ export function planContainer(home: StigmerHome, config: AgentRunnerConfig, imag
 		// the image's test, interval, timeout and retries stay (the engine merges a HealthConfig without a test)
 		...(options.startInterval ? { Healthcheck: { StartPeriod: healthStart.periodNs, StartInterval: healthStart.intervalNs } } : {}),
 	};
+	const { createHash }: typeof import('node:crypto') = require('node:crypto');
 	// remote: the secrets are copied in at creation, so a new token (or LLM key) must make a new container
 	const secrets = remote
 		? createHash('sha256')

@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { AgentRunnerConfig } from '../config/types.js';
 import { apiBridgeUser, labels } from '../contract.js';
 import { type DockerApi, engineMessage, engineStatus, orNull } from '../engine/DockerApi.js';
+import { isPodman } from '../engine/enginePing.js';
 import { engineIsRemote } from '../engine/locality.js';
 import { UserError } from '../errors.js';
 import type { StigmerHome } from '../home/StigmerHome.js';
@@ -44,7 +45,7 @@ export interface NetworkChoice {
  */
 export async function chooseNetwork(api: DockerApi): Promise<NetworkChoice> {
 	// negotiation already named the engine (/_ping's Server header, or /version's Components)
-	const podman = /podman/i.test(api.info?.platform ?? '');
+	const podman = isPodman(api.info);
 	if (engineIsRemote(api.endpoint)) return { mode: 'bridge', reason: 'default bridge (remote engine)', podman };
 	const info = (await api.docker.info()) as { OperatingSystem?: string; Name?: string; SecurityOptions?: string[] };
 	const os = info.OperatingSystem ?? '';

@@ -19,6 +19,7 @@
 //   stream itself.
 import type { OomRecord } from '../home/OomRecord.js';
 import type { DockerApi } from '../engine/DockerApi.js';
+import { isPodman } from '../engine/enginePing.js';
 import { rawGet, readAll as readAllRaw, versionedPath } from '../engine/rawHttp.js';
 
 /** An `oom` this close before a `die` killed the main process (both come within ms of each other). */
@@ -92,7 +93,7 @@ export function oomUndecided(events: OomEvent[], record: OomRecord): boolean {
 }
 
 /** Whether the engine sends no `oom` event, so that a die by SIGKILL is how an OOM kill shows (Podman). */
-export const engineSendsNoOom = (api: DockerApi) => api.info?.platform === 'Podman Engine';
+export const engineSendsNoOom = (api: DockerApi) => isPodman(api.info);
 
 /** The container's `oom`, `die` (with its exit code), `kill` and `stop` events since `sinceMs`, as far as the engine still remembers them. */
 export async function pastOomEvents(api: DockerApi, containerId: string, sinceMs: number, nowMs = Date.now()): Promise<OomEvent[]> {

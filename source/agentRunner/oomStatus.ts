@@ -4,7 +4,8 @@
 // (platform/cgroupOomKills.ts: a local Docker or Podman; not a remote engine, a VM, docker in docker with
 // its own pids): the one source every engine has, `oom` event or not. The events then only date the kill;
 // with no `oom` event (Podman, or a Docker whose shim sent none), a kill inside is dated when it was first
-// read (the dashboard reads with each stats sample, `status` when it runs). Elsewhere the `oom` events count.
+// read (the dashboard reads at each `oom` event's inspection on Docker, and watches it where no `oom` event
+// comes, dashboard/containerFeed.ts; `status` reads when it runs). Elsewhere the `oom` events count.
 import type { DockerApi } from '../engine/DockerApi.js';
 import { type OomRecord, oomSeen, readOomRecord, writeOomRecord } from '../home/OomRecord.js';
 import type { StigmerHome } from '../home/StigmerHome.js';

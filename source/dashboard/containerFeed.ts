@@ -4,7 +4,7 @@
 // ONE /stats stream while the container runs, and the engine banner as the engine goes and comes back.
 import { containerStatus, currentContainer } from '../agentRunner/ContainerService.js';
 import { engineRunsNoHealthChecks, healthRecheckMs, withHealthFallback } from '../agentRunner/healthFallback.js';
-import { dieWindowMs } from '../agentRunner/oomEvents.js';
+import { dieWindowMs, engineSendsNoOom } from '../agentRunner/oomEvents.js';
 import { oomNote, refreshOomRecord, withOom } from '../agentRunner/oomStatus.js';
 import type { StigmerConfig } from '../config/types.js';
 import { agentRunnerService } from '../contract.js';
@@ -72,9 +72,11 @@ export async function followContainer(api: DockerApi, home: StigmerHome, config:
 	let oomTimer: NodeJS.Timeout | null = null;
 	signal.addEventListener('abort', () => oomTimer && clearTimeout(oomTimer), { once: true });
 	// Where the container's cgroup is on this machine, its counter says when the OOM killer ended a
-	// process inside, `oom` event or not (agentRunner/oomStatus.ts counts it). cgroup v2 tells of a change (inotify); v1's
-	// counter is read with each sample of the stats stream below, a wake-up the dashboard has anyway
-	// (platform/cgroupOomKills.ts says why): no timer of its own, where it was read every second.
+	// process inside (agentRunner/oomStatus.ts counts it, at each inspection: the first, and each event's).
+	// An engine that sends `oom` events (Docker) streams them with the others: the event's inspection
+	// reads the counter, and nothing watches it in between. Only where none comes (Podman) is it watched:
+	// cgroup v2 tells of a change (inotify); v1's counter is read with each sample of the stats stream
+	// below, a wake-up the dashboard has anyway (platform/cgroupOomKills.ts says why).
 	let cgroupWatch: { start: string; watch: CgroupOomWatch } | null = null;
 	const stopCgroupWatch = () => {
 		cgroupWatch?.watch.close();
@@ -82,7 +84,7 @@ export async function followContainer(api: DockerApi, home: StigmerHome, config:
 	};
 	signal.addEventListener('abort', stopCgroupWatch, { once: true });
 	const watchCgroupOom = (found: Awaited<ReturnType<typeof currentContainer>>) => {
-		const start = found?.State.Running ? `${found.Id} ${found.State.StartedAt}` : null;
+		const start = found?.State.Running && engineSendsNoOom(api) ? `${found.Id} ${found.State.StartedAt}` : null;
 		if (cgroupWatch?.start === start) return;
 		stopCgroupWatch();
 		const watch = found && start ? watchCgroupOomKills(found.State.Pid, found.Id, resync) : null;

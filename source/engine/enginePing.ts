@@ -6,11 +6,11 @@
 // 20.10 about 10 ms, against a millisecond for /_ping. An engine newer than stigmer is asked with a
 // versioned /_ping whether it still speaks our newest version. /_ping lacks the architecture (and
 // Podman's the OS): `stigmer doctor`, which prints them, asks /version.
-import type { IncomingHttpHeaders } from 'node:http';
 import type { EngineInfo } from './DockerApi.js';
+import type { RawHeaders } from './rawHttp.js';
 
 /** The engine as /_ping's headers name it, or null when they lack the API version or the server's name. */
-export function engineInfoFromPing(headers: IncomingHttpHeaders, endpoint: string): EngineInfo | null {
+export function engineInfoFromPing(headers: RawHeaders, endpoint: string): EngineInfo | null {
 	const apiVersion = headers['api-version'];
 	const server = /^(Docker|Libpod)\/(\S+)/.exec(String(headers.server ?? ''));
 	if (typeof apiVersion !== 'string' || !/^\d+\.\d+$/.test(apiVersion) || !server) return null;
@@ -22,4 +22,20 @@ export function engineInfoFromPing(headers: IncomingHttpHeaders, endpoint: strin
 		arch: '',
 		platform: server[1] === 'Libpod' ? 'Podman Engine' : 'Docker Engine',
 	};
+}
+
+/**
+ * Whether the engine is Podman: the one place stigmer (and its tests: test/helpers/engineKind.ts) tells
+ * the engine's kind, for what Podman does differently (no `oom` events, no health check start interval,
+ * its own gateway name).
+ */
+export const isPodman = (info: EngineInfo | null | undefined): boolean => info?.platform === 'Podman Engine';
+
+/**
+ * The engine's name in a GET /version answer. Podman's `Platform.Name` is its OS ("linux/amd64/debian-12"),
+ * so it is told by its components ("Podman Engine"), as `docker version` shows them.
+ */
+export function platformOfVersion(version: { Platform?: { Name?: string }; Components?: Array<{ Name?: string }> }): string {
+	if ((version.Components ?? []).some((c) => /podman/i.test(c.Name ?? ''))) return 'Podman Engine';
+	return version.Platform?.Name || 'Docker Engine';
 }

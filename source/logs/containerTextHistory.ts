@@ -177,7 +177,7 @@ async function getJson<T>(endpoint: Endpoint, path: string, signal: AbortSignal)
 async function negotiate(endpoint: Endpoint, signal: AbortSignal): Promise<string> {
 	const ping = await rawGet(endpoint, '/_ping', { signal, headerTimeoutMs: 3000 });
 	ping.body.resume();
-	const engineMax = /^api-version:[ \t]*(\S+)/im.exec(ping.headers)?.[1] ?? '';
+	const engineMax = ping.headers['api-version'] ?? '';
 	if (ping.status < 400 && !needsVersionRange(engineMax)) return chooseApiVersion({ ApiVersion: engineMax });
 	if (ping.status < 400 && newerThanMax(engineMax)) {
 		const versioned = await rawGet(endpoint, `/v${maxApiVersion}/_ping`, { signal, headerTimeoutMs: 3000 });

@@ -5,7 +5,7 @@
 // id: an engine in a VM (Podman machine, Docker Desktop) or another pid namespace (docker in docker)
 // gives a pid that is not this machine's container, and the answer is null there.
 // The engines make the cgroup afresh at each start of the container (its counter starts at 0 again).
-// Watched (the dashboard): on cgroup v2 the kernel marks memory.events modified when a count changes,
+// Watched (the dashboard, on an engine that sends no `oom` event: Podman): on cgroup v2 the kernel marks memory.events modified when a count changes,
 // so inotify (fs.watch) wakes the dashboard only then. On v1, memory.oom_control sends no inotify event,
 // and v1's own notification (cgroup.event_control with an eventfd) needs eventfd(2), which Node reaches
 // only through a native addon: there the counter is read when the caller wakes anyway (the dashboard:

@@ -2,9 +2,12 @@
 // on some arm64 kernels (Apple silicon under Asahi Linux, many arm64 servers). Read once, then cached:
 // from the kernel's auxiliary vector (AT_PAGESZ in /proc/self/auxv, no child process), else from
 // `getconf PAGESIZE`, else 4096.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
+
+// child_process on first use only: the auxiliary vector answers on Linux
+const require = createRequire(import.meta.url);
 
 const atPageSize = 6;
 let cached: number | undefined;
@@ -36,7 +39,11 @@ export function fromAuxv(auxv: Buffer | null, wordBytes = process.arch === 'ia32
 
 function fromGetconf(): number | null {
 	try {
-		return validPageSize(Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim()));
+		return validPageSize(
+			Number(
+				(require('node:child_process') as typeof import('node:child_process')).execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim(),
+			),
+		);
 	} catch {
 		return null;
 	}

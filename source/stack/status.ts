@@ -27,28 +27,48 @@ function configuredNativeRow(home: StigmerHome, name: string, config: StigmerCon
 	return { name, kind: 'native', state: 'stopped', health: null, restarts: 0, exitCode: null };
 }
 
+/**
+ * Two turns of the event loop: a poll phase in which connections opened just now report it (their
+ * requests are then written), and the check phase after it. One setImmediate called from a poll-phase
+ * callback (an answer's) runs before the next poll phase, with the request still unwritten.
+ */
+const requestsSent = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+
 /** The truth about every service, read from the engine and the supervisor's state file. */
 export async function stackStatus(home: StigmerHome, options: { api?: DockerApi; config?: StigmerConfig } = {}): Promise<StackStatus> {
-	const { config, invalid } = options.config ? { config: options.config, invalid: null } : await configOrRunning(home);
-	const endpoint = `http://127.0.0.1:${config.agentRunner.port}`;
-	// the supervisor is asked (when its state file is stale) while the engine is
+	// The engine's questions need no config (the container is found by the home's labels), so they go
+	// first: the negotiation's request is on the wire (requestsSent) before the state file
+	// is read (and, with no live supervisor, the process table searched), the container is found, and its
+	// OOM events (Podman's take 20-40 ms to answer) are asked while config.yaml is read and parsed. Before,
+	// every request waited for the parse, and the events' answer was waited for after it.
+	const connecting = options.api ? Promise.resolve(options.api) : DockerApi.connect(process.env, 2000);
+	const found = connecting.then((api) => Promise.all([currentContainer(api, home), engineIsRemote(api.endpoint) ? listRemoteVolumes(api, home) : Promise.resolve(null)]));
+	const oomRead = Promise.all([connecting, found]).then(([api, [inspect]]) => refreshOomRecord(api, home, inspect));
+	for (const p of [connecting, found, oomRead]) p.catch(() => {}); // awaited below
+	await requestsSent();
 	const nativeStateRead = nativeState(home);
 	nativeStateRead.catch(() => {}); // awaited below, after the engine's answers
-	let api = options.api ?? null;
+	await found.catch(() => null); // an engine that does not answer fails `connecting`: awaited below
+	await requestsSent(); // the events' request on the wire
+	const { config, invalid } = options.config
+		? { config: options.config, invalid: null }
+		: await configOrRunning(home).catch(async (error: unknown) => {
+				if (!options.api) (await connecting.catch(() => null))?.close();
+				throw error;
+			});
+	const endpoint = `http://127.0.0.1:${config.agentRunner.port}`;
+	let api: DockerApi | null = null;
 	let engineError: string | undefined;
-	if (!api) {
-		try {
-			api = await DockerApi.connect(process.env, 2000);
-		} catch (error) {
-			engineError = errorMessage(error);
-		}
+	try {
+		api = await connecting;
+	} catch (error) {
+		engineError = errorMessage(error);
 	}
 	let containerRow: ServiceStatus;
 	try {
 		if (api) {
-			const remote = engineIsRemote(api.endpoint);
-			const [inspect, volumes] = await Promise.all([currentContainer(api, home), remote ? listRemoteVolumes(api, home) : Promise.resolve(null)]);
-			const [row, oom] = await Promise.all([withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect), refreshOomRecord(api, home, inspect)]);
+			const [inspect, volumes] = await found;
+			const [row, oom] = await Promise.all([withHealthFallback(containerStatus(inspect, endpoint, inspect?.Config.Image ?? config.agentRunner.image), inspect), oomRead]);
 			containerRow = withOom(row, oom.record);
 			containerRow.imageSource = imageSourceStatus(inspect ? inspect.Config.Labels : undefined, config.agentRunner.image);
 			if (volumes) containerRow.volumes = volumes.filter((v) => v.holds !== 'secrets').map((v) => ({ name: v.name, holds: v.holds }));

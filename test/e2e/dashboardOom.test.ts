@@ -1,8 +1,9 @@
 // A process inside the agent-runner's container ended by the kernel's OOM killer shows in the dashboard,
 // the container living on: the built CLI in a real terminal (tmux) over the real engine DOCKER_HOST names.
-// Where the engine is on this machine (Docker, Podman: `oom` event or none) the dashboard learns it from
-// the container's cgroup counter (platform/cgroupOomKills.ts: inotify on cgroup v2, read with each stats
-// sample on v1, this machine's case), with no timer of its own; a remote Docker tells it by `oom` events.
+// Where the engine is on this machine the dashboard counts it from the container's cgroup counter
+// (platform/cgroupOomKills.ts), read when Docker's `oom` event arrives (its re-inspection), and on an
+// engine that sends none (Podman) watched: inotify on cgroup v2, read with each stats sample on v1, this
+// machine's case; a remote Docker tells it by `oom` events alone.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';

@@ -61,10 +61,13 @@ export async function startEngineProxy(options: { tls?: TlsMaterial['server']; d
 		});
 		client.pipe(upstream);
 		if (options.delayMs) {
-			upstream.on('data', (chunk: Buffer) => {
-				const timer = setTimeout(() => client.writable && client.write(chunk), options.delayMs);
+			// every byte and the engine's end of the answer (HTTP/1.0: it closes) held as long, in order
+			const later = (act: () => void) => {
+				const timer = setTimeout(act, options.delayMs);
 				client.once('close', () => clearTimeout(timer));
-			});
+			};
+			upstream.on('data', (chunk: Buffer) => later(() => client.writable && client.write(chunk)));
+			upstream.on('end', () => later(() => client.end()));
 		} else upstream.pipe(client);
 		const drop = () => {
 			client.destroy();
@@ -73,7 +76,8 @@ export async function startEngineProxy(options: { tls?: TlsMaterial['server']; d
 			sockets.delete(upstream);
 		};
 		client.on('error', drop).on('close', drop);
-		upstream.on('error', drop).on('close', drop);
+		// held answers: the client's end comes later (above), and its close drops the pair
+		upstream.on('error', drop).on('close', () => options.delayMs || drop());
 	};
 	const server = options.tls ? tls.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: true }, onClient) : net.createServer(onClient);
 	let dockerHost: string;

@@ -17,6 +17,7 @@ import { rawGet, readAll, versionedPath } from '../../source/engine/rawHttp.js';
 import { LlmForward } from '../../source/supervisor/LlmForward.js';
 import { containerEnv, containerHttpPort, containerPaths, containerSecurity, imageRepository, imageUser, imageVersionLabel, serviceUser } from '../../source/contract.js';
 import { containerProcesses, serviceProcess } from '../helpers/containerProcesses.js';
+import { engineKind } from '../helpers/engineKind.js';
 import {
 	docker,
 	dockerBuild,
@@ -165,11 +166,6 @@ class Runner {
 	}
 }
 
-/** Whether the engine is Podman (its version lists the "Podman Engine" component). */
-async function isPodman(): Promise<boolean> {
-	return (await docker(['version', '--format', '{{range .Server.Components}}{{.Name}};{{end}}'])).stdout.includes('Podman Engine');
-}
-
 /** linux/capability.h */
 const capabilityBits = { CHOWN: 0, SETGID: 6, SETUID: 7 } as const;
 
@@ -260,7 +256,7 @@ describe('agent-runner image', () => {
 
 		// Podman runs health checks from systemd timers only (none here: the health stays `starting`), so
 		// there the image's check is run once through libpod's endpoint: the same command, the same record.
-		if (await isPodman()) {
+		if ((await engineKind()).podman) {
 			const ran = await rawGet(resolveEndpoint(process.env), versionedPath('4.0.0', `/libpod/containers/${name}/healthcheck`), { signal: AbortSignal.timeout(15_000) });
 			const body = (await readAll(ran.body)).toString();
 			assert.equal(ran.status, 200, `libpod healthcheck run: ${body}`);

@@ -11,6 +11,7 @@ import { type ContainerStats, followContainerStats } from '../../source/engine/c
 import { DockerApi } from '../../source/engine/DockerApi.js';
 import { type CgroupSample, ContainerCgroup, cgroupCpuPercent, cpuNsAt, cpuNsBetween, halfCoreLoop, sampleCgroup } from '../helpers/containerCgroup.js';
 import { docker, dockerInspect, removeContainersByLabel, uniqueName } from '../helpers/docker.js';
+import { engineKind } from '../helpers/engineKind.js';
 
 const label = `ai.stigmer.test=container-stats-${process.pid}`;
 const remote = (process.env.STIGMER_TEST_ENGINE ?? '').startsWith('remote');
@@ -96,7 +97,7 @@ function checkCpu(frames: Frame[], samples: CgroupSample[], what: string): { das
 
 // Podman 4.3 sends memory_stats.usage alone (no memory.stat), so the reclaimable page cache cannot be
 // taken off: its figure is the cgroup's usage as it is (docs/engines.md).
-const memoryWithCache = process.env.STIGMER_TEST_ENGINE === 'podman';
+const memoryWithCache = !skip && (await engineKind()).podman;
 
 function checkMemory(frames: Frame[], samples: CgroupSample[], what: string): void {
 	for (const f of frames) {

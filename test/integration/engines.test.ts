@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ContainerStats, followContainerStats } from '../../source/engine/containerStats.ts';
 import { DockerApi } from '../../source/engine/DockerApi.ts';
+import { isPodman } from '../../source/engine/enginePing.ts';
 import { firstCheckDueMs } from '../../source/agentRunner/healthFallback.ts';
 import { makeTestHome, type TestHome } from '../helpers/cli.ts';
 import { ContainerCgroup, cpuNsBetween, sampleCgroup } from '../helpers/containerCgroup.ts';
@@ -89,7 +90,7 @@ describe('engine parity', { timeout: 600_000 }, () => {
 	});
 
 	test("an engine's refusal: the engine's words and the fix, never 'a bug in stigmer'", async (t) => {
-		if (/podman/i.test(platform)) {
+		if (isPodman(api.info)) {
 			t.skip('Podman accepts more CPUs than the host has (its refusal is the next test)');
 			return;
 		}
@@ -107,7 +108,7 @@ describe('engine parity', { timeout: 600_000 }, () => {
 	});
 
 	test('Podman without its --init binary (catatonit): the fix, never "a bug in stigmer"', async (t) => {
-		if (!/podman/i.test(platform) || process.getuid?.() !== 0) {
+		if (!isPodman(api.info) || process.getuid?.() !== 0) {
 			t.skip('a second Podman service, run as root');
 			return;
 		}

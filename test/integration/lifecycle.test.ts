@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { containerSecurity, homeHash, serviceUser } from '../../source/contract.ts';
 import { healthStart } from '../../source/agentRunner/ContainerService.ts';
 import { foldOomEvents, parseOomEvents } from '../../source/agentRunner/oomEvents.ts';
-import { compareApiVersions } from '../../source/engine/apiVersion.ts';
 import { serviceProcess } from '../helpers/containerProcesses.ts';
+import { engineKind } from '../helpers/engineKind.ts';
 import { collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } from '../helpers/cli.ts';
 import { finalAnswer, startFakeLlm, toolCall } from '../helpers/fakeLlm.ts';
 import { readWorkspaceFile, remoteEngine } from '../helpers/remoteEngine.ts';
@@ -76,9 +76,7 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		const config = JSON.parse(docker('inspect', '-f', '{{json .Config.Healthcheck}}', id!)) as { Test: string[]; Interval: number; StartInterval?: number };
 		assert.ok(!config.Test.join(' ').includes('python'), `no interpreter per check: ${config.Test.join(' ')}`);
 		assert.equal(config.Interval, 30e9);
-		const api = JSON.parse(docker('version', '-f', '{{json .Server}}')) as { ApiVersion: string; Platform?: { Name?: string } };
-		const hasStartInterval = !/podman/i.test(api.Platform?.Name ?? '') && compareApiVersions(api.ApiVersion, '1.44') >= 0;
-		if (hasStartInterval) assert.equal(config.StartInterval, healthStart.intervalNs);
+		if ((await engineKind()).hasStartInterval) assert.equal(config.StartInterval, healthStart.intervalNs);
 		// and the check itself answers: run as the engine runs it
 		const [kind, ...command] = config.Test;
 		assert.equal(kind, 'CMD');
@@ -197,10 +195,8 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 		);
 		assert.ok(Date.parse(after.oomKilledAt) >= killedAfter - 1000, `oomKilledAt ${after.oomKilledAt}`);
 		// the die alone tells it, as on an engine whose `oom` did not come: this engine's own events of the
-		// kill, its `oom`s left out (Podman sends none: the status above already had only the die)
-		// Podman names itself among its components (its Platform.Name is the OS: "linux/amd64/debian-12")
-		const engine = JSON.parse(docker('version', '-f', '{{json .Server}}')) as { Components?: Array<{ Name?: string }> };
-		if (!(engine.Components ?? []).some((c) => /podman/i.test(c.Name ?? ''))) {
+		// kill, its `oom`s left out (an engine that sends none, Podman: the status above already had only the die)
+		if (!(await engineKind()).sendsNoOom) {
 			const told = docker('events', '--since', String(Math.floor(killedAfter / 1000) - 1), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', `container=${id}`, '--format', '{{json .}}');
 			const withoutOom = parseOomEvents(told, id!).filter((e) => e.action !== 'oom');
 			assert.ok(
