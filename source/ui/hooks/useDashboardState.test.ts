@@ -31,7 +31,14 @@ test('a sample that the services table shows as it shows the last one is not dra
 	assert.equal(visibleChange(shown, after(shown, at(3000, 0.3, 32))), true, 'the CPU figure changed');
 	assert.equal(visibleChange(shown, after(shown, at(3000, 0.01, 48))), true, 'the memory changed');
 	assert.equal(visibleChange(shown, after(shown, at(3000, 0.01, 32, 900_000))), true, 'the network changed');
-	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32))), true, 'a new sparkline cell');
+	// the sparklines' cells are 5 s of the clock: a move waits one cell for another frame, not two
+	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32))), false, 'the next sparkline cell: it waits');
+	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32), at(8000, 0.01, 32))), false, 'still the next cell');
+	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32), at(11_000, 0.01, 32))), true, 'two cells on: drawn');
+	assert.equal(visibleChange(shown, after(shown, at(6000, 0.3, 32))), true, 'the next cell with a new figure: drawn at once');
+	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32), { type: 'logs/appended' })), true, 'the move rides with another change');
+	const blank = after(base, { type: 'stats/sampled', samples: { 'agent-runner': { ...sample, timeMs: 1000, cpuPercent: Number.NaN } } });
+	assert.equal(visibleChange(blank, after(blank, at(3000, 0.01, 2 / 2 ** 20))), true, 'the first CPU figure of a stream');
 	// a service not in the table: nothing drawn
 	const other = { type: 'stats/sampled' as const, samples: { elsewhere: sample } };
 	assert.equal(visibleChange(shown, after(shown, other)), false);
