@@ -154,7 +154,8 @@ const columns: Column[] = [
 	},
 ];
 
-const figureColumns = columns.filter((c) => ['cpu', 'mem', 'net', 'pids'].includes(c.id));
+const figureColumns = columns.filter((c) => ['cpu', 'mem', 'pids'].includes(c.id));
+const totalColumns = columns.filter((c) => c.id === 'net');
 const historyColumns = columns.filter((c) => ['cpuHistory', 'memHistory'].includes(c.id));
 
 function shownCells(shown: Column[], service: ServiceStatus, resources: ServiceResources | undefined): string {
@@ -167,9 +168,14 @@ function shownCells(shown: Column[], service: ServiceStatus, resources: ServiceR
 		.join('\u0001');
 }
 
-/** What a row's stats figures show (CPU, memory, network, PIDs: texts and colours), its sparklines apart. */
+/** What a row's stats figures show (CPU, memory, PIDs: texts and colours), its totals and sparklines apart. */
 export function shownFigures(service: ServiceStatus, resources: ServiceResources | undefined): string {
 	return shownCells(figureColumns, service, resources);
+}
+
+/** What a row's running totals show (network received/sent). */
+export function shownTotals(service: ServiceStatus, resources: ServiceResources | undefined): string {
+	return shownCells(totalColumns, service, resources);
 }
 
 /** What a row's two sparklines show. */
