@@ -30,10 +30,11 @@ test('a sample that the services table shows as it shows the last one is not dra
 	});
 	const shown = after(base, at(1000, 0.01, 32));
 	assert.equal(visibleChange(shown, after(shown, at(3000, 0.02, 32.01))), false, '0.0 % and 32M again, in the same sparkline cell');
-	assert.equal(visibleChange(shown, after(shown, at(3000, 1.5, 32))), true, 'the CPU figure changed');
+	assert.equal(visibleChange(shown, after(shown, at(3000, 5.5, 32))), true, 'the CPU figure changed');
 	assert.equal(visibleChange(shown, after(shown, at(3000, 0.01, 48))), true, 'the memory changed');
-	// a small change of a figure (CPU below 1 %, memory by less than 2 %) waits up to a cell too
+	// a small change of a figure (CPU below 5 %, memory by less than 2 %) waits up to a cell too
 	assert.equal(visibleChange(shown, after(shown, at(3000, 0.3, 32))), false, 'CPU 0.0 → 0.3 %: it waits');
+	assert.equal(visibleChange(shown, after(shown, at(3000, 3.2, 32))), false, 'CPU 0.0 → 3.2 % (a health check): it waits');
 	assert.equal(visibleChange(shown, after(shown, at(11_000, 0.3, 32))), true, 'CPU 0.0 → 0.3 %, two cells on: drawn');
 	assert.equal(visibleChange(shown, after(shown, at(3000, 0.01, 32.5))), false, 'memory 32M → 33M (+1.6 %): it waits');
 	assert.equal(visibleChange(shown, after(shown, at(3000, 0.01, 33))), true, 'memory +3 %: drawn');
@@ -50,7 +51,7 @@ test('a sample that the services table shows as it shows the last one is not dra
 	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32))), false, 'the next sparkline cell: it waits');
 	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32), at(8000, 0.01, 32))), false, 'still the next cell');
 	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32), at(11_000, 0.01, 32))), true, 'two cells on: drawn');
-	assert.equal(visibleChange(shown, after(shown, at(6000, 1.5, 32))), true, 'the next cell with a new figure: drawn at once');
+	assert.equal(visibleChange(shown, after(shown, at(6000, 5.5, 32))), true, 'the next cell with a new figure: drawn at once');
 	assert.equal(visibleChange(shown, after(shown, at(6000, 0.01, 32), { type: 'logs/appended' })), true, 'the move rides with another change');
 	const blank = after(base, { type: 'stats/sampled', samples: { 'agent-runner': { ...sample, timeMs: 1000, cpuPercent: Number.NaN } } });
 	assert.equal(visibleChange(blank, after(blank, at(3000, 0.01, 2 / 2 ** 20))), true, 'the first CPU figure of a stream');

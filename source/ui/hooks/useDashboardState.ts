@@ -40,7 +40,7 @@ export function visibleChange(previous: DashboardState, next: DashboardState): b
 /**
  * How many history cells (5 s each) the services table's slow changes may be drawn behind the clock
  * when nothing else on the screen changes: a sparkline's move, the network totals, and a figure's
- * small change (CPU below 1 % of a core, memory by less than 2 %). Such a change is drawn with the
+ * small change (CPU between values below `smallCpuPercent`, memory by less than 2 %). Such a change is drawn with the
  * next frame that something else causes, or once the sample is two cells past the one on the screen
  * (5–10 s later). Idle, these were most of the frames: the runner's health check (every 30 s) leaves a
  * blip of CPU that moved along the sparkline every 5 s; its traffic and the event stream's keep-alives
@@ -48,6 +48,14 @@ export function visibleChange(previous: DashboardState, next: DashboardState): b
  * and the CPU figure between 0.0 and 0.2 % every few seconds, each out of step with the others.
  */
 export const sparklineLagCells = 1;
+
+/**
+ * CPU figures below this (% of one core) change without a frame of their own (up to `sparklineLagCells`
+ * late). The runner's health check every 30 s is a 2–4 % blip for one sample: two frames each time
+ * (up, and down again) on an idle screen; its peak stays in the CPU sparkline, whose cells keep the
+ * highest sample. A figure from 5 % on, or leaving or reaching it, is drawn at once.
+ */
+export const smallCpuPercent = 5;
 
 /**
  * The services table would show the same stats: a new sample is most often the same figures at the
@@ -70,10 +78,10 @@ function cellsBehind(before: ServiceResources, after: ServiceResources): number 
 	return Math.floor(after.latest.timeMs / historyCellMs) - Math.floor(before.latest.timeMs / historyCellMs);
 }
 
-/** The same PIDs and memory limit, CPU below 1 % in both (or the same), memory within 2 % and on the same side of the limit's 90 % mark. */
+/** The same PIDs and memory limit, CPU below `smallCpuPercent` in both (or the same), memory within 2 % and on the same side of the limit's 90 % mark. */
 function smallChange(a: ResourceSample, b: ResourceSample): boolean {
 	if (a.pids !== b.pids || a.memoryLimitBytes !== b.memoryLimitBytes) return false;
-	const cpu = Object.is(a.cpuPercent, b.cpuPercent) || (a.cpuPercent < 1 && b.cpuPercent < 1);
+	const cpu = Object.is(a.cpuPercent, b.cpuPercent) || (a.cpuPercent < smallCpuPercent && b.cpuPercent < smallCpuPercent);
 	const near = (m: ResourceSample) => (m.memoryLimitBytes ? m.memoryBytes / m.memoryLimitBytes > 0.9 : false);
 	const memory = Math.abs(a.memoryBytes - b.memoryBytes) <= 0.02 * Math.max(a.memoryBytes, b.memoryBytes) && near(a) === near(b);
 	return cpu && memory;
