@@ -1,5 +1,5 @@
 // What several benches compute alike: medians, percentiles and a process's CPU ticks and RSS from /proc.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The middle value (the mean of the two middle ones for an even count); NaN for none. */
@@ -37,4 +37,26 @@ export async function measureCpu(groups: number[][], seconds: number): Promise<n
 	await sleep(seconds * 1000);
 	const wall = (performance.now() - started) / 1000;
 	return groups.map((pids, i) => (sum(pids) - before[i]!) / wall);
+}
+
+/**
+ * Voluntary context switches of every thread of `pid` (the main thread, V8's and libuv's workers):
+ * each is a sleep the thread was woken from, the kernel's count of its wake-ups. Threads that ended
+ * between two readings drop out, so compare readings a window apart with the same threads.
+ */
+export function wakeups(pid: number): { all: number; main: number } {
+	let all = 0;
+	let main = 0;
+	for (const tid of readdirSync(`/proc/${pid}/task`)) {
+		let text: string;
+		try {
+			text = readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1');
+		} catch {
+			continue; // the thread ended
+		}
+		const switches = Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(text)?.[1] ?? 0);
+		all += switches;
+		if (Number(tid) === pid) main = switches;
+	}
+	return { all, main };
 }

@@ -62,3 +62,43 @@ test('samples: CPU from the second sample on, RSS and PIDs of the tree', () => {
 	const second = sampler.sample({ me: process.pid });
 	assert.equal(typeof second.me?.cpuPercent, 'number');
 });
+
+test(`a settled tree is read from its processes, walked again every rewalkMs and when one ends (${processFacts().kind})`, async () => {
+	// a root that starts a child (a grandchild of this process) when it reads a line
+	const root = spawn(process.execPath, ['-e', "process.stdin.on('data', () => require('child_process').spawn('sleep', ['30'], { stdio: 'ignore' }))"], {
+		stdio: ['pipe', 'ignore', 'ignore'],
+	});
+	const pids = (sampler: ProcessTreeSampler) => sampler.sample({ root: root.pid }).root?.pids;
+	try {
+		let now = 0;
+		const sampler = new ProcessTreeSampler(() => now, 10_000);
+		assert.equal(pids(sampler), 1);
+		now = 2000;
+		assert.equal(pids(sampler), 1); // walked again: it changed (appeared) less than 10 s ago
+		now = 10_000;
+		assert.equal(pids(sampler), 1); // settled: its processes' own figures
+		root.stdin.write('\n');
+		await waitFor(() => processTree(root.pid!).length === 2);
+		now = 11_000;
+		// the walk is due 10 s after the last one: until then the new child is not seen (with ps, every sample walks)
+		assert.equal(pids(sampler), processFacts().kind === 'procfs' ? 1 : 2);
+		now = 12_000;
+		assert.equal(pids(sampler), 2, 'the next walk finds the child');
+		now = 13_000;
+		assert.equal(pids(sampler), 2);
+		now = 22_000;
+		assert.equal(pids(sampler), 2, 'settled again');
+		const child = processTree(root.pid!)[1]!.pid;
+		process.kill(child, 'SIGKILL');
+		await waitFor(() => processTree(root.pid!).length === 1);
+		now = 22_500;
+		assert.equal(pids(sampler), 1, 'a process that ended: walked at once');
+	} finally {
+		for (const p of processTree(root.pid!).reverse()) process.kill(p.pid, 'SIGKILL');
+	}
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+	for (let i = 0; i < 250 && !condition(); i++) await sleep(20);
+	assert.ok(condition(), 'the condition held within 5 s');
+}

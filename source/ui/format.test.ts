@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatUptime, uptimeChangesInMs } from './format.js';
+import { formatUptime, uptimeChangesInMs, uptimeLateMs, uptimeRedrawInMs } from './format.js';
 
 const started = '2026-12-07T00:00:00.000Z';
 const at = (ms: number) => Date.parse(started) + ms;
@@ -21,4 +21,13 @@ test('uptimes read as docker ps and pm2 show them, and say when their text next 
 	}
 	assert.equal(formatUptime(null, at(0)), '-');
 	assert.equal(uptimeChangesInMs(null, at(0)), Number.POSITIVE_INFINITY);
+});
+
+test('the clock wakes for an uptime in minutes up to uptimeLateMs late, for seconds on time', () => {
+	const started = '2026-01-01T00:00:00.000Z';
+	const at = (ms: number) => Date.parse(started) + ms;
+	assert.equal(uptimeRedrawInMs(started, at(45_400)), 600);
+	assert.equal(uptimeRedrawInMs(started, at(59_500)), 500, 'the turn to 1m: on time');
+	assert.equal(uptimeRedrawInMs(started, at(7 * 60_000 + 46_000)), 14_000 + uptimeLateMs);
+	assert.equal(uptimeRedrawInMs(null, at(0)), Number.POSITIVE_INFINITY);
 });

@@ -46,6 +46,20 @@ export function uptimeChangesInMs(startedAt: string | null | undefined, nowMs: n
 	return step - (age % step);
 }
 
+/**
+ * How late an uptime in minutes or hours may be drawn when nothing else draws: one frame then draws
+ * the rows whose minute turned meanwhile (each row's turns at its own second), and a frame that comes
+ * for anything else draws them on its way. Seconds (the first minute) are drawn on time.
+ */
+export const uptimeLateMs = 10_000;
+
+/** In how many ms the uptime clock wakes for a change of the uptime text: `uptimeChangesInMs`, late by up to `uptimeLateMs` past the first minute. */
+export function uptimeRedrawInMs(startedAt: string | null | undefined, nowMs: number): number {
+	const inMs = uptimeChangesInMs(startedAt, nowMs);
+	const started = startedAt ? Date.parse(startedAt) : Number.NaN;
+	return nowMs + inMs - started > 60_000 ? inMs + uptimeLateMs : inMs;
+}
+
 /** Local wall-clock time of a log line: 10:00:00.123 */
 export function formatClock(timeMs: number): string {
 	if (!Number.isFinite(timeMs)) return '--:--:--.---';

@@ -451,3 +451,40 @@ test("the header shows the LLM forward's state, down in red when the supervisor 
 	store.dispatch({ type: 'llmForward/changed', forward: null });
 	await waitForFrame(ui.lastFrame, (frame) => !frame.includes('LLM forward'));
 });
+
+test('idle samples: a small change waits for the next frame, a large one is drawn at once and brings it along', async () => {
+	const store = new DashboardStore({ flushMs: 5, statsIntervalMs: 0 });
+	const runner: ServiceStatus = { name: 'agent-runner', kind: 'container', state: 'running', health: 'healthy', restarts: 0, exitCode: null };
+	store.dispatch({ type: 'services/replaced', services: [runner] });
+	const cellStart = Math.floor(Date.now() / 5000) * 5000;
+	const sample = (atMs: number, cpuPercent: number, memoryMiB: number) => ({
+		timeMs: cellStart + atMs,
+		cpuPercent,
+		memoryBytes: memoryMiB * 2 ** 20,
+		memoryLimitBytes: 2 ** 30,
+		networkRxBytes: 7000,
+		networkTxBytes: 6000,
+		pids: 7,
+	});
+	store.recordSample('agent-runner', sample(0, 0, 32));
+	store.flush();
+	const ui = renderDashboard({ store });
+	await waitForFrame(ui.lastFrame, (f) => /agent-runner .* 0\.0% +32M\/1\.0G/.test(f));
+	// each sample in a turn of the event loop of its own, as they come: React would draw each
+	const turn = () => new Promise((resolve) => setImmediate(resolve));
+	await turn(); // the first frame's effects
+	const drawn = ui.frames.length;
+	// memory 32M → 33M (+1.6 %) and CPU 0.0 → 0.2 %: small changes, in the same 5 s cell
+	store.recordSample('agent-runner', sample(1000, 0, 32.5));
+	store.flush();
+	await turn();
+	store.recordSample('agent-runner', sample(2000, 0.2, 32.5));
+	store.flush();
+	await turn();
+	// CPU 7.5 %: drawn at once, with the memory that waited
+	store.recordSample('agent-runner', sample(3000, 7.5, 32.5));
+	store.flush();
+	const frame = await waitForFrame(ui.lastFrame, (f) => f.includes('7.5%'));
+	assert.match(frame, /agent-runner .* 7\.5% +33M\/1\.0G/);
+	assert.equal(ui.frames.length, drawn + 1, 'one frame for the three samples');
+});

@@ -9,7 +9,7 @@ import { scrollAnchor } from '../../store/logView.js';
 import { useDashboardState } from '../hooks/useDashboardState.js';
 import { paneSource, useLogWindow } from '../hooks/useLogWindow.js';
 import { useNow } from '../hooks/useNow.js';
-import { uptimeChangesInMs } from '../format.js';
+import { uptimeRedrawInMs } from '../format.js';
 import { type KeyEffect, keyEffect, splitKeys } from '../keyDispatch.js';
 import { EngineBanner } from './EngineBanner.js';
 import { ExecutionsTable, executionsTableHeight } from './ExecutionsTable.js';
@@ -58,7 +58,7 @@ export function Dashboard({ store, commands, executions, size, title = 'stigmer 
 		? state.executions.rows.filter((r) => r.status === 'running').map((r) => r.started_at)
 		: state.services.filter((s) => s.startedAt && isActive(s.state)).map((s) => s.startedAt);
 	const attached = state.handover?.phase === 'attached';
-	const nowMs = useNow(clockStarts.length > 0 && !attached ? (now) => Math.min(...clockStarts.map((at) => uptimeChangesInMs(at, now))) : null);
+	const nowMs = useNow(clockStarts.length > 0 && !attached ? (now) => Math.min(...clockStarts.map((at) => uptimeRedrawInMs(at, now))) : null);
 
 	// Carries out what a key means (keyDispatch decides that from the state alone). A new function each
 	// render: it sees this render's pane window, which scrolling needs.

@@ -154,17 +154,33 @@ const columns: Column[] = [
 	},
 ];
 
-const statsColumns = columns.filter((c) => ['cpu', 'mem', 'net', 'pids', 'cpuHistory', 'memHistory'].includes(c.id));
+const figureColumns = columns.filter((c) => ['cpu', 'mem', 'pids'].includes(c.id));
+const totalColumns = columns.filter((c) => c.id === 'net');
+const historyColumns = columns.filter((c) => ['cpuHistory', 'memHistory'].includes(c.id));
 
-/** What a row's stats cells show (texts and colours): two samples that show the same draw the same row. */
-export function shownStats(service: ServiceStatus, resources: ServiceResources | undefined): string {
+function shownCells(shown: Column[], service: ServiceStatus, resources: ServiceResources | undefined): string {
 	const row: RowData = { service, resources, action: undefined, nowMs: 0 };
-	return statsColumns
+	return shown
 		.map((c) => {
 			const cell = c.cell(row);
 			return `${cell.text}\u0000${cell.color ?? ''}`;
 		})
 		.join('\u0001');
+}
+
+/** What a row's stats figures show (CPU, memory, PIDs: texts and colours), its totals and sparklines apart. */
+export function shownFigures(service: ServiceStatus, resources: ServiceResources | undefined): string {
+	return shownCells(figureColumns, service, resources);
+}
+
+/** What a row's running totals show (network received/sent). */
+export function shownTotals(service: ServiceStatus, resources: ServiceResources | undefined): string {
+	return shownCells(totalColumns, service, resources);
+}
+
+/** What a row's two sparklines show. */
+export function shownHistory(service: ServiceStatus, resources: ServiceResources | undefined): string {
+	return shownCells(historyColumns, service, resources);
 }
 
 /** starting, stopping, restarting or building: an action runs, or the service itself is coming up. */
