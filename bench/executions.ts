@@ -27,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { AgentRunnerClient } from '../source/api/AgentRunnerClient.js';
 import { cliCommand, repoRoot } from '../test/helpers/cli.js';
-import { RunnerStack } from '../test/helpers/runnerStack.js';
+import { nextSandboxUidBase, RunnerStack } from '../test/helpers/runnerStack.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
 import { measureCpu, median, percentile, rssMb } from './benchStats.js';
 import { startModelWorker } from './executionsModel.js';
@@ -85,7 +85,10 @@ const agent = { name: 'bench', instructions: 'Do what the user asks.' };
 
 async function main(): Promise<void> {
 	const llm = await startModelWorker();
-	const stack = await RunnerStack.start({ llmUrl: llm.url, maxConcurrency: 20, extraEnv: { STIGMER_LLM_MAX_RETRIES: '0' } });
+	// 20 at once need 40 sandbox uids, more than a stack's 16: this file's only stack takes its file's
+	// range (256 uids, test/helpers/runnerStack.ts) from the first stack's base
+	const uidBase = nextSandboxUidBase(8);
+	const stack = await RunnerStack.start({ llmUrl: llm.url, maxConcurrency: 20, extraEnv: { STIGMER_LLM_MAX_RETRIES: '0', STIGMER_SANDBOX_UID_BASE: String(uidBase) } });
 	const client = new AgentRunnerClient({ baseUrl: stack.baseUrl, tokenFile: stack.home.apiTokenFile });
 	const terminal = new TmuxTerminal('bench-exec', { columns: 120, rows: 40 });
 	const statsFile = path.join(stack.home.dir, 'frames.jsonl');

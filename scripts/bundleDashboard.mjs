@@ -61,7 +61,10 @@ await build({
 	format: 'esm',
 	target: 'node22',
 	minify: true,
-	define: { 'process.env.NODE_ENV': '"production"' },
+	// every Intl.Segmenter in the bundle (Ink's, string-width's, …) is ui/graphemeSegmenter.ts's, which
+	// loads ICU's break iterators (2.7 MB of RSS) only for text with more than single-code-point graphemes
+	define: { 'process.env.NODE_ENV': '"production"', 'Intl.Segmenter': 'GraphemeSegmenter' },
+	inject: [path.join(dist, 'ui', 'graphemeSegmenter.js')],
 	// the CommonJS packages inside (React, Yoga's loader) require Node's built-in modules
 	banner: { js: "import { createRequire as createRequireOfBundle } from 'node:module'; const require = createRequireOfBundle(import.meta.url);" },
 	legalComments: 'eof',

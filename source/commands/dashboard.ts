@@ -66,14 +66,24 @@ function bundleIsCurrent(bundle: URL): boolean {
 export const dashboardV8Flags = ['--no-turbofan', '--max-semi-space-size=1', '--heap-growing-percent=25', '--optimize-for-size'];
 
 /**
- * And one setting of glibc's malloc, read only at start-up, so also given to the re-execution:
- * MALLOC_ARENA_MAX=1, one malloc arena for all threads instead of one per thread (V8's workers, libuv's
- * pool). Same run as above: with --optimize-for-size idle RSS 90.1 → 83.8 MB (other anonymous memory
- * 31.9 → 22.1 MB), flood 95-98 → 88-94 MB, idle CPU 1.26 → 1.17 %, flood 15.4 → 15.7 %; without that
- * flag 97.7 → 96.9 MB, nothing. Not when the user set it; and taken out of process.env once running
- * (forgetDashboardMallocEnv), so that nothing the dashboard starts (a shell, a service) inherits it.
+ * And settings of glibc's malloc, read only at start-up, so given to the re-execution too:
+ * - MALLOC_ARENA_MAX=1, one malloc arena for all threads instead of one per thread (V8's workers,
+ *   libuv's pool). Same run as above: with --optimize-for-size idle RSS 90.1 → 83.8 MB (other anonymous
+ *   memory 31.9 → 22.1 MB), flood 95-98 → 88-94 MB, idle CPU 1.26 → 1.17 %, flood 15.4 → 15.7 %;
+ *   without that flag 97.7 → 96.9 MB, nothing.
+ * - MALLOC_MMAP_THRESHOLD_=32768: blocks of 32 kB and more (V8's compiler zone segments, libuv's 64 kB
+ *   read buffers) come from mmap and go back to the kernel when freed. By default glibc raises that
+ *   threshold to the largest block freed so far, and then such blocks come from the brk heap, which
+ *   gives back only its top: V8 mallocs ~10 MB at start-up and frees almost all of it (its
+ *   peak_malloced_memory), and 6-9 MB of it stayed resident in holes, a different amount each run (idle
+ *   RSS 80-91 MB between runs). malloc_trim(0) called in a running dashboard (gdb) took the brk heap
+ *   12.9 → 6.0 MB. Side by side (bench/dashboardMemory.ts, 2 rounds, load 2.4-2.7): brk heap 14.4 → 6.3
+ *   MB, idle RSS 86.2 → 80.4 MB (pm2 monit 96.4), flood 90→95 → 82→89 MB; idle CPU 0.68 → 0.65 % of a
+ *   core, flood 10.7 → 10.5 %: no price. 16384 measured the same as 32768.
+ * Not when the user set one; and taken out of process.env once running (forgetDashboardMallocEnv), so
+ * that nothing the dashboard starts (a shell, a service) inherits them.
  */
-export const dashboardMallocEnv = { MALLOC_ARENA_MAX: '1' };
+export const dashboardMallocEnv = { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '32768' };
 const mallocEnvMark = 'STIGMER_DASHBOARD_MALLOC_ENV';
 
 /** The flags this run uses: STIGMER_DASHBOARD_V8_FLAGS (space-separated, may be empty) replaces them, for benchmarks. */

@@ -57,3 +57,10 @@ test('the dashboard bundle is ASCII: V8 keeps it as one byte a character', { ski
 	const at = text.search(/[^\x00-\x7f]/);
 	assert.equal(at, -1, `a non-ASCII byte at ${at}: …${text.slice(Math.max(0, at - 60), at + 20)}… (write it as \\uXXXX in the source)`);
 });
+
+test("every Intl.Segmenter in the dashboard bundle is ui/graphemeSegmenter.ts's, which loads ICU only when asked", { skip: unbuilt }, () => {
+	// Ink's modules construct seven at load; the first real one initialises ICU's break iterators (2.7 MB)
+	const text = readFileSync(bundle, 'latin1');
+	assert.equal(text.match(/Intl\.Segmenter/g)?.length, 1, 'one Intl.Segmenter left in the bundle');
+	assert.equal(text.match(/globalThis\.Intl\.Segmenter/g)?.length, 1, "and it is graphemeSegmenter.ts's own, ICU's behind it");
+});
