@@ -55,10 +55,14 @@ if (running) {
 	cases['server status, running stack (table)'] = { program: node, args: [cli, '--home', running, 'server', 'status'] };
 	if (base) cases['base: server status, running stack (table)'] = { program: node, args: [base, '--home', running, 'server', 'status'] };
 }
+// `pm2 --version` starts pm2's daemon (its God Daemon, ~72 MB) in PM2_HOME, which outlives the bench
+// unless it is told to go: `pm2 kill` at the end
+let pm2Bin: string | undefined;
 // pm2 5 (as bench/dashboard.ts runs it) when npx can fetch it: `pm2 --version`, another Node CLI's start-up
 try {
 	const pm2 = execFileSync('npx', ['--yes', '-p', 'pm2@5', '-c', 'command -v pm2'], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, PM2_HOME: home } }).trim();
 	cases['pm2 --version (pm2 5)'] = { program: node, args: [pm2, '--version'], env: { PM2_HOME: home } };
+	pm2Bin = pm2;
 } catch {
 	console.log('(pm2 not measured: npx could not fetch pm2@5)');
 }
@@ -101,5 +105,12 @@ const judged: Array<[string, number]> = [
 for (const [name, ms] of judged) {
 	const r = results.get(name);
 	if (r) console.log(`goal (issue 23, bench/goals.ts): ${name} ≤ ${ms} ms on a quiet machine: ${median(r.wall).toFixed(0)} ms, ${verdict(median(r.wall) <= ms)}`);
+}
+if (pm2Bin) {
+	try {
+		execFileSync(node, [pm2Bin, 'kill'], { stdio: 'ignore', timeout: 30_000, env: { ...process.env, PM2_HOME: home } });
+	} catch {
+		console.log(`(pm2's daemon may still run: PM2_HOME=${home} pm2 kill)`);
+	}
 }
 for (const dir of made) rmSync(dir, { recursive: true, force: true });
