@@ -12,8 +12,11 @@ export default async function* fileTimes(source) {
 	const seconds = new Map();
 	for await (const event of source) {
 		const data = event.data;
-		// a file is a test of the root named by its path as given (nesting 0; data.file is absolute)
-		if (!data?.file || data.nesting !== 0 || path.resolve(data.name) !== data.file) continue;
+		// a file is a test of the root named by its path as given (nesting 0; data.file is absolute). Only
+		// dequeue and complete events are read: others at nesting 0 carry a file and no name (a file's
+		// stderr, diagnostics), and a reporter that throws ends the whole test run
+		if (event.type !== 'test:dequeue' && event.type !== 'test:complete') continue;
+		if (typeof data?.file !== 'string' || typeof data.name !== 'string' || data.nesting !== 0 || path.resolve(data.name) !== data.file) continue;
 		if (event.type === 'test:dequeue') started.set(data.file, Date.now());
 		else if (event.type === 'test:complete') {
 			const since = started.get(data.file);
