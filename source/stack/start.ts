@@ -65,6 +65,8 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			if (natives.length > 0) await startNatives(run, natives);
 			checkAborted(options.signal);
 			if (api && container) await bringUpContainer(api, run, container);
+			// a Ctrl-C during the last step, after its own checks, still undoes the start (it said it would)
+			checkAborted(options.signal);
 		} catch (error) {
 			// Ctrl-C or a failure: undo what this start began, so nothing is left half-started.
 			await run.forwardOpened?.catch(() => {}); // settled first, or it could open after the rollback

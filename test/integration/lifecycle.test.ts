@@ -261,6 +261,18 @@ describe('concurrency and interruption', { timeout: 600_000 }, () => {
 
 	test('SIGKILL of the CLI mid-start, then start again: consistent', async () => {
 		const home = await makeTestHome();
+		// a native that listens 8 s after it starts holds the start between the container's creation and
+		// its start: the Ctrl-C lands during the start however slowly the machine answers (the runner alone
+		// is ready ~1 s after its creation, which a loaded machine's poll could miss)
+		const nativePort = await freePort();
+		home.writeConfig(`agentRunner:
+  port: ${home.port}
+services:
+  slow:
+    command: [node, ${fixture('native-server.mjs')}]
+    args: [--port, "${nativePort}", --listen-delay, "8000"]
+    ready: { http: "http://127.0.0.1:${nativePort}/healthz" }
+`);
 		try {
 			const child = spawnCli(['--home', home.dir, 'server', 'start']);
 			const done = collect(child, 120_000);
@@ -278,6 +290,18 @@ describe('concurrency and interruption', { timeout: 600_000 }, () => {
 
 	test('Ctrl-C during start stops what it started and exits 130', async () => {
 		const home = await makeTestHome();
+		// a native that listens 8 s after it starts holds the start between the container's creation and
+		// its start: the Ctrl-C lands during the start however slowly the machine answers (the runner alone
+		// is ready ~1 s after its creation, which a loaded machine's poll could miss)
+		const nativePort = await freePort();
+		home.writeConfig(`agentRunner:
+  port: ${home.port}
+services:
+  slow:
+    command: [node, ${fixture('native-server.mjs')}]
+    args: [--port, "${nativePort}", --listen-delay, "8000"]
+    ready: { http: "http://127.0.0.1:${nativePort}/healthz" }
+`);
 		try {
 			const child = spawnCli(['--home', home.dir, 'server', 'start']);
 			const done = collect(child, 120_000);
