@@ -65,8 +65,10 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 			if (natives.length > 0) await startNatives(run, natives);
 			checkAborted(options.signal);
 			if (api && container) await bringUpContainer(api, run, container);
-			// a Ctrl-C during the last step, after its own checks, still undoes the start (it said it would)
+			const status = await stackStatus(home, { api: api ?? undefined, config });
+			// a Ctrl-C during the last steps, after their own checks, still undoes the start (it said it would)
 			checkAborted(options.signal);
+			return status;
 		} catch (error) {
 			// Ctrl-C or a failure: undo what this start began, so nothing is left half-started.
 			await run.forwardOpened?.catch(() => {}); // settled first, or it could open after the rollback
@@ -79,7 +81,6 @@ export async function startStack(home: StigmerHome, options: StartOptions = {}):
 		} finally {
 			lock.release();
 		}
-		return await stackStatus(home, { api: api ?? undefined, config });
 	} finally {
 		if (!options.api) api?.close();
 	}

@@ -16,8 +16,13 @@ export default async function start(ctx: CommandContext, { flags, input }: Comma
 	const timeoutSeconds = parseTimeout(flags.timeout, defaultTimeouts.startSeconds);
 	const progress = new ProgressReporter(ctx.stderr, ctx.color && ctx.stderr.isTTY === true);
 	const abort = new AbortController();
+	let started = false;
 	const onSignal = () => {
-		if (abort.signal.aborted) process.exit(exitCodes.interrupted);
+		if (abort.signal.aborted || started) {
+			// past the start's last check there is nothing left to undo: say so, leave the stack as it is
+			if (started) ctx.stderr.write('interrupted after the start finished: the stack stays up (stop it with `stigmer server stop`)\n');
+			process.exit(exitCodes.interrupted);
+		}
 		progress.activity('interrupted: stopping what was started (Ctrl-C again to leave at once)');
 		abort.abort();
 	};
@@ -32,6 +37,7 @@ export default async function start(ctx: CommandContext, { flags, input }: Comma
 			signal: abort.signal,
 			onEvent: (e) => progress.stackEvent(e),
 		});
+		started = true;
 		progress.stop();
 		printStatusTable(ctx, status);
 		return exitCodes.ok;
