@@ -10,7 +10,7 @@ import { healthStart } from '../../source/agentRunner/ContainerService.ts';
 import { foldOomEvents, parseOomEvents } from '../../source/agentRunner/oomEvents.ts';
 import { serviceProcess } from '../helpers/containerProcesses.ts';
 import { engineKind } from '../helpers/engineKind.ts';
-import { collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } from '../helpers/cli.ts';
+import { type CliResult, collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } from '../helpers/cli.ts';
 import { finalAnswer, startFakeLlm, toolCall } from '../helpers/fakeLlm.ts';
 import { readWorkspaceFile, remoteEngine } from '../helpers/remoteEngine.ts';
 
@@ -44,6 +44,29 @@ const alive = (pid: number) => {
 		return false;
 	}
 };
+
+/**
+ * `server start`, sent `signal` once its container is created. A native that listens 8 s after it
+ * starts holds the start between the container's creation and its start, so the signal lands during the
+ * start however slowly the machine answers (the runner alone is ready ~1 s after its creation, which a
+ * loaded machine's poll could miss).
+ */
+async function signalDuringStart(home: TestHome, signal: NodeJS.Signals): Promise<CliResult> {
+	const nativePort = await freePort();
+	home.writeConfig(`agentRunner:
+  port: ${home.port}
+services:
+  slow:
+    command: [node, ${fixture('native-server.mjs')}]
+    args: [--port, "${nativePort}", --listen-delay, "8000"]
+    ready: { http: "http://127.0.0.1:${nativePort}/healthz" }
+`);
+	const child = spawnCli(['--home', home.dir, 'server', 'start']);
+	const done = collect(child, 120_000);
+	await until('the container to be created', async () => containersOf(home.dir).length > 0, 60_000);
+	child.kill(signal);
+	return done;
+}
 
 describe('server lifecycle', { timeout: 600_000 }, () => {
 	let home: TestHome;
@@ -261,24 +284,8 @@ describe('concurrency and interruption', { timeout: 600_000 }, () => {
 
 	test('SIGKILL of the CLI mid-start, then start again: consistent', async () => {
 		const home = await makeTestHome();
-		// a native that listens 8 s after it starts holds the start between the container's creation and
-		// its start: the Ctrl-C lands during the start however slowly the machine answers (the runner alone
-		// is ready ~1 s after its creation, which a loaded machine's poll could miss)
-		const nativePort = await freePort();
-		home.writeConfig(`agentRunner:
-  port: ${home.port}
-services:
-  slow:
-    command: [node, ${fixture('native-server.mjs')}]
-    args: [--port, "${nativePort}", --listen-delay, "8000"]
-    ready: { http: "http://127.0.0.1:${nativePort}/healthz" }
-`);
 		try {
-			const child = spawnCli(['--home', home.dir, 'server', 'start']);
-			const done = collect(child, 120_000);
-			await until('the container to be created', async () => containersOf(home.dir).length > 0, 60_000);
-			child.kill('SIGKILL');
-			await done;
+			await signalDuringStart(home, 'SIGKILL');
 			const r = await home.cli(['server', 'start']);
 			assert.equal(r.code, 0, r.stderr);
 			assert.equal(containersOf(home.dir).length, 1);
@@ -290,24 +297,8 @@ services:
 
 	test('Ctrl-C during start stops what it started and exits 130', async () => {
 		const home = await makeTestHome();
-		// a native that listens 8 s after it starts holds the start between the container's creation and
-		// its start: the Ctrl-C lands during the start however slowly the machine answers (the runner alone
-		// is ready ~1 s after its creation, which a loaded machine's poll could miss)
-		const nativePort = await freePort();
-		home.writeConfig(`agentRunner:
-  port: ${home.port}
-services:
-  slow:
-    command: [node, ${fixture('native-server.mjs')}]
-    args: [--port, "${nativePort}", --listen-delay, "8000"]
-    ready: { http: "http://127.0.0.1:${nativePort}/healthz" }
-`);
 		try {
-			const child = spawnCli(['--home', home.dir, 'server', 'start']);
-			const done = collect(child, 120_000);
-			await until('the container to be created', async () => containersOf(home.dir).length > 0, 60_000);
-			child.kill('SIGINT');
-			const r = await done;
+			const r = await signalDuringStart(home, 'SIGINT');
 			assert.equal(r.code, 130, r.stderr);
 			assert.deepEqual(containersOf(home.dir), []);
 		} finally {
