@@ -30,7 +30,7 @@ export const layers = [
 		layer: 'shared',
 		ranks: [
 			['errors.ts', 'buildContext.ts'],
-			['contract.ts', 'version.ts', 'compileCache.ts', 'serviceStatus.ts'],
+			['contract.ts', 'version.ts', 'compileCache.ts', 'serviceStatus.ts', 'lazyBuiltins.ts'],
 		],
 	},
 ];

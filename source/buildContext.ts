@@ -4,12 +4,9 @@
 // built from exactly the sources this stigmer carries; a changed runner under the same version gets a
 // new tag instead of silently reusing the old image (issue 22).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packageRoot, packageVersion } from './version.js';
-
-// node:crypto only to hash a checkout's sources (an installed package reads dist/image-source.json)
-const require = createRequire(import.meta.url);
+import { nodeCrypto } from './lazyBuiltins.js';
 
 /** Directories of the package that form the build context (the Dockerfile copies only from these). */
 const contextDirs = ['docker', 'agent-runner'];
@@ -48,7 +45,7 @@ export function contextFiles(root: string): ContextFile[] {
 
 /** sha256 (hex) of the files (names, modes, contents), the target and the version build argument. */
 export function hashContext(files: ContextFile[], version: string): string {
-	const { createHash }: typeof import('node:crypto') = require('node:crypto');
+	const { createHash } = nodeCrypto(); // a checkout's sources only (an installed package reads dist/image-source.json)
 	const hash = createHash('sha256');
 	hash.update(`stigmer-image-source/1\0${buildDockerfile}\0${buildTarget}\0STIGMER_VERSION=${version}\0`);
 	for (const f of files) {

@@ -20,6 +20,7 @@ import { engineStatus, orNull } from './engineErrors.js';
 import { engineInfoFromPing, platformOfVersion } from './enginePing.js';
 import { EngineUnreachableError, busyEngineTimeoutMs, diagnoseUnreachable, timedOut } from './engineUnreachable.js';
 import { type RawHeaders, rawError, rawGet, rawGetBody, readAll, versionedPath } from './rawHttp.js';
+import { nodeHttp, nodeHttps } from '../lazyBuiltins.js';
 
 export { compareApiVersions, maxApiVersion, minApiVersion } from './apiVersion.js';
 export { engineMessage, engineStatus, orNull } from './engineErrors.js';
@@ -67,8 +68,7 @@ const plainHttpAgentOptions = { keepAlive: true, servername: '' };
  */
 function agentFor(endpoint: Endpoint): Agent {
 	if (endpoint.kind === 'ssh') {
-		const http: typeof import('node:http') = require('node:http');
-		const agent = new http.Agent(plainHttpAgentOptions);
+		const agent = new (nodeHttp().Agent)(plainHttpAgentOptions);
 		const dialer = engineDialer(endpoint);
 		// Node's agent takes the connection from a callback when createConnection returns nothing
 		agent.createConnection = ((_options: unknown, done: (error: Error | null, socket?: Duplex) => void) => {
@@ -81,12 +81,10 @@ function agentFor(endpoint: Endpoint): Agent {
 		return agent;
 	}
 	if (endpoint.kind === 'tcp' && endpoint.tls) {
-		const https: typeof import('node:https') = require('node:https');
 		const { ca, cert, key, verify } = endpoint.tls;
-		return new https.Agent({ keepAlive: true, ca, cert, key, rejectUnauthorized: verify });
+		return new (nodeHttps().Agent)({ keepAlive: true, ca, cert, key, rejectUnauthorized: verify });
 	}
-	const http: typeof import('node:http') = require('node:http');
-	return new http.Agent(plainHttpAgentOptions);
+	return new (nodeHttp().Agent)(plainHttpAgentOptions);
 }
 
 /** GET /version's body (`Os`, `Arch`, `MinAPIVersion`, `Components`, …). */

@@ -3,12 +3,9 @@
 // OrbStack and Podman (docs/contract.md, "Runtime"). dockerode reads none of the context files itself, and
 // its own DOCKER_HOST reading differs from the docker CLI's: DockerApi hands it what is resolved here.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
-
-// node:crypto only for a context's TLS directory: every engine command resolves an endpoint
-const require = createRequire(import.meta.url);
+import { nodeCrypto } from '../lazyBuiltins.js';
 
 export type Endpoint =
 	| { kind: 'unix'; socketPath: string; source: string }
@@ -85,7 +82,7 @@ function parseSshHost(host: string, source: string): Endpoint {
 
 function contextEndpoint(name: string, source: string, env: NodeJS.ProcessEnv): Endpoint | null {
 	if (name === 'default') return null;
-	const { createHash }: typeof import('node:crypto') = require('node:crypto');
+	const { createHash } = nodeCrypto(); // a context's TLS directory only: every engine command resolves an endpoint
 	const id = createHash('sha256').update(name).digest('hex');
 	const meta = path.join(dockerConfigDir(env), 'contexts', 'meta', id, 'meta.json');
 	let parsed: { Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } };

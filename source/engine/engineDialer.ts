@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import { type Endpoint, endpointUrl } from './endpoint.js';
 import type { SshDialer } from './sshDialer.js';
+import { nodeTls } from '../lazyBuiltins.js';
 
 const require = createRequire(import.meta.url);
 
@@ -34,8 +35,7 @@ function makeDialer(endpoint: Endpoint): EngineDialer {
 	const { host, port, tls } = endpoint;
 	if (!tls) return connectOnce(() => net.connect(port, host));
 	// node:tls only for TLS endpoints (it loads more than a plain socket needs)
-	const nodeTls: typeof import('node:tls') = require('node:tls');
-	return connectOnce(() => nodeTls.connect({ host, port, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify, servername: net.isIP(host) ? undefined : host }));
+	return connectOnce(() => nodeTls().connect({ host, port, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify, servername: net.isIP(host) ? undefined : host }));
 }
 
 /** The process's dialer for an endpoint (one per endpoint address). */

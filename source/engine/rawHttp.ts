@@ -10,13 +10,10 @@
 //   an ssh session): HTTP/1.1 through node:http on that agent's kept connections.
 // Same endpoint as DockerApi, dialed the same way on every kind (engineDialer.ts: unix, tcp, TLS, ssh).
 import type { Agent } from 'node:http';
-import { createRequire } from 'node:module';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Endpoint } from './endpoint.js';
 import { engineDialer } from './engineDialer.js';
-
-// required, not imported: ESM's view of node:http reads every export, and its getters load undici
-const require = createRequire(import.meta.url);
+import { nodeHttp, nodeHttps } from '../lazyBuiltins.js';
 
 /** `/v1.xx/path?query`: objects in the query are JSON (filters), undefined values left out. */
 export function versionedPath(apiVersion: string, p: string, query?: Record<string, string | number | boolean | undefined | object>): string {
@@ -134,7 +131,7 @@ export function parseHeaders(block: string): RawHeaders {
 /** HTTP/1.1 through node:http on the agent's connections (the endpoint's kind says where: its socket, host and TLS). */
 function agentGet(endpoint: Endpoint, agent: Agent, path: string, options: RawGetOptions): Promise<RawResponse> {
 	const tls = endpoint.kind === 'tcp' ? endpoint.tls : null;
-	const http: typeof import('node:http') = require(tls ? 'node:https' : 'node:http');
+	const http = tls ? nodeHttps() : nodeHttp();
 	const where =
 		endpoint.kind === 'unix'
 			? { socketPath: endpoint.socketPath }

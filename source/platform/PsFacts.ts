@@ -3,18 +3,15 @@
 // everywhere. The start time is `lstart` (one-second resolution: enough to tell a reused pid, which
 // takes a full cycle of the pid space). CPU time is `time`: hundredths of a second on BSD ps, whole
 // seconds on procps. Where `ps` itself cannot run, a pid that answers signal 0 counts as alive.
-import { createRequire } from 'node:module';
 import type { PortOwner, ProcessFacts, ProcessInfo } from './ProcessFacts.js';
-
-// required on first use: child_process (≈5 ms of a command's start-up) where /proc answers instead
-const require = createRequire(import.meta.url);
+import { childProcess } from '../lazyBuiltins.js';
 const fields = 'pid=,ppid=,pgid=,stat=,rss=,time=,lstart=';
 const env = { ...process.env, LC_ALL: 'C' };
 
 /** stdout of a successful run; null when it exits non-zero (no such process, nothing found); throws when it cannot run. */
 function run(program: string, args: string[]): string | null {
 	try {
-		return (require('node:child_process') as typeof import('node:child_process')).execFileSync(program, args, {
+		return childProcess().execFileSync(program, args, {
 			encoding: 'utf8',
 			env,
 			stdio: ['ignore', 'pipe', 'ignore'],

@@ -3,11 +3,8 @@
 // from the kernel's auxiliary vector (AT_PAGESZ in /proc/self/auxv, no child process), else from
 // `getconf PAGESIZE`, else 4096.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
-
-// child_process on first use only: the auxiliary vector answers on Linux
-const require = createRequire(import.meta.url);
+import { childProcess } from '../lazyBuiltins.js';
 
 const atPageSize = 6;
 let cached: number | undefined;
@@ -41,7 +38,9 @@ function fromGetconf(): number | null {
 	try {
 		return validPageSize(
 			Number(
-				(require('node:child_process') as typeof import('node:child_process')).execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim(),
+				childProcess()
+					.execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+					.trim(),
 			),
 		);
 	} catch {

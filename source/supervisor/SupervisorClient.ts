@@ -1,7 +1,6 @@
 // How the CLI and the dashboard talk to the native services supervisor of a home: start it when it is
 // not running, send it requests, follow its state, and read its state file when it is gone.
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { nativeMarkerEnv } from '../contract.js';
@@ -14,9 +13,7 @@ import type { NativeStatus, SupervisorRequest, SupervisorResponse, SupervisorSta
 import { jsonLine, readJsonLines } from './jsonLines.js';
 import { isSupervisorOf, supervisorArgs } from './supervisorProcess.js';
 import { isActive } from '../serviceStatus.js';
-
-// child_process only to start a supervisor: `server status` and the dashboard only read
-const require = createRequire(import.meta.url);
+import { childProcess } from '../lazyBuiltins.js';
 
 export type { NativeState, NativeStatus, SupervisorRequest, SupervisorResponse } from './protocol.js';
 
@@ -75,7 +72,7 @@ export async function ensureSupervisor(home: StigmerHome, options: EnsureSupervi
 		const env = { ...(options.env ?? process.env) };
 		delete env[nativeMarkerEnv.home];
 		delete env[nativeMarkerEnv.service];
-		const { spawn }: typeof import('node:child_process') = require('node:child_process');
+		const { spawn } = childProcess(); // only to start a supervisor: `server status` and the dashboard only read
 		const child = spawn(program!, [...prefix, ...supervisorArgs(home.dir)], {
 			cwd: home.dir,
 			env,

@@ -1,14 +1,14 @@
 // One attempt of a `ready` probe of config.yaml. The service polls these while it is `starting`.
 import type { ClientRequest } from 'node:http';
-import { createRequire } from 'node:module';
 import net from 'node:net';
+import { nodeHttp, nodeHttps } from '../lazyBuiltins.js';
 
-// node:http and node:https through require, when a probe runs: an ESM import of node:http reads every
-// export, and its lazy WebSocket/MessageEvent getters load undici (≈23 ms on every `server status`).
+// node:http and node:https on first use (lazyBuiltins.ts), when a probe runs: an ESM import of
+// node:http reads every export, and its lazy WebSocket/MessageEvent getters load undici (≈23 ms on
+// every `server status`).
 // A plain-http probe of this machine (the agent-runner's /readyz that `server status` asks, a native's
 // `ready: { http }`) needs neither: one HTTP/1.0 GET on a socket, read to its status line, spares
 // loading node:http (≈8 ms of `server status` with a running container).
-const require = createRequire(import.meta.url);
 
 const attemptTimeoutMs = 2000;
 
@@ -33,7 +33,7 @@ export function httpStatus(url: string, timeoutMs = attemptTimeoutMs): Promise<n
 	return new Promise((resolve) => {
 		let request: ClientRequest;
 		try {
-			const get = url.startsWith('https:') ? (require('node:https') as typeof import('node:https')).get : (require('node:http') as typeof import('node:http')).get;
+			const get = url.startsWith('https:') ? nodeHttps().get : nodeHttp().get;
 			request = get(url, { timeout: timeoutMs, agent: false }, (response) => {
 				response.resume();
 				resolve(response.statusCode ?? null);
