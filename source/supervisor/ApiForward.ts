@@ -48,6 +48,12 @@ interface Bridge {
 	ended: boolean;
 }
 
+/** The spare bridge, made ahead: `made` is the bridge once it is made, null when that failed. */
+interface Spare {
+	bridge: Promise<Bridge>;
+	made?: Bridge | null;
+}
+
 /** The engine's 8-byte frame headers (stream type, size) of a non-TTY exec, cut back into bytes. */
 export class StdioFrames {
 	private pending: Buffer = Buffer.alloc(0);
@@ -73,7 +79,7 @@ const replayLimit = 1 << 20;
 export class ApiForward {
 	private server: net.Server | null = null;
 	private api: DockerApi | null = null;
-	private spare: Promise<Bridge> | null = null;
+	private spare: Spare | null = null;
 	private readonly streams = new Set<Duplex | net.Socket>();
 	private closed = false;
 	private state: ApiForwardStatus;
@@ -115,7 +121,7 @@ export class ApiForward {
 	async close(): Promise<void> {
 		this.closed = true;
 		for (const stream of this.streams) stream.destroy();
-		this.spare?.then((b) => b.stream.destroy()).catch(() => {});
+		this.spare?.bridge.then((b) => b.stream.destroy()).catch(() => {});
 		this.spare = null;
 		const server = this.server;
 		this.server = null;
@@ -147,22 +153,54 @@ export class ApiForward {
 		return bridge;
 	}
 
-	/** The spare when it is alive (`spare: true`), else a new bridge. */
+	/**
+	 * The spare when it is made and alive (`spare: true`), else a new bridge. A spare still being made
+	 * (the engine is slow, or the container went away meanwhile) is not waited for alone: a new bridge
+	 * is started beside it and the first one made is used, the other kept as the next spare. The new
+	 * one's refusal answers at once: a container gone or stopped is the engine's answer now, where the
+	 * spare's exec, begun before, may hang on (CI's Podman at load 10 took over 10 s, the CLI's limit).
+	 */
 	private async takeBridge(): Promise<{ bridge: Bridge; spare: boolean }> {
 		const spare = this.spare;
 		this.spare = null;
-		if (spare) {
-			const bridge = await spare.catch(() => null);
-			if (bridge && !bridge.ended) return { bridge, spare: true };
+		if (spare?.made) {
+			if (!spare.made.ended) return { bridge: spare.made, spare: true };
+			spare.made.stream.destroy();
 		}
-		return { bridge: await this.startBridge(), spare: false };
+		if (!spare || spare.made !== undefined) return { bridge: await this.startBridge(), spare: false };
+		const fresh = this.startBridge();
+		fresh.catch(() => {});
+		const first = await Promise.race([
+			fresh.then((bridge) => ({ bridge, spare: false })),
+			spare.bridge.then(
+				(bridge) => ({ bridge, spare: true }),
+				() => fresh.then((bridge) => ({ bridge, spare: false })),
+			),
+		]).catch((error: unknown) => {
+			this.keepSpare(spare.bridge);
+			throw error;
+		});
+		this.keepSpare(first.spare ? fresh : spare.bridge);
+		return first;
+	}
+
+	/** `bridge` as the spare when there is none (it is kept once made, if alive), else it is ended. */
+	private keepSpare(bridge: Promise<Bridge>): void {
+		if (this.closed || this.spare) {
+			bridge.then((b) => b.stream.destroy()).catch(() => {});
+			return;
+		}
+		const spare: Spare = { bridge };
+		bridge.then(
+			(b) => (spare.made = b),
+			() => (spare.made = null),
+		);
+		this.spare = spare;
 	}
 
 	private warmSpare(): void {
 		if (this.closed || this.spare) return;
-		const spare = this.startBridge();
-		spare.catch(() => {}); // a failed spare is replaced by a fresh bridge when taken
-		this.spare = spare;
+		this.keepSpare(this.startBridge()); // a failed spare is replaced by a fresh bridge when taken
 	}
 
 	private accept(client: net.Socket): void {
@@ -187,7 +225,7 @@ export class ApiForward {
 		const { stream } = bridge;
 		if (client.destroyed) {
 			// the client left while the bridge started: keep it as the spare
-			if (!this.spare && !bridge.ended && attempt.replay.length === 0) this.spare = Promise.resolve(bridge);
+			if (!bridge.ended && attempt.replay.length === 0) this.keepSpare(Promise.resolve(bridge));
 			else stream.destroy();
 			return;
 		}
