@@ -101,7 +101,8 @@ phase "TypeScript tests"
 # use their own homes, ports and container names, so two may run at once on this 2-core machine.
 source scripts/test-files.sh
 suite=0
-"${test_run[@]}" "${unit_test_files[@]}" "${engine_test_files[@]}" || suite=$?
+suite_log=$(mktemp /tmp/stigmer-suite.XXXXXX)
+"${test_run[@]}" "${unit_test_files[@]}" "${engine_test_files[@]}" 2>&1 | tee "$suite_log" || suite=${PIPESTATUS[0]}
 python=0
 wait "$python_pid" || python=$?
 echo "== Python tests: their output"
@@ -152,7 +153,8 @@ if [ "$(id -u)" = 0 ]; then
   if [ "$engines" != none ]; then
     phase "engine matrix: $engines" "(beside it: ${lane[*]:-nothing})"
     # shellcheck disable=SC2086
-    STIGMER_ENGINES_PARALLEL=${STIGMER_ENGINES_PARALLEL:-1} bash scripts/test-engines.sh $engines || matrix=$?
+    matrix_dir=$(mktemp -d /tmp/stigmer-engines.XXXXXX)
+    STIGMER_ENGINE_LOG_DIR=$matrix_dir STIGMER_ENGINES_PARALLEL=${STIGMER_ENGINES_PARALLEL:-1} bash scripts/test-engines.sh $engines || matrix=$?
   fi
   if [ -n "$lane_pid" ]; then
     phase "after the matrix: the rest of the lane (${lane[*]})"
@@ -172,6 +174,18 @@ if [ "$(id -u)" = 0 ]; then
   fi
 fi
 
+# Last before the summary, where a reader of only the end finds them: each failed run's own list of
+# its failing tests with their errors (the spec reporter's "failing tests" section, its stack frames left out, cut at 60 lines).
+failing_tests() {
+  local name=$1 log=$2
+  [ -s "$log" ] && grep -q '^✖ failing tests:' "$log" || return 0
+  echo "== failing tests: $name"
+  awk '/^✖ failing tests:/ { on = 1; n = 0; next } on && /^(ℹ |files: |== )/ { on = 0 } on && !/^ +at / && n++ < 60' "$log"
+}
+failing_tests suite "$suite_log"
+for log in "${matrix_dir:-/nonexistent}"/*.log; do failing_tests "engine $(basename "$log" .log)" "$log"; done
+failing_tests non-root "${lane_dir:-/nonexistent}/nonroot.log"
+failing_tests "remote (ssh, tls)" "${lane_dir:-/nonexistent}/remote.log"
 phase_table
 echo "== npm test: suite $([ $suite = 0 ] && echo ok || echo FAILED), Python $([ $python = 0 ] && echo ok || echo FAILED), engine matrix $([ $matrix = 0 ] && echo ok || echo FAILED), non-root $([ $nonroot = 0 ] && echo ok || echo FAILED), remote $([ $remote = 0 ] && echo ok || echo FAILED)"
 [ $suite = 0 ] && [ $python = 0 ] && [ $matrix = 0 ] && [ $nonroot = 0 ] && [ $remote = 0 ]
