@@ -46,24 +46,34 @@ const alive = (pid: number) => {
 };
 
 /**
- * `server start`, sent `signal` once its container is created. A native that listens 8 s after it
- * starts holds the start between the container's creation and its start, so the signal lands during the
- * start however slowly the machine answers (the runner alone is ready ~1 s after its creation, which a
- * loaded machine's poll could miss).
+ * `server start` with a native beside the container, sent `signal` the moment the CLI says it creates
+ * the container: its creation, start and readiness (over half a second on any engine) are still ahead,
+ * so the signal lands during the start however slowly the machine answers. (Polling the engine for the
+ * container missed it on a loaded machine: the runner was ready before the poll saw the container.)
  */
 async function signalDuringStart(home: TestHome, signal: NodeJS.Signals): Promise<CliResult> {
 	const nativePort = await freePort();
 	home.writeConfig(`agentRunner:
   port: ${home.port}
 services:
-  slow:
+  native:
     command: [node, ${fixture('native-server.mjs')}]
-    args: [--port, "${nativePort}", --listen-delay, "8000"]
+    args: [--port, "${nativePort}"]
     ready: { http: "http://127.0.0.1:${nativePort}/healthz" }
 `);
 	const child = spawnCli(['--home', home.dir, 'server', 'start']);
 	const done = collect(child, 120_000);
-	await until('the container to be created', async () => containersOf(home.dir).length > 0, 60_000);
+	await new Promise<void>((resolve, reject) => {
+		let said = '';
+		const onData = (chunk: Buffer | string) => {
+			said += String(chunk);
+			if (!said.includes('agent-runner: creating container')) return;
+			child.stderr!.off('data', onData);
+			resolve();
+		};
+		child.stderr!.on('data', onData);
+		child.once('exit', () => reject(new Error(`server start ended before it created its container:\n${said}`)));
+	});
 	child.kill(signal);
 	return done;
 }
@@ -300,7 +310,9 @@ describe('concurrency and interruption', { timeout: 600_000 }, () => {
 		try {
 			const r = await signalDuringStart(home, 'SIGINT');
 			assert.equal(r.code, 130, r.stderr);
+			assert.match(r.stderr, /interrupted: stopped what this start had begun/);
 			assert.deepEqual(containersOf(home.dir), []);
+			assert.equal(row(await status(home), 'native').state, 'stopped', 'the native it started is stopped too');
 		} finally {
 			await home.cleanup();
 		}
