@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { cliCommand, makeTestHome } from '../test/helpers/cli.js';
+import { oomHogScript } from '../test/helpers/oomHog.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
 import { median } from './benchStats.js';
 
@@ -44,7 +45,7 @@ try {
 			// 1000) ends; timed from the moment its exec returned (just after the kill: an upper bound of it)
 			let insideKilledMs = 0;
 			try {
-				docker('exec', id, 'sh', '-c', 'echo 1000 > /proc/self/oom_score_adj && head -c 200m /dev/zero | tail -c 200m > /dev/null');
+				docker('exec', id, 'sh', '-c', oomHogScript);
 			} catch {
 				insideKilledMs = Date.now(); // killed: exit 137
 			}

@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { type TestHome, cliCommand, makeTestHome, repoRoot } from '../helpers/cli.js';
 import { docker } from '../helpers/docker.js';
+import { oomHogScript } from '../helpers/oomHog.js';
 import { remoteEngine } from '../helpers/remoteEngine.js';
 import { TmuxTerminal } from '../helpers/TmuxTerminal.js';
 
@@ -39,9 +40,9 @@ test('a process inside the container killed by the OOM killer shows in the log p
 	terminal.start(`cd ${quote(repoRoot)} && ${['env', ...remote, 'NO_COLOR=1', ...cliCommand(), '--home', home.dir, 'dashboard'].map(quote).join(' ')}`);
 	await terminal.waitFor('the agent-runner row with its stats', (s) => /agent-runner\s+running.*\d+\.\d%/.test(s), 60_000);
 	assert.doesNotMatch(terminal.screen(), /OOM-killed/);
-	// the OOM killer's first choice (oom_score_adj 1000): a pipe's reader that keeps 200 MB, 2 s after the
-	// exec started and in a shell that lives on, so no event of the exec comes at the time of the kill
-	await docker(['exec', '-d', id, 'sh', '-c', 'sleep 2; echo 1000 > /proc/self/oom_score_adj; head -c 200m /dev/zero | tail -c 200m > /dev/null; sleep 600']);
+	// the OOM killer's first choice (helpers/oomHog.ts), 2 s after the exec started and in a shell that
+	// lives on, so no event of the exec comes at the time of the kill
+	await docker(['exec', '-d', id, 'sh', '-c', `sleep 2; (${oomHogScript}); sleep 600`]);
 	const screen = await terminal.waitFor('the kill in the log pane', (s) => /process(es)? OOM-killed/.test(s), 30_000);
 	assert.match(screen, /agent-runner\s+running/, 'the container lives on');
 });

@@ -9,6 +9,7 @@ import { containerSecurity, homeHash, serviceUser } from '../../source/contract.
 import { healthStart } from '../../source/agentRunner/ContainerService.ts';
 import { foldOomEvents, parseOomEvents } from '../../source/agentRunner/oomEvents.ts';
 import { serviceProcess } from '../helpers/containerProcesses.ts';
+import { oomHogScript } from '../helpers/oomHog.ts';
 import { engineKind } from '../helpers/engineKind.ts';
 import { type CliResult, collect, fixture, freePort, makeTestHome, spawnCli, type TestHome } from '../helpers/cli.ts';
 import { finalAnswer, startFakeLlm, toolCall } from '../helpers/fakeLlm.ts';
@@ -250,20 +251,29 @@ describe('server lifecycle', { timeout: 600_000 }, () => {
 	test('a process inside the container killed by the OOM killer is counted while the container lives on', async () => {
 		const [id] = containersOf(home.dir);
 		const before = row(await status(home), 'agent-runner');
-		// a pipe's reader that keeps 200 MB, marked as the OOM killer's first choice (oom_score_adj 1000), is
-		// the one killed: not the service. Only the reader is marked: with the whole pipeline marked
-		// (inherited from its shell), the kernel at times took the writer too, before the reader's memory
-		// was reaped, and counted two kills
+		// the OOM killer's first choice is the one killed, not the service (helpers/oomHog.ts)
 		let exec = 'exit 0: nothing was killed';
 		try {
-			docker('exec', id!, 'sh', '-c', "head -c 200m /dev/zero | sh -c 'echo 1000 > /proc/self/oom_score_adj && exec tail -c 200m' > /dev/null");
+			docker('exec', id!, 'sh', '-c', oomHogScript);
 		} catch (error) {
-			// killed: exit 137 (anything else is said when no kill is counted: CI once counted none in 30 s)
+			// killed: exit 137 (anything else is said when no kill is counted)
 			exec = `exit ${(error as { status?: number }).status}: ${String((error as { stderr?: string }).stderr ?? '').trim()}`;
 		}
+		let last: Record<string, any> = before;
 		const after = await until(`a counted OOM kill (the exec's ${exec})`, async () => {
-			const s = row(await status(home), 'agent-runner');
-			return s.oomKills ? s : null;
+			last = row(await status(home), 'agent-runner');
+			return last.oomKills ? last : null;
+		}).catch((error: Error) => {
+			// which side failed: the kernel's count (read here from the cgroup), or status's reading of it;
+			// and whether the kernel took the service too (a restart: a new cgroup, counting from 0)
+			const { state, restarts, oomKilledAt } = last;
+			let kernel: string;
+			try {
+				kernel = docker('exec', id!, 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null | grep "^oom_kill "');
+			} catch (e) {
+				kernel = `unread (${String((e as Error).message).split('\n')[0]})`;
+			}
+			throw new Error(`${error.message}; the last status: ${JSON.stringify({ state, restarts, oomKilledAt })} (restarts before: ${before.restarts}); the container's cgroup now: ${kernel}`);
 		});
 		assert.equal(after.oomKills.count, 1);
 		assert.equal(after.state, 'running');
