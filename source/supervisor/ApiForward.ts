@@ -48,10 +48,10 @@ interface Bridge {
 	ended: boolean;
 }
 
-/** The spare bridge, made ahead: `made` is the bridge once it is made, null when that failed. */
+/** The spare bridge, made ahead: `made` is the bridge once it is made (one that failed is dropped). */
 interface Spare {
 	bridge: Promise<Bridge>;
-	made?: Bridge | null;
+	made?: Bridge;
 }
 
 /** The engine's 8-byte frame headers (stream type, size) of a non-TTY exec, cut back into bytes. */
@@ -163,11 +163,9 @@ export class ApiForward {
 	private async takeBridge(): Promise<{ bridge: Bridge; spare: boolean }> {
 		const spare = this.spare;
 		this.spare = null;
-		if (spare?.made) {
-			if (!spare.made.ended) return { bridge: spare.made, spare: true };
-			spare.made.stream.destroy();
-		}
-		if (!spare || spare.made !== undefined) return { bridge: await this.startBridge(), spare: false };
+		if (spare?.made && !spare.made.ended) return { bridge: spare.made, spare: true };
+		spare?.made?.stream.destroy();
+		if (!spare || spare.made) return { bridge: await this.startBridge(), spare: false };
 		const fresh = this.startBridge();
 		fresh.catch(() => {});
 		const first = await Promise.race([
@@ -184,7 +182,10 @@ export class ApiForward {
 		return first;
 	}
 
-	/** `bridge` as the spare when there is none (it is kept once made, if alive), else it is ended. */
+	/**
+	 * `bridge` as the spare when there is none, else it is ended. One that fails is dropped (the next
+	 * connection starts its own, and warms a spare again if the runner answers it): the container went.
+	 */
 	private keepSpare(bridge: Promise<Bridge>): void {
 		if (this.closed || this.spare) {
 			bridge.then((b) => b.stream.destroy()).catch(() => {});
@@ -193,14 +194,16 @@ export class ApiForward {
 		const spare: Spare = { bridge };
 		bridge.then(
 			(b) => (spare.made = b),
-			() => (spare.made = null),
+			() => {
+				if (this.spare === spare) this.spare = null;
+			},
 		);
 		this.spare = spare;
 	}
 
 	private warmSpare(): void {
 		if (this.closed || this.spare) return;
-		this.keepSpare(this.startBridge()); // a failed spare is replaced by a fresh bridge when taken
+		this.keepSpare(this.startBridge());
 	}
 
 	private accept(client: net.Socket): void {
