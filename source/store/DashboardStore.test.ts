@@ -225,3 +225,26 @@ test('while changes keep coming, a batch every busyFlushMs; a state change keeps
 	assert.equal(rows.get('ex-a')?.steps, 30);
 	store.dispose();
 });
+
+test('changes in clumps (20 executions whose model answers every 150 ms): the busy beat holds, whatever their rhythm', (t) => {
+	t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+	const store = new DashboardStore({ flushMs: 100, busyFlushMs: 250 });
+	const at: number[] = [];
+	store.subscribe(() => at.push(Date.now() - 1_000_000));
+	const line = (i: number) => ({ service: 'a', stream: 'stdout' as const, time: '', timeMs: i, line: `l${i}` });
+	// a clump every 150 ms for 3 s: each comes 50-150 ms after a batch, which was a "quiet spell" of
+	// flushMs to the rule before (batches 200 ms apart, 5 a second, with a beat of 250)
+	for (let ms = 0; ms < 3000; ms += 10) {
+		if (ms % 150 === 0) store.appendLogs([line(ms)]);
+		t.mock.timers.tick(10);
+	}
+	t.mock.timers.tick(1000);
+	assert.equal(at[0], 100, 'the first clump after a quiet spell: flushMs after it');
+	const gaps = at.slice(1).map((time, i) => time - at[i]!);
+	assert.ok(
+		gaps.every((gap) => gap >= 250),
+		`batches at least busyFlushMs apart: ${at.join(' ')}`,
+	);
+	assert.equal(store.logs.all.size, 20, 'no line lost');
+	store.dispose();
+});

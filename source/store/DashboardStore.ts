@@ -1,12 +1,12 @@
 // The store between the backend and the UI: a snapshot plus subscribe (for useSyncExternalStore).
 // Keys dispatch at once; the firehose (log lines, execution changes, stats frames) is queued and
-// applied in batches. The first change after a quiet spell is applied `flushMs` (100 ms) after it
-// arrives; while changes keep coming (one arrives within `flushMs` of the last batch) a batch is
-// applied every `busyFlushMs` (200 ms). Every batch costs Ink a whole frame whatever it holds (~25 ms
-// of a core at 120×40 with 20 busy executions and their log lines): at 10 batches a second 20 busy
-// executions took 31–34 % of a core, at 5 a second 19–22 % (bench/executions.ts), and a flood of 5,000
-// lines/s costs 5 state changes a second, not 5,000. An execution's state change (a new execution or
-// a new status: news the user waits for, ≤ 200 ms to the screen) keeps the short window, busy or not.
+// applied in batches. A change is applied `flushMs` (100 ms) after it arrives, and no sooner than
+// `busyFlushMs` (250 ms) after the last batch: while changes keep coming, a batch every 250 ms. Every
+// batch costs Ink a whole frame whatever it holds (~25 ms of a core at 120×40 with 20 busy executions
+// and their log lines): at 10 batches a second 20 busy executions took 31–34 % of a core, at 5 a second
+// 19–22 %, at 4 a second 15–16 % (bench/executions.ts), and a flood of 5,000 lines/s costs 4 state
+// changes a second, not 5,000. An execution's state change (a new execution or a new status: news the
+// user waits for, ≤ 200 ms to the screen) keeps the short window, busy or not.
 // Samples alone (stats streams and the process sampler, each about once a second but out of phase) are
 // applied at most once per `statsIntervalMs`, so an idle stack costs one redraw a second, not one per
 // source. No timer runs while nothing arrives.
@@ -68,7 +68,7 @@ export class DashboardStore implements DashboardSink {
 	constructor(options: DashboardStoreOptions = {}) {
 		// every batch costs Ink a whole frame: 75 ms made ~13 frames a second under a flood, 100 ms makes 10
 		this.flushMs = options.flushMs ?? 100;
-		this.busyFlushMs = Math.max(this.flushMs, options.busyFlushMs ?? 200);
+		this.busyFlushMs = Math.max(this.flushMs, options.busyFlushMs ?? 250);
 		// Stats reach the screen every 2 s: each frame costs Ink a full redraw (~6 ms at 120×40), and once a
 		// second kept an idle dashboard above 1 % of a core. Logs, keys and state changes are not delayed.
 		this.statsIntervalMs = options.statsIntervalMs ?? 2000;
@@ -190,10 +190,15 @@ export class DashboardStore implements DashboardSink {
 		this.listeners.clear();
 	}
 
-	/** The delay of a firehose change: flushMs after a quiet spell, the next busyFlushMs beat while changes keep coming. */
+	/**
+	 * The delay of a firehose change: flushMs after it arrives (what comes with it joins the batch), and
+	 * no sooner than busyFlushMs after the last batch. Changes that keep coming are applied at that beat
+	 * whatever their rhythm: with "flushMs after a quiet spell of flushMs", clumps 150 ms apart (20
+	 * executions whose model answers every 150 ms) each counted as news after a quiet spell, and made 5
+	 * batches a second with busyFlushMs at 250 as at 200 (bench/executions.ts, a counter in the bundle).
+	 */
 	private firehoseDelay(): number {
-		const sinceFlush = Date.now() - this.lastFlushAt;
-		return sinceFlush >= this.flushMs ? this.flushMs : this.busyFlushMs - sinceFlush;
+		return Math.max(this.flushMs, this.lastFlushAt + this.busyFlushMs - Date.now());
 	}
 
 	/** A flush within `delayMs`: an earlier one already due stands, a later one is brought forward. */

@@ -85,8 +85,8 @@ export async function runDashboard({ backend, stdout = process.stdout, stdin = p
 		interactive: true,
 		alternateScreen: true,
 		exitOnCtrlC: false,
-		// The store's batches (every 200 ms while changes keep coming) and the spinners' clock bound the
-		// frames a flood or busy executions cause (~5 a second); Ink's own cap only makes a key's frame wait behind the previous one (up to
+		// The store's batches (every 250 ms while changes keep coming) and the spinners' clock bound the
+		// frames a flood or busy executions cause (4 a second); Ink's own cap only makes a key's frame wait behind the previous one (up to
 		// 1000 / maxFps ms: 17 ms at 60, for a key pressed within 17 ms of a log frame, ~1 in 12 under a
 		// flood, so the p95), so it is set high enough not to add to a key's latency: 4 ms.
 		maxFps: 250,

@@ -3,7 +3,7 @@
 // follows ONE clock, which runs only while some spinner is mounted and moves them all in one React
 // update that re-renders only the spinners. ink-spinner gave each its own setInterval, out of phase:
 // 16 running executions were ~120 commits a second, and every commit costs Ink a whole frame. And
-// when the screen is drawn anyway (the store's batches, 5 a second under load), `nudge` moves the
+// when the screen is drawn anyway (the store's batches, 4 a second under load), `nudge` moves the
 // spinners in that same update, so the clock's own timer fires only while nothing else draws: it
 // waits two intervals after the last draw, or the spinners would add a frame between every two batches.
 import { Text } from 'ink';
