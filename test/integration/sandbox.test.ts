@@ -152,8 +152,10 @@ describe('limits that hold', () => {
 
 	test('commands that keep stopping every process of their uid cannot stop the helpers that end them', async () => {
 		// kill(-1, SIGSTOP) reaches every process the slot's uid may signal: the launcher's kill and release
-		// helpers must not be among them (before they were, such an execution never ended: its helper stopped)
-		const stoppers = 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do (while :; do kill -STOP -1 2>/dev/null; done) >/dev/null 2>&1 & done; echo started';
+		// helpers must not be among them (before they were, such an execution never ended: its helper stopped).
+		// The command itself outlives its timeout: it waited for the stoppers to stop it, and on CI's Podman
+		// at load 8 the shell once exited (0, "started") before any of them had run
+		const stoppers = 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do (while :; do kill -STOP -1 2>/dev/null; done) >/dev/null 2>&1 & done; echo started; sleep 30';
 		for (let round = 0; round < 3; round++) {
 			const { status, results } = await runCommands([{ command: stoppers, timeout_seconds: 2 }, 'echo after']);
 			assert.equal(results[0]!.timed_out, true, results[0]!.output);
