@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StdioFrames, bridgeFailure } from './ApiForward.ts';
+import { httpAnswerStart } from './refuseHttp.ts';
 
 function frame(kind: number, text: string): Buffer {
 	const payload = Buffer.from(text);
@@ -30,4 +31,15 @@ test('no bridge: the container gone or stopped reads as "not running", anything 
 	assert.equal(bridgeFailure(engine(409, 'Container c is not running'), 'c'), 'not running: its container c is stopped (start it with `stigmer server start`)');
 	assert.equal(bridgeFailure(engine(500, 'OCI runtime exec failed'), 'c'), 'not reachable through the container engine: the exec of its API bridge failed (OCI runtime exec failed)');
 	assert.match(bridgeFailure(Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }), 'c'), /exec of its API bridge failed \(connect ECONNREFUSED/);
+});
+
+test("a bridge's first bytes: an HTTP answer, or the engine's own error written as stdout (not passed on)", () => {
+	assert.equal(httpAnswerStart(Buffer.from('HTTP/1.1 200 OK\r\n')), 'yes');
+	assert.equal(httpAnswerStart(Buffer.from('HTTP/')), 'yes');
+	// cut anywhere in the first five bytes: wait for more
+	for (const part of ['', 'H', 'HT', 'HTT', 'HTTP']) assert.equal(httpAnswerStart(Buffer.from(part)), 'wait', part);
+	// Docker writes an exec that failed after its hijack as a stdout frame (the container went meanwhile)
+	assert.equal(httpAnswerStart(Buffer.from('OCI runtime exec failed: exec failed: cannot exec in a stopped container: unknown\r\n')), 'no');
+	assert.equal(httpAnswerStart(Buffer.from('Container 1a2b is not running\r\n')), 'no');
+	assert.equal(httpAnswerStart(Buffer.from('HTX')), 'no');
 });

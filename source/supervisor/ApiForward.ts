@@ -16,7 +16,7 @@ import { containerPaths } from '../contract.js';
 import { DockerApi, engineMessage, engineStatus } from '../engine/DockerApi.js';
 import type { Endpoint } from '../engine/endpoint.js';
 import { errorMessage } from '../errors.js';
-import { badGateway, refuseHttp } from './refuseHttp.js';
+import { badGateway, httpAnswerStart, refuseHttp } from './refuseHttp.js';
 
 export interface ApiForwardSpec {
 	/** the port on this machine's 127.0.0.1 (agentRunner.port) */
@@ -235,15 +235,35 @@ export class ApiForward {
 		const frames = new StdioFrames();
 		let answered = false;
 		let stderr = '';
+		// the answer's first bytes, held until they show an HTTP response: an engine whose exec failed
+		// after the hijack (the container removed or stopped meanwhile) writes its error as a stdout frame
+		// ("Container … is not running"); passed on, the client read it as the runner's answer
+		let head: Buffer | null = Buffer.alloc(0);
+		let engineSaid = '';
 		let kept = attempt.replay.reduce((n, b) => n + b.length, 0);
 		let replay: Buffer[] | null = attempt.retry ? attempt.replay : null;
 		let clientEnded = attempt.clientEnded;
 		stream.on('data', (chunk: Buffer) => {
-			for (const [kind, bytes] of frames.push(chunk)) {
+			for (const [kind, frame] of frames.push(chunk)) {
+				let bytes = frame;
 				if (kind === 1) {
 					if (!answered) {
+						if (!head) continue; // not an answer: the bridge is being ended
+						const first = Buffer.concat([head, frame]);
+						const verdict = httpAnswerStart(first);
+						if (verdict === 'wait') {
+							head = first;
+							continue;
+						}
+						if (verdict === 'no') {
+							head = null;
+							engineSaid = first.toString('utf8', 0, 512).trim();
+							stream.destroy();
+							continue;
+						}
 						answered = true;
 						replay = null;
+						bytes = first;
 						this.warmSpare(); // the runner answered: the next connection will want a bridge too
 					}
 					if (!client.write(bytes)) stream.pause();
@@ -290,7 +310,8 @@ export class ApiForward {
 				);
 				return;
 			}
-			this.refuse(client, `not answering: ${stderr.trim() || 'the API bridge ended without an answer'}`, true);
+			const why = stderr.trim() || (engineSaid ? `the container engine ended its API bridge: ${engineSaid}` : 'the API bridge ended without an answer');
+			this.refuse(client, `not answering: ${why}`, true);
 		};
 		stream.once('end', finish);
 		stream.once('close', finish);

@@ -24,3 +24,12 @@ export function refuseHttp(client: net.Socket, body: string): void {
 	client.once('data', (chunk: Buffer) => answer(chunk));
 	client.resume();
 }
+
+const httpStart = Buffer.from('HTTP/');
+
+/** Whether the first bytes of an answer start an HTTP response ('wait': too few to tell yet). */
+export function httpAnswerStart(first: Buffer): 'yes' | 'no' | 'wait' {
+	const n = Math.min(first.length, httpStart.length);
+	if (!first.subarray(0, n).equals(httpStart.subarray(0, n))) return 'no';
+	return first.length >= httpStart.length ? 'yes' : 'wait';
+}
