@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { cliCommand, makeTestHome, repoRoot } from '../test/helpers/cli.js';
 import { TmuxTerminal } from '../test/helpers/TmuxTerminal.js';
 import { measureCpu, median, rssMb } from './benchStats.js';
-import { fixtureBenchOptions, killPm2, startFixtureStack, startPm2Fixture } from './fixtureStack.js';
+import { fixtureBenchOptions, killPm2, pm2ReferenceProblem, startFixtureStack, startPm2Fixture } from './fixtureStack.js';
 import { issue23 as goal } from './goals.js';
 
 const { values } = parseArgs({
@@ -118,7 +118,7 @@ async function round(scratch: string): Promise<Map<string, Figures>> {
 			subjects.push({ name: variant.name, pid: 0, probeFile });
 		}
 		if (!values['no-pm2']) {
-			pm2 = startPm2Fixture(pm2Home, home.port + 2);
+			pm2 = await startPm2Fixture(pm2Home);
 			const monit = new TmuxTerminal('mem-pm2', { columns: 120, rows: 40 });
 			terminals.push(monit);
 			const probeFile = path.join(scratch, 'probe-pm2.json');
@@ -136,6 +136,8 @@ async function round(scratch: string): Promise<Map<string, Figures>> {
 			subjects.map((s) => [s.pid]),
 			Number(values['idle-seconds']),
 		);
+		const broken = pm2 ? pm2ReferenceProblem(pm2, pm2Home) : null;
+		if (broken) throw new Error(`the reference is broken, this round measures nothing: ${broken}`);
 		const figures = new Map<string, Figures>();
 		for (const [i, s] of subjects.entries()) {
 			const dump = await probeDump(s.pid, s.probeFile);

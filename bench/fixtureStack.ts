@@ -1,7 +1,7 @@
 // The stack bench/dashboard.ts and bench/dashboardMemory.ts measure on: the agent-runner container, a
 // quiet native (fixture-web) and a stopped flood native; and the same native under pm2, for `pm2 monit`.
 import { execFileSync } from 'node:child_process';
-import { fixture, fixtureServiceYaml, type TestHome } from '../test/helpers/cli.js';
+import { fixture, fixtureServiceYaml, freePort, type TestHome } from '../test/helpers/cli.js';
 
 /** The options bench/dashboard.ts and bench/dashboardMemory.ts share (for node:util's parseArgs), with their defaults. */
 export function fixtureBenchOptions(defaults: { idleSeconds: string }) {
@@ -34,16 +34,38 @@ export async function startFixtureStack(home: TestHome, floodRate: number): Prom
 }
 
 /** pm2 5 from the npm registry (own PM2_HOME) running the same native on `port`: the argv that runs pm2. */
-export function startPm2Fixture(pm2Home: string, port: number): string[] {
+export async function startPm2Fixture(pm2Home: string): Promise<string[]> {
 	const env = { ...process.env, PM2_HOME: pm2Home };
 	const found = execFileSync('npx', ['--yes', '-p', 'pm2@5', '-c', 'command -v pm2'], { encoding: 'utf8', env, timeout: 180_000 }).trim();
 	const pm2 = [process.execPath, found];
+	// a port of its own, free when taken: a port already in use made the fixture exit at once, and pm2
+	// restart it over and over, with monit drawing the crash loop
+	const port = await freePort();
 	execFileSync(pm2[0]!, [pm2[1]!, 'start', fixture('native-server.mjs'), '--name', 'fixture-web', '--interpreter', process.execPath, '--', '--port', String(port)], {
 		env,
 		stdio: 'ignore',
 		timeout: 60_000,
 	});
 	return pm2;
+}
+
+/**
+ * The reference checked before it is trusted: pm2's fixture must be online and never restarted, or
+ * `pm2 monit` draws something else than an idle service (a crash loop: its CPU and RSS several times
+ * the usual). null when it is so; else what is wrong, for the report.
+ */
+export function pm2ReferenceProblem(pm2: string[], pm2Home: string): string | null {
+	let list: Array<{ name?: string; pm2_env?: { status?: string; restart_time?: number; unstable_restarts?: number } }>;
+	try {
+		list = JSON.parse(execFileSync(pm2[0]!, [pm2[1]!, 'jlist'], { encoding: 'utf8', env: { ...process.env, PM2_HOME: pm2Home }, timeout: 30_000 }));
+	} catch (error) {
+		return `pm2 jlist failed: ${(error as Error).message.split('\n')[0]}`;
+	}
+	const web = list.find((p) => p.name === 'fixture-web');
+	if (!web) return 'pm2 lists no fixture-web';
+	const { status, restart_time: restarts = 0, unstable_restarts: unstable = 0 } = web.pm2_env ?? {};
+	if (status !== 'online' || restarts + unstable > 0) return `pm2's fixture-web is ${status ?? 'in no state'} after ${restarts + unstable} restarts`;
+	return null;
 }
 
 /** Ends pm2's daemon (and so its native). */

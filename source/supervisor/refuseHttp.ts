@@ -1,6 +1,8 @@
 // How the supervisor's forwards turn away a connection they have no way through for: an HTTP client
 // (the runner calling its LLM, the CLI calling the runner) is answered 502 with a JSON body that names
-// the reason, so the user reads it instead of a bare "connection reset"; anything else is closed.
+// the reason, so the user reads it instead of a bare "connection reset"; anything else is closed. And
+// the other way round, how the API forward tells an HTTP answer from what an engine writes into an exec's
+// stream when the exec fails after its hijack (ApiForward.ts: such bytes never reach the client).
 import type net from 'node:net';
 
 const httpRequestLine = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /;
