@@ -14,7 +14,8 @@ const { values } = parseArgs({
 	options: {
 		...fixtureBenchOptions({ idleSeconds: '60' }),
 		'idle-windows': { type: 'string', default: '3' },
-		presses: { type: 'string', default: '20' },
+		// a p95 of 20 presses is their second-largest value: 40 make it a percentile (as bench/executions.ts)
+		presses: { type: 'string', default: '40' },
 		'cpu-prof': { type: 'string' },
 	},
 });
