@@ -96,6 +96,23 @@ function duration(row: ExecutionSummary, nowMs: number): string {
 	return formatUptime(row.started_at, Date.parse(row.finished_at));
 }
 
+/**
+ * One cell: memoised on what it shows. A row re-renders when its steps, tool or duration change; its
+ * other cells then keep their elements, and React leaves their Ink nodes alone (no props diff, no
+ * update), where each cell's Text used to be updated on every batch.
+ */
+const Cell = memo(function Cell({ text, color, inverse, bold, dimColor }: { text: string; color?: string | undefined; inverse: boolean; bold?: boolean; dimColor?: boolean }) {
+	return (
+		<Text color={color} inverse={inverse} bold={bold} dimColor={dimColor}>
+			{text}
+		</Text>
+	);
+});
+
+const Pointer = memo(function Pointer({ selected }: { selected: boolean }) {
+	return <Glyphs inverse={selected}>{selected ? `${mark.pointer} ` : '  '}</Glyphs>;
+});
+
 /** One row; `row` is the same object as long as the execution does not change (executionsReducer), `duration` its text. */
 const ExecutionRow = memo(function ExecutionRow({ row, selected, toolWidth, duration }: { row: ExecutionSummary; selected: boolean; toolWidth: number; duration: string }) {
 	const running = row.status === 'running';
@@ -104,22 +121,20 @@ const ExecutionRow = memo(function ExecutionRow({ row, selected, toolWidth, dura
 	// each cell its own Text: the agent's and the tool's names are the user's text, never drawn through Glyphs
 	return (
 		<Box height={1}>
-			<Glyphs inverse={selected}>{selected ? `${mark.pointer} ` : '  '}</Glyphs>
-			<Text inverse={selected} bold={selected}>{`${fit(shortId(row.id), columns.id.width)} `}</Text>
-			<Text inverse={selected}>{`${fit(row.agent ?? '?', columns.agent.width)} `}</Text>
+			<Pointer selected={selected} />
+			<Cell inverse={selected} bold={selected} text={`${fit(shortId(row.id), columns.id.width)} `} />
+			<Cell inverse={selected} text={`${fit(row.agent ?? '?', columns.agent.width)} `} />
 			{/* mounted only while the execution runs: with no running row the spinners' clock stops */}
 			{running ? (
 				<Text color={color} inverse={selected}>
 					<Spinner />{' '}
 				</Text>
 			) : null}
-			<Text color={color} inverse={selected}>{`${fit(row.status, columns.state.width - (running ? 2 : 0))} `}</Text>
-			<Text inverse={selected}>{`${fit(String(row.steps), columns.steps.width, 'right')} `}</Text>
-			<Text color="cyan" inverse={selected}>{`${fit(row.tool ?? (running ? '(model)' : '-'), toolWidth)} `}</Text>
-			<Text inverse={selected}>{`${fit(duration, columns.duration.width, 'right')} `}</Text>
-			<Text dimColor inverse={selected}>
-				{fit(formatClock(Date.parse(started)).slice(0, 8), columns.started.width)}
-			</Text>
+			<Cell color={color} inverse={selected} text={`${fit(row.status, columns.state.width - (running ? 2 : 0))} `} />
+			<Cell inverse={selected} text={`${fit(String(row.steps), columns.steps.width, 'right')} `} />
+			<Cell color="cyan" inverse={selected} text={`${fit(row.tool ?? (running ? '(model)' : '-'), toolWidth)} `} />
+			<Cell inverse={selected} text={`${fit(duration, columns.duration.width, 'right')} `} />
+			<Cell dimColor inverse={selected} text={fit(formatClock(Date.parse(started)).slice(0, 8), columns.started.width)} />
 		</Box>
 	);
 });

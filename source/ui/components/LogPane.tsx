@@ -39,6 +39,14 @@ export const LogPane = memo(function LogPane({ model, height, width, emptyText }
 	);
 });
 
+/**
+ * The service's prefix, memoised on what it shows: as lines scroll through a row its prefix mostly stays
+ * (one service's lines in a row), and React then leaves its Ink nodes alone instead of updating them.
+ */
+const Prefix = memo(function Prefix({ color, text }: { color: string; text: string }) {
+	return <Glyphs color={color}>{text}</Glyphs>;
+});
+
 function LogRowView({ row, model, textWidth }: { row: LogRow; model: LogPaneModel; textWidth: number }) {
 	const { entry } = row;
 	// long lines are cut here, not by Ink, so a 100 kB line costs one slice; by cells, between graphemes
@@ -49,7 +57,7 @@ function LogRowView({ row, model, textWidth }: { row: LogRow; model: LogPaneMode
 		<Box height={1}>
 			{model.timestampWidth > 0 ? <Text dimColor>{row.first ? `${formatClock(entry.timeMs)} ` : ' '.repeat(model.timestampWidth)}</Text> : null}
 			{model.prefixWidth > 0 ? (
-				<Glyphs color={serviceColor(entry.service)}>{`${row.first ? fit(entry.service, model.prefixWidth - 3, 'left', mark.ellipsis) : ' '.repeat(model.prefixWidth - 3)} ${mark.bar} `}</Glyphs>
+				<Prefix color={serviceColor(entry.service)} text={`${row.first ? fit(entry.service, model.prefixWidth - 3, 'left', mark.ellipsis) : ' '.repeat(model.prefixWidth - 3)} ${mark.bar} `} />
 			) : null}
 			{/* a box of the line's width, so the prefix is never squeezed */}
 			<Box width={textWidth}>
