@@ -33,13 +33,13 @@ export async function startFixtureStack(home: TestHome, floodRate: number): Prom
 	if (stopped.code !== 0) throw new Error(`server stop flood failed:\n${stopped.stderr}`);
 }
 
-/** pm2 5 from the npm registry (own PM2_HOME) running the same native on `port`: the argv that runs pm2. */
+/** pm2 5 from the npm registry (own PM2_HOME) running the same native on a free port: the argv that runs pm2. */
 export async function startPm2Fixture(pm2Home: string): Promise<string[]> {
 	const env = { ...process.env, PM2_HOME: pm2Home };
 	const found = execFileSync('npx', ['--yes', '-p', 'pm2@5', '-c', 'command -v pm2'], { encoding: 'utf8', env, timeout: 180_000 }).trim();
 	const pm2 = [process.execPath, found];
-	// a port of its own, free when taken: a port already in use made the fixture exit at once, and pm2
-	// restart it over and over, with monit drawing the crash loop
+	// a port free when it is chosen (it was the home's port + 2, never checked): on a port in use the
+	// fixture exits at once, and pm2 restarts it over and over, with monit drawing the crash loop
 	const port = await freePort();
 	execFileSync(pm2[0]!, [pm2[1]!, 'start', fixture('native-server.mjs'), '--name', 'fixture-web', '--interpreter', process.execPath, '--', '--port', String(port)], {
 		env,
