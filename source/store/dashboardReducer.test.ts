@@ -18,6 +18,22 @@ test('orders natives before containers and selects the first row', () => {
 	assert.equal(state.selected, 'stigmer-server');
 });
 
+test('the first row stays selected when the container answers before the natives, until the user moves', () => {
+	// the engine's answer first: the container is the only row, and selected
+	let state = run(initialDashboardState, { type: 'services/replaced', kind: 'container', services: [container()] });
+	assert.equal(state.selected, 'agent-runner');
+	// the natives come and are put above it: the pointer goes with the first row, as on any other start
+	state = run(state, { type: 'services/replaced', kind: 'native', services: [native('stigmer-server')] });
+	assert.equal(state.selected, 'stigmer-server');
+	// once the user chose a row, rows coming and going leave it there
+	state = run(state, { type: 'select/move', delta: 1 }, { type: 'service/updated', status: native('workflow-runner') });
+	assert.deepEqual(
+		state.services.map((s) => s.name),
+		['stigmer-server', 'workflow-runner', 'agent-runner'],
+	);
+	assert.equal(state.selected, 'agent-runner');
+});
+
 test('replacing one kind keeps the other', () => {
 	const state = run(withServices(), { type: 'services/replaced', kind: 'container', services: [container('exited')] });
 	assert.equal(state.services.length, 3);

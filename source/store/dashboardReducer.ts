@@ -181,16 +181,22 @@ function sameFields<T extends object>(a: T, b: T): boolean {
 }
 
 function selectName(state: DashboardState, name: string): DashboardState {
-	if (state.selected === name) return state;
+	if (state.selected === name) return state.selectionChosen ? state : { ...state, selectionChosen: true };
 	// the selected service's log view changes with the selection: start it at the tail
 	const resetScroll = state.logScope === 'selected' ? { follow: true, anchorSeq: null } : {};
-	return { ...state, selected: name, ...resetScroll };
+	return { ...state, selected: name, selectionChosen: true, ...resetScroll };
 }
 
-/** Keeps a valid selection when rows come and go. */
+/**
+ * Keeps a valid selection when rows come and go. Until the user moves it, it is the first row: the
+ * container's row may arrive before the natives' (the engine answered first) and the natives are then
+ * put above it; the pointer stayed on the container, a different row from one start to the next.
+ */
 function withSelection(state: DashboardState): DashboardState {
+	const first = state.services[0]?.name ?? null;
+	if (!state.selectionChosen) return state.selected === first ? state : { ...state, selected: first };
 	if (state.selected !== null && state.services.some((s) => s.name === state.selected)) return state;
-	return { ...state, selected: state.services[0]?.name ?? null };
+	return { ...state, selected: first };
 }
 
 /** Natives first (they start first), then containers; arrival (config) order within a kind, so rows never jump. */

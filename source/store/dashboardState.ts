@@ -122,6 +122,8 @@ export interface DashboardState {
 	status: StatusMessage | null;
 	/** name of the selected service (stable when rows come and go) */
 	selected: string | null;
+	/** the user moved the selection: until then it stays on the first row, whichever source answers first */
+	selectionChosen: boolean;
 	logScope: 'all' | 'selected';
 	/** follow the tail; when false the view is anchored at `anchorSeq` (the bottom line) */
 	follow: boolean;
@@ -147,6 +149,7 @@ export const initialDashboardState: DashboardState = {
 	actions: {},
 	status: null,
 	selected: null,
+	selectionChosen: false,
 	logScope: 'all',
 	follow: true,
 	anchorSeq: null,
