@@ -305,6 +305,10 @@ describe('the fast path (no -f, no --json, natives without log files)', () => {
 			'i=0; while [ $i -lt 3000 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done',
 			"printf 'crlf\\r\\n'; printf 'bad \\377\\376 end\\n' >&2; printf '\\033[31mred\\033[0m\\n'",
 			"head -c 40000 /dev/zero | tr '\\0' y; echo",
+			// stdout and stderr reach the log through two pipes the engine copies apart: a lagging stderr copier
+			// put `err 2998`, `err 2999` and `bad … end` after `2000` once (Docker 28.5 under load). The pause
+			// lets stderr drain, so the last three lines are stdout's, as the check below says
+			'sleep 1',
 			'seq 1 2000',
 		].join('; ');
 		docker('wait', runContainer(home, script));
