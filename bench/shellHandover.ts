@@ -71,10 +71,12 @@ async function main(): Promise<void> {
 		// the same round's end of the wait on the screen (the handover's "waiting for agent-runner…" gone) → the prompt
 		const afterWait: number[] = [];
 		for (let i = 0; i < restarts; i++) {
-			// the status line may still say "Restarted agent-runner" from the round before: it must have said something else first (the restart's progress)
+			// the status line may still say "Restarted agent-runner" from the round before, and may come back to it when a
+			// shorter-lived line (the shell's exit) ends: only this restart's own progress (its status line, or the row
+			// no longer running) starts the wait for its end
 			let sawRestarting = false;
 			const restarted = (s: string) => {
-				sawRestarting ||= !/Restarted agent-runner/.test(s);
+				sawRestarting ||= /Restarting agent-runner/.test(s) || !/agent-runner\s+running/.test(s);
 				return sawRestarting && /Restarted agent-runner/.test(s) && /agent-runner\s+running/.test(s);
 			};
 			restartOnly.push(await timeToScreen(terminal, ['-l r'], restarted, 120_000));
