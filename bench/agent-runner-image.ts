@@ -7,6 +7,8 @@
 //   line (startup.py: the launcher's process start → its imports → the fork → the service's imports →
 //   listening) and the CPU spent on the way to ready (the launcher's before the fork + the service's): on
 //   a shared machine it swells less than the wall times do;
+//   a Python runner's floors, `docker start` → /readyz 200 in a container with our HostConfig: asyncio's own
+//   server alone, and uvicorn + Starlette with one route (pythonFloors): the least a runner on them takes here;
 //   idle memory; GET /v1/executions/{id} p50/p99 with 50 concurrent clients for 10 s (loopback);
 //   rebuild time after a Python source change and whether the dependency layer was reused.
 // Run: node --import tsx bench/agent-runner-image.ts   (npm's node_modules/.bin first on PATH for Node 24)
@@ -177,6 +179,43 @@ function firstByte(name: string): Promise<number> {
 	});
 }
 
+/**
+ * What a Python runner takes at least in our container (`python3 -c`, made with our HostConfig, started
+ * as the runner is, → /readyz 200): asyncio's own server (uvicorn serves on asyncio: the floor of any
+ * runner on it), then uvicorn and Starlette with one route (the floor of ours, without our code).
+ */
+const pythonFloors: Record<string, string> = {
+	'asyncio alone': [
+		'import asyncio',
+		'async def answer(reader, writer):',
+		'    await reader.readuntil(b"\\r\\n\\r\\n")',
+		'    writer.write(b"HTTP/1.1 200 OK\\r\\ncontent-length: 0\\r\\nconnection: close\\r\\n\\r\\n")',
+		'    await writer.drain()',
+		'    writer.close()',
+		'async def main():',
+		'    await (await asyncio.start_server(answer, "0.0.0.0", 7480)).serve_forever()',
+		'asyncio.run(main())',
+	].join('\n'),
+	'uvicorn + Starlette, one route': [
+		'import uvicorn',
+		'from starlette.applications import Starlette',
+		'from starlette.responses import PlainTextResponse',
+		'from starlette.routing import Route',
+		'async def ready(request):',
+		'    return PlainTextResponse("ready")',
+		'app = Starlette(routes=[Route("/readyz", ready)])',
+		'uvicorn.run(app, host="0.0.0.0", port=7480, log_config=None, access_log=False, http="h11", ws="none", lifespan="off")',
+	].join('\n'),
+};
+
+/** `docker start` → /readyz 200 of a created container. */
+async function startToReady(name: string, port: number): Promise<number> {
+	const started = performance.now();
+	await docker(['start', name]);
+	await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 30_000, intervalMs: 10 });
+	return performance.now() - started;
+}
+
 /** The service's `ready` line (startup.py): ms from the launcher's process start to each phase, and the CPU. */
 const readyLine = /ready (\d+) ms after the process started \(imported at (\d+) ms, forked at (\d+) ms, service imported at (\d+) ms, listening at (\d+) ms, (\d+) ms of CPU\)/;
 const phaseNames = ['launcher imported', 'forked', 'service imported', 'listening', 'ready'] as const;
@@ -186,6 +225,7 @@ async function measureStart(image: string, figures: Figures, tidy: string[], net
 	const bare: number[] = [];
 	const floor: number[] = [];
 	const floorDefault: number[] = [];
+	const pythonFloor = new Map<string, number[]>(Object.keys(pythonFloors).map((name) => [name, []]));
 	const cpuToReady: number[] = [];
 	const phases = new Map<string, number[]>(phaseNames.map((name) => [name, []]));
 	for (let i = 0; i < startRuns; i += 1) {
@@ -194,10 +234,7 @@ async function measureStart(image: string, figures: Figures, tidy: string[], net
 		const name = `stigmer-bench-${runId}-${i}`;
 		const port = await freePort();
 		await docker(['create', '--name', name, ...runFlags(h, port, net), image]);
-		const started = performance.now();
-		await docker(['start', name]);
-		await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 30_000, intervalMs: 10 });
-		starts.push(performance.now() - started);
+		starts.push(await startToReady(name, port));
 		const log = await dockerLogs(name);
 		const ready = readyLine.exec(log);
 		const forked = /the service started after (\d+) ms of CPU/.exec(log);
@@ -233,6 +270,12 @@ async function measureStart(image: string, figures: Figures, tidy: string[], net
 		await docker(['create', '--name', floorName, '--label', runLabel, '--entrypoint', 'sh', image, '-c', 'echo started']);
 		floorDefault.push(await firstByte(floorName));
 		await docker(['rm', '-f', floorName]);
+		for (const [floorOf, code] of Object.entries(pythonFloors)) {
+			const floorPort = await freePort();
+			await docker(['create', '--name', floorName, ...runFlags(h, floorPort, net), '--entrypoint', 'python3', image, '-P', '-s', '-c', code]);
+			pythonFloor.get(floorOf)!.push(await startToReady(floorName, floorPort));
+			await docker(['rm', '-f', floorName]);
+		}
 	}
 	const ratio = median(starts) / median(bare);
 	figures['docker start → /readyz 200'] =
@@ -241,6 +284,7 @@ async function measureStart(image: string, figures: Figures, tidy: string[], net
 	figures["engine's floor: docker start -a → first byte of sh"] =
 		`our HostConfig median ${seconds(median(floor))} (min ${seconds(Math.min(...floor))}); default container ${seconds(median(floorDefault))} ` +
 		`(min ${seconds(Math.min(...floorDefault))}); our HostConfig costs the engine ${ms(median(floor) - median(floorDefault))}`;
+	figures["a Python runner's floor, docker start → /readyz 200"] = [...pythonFloor].map(([floorOf, times]) => `${floorOf} ${seconds(median(times))} (min ${seconds(Math.min(...times))})`).join('; ');
 	figures['ours: /readyz 200 after the floor'] = seconds(median(starts) - median(floor));
 	figures['in the container, from the launcher process start (medians)'] = phases.get('forked')!.length
 		? phaseNames.map((phase) => `${phase} ${ms(median(phases.get(phase)!))}`).join(', ')
