@@ -1,7 +1,7 @@
 // The parts of the docs made from the code, each between marker comments in its markdown file:
 // README.md's key table (from source/ui/keyBindings.ts, the table the dashboard dispatches on and its `?`
-// help is drawn from) and docs/engines.md's list of the test files the engine matrix leaves out (from
-// scripts/test-engines.sh's left_out(), which prints the same reasons when it runs).
+// help is drawn from) and the list of the test files the engine matrix leaves out, in README.md and
+// docs/engines.md (from scripts/test-engines.sh's left_out(), which prints the same reasons when it runs).
 // `npm run docs:generate` rewrites them; test/unit/generatedDocs.test.ts fails when one is stale.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -66,6 +66,7 @@ export function leftOutTable(): string {
 
 export const generatedBlocks: GeneratedBlock[] = [
 	{ file: 'README.md', name: 'keys', render: keyTable },
+	{ file: 'README.md', name: 'engine-matrix-left-out', render: leftOutTable },
 	{ file: 'docs/engines.md', name: 'engine-matrix-left-out', render: leftOutTable },
 ];
 

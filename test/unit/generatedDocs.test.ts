@@ -30,7 +30,7 @@ test('a block is replaced between its markers only, and missing markers are an e
 	const text = 'a\n<!-- generated:x (npm run docs:generate) -->\nold\n<!-- /generated:x -->\nb\n';
 	assert.equal(withBlock(text, 'x', 'new'), 'a\n<!-- generated:x (npm run docs:generate) -->\nnew\n<!-- /generated:x -->\nb\n');
 	assert.throws(() => withBlock('no markers', 'x', 'new'), /no <!-- generated:x/);
-	assert.deepEqual(generatedBlocks.map((b) => b.file).sort(), ['README.md', 'docs/engines.md']);
+	assert.deepEqual(generatedBlocks.map((b) => `${b.file} ${b.name}`).sort(), ['README.md engine-matrix-left-out', 'README.md keys', 'docs/engines.md engine-matrix-left-out']);
 });
 
 /** GitHub's anchor of a heading: lower case, punctuation out, spaces to dashes. */
