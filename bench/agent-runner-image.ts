@@ -12,7 +12,8 @@
 //   idle memory; GET /v1/executions/{id} p50/p99 with 50 concurrent clients for 10 s (loopback);
 //   rebuild time after a Python source change and whether the dependency layer was reused.
 // Run: node --import tsx bench/agent-runner-image.ts   (npm's node_modules/.bin first on PATH for Node 24)
-//   [--only size,rebuild,start,memory,load] [--image IMG: an image already in the engine, not built]
+//   [--only size,rebuild,start,memory,load] [--image IMG: an image already in the engine, not built;
+//   `--image stack`: the one stigmer runs from this checkout, as config.yaml's default names it]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -21,7 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { containerPaths, imageRepository, imageUser } from '../source/contract.js';
+import { imageSourceHash } from '../source/buildContext.js';
+import { containerPaths, imageRepository, imageTag, imageUser } from '../source/contract.js';
 import { docker, dockerBuild, dockerInspect, dockerLogs, dockerRunDetached, removeContainersByLabel, runnerUserFlags, waitForHttp } from '../test/helpers/docker.js';
 import { median, percentile } from './benchStats.js';
 
@@ -348,7 +350,8 @@ async function main(): Promise<void> {
 	try {
 		// --image IMG: measure an image already in the engine (one copied to Podman or docker in docker), no build
 		const given = process.argv.indexOf('--image');
-		const image = given >= 0 ? process.argv[given + 1]! : (await buildTimed(repoRoot, ['-t', benchTag])).id;
+		const named = given >= 0 ? process.argv[given + 1]! : null;
+		const image = named === 'stack' ? imageTag(version, imageSourceHash(repoRoot)) : (named ?? (await buildTimed(repoRoot, ['-t', benchTag])).id);
 		if (wanted('size')) {
 			const size = (await dockerInspect(image, 'image')).Size as number;
 			figures['image size'] = `${(size / 1e6).toFixed(1)} MB (${(size / 2 ** 20).toFixed(1)} MiB)  goal ≤ 140 MB`;

@@ -27,16 +27,6 @@ on_engine() {
   "${prefix[@]}" env PATH="${STIGMER_ENGINE_BIN:+$STIGMER_ENGINE_BIN:}$PATH" DOCKER_HOST="$DOCKER_HOST" STIGMER_TEST_ENGINE="$engine" "$@"
 }
 
-# the agent-runner image stigmer would use (its tag is the version and the sources' hash), as ENGINE names it
-runner_image() {
-  local home tag
-  home=$(mktemp -d)
-  echo 'services: {}' >"$home/config.yaml"
-  tag=$(node dist/cli.js --home "$home" server status --json | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => process.stdout.write(JSON.parse(s).services[0].image))')
-  rm -rf "$home"
-  on_engine "$1" docker images --format '{{.Repository}}:{{.Tag}}' | grep -m1 -E "(^|/)${tag}\$"
-}
-
 failed=0
 for part in $parts; do
   echo "== $part $(date +%T), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -53,10 +43,8 @@ for part in $parts; do
         case $part in
           cgroup) on_engine "$engine" npx tsx bench/cgroupCpu.ts ;;
           oom) on_engine "$engine" npx tsx bench/oomDashboard.ts ;;
-          start)
-            image=$(runner_image "$engine") || { echo "no agent-runner image in $engine: run the cgroup part first"; continue; }
-            echo "image $image"
-            on_engine "$engine" node --import tsx bench/agent-runner-image.ts --only start,memory --image "$image" ;;
+          # the image the stack runs: the cgroup part's starts have copied it into the engine
+          start) on_engine "$engine" node --import tsx bench/agent-runner-image.ts --only start,memory --image stack ;;
         esac
       done >"$log" 2>&1 ;;
     *) echo "bench/pass: unknown part $part (dashboard cli executions shell engines cgroup oom start)" >&2; exit 2 ;;
@@ -65,6 +53,6 @@ for part in $parts; do
   [ "$code" = 0 ] || { failed=1; echo "   exited $code: see $log"; }
 done
 echo "== done $(date +%T); logs in $out"
-echo "== the figures beside their goals (each log has the rest)"
-grep -i -E '(^|[^a-z])(goal|met)([^a-z]|$)' "$out"/*.log | sed "s|^$out/||" | cut -c1-260
+echo "== the figures beside their goals, under each engine's ## line (each log has the rest)"
+grep -i -E '^## |(^|[^a-z])(goal|met)([^a-z]|$)' "$out"/*.log | sed "s|^$out/||" | cut -c1-260
 exit "$failed"
